@@ -1,0 +1,5 @@
+"""unstall.offload (being built)."""
+
+from __future__ import annotations
+
+__all__ = ()

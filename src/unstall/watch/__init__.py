@@ -1,0 +1,5 @@
+"""unstall.watch (being built)."""
+
+from __future__ import annotations
+
+__all__ = ()

@@ -1,0 +1,44 @@
+"""Every public module's ``__all__`` is a tuple naming exactly what the module defines publicly."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import types
+
+import pytest
+
+PUBLIC_MODULES = (
+    "unstall",
+    "unstall.errors",
+    "unstall.catalog",
+    "unstall.check",
+    "unstall.watch",
+    "unstall.offload",
+    "unstall.bench",
+)
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_all_is_a_sorted_tuple_of_defined_names(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = module.__all__
+    assert isinstance(exported, tuple)
+    assert list(exported) == sorted(exported, key=str)
+    for attr in exported:
+        assert getattr(module, attr) is not None, f"{name}.{attr} is listed in __all__ but missing"
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_every_public_name_is_exported(name: str) -> None:
+    module = importlib.import_module(name)
+    public = {
+        attr
+        for attr, value in vars(module).items()
+        if not attr.startswith("_")
+        and not isinstance(value, types.ModuleType)
+        and (inspect.isclass(value) or inspect.isfunction(value))
+        and getattr(value, "__module__", "").startswith("unstall")
+    }
+    missing = public - set(module.__all__)
+    assert not missing, f"{name} defines public names not in __all__: {sorted(missing)}"
