@@ -1,0 +1,101 @@
+"""Value types of the runtime watchdog: frames, stall events and tripwire events.
+
+None of them holds a reference to a live frame, code object or local variable: only
+file names, line numbers, function names and source text, so events are safe to keep,
+log and send anywhere.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+__all__ = ("Cause", "Frame", "StallEvent", "TaskInfo", "TripwireEvent")
+
+
+class Cause(enum.Enum):
+    """Why the loop stalled, judged from the loop thread's CPU clock and ``gc.callbacks``."""
+
+    CPU = "cpu"  # the loop thread was on the CPU most of the stall: move the work to a process
+    BLOCKED = "blocked"  # the loop thread waited (I/O, lock, sleep): move the call to a thread
+    GC = "gc"  # a garbage collection ran for most of the stall
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One stack frame, as plain data. ``source`` is the stripped source line, or ``""``."""
+
+    filename: str
+    lineno: int
+    function: str
+    module: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskInfo:
+    """The asyncio task that was running: its name, its coroutine's qualified name, and its await chain."""
+
+    name: str
+    coroutine: str
+    awaiting: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StallEvent:
+    """One stall of an event loop.
+
+    ``start`` is ``time.time()`` when the stalled iteration began, ``duration`` its true length
+    in seconds (not capped at the threshold). ``blamed`` is the first frame in the user's code,
+    ``offender`` the innermost library frame that was running (``None`` when they are the same).
+    ``stacks`` holds the distinct sampled stacks (outermost frame first), ``cause`` the label,
+    ``cpu_time`` the loop thread's CPU seconds over the stall, ``gc_time`` the seconds spent in
+    garbage collection. ``context`` is what the context providers returned (request id, trace
+    id, ...). ``fix`` is the catalog's suggestion when the offender is a known blocking callable,
+    else the generic one for the cause. ``code`` is that entry's rule code, if any.
+    """
+
+    start: float
+    duration: float
+    threshold: float
+    cause: Cause
+    blamed: Frame | None
+    offender: Frame | None = None
+    stacks: tuple[tuple[Frame, ...], ...] = ()
+    task: TaskInfo | None = None
+    context: tuple[tuple[str, str], ...] = ()
+    cpu_time: float = 0.0
+    gc_time: float = 0.0
+    thread_id: int = 0
+    thread_name: str = ""
+    loop_id: int = 0
+    code: str | None = None
+    entry: str | None = None
+    fix: str | None = None
+    samples: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TripwireEvent:
+    """A known blocking call made on a thread whose event loop was running (strict mode).
+
+    ``name`` is the catalog entry's qualified name, ``code`` its rule code, ``detail`` the
+    audit event's arguments rendered as text (paths, hosts; never local variables),
+    ``duration`` the call's length in seconds when it could be measured, ``blamed`` the first
+    frame in the user's code and ``stack`` the stack at the call.
+    """
+
+    name: str
+    code: str
+    kind: str
+    detail: str
+    blamed: Frame | None
+    stack: tuple[Frame, ...] = ()
+    duration: float | None = None
+    time: float = 0.0
+    thread_id: int = 0
+    task: TaskInfo | None = None
+    fix: str | None = None
+    action: str = "record"
+    extra: tuple[tuple[str, str], ...] = field(default=())
