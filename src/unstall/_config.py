@@ -1,0 +1,354 @@
+"""Read ``[tool.unstall]`` from ``pyproject.toml`` (or ``unstall.toml``) into typed settings.
+
+Shared by every part: ``unstall check`` uses :class:`Config`, the runtime watchdog uses
+:class:`WatchConfig` (the ``[tool.unstall.watch]`` sub-table). Every key is validated: an
+unknown key or a bad value raises :class:`~unstall.errors.ConfigError` naming the key, the
+value and the valid choices.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from unstall.errors import ConfigError
+
+__all__ = (
+    "DEFAULT_MAX_FILE_SIZE",
+    "EXTRA_CODES",
+    "Config",
+    "WatchConfig",
+    "config_from_table",
+    "find_config_file",
+    "known_codes",
+    "load_config",
+    "parse_codes",
+)
+
+DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
+# Rule codes that are not catalog kinds: awaiting a blocking call, and files that cannot be checked.
+EXTRA_CODES: Mapping[str, str] = {
+    "UNS201": "blocking call awaited",
+    "UNS901": "syntax error",
+    "UNS902": "undecodable source",
+    "UNS903": "binary file",
+    "UNS904": "file too large",
+    "UNS905": "unreadable file",
+}
+
+
+def known_codes() -> tuple[str, ...]:
+    """Every rule code ``select`` / ``ignore`` may name (catalog kinds plus UNS201 and UNS9xx), sorted."""
+    from unstall.catalog import default_catalog
+
+    return tuple(sorted({*default_catalog().codes(), *EXTRA_CODES}))
+
+
+@dataclass(frozen=True, slots=True)
+class WatchConfig:
+    """Settings of the runtime watchdog (``[tool.unstall.watch]``).
+
+    ``threshold_ms`` is the stall threshold in milliseconds (1..60000), ``tripwire`` turns the
+    blocking-call tripwire on, ``allow`` lists qualified names the tripwire must not report.
+    """
+
+    threshold_ms: float = 100.0
+    tripwire: bool = False
+    allow: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Settings of ``unstall check`` (``[tool.unstall]``), after validation.
+
+    ``select`` / ``ignore`` hold code prefixes (``"UNS1"``, ``"UNS101"``) or ``"ALL"``; the most
+    specific matching prefix decides, and ``ignore`` wins a tie. ``per_file_ignores`` pairs a
+    glob (relative to ``root``) with code prefixes. ``max_file_size`` is in bytes. ``blocking``
+    holds extra catalog entries as raw tables. ``root`` is the folder of the config file (or
+    the folder searched from); ``source`` the config file read, if any.
+    """
+
+    select: tuple[str, ...] = ("ALL",)
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    extend_exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    blocking: tuple[Mapping[str, Any], ...] = ()
+    offload_helpers: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    threadpool_decorators: tuple[str, ...] = ()
+    watch: WatchConfig = field(default_factory=WatchConfig)
+    root: Path = field(default_factory=Path.cwd)
+    source: Path | None = None
+
+    def is_selected(self, code: str, extra_ignores: Sequence[str] = ()) -> bool:
+        """Whether findings of ``code`` are reported (``extra_ignores``: e.g. per-file ignores)."""
+        best_select = max(
+            (_specificity(p, code) for p in (*self.select, *self.extend_select)), default=-1
+        )
+        best_ignore = max(
+            (_specificity(p, code) for p in (*self.ignore, *extra_ignores)), default=-1
+        )
+        return best_select >= 0 and best_select > best_ignore
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with ``changes`` applied (the same keyword names as the fields)."""
+        return replace(self, **changes)
+
+
+def _specificity(prefix: str, code: str) -> int:
+    if prefix == "ALL":
+        return 0
+    return len(prefix) if code.startswith(prefix) else -1
+
+
+def find_config_file(start: Path) -> Path | None:
+    """The nearest ``pyproject.toml`` with a ``[tool.unstall]`` table (or ``unstall.toml``), searching up from ``start``."""
+    start = start.resolve()
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        own = candidate / "unstall.toml"
+        if own.is_file():
+            return own
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                text = pyproject.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if "[tool.unstall" in text or "tool.unstall" in text:
+                return pyproject
+    return None
+
+
+def load_config(path: Path | None = None, *, start: Path | None = None) -> Config:
+    """Load settings from ``path`` or, when ``None``, from the nearest config file above ``start`` (default cwd).
+
+    Without any config file the defaults are returned. Raises :class:`ConfigError` for a
+    missing file, invalid TOML (with the position), unknown keys and bad values.
+    """
+    if path is None:
+        path = find_config_file(start if start is not None else Path.cwd())
+        if path is None:
+            root = (start or Path.cwd()).resolve()
+            return Config(root=root if root.is_dir() else root.parent)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"The config file {source!r} does not exist; pass an existing pyproject.toml or unstall.toml.",
+            source=source,
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"The config file {source!r} cannot be read: {exc}.", source=source
+        ) from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"The config file {source!r} is not valid TOML: {exc}.", source=source
+        ) from None
+    if path.name == "unstall.toml":
+        table: Any = (
+            document.get("tool", {}).get("unstall", document) if "tool" in document else document
+        )
+        prefix = "tool.unstall" if "tool" in document else ""
+    else:
+        table = document.get("tool", {}).get("unstall", {})
+        prefix = "tool.unstall"
+    if not isinstance(table, Mapping):
+        raise ConfigError(
+            f"{prefix or 'the top level'} in {source!r} must be a table, got {table!r}.",
+            key=prefix,
+            source=source,
+        )
+    return config_from_table(
+        table, source=source, prefix=prefix, root=path.resolve().parent, path=path.resolve()
+    )
+
+
+def _key(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _unknown(prefix: str, name: str, valid: Sequence[str], source: str) -> ConfigError:
+    close = difflib.get_close_matches(name, valid, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return ConfigError(
+        f"Unknown setting {_key(prefix, name)!r} in {source}.{hint} Valid keys are: {', '.join(valid)}.",
+        key=_key(prefix, name),
+        source=source,
+    )
+
+
+def _str_list(
+    value: Any, key: str, source: str, *, what: str = "a list of strings"
+) -> tuple[str, ...]:
+    if isinstance(value, list) and all(isinstance(item, str) and item for item in value):
+        return tuple(value)
+    raise ConfigError(
+        f"{key} = {value!r} in {source} is invalid; it must be {what}.", key=key, source=source
+    )
+
+
+def _qualified_names(value: Any, key: str, source: str) -> tuple[str, ...]:
+    names = _str_list(
+        value, key, source, what="a list of dotted qualified names such as 'mylib.run_blocking'"
+    )
+    for name in names:
+        if not all(part.isidentifier() for part in name.split(".")):
+            raise ConfigError(
+                f"{key} contains {name!r} in {source}, which is not a dotted qualified name; use names such as 'mylib.run_blocking'.",
+                key=key,
+                source=source,
+            )
+    return names
+
+
+def parse_codes(value: Any, key: str, source: str) -> tuple[str, ...]:
+    """Validate a list of rule codes or prefixes (``"UNS1"``, ``"UNS101"``, ``"ALL"``); raise :class:`ConfigError`."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    codes = _str_list(
+        value, key, source, what="a list of rule codes such as ['UNS101', 'UNS2'] or ['ALL']"
+    )
+    valid = known_codes()
+    for code in codes:
+        if code == "ALL" or (
+            code.startswith("UNS") and any(known.startswith(code) for known in valid)
+        ):
+            continue
+        close = difflib.get_close_matches(code, [*valid, "ALL"], n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(
+            f"{key} contains unknown rule code {code!r} in {source}.{hint} Valid codes are ALL, a prefix such as 'UNS1', or one of: {', '.join(valid)}.",
+            key=key,
+            source=source,
+        )
+    return codes
+
+
+def _glob_list(value: Any, key: str, source: str) -> tuple[str, ...]:
+    return _str_list(
+        value, key, source, what="a list of glob patterns such as ['tests/fixtures/**', '*_pb2.py']"
+    )
+
+
+def _per_file_ignores(value: Any, key: str, source: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            f"{key} = {value!r} in {source} is invalid; it must be a table of glob = [codes], e.g. {{'tests/**' = ['UNS1']}}.",
+            key=key,
+            source=source,
+        )
+    return tuple(
+        (glob, parse_codes(codes, f"{key}.{glob!r}", source)) for glob, codes in value.items()
+    )
+
+
+def _max_file_size(value: Any, key: str, source: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(
+            f"{key} = {value!r} in {source} is invalid; it must be a positive number of bytes such as 5242880.",
+            key=key,
+            source=source,
+        )
+    return value
+
+
+def _blocking(value: Any, key: str, source: str) -> tuple[Mapping[str, Any], ...]:
+    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
+        raise ConfigError(
+            f"{key} = {value!r} in {source} is invalid; it must be an array of tables ([[tool.unstall.blocking]]) with name, kind, why and alternative.",
+            key=key,
+            source=source,
+        )
+    from unstall.catalog import default_catalog
+    from unstall.errors import CatalogError
+
+    try:
+        default_catalog().extended(value, source=f"{key} in {source}")
+    except CatalogError as exc:
+        raise ConfigError(str(exc), key=key, source=source) from None
+    return tuple(dict(item) for item in value)
+
+
+def _watch(value: Any, key: str, source: str) -> WatchConfig:
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            f"{key} = {value!r} in {source} is invalid; it must be a table.", key=key, source=source
+        )
+    valid = ("allow", "threshold-ms", "tripwire")
+    result = WatchConfig()
+    for name, item in value.items():
+        sub = f"{key}.{name}"
+        if name == "threshold-ms":
+            if (
+                isinstance(item, bool)
+                or not isinstance(item, int | float)
+                or not math.isfinite(item)
+                or not 1 <= item <= 60000
+            ):
+                raise ConfigError(
+                    f"{sub} = {item!r} in {source} is invalid; it must be a number of milliseconds from 1 to 60000.",
+                    key=sub,
+                    source=source,
+                )
+            result = replace(result, threshold_ms=float(item))
+        elif name == "tripwire":
+            if not isinstance(item, bool):
+                raise ConfigError(
+                    f"{sub} = {item!r} in {source} is invalid; it must be true or false.",
+                    key=sub,
+                    source=source,
+                )
+            result = replace(result, tripwire=item)
+        elif name == "allow":
+            result = replace(result, allow=_qualified_names(item, sub, source))
+        else:
+            raise _unknown(key, name, valid, source)
+    return result
+
+
+_Parser = Callable[[Any, str, str], Any]
+_KEYS: dict[str, tuple[str, _Parser]] = {
+    "select": ("select", parse_codes),
+    "extend-select": ("extend_select", parse_codes),
+    "ignore": ("ignore", parse_codes),
+    "exclude": ("exclude", _glob_list),
+    "extend-exclude": ("extend_exclude", _glob_list),
+    "per-file-ignores": ("per_file_ignores", _per_file_ignores),
+    "max-file-size": ("max_file_size", _max_file_size),
+    "blocking": ("blocking", _blocking),
+    "offload-helpers": ("offload_helpers", _qualified_names),
+    "allow": ("allow", _qualified_names),
+    "threadpool-decorators": ("threadpool_decorators", _qualified_names),
+    "watch": ("watch", _watch),
+}
+
+
+def config_from_table(
+    table: Mapping[str, Any],
+    *,
+    source: str = "configuration",
+    prefix: str = "tool.unstall",
+    root: Path | None = None,
+    path: Path | None = None,
+) -> Config:
+    """Validate one ``[tool.unstall]`` table (kebab-case keys) into a :class:`Config`; raise :class:`ConfigError`."""
+    values: dict[str, Any] = {}
+    for name, value in table.items():
+        if name not in _KEYS:
+            raise _unknown(prefix, name, sorted(_KEYS), source)
+        attr, parser = _KEYS[name]
+        values[attr] = parser(value, _key(prefix, name), source)
+    return Config(root=root or Path.cwd(), source=path, **values)

@@ -1,0 +1,154 @@
+"""SARIF 2.1.0 report: one run, the rules from the catalog's kinds, results with chains and fixes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from unstall import __version__
+from unstall.check._model import Finding, Location
+from unstall.check._rules_info import PROJECT_URL, RuleInfo
+
+__all__ = ("format_sarif", "sarif_document")
+
+_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_BASE = "%SRCROOT%"
+
+
+def _artifact(path: str) -> dict[str, Any]:
+    candidate = Path(path)
+    if candidate.is_absolute():
+        return {"uri": candidate.as_uri()}
+    return {"uri": candidate.as_posix(), "uriBaseId": _BASE}
+
+
+def _region(loc: Location) -> dict[str, Any]:
+    region: dict[str, Any] = {"startLine": max(loc.line, 1), "startColumn": loc.col + 1}
+    if loc.end_line is not None:
+        region["endLine"] = max(loc.end_line, region["startLine"])
+    if loc.end_col is not None and (loc.end_line is None or loc.end_line >= loc.line):
+        region["endColumn"] = loc.end_col + 1
+    return region
+
+
+def _physical(loc: Location) -> dict[str, Any]:
+    return {"artifactLocation": _artifact(loc.path), "region": _region(loc)}
+
+
+def _level(code: str) -> str:
+    return "warning" if code.startswith("UNS9") else "error"
+
+
+def _rule(info: RuleInfo) -> dict[str, Any]:
+    return {
+        "id": info.code,
+        "name": info.name,
+        "shortDescription": {"text": info.title},
+        "fullDescription": {"text": info.why},
+        "help": {
+            "text": f"{info.why} See {info.help_uri}",
+            "markdown": f"{info.why}\n\n[Rule reference]({info.help_uri})",
+        },
+        "helpUri": info.help_uri,
+        "defaultConfiguration": {"level": _level(info.code)},
+        "properties": {"tags": ["asyncio", "file" if info.file_problem else "blocking"]},
+    }
+
+
+def _result(finding: Finding, index: Mapping[str, int]) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": finding.code,
+        "level": _level(finding.code),
+        "message": {"text": finding.message},
+        "locations": [{"physicalLocation": _physical(finding.location)}],
+    }
+    if finding.code in index:
+        result["ruleIndex"] = index[finding.code]
+    if finding.chain:
+        result["relatedLocations"] = [
+            {
+                "id": number,
+                "physicalLocation": _physical(step.location),
+                "message": {"text": step.name},
+            }
+            for number, step in enumerate(finding.chain, start=1)
+        ]
+        flow = [
+            {
+                "location": {
+                    "physicalLocation": _physical(finding.location),
+                    "message": {"text": finding.function or "call"},
+                }
+            }
+        ]
+        flow.extend(
+            {
+                "location": {
+                    "physicalLocation": _physical(step.location),
+                    "message": {"text": step.name},
+                }
+            }
+            for step in finding.chain
+        )
+        result["codeFlows"] = [{"threadFlows": [{"locations": flow}]}]
+    if finding.edits:
+        by_path: dict[str, list[dict[str, Any]]] = {}
+        for edit in finding.edits:
+            deleted = {
+                "startLine": edit.start[0],
+                "startColumn": edit.start[1] + 1,
+                "endLine": edit.end[0],
+                "endColumn": edit.end[1] + 1,
+            }
+            by_path.setdefault(edit.path, []).append(
+                {"deletedRegion": deleted, "insertedContent": {"text": edit.text}}
+            )
+        result["fixes"] = [
+            {
+                "description": {"text": finding.fix or "Apply the suggested rewrite."},
+                "artifactChanges": [
+                    {"artifactLocation": _artifact(path), "replacements": reps}
+                    for path, reps in by_path.items()
+                ],
+            }
+        ]
+    if finding.entry:
+        result["properties"] = {"entry": finding.entry, "fixSafe": finding.fix_safe}
+    return result
+
+
+def sarif_document(
+    findings: Sequence[Finding], infos: Mapping[str, RuleInfo], *, root: Path
+) -> dict[str, Any]:
+    """The SARIF log as a JSON-ready mapping; relative paths are resolved against ``root`` (``%SRCROOT%``)."""
+    rules = list(infos.values())
+    index = {info.code: number for number, info in enumerate(rules)}
+    return {
+        "$schema": _SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "unstall",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": PROJECT_URL,
+                        "rules": [_rule(info) for info in rules],
+                    }
+                },
+                "originalUriBaseIds": {_BASE: {"uri": root.resolve().as_uri() + "/"}},
+                "columnKind": "unicodeCodePoints",
+                "results": [_result(finding, index) for finding in findings],
+            }
+        ],
+    }
+
+
+def format_sarif(findings: Sequence[Finding], infos: Mapping[str, RuleInfo], *, root: Path) -> str:
+    """The SARIF 2.1.0 log as JSON text."""
+    return (
+        json.dumps(sarif_document(findings, infos, root=root), indent=2, ensure_ascii=False) + "\n"
+    )
