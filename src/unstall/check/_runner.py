@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,9 +97,10 @@ def _module_of(path: Path) -> tuple[str, bool]:
     from unstall.check._modules import module_name
 
     try:
-        return module_name(path)
+        name, is_package = module_name(path)
     except (OSError, ValueError):
         return path.stem, False
+    return str(name), bool(is_package)
 
 
 def run_check(
@@ -172,7 +174,15 @@ def run_check(
     used_workers = (
         min(workers, len(pending)) if workers > 1 and len(pending) >= _POOL_MIN_FILES else 1
     )
-    results = _run_parallel(pending, used_workers) if used_workers > 1 else run_jobs(pending)
+    if used_workers > 1:
+        try:
+            results = _run_parallel(pending, used_workers)
+        except (BrokenProcessPool, OSError):
+            # A worker died (out of memory, a crash in C code): do the work here instead.
+            used_workers = 1
+            results = run_jobs(pending)
+    else:
+        results = run_jobs(pending)
     summarized = 0
     for job, result in zip(pending, results, strict=True):
         if isinstance(result, Finding):
