@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 from unstall.watch._frames import blame, fix_for, stack_of
@@ -68,6 +68,19 @@ class _Sampling:
         self.wall0 = time.perf_counter()
         self.cpu0 = _cpu(clock)
         self.task: tuple[TaskInfo, contextvars.Context | None] | None = None
+
+
+def _running_handle_context(frame: FrameType | None) -> contextvars.Context | None:
+    """The context the running ``asyncio.Handle`` entered (3.11's C Task does not expose its own)."""
+    while frame is not None:
+        if frame.f_code is _HANDLE_RUN_CODE:
+            ctx = getattr(frame.f_locals.get("self"), "_context", None)
+            return ctx if isinstance(ctx, contextvars.Context) else None
+        frame = frame.f_back
+    return None
+
+
+_HANDLE_RUN_CODE = asyncio.events.Handle._run.__code__
 
 
 def _cpu(clock: int | None) -> float:
@@ -296,21 +309,24 @@ class Watcher:
                 if len(current.stacks) > _MAX_STACKS:
                     current.stacks.pop(next(iter(current.stacks)))
                 if current.samples == 1:
-                    self._snapshot_task(state, current)
+                    self._snapshot_task(state, current, frame)
             del frame
         if current is None:
             self._finish_pending(state, None)
         if len(state.busy) > 64:
             self._drain(state)
 
-    def _snapshot_task(self, state: LoopState, current: _Sampling) -> None:
+    def _snapshot_task(self, state: LoopState, current: _Sampling, frame: FrameType) -> None:
         current_tasks: dict[Any, Any] = getattr(asyncio.tasks, "_current_tasks", {})
         task = current_tasks.get(state.loop)
         if task is None:
             return
         coro = task.get_coro()
         info = TaskInfo(task.get_name(), getattr(coro, "__qualname__", type(coro).__name__))
-        ctx = task.get_context() if sys.version_info >= (3, 12) else getattr(task, "_context", None)
+        get_context = getattr(task, "get_context", None)  # Task.get_context exists from 3.12
+        ctx = get_context() if get_context is not None else getattr(task, "_context", None)
+        if ctx is None:
+            ctx = _running_handle_context(frame)
         current.task = (info, ctx)
 
     def _drain(self, state: LoopState) -> None:
