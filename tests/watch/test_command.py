@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SCRIPT = """
+import asyncio, sys, time
+print("argv", sys.argv[1:])
+
+async def main():
+    await asyncio.sleep(0.02)
+    time.sleep(0.15)  # SCRIPT STALL
+    await asyncio.sleep(0.2)
+
+asyncio.run(main())
+mode = sys.argv[1] if len(sys.argv) > 1 else ""
+if mode == "three":
+    sys.exit(3)
+if mode == "boom":
+    raise ValueError("boom")
+"""
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "unstall", "run", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_script_argv_exit_codes_and_text_report(tmp_path: Path) -> None:
+    script = tmp_path / "app.py"
+    script.write_text(SCRIPT)
+    ok = _run(str(script), "plain", "x", cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert "argv ['plain', 'x']" in ok.stdout
+    assert "SCRIPT STALL" in ok.stderr
+    assert "1 stall(s)" in ok.stderr
+    assert _run(str(script), "three", cwd=tmp_path).returncode == 3
+    boom = _run(str(script), "boom", cwd=tmp_path)
+    assert boom.returncode == 1
+    assert "ValueError: boom" in boom.stderr
+
+
+def test_json_output_file_and_module(tmp_path: Path) -> None:
+    (tmp_path / "stallmod.py").write_text(SCRIPT)
+    out = tmp_path / "report.json"
+    done = _run(
+        "--threshold-ms",
+        "50",
+        "--format",
+        "json",
+        "--output",
+        str(out),
+        "-m",
+        "stallmod",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(out.read_text())
+    assert data["stalls"] == 1
+    assert "stallmod.py" in data["sites"][0]["location"]
+
+
+def test_sigusr1_prints_the_report_so_far(tmp_path: Path) -> None:
+    script = tmp_path / "server.py"
+    script.write_text(
+        "import asyncio, time\n"
+        "async def main():\n"
+        "    await asyncio.sleep(0.02)\n"
+        "    time.sleep(0.12)  # EARLY STALL\n"
+        "    print('ready', flush=True)\n"
+        "    await asyncio.sleep(30)\n"
+        "asyncio.run(main())\n"
+    )
+    env = dict(os.environ)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "unstall", "run", str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130
+    assert err.count("EARLY STALL") >= 2  # once on SIGUSR1, once at exit
