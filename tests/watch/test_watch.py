@@ -147,9 +147,12 @@ def test_regex_holding_the_gil_still_reports_a_stall() -> None:
     assert max(e.duration for e in w.events) > 0.05
 
 
-def test_short_iterations_produce_no_events_and_sane_stats(run_loop: Runner) -> None:
+@pytest.mark.parametrize("iteration_timing", [False, True])
+def test_short_iterations_produce_no_events_and_sane_stats(
+    run_loop: Runner, iteration_timing: bool
+) -> None:
     async def main() -> Watcher:
-        w = watch(threshold_ms=100)
+        w = watch(threshold_ms=100, iteration_timing=iteration_timing)
         for _ in range(2000):
             await asyncio.sleep(0)
         await asyncio.sleep(0.1)
@@ -164,6 +167,8 @@ def test_short_iterations_produce_no_events_and_sane_stats(run_loop: Runner) -> 
     assert loop.iterations > 0
     assert 0 <= loop.p50 <= loop.p99 <= loop.max < 0.1
     assert 0.0 <= loop.utilization <= 1.0
+    if loop.mode == "selector":
+        assert loop.utilization > 0.0
 
 
 def test_loops_in_threads_and_new_loops_after_start() -> None:
@@ -199,7 +204,7 @@ def test_raising_sink_is_counted_and_stop_restores() -> None:
         raise RuntimeError("sink failure")
 
     async def main() -> Watcher:
-        w = watch(threshold_ms=30, sinks=[bad, calls.append])
+        w = watch(threshold_ms=30, sinks=[bad, calls.append], iteration_timing=True)
         await asyncio.sleep(0.02)
         time.sleep(0.08)
         await _settle()

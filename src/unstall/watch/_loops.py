@@ -46,12 +46,12 @@ class LoopState:
         self._handle: asyncio.TimerHandle | None = None
         self.active = False
 
-    def install(self) -> None:
-        """Start measuring: wrap the selector when there is one, else start the heartbeat (loop thread)."""
-        selector = getattr(self.loop, "_selector", None)
-        original = getattr(selector, "select", None)
-        if selector is not None and callable(original) and "select" not in vars(selector):
-            self._wrap(selector, original)
+    def install(self, *, selector: bool = True) -> None:
+        """Start measuring: wrap the selector when asked and possible, else start the heartbeat (loop thread)."""
+        sel: Any = getattr(self.loop, "_selector", None)
+        original = getattr(sel, "select", None)
+        if selector and sel is not None and callable(original) and "select" not in vars(sel):
+            self._wrap(sel, original)
         else:
             self.mode = "heartbeat"
             self.since = _perf() + self.interval
