@@ -128,6 +128,7 @@ class Watcher:
         self._max_sites = max_sites
         self._log = log
         self._iteration_timing = iteration_timing
+        self._busy_poll = min(0.01, max(0.001, self.threshold / 20))
         self._sites: dict[str, _Site] = {}
         self._loops: dict[int, LoopState] = {}
         self._hist: dict[int, Any] = {}
@@ -284,7 +285,7 @@ class Watcher:
     def _run(self) -> None:
         sampling = self._sampling
         idle = min(0.025, max(0.002, self.threshold / 4))
-        busy = min(0.01, max(0.001, self.threshold / 20))
+        busy = self._busy_poll
         while not self._stop.is_set():
             try:
                 self._stop.wait(busy if sampling else idle)
@@ -367,7 +368,12 @@ class Watcher:
         elif s is not None and s.cpu0 >= 0:
             wall = time.perf_counter() - s.wall0
             cpu_time = max(0.0, _cpu(s.clock) - s.cpu0)
-            if wall > 0:
+            # a watchdog that got far fewer samples than it asked for was starved of the GIL:
+            # C code held it, which is CPU work the loop thread did
+            expected = (duration - self.threshold / 2) / self._busy_poll
+            if s.samples < max(2.0, expected / 4):
+                cause = Cause.CPU
+            elif wall > 0:
                 cause = Cause.CPU if cpu_time / wall >= 0.5 else Cause.BLOCKED
         code, entry, fix = fix_for(blamed, offender, cause)
         task_info: TaskInfo | None = None
