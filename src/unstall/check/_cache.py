@@ -17,6 +17,7 @@ import os
 import pickle
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,8 @@ def default_cache_dir(root: Path) -> Path:
 
 @dataclass(frozen=True, slots=True)
 class CacheEntry:
-    """What is remembered about one file. ``result`` is a module summary or a UNS901 finding."""
+    """What is remembered about one file. ``result`` is a module summary or a UNS901 finding;
+    ``suppressions`` the file's suppression comments, once they were needed."""
 
     size: int
     mtime_ns: int
@@ -45,6 +47,8 @@ class CacheEntry:
     is_package: bool
     lines: int
     result: Any
+    # Suppression comments by line, computed the first time the file has a finding.
+    suppressions: Mapping[int, frozenset[str]] | None = None
 
 
 def _summarizer_fingerprint() -> str:

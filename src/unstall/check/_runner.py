@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from unstall._config import Config, load_config
@@ -206,8 +206,6 @@ def run_check(
         entries[job.path] = result
         if cache is not None:
             cache.put(job.path, result)
-    if cache is not None:
-        cache.save()
 
     summaries = []
     for shown in sorted(entries):
@@ -223,7 +221,9 @@ def run_check(
     )
     found = [*analyze(summaries, catalog=catalog, settings=settings), *problems]
     path_map = dict(files)
-    reported, suppressed = _filter(found, config, path_map, stdin)
+    reported, suppressed = _filter(found, config, path_map, stdin, entries, cache)
+    if cache is not None:
+        cache.save()
     stats = CheckStats(
         files=len(files),
         lines=sum(entry.lines for entry in entries.values()),
@@ -248,7 +248,12 @@ def _sort_key(finding: Finding) -> tuple[str, int, int, str, str]:
 
 
 def _filter(
-    found: list[Finding], config: Config, paths: Mapping[str, Path], stdin: tuple[str, str] | None
+    found: list[Finding],
+    config: Config,
+    paths: Mapping[str, Path],
+    stdin: tuple[str, str] | None,
+    entries: dict[str, CacheEntry],
+    cache: Cache | None,
 ) -> tuple[list[Finding], int]:
     root = config.root
     kept: list[Finding] = []
@@ -273,7 +278,7 @@ def _filter(
             continue
         if not finding.code.startswith("UNS9"):
             if path not in comments:
-                comments[path] = _comments_of(path, paths, stdin)
+                comments[path] = _comments_of(path, paths, stdin, entries, cache)
             if is_suppressed(finding.code, finding.location.line, comments[path]):
                 suppressed += 1
                 continue
@@ -282,12 +287,27 @@ def _filter(
 
 
 def _comments_of(
-    path: str, paths: Mapping[str, Path], stdin: tuple[str, str] | None
+    path: str,
+    paths: Mapping[str, Path],
+    stdin: tuple[str, str] | None,
+    entries: dict[str, CacheEntry],
+    cache: Cache | None,
 ) -> Mapping[int, frozenset[str]]:
     if stdin is not None and path == stdin[0]:
         return suppressions(stdin[1])
+    entry = entries.get(path)
+    if entry is not None and entry.suppressions is not None:
+        return entry.suppressions
     source = read_source(str(paths.get(path, Path(path))), max_size=1 << 62)
-    return suppressions(source.text) if isinstance(source, Source) else {}
+    if not isinstance(source, Source):
+        return {}
+    table = suppressions(source.text)
+    if entry is not None and entry.digest == source.digest:
+        # Remembered with the summary, so a warm run never reads the file again.
+        entries[path] = replace(entry, suppressions=table)
+        if cache is not None:
+            cache.put(path, entries[path])
+    return table
 
 
 def check(

@@ -1,0 +1,134 @@
+"""The summary cache: warm runs re-summarize nothing, edits re-summarize only what changed."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+from unstall.check import Config, check
+from unstall.check._cache import Cache
+
+BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
+
+
+def make_project(root: Path, count: int = 5) -> None:
+    for index in range(count):
+        (root / f"mod{index}.py").write_text(
+            BLOCKING if index == 0 else f"x = {index}\n", encoding="utf-8"
+        )
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("UNSTALL_CACHE_DIR", raising=False)
+    make_project(tmp_path)
+    return tmp_path
+
+
+def run(root: Path, **options: object) -> tuple[int, int, tuple[str, ...]]:
+    result = check([root], config=Config(root=root), jobs=1, **options)  # type: ignore[arg-type]
+    return (
+        result.stats.summarized,
+        result.stats.cached,
+        tuple(f"{f.location.path}:{f.code}" for f in result.findings),
+    )
+
+
+def test_second_run_summarizes_nothing(root: Path) -> None:
+    first = run(root)
+    assert first[:2] == (5, 0)
+    second = run(root)
+    assert second == (0, 5, first[2])
+    cache_dir = root / ".unstall_cache"
+    assert (
+        (cache_dir / "CACHEDIR.TAG")
+        .read_text(encoding="utf-8")
+        .startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    )
+    assert (cache_dir / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
+
+
+def test_editing_one_file_resummarizes_only_it(root: Path) -> None:
+    run(root)
+    (root / "mod3.py").write_text(BLOCKING, encoding="utf-8")
+    summarized, cached, findings = run(root)
+    assert (summarized, cached) == (1, 4)
+    assert findings == ("mod0.py:UNS101", "mod3.py:UNS101")
+
+
+def test_touched_but_unchanged_file_is_not_resummarized(root: Path) -> None:
+    run(root)
+    later = (root / "mod2.py").stat().st_mtime_ns + 5_000_000_000
+    os.utime(root / "mod2.py", ns=(later, later))
+    assert run(root)[:2] == (0, 5)
+
+
+def test_corrupt_cache_file_is_ignored_and_rewritten(root: Path) -> None:
+    first = run(root)
+    (cache_file,) = (root / ".unstall_cache").glob("check-*.pickle")
+    cache_file.write_bytes(b"not a pickle at all")
+    assert run(root) == (5, 0, first[2])
+    assert run(root)[:2] == (0, 5)
+    cache_file.write_bytes(pickle.dumps({"mod0.py": "wrong type"}))
+    assert run(root)[:2] == (5, 0)
+
+
+def test_no_cache_reads_and_writes_nothing(root: Path) -> None:
+    assert run(root, use_cache=False)[:2] == (5, 0)
+    assert not (root / ".unstall_cache").exists()
+    assert run(root, use_cache=False)[:2] == (5, 0)
+
+
+def test_cache_dir_option_and_environment(
+    root: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path_factory.mktemp("cache")
+    run(root, cache_dir=elsewhere)
+    assert run(root, cache_dir=elsewhere)[:2] == (0, 5)
+    assert not (root / ".unstall_cache").exists()
+    from_env = tmp_path_factory.mktemp("env-cache")
+    monkeypatch.setenv("UNSTALL_CACHE_DIR", str(from_env))
+    run(root)
+    assert list(from_env.glob("check-*.pickle"))
+
+
+def test_cache_file_is_written_atomically(root: Path) -> None:
+    run(root)
+    leftovers = [p.name for p in (root / ".unstall_cache").iterdir() if p.name.startswith(".tmp-")]
+    assert leftovers == []
+    cache = Cache(root / ".unstall_cache", cwd=root)
+    assert sorted(cache.entries) == [f"mod{i}.py" for i in range(5)]
+
+
+def test_a_syntax_error_is_cached_too(root: Path) -> None:
+    (root / "mod4.py").write_text("def (:\n", encoding="utf-8")
+    first = run(root)
+    assert "mod4.py:UNS901" in first[2]
+    assert run(root) == (0, 5, first[2])
+
+
+def test_parallel_and_serial_give_identical_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for index in range(120):
+        body = (
+            BLOCKING
+            if index % 7 == 0
+            else f"from mod{index - 1} import *\n\ndef f{index}():\n    return {index}\n"
+            if index
+            else "x = 0\n"
+        )
+        (tmp_path / f"mod{index}.py").write_text(body, encoding="utf-8")
+    (tmp_path / "broken.py").write_text("def (:\n", encoding="utf-8")
+    serial = check([tmp_path], config=Config(root=tmp_path), jobs=1, use_cache=False)
+    parallel = check([tmp_path], config=Config(root=tmp_path), jobs=2, use_cache=False)
+    assert serial.stats.workers == 1
+    assert parallel.stats.workers == 2
+    assert parallel.findings == serial.findings
+    assert parallel.files == serial.files
+    assert len(serial.findings) >= 18
