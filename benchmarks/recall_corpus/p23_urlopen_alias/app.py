@@ -1,0 +1,5 @@
+from urllib.request import urlopen as fetch
+
+
+async def ping(url):
+    return fetch(url).status  # expect
