@@ -13,13 +13,15 @@ Every exception unstall raises derives from :class:`UnstallError`::
 
 ``TimeoutError`` (the builtin) is raised for offload timeouts, and
 ``BlockingCallError`` (a subclass of both ``UnstallError`` and ``RuntimeError``)
-is raised by the runtime tripwire when its policy says to raise.
+is raised by the runtime tripwire when its policy says to raise; ``BlockingCallWarning``
+(a ``RuntimeWarning``) is what it issues when its policy says to warn.
 """
 
 from __future__ import annotations
 
 __all__ = (
     "BlockingCallError",
+    "BlockingCallWarning",
     "CatalogError",
     "ConfigError",
     "EngineUnavailable",
@@ -102,10 +104,16 @@ class OffloaderClosed(OffloadError):
 class BlockingCallError(UnstallError, RuntimeError):
     """A blocking call was made on a thread whose event loop is running (tripwire, ``raise`` policy).
 
-    ``code`` is the catalog rule code, ``name`` the blocking callable's qualified name.
+    ``code`` is the catalog rule code, ``name`` the blocking callable's qualified name,
+    ``event`` the :class:`unstall.watch.TripwireEvent` (blamed frame, stack), when known.
     """
 
-    def __init__(self, message: str, *, code: str, name: str) -> None:
+    def __init__(self, message: str, *, code: str, name: str, event: object = None) -> None:
         super().__init__(message)
         self.code = code
         self.name = name
+        self.event = event
+
+
+class BlockingCallWarning(RuntimeWarning):
+    """Issued by the runtime tripwire (``warn`` policy) for a blocking call on a running loop's thread."""

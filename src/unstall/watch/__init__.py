@@ -11,17 +11,22 @@ import types
 from typing import Any
 
 from unstall.watch._model import Cause, Frame, StallEvent, TaskInfo, TripwireEvent
+from unstall.watch._policy import Action, Policy
 from unstall.watch._report import LoopStats, Report, SiteStats
+from unstall.watch._tripwire import Tripwire
 from unstall.watch._watcher import Watcher, watch
 
 __all__ = (
+    "Action",
     "Cause",
     "Frame",
     "LoopStats",
+    "Policy",
     "Report",
     "SiteStats",
     "StallEvent",
     "TaskInfo",
+    "Tripwire",
     "TripwireEvent",
     "Watcher",
     "watch",

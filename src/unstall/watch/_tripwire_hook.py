@@ -1,0 +1,381 @@
+"""The process-wide half of the tripwire: one audit hook, a few thin wrappers, and call timing.
+
+An audit hook cannot be removed, so exactly one is installed, the first time a tripwire
+starts; it returns at once while no tripwire is active, for events no catalog entry names,
+and on threads with no running event loop (executor threads, plain threads). Calls whose
+innermost frames belong to the loop's own machinery (asyncio, selectors, uvloop, imports,
+linecache, unstall) are skipped, as are calls on non-blocking sockets.
+
+A caught call that is allowed to run is timed: a profile function is set on that thread only
+until control comes back to the frame that made the call, so the cost is paid only while a
+blocking call runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import socket
+import sys
+import threading
+import time
+from asyncio.events import _get_running_loop
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from unstall.watch._frames import is_user_file
+
+if TYPE_CHECKING:
+    from unstall.watch._tripwire import Hit, Tripwire
+
+__all__ = ("activate", "deactivate", "wrapped_names")
+
+# modules whose frames, met before any user frame, mean the event loop's own machinery did the call
+_SKIP = (
+    "_pytest",
+    "asyncio",
+    "importlib",
+    "linecache",
+    "pluggy",
+    "selectors",
+    "tokenize",
+    "traceback",
+    "unstall",
+    "uvloop",
+    "warnings",
+    "zipimport",
+)
+_MAX_WALK = 64
+_MAX_INTEREST = 4096
+
+_lock = threading.RLock()
+_tripwires: tuple[Tripwire, ...] = ()
+# audit event name -> whether an active tripwire maps it to a catalog entry (learned lazily)
+_interest: dict[str, bool] = {}
+_hook_installed = False
+_local = threading.local()
+_skip_cache: dict[object, bool] = {}
+_perf = time.perf_counter
+
+
+def _skipped_module(module: object) -> bool:
+    known = _skip_cache.get(module)
+    if known is None:
+        known = isinstance(module, str) and any(
+            module == p or module.startswith(p + ".") for p in _SKIP
+        )
+        if len(_skip_cache) < _MAX_INTEREST:
+            _skip_cache[module] = known
+    return known
+
+
+def _walk(frame: FrameType | None) -> tuple[bool, FrameType | None, FrameType | None]:
+    """``(skip, user frame, the frame the user frame called)`` walking out from ``frame``."""
+    under: FrameType | None = None
+    depth = 0
+    while frame is not None and depth < _MAX_WALK:
+        if _skipped_module(frame.f_globals.get("__name__")):
+            return True, None, None
+        if is_user_file(frame.f_code.co_filename):
+            return False, frame, under
+        under = frame
+        frame = frame.f_back
+        depth += 1
+    return False, None, under
+
+
+class _Pending:
+    """Hits waiting for their call to return, so their duration is known."""
+
+    __slots__ = ("hits", "start", "target")
+
+    def __init__(self, hits: list[Hit], target: FrameType, start: float) -> None:
+        self.hits = hits
+        self.target: FrameType | None = target
+        self.start = start
+
+
+def _finish(pending: _Pending, duration: float | None) -> None:
+    pending.target = None
+    _local.busy = True
+    try:
+        for hit in pending.hits:
+            hit.tripwire._record(hit, duration)
+    finally:
+        _local.busy = False
+
+
+def _profile(frame: FrameType, event: str, arg: object) -> None:
+    """Ends the pending measurement when control is back in the frame that made the call."""
+    try:
+        pending: _Pending | None = getattr(_local, "pending", None)
+        if pending is None:
+            sys.setprofile(None)
+            return
+        if frame.f_globals is _GLOBALS:
+            return
+        target = pending.target
+        if frame is target or (frame.f_back is target and event in ("call", "return")):
+            duration = _perf() - pending.start
+            _local.pending = None
+            sys.setprofile(None)
+            _finish(pending, duration)
+    except Exception:  # a profile function that raises would be removed and the error raised
+        _local.pending = None
+        sys.setprofile(None)
+
+
+def _flush_stale() -> bool:
+    """Whether a measurement is still running on this thread (a nested event of the same call)."""
+    pending: _Pending | None = getattr(_local, "pending", None)
+    if pending is None:
+        return False
+    if sys.getprofile() is _profile:
+        return True
+    # someone replaced our profile function: give up timing that call
+    _local.pending = None
+    _finish(pending, None)
+    return False
+
+
+def _caught(
+    event: str | None, name: str | None, args: tuple[Any, ...], frame: FrameType
+) -> tuple[list[Hit], FrameType]:
+    """Judge one blocking call on a running loop's thread; raise or warn as the policies say.
+
+    Returns the hits to record once the call is done, and the frame to time the call in
+    (the user's frame that made it, else the caller).
+    """
+    if args and isinstance(args[0], socket.socket):
+        try:
+            if args[0].gettimeout() == 0.0:  # non-blocking: the loop's own socket I/O
+                return [], frame
+        except OSError:
+            return [], frame
+    skip, user, under = _walk(frame)
+    if skip:
+        return [], frame
+    hits: list[Hit] = []
+    _local.busy = True
+    try:
+        for tripwire in _tripwires:
+            hit = tripwire._judge(event, name, args, frame, user, under)
+            if hit is not None:
+                hits.append(hit)
+    finally:
+        _local.busy = False
+    for hit in hits:
+        hit.tripwire._act(hit)  # raises for the raise policy, warns for warn
+    return hits, (user if user is not None else frame)
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if not _tripwires:
+        return
+    interesting = _interest.get(event)
+    if interesting is None:
+        interesting = _learn(event)
+    if not interesting or _get_running_loop() is None or getattr(_local, "busy", False):
+        return
+    if _flush_stale():
+        return
+    frame = sys._getframe(1)
+    hits, target = _caught(event, None, args, frame)
+    if not hits:
+        return
+    if sys.getprofile() is not None:  # another profiler runs here: record without a duration
+        _finish(_Pending(hits, frame, 0.0), None)
+        return
+    _local.pending = _Pending(hits, target, _perf())
+    sys.setprofile(_profile)
+
+
+def _learn(event: str) -> bool:
+    _seen.add(event)
+    interesting = any(tw._entry_for_event(event) is not None for tw in _tripwires)
+    if len(_interest) < _MAX_INTEREST:
+        _interest[event] = interesting
+    return interesting
+
+
+# ---- thin wrappers for blocking calls CPython raises no audit event for -----------------------------
+
+
+def _blocking_socket(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    try:
+        return bool(args[0].gettimeout() != 0.0)
+    except (OSError, IndexError, AttributeError):
+        return False
+
+
+def _timeout_arg(args: tuple[Any, ...], kwargs: dict[str, Any]) -> object:
+    return args[1] if len(args) > 1 else kwargs.get("timeout")
+
+
+def _event_wait(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    return not args[0].is_set() and _timeout_arg(args, kwargs) != 0
+
+
+def _future_result(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    return not args[0].done() and _timeout_arg(args, kwargs) != 0
+
+
+def _thread_join(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    return bool(args[0].is_alive()) and _timeout_arg(args, kwargs) != 0
+
+
+def _sleep(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    return not args or args[0] != 0
+
+
+Predicate = Callable[[tuple[Any, ...], dict[str, Any]], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """A callable to wrap: ``owner`` is a class in ``module`` ("" for a module-level function).
+
+    ``audit_event`` names the event that makes the wrapper unnecessary where CPython raises it.
+    """
+
+    module: str
+    owner: str
+    attr: str
+    blocks: Predicate
+    audit_event: str | None = None
+
+
+_SOCKET_METHODS = (
+    "recv",
+    "recv_into",
+    "recvfrom",
+    "recvfrom_into",
+    "send",
+    "sendall",
+    "sendto",
+    "accept",
+)
+# qualified name -> what to wrap; installed only for names the catalog knows
+_TARGETS: dict[str, _Target] = {
+    "time.sleep": _Target("time", "", "sleep", _sleep, audit_event="time.sleep"),
+    **{
+        f"socket.socket.{m}": _Target("socket", "socket", m, _blocking_socket)
+        for m in _SOCKET_METHODS
+    },
+    "threading.Event.wait": _Target("threading", "Event", "wait", _event_wait),
+    "threading.Thread.join": _Target("threading", "Thread", "join", _thread_join),
+    "concurrent.futures.Future.result": _Target(
+        "concurrent.futures", "Future", "result", _future_result
+    ),
+}
+# qualified name -> (owner object, original attribute or None when inherited, our wrapper)
+_installed: dict[str, tuple[Any, Any, Any]] = {}
+# audit events seen since the hook was installed (to know which targets CPython already audits)
+_seen: set[str] = set()
+_probed: dict[str, bool] = {}
+
+
+def _wrap(name: str, original: Callable[..., Any], blocks: Predicate) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if (
+            not _tripwires
+            or _get_running_loop() is None
+            or getattr(_local, "busy", False)
+            or getattr(_local, "pending", None) is not None
+            or not blocks(args, kwargs)
+        ):
+            return original(*args, **kwargs)
+        frame = sys._getframe(1)
+        hits, _ = _caught(None, name, args, frame)
+        if not hits:
+            return original(*args, **kwargs)
+        start = _perf()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            _finish(_Pending(hits, frame, start), _perf() - start)
+
+    return wrapper
+
+
+def wrapped_names() -> tuple[str, ...]:
+    """Qualified names of the callables the tripwire wraps right now (no audit event covers them)."""
+    return tuple(sorted(_installed))
+
+
+def _audited(event: str) -> bool:
+    """Whether CPython raises ``event`` (probed once: ``time.sleep`` is audited from 3.12)."""
+    known = _probed.get(event)
+    if known is None:
+        if event == "time.sleep" and event not in _seen:
+            _local.busy = True  # the probe itself is not a blocking call to report
+            try:
+                time.sleep(0)
+            finally:
+                _local.busy = False
+        known = _probed[event] = event in _seen
+    return known
+
+
+def _sync_wrappers() -> None:
+    wanted = {
+        name
+        for name, target in _TARGETS.items()
+        if any(tw._wants_wrapper(name) for tw in _tripwires)
+        and not (target.audit_event and _audited(target.audit_event))
+    }
+    for name in list(_installed):
+        if name not in wanted:
+            patched, original, wrapper = _installed.pop(name)
+            attr = _TARGETS[name].attr
+            # someone patched over us: leave theirs in place (ours is inert without tripwires)
+            if vars(patched).get(attr) is wrapper:
+                if original is None:
+                    delattr(patched, attr)
+                else:
+                    setattr(patched, attr, original)
+    for name in sorted(wanted - set(_installed)):
+        target = _TARGETS[name]
+        try:
+            owner: Any = importlib.import_module(target.module)
+            if target.owner:
+                owner = getattr(owner, target.owner)
+            own = vars(owner).get(target.attr)
+            wrapper = _wrap(name, getattr(owner, target.attr), target.blocks)
+            setattr(owner, target.attr, wrapper)
+        except (ImportError, AttributeError, TypeError):
+            continue
+        _installed[name] = (owner, own, wrapper)
+
+
+def activate(tripwire: Tripwire) -> None:
+    """Start dispatching to ``tripwire`` (installs the audit hook the first time)."""
+    global _tripwires, _hook_installed
+    with _lock:
+        if tripwire not in _tripwires:
+            _tripwires = (*_tripwires, tripwire)
+        _interest.clear()
+        if not _hook_installed:
+            sys.addaudithook(_audit)
+            _hook_installed = True
+        _sync_wrappers()
+
+
+def deactivate(tripwire: Tripwire) -> None:
+    """Stop dispatching to ``tripwire``; restores the wrappers no active tripwire needs."""
+    global _tripwires
+    with _lock:
+        _tripwires = tuple(tw for tw in _tripwires if tw is not tripwire)
+        _interest.clear()
+        _sync_wrappers()
+
+
+def active() -> Iterable[Tripwire]:
+    """The tripwires currently receiving calls."""
+    return _tripwires
+
+
+_GLOBALS = globals()
