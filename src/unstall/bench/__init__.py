@@ -1,5 +1,29 @@
-"""unstall.bench (being built)."""
+"""Load-test a real asyncio service, naive vs fixed: throughput, latency and loop lag.
+
+``unstall bench`` is the command line (see :mod:`unstall.bench._command`). The pieces it is
+built from are public for scripts and tests: :func:`run_bench` (start the bundled servers and
+drive every scenario), :func:`run_load` (the closed-loop load generator, loopback only) and
+:func:`percentile` / :func:`summarize` (the percentile maths).
+"""
 
 from __future__ import annotations
 
-__all__ = ()
+from unstall.bench._load import LoadResult, run_load
+from unstall.bench._runner import BenchConfig, BenchResult, Row, run_bench, run_url
+from unstall.bench._scenarios import Scenario, Variant
+from unstall.bench._stats import Percentiles, percentile, summarize
+
+__all__ = (
+    "BenchConfig",
+    "BenchResult",
+    "LoadResult",
+    "Percentiles",
+    "Row",
+    "Scenario",
+    "Variant",
+    "percentile",
+    "run_bench",
+    "run_load",
+    "run_url",
+    "summarize",
+)

@@ -1,0 +1,304 @@
+"""Run the benchmark: start the server processes, drive every variant at every concurrency level."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from unstall import __version__
+from unstall.bench._client import HTTPConnection
+from unstall.bench._load import LoadResult, run_load
+from unstall.bench._scenarios import SCENARIOS, Scenario, Variant
+from unstall.bench._work import calibrate_cpu, cpu_work, create_database
+
+__all__ = ("BenchConfig", "BenchResult", "Row", "ServerProcess", "run_bench", "run_url")
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class BenchConfig:
+    """What to run: scenario names, concurrency levels, seconds per measurement and its request cap.
+
+    ``loop`` is the service's event loop (``"asyncio"`` or ``"uvloop"``); ``cpu_ms`` the size of
+    the CPU work unit, ``sleep_ms`` the wait and the upstream's delay.
+    """
+
+    scenarios: tuple[str, ...] = tuple(s.name for s in SCENARIOS)
+    concurrency: tuple[int, ...] = (1, 16, 64)
+    duration: float = 3.0
+    max_requests: int = 100_000
+    request_timeout: float = 10.0
+    warmup: bool = True
+    loop: str = "asyncio"
+    cpu_ms: float = 5.0
+    sleep_ms: float = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One measurement: a variant of a scenario at one concurrency level.
+
+    Latencies and loop lag are in milliseconds; the lag fields are ``None`` for the sync server
+    (it has no event loop) and for external targets.
+    """
+
+    scenario: str
+    variant: str
+    concurrency: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+    lag_p99_ms: float | None
+    lag_max_ms: float | None
+    max_in_flight: int
+    blocks_loop: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BenchResult:
+    """Every row of one run, the configuration and where it ran (``environment``: name -> value)."""
+
+    config: BenchConfig
+    rows: tuple[Row, ...]
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+class ServerProcess:
+    """A benchmark server in a child process (``python -m unstall.bench._serve KIND``).
+
+    It exits when its stdin closes, so it cannot outlive this process by more than a moment.
+    """
+
+    def __init__(
+        self, kind: str, proc: asyncio.subprocess.Process, port: int, log: IO[bytes]
+    ) -> None:
+        self.kind = kind
+        self.proc = proc
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self._log = log
+
+    @classmethod
+    async def start(
+        cls, kind: str, *args: str, log_dir: Path, ready_within: float = 60.0
+    ) -> ServerProcess:
+        """Start the server and wait (up to ``ready_within`` s) for its port; ``RuntimeError`` if it fails."""
+        log = (log_dir / f"{kind}.log").open("w+b")
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "unstall.bench._serve",
+            kind,
+            *args,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=log,
+        )
+        assert proc.stdout is not None
+        line = b""
+        with contextlib.suppress(TimeoutError):
+            line = await asyncio.wait_for(proc.stdout.readline(), ready_within)
+        try:
+            port = int(json.loads(line)["port"])
+        except (ValueError, KeyError, TypeError):
+            server = cls(kind, proc, 0, log)
+            await server.stop()
+            log.seek(0)
+            tail = log.read().decode(errors="replace")[-2000:]
+            log.close()
+            raise RuntimeError(
+                f"The benchmark's {kind!r} server did not start (it printed {line[:200]!r}); "
+                f"its output ends with:\n{tail}"
+            ) from None
+        return cls(kind, proc, port, log)
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Close its stdin and wait; terminate, then kill, if it does not exit in time."""
+        proc = self.proc
+        if proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+        for action in (None, proc.terminate, proc.kill):
+            if action is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    action()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), grace)
+                break
+        self._log.close()
+
+
+async def get_json(base_url: str, path: str) -> Any:
+    """``GET base_url + path`` on a fresh connection and decode the JSON body (loopback only)."""
+    from unstall.bench._load import check_loopback_url
+
+    host, port, prefix = check_loopback_url(base_url)
+    conn = HTTPConnection(host, port)
+    try:
+        async with asyncio.timeout(10):
+            status, body = await conn.get(prefix.rstrip("/") + path)
+    finally:
+        conn.close()
+    if status != 200:
+        raise RuntimeError(f"GET {base_url}{path} answered HTTP {status}.")
+    text = body.decode()
+    return json.loads(text) if text.lstrip().startswith(("{", "[")) else text.strip()
+
+
+def _row(scenario: str, variant: Variant | str, result: LoadResult, lag: Any) -> Row:
+    name = variant if isinstance(variant, str) else variant.name
+    blocks = False if isinstance(variant, str) else variant.blocks_loop
+    has_lag = isinstance(lag, dict) and lag.get("samples", 0) > 0
+    return Row(
+        scenario=scenario,
+        variant=name,
+        concurrency=result.concurrency,
+        rps=result.rps,
+        p50_ms=result.latency.p50 * 1e3,
+        p99_ms=result.latency.p99 * 1e3,
+        requests=result.requests,
+        errors=result.errors,
+        lag_p99_ms=float(lag["p99_ms"]) if has_lag else None,
+        lag_max_ms=float(lag["max_ms"]) if has_lag else None,
+        max_in_flight=result.max_in_flight,
+        blocks_loop=blocks,
+    )
+
+
+def describe_row(row: Row) -> str:
+    """A one-line progress summary of ``row``."""
+    lag = (
+        ""
+        if row.lag_max_ms is None
+        else f"  lag p99 {row.lag_p99_ms:.1f} ms max {row.lag_max_ms:.1f} ms"
+    )
+    errors = f"  errors {row.errors}" if row.errors else ""
+    return f"{row.rps:8.1f} req/s  p50 {row.p50_ms:7.1f} ms  p99 {row.p99_ms:7.1f} ms{errors}{lag}"
+
+
+def _environment(config: BenchConfig, cpu_iterations: int) -> dict[str, str]:
+    t0 = time.perf_counter()
+    cpu_work(cpu_iterations)
+    import unstall.offload
+
+    return {
+        "unstall": __version__,
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "platform": platform.platform(terse=True),
+        "cpus": str(os.cpu_count() or 0),
+        "loop": config.loop,
+        "cpu_iterations": str(cpu_iterations),
+        "cpu_unit_ms": f"{(time.perf_counter() - t0) * 1e3:.1f}",
+        "offload": "unstall" if hasattr(unstall.offload, "to_process") else "stand-in",
+    }
+
+
+async def run_bench(config: BenchConfig, progress: Progress = lambda line: None) -> BenchResult:
+    """Run every selected scenario's variants at every concurrency level against real servers."""
+    selected: list[Scenario] = [s for s in SCENARIOS if s.name in config.scenarios]
+    levels = config.concurrency
+    plan = [(s, v) for s in selected for v in s.variants]
+    total = len(plan) * len(levels)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="unstall-bench-") as tmp:
+        tmp_path = Path(tmp)
+        db = tmp_path / "bench.sqlite"
+        progress("preparing: SQLite file, CPU work calibration, server processes")
+        await asyncio.to_thread(create_database, db)
+        cpu_iterations = await asyncio.to_thread(calibrate_cpu, config.cpu_ms / 1000.0)
+        environment = await asyncio.to_thread(_environment, config, cpu_iterations)
+        servers: list[ServerProcess] = []
+        try:
+            upstream = await ServerProcess.start(
+                "upstream", "--delay-ms", str(config.sleep_ms), log_dir=tmp_path
+            )
+            servers.append(upstream)
+            common = (
+                f"--upstream={upstream.url}/",
+                f"--db={db}",
+                f"--cpu-iterations={cpu_iterations}",
+                f"--sleep-ms={config.sleep_ms}",
+            )
+            service, sync = await asyncio.gather(
+                ServerProcess.start("service", *common, f"--loop={config.loop}", log_dir=tmp_path),
+                ServerProcess.start("sync", *common, log_dir=tmp_path),
+            )
+            servers += [service, sync]
+            step = 0
+            for scenario, variant in plan:
+                server = service if variant.server == "async" else sync
+                url = server.url + variant.path
+                if config.warmup:
+                    top = max(levels)
+                    await run_load(url, concurrency=top, duration=1.0, max_requests=2 * top)
+                for level in levels:
+                    step += 1
+                    label = (
+                        f"[{step:>2}/{total}] {scenario.name:<5} {variant.name:<14} c={level:<4}"
+                    )
+                    if variant.server == "async":
+                        await get_json(service.url, "/__unstall/reset")
+                    result = await run_load(
+                        url,
+                        concurrency=level,
+                        duration=config.duration,
+                        max_requests=config.max_requests,
+                        request_timeout=config.request_timeout,
+                    )
+                    lag = (
+                        await get_json(service.url, "/__unstall/lag")
+                        if variant.server == "async"
+                        else None
+                    )
+                    row = _row(scenario.name, variant, result, lag)
+                    rows.append(row)
+                    progress(f"{label} {describe_row(row)}")
+        finally:
+            for server in reversed(servers):
+                await server.stop()
+    return BenchResult(config, tuple(rows), environment)
+
+
+async def run_url(
+    url: str, config: BenchConfig, progress: Progress = lambda line: None
+) -> BenchResult:
+    """Drive an already running service at ``url`` (loopback only) at each concurrency level."""
+    from unstall.bench._load import check_loopback_url
+
+    _host, _port, path = check_loopback_url(url)
+    rows: list[Row] = []
+    levels: Sequence[int] = config.concurrency
+    if config.warmup:
+        await run_load(url, concurrency=max(levels), duration=1.0, max_requests=2 * max(levels))
+    for step, level in enumerate(levels, 1):
+        result = await run_load(
+            url,
+            concurrency=level,
+            duration=config.duration,
+            max_requests=config.max_requests,
+            request_timeout=config.request_timeout,
+        )
+        row = _row("url", path, result, None)
+        rows.append(row)
+        progress(f"[{step:>2}/{len(levels)}] {path} c={level:<4} {describe_row(row)}")
+    environment = {
+        "unstall": __version__,
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "platform": platform.platform(terse=True),
+        "cpus": str(os.cpu_count() or 0),
+        "target": url,
+    }
+    return BenchResult(config, tuple(rows), environment)

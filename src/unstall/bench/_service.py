@@ -1,0 +1,173 @@
+"""The benchmarked async service (aiohttp), its slow upstream, and the loop-lag endpoints.
+
+Every pattern has an endpoint per variant, side by side, so one process serves the whole
+comparison. ``/__unstall/reset`` starts a fresh :class:`unstall.watch.Watcher` and
+``/__unstall/lag`` returns its lag percentiles (milliseconds) as JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
+
+from unstall.bench import _offload
+from unstall.bench._work import cpu_work, db_query, http_get
+from unstall.watch import Watcher
+
+__all__ = ("ServiceConfig", "build_service", "build_upstream")
+
+LAG_THRESHOLD_MS = 40.0  # the watcher's heartbeat then ticks every 10 ms
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    """What the endpoints do: the upstream URL, the SQLite file, the CPU work size, the sleep."""
+
+    upstream_url: str
+    db_path: str
+    cpu_iterations: int
+    sleep_seconds: float = 0.02
+
+
+class _Lag:
+    """Owns the service's watcher; a reset replaces it so each measurement starts empty."""
+
+    def __init__(self) -> None:
+        self.watcher: Watcher | None = None
+
+    def start(self) -> None:
+        self.watcher = Watcher(LAG_THRESHOLD_MS, log=False).start()
+
+    async def reset(self) -> None:
+        old, self.watcher = self.watcher, None
+        if old is not None:
+            await asyncio.to_thread(old.stop)  # stop joins the watchdog thread: not on the loop
+        self.start()
+
+    def snapshot(self) -> dict[str, Any]:
+        watcher = self.watcher
+        if watcher is None:
+            return {"samples": 0}
+        report = watcher.report()
+        loop_id = id(asyncio.get_running_loop())
+        for stats in report.loops:
+            if stats.loop_id == loop_id:
+                return {
+                    "samples": stats.iterations,
+                    "mode": stats.mode,
+                    "p50_ms": stats.p50 * 1e3,
+                    "p90_ms": stats.p90 * 1e3,
+                    "p99_ms": stats.p99 * 1e3,
+                    "max_ms": stats.max * 1e3,
+                    "stalls": report.stalls,
+                }
+        return {"samples": 0, "stalls": report.stalls}
+
+
+def build_service(config: ServiceConfig) -> web.Application:
+    """The aiohttp application with one endpoint per (pattern, variant)."""
+    app = web.Application()
+    lag = _Lag()
+    sessions: list[ClientSession] = []
+    upstream = config.upstream_url
+    db = config.db_path
+    n = config.cpu_iterations
+    pause = config.sleep_seconds
+    cpu_auto = _offload.auto(cpu_work)
+
+    async def on_startup(app: web.Application) -> None:
+        sessions.append(
+            ClientSession(connector=TCPConnector(limit=0), timeout=ClientTimeout(total=10))
+        )
+        lag.start()
+
+    async def on_cleanup(app: web.Application) -> None:
+        for session in sessions:
+            await session.close()
+        if lag.watcher is not None:
+            await asyncio.to_thread(lag.watcher.stop)
+
+    def ok(value: object = "ok") -> web.Response:
+        return web.Response(text=f"{value}\n")
+
+    async def sleep_blocking(request: web.Request) -> web.Response:
+        time.sleep(pause)  # noqa: ASYNC251  # unstall: ignore - the naive variant, on purpose
+        return ok()
+
+    async def sleep_async(request: web.Request) -> web.Response:
+        await asyncio.sleep(pause)
+        return ok()
+
+    async def http_blocking(request: web.Request) -> web.Response:
+        return ok(http_get(upstream))  # unstall: ignore - the naive variant, on purpose
+
+    async def http_async(request: web.Request) -> web.Response:
+        async with sessions[0].get(upstream) as response:
+            await response.read()
+            return ok(response.status)
+
+    async def http_thread(request: web.Request) -> web.Response:
+        return ok(await _offload.to_thread(http_get, upstream))
+
+    async def db_blocking(request: web.Request) -> web.Response:
+        return ok(db_query(db)[0])  # unstall: ignore - the naive variant, on purpose
+
+    async def db_thread(request: web.Request) -> web.Response:
+        return ok((await _offload.to_thread(db_query, db))[0])
+
+    async def cpu_inline(request: web.Request) -> web.Response:
+        return ok(cpu_work(n))  # unstall: ignore - the naive variant, on purpose
+
+    async def cpu_thread(request: web.Request) -> web.Response:
+        return ok(await _offload.to_thread(cpu_work, n))
+
+    async def cpu_process(request: web.Request) -> web.Response:
+        return ok(await _offload.to_process(cpu_work, n))
+
+    async def cpu_offload_auto(request: web.Request) -> web.Response:
+        return ok(await cpu_auto(n))
+
+    async def lag_get(request: web.Request) -> web.Response:
+        return web.json_response(lag.snapshot(), dumps=json.dumps)
+
+    async def lag_reset(request: web.Request) -> web.Response:
+        await lag.reset()
+        return ok()
+
+    async def health(request: web.Request) -> web.Response:
+        return ok()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    app.router.add_get("/health", health)
+    app.router.add_get("/sleep/blocking", sleep_blocking)
+    app.router.add_get("/sleep/async", sleep_async)
+    app.router.add_get("/http/blocking", http_blocking)
+    app.router.add_get("/http/async", http_async)
+    app.router.add_get("/http/thread", http_thread)
+    app.router.add_get("/db/blocking", db_blocking)
+    app.router.add_get("/db/thread", db_thread)
+    app.router.add_get("/cpu/inline", cpu_inline)
+    app.router.add_get("/cpu/thread", cpu_thread)
+    app.router.add_get("/cpu/process", cpu_process)
+    app.router.add_get("/cpu/auto", cpu_offload_auto)
+    app.router.add_get("/__unstall/lag", lag_get)
+    app.router.add_get("/__unstall/reset", lag_reset)
+    return app
+
+
+def build_upstream(delay_seconds: float = 0.02) -> web.Application:
+    """A slow upstream: ``GET /`` answers after ``delay_seconds`` without blocking its own loop."""
+    app = web.Application()
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(delay_seconds)
+        return web.Response(text="upstream\n")
+
+    app.router.add_get("/", slow)
+    return app
