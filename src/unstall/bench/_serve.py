@@ -61,10 +61,10 @@ async def _serve_app(kind: str, args: argparse.Namespace) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     try:
-        await web.SockSite(runner, sock, backlog=1024, shutdown_timeout=1.0).start()
+        await web.SockSite(runner, sock, backlog=1024).start()
         _announce(sock.getsockname()[1])
         await stop.wait()
     finally:

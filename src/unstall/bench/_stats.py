@@ -26,7 +26,9 @@ def percentile(sorted_values: Sequence[float], p: float) -> float:
     high = min(low + 1, n - 1)
     fraction = rank - low
     lo_value = float(sorted_values[low])
-    return lo_value + (float(sorted_values[high]) - lo_value) * fraction
+    hi_value = float(sorted_values[high])
+    # clamped: float rounding must never put the result outside its two neighbours
+    return min(max(lo_value + (hi_value - lo_value) * fraction, lo_value), hi_value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,167 @@
+"""The load generator's accounting, against a real aiohttp server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import pytest
+
+from unstall.bench import run_load
+from unstall.bench._client import HTTPConnection
+from unstall.bench._load import check_loopback_url
+
+RunLoop = Callable[[Coroutine[Any, Any, Any]], Any]
+Server = Callable[[], AbstractAsyncContextManager[tuple[str, Any]]]
+
+
+def test_request_cap_counts_match_the_server(run_loop: RunLoop, counting_server: Server) -> None:
+    async def main() -> None:
+        async with counting_server() as (base, seen):
+            result = await run_load(f"{base}/ok", concurrency=4, duration=30, max_requests=57)
+            assert result.requests == result.ok == 57
+            assert result.errors == result.timeouts == 0
+            assert seen.hits["/ok"] == 57
+            assert result.latency.count == 57
+            assert 0 < result.latency.p50 <= result.latency.p99 <= result.latency.max
+            assert result.rps == pytest.approx(57 / result.elapsed)
+            assert result.elapsed < 30
+
+    run_loop(main())
+
+
+def test_concurrency_is_actually_reached(run_loop: RunLoop, counting_server: Server) -> None:
+    async def main() -> None:
+        async with counting_server() as (base, seen):
+            result = await run_load(
+                f"{base}/hold?ms=150", concurrency=12, duration=30, max_requests=24
+            )
+            assert result.ok == 24
+            assert result.max_in_flight == 12
+            # the server saw all twelve at once: the requests really overlapped
+            assert seen.max_active == 12
+            # two waves of 150 ms, not twenty-four in a row
+            assert result.elapsed < 24 * 0.150
+
+    run_loop(main())
+
+
+def test_time_bound_stops_new_requests(run_loop: RunLoop, counting_server: Server) -> None:
+    async def main() -> None:
+        async with counting_server() as (base, seen):
+            t0 = time.perf_counter()
+            result = await run_load(f"{base}/hold?ms=100", concurrency=3, duration=0.45)
+            wall = time.perf_counter() - t0
+            # each worker starts a request at 0, 0.1, 0.2, 0.3, 0.4 (at most) then stops
+            assert 3 <= result.requests <= 15
+            assert seen.hits["/hold"] == result.requests
+            assert result.errors == 0
+            assert wall < 0.45 + 0.100 + 2.0  # duration + one request + a loaded machine's slack
+            assert result.elapsed <= wall
+
+    run_loop(main())
+
+
+def test_error_kinds_are_counted(
+    run_loop: RunLoop, counting_server: Server, free_port: int
+) -> None:
+    async def main() -> None:
+        async with counting_server() as (base, seen):
+            failed = await run_load(f"{base}/fail", concurrency=2, duration=30, max_requests=10)
+            assert (failed.requests, failed.ok, failed.errors) == (10, 0, 10)
+            assert failed.error_kinds == (("HTTP 500", 10),)
+            assert failed.latency.count == 0
+            assert seen.hits["/fail"] == 10
+
+            dropped = await run_load(f"{base}/drop", concurrency=2, duration=30, max_requests=6)
+            assert (dropped.requests, dropped.ok, dropped.errors) == (6, 0, 6)
+            assert all(kind != "timeout" for kind, _ in dropped.error_kinds)
+
+        refused = await run_load(
+            f"http://127.0.0.1:{free_port}/", concurrency=2, duration=30, max_requests=4
+        )
+        assert (refused.requests, refused.ok, refused.errors) == (4, 0, 4)
+        assert dict(refused.error_kinds) == {"ConnectionRefusedError": 4}
+
+    run_loop(main())
+
+
+def test_request_timeout_is_a_counted_error(run_loop: RunLoop, counting_server: Server) -> None:
+    async def main() -> None:
+        async with counting_server() as (base, _seen):
+            t0 = time.perf_counter()
+            result = await run_load(
+                f"{base}/hold?ms=3000",
+                concurrency=2,
+                duration=0.1,
+                request_timeout=0.3,
+            )
+            assert time.perf_counter() - t0 < 2.5
+            assert result.timeouts == result.errors == result.requests == 2
+            assert result.ok == 0
+
+    run_loop(main())
+
+
+def test_client_reads_chunked_bodies_and_keeps_the_connection(
+    run_loop: RunLoop, counting_server: Server
+) -> None:
+    async def main() -> None:
+        async with counting_server() as (base, _seen):
+            host, port, _ = check_loopback_url(base)
+            conn = HTTPConnection(host, port)
+            try:
+                assert await conn.get("/chunked") == (200, b"alpha-beta-gamma")
+                assert await conn.get("/ok") == (200, b"ok\n")
+                assert conn.connects == 1
+            finally:
+                conn.close()
+
+    run_loop(main())
+
+
+def test_client_reads_to_close_without_a_length(run_loop: RunLoop) -> None:
+    async def main() -> None:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close")
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        conn = HTTPConnection("127.0.0.1", port)
+        try:
+            assert await conn.get("/") == (200, b"until close")
+            assert await conn.get("/") == (200, b"until close")
+            assert conn.connects == 2
+        finally:
+            conn.close()
+            server.close()
+            await server.wait_closed()
+
+    run_loop(main())
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://example.com/", "http://10.0.0.1:80/", "https://127.0.0.1/", "ftp://127.0.0.1/"],
+)
+def test_only_loopback_http_is_driven(url: str) -> None:
+    with pytest.raises(ValueError, match=repr(url).replace("/", "/").replace(".", r"\.")):
+        asyncio.run(run_load(url, concurrency=1, duration=1))
+
+
+def test_bounds_are_validated() -> None:
+    url = "http://127.0.0.1:9/"
+    with pytest.raises(ValueError, match="concurrency=0"):
+        asyncio.run(run_load(url, concurrency=0, duration=1))
+    with pytest.raises(ValueError, match="duration=0"):
+        asyncio.run(run_load(url, concurrency=1, duration=0))
+    with pytest.raises(ValueError, match="max_requests=0"):
+        asyncio.run(run_load(url, concurrency=1, duration=1, max_requests=0))
+    assert check_loopback_url("http://localhost:8080/a?b=1") == ("localhost", 8080, "/a?b=1")
+    assert check_loopback_url("http://[::1]/") == ("::1", 80, "/")
