@@ -217,6 +217,10 @@ class Tripwire:
                 return None
             if self.allow:
                 names = [*entry.names, *(n for n in (event, name) if n)]
+                if event is not None:
+                    audited = self._entry_for_event(event)
+                    if audited is not None and audited is not entry:
+                        names.extend(audited.names)
                 if self.allow.match(names, frame) is not None:
                     self.allowed += 1
                     return None

@@ -40,6 +40,7 @@ _SKIP = (
     "linecache",
     "pluggy",
     "selectors",
+    "threading",
     "tokenize",
     "traceback",
     "unstall",
@@ -47,6 +48,9 @@ _SKIP = (
     "warnings",
     "zipimport",
 )
+# events reported only when user code raised them itself: an import statement in user code is a
+# run-time import, but an import a library or the interpreter does lazily (codecs) is not the user's
+_DIRECT_ONLY = frozenset({"import"})
 _MAX_WALK = 64
 _MAX_INTEREST = 4096
 
@@ -155,7 +159,7 @@ def _caught(
         except OSError:
             return [], frame
     skip, user, under = _walk(frame)
-    if skip:
+    if skip or (event in _DIRECT_ONLY and user is not frame):
         return [], frame
     hits: list[Hit] = []
     _local.busy = True
