@@ -1,0 +1,228 @@
+"""The ``auto`` engine: measure the first calls on a thread, then route each function for good.
+
+CPU time alone cannot tell GIL-holding Python (which starves the event loop from a thread and
+belongs in a process) from C code that releases the GIL (hashlib, zlib, numpy: fine on a
+thread). The loop's lag while the call runs can: a thread holding the GIL makes the loop wait
+for the interpreter's switch interval (5 ms) at every turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import statistics
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from unstall.errors import NotPicklable
+from unstall.offload._engine import CancelMode
+from unstall.offload._pickling import qualname
+
+if TYPE_CHECKING:
+    from unstall.offload._offloader import Offloader
+
+__all__ = ("AutoDecision", "AutoRouter")
+
+_HEARTBEAT = 0.002  # seconds between heartbeats while a measured call runs
+_WAITING_CPU_RATIO = 0.3  # below this share of wall time on CPU, a call mostly waits
+_LONG_CALL = 0.2  # one GIL-holding call this long (s) is enough evidence to decide at once
+
+
+@dataclass(frozen=True, slots=True)
+class AutoDecision:
+    """Where ``auto`` sends one function, and why.
+
+    ``engine`` is ``"thread"``, ``"process"``, or ``"measuring"`` while the first calls are
+    still being timed. ``cpu_ratio`` is the worker thread's CPU time over wall time during the
+    measured calls; ``loop_lag_ms`` the median of the mean event-loop lag during each measured
+    call (milliseconds); ``pinned`` is true when set by :meth:`Offloader.pin`.
+    """
+
+    function: str
+    engine: str
+    reason: str
+    samples: int
+    cpu_ratio: float | None
+    loop_lag_ms: float | None
+    pinned: bool
+
+
+class _Profile:
+    __slots__ = ("count", "cpu", "engine", "lags", "measuring", "pinned", "reason", "wall")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.cpu = 0.0
+        self.wall = 0.0
+        self.lags: list[float] = []
+        self.engine: str | None = None
+        self.reason = "first calls run on a thread while they are measured"
+        self.measuring = False
+        self.pinned = False
+
+
+class _Heartbeat:
+    """Records how late a periodic loop callback runs while a measured call is in flight."""
+
+    __slots__ = ("expected", "handle", "lag", "loop", "ticks")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.lag = 0.0
+        self.ticks = 0
+        self.expected = loop.time() + _HEARTBEAT
+        self.handle = loop.call_at(self.expected, self._tick)
+
+    def _tick(self) -> None:
+        now = self.loop.time()
+        self.lag += max(0.0, now - self.expected)
+        self.ticks += 1
+        self.expected = now + _HEARTBEAT
+        self.handle = self.loop.call_at(self.expected, self._tick)
+
+    def stop(self) -> float | None:
+        """Stop; return the mean lag in seconds, or None if the call was too short to tell."""
+        self.handle.cancel()
+        late = self.loop.time() - self.expected
+        if late > 0:  # the last beat is overdue: count it
+            self.lag += late
+            self.ticks += 1
+        return self.lag / self.ticks if self.ticks else None
+
+
+class AutoRouter:
+    """Per-function routing decisions of one :class:`Offloader` (thread-safe)."""
+
+    def __init__(self, samples: int = 3) -> None:
+        self._samples = max(1, samples)
+        self._profiles: dict[str, _Profile] = {}
+        self._lock = threading.Lock()
+
+    def _profile(self, key: str) -> _Profile:
+        profile = self._profiles.get(key)
+        if profile is None:
+            with self._lock:
+                profile = self._profiles.setdefault(key, _Profile())
+        return profile
+
+    def pin(self, fn: Callable[..., Any] | str, engine: str) -> None:
+        """Always send ``fn`` (a callable or its ``module.qualname``) to ``engine``."""
+        key = fn if isinstance(fn, str) else qualname(fn)
+        profile = self._profile(key)
+        profile.engine, profile.pinned, profile.reason = engine, True, "pinned"
+
+    def unpin(self, fn: Callable[..., Any] | str) -> None:
+        """Forget the pinned or measured decision for ``fn``: it is measured again."""
+        key = fn if isinstance(fn, str) else qualname(fn)
+        with self._lock:
+            self._profiles.pop(key, None)
+
+    def decisions(self) -> tuple[AutoDecision, ...]:
+        """A snapshot of every function seen so far, sorted by name."""
+        with self._lock:
+            items = sorted(self._profiles.items())
+        return tuple(
+            AutoDecision(
+                function=key,
+                engine=p.engine or "measuring",
+                reason=p.reason,
+                samples=p.count,
+                cpu_ratio=round(p.cpu / p.wall, 3) if p.wall > 0 else None,
+                loop_lag_ms=round(statistics.median(p.lags) * 1e3, 3) if p.lags else None,
+                pinned=p.pinned,
+            )
+            for key, p in items
+        )
+
+    async def run(
+        self,
+        offloader: Offloader,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        timeout: float | None,
+        cancel: CancelMode,
+    ) -> Any:
+        """Run one call on the engine chosen (or being chosen) for ``fn``."""
+        profile = self._profile(qualname(fn))
+        engine = profile.engine
+        if engine == "process":
+            try:
+                return await offloader._run_engine("process", fn, args, kwargs, timeout, cancel)
+            except NotPicklable as exc:
+                if exc.what == "result":
+                    raise
+                # This call's arguments cannot travel; it still must not run on the loop.
+                return await offloader._run_engine("thread", fn, args, kwargs, timeout, cancel)
+        if engine is not None or profile.measuring:
+            # Decided, or another call is being measured (concurrent calls would skew it).
+            return await offloader._run_engine(
+                engine or "thread", fn, args, kwargs, timeout, cancel
+            )
+        profile.measuring = True
+        try:
+            return await self._measure(offloader, profile, fn, args, kwargs, timeout, cancel)
+        finally:
+            profile.measuring = False
+
+    async def _measure(
+        self,
+        offloader: Offloader,
+        profile: _Profile,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        timeout: float | None,
+        cancel: CancelMode,
+    ) -> Any:
+        measure: list[float] = []
+        heartbeat = _Heartbeat(asyncio.get_running_loop())
+        try:
+            engine = offloader._thread_engine()
+            return await engine.run(fn, args, kwargs, timeout=timeout, measure=measure)
+        finally:
+            lag = heartbeat.stop()
+            if len(measure) == 2 and profile.engine is None:
+                cpu, wall = measure
+                profile.cpu += cpu
+                profile.wall += wall
+                profile.count += 1
+                if lag is not None:
+                    profile.lags.append(lag)
+                self._maybe_decide(profile, fn, wall)
+
+    def _maybe_decide(self, profile: _Profile, fn: Callable[..., Any], wall: float) -> None:
+        ratio = profile.cpu / profile.wall if profile.wall > 0 else 0.0
+        lag = statistics.median(profile.lags) if profile.lags else None
+        threshold = 0.3 * sys.getswitchinterval()
+        holds_gil = ratio >= _WAITING_CPU_RATIO and lag is not None and lag >= threshold
+        if profile.count < self._samples and not (holds_gil and wall >= _LONG_CALL):
+            return
+        if ratio < _WAITING_CPU_RATIO:
+            engine, reason = "thread", f"mostly waiting: CPU {ratio:.0%} of wall time"
+        elif lag is None:
+            engine, reason = "thread", "calls are too short for a process to pay off"
+        elif not holds_gil:
+            engine, reason = (
+                "thread",
+                f"CPU-bound but releases the GIL: loop lag {lag * 1e3:.2f} ms during calls",
+            )
+        else:
+            try:
+                pickle.dumps(fn, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:
+                engine, reason = (
+                    "thread",
+                    f"holds the GIL (loop lag {lag * 1e3:.2f} ms) but cannot be pickled for a "
+                    f"process ({type(exc).__name__}); define it at module level to move it",
+                )
+            else:
+                engine, reason = (
+                    "process",
+                    f"CPU-bound and holds the GIL: CPU {ratio:.0%} of wall time, loop lag "
+                    f"{lag * 1e3:.2f} ms during calls",
+                )
+        profile.engine, profile.reason = engine, reason

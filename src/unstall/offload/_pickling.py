@@ -1,0 +1,62 @@
+"""Pickling calls up front in the caller, so a bad argument is named before anything is sent."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from unstall.errors import NotPicklable
+
+__all__ = ("describe", "dumps_call", "qualname")
+
+_FIX = (
+    "Define the function at module top level (lambdas, nested functions and bound methods of "
+    "unpicklable objects cannot be sent), pass only picklable arguments (no sockets, locks, "
+    "open files), or run it with engine='thread'."
+)
+
+
+def qualname(fn: Callable[..., Any]) -> str:
+    """``module.qualname`` of a callable, for messages and per-function statistics."""
+    target = getattr(fn, "__wrapped__", fn)
+    module = getattr(target, "__module__", None) or "?"
+    name = getattr(target, "__qualname__", None) or type(target).__qualname__
+    return f"{module}.{name}"
+
+
+def describe(obj: Any) -> str:
+    """Name an object by its type (and its name for callables), never by its value."""
+    if callable(obj) and hasattr(obj, "__qualname__"):
+        return f"{type(obj).__name__} {qualname(obj)!r}"
+    return f"a {type(obj).__qualname__} object"
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def dumps_call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> bytes:
+    """Pickle ``(fn, args, kwargs)``; raise :class:`NotPicklable` naming the culprit otherwise."""
+    try:
+        return pickle.dumps((fn, args, dict(kwargs)), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as whole:
+        parts: list[tuple[str, Any]] = [("function", fn)]
+        parts += [(f"argument {i}", arg) for i, arg in enumerate(args)]
+        parts += [(f"keyword {key!r}", value) for key, value in kwargs.items()]
+        for what, obj in parts:
+            try:
+                pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:
+                raise NotPicklable(
+                    f"Cannot send the {what} ({describe(obj)}) of {qualname(fn)}() to a worker "
+                    f"process because it cannot be pickled ({_reason(exc)}). {_FIX}",
+                    what=what,
+                    reason=_reason(exc),
+                ) from exc
+        raise NotPicklable(
+            f"Cannot send the call {qualname(fn)}() to a worker process because it cannot be "
+            f"pickled ({_reason(whole)}). {_FIX}",
+            what="call",
+            reason=_reason(whole),
+        ) from whole

@@ -1,0 +1,227 @@
+"""Thread engine: own worker threads fed by a SimpleQueue, one call_soon_threadsafe per result."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from unstall.errors import OffloaderClosed
+from unstall.offload._engine import CancelMode, Engine
+from unstall.offload._limits import Limiter
+
+__all__ = ("ThreadEngine",)
+
+
+class _Job:
+    """One call travelling to a worker thread; ``claim`` decides who owns it (worker or canceller)."""
+
+    __slots__ = ("args", "claim", "ctx", "engine", "fn", "fut", "kwargs", "loop", "measure")
+
+    def __init__(
+        self,
+        engine: ThreadEngine,
+        loop: asyncio.AbstractEventLoop,
+        fut: asyncio.Future[Any],
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+    ) -> None:
+        self.engine = engine
+        self.loop = loop
+        self.fut = fut
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.ctx = contextvars.copy_context()
+        # Whoever takes this lock first owns the job: the worker (it runs) or a canceller
+        # (it never runs). A lock makes that race atomic without any check-then-act window.
+        self.claim = threading.Lock()
+        self.measure: list[float] | None = None
+
+
+def _complete(job: _Job, ok: bool, value: Any) -> None:
+    job.engine._limiter.release()
+    fut = job.fut
+    if fut.done():  # the caller was cancelled or timed out; the result is dropped
+        return
+    if ok:
+        fut.set_result(value)
+    else:
+        fut.set_exception(value)
+
+
+def _expire(fut: asyncio.Future[Any], timeout: float) -> None:
+    if not fut.done():
+        fut.set_exception(TimeoutError(f"The offloaded call did not finish within {timeout!r} s."))
+
+
+class ThreadEngine(Engine):
+    """Runs calls on worker threads of its own (started on demand, retired when idle).
+
+    ``max_workers`` bounds the threads and the concurrent calls (default ``min(32, cpus + 4)``,
+    like :func:`asyncio.to_thread`); ``idle_timeout`` (seconds) retires a thread that had no
+    work for that long. contextvars of the caller are visible in the call. A thread cannot be
+    killed: on timeout or cancellation a running call finishes in the background and its result
+    is dropped (its slot stays taken until then, so the bound holds).
+    """
+
+    name = "thread"
+
+    def __init__(self, max_workers: int | None = None, idle_timeout: float = 30.0) -> None:
+        if max_workers is None:
+            max_workers = min(32, (os.cpu_count() or 1) + 4)
+        self._max_workers = max_workers
+        self._limiter = Limiter(max_workers)
+        self._idle_timeout = idle_timeout
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._idle = threading.Semaphore(0)
+        self._threads: set[threading.Thread] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._counter = 0
+
+    @property
+    def capacity(self) -> int:
+        return self._max_workers
+
+    @property
+    def limiter(self) -> Limiter:
+        """The engine-wide slot counter (``max_workers`` slots)."""
+        return self._limiter
+
+    def threads(self) -> list[threading.Thread]:
+        """The live worker threads (for diagnostics and tests)."""
+        with self._lock:
+            return list(self._threads)
+
+    async def run(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: Mapping[str, Any],
+        *,
+        timeout: float | None = None,
+        cancel: CancelMode = "wait",
+        measure: list[float] | None = None,
+    ) -> Any:
+        """Run ``fn(*args, **kwargs)`` on a worker thread (see :meth:`Engine.run`).
+
+        ``measure``, when given, receives ``[cpu_seconds, wall_seconds]`` of the call as seen
+        by the worker thread (used by the ``auto`` engine).
+        """
+        if self._closed:
+            raise OffloaderClosed("The thread engine is closed; create a new Offloader.")
+        limiter = self._limiter
+        if not limiter.try_acquire():
+            await limiter.acquire()
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        job = _Job(self, loop, fut, fn, args, kwargs)
+        job.measure = measure
+        try:
+            self._submit(job)
+        except BaseException:
+            limiter.release()
+            raise
+        handle = None if timeout is None else loop.call_later(timeout, _expire, fut, timeout)
+        try:
+            return await fut
+        except BaseException:
+            # Cancelled or timed out before a worker picked it up: it will never start. (If
+            # the worker claimed it, this acquire fails and the worker releases the slot.)
+            if job.claim.acquire(blocking=False):
+                limiter.release()
+            raise
+        finally:
+            if handle is not None:
+                handle.cancel()
+
+    def _submit(self, job: _Job) -> None:
+        if self._closed:
+            raise OffloaderClosed("The thread engine is closed; create a new Offloader.")
+        self._queue.put(job)
+        if self._idle.acquire(blocking=False):
+            return  # an idle worker will take it
+        with self._lock:
+            if len(self._threads) < self._max_workers:
+                self._counter += 1
+                thread = threading.Thread(
+                    target=self._work, name=f"unstall-thread-{self._counter}", daemon=True
+                )
+                self._threads.add(thread)
+                thread.start()
+
+    def _work(self) -> None:
+        get = self._queue.get
+        idle_timeout = self._idle_timeout
+        me = threading.current_thread()
+        while True:
+            try:
+                job = get(timeout=idle_timeout)
+            except queue.Empty:
+                # Retire only if we can take back our own idle token; if a submitter already
+                # consumed it, a job is on its way and someone must serve it.
+                if self._idle.acquire(blocking=False):
+                    with self._lock:
+                        self._threads.discard(me)
+                    return
+                continue
+            if job is None:
+                with self._lock:
+                    self._threads.discard(me)
+                return
+            if job.claim.acquire(blocking=False):
+                self._execute(job)
+            del job
+            self._idle.release()
+
+    @staticmethod
+    def _execute(job: _Job) -> None:
+        measure = job.measure
+        if measure is not None:
+            cpu0, wall0 = time.thread_time(), time.perf_counter()
+        try:
+            value = job.ctx.run(job.fn, *job.args, **job.kwargs)
+            ok = True
+        except BaseException as exc:
+            value, ok = exc, False
+        if measure is not None:
+            measure[:] = [time.thread_time() - cpu0, time.perf_counter() - wall0]
+        # RuntimeError: the caller's loop is closed, nobody is waiting any more.
+        with contextlib.suppress(RuntimeError):
+            job.loop.call_soon_threadsafe(_complete, job, ok, value)
+
+    async def aclose(self) -> None:
+        self.close_now()
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            with self._lock:
+                alive = [t for t in self._threads if t.is_alive()]
+            if not alive:
+                return
+            await asyncio.sleep(0.005)
+
+    def close_now(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            count = len(self._threads)
+        for _ in range(count):
+            self._queue.put(None)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "engine": self.name,
+            "capacity": self._max_workers,
+            "threads": len(self._threads),
+            "running": self._limiter.in_use,
+            "waiting": self._limiter.waiting,
+        }

@@ -1,0 +1,111 @@
+"""Functions sent to worker threads and processes by the offload tests (importable by workers)."""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import logging
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+class WorkFailed(Exception):
+    """A custom exception type that must come back as itself."""
+
+
+def add(a: int, b: int = 0) -> int:
+    return a + b
+
+
+def whoami() -> tuple[int, int]:
+    return os.getpid(), threading.get_ident()
+
+
+def read_request_id() -> str:
+    return request_id.get()
+
+
+def fail(message: str) -> None:
+    raise WorkFailed(message)
+
+
+def sleep_then(seconds: float, value: Any = None) -> Any:
+    time.sleep(seconds)
+    return value
+
+
+def sleep_and_touch(seconds: float, path: str) -> int:
+    time.sleep(seconds)
+    Path(path).write_text("ran")
+    return os.getpid()
+
+
+def touch(path: str) -> None:
+    Path(path).write_text("ran")
+
+
+def exit_now(code: int) -> None:
+    os._exit(code)
+
+
+def kill_self() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def unpicklable_result() -> Any:
+    return threading.Lock()
+
+
+def log_something(message: str) -> int:
+    logging.getLogger("offload.worker.test").warning("from worker: %s", message)
+    return os.getpid()
+
+
+def spin(seconds: float) -> int:
+    """Pure-Python CPU loop: holds the GIL the whole time."""
+    deadline = time.perf_counter() + seconds
+    count = 0
+    while time.perf_counter() < deadline:
+        count += 1
+    return count
+
+
+_BLOB: list[bytes] = []
+
+
+def hash_blob(rounds: int = 1) -> str:
+    """C code that releases the GIL while it hashes a big buffer (16 MiB per round)."""
+    if not _BLOB:
+        _BLOB.append(b"x" * (16 << 20))
+    digest = ""
+    for _ in range(rounds):
+        digest = hashlib.sha256(_BLOB[0]).hexdigest()
+    return digest
+
+
+def square(x: int) -> int:
+    return x * x
+
+
+def busy_square(x: int) -> int:
+    deadline = time.perf_counter() + 0.0001
+    while time.perf_counter() < deadline:
+        pass
+    return x * x
+
+
+def fail_on(x: int) -> int:
+    if x == 7:
+        raise WorkFailed(f"item {x}")
+    return x
+
+
+def whoami_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
