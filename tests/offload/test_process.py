@@ -327,3 +327,32 @@ def test_workers_die_with_the_parent(tmp_path: Path) -> None:
 def test_offload_error_is_the_base_of_engine_errors() -> None:
     assert issubclass(WorkerCrashed, OffloadError)
     assert issubclass(NotPicklable, TypeError)
+
+
+def test_a_worker_that_cannot_start_says_so(tmp_path: Path) -> None:
+    # Without the __main__ guard, each spawned worker re-runs the script and dies at start.
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import asyncio, time
+            from unstall.errors import WorkerCrashed
+            from unstall.offload import Offloader
+
+            async def main():
+                async with Offloader(processes=1) as off:
+                    try:
+                        await off.run(time.sleep, (0,), engine="process")
+                    except WorkerCrashed as exc:
+                        print("CRASHED:", exc)
+
+            asyncio.run(main())
+            """
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "CRASHED:" in proc.stdout, proc.stderr
+    assert "failed to start" in proc.stdout
+    assert "if __name__ == '__main__':" in proc.stdout

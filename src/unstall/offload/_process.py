@@ -23,7 +23,7 @@ from unstall.errors import NotPicklable, OffloaderClosed, OffloadError, WorkerCr
 from unstall.offload._engine import CancelMode, Engine
 from unstall.offload._limits import Limiter
 from unstall.offload._pickling import dumps_call, qualname
-from unstall.offload._worker import ERROR, HEADER, LOG, frame, worker_main
+from unstall.offload._worker import ERROR, HEADER, LOG, READY, frame, worker_main
 
 __all__ = ("ProcessEngine",)
 
@@ -40,7 +40,18 @@ class _Call:
 
 
 class _Worker:
-    __slots__ = ("buf", "call", "conns", "loop", "pid", "proc", "reply_fd", "request_fd", "retired")
+    __slots__ = (
+        "buf",
+        "call",
+        "conns",
+        "loop",
+        "pid",
+        "proc",
+        "ready",
+        "reply_fd",
+        "request_fd",
+        "retired",
+    )
 
     def __init__(self, proc: Any, request: Any, reply: Any, lifeline: Any) -> None:
         self.proc = proc
@@ -52,6 +63,7 @@ class _Worker:
         self.call: _Call | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.retired = False
+        self.ready = False
 
 
 def _default_start_method() -> str:
@@ -257,6 +269,8 @@ class ProcessEngine(Engine):
             del buf[:end]
             if message[0] == LOG:
                 _emit_log(message[1])
+            elif message[0] == READY:
+                worker.ready = True
             else:
                 self._on_reply(worker, message)
 
@@ -293,16 +307,22 @@ class ProcessEngine(Engine):
         if call is None:
             return
         self._limiter.release()
-        if not call.fut.done():
-            call.fut.set_exception(
-                WorkerCrashed(
-                    f"The worker process (pid {worker.pid}) running {call.name}() died with "
-                    f"{_exit_text(code)}. Only this call failed; the pool replaces the worker. "
-                    "Look for os._exit, a signal or the out-of-memory killer.",
-                    exitcode=code,
-                    function=call.name,
-                )
+        if call.fut.done():
+            return
+        if worker.ready:
+            message = (
+                f"The worker process (pid {worker.pid}) running {call.name}() died with "
+                f"{_exit_text(code)}. Only this call failed; the pool replaces the worker. "
+                "Look for os._exit, a signal or the out-of-memory killer."
             )
+        else:
+            message = (
+                f"The worker process (pid {worker.pid}) exited with {_exit_text(code)} before it "
+                f"could run {call.name}(): it failed to start (its stderr says why). With the "
+                f"{self._start_method!r} start method each worker imports the main module again: "
+                "guard the program's entry point with `if __name__ == '__main__':`."
+            )
+        call.fut.set_exception(WorkerCrashed(message, exitcode=code, function=call.name))
 
     def _on_timeout(self, worker: _Worker, call: _Call, timeout: float | None) -> None:
         if worker.call is call:

@@ -2,7 +2,8 @@
 
 Wire format (both directions): an 8-byte little-endian length, then a pickle. Requests are
 ``(fn, args, kwargs)`` pickled by the caller; replies are ``(kind, ...)`` tuples where
-``kind`` is :data:`RESULT`, :data:`ERROR` or :data:`LOG`. Kept free of heavy imports: this
+``kind`` is :data:`RESULT`, :data:`ERROR`, :data:`LOG` or :data:`READY` (sent once,
+when the worker has started). Kept free of heavy imports: this
 module is what every worker imports first.
 """
 
@@ -18,10 +19,10 @@ import threading
 import traceback
 from typing import Any
 
-__all__ = ("ERROR", "HEADER", "LOG", "RESULT", "frame", "worker_main")
+__all__ = ("ERROR", "HEADER", "LOG", "READY", "RESULT", "frame", "worker_main")
 
 HEADER = struct.Struct("<Q")
-RESULT, ERROR, LOG = 0, 1, 2
+RESULT, ERROR, LOG, READY = 0, 1, 2, 3
 
 
 def frame(payload: bytes) -> bytes:
@@ -124,6 +125,7 @@ def worker_main(request: Any, reply: Any, lifeline: Any, log_level: int) -> None
     root = logging.getLogger()
     root.handlers[:] = [_PipeLogHandler(writer)]
     root.setLevel(log_level)
+    writer.send(pickle.dumps((READY,)))
     loads = pickle.loads
     while True:
         header = _read_exact(request_fd, HEADER.size)
