@@ -192,8 +192,6 @@ def describe_row(row: Row) -> str:
 def _environment(config: BenchConfig, cpu_iterations: int) -> dict[str, str]:
     t0 = time.perf_counter()
     cpu_work(cpu_iterations)
-    import unstall.offload
-
     return {
         "unstall": __version__,
         "python": f"{platform.python_implementation()} {platform.python_version()}",
@@ -202,7 +200,6 @@ def _environment(config: BenchConfig, cpu_iterations: int) -> dict[str, str]:
         "loop": config.loop,
         "cpu_iterations": str(cpu_iterations),
         "cpu_unit_ms": f"{(time.perf_counter() - t0) * 1e3:.1f}",
-        "offload": "unstall" if hasattr(unstall.offload, "to_process") else "stand-in",
     }
 
 
