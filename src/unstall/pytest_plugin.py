@@ -1,5 +1,302 @@
-"""pytest plugin: fail tests that stall the event loop or call a blocking function on it (being built)."""
+"""pytest plugin: fail a test that stalls its event loop or makes a blocking call on it.
+
+Off unless asked for: ``pytest --unstall``, ``unstall = true`` in the ini file, or an
+``@pytest.mark.unstall(...)`` marker on the test. While a test runs (its call phase), a
+:class:`unstall.watch.Watcher` watches every event loop that runs: the test fails when a loop
+stalled longer than ``unstall_threshold_ms`` (default 100) or, with the tripwire on (the
+default), when a known blocking call ran on a loop's thread, however short. The failure names
+the blamed line, the call and its rule code, the duration and the stack. Works with any real
+loop: pytest-asyncio, anyio's pytest plugin, or ``asyncio.run`` inside a sync test.
+
+Options (command line overrides ini)::
+
+    --unstall                  / unstall = true
+    --unstall-threshold-ms=MS  / unstall_threshold_ms = 100
+    --unstall-tripwire=yes|no  / unstall_tripwire = true
+
+Markers::
+
+    @pytest.mark.unstall(threshold_ms=50, tripwire=True, allow=["myapp.cache.load"])
+    @pytest.mark.allow_blocking   # this test may block its loop: nothing is checked
+"""
 
 from __future__ import annotations
 
+import math
+import os
+from collections.abc import Generator, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from unstall.watch import Frame, StallEvent, TripwireEvent
+
 __all__ = ()
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+_MARKER_KEYS = ("threshold_ms", "tripwire", "allow")
+_HIDDEN_MODULES = ("_pytest", "pluggy", "pytest_asyncio", "unstall")
+_MAX_STACK = 12
+
+
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    enabled: bool
+    threshold_ms: float
+    tripwire: bool
+    allow: tuple[str, ...] = ()
+
+
+_SETTINGS = pytest.StashKey[_Settings]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("unstall", "unstall: fail tests that stall their event loop")
+    group.addoption(
+        "--unstall",
+        action="store_true",
+        default=None,
+        help="fail a test that stalls its event loop or makes a blocking call on it",
+    )
+    group.addoption(
+        "--unstall-threshold-ms",
+        dest="unstall_threshold_ms",
+        default=None,
+        metavar="MS",
+        help="a loop stall longer than this fails the test (default: 100)",
+    )
+    group.addoption(
+        "--unstall-tripwire",
+        dest="unstall_tripwire",
+        default=None,
+        metavar="yes|no",
+        help="also fail on any known blocking call on a running loop, however short (default: yes)",
+    )
+    parser.addini("unstall", "check every test for event-loop stalls (true/false)", default="false")
+    parser.addini(
+        "unstall_threshold_ms", "loop stall in milliseconds that fails a test", default="100"
+    )
+    parser.addini(
+        "unstall_tripwire", "fail on any known blocking call on a running loop", default="true"
+    )
+
+
+def _bool(value: object, option: str) -> bool:
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(
+        f"unstall: {option} = {value!r} is not a valid setting; use true or false "
+        f"(e.g. {option} = true)."
+    )
+
+
+def _threshold(value: object, option: str) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        number = math.nan
+    if not (number > 0 and math.isfinite(number)):
+        raise ValueError(
+            f"unstall: {option} = {value!r} is not a valid setting; use a positive number of "
+            f"milliseconds (e.g. {option} = 100)."
+        )
+    return number
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "unstall(threshold_ms=100, tripwire=True, allow=[]): check this test for event-loop "
+        "stalls and blocking calls, with these settings",
+    )
+    config.addinivalue_line(
+        "markers", "allow_blocking: this test may block its event loop; unstall checks nothing"
+    )
+    try:
+        config.stash[_SETTINGS] = _config_settings(config)
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+def _config_settings(config: pytest.Config) -> _Settings:
+    cli_enabled = config.getoption("unstall", None)
+    cli_threshold = config.getoption("unstall_threshold_ms", None)
+    cli_tripwire = config.getoption("unstall_tripwire", None)
+    enabled = bool(cli_enabled) or _bool(config.getini("unstall"), "unstall")
+    threshold = (
+        _threshold(cli_threshold, "--unstall-threshold-ms")
+        if cli_threshold is not None
+        else _threshold(config.getini("unstall_threshold_ms"), "unstall_threshold_ms")
+    )
+    tripwire = (
+        _bool(cli_tripwire, "--unstall-tripwire")
+        if cli_tripwire is not None
+        else _bool(config.getini("unstall_tripwire"), "unstall_tripwire")
+    )
+    return _Settings(enabled, threshold, tripwire)
+
+
+def _item_settings(item: pytest.Item) -> _Settings | None:
+    """What to check for ``item``, or ``None`` when nothing is; raises ``ValueError`` for a bad marker."""
+    base = item.config.stash.get(_SETTINGS, None)
+    if base is None or item.get_closest_marker("allow_blocking") is not None:
+        return None
+    marker = item.get_closest_marker("unstall")
+    if marker is None:
+        return base if base.enabled else None
+    if marker.args:
+        raise ValueError(
+            f"unstall: @pytest.mark.unstall takes keyword arguments only "
+            f"({', '.join(_MARKER_KEYS)}), got {marker.args!r} on {item.nodeid}."
+        )
+    unknown = sorted(set(marker.kwargs) - set(_MARKER_KEYS))
+    if unknown:
+        raise ValueError(
+            f"unstall: @pytest.mark.unstall got unknown argument(s) {', '.join(map(repr, unknown))} "
+            f"on {item.nodeid}; valid ones are {', '.join(_MARKER_KEYS)}."
+        )
+    settings = replace(base, enabled=True)
+    if "threshold_ms" in marker.kwargs:
+        threshold = marker.kwargs["threshold_ms"]
+        settings = replace(
+            settings, threshold_ms=_threshold(threshold, "@pytest.mark.unstall threshold_ms")
+        )
+    if "tripwire" in marker.kwargs:
+        settings = replace(
+            settings, tripwire=_bool(marker.kwargs["tripwire"], "@pytest.mark.unstall tripwire")
+        )
+    if "allow" in marker.kwargs:
+        allow = marker.kwargs["allow"]
+        if isinstance(allow, str) or not isinstance(allow, Iterable):
+            raise ValueError(
+                f"unstall: @pytest.mark.unstall(allow={allow!r}) on {item.nodeid} must be a list "
+                "of module, function or catalog entry names, e.g. allow=['myapp.cache.load']."
+            )
+        settings = replace(settings, allow=tuple(str(a) for a in allow))
+    return settings
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+    try:
+        settings = _item_settings(item)
+    except ValueError as error:
+        pytest.fail(str(error), pytrace=False)
+    if settings is None:
+        return (yield)
+    from unstall.watch import Tripwire, Watcher
+
+    tripwire = Tripwire("record", allow=settings.allow) if settings.tripwire else False
+    watcher = Watcher(settings.threshold_ms, tripwire=tripwire, log=False)
+    watcher.start()
+    try:
+        result = yield
+    except BaseException:
+        watcher.stop()
+        text = _render(item, watcher.events, watcher.blocking_calls, settings)
+        if text:
+            item.add_report_section("call", "unstall", text)
+        raise
+    watcher.stop()
+    text = _render(item, watcher.events, watcher.blocking_calls, settings)
+    if text:
+        pytest.fail(text, pytrace=False)
+    return result
+
+
+# ---- the failure message ------------------------------------------------------------------------------
+
+
+def _where(item: pytest.Item, frame: Frame | None) -> str:
+    if frame is None:
+        return "an unknown place"
+    if frame.filename.startswith("<C"):  # a C function the sampled frame was calling
+        return f"{frame.module}.{frame.function} (C)" if frame.module else f"{frame.function} (C)"
+    path = frame.filename
+    try:
+        rel = os.path.relpath(path, item.config.rootpath)
+        if not rel.startswith(".."):
+            path = rel
+    except ValueError:
+        pass
+    return f"{path}:{frame.lineno} in {frame.function}" + (
+        f": {frame.source}" if frame.source else ""
+    )
+
+
+def _hidden(frame: Frame) -> bool:
+    return any(frame.module == m or frame.module.startswith(m + ".") for m in _HIDDEN_MODULES)
+
+
+def _shown(stack: Sequence[Frame]) -> list[Frame]:
+    """The user's frames, then the library frames under the innermost one: the path to the block."""
+    from unstall.watch._frames import is_user_file
+
+    user = [i for i, f in enumerate(stack) if is_user_file(f.filename)]
+    first = user[0] if user else 0
+    last = user[-1] if user else 0
+    shown: list[Frame] = []
+    after_hidden = False
+    for i, frame in enumerate(stack[first:], start=first):
+        if _hidden(frame):
+            after_hidden = True
+            continue
+        # a C callee seen through one of unstall's own wrappers is the wrapper's plumbing
+        if not (frame.filename.startswith("<C") and after_hidden) and (i >= last or i in user):
+            shown.append(frame)
+        after_hidden = False
+    return shown[-_MAX_STACK:]
+
+
+def _stack(item: pytest.Item, stack: Sequence[Frame]) -> list[str]:
+    return ["  stack (most recent call last):", *(f"    {_where(item, f)}" for f in _shown(stack))]
+
+
+def _render(
+    item: pytest.Item,
+    stalls: Iterable[StallEvent],
+    calls: Iterable[TripwireEvent],
+    settings: _Settings,
+) -> str:
+    lines: list[str] = []
+    for call in calls:
+        took = "" if call.duration is None else f" for {call.duration * 1e3:.1f} ms"
+        lines += [
+            f"blocking call {call.name}({call.detail}) [{call.code}, {call.kind}] ran{took} "
+            "on the event loop's thread",
+            f"  at {_where(item, call.blamed)}",
+        ]
+        if call.fix:
+            lines.append(f"  fix: {call.fix}")
+        lines += [*_stack(item, call.stack), ""]
+    for stall in stalls:
+        if stall.duration * 1e3 < settings.threshold_ms:
+            continue
+        code = f" [{stall.code}]" if stall.code else ""
+        lines += [
+            f"event loop stalled for {stall.duration * 1e3:.1f} ms ({stall.cause.value}){code}; "
+            f"threshold {settings.threshold_ms:g} ms",
+            f"  at {_where(item, stall.blamed)}",
+        ]
+        stack = max(stall.stacks, key=len) if stall.stacks else ()
+        shown = _shown(stack)
+        if shown and shown[-1] != stall.blamed:
+            lines.append(f"  inside {_where(item, shown[-1])}")
+        if stall.fix:
+            lines.append(f"  fix: {stall.fix}")
+        if stack:
+            lines += _stack(item, stack)
+        lines.append("")
+    if not lines:
+        return ""
+    header = (
+        "unstall: this test blocked its event loop (mark it @pytest.mark.allow_blocking, or "
+        "allow a name with @pytest.mark.unstall(allow=[...]), if that is intended)."
+    )
+    return "\n".join([header, "", *lines]).rstrip()
