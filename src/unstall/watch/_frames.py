@@ -1,19 +1,32 @@
-"""Turning live stacks into plain :class:`Frame` data, blaming a line, and finding the fix."""
+"""Turning live stacks into plain :class:`Frame` data, blaming a line, and finding the fix.
+
+Frames are interned (a bounded table), so thousands of events that share a stack share its
+:class:`Frame` objects. Nothing here stores a local variable's value: a sampled frame yields
+its file, line, function, module name and source line, and the callee of a C call is named
+from the call's source text, resolved through module globals only.
+"""
 
 from __future__ import annotations
 
+import builtins
+import dis
+import inspect
 import linecache
 import os
 import re
 import sysconfig
+import types
+from collections.abc import Iterator
 from functools import lru_cache
-from types import FrameType
+from types import CodeType, FrameType
+from typing import Any
 
 from unstall.watch._model import Cause, Frame
 
-__all__ = ("blame", "fix_for", "stack_of")
+__all__ = ("blame", "fix_for", "is_user_file", "sample_stack", "site_fix", "stack_of")
 
 _MAX_DEPTH = 64
+_MAX_INTERNED = 20_000
 _LIBRARY_DIRS = tuple(
     os.path.normcase(os.path.realpath(p)) + os.sep
     for p in {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
@@ -22,6 +35,12 @@ _UNSTALL_DIR = (
     os.path.normcase(os.path.dirname(os.path.dirname(os.path.realpath(__file__)))) + os.sep
 )
 _CALL = re.compile(r"([A-Za-z_][\w.]*)\s*\(")
+_CALLEE = re.compile(r"\s*(?:await\s+)?([A-Za-z_][\w]*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*\(")
+_CALL_OPS = frozenset(
+    dis.opmap[name] for name in ("CALL", "CALL_FUNCTION_EX", "CALL_KW") if name in dis.opmap
+)
+C_FILENAME = "<C>"  # the file name of a synthesised frame for a C callee
+_interned: dict[tuple[str, int, str, str], Frame] = {}
 
 
 @lru_cache(maxsize=4096)
@@ -35,27 +54,141 @@ def is_user_file(filename: str) -> bool:
     return not path.startswith(_LIBRARY_DIRS)
 
 
+def make_frame(filename: str, lineno: int, function: str, module: str) -> Frame:
+    """An interned :class:`Frame` with its source line read through ``linecache``."""
+    key = (filename, lineno, function, module)
+    frame = _interned.get(key)
+    if frame is None:
+        if len(_interned) >= _MAX_INTERNED:
+            _interned.clear()
+        source = linecache.getline(filename, lineno).strip() if lineno > 0 else ""
+        frame = _interned[key] = Frame(filename, lineno, function, module, source)
+    return frame
+
+
+def _walk(frame: FrameType | None) -> Iterator[FrameType]:
+    depth = 0
+    while frame is not None and depth < _MAX_DEPTH:
+        yield frame
+        frame = frame.f_back
+        depth += 1
+
+
 def stack_of(frame: FrameType | None) -> tuple[Frame, ...]:
     """The stack ending at ``frame`` as plain data, outermost first; never holds local values."""
     frames: list[Frame] = []
-    while frame is not None and len(frames) < _MAX_DEPTH:
-        code = frame.f_code
-        lineno = frame.f_lineno or 0
-        qualname = getattr(code, "co_qualname", code.co_name)
-        module = frame.f_globals.get("__name__", "")
-        source = linecache.getline(code.co_filename, lineno).strip()
+    for f in _walk(frame):
+        code = f.f_code
+        module = f.f_globals.get("__name__", "")
         frames.append(
-            Frame(
+            make_frame(
                 code.co_filename,
-                lineno,
-                qualname,
+                f.f_lineno or 0,
+                getattr(code, "co_qualname", code.co_name),
                 module if isinstance(module, str) else "",
-                source,
             )
         )
-        frame = frame.f_back
     frames.reverse()
     return tuple(frames)
+
+
+def sample_stack(frame: FrameType | None) -> tuple[Frame, ...]:
+    """Like :func:`stack_of`, plus a synthesised ``<C>`` frame when the innermost frame is inside a C call.
+
+    A thread sampled from outside that sits at a call instruction is running a callee with no
+    Python frame (``time.sleep``, ``socket.recv``, a C extension); naming it makes the
+    offender visible. The callee is read from the call's source text and resolved through the
+    frame's module globals and builtins only (never its locals).
+    """
+    stack = stack_of(frame)
+    if frame is None or not stack:
+        return stack
+    try:
+        callee = _c_callee(frame)
+    except Exception:  # naming the callee is a nicety; a surprise here must not lose the sample
+        callee = None
+    return stack if callee is None else (*stack, callee)
+
+
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+_TAIL = re.compile(r"\.([A-Za-z_]\w*)$")
+
+
+def _callee_of(segment: str) -> str | None:
+    """The callee expression of a one-line call ``segment`` (``a.b(x)`` -> ``a.b``), or ``None``."""
+    segment = segment.strip()
+    if not segment.endswith(")"):
+        return None
+    depth = 0
+    for i in range(len(segment) - 1, -1, -1):
+        ch = segment[i]
+        if ch == ")":
+            depth += 1
+        elif ch == "(":
+            depth -= 1
+            if depth == 0:
+                callee = re.sub(r"\s+", "", segment[:i])
+                if callee.startswith("await"):
+                    callee = callee[5:]
+                if _DOTTED.fullmatch(callee):
+                    return callee
+                tail = _TAIL.search(callee)  # a method of an expression: keep its name only
+                return tail.group(1) if tail else None
+    return None
+
+
+@lru_cache(maxsize=2048)
+def _call_text(code: CodeType, lasti: int) -> str | None:
+    if lasti < 0 or lasti >= len(code.co_code) or code.co_code[lasti] not in _CALL_OPS:
+        return None
+    positions = list(code.co_positions())
+    if lasti // 2 >= len(positions):
+        return None
+    line, end_line, col, end_col = positions[lasti // 2]
+    if line is None or col is None:
+        return None
+    text = linecache.getline(code.co_filename, line)
+    if end_line == line and end_col is not None:
+        return _callee_of(text[col:end_col])
+    match = _CALLEE.match(text[col:])
+    return re.sub(r"\s+", "", match.group(1)) if match else None
+
+
+def _c_callee(frame: FrameType) -> Frame | None:
+    text = _call_text(frame.f_code, frame.f_lasti)
+    if text is None:
+        return None
+    head, *rest = text.split(".")
+    namespace: Any = frame.f_globals
+    obj = namespace.get(head, _MISSING)
+    if obj is _MISSING:
+        obj = vars(builtins).get(head, _MISSING)
+    if obj is _MISSING:  # a local or an attribute of one: keep the text, read no value
+        return make_frame(C_FILENAME, 0, text, "")
+    written = obj.__name__ if isinstance(obj, types.ModuleType) else None
+    for part in rest:
+        if isinstance(obj, types.ModuleType):
+            obj = vars(obj).get(part, _MISSING)
+        elif isinstance(obj, type):
+            try:
+                obj = inspect.getattr_static(obj, part)
+            except AttributeError:
+                obj = _MISSING
+        else:
+            obj = _MISSING
+        if obj is _MISSING:
+            break
+    if written is not None and rest:
+        module, _, function = f"{written}.{'.'.join(rest)}".rpartition(".")
+        return make_frame(C_FILENAME, 0, function, module)
+    own_module = getattr(obj, "__module__", None)
+    own_name = getattr(obj, "__qualname__", None)
+    if isinstance(own_module, str) and isinstance(own_name, str):
+        return make_frame(C_FILENAME, 0, own_name, own_module)
+    return make_frame(C_FILENAME, 0, text, "")
+
+
+_MISSING = object()
 
 
 def blame(stack: tuple[Frame, ...]) -> tuple[Frame | None, Frame | None]:
@@ -69,36 +202,62 @@ def blame(stack: tuple[Frame, ...]) -> tuple[Frame | None, Frame | None]:
 
 
 @lru_cache(maxsize=1)
-def _catalog() -> object:
+def _catalog() -> Any:
     from unstall.catalog import default_catalog
 
     return default_catalog()
 
 
-def _candidates(blamed: Frame | None, offender: Frame | None) -> list[str]:
-    names: list[str] = []
-    if offender is not None and offender.module:
-        parts = offender.module.split(".")
-        # "requests.sessions" + "Session.request" -> also "requests.Session.request"
-        names.extend(
-            ".".join(parts[:cut]) + "." + offender.function for cut in range(len(parts), 0, -1)
-        )
-    for frame in (offender, blamed):
-        if frame is not None and frame.source:
-            names.extend(reversed(_CALL.findall(frame.source)))
+def _names(frame: Frame) -> list[str]:
+    """Qualified names ``frame``'s function may be catalogued under, most specific first."""
+    if not frame.module:
+        return [frame.function] if frame.filename == C_FILENAME else []
+    parts = frame.module.split(".")
+    # "requests.sessions" + "Session.request" -> also "requests.Session.request"
+    names = [".".join(parts[:cut]) + "." + frame.function for cut in range(len(parts), 0, -1)]
+    if frame.module in ("posix", "nt"):
+        names.append("os." + frame.function)
     return names
+
+
+def site_fix(
+    stack: tuple[Frame, ...], cause: Cause
+) -> tuple[Frame | None, Frame | None, str | None, str | None, str]:
+    """``(blamed, offender, code, entry name, fix)`` for a sampled stack.
+
+    The offender is the innermost frame below the blamed user frame whose function is a
+    catalogued blocking callable, else the innermost library (or C) frame. The fix is that
+    entry's alternative, else the generic one for ``cause`` (thread for blocked, process for CPU).
+    """
+    blamed, offender = blame(stack)
+    try:
+        catalog = _catalog()
+        below = stack[stack.index(blamed) :] if blamed in stack else stack
+        for frame in reversed(below):
+            for name in _names(frame):
+                entry = catalog.lookup(name)
+                if entry is not None:
+                    fix = f"{entry.alternative} (offload: {entry.offload.value})"
+                    return blamed, (None if frame is blamed else frame), entry.code, entry.name, fix
+    except Exception:  # the catalog is advisory: a broken one must not break the watchdog
+        pass
+    code, entry_name, fix = fix_for(blamed, offender, cause)
+    return blamed, offender, code, entry_name, fix
 
 
 def fix_for(
     blamed: Frame | None, offender: Frame | None, cause: Cause
 ) -> tuple[str | None, str | None, str]:
     """``(code, entry name, fix text)`` from the catalog when the call is known, else generic by cause."""
-    from unstall.catalog import Catalog
-
     try:
         catalog = _catalog()
-        assert isinstance(catalog, Catalog)
-        for name in _candidates(blamed, offender):
+        names: list[str] = []
+        if offender is not None:
+            names.extend(_names(offender))
+        for frame in (offender, blamed):
+            if frame is not None and frame.source:
+                names.extend(reversed(_CALL.findall(frame.source)))
+        for name in names:
             entry = catalog.lookup(name)
             if entry is not None:
                 return (

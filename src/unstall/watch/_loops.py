@@ -1,8 +1,18 @@
-"""Per-loop instrumentation: iteration timing on selector loops, a heartbeat elsewhere.
+"""Per-loop instrumentation: a heartbeat on every loop, iteration timing where the selector is reachable.
 
-On stock asyncio the loop's ``_selector.select`` is wrapped on the instance: the time between
-its return and the next call is the iteration's busy part. Nothing runs per callback. Loops
-whose selector is not reachable (uvloop) get a ``call_later`` heartbeat that measures lateness.
+Heartbeat: a ``call_later`` tick every ``interval`` seconds; its lateness is the loop's lag,
+and a tick later than the threshold ends a stall (its start known within half an interval).
+It works on any loop (uvloop included) and costs one timer callback per interval.
+
+Iteration timing (stock asyncio): the loop's ``_selector.select`` is wrapped on the instance;
+the time from its return to the next call is the iteration's busy part, exact. Nothing runs
+per callback, but the wrapper and its two clock reads cost a few percent on loops that do
+nothing but switch tasks, so by default it runs in windows (``window`` seconds of every
+``period``): utilization and busy-time percentiles come from the windows, and a stall that
+starts inside a window gets its exact start. ``timing="always"`` keeps it on.
+
+The loop thread writes; the watchdog thread reads racily, by design (floats and list appends
+are atomic under the GIL).
 """
 
 from __future__ import annotations
@@ -20,101 +30,208 @@ __all__ = ("LoopState",)
 _perf = time.perf_counter
 
 
+def thread_cpu_clock(thread_id: int) -> int | None:
+    """The CPU-time clock id of thread ``thread_id`` (a ``threading.get_ident()``), or ``None``."""
+    try:
+        return time.pthread_getcpuclockid(thread_id)
+    except (AttributeError, OSError):
+        return None
+
+
+def cpu_seconds(clock: int | None) -> float:
+    """CPU seconds of ``clock``, or ``-1.0`` when unknown."""
+    if clock is None:
+        return -1.0
+    try:
+        return time.clock_gettime(clock)
+    except OSError:
+        return -1.0
+
+
 class LoopState:
-    """What the watchdog thread reads about one loop. Written by the loop thread, read racily (by design)."""
+    """What the watchdog thread knows about one loop; created on the loop's thread."""
+
+    __slots__ = (
+        "_handle",
+        "_original",
+        "_wrapper",
+        "active",
+        "busy",
+        "busy_us",
+        "clock",
+        "cpu_mark",
+        "created",
+        "due",
+        "exact_end",
+        "gc_spans",
+        "interval",
+        "lag",
+        "loop",
+        "loop_id",
+        "mode",
+        "pending",
+        "period",
+        "selector",
+        "since",
+        "thread_id",
+        "thread_name",
+        "threshold",
+        "timed_wall",
+        "timing",
+        "timing_on",
+        "window",
+        "window_start",
+    )
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, thread_id: int, threshold: float, interval: float
+        self,
+        loop: asyncio.AbstractEventLoop,
+        threshold: float,
+        *,
+        timing: str = "sampled",
+        window: float = 0.1,
+        period: float = 2.0,
     ) -> None:
         self.loop = loop
         self.loop_id = id(loop)
-        self.thread_id = thread_id
+        self.thread_id = threading.get_ident()
         self.thread_name = threading.current_thread().name
         self.threshold = threshold
-        self.interval = interval
-        # perf_counter time since which the loop has not returned to its selector, 0.0 when idle
-        self.since = 0.0
-        # (start, duration) of finished iterations longer than the threshold
-        self.pending: collections.deque[tuple[float, float]] = collections.deque(maxlen=256)
-        # busy times in microseconds, drained into the histogram by the watchdog thread
-        self.busy: list[int] = []
-        self.busy_total = 0.0
+        self.interval = min(0.05, max(0.002, threshold / 8))
+        self.timing = timing
+        self.window = window
+        self.period = period
+        self.due = 0.0  # perf_counter time the next heartbeat is due; 0.0 when stopped
+        self.since = 0.0  # start of the current timed busy part; 0.0 in select or untimed
+        self.timing_on = False
+        self.exact_end = 0.0  # end of the last stall the iteration timer measured
+        # (start, duration, exact) of finished iterations longer than the threshold
+        self.pending: collections.deque[tuple[float, float, bool]] = collections.deque(maxlen=256)
+        self.lag: list[int] = []  # heartbeat lateness, microseconds
+        self.busy: list[int] = []  # timed iteration busy parts, microseconds
+        self.busy_us = 0  # sum of drained busy parts
+        self.timed_wall = 0.0  # seconds of closed timing windows
+        self.window_start = 0.0
         self.created = _perf()
         self.gc_spans: collections.deque[tuple[float, float]] = collections.deque(maxlen=32)
-        self.mode = ""
-        self._selector: Any = None
-        self._handle: asyncio.TimerHandle | None = None
+        self.clock = thread_cpu_clock(self.thread_id)
+        self.cpu_mark = (self.created, cpu_seconds(self.clock))
         self.active = False
+        self.mode = "heartbeat"
+        self.selector: Any = None
+        self._original: Any = None
+        self._wrapper: Callable[..., Any] | None = None
+        self._handle: asyncio.TimerHandle | None = None
 
-    def install(self, *, selector: bool = True) -> None:
-        """Start measuring: wrap the selector when asked and possible, else start the heartbeat (loop thread)."""
+    # ---- loop thread ---------------------------------------------------------------------
+    def install(self) -> None:
+        """Start the heartbeat and, on a reachable selector, prepare iteration timing (loop thread)."""
         sel: Any = getattr(self.loop, "_selector", None)
         original = getattr(sel, "select", None)
-        if selector and sel is not None and callable(original) and "select" not in vars(sel):
-            self._wrap(sel, original)
-        else:
-            self.mode = "heartbeat"
-            self.since = _perf() + self.interval
-            self._handle = self.loop.call_later(self.interval, self._tick, self.since)
+        if self.timing != "off" and callable(original) and "select" not in vars(sel):
+            self.selector = sel
+            self._original = original
+            self._wrapper = self._make_wrapper(original)
+            self.mode = "iterations" if self.timing == "always" else "sampled iterations"
+            self.set_timing(True, self.created)
         self.active = True
+        self.due = _perf() + self.interval
+        self._handle = self.loop.call_later(self.interval, self._tick)
 
-    def _wrap(self, selector: Any, original: Callable[..., Any]) -> None:
+    def _make_wrapper(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        state = self
         threshold = self.threshold
         pending = self.pending
-        busy = self.busy
-        state = self
+        record = self.busy.append
+        perf = _perf
 
         def select(timeout: float | None = None) -> Any:
-            now = _perf()
             start = state.since
             if start:
+                now = perf()
                 duration = now - start
-                state.since = 0.0
-                busy.append(int(duration * 1e6))
-                state.busy_total += duration
+                record(int(duration * 1e6))
                 if duration >= threshold:
-                    pending.append((start, duration))
-            try:
-                return original(timeout)
-            finally:
-                state.since = _perf()
+                    pending.append((start, duration, True))
+                    state.exact_end = now
+                state.since = 0.0
+            events = original(timeout)
+            state.since = perf() if state.timing_on else 0.0
+            return events
 
-        self.mode = "selector"
-        self._selector = selector
-        selector.select = select
-        self.since = _perf()
+        return select
 
-    def _tick(self, expected: float) -> None:
+    def _tick(self) -> None:
+        if not self.active:
+            return
         now = _perf()
-        late = now - expected
-        if late >= self.threshold:
-            self.pending.append((expected, late))
-        self.busy.append(int(max(late, 0.0) * 1e6))
-        if self.active:
-            self.since = now + self.interval
-            try:
-                self._handle = self.loop.call_later(self.interval, self._tick, self.since)
-            except RuntimeError:  # loop closed
-                self.active = False
+        due = self.due
+        late = now - due
+        self.lag.append(int(late * 1e6) if late > 0 else 0)
+        # a stall the iteration timer already measured exactly is not reported twice
+        if late >= self.threshold and self.exact_end < due:
+            half = self.interval / 2
+            self.pending.append((due - half, late + half, False))
+        self.due = now + self.interval
+        try:
+            self._handle = self.loop.call_later(self.interval, self._tick)
+        except RuntimeError:  # the loop is closing
+            self.active = False
+            self.due = 0.0
+
+    # ---- watchdog thread -------------------------------------------------------------------
+    def set_timing(self, on: bool, now: float) -> None:
+        """Switch iteration timing on or off (any thread; the loop picks it up next iteration)."""
+        if self.selector is None or on == self.timing_on:
+            return
+        self.since = 0.0
+        if on:
+            self.window_start = now
+            self.timing_on = True
+            self.selector.select = self._wrapper
+        else:
+            self.timing_on = False
+            with contextlib.suppress(AttributeError):
+                del self.selector.select
+            self.timed_wall += now - self.window_start
+
+    def update_window(self, now: float) -> None:
+        """Open or close the timing window (watchdog thread, never during a stall)."""
+        if self.timing != "sampled" or self.selector is None or not self.active:
+            return
+        if self.timing_on:
+            if now - self.window_start >= self.window:
+                self.set_timing(False, now)
+        elif now - self.window_start >= self.period:
+            self.set_timing(True, now)
+
+    def busy_since(self) -> float:
+        """Since when the loop has been busy without returning (perf_counter), or 0.0."""
+        if self.timing_on:
+            since = self.since
+            if since:
+                return since
+            if self.exact_end >= self.due:
+                return 0.0  # in select right after a measured stall; the late tick is explained
+        return self.due
+
+    def utilization(self) -> float | None:
+        """Busy fraction of the timed wall time (0..1), or ``None`` when iterations were never timed."""
+        if self.selector is None:
+            return None
+        wall = self.timed_wall + (_perf() - self.window_start if self.timing_on else 0.0)
+        if wall <= 0:
+            return None
+        return min(1.0, self.busy_us / 1e6 / wall)
 
     def uninstall(self) -> None:
         """Stop measuring and restore the selector; safe from any thread, idempotent."""
         self.active = False
-        self.since = 0.0
-        if self._selector is not None:
-            with contextlib.suppress(AttributeError):
-                del self._selector.select
-            self._selector = None
+        self.due = 0.0
+        if self.selector is not None:
+            self.set_timing(False, _perf())
         handle, self._handle = self._handle, None
-        if handle is not None:
-            try:
+        if handle is not None and not self.loop.is_closed():
+            # a closed loop never runs the timer; cancelling a closed uvloop's timer is unsafe
+            with contextlib.suppress(RuntimeError):
                 self.loop.call_soon_threadsafe(handle.cancel)
-            except RuntimeError:
-                handle.cancel()
-
-    def utilization(self) -> float:
-        """Busy fraction of wall time since install (selector mode), or 0.0 in heartbeat mode."""
-        wall = _perf() - self.created
-        if self.mode != "selector" or wall <= 0:
-            return 0.0
-        return min(1.0, self.busy_total / wall)

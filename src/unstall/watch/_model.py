@@ -74,6 +74,8 @@ class StallEvent:
     entry: str | None = None
     fix: str | None = None
     samples: int = 0
+    precision: float = 0.0
+    stack_source: str = ""
 
 
 @dataclass(frozen=True, slots=True)

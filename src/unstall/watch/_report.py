@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+import enum
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any
 
 from unstall.watch._model import Frame, StallEvent, TripwireEvent
 
-__all__ = ("LoopStats", "Report", "SiteStats")
+__all__ = ("LoopStats", "Percentiles", "Report", "SiteStats")
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON-ready data: dataclasses to dicts, enums to their values."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Percentiles:
+    """A distribution in seconds: sample count, p50, p90, p99, p99.9 and max (from an HDR histogram)."""
+
+    count: int
+    p50: float
+    p90: float
+    p99: float
+    p999: float
+    max: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,11 +50,20 @@ class SiteStats:
     fix: str | None
     code: str | None
     example: tuple[Frame, ...]
+    offender: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class LoopStats:
-    """Per-loop iteration busy time / lag percentiles in seconds, and utilization (busy fraction, 0..1)."""
+    """One loop's numbers, in seconds.
+
+    ``busy`` holds the percentiles of timed iterations' busy parts (stock asyncio), ``lag`` those
+    of the heartbeat's lateness (every loop). The flat ``iterations``/``p50``/.../``max`` fields
+    repeat ``busy`` when iterations were timed, else ``lag``. ``utilization`` is the busy fraction
+    of the timed wall time (0..1, like Node's event-loop utilization); ``timed`` says whether it
+    was measured (``False`` on uvloop, where it reads 0.0). ``mode`` is ``"iterations"``,
+    ``"sampled iterations"`` or ``"heartbeat"``; ``closed`` is true once the loop stopped.
+    """
 
     loop_id: int
     thread_name: str
@@ -41,28 +75,46 @@ class LoopStats:
     p999: float
     max: float
     utilization: float
+    busy: Percentiles | None = None
+    lag: Percentiles | None = None
+    closed: bool = False
+    timed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """A snapshot of what the watcher saw. Plain data; render with :meth:`render_text` or :meth:`to_json`."""
+    """A snapshot of what the watcher saw. Plain data; render with :meth:`render_text` or :meth:`to_json`.
+
+    ``sites`` are ranked by total stalled time; ``recent`` holds the last few raw events;
+    ``threshold`` is the stall threshold in seconds; ``sink_errors`` counts exceptions raised
+    by sinks and context providers (each one was swallowed).
+    """
 
     sites: tuple[SiteStats, ...]
     loops: tuple[LoopStats, ...]
     stalls: int
     blocking_calls: tuple[TripwireEvent, ...] = ()
     sink_errors: int = 0
+    threshold: float = 0.0
+    recent: tuple[StallEvent, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data (seconds as floats, causes as strings)."""
+        data: dict[str, Any] = _plain(self)
+        for call in data["blocking_calls"]:
+            call.pop("stack", None)
+        return data
 
     def to_json(self) -> str:
         """The report as a JSON document (seconds as floats)."""
-        data = asdict(self)
-        for call in data["blocking_calls"]:
-            call.pop("stack", None)
-        return json.dumps(data, default=str, indent=2)
+        return json.dumps(self.to_dict(), default=str, indent=2)
 
     def render_text(self) -> str:
         """The report as a human-readable table."""
-        lines = [f"unstall: {self.stalls} stall(s) at {len(self.sites)} site(s)"]
+        lines = [
+            f"unstall: {self.stalls} stall(s) at {len(self.sites)} site(s)"
+            + (f" (threshold {self.threshold * 1e3:.0f} ms)" if self.threshold else "")
+        ]
         if self.sites:
             lines.append(
                 f"{'site':<48} {'count':>5} {'total':>9} {'p99':>8} {'max':>8}  cpu/blk/gc"
@@ -72,18 +124,25 @@ class Report:
                 f"{s.location[-48:]:<48} {s.count:>5} {s.total * 1e3:>7.1f}ms {s.p99 * 1e3:>6.1f}ms "
                 f"{s.max * 1e3:>6.1f}ms  {s.cpu_share:.0%}/{s.blocked_share:.0%}/{s.gc_share:.0%}"
             )
+            if s.offender:
+                lines.append(f"    offender: {s.offender}")
             if s.fix:
                 lines.append(f"    fix: {s.fix}" + (f" [{s.code}]" if s.code else ""))
             lines.extend(
                 f"      {f.filename}:{f.lineno} in {f.function}: {f.source}" for f in s.example[-4:]
             )
         lines.append("loops:")
-        lines.extend(
-            f"  loop {lp.loop_id:#x} ({lp.thread_name}, {lp.mode}): {lp.iterations} samples, "
-            f"p50 {lp.p50 * 1e3:.2f}ms p90 {lp.p90 * 1e3:.2f}ms p99 {lp.p99 * 1e3:.2f}ms "
-            f"p99.9 {lp.p999 * 1e3:.2f}ms max {lp.max * 1e3:.2f}ms, utilization {lp.utilization:.1%}"
-            for lp in self.loops
-        )
+        for lp in self.loops:
+            util = f"utilization {lp.utilization:.1%}" if lp.timed else "utilization n/a"
+            lines.append(
+                f"  loop {lp.loop_id:#x} ({lp.thread_name}, {lp.mode}{', closed' if lp.closed else ''}): {util}"
+            )
+            for label, p in (("busy", lp.busy), ("lag", lp.lag)):
+                if p is not None:
+                    lines.append(
+                        f"    {label:<4} n={p.count} p50 {p.p50 * 1e3:.2f}ms p90 {p.p90 * 1e3:.2f}ms "
+                        f"p99 {p.p99 * 1e3:.2f}ms p99.9 {p.p999 * 1e3:.2f}ms max {p.max * 1e3:.2f}ms"
+                    )
         if self.blocking_calls:
             lines.append("blocking calls on the loop:")
             for c in self.blocking_calls:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import asyncio.base_events
+import atexit
 import collections
 import contextlib
-import contextvars
 import gc
 import logging
 import os
@@ -17,89 +17,70 @@ from collections.abc import Callable, Iterable
 from types import FrameType, TracebackType
 from typing import Any
 
-from unstall.watch._frames import blame, fix_for, stack_of
-from unstall.watch._loops import LoopState
+from unstall.watch._backstop import Backstop
+from unstall.watch._frames import sample_stack, site_fix
+from unstall.watch._loops import LoopState, cpu_seconds, thread_cpu_clock
 from unstall.watch._model import Cause, Frame, StallEvent, TaskInfo, TripwireEvent
-from unstall.watch._report import LoopStats, Report, SiteStats, site_key
+from unstall.watch._report import Report
+from unstall.watch._stats import Histograms, Sites
+from unstall.watch._tasks import ContextProvider, read_context, task_snapshot
 
 __all__ = ("Watcher", "watch")
 
 logger = logging.getLogger("unstall")
 Sink = Callable[[Any], object]
-ContextProvider = (
-    Callable[[contextvars.Context], "dict[str, str] | None"] | contextvars.ContextVar[Any]
-)
 
 _MAX_STACKS = 8
-_MAX_SAMPLES_PER_SITE = 512
+_TIMING = {False: "off", True: "always", "off": "off", "always": "always", "sampled": "sampled"}
 
 
-class _Site:
-    __slots__ = (
-        "blocked",
-        "code",
-        "count",
-        "cpu",
-        "durations",
-        "example",
-        "fix",
-        "gc",
-        "max",
-        "total",
-    )
+class _Session:
+    """One stall being sampled: the watchdog's view while the loop has not come back."""
 
-    def __init__(self) -> None:
-        self.count = 0
-        self.total = self.max = self.cpu = self.blocked = self.gc = 0.0
-        self.durations: collections.deque[float] = collections.deque(maxlen=_MAX_SAMPLES_PER_SITE)
-        self.example: tuple[Frame, ...] = ()
-        self.fix: str | None = None
-        self.code: str | None = None
+    __slots__ = ("context", "cpu_mark", "first", "samples", "since", "stacks", "task")
 
-
-class _Sampling:
-    __slots__ = ("clock", "cpu0", "samples", "since", "stacks", "task", "wall0")
-
-    def __init__(self, since: float, clock: int | None) -> None:
+    def __init__(self, since: float, first: float, cpu_mark: tuple[float, float]) -> None:
         self.since = since
-        self.stacks: dict[tuple[Frame, ...], None] = {}
+        self.first = first
+        self.cpu_mark = cpu_mark
+        self.stacks: collections.Counter[tuple[Frame, ...]] = collections.Counter()
         self.samples = 0
-        self.clock = clock
-        self.wall0 = time.perf_counter()
-        self.cpu0 = _cpu(clock)
-        self.task: tuple[TaskInfo, contextvars.Context | None] | None = None
+        self.task: TaskInfo | None = None
+        self.context: tuple[tuple[str, str], ...] = ()
 
 
-def _running_handle_context(frame: FrameType | None) -> contextvars.Context | None:
-    """The context the running ``asyncio.Handle`` entered (3.11's C Task does not expose its own)."""
-    while frame is not None:
-        if frame.f_code is _HANDLE_RUN_CODE:
-            ctx = getattr(frame.f_locals.get("self"), "_context", None)
-            return ctx if isinstance(ctx, contextvars.Context) else None
-        frame = frame.f_back
-    return None
-
-
-_HANDLE_RUN_CODE = asyncio.events.Handle._run.__code__
-
-
-def _cpu(clock: int | None) -> float:
-    if clock is None:
-        return -1.0
-    try:
-        return time.clock_gettime(clock)
-    except OSError:
-        return -1.0
+def _running_loops() -> set[asyncio.AbstractEventLoop]:
+    """Loops running in any thread, found through their tasks (best effort)."""
+    found: set[asyncio.AbstractEventLoop] = set()
+    for name in ("_all_tasks", "_scheduled_tasks", "_eager_tasks"):
+        tasks = getattr(asyncio.tasks, name, None)
+        if tasks is None:
+            continue
+        with contextlib.suppress(RuntimeError):
+            for task in list(tasks):
+                loop = task.get_loop()
+                if loop.is_running():
+                    found.add(loop)
+    return found
 
 
 class Watcher:
-    """Watches every event loop in the process for iterations longer than ``threshold`` seconds.
+    """Watches every event loop in the process for iterations longer than ``threshold_ms``.
 
-    By default each loop gets a ``call_later`` heartbeat (lateness = stall length, within one
-    heartbeat interval); ``iteration_timing=True`` times every iteration of selector loops
-    instead (exact durations and utilization, at a per-iteration cost of about a microsecond).
-    Thread-safe; ``start``/``stop`` are idempotent. Events go to ``events`` (the last ``max_events``),
-    the aggregated :meth:`report`, the ``unstall`` logger and every sink. Never raises into the host.
+    Every loop gets a heartbeat (works on uvloop too); on stock asyncio the loop's iterations
+    are also timed, in windows by default (``iteration_timing="sampled"``), always
+    (``True``/``"always"``) or never (``False``/``"off"``). When an iteration runs past half
+    the threshold the watchdog thread samples the loop thread's stack until it comes back and
+    then emits one :class:`StallEvent`. ``backstop=True`` arms ``faulthandler`` so a stall in C
+    code holding the GIL still gets its stack (turn it off if the program uses
+    ``faulthandler.dump_traceback_later`` itself).
+
+    Events go to ``events`` (the last ``max_events``), the aggregated :meth:`report` (at most
+    ``max_sites`` sites), the ``unstall`` logger (``log=True``) and every sink (a plain callable;
+    exceptions it raises are counted in ``sink_errors``, never propagated). ``context`` lists
+    context variables or callables ``f(contextvars.Context) -> mapping`` that name the request
+    a stalled task served. Thread-safe; ``start``/``stop`` are idempotent; never raises into the
+    host after construction; the watchdog is a daemon thread.
     """
 
     def __init__(
@@ -112,63 +93,110 @@ class Watcher:
         max_events: int = 1000,
         max_sites: int = 200,
         log: bool = True,
-        iteration_timing: bool = False,
+        iteration_timing: bool | str = "sampled",
+        backstop: bool = True,
     ) -> None:
         if not threshold_ms > 0:
             raise ValueError(
                 f"threshold_ms={threshold_ms!r} must be a positive number of milliseconds."
             )
+        if iteration_timing not in _TIMING:
+            raise ValueError(
+                f"iteration_timing={iteration_timing!r} is not valid; "
+                "use True or 'always', 'sampled', or False or 'off'."
+            )
         self.threshold = threshold_ms / 1000.0
         self.events: collections.deque[StallEvent] = collections.deque(maxlen=max_events)
         self.blocking_calls: collections.deque[TripwireEvent] = collections.deque(maxlen=max_events)
+        self.sink_errors = 0
+        self.stalls = 0
+        self.running = False
         self._sinks: list[Sink] = list(sinks)
         self._context = list(context)
         self._tripwire_option = tripwire
         self._tripwire: Any = None
         self._max_sites = max_sites
         self._log = log
-        self._iteration_timing = iteration_timing
+        self._timing = _TIMING[iteration_timing]
+        self._use_backstop = backstop
+        self._backstop: Backstop | None = None
+        self._idle_poll = min(0.025, max(0.002, self.threshold / 4))
         self._busy_poll = min(0.01, max(0.001, self.threshold / 20))
-        self._sites: dict[str, _Site] = {}
+        self._sites = Sites(max_sites)
+        self._hist = Histograms()
         self._loops: dict[int, LoopState] = {}
-        self._hist: dict[int, Any] = {}
+        self._states: tuple[LoopState, ...] = ()
+        self._external: set[int] = set()  # loops found running at start: detached when they stop
+        self._closing: collections.deque[LoopState] = collections.deque()
+        self._sessions: dict[int, _Session] = {}
+        self._recent: collections.deque[tuple[int, _Session]] = collections.deque(maxlen=8)
         self._lock = threading.Lock()
-        self._sampling: dict[int, _Sampling] = {}
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._orig_run_forever: Any = None
-        self.sink_errors = 0
-        self.stalls = 0
-        self.running = False
+        self._patched: dict[type, Any] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> Watcher:
-        """Start watching: hook loop start, instrument the calling thread's running loop, start the thread."""
+        """Start watching: hook loop start-up, attach to running loops, start the watchdog thread."""
         with self._lock:
             if self.running:
                 return self
             self.running = True
-            self._stop.clear()
-            watcher = self
-            original = asyncio.base_events.BaseEventLoop.run_forever
-            self._orig_run_forever = original
-
-            def run_forever(loop: asyncio.base_events.BaseEventLoop) -> None:
-                state = watcher._attach(loop)
-                try:
-                    original(loop)
-                finally:
-                    if state is not None:
-                        watcher._detach(loop)
-
-            asyncio.base_events.BaseEventLoop.run_forever = run_forever  # type: ignore[method-assign,assignment]
+            self._stop = threading.Event()
+            self._patch(asyncio.base_events.BaseEventLoop)
+            self._patch_uvloop()
             gc.callbacks.append(self._gc_callback)
+            if self._use_backstop:
+                backstop = Backstop(self.threshold)
+                self._backstop = backstop if backstop.start() else None
             self._spawn()
         with contextlib.suppress(RuntimeError):
-            self._attach(asyncio.get_running_loop())
+            loop = asyncio.get_running_loop()
+            if self._attach(loop) is not None:
+                self._external.add(
+                    id(loop)
+                )  # not attached through run_forever: no detach on return
+        self._discover()
         if self._tripwire_option:
             self._start_tripwire()
         return self
+
+    def _patch(self, cls: type) -> None:
+        if cls in self._patched:
+            return
+        original = cls.__dict__.get("run_forever") or cls.run_forever  # type: ignore[attr-defined]
+        watcher = self
+
+        def run_forever(loop: asyncio.AbstractEventLoop) -> Any:
+            state = watcher._attach(loop)
+            try:
+                return original(loop)
+            finally:
+                if state is not None:
+                    watcher._detach(state)
+
+        run_forever.__wrapped__ = original  # type: ignore[attr-defined]
+        cls.run_forever = run_forever  # type: ignore[attr-defined]
+        self._patched[cls] = (original, run_forever)
+
+    def _patch_uvloop(self) -> None:
+        uvloop = sys.modules.get("uvloop")
+        loop_cls = getattr(uvloop, "Loop", None)
+        if isinstance(loop_cls, type) and loop_cls not in self._patched:
+            self._patch(loop_cls)
+
+    def _discover(self) -> None:
+        """Attach to loops already running in other threads (through ``call_soon_threadsafe``)."""
+        try:
+            current = None
+            with contextlib.suppress(RuntimeError):
+                current = asyncio.get_running_loop()
+            for loop in _running_loops():
+                if loop is not current and id(loop) not in self._loops:
+                    self._external.add(id(loop))
+                    loop.call_soon_threadsafe(self._attach, loop)
+        except Exception:
+            logger.debug("unstall: could not look for running loops", exc_info=True)
 
     def _spawn(self) -> None:
         self._thread = threading.Thread(target=self._run, name="unstall-watchdog", daemon=True)
@@ -183,8 +211,7 @@ class Watcher:
             option: Any = self._tripwire_option
             if isinstance(option, module.Tripwire):
                 tw: Any = option
-                if hasattr(tw, "add_sink"):
-                    tw.add_sink(self._on_tripwire)
+                tw.add_sink(self._on_tripwire)
             else:
                 tw = module.Tripwire(sinks=[self._on_tripwire])
             tw.start()
@@ -195,28 +222,42 @@ class Watcher:
             )
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Stop watching, restore every patched method and join the watchdog thread (bounded by ``timeout``)."""
+        """Stop watching: restore every patched method, join the watchdog, emit what is pending."""
         with self._lock:
             if not self.running:
                 return
             self.running = False
-            if self._orig_run_forever is not None:
-                asyncio.base_events.BaseEventLoop.run_forever = self._orig_run_forever  # type: ignore[method-assign]
-                self._orig_run_forever = None
+            for cls, (original, wrapper) in self._patched.items():
+                if cls.__dict__.get("run_forever") is wrapper:
+                    cls.run_forever = original  # type: ignore[attr-defined]
+            self._patched.clear()
             with contextlib.suppress(ValueError):
                 gc.callbacks.remove(self._gc_callback)
-            for state in list(self._loops.values()):
-                state.uninstall()
             self._stop.set()
             thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        if self._backstop is not None:
+            self._backstop.collect()
+        for state in (*self._states, *self._closing):
+            with contextlib.suppress(Exception):
+                state.uninstall()
+                self._flush(state, time.perf_counter())
+                self._hist.close(state)
+        with self._lock:
+            self._loops.clear()
+            self._states = ()
+            self._closing.clear()
+            self._sessions.clear()
+        if self._backstop is not None:
+            self._backstop.stop()
+            self._backstop = None
         if self._tripwire is not None:
             try:
                 self._tripwire.stop()
             except Exception:
                 logger.warning("unstall: the tripwire failed to stop", exc_info=True)
             self._tripwire = None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
 
     def __enter__(self) -> Watcher:
         return self.start()
@@ -244,19 +285,20 @@ class Watcher:
             self._sinks.remove(sink)
 
     def watch_loop(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Watch ``loop`` explicitly (for loops started before the watcher); call from the loop's thread."""
-        self._attach(loop)
+        """Watch ``loop`` explicitly (a loop started before the watcher); call from the loop's thread."""
+        if self._attach(loop) is not None:
+            self._external.add(id(loop))
 
-    # ---- loop registration ---------------------------------------------------------------------
+    # ---- loop registration (loop threads) ---------------------------------------------------------
     def _attach(self, loop: asyncio.AbstractEventLoop) -> LoopState | None:
         try:
-            if not self.running or id(loop) in self._loops:
-                return None
-            interval = min(0.05, max(0.01, self.threshold / 4))
-            state = LoopState(loop, threading.get_ident(), self.threshold, interval)
-            state.install(selector=self._iteration_timing)
             with self._lock:
+                if not self.running or id(loop) in self._loops or loop.is_closed():
+                    return None
+                state = LoopState(loop, self.threshold, timing=self._timing)
+                state.install()
                 self._loops[id(loop)] = state
+                self._states = tuple(self._loops.values())
             return state
         except Exception:
             logger.warning(
@@ -264,124 +306,162 @@ class Watcher:
             )
             return None
 
-    def _detach(self, loop: asyncio.AbstractEventLoop) -> None:
-        with self._lock:
-            state = self._loops.pop(id(loop), None)
-        if state is not None:
+    def _detach(self, state: LoopState) -> None:
+        try:
+            with self._lock:
+                if self._loops.get(state.loop_id) is state:
+                    del self._loops[state.loop_id]
+                    self._states = tuple(self._loops.values())
+                    self._external.discard(state.loop_id)
+                    self._closing.append(state)  # the watchdog emits what is pending
             state.uninstall()
-            self._drain(state)
-            self._finish_pending(state, self._sampling.pop(id(loop), None))
+        except Exception:
+            logger.debug("unstall: could not detach from a loop", exc_info=True)
 
     def _gc_callback(self, phase: str, info: dict[str, int]) -> None:
         tid = threading.get_ident()
-        for state in self._loops.values():
+        for state in self._states:
             if state.thread_id == tid:
+                spans = state.gc_spans
                 if phase == "start":
-                    state.gc_spans.append((time.perf_counter(), 0.0))
-                elif state.gc_spans and state.gc_spans[-1][1] == 0.0:
-                    state.gc_spans[-1] = (state.gc_spans[-1][0], time.perf_counter())
+                    spans.append((time.perf_counter(), 0.0))
+                elif spans and spans[-1][1] == 0.0:
+                    spans[-1] = (spans[-1][0], time.perf_counter())
 
     # ---- the watchdog thread -----------------------------------------------------------------------
     def _run(self) -> None:
-        sampling = self._sampling
-        idle = min(0.025, max(0.002, self.threshold / 4))
-        busy = self._busy_poll
-        while not self._stop.is_set():
+        stop = self._stop
+        wait = self._idle_poll
+        while not stop.wait(wait):
             try:
-                self._stop.wait(busy if sampling else idle)
                 now = time.perf_counter()
-                for state in list(self._loops.values()):
-                    self._poll(state, sampling, now)
-            except Exception:  # never let the watchdog die noisily; report once and keep going
+                if self._backstop is not None:
+                    self._backstop.tick(now)
+                if "uvloop" in sys.modules:
+                    with self._lock:
+                        if self.running:
+                            self._patch_uvloop()
+                for state in self._states:
+                    self._poll(state, now)
+                while self._closing:
+                    state = self._closing.popleft()
+                    self._flush(state, now)
+                    self._sessions.pop(state.loop_id, None)
+                    self._hist.close(state)
+                wait = self._busy_poll if self._sessions else self._idle_poll
+            except Exception:  # never let the watchdog die; the next poll starts afresh
                 logger.debug("unstall: watchdog poll failed", exc_info=True)
 
-    def _poll(self, state: LoopState, sampling: dict[int, _Sampling], now: float) -> None:
-        since = state.since
-        current = sampling.get(state.loop_id)
+    def _poll(self, state: LoopState, now: float) -> None:
+        since = state.busy_since()
+        sessions = self._sessions
+        current = sessions.get(state.loop_id)
         if current is not None and current.since != since:
-            del sampling[state.loop_id]
-            self._finish_pending(state, current)
+            del sessions[state.loop_id]
+            self._recent.append((state.loop_id, current))
             current = None
+        # pending stalls first: their CPU baseline is the mark taken before they began
+        self._flush(state, now)
         if since and now - since > self.threshold / 2:
             if current is None:
-                clock = None
-                with contextlib.suppress(AttributeError, OSError):
-                    clock = time.pthread_getcpuclockid(state.thread_id)
-                current = sampling[state.loop_id] = _Sampling(since, clock)
-            frame = sys._current_frames().get(state.thread_id)
-            if frame is not None:
-                current.stacks.setdefault(stack_of(frame), None)
-                current.samples += 1
-                if len(current.stacks) > _MAX_STACKS:
-                    current.stacks.pop(next(iter(current.stacks)))
-                if current.samples == 1:
-                    self._snapshot_task(state, current, frame)
+                current = sessions[state.loop_id] = _Session(since, now, state.cpu_mark)
+            self._sample(state, current)
+        else:
+            state.cpu_mark = (time.perf_counter(), cpu_seconds(state.clock))
+            state.update_window(now)
+        if len(state.lag) > 4096 or len(state.busy) > 4096:
+            self._hist.drain(state)
+        if state.loop_id in self._external and (
+            state.loop.is_closed() or not state.loop.is_running()
+        ):
+            self._detach(state)
+
+    def _sample(self, state: LoopState, current: _Session) -> None:
+        frame: FrameType | None = sys._current_frames().get(state.thread_id)
+        if frame is None:
+            return
+        try:
+            current.stacks[sample_stack(frame)] += 1
+            current.samples += 1
+            if len(current.stacks) > 4 * _MAX_STACKS:
+                rare = min(current.stacks, key=lambda k: current.stacks[k])
+                del current.stacks[rare]
+            if current.samples == 1:
+                snap = task_snapshot(state.loop, frame)
+                if snap is not None:
+                    current.task = snap[0]
+                    current.context, errors = read_context(self._context, snap[1])
+                    self.sink_errors += errors
+        finally:
             del frame
-        if current is None:
-            self._finish_pending(state, None)
-        if len(state.busy) > 4096:
-            self._drain(state)
 
-    def _snapshot_task(self, state: LoopState, current: _Sampling, frame: FrameType) -> None:
-        current_tasks: dict[Any, Any] = getattr(asyncio.tasks, "_current_tasks", {})
-        task = current_tasks.get(state.loop)
-        if task is None:
-            return
-        coro = task.get_coro()
-        info = TaskInfo(task.get_name(), getattr(coro, "__qualname__", type(coro).__name__))
-        get_context = getattr(task, "get_context", None)  # Task.get_context exists from 3.12
-        ctx = get_context() if get_context is not None else getattr(task, "_context", None)
-        if ctx is None:
-            ctx = _running_handle_context(frame)
-        current.task = (info, ctx)
+    def _match(self, loop_id: int, start: float, duration: float) -> _Session | None:
+        candidates = [s for lid, s in self._recent if lid == loop_id]
+        current = self._sessions.get(loop_id)
+        if current is not None:
+            candidates.append(current)
+        for session in candidates:
+            if session.since == start:
+                return session
+        end = start + duration
+        for session in candidates:
+            if start - 0.005 <= session.first <= end + 0.05:
+                return session
+        return None
 
-    def _drain(self, state: LoopState) -> None:
-        values, state.busy[:] = list(state.busy), []
-        if not values:
-            return
-        hist = self._hist.get(state.loop_id)
-        if hist is None:
-            from hdrh.histogram import HdrHistogram
-
-            hist = self._hist[state.loop_id] = (HdrHistogram(1, 3_600_000_000, 2), state)
-        # short iterations repeat the same few microsecond values: count them in C, record once each
-        for v, n in collections.Counter(values).items():
-            hist[0].record_value(max(1, v), n)
-
-    def _finish_pending(self, state: LoopState, current: _Sampling | None) -> None:
+    def _flush(self, state: LoopState, now: float) -> None:
         while state.pending:
-            start, duration = state.pending.popleft()
-            match = current if current is not None and current.since == start else None
-            self._emit(state, start, duration, match)
+            start, duration, exact = state.pending.popleft()
+            session = self._match(state.loop_id, start, duration)
+            if session is not None:
+                with contextlib.suppress(ValueError):
+                    self._recent.remove((state.loop_id, session))
+            self._emit(state, start, duration, exact, session, now)
 
-    def _emit(self, state: LoopState, start: float, duration: float, s: _Sampling | None) -> None:
-        stacks = tuple(s.stacks) if s is not None else ()
-        # the innermost sampled stack that reached user code tells the most
-        stack = max(stacks, key=len) if stacks else ()
-        blamed, offender = blame(stack)
+    def _cause(
+        self, state: LoopState, start: float, duration: float, session: _Session | None, now: float
+    ) -> tuple[Cause, float, float]:
         end = start + duration
         gc_time = sum(max(0.0, min(b or end, end) - max(a, start)) for a, b in list(state.gc_spans))
-        cpu_time = 0.0
-        cause = Cause.UNKNOWN
         if gc_time >= duration / 2:
-            cause = Cause.GC
-        elif s is not None and s.cpu0 >= 0:
-            wall = time.perf_counter() - s.wall0
-            cpu_time = max(0.0, _cpu(s.clock) - s.cpu0)
-            # a watchdog that got far fewer samples than it asked for was starved of the GIL:
-            # C code held it, which is CPU work the loop thread did
-            expected = (duration - self.threshold / 2) / self._busy_poll
-            if s.samples < max(2.0, expected / 4):
-                cause = Cause.CPU
-            elif wall > 0:
-                cause = Cause.CPU if cpu_time / wall >= 0.5 else Cause.BLOCKED
-        code, entry, fix = fix_for(blamed, offender, cause)
-        task_info: TaskInfo | None = None
-        context: tuple[tuple[str, str], ...] = ()
-        snap = s.task if s is not None else None
-        if snap is not None:
-            task_info, ctx = snap
-            context = self._read_context(ctx)
+            return Cause.GC, 0.0, gc_time
+        mark_time, mark_cpu = session.cpu_mark if session is not None else state.cpu_mark
+        now, cpu_now = time.perf_counter(), cpu_seconds(state.clock)
+        if mark_cpu >= 0 and cpu_now >= 0 and now > mark_time:
+            cpu = max(0.0, cpu_now - mark_cpu)
+            # a third of the wall time on the CPU is CPU work (the rest: GIL waits, a loaded machine)
+            cause = Cause.CPU if cpu / (now - mark_time) >= 0.35 else Cause.BLOCKED
+            return cause, min(cpu, duration), gc_time
+        if session is None:
+            return Cause.UNKNOWN, 0.0, gc_time
+        # no CPU clock: a watchdog starved of samples was starved of the GIL, i.e. CPU work in C
+        expected = (duration - self.threshold / 2) / self._busy_poll
+        return (
+            (Cause.CPU if session.samples < max(2.0, expected / 4) else Cause.BLOCKED),
+            0.0,
+            gc_time,
+        )
+
+    def _emit(
+        self,
+        state: LoopState,
+        start: float,
+        duration: float,
+        exact: bool,
+        s: _Session | None,
+        now: float,
+    ) -> None:
+        stacks = (
+            tuple(stack for stack, _ in s.stacks.most_common(_MAX_STACKS)) if s is not None else ()
+        )
+        source = "samples" if stacks else ""
+        if not stacks and self._backstop is not None:
+            self._backstop.collect()
+            dumped = self._backstop.find(state.thread_id, start, start + duration)
+            if dumped:
+                stacks, source = (dumped,), "faulthandler"
+        cause, cpu_time, gc_time = self._cause(state, start, duration, s, now)
+        blamed, offender, code, entry, fix = site_fix(stacks[0] if stacks else (), cause)
         event = StallEvent(
             start=time.time() - (time.perf_counter() - start),
             duration=duration,
@@ -390,8 +470,8 @@ class Watcher:
             blamed=blamed,
             offender=offender,
             stacks=stacks,
-            task=task_info,
-            context=context,
+            task=s.task if s is not None else None,
+            context=s.context if s is not None else (),
             cpu_time=cpu_time,
             gc_time=gc_time,
             thread_id=state.thread_id,
@@ -401,56 +481,29 @@ class Watcher:
             entry=entry,
             fix=fix,
             samples=s.samples if s is not None else 0,
+            precision=0.0 if exact else state.interval / 2,
+            stack_source=source,
         )
         self._record(event)
-
-    def _read_context(self, ctx: contextvars.Context | None) -> tuple[tuple[str, str], ...]:
-        if ctx is None:
-            return ()
-        out: list[tuple[str, str]] = []
-        for provider in self._context:
-            try:
-                if isinstance(provider, contextvars.ContextVar):
-                    if provider in ctx:
-                        out.append((provider.name, str(ctx[provider])))
-                else:
-                    out.extend((str(k), str(v)) for k, v in (provider(ctx) or {}).items())
-            except Exception:
-                self.sink_errors += 1
-        return tuple(out)
 
     def _record(self, event: StallEvent) -> None:
         self.stalls += 1
         self.events.append(event)
-        key = site_key(event)
-        site = self._sites.pop(key, None) or _Site()
-        self._sites[key] = site  # most recent last
-        site.count += 1
-        site.total += event.duration
-        site.max = max(site.max, event.duration)
-        site.durations.append(event.duration)
-        if event.cause is Cause.CPU:
-            site.cpu += event.duration
-        elif event.cause is Cause.GC:
-            site.gc += event.duration
-        elif event.cause is Cause.BLOCKED:
-            site.blocked += event.duration
-        if not site.example and event.stacks:
-            site.example = max(event.stacks, key=len)
-        site.fix, site.code = event.fix, event.code
-        if len(self._sites) > self._max_sites:
-            smallest = min(self._sites, key=lambda k: self._sites[k].total)
-            del self._sites[smallest]
+        self._sites.add(event)
         if self._log:
-            where = site_key(event)
-            logger.warning(
-                "unstall: loop stalled %.0f ms (%s) at %s; fix: %s",
-                event.duration * 1e3,
-                event.cause.value,
-                where,
-                event.fix,
-                extra={"unstall_event": event},
-            )
+            try:
+                f = event.blamed
+                where = f"{f.filename}:{f.lineno} ({f.function})" if f else "<unknown>"
+                logger.warning(
+                    "unstall: loop stalled %.0f ms (%s) at %s; fix: %s",
+                    event.duration * 1e3,
+                    event.cause.value,
+                    where,
+                    event.fix,
+                    extra={"unstall_event": event},
+                )
+            except Exception:
+                self.sink_errors += 1
         self._to_sinks(event)
 
     def _to_sinks(self, event: object) -> None:
@@ -465,59 +518,50 @@ class Watcher:
         self._to_sinks(event)
 
     # ---- reporting ---------------------------------------------------------------------------------
-    def histogram(self, loop_id: int) -> Any:
-        """The HdrHistogram (microseconds) of iteration busy time / lag of loop ``loop_id``, or ``None``."""
-        pair = self._hist.get(loop_id)
-        return None if pair is None else pair[0]
+    def histogram(self, loop_id: int, kind: str = "busy") -> Any:
+        """The HdrHistogram (microseconds) of ``kind`` (``"busy"`` or ``"lag"``) for loop ``loop_id``, or ``None``."""
+        state = self._loops.get(loop_id)
+        if state is not None:
+            self._hist.drain(state)
+        return self._hist.histogram(loop_id, kind)
 
     def report(self) -> Report:
-        """A snapshot :class:`Report` of everything seen so far."""
-        for state in list(self._loops.values()):
-            self._drain(state)
-        sites = []
-        for key, s in list(self._sites.items()):
-            d = sorted(s.durations)
-            p99 = d[min(len(d) - 1, int(len(d) * 0.99))] if d else 0.0
-            tot = s.total or 1.0
-            sites.append(
-                SiteStats(
-                    key,
-                    s.count,
-                    s.total,
-                    p99,
-                    s.max,
-                    s.cpu / tot,
-                    s.blocked / tot,
-                    s.gc / tot,
-                    s.fix,
-                    s.code,
-                    s.example,
-                )
-            )
-        sites.sort(key=lambda x: -x.total)
-        loops = []
-        for loop_id, (h, state) in list(self._hist.items()):
-            loops.append(
-                LoopStats(
-                    loop_id,
-                    state.thread_name,
-                    state.mode,
-                    h.get_total_count(),
-                    h.get_value_at_percentile(50) / 1e6,
-                    h.get_value_at_percentile(90) / 1e6,
-                    h.get_value_at_percentile(99) / 1e6,
-                    h.get_value_at_percentile(99.9) / 1e6,
-                    h.get_max_value() / 1e6,
-                    state.utilization(),
-                )
-            )
+        """A snapshot :class:`Report` of everything seen so far (safe from any thread, any time)."""
         return Report(
-            tuple(sites), tuple(loops), self.stalls, tuple(self.blocking_calls), self.sink_errors
+            self._sites.snapshot(),
+            self._hist.stats(list(self._states)),
+            self.stalls,
+            tuple(self.blocking_calls),
+            self.sink_errors,
+            self.threshold,
+            tuple(self.events)[-10:],
         )
 
     def _after_fork_child(self) -> None:
+        """In a forked child: forget the parent's numbers, keep this thread's loops, restart the thread."""
+        self._lock = threading.Lock()
+        self._sites = Sites(self._max_sites)
+        self._hist = Histograms()
+        self.events.clear()
+        self.blocking_calls.clear()
+        self.stalls = self.sink_errors = 0
+        self._sessions.clear()
+        self._recent.clear()
+        self._closing.clear()
+        self._external.clear()
+        tid = threading.get_ident()
+        kept = {k: s for k, s in self._loops.items() if s.thread_id == tid}
+        for state in kept.values():
+            state.pending.clear()
+            del state.lag[:], state.busy[:]
+            state.busy_us = 0
+            state.clock = thread_cpu_clock(tid)
+            state.cpu_mark = (time.perf_counter(), cpu_seconds(state.clock))
+        self._loops = kept
+        self._states = tuple(kept.values())
         if self.running:
-            self._loops.clear()
+            if self._backstop is not None:
+                self._backstop.after_fork()
             self._stop = threading.Event()
             self._spawn()
 
@@ -526,25 +570,41 @@ _current: Watcher | None = None
 
 
 def watch(threshold_ms: float = 100.0, **options: Any) -> Watcher:
-    """Start (or return the already running) process-wide :class:`Watcher`; see Watcher for options."""
+    """Start (or return the already running) process-wide :class:`Watcher`; options as for Watcher.
+
+    ``report_at_exit=True`` also writes the text report to stderr when the process exits.
+    The watcher is stopped at exit, before the interpreter shuts down.
+    """
     global _current
     if _current is not None and _current.running:
         for sink in options.get("sinks", ()):
             _current.add_sink(sink)
         return _current
-    report_at_exit = bool(options.pop("report_at_exit", False))
+    global _report_at_exit
+    _report_at_exit = bool(options.pop("report_at_exit", False))
     _current = Watcher(threshold_ms, **options)
-    if report_at_exit:
-        import atexit
-
-        watcher = _current
-        atexit.register(lambda: sys.stderr.write(watcher.report().render_text()))
     return _current.start()
 
 
+_report_at_exit = False
+
+
+@atexit.register
+def _at_exit() -> None:
+    watcher = _current
+    if watcher is not None and watcher.running:
+        watcher.stop()
+        if _report_at_exit:
+            with contextlib.suppress(Exception):
+                sys.stderr.write(watcher.report().render_text())
+
+
 def _child() -> None:
-    if _current is not None:
-        _current._after_fork_child()
+    try:
+        if _current is not None:
+            _current._after_fork_child()
+    except Exception:  # a fork must never fail because of the watchdog
+        pass
 
 
 if hasattr(os, "register_at_fork"):

@@ -1,0 +1,242 @@
+"""Bounded aggregates: stall sites ranked by total time, and HDR histograms of lag and busy time per loop."""
+
+from __future__ import annotations
+
+import collections
+import threading
+from typing import Any
+
+from unstall.watch._loops import LoopState
+from unstall.watch._model import Cause, Frame, StallEvent
+from unstall.watch._report import LoopStats, Percentiles, SiteStats, site_key
+
+__all__ = ("Histograms", "Sites")
+
+_MAX_DURATIONS = 512
+_HIGHEST_US = 3_600_000_000  # one hour, in microseconds
+
+
+def _new_histogram() -> Any:
+    from hdrh.histogram import HdrHistogram
+
+    return HdrHistogram(1, _HIGHEST_US, 2)
+
+
+def _record(hist: Any, values: list[int]) -> None:
+    # short iterations repeat the same few microsecond values: count them, record once each
+    for value, count in collections.Counter(values).items():
+        hist.record_value(min(max(1, value), _HIGHEST_US), count)
+
+
+def _percentiles(hist: Any) -> Percentiles | None:
+    count = hist.get_total_count()
+    if not count:
+        return None
+    return Percentiles(
+        count,
+        hist.get_value_at_percentile(50) / 1e6,
+        hist.get_value_at_percentile(90) / 1e6,
+        hist.get_value_at_percentile(99) / 1e6,
+        hist.get_value_at_percentile(99.9) / 1e6,
+        hist.get_max_value() / 1e6,
+    )
+
+
+class _Site:
+    __slots__ = (
+        "blocked",
+        "code",
+        "count",
+        "cpu",
+        "durations",
+        "example",
+        "fix",
+        "gc",
+        "max",
+        "offender",
+        "total",
+    )
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = self.max = self.cpu = self.blocked = self.gc = 0.0
+        self.durations: collections.deque[float] = collections.deque(maxlen=_MAX_DURATIONS)
+        self.example: tuple[Frame, ...] = ()
+        self.fix: str | None = None
+        self.code: str | None = None
+        self.offender: str | None = None
+
+
+class Sites:
+    """Stall sites keyed by blamed line, at most ``limit`` of them (the smallest total goes first)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self._sites: dict[str, _Site] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._sites)
+
+    def add(self, event: StallEvent) -> None:
+        """Fold ``event`` into its site."""
+        key = site_key(event)
+        with self._lock:
+            site = self._sites.get(key)
+            if site is None:
+                if len(self._sites) >= self.limit:
+                    smallest = min(self._sites, key=lambda k: self._sites[k].total)
+                    del self._sites[smallest]
+                site = self._sites[key] = _Site()
+            site.count += 1
+            site.total += event.duration
+            site.max = max(site.max, event.duration)
+            site.durations.append(event.duration)
+            if event.cause is Cause.CPU:
+                site.cpu += event.duration
+            elif event.cause is Cause.GC:
+                site.gc += event.duration
+            elif event.cause is Cause.BLOCKED:
+                site.blocked += event.duration
+            if not site.example and event.stacks:
+                site.example = event.stacks[0]
+            site.fix, site.code = event.fix, event.code
+            if event.offender is not None:
+                off = event.offender
+                site.offender = f"{off.module}.{off.function}" if off.module else off.function
+
+    def snapshot(self) -> tuple[SiteStats, ...]:
+        """Every site, largest total stalled time first."""
+        with self._lock:
+            items = list(self._sites.items())
+            rows = []
+            for key, s in items:
+                d = sorted(s.durations)
+                p99 = d[min(len(d) - 1, int(len(d) * 0.99))] if d else 0.0
+                tot = s.total or 1.0
+                rows.append(
+                    SiteStats(
+                        key,
+                        s.count,
+                        s.total,
+                        p99,
+                        s.max,
+                        s.cpu / tot,
+                        s.blocked / tot,
+                        s.gc / tot,
+                        s.fix,
+                        s.code,
+                        s.example,
+                        s.offender,
+                    )
+                )
+        rows.sort(key=lambda r: -r.total)
+        return tuple(rows)
+
+    def clear(self) -> None:
+        """Forget every site."""
+        with self._lock:
+            self._sites.clear()
+
+
+class _LoopHist:
+    __slots__ = ("busy", "closed", "lag", "state")
+
+    def __init__(self, state: LoopState) -> None:
+        self.state = state
+        self.lag = _new_histogram()
+        self.busy = _new_histogram()
+        self.closed = False
+
+
+class Histograms:
+    """Lag and busy-time histograms per loop; closed loops beyond ``keep`` merge into one row."""
+
+    def __init__(self, keep: int = 16) -> None:
+        self.keep = keep
+        self._loops: dict[int, _LoopHist] = {}
+        self._retired: _LoopHist | None = None
+        self._retired_count = 0
+        self._lock = threading.Lock()
+
+    def drain(self, state: LoopState) -> None:
+        """Move ``state``'s recorded lag and busy values into its histograms (any thread)."""
+        with self._lock:
+            entry = self._loops.get(state.loop_id)
+            if entry is None or entry.state is not state:
+                if entry is None:
+                    entry = self._loops[state.loop_id] = _LoopHist(state)
+                entry.state, entry.closed = state, False
+            for values, hist in ((state.lag, entry.lag), (state.busy, entry.busy)):
+                n = len(values)
+                if n:
+                    taken = values[:n]
+                    del values[:n]  # appends by the loop thread land after n: none is lost
+                    _record(hist, taken)
+                    if values is state.busy:
+                        state.busy_us += sum(taken)
+
+    def close(self, state: LoopState) -> None:
+        """Mark ``state``'s loop as finished; the oldest finished loops merge into one row."""
+        self.drain(state)
+        with self._lock:
+            entry = self._loops.get(state.loop_id)
+            if entry is not None and entry.state is state:
+                entry.closed = True
+            closed = [k for k, e in self._loops.items() if e.closed]
+            for key in closed[: max(0, len(closed) - self.keep)]:
+                old = self._loops.pop(key)
+                if self._retired is None:
+                    self._retired = old
+                else:
+                    self._retired.lag.add(old.lag)
+                    self._retired.busy.add(old.busy)
+                self._retired_count += 1
+
+    def histogram(self, loop_id: int, kind: str = "busy") -> Any:
+        """The HdrHistogram (microseconds) of ``kind`` ("busy" or "lag") for loop ``loop_id``, or ``None``."""
+        entry = self._loops.get(loop_id)
+        return None if entry is None else getattr(entry, kind)
+
+    def stats(self, live: list[LoopState]) -> tuple[LoopStats, ...]:
+        """One :class:`LoopStats` per loop seen (live ones drained first)."""
+        for state in live:
+            self.drain(state)
+        with self._lock:
+            entries = list(self._loops.values())
+            retired, count = self._retired, self._retired_count
+        rows = [self._row(e, e.state.thread_name, e.closed) for e in entries]
+        if retired is not None:
+            rows.append(self._row(retired, f"{count} earlier closed loop(s)", True))
+        return tuple(rows)
+
+    @staticmethod
+    def _row(entry: _LoopHist, name: str, closed: bool) -> LoopStats:
+        state = entry.state
+        busy = _percentiles(entry.busy)
+        lag = _percentiles(entry.lag)
+        main = busy or lag or Percentiles(0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        util = state.utilization()
+        return LoopStats(
+            state.loop_id,
+            name,
+            state.mode,
+            main.count,
+            main.p50,
+            main.p90,
+            main.p99,
+            main.p999,
+            main.max,
+            util if util is not None else 0.0,
+            busy=busy,
+            lag=lag,
+            closed=closed,
+            timed=util is not None,
+        )
+
+    def clear(self) -> None:
+        """Forget every loop's numbers."""
+        with self._lock:
+            self._loops.clear()
+            self._retired = None
+            self._retired_count = 0

@@ -1,0 +1,107 @@
+"""What the stalled loop was running: its current task, the await chain, and the request context.
+
+Read from the watchdog thread while the loop thread is stuck in one callback, so the task and
+its coroutine chain do not move under us. Only names are kept: task name, coroutine qualified
+names, and the text the context providers return.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import sys
+from collections.abc import Callable, Mapping
+from types import FrameType
+from typing import Any
+
+from unstall.watch._model import TaskInfo
+
+__all__ = ("ContextProvider", "read_context", "task_snapshot")
+
+ContextProvider = (
+    Callable[[contextvars.Context], "Mapping[str, object] | None"] | contextvars.ContextVar[Any]
+)
+_HANDLE_RUN_CODE = asyncio.events.Handle._run.__code__
+_MAX_CHAIN = 32
+
+
+def _handle_context(frame: FrameType | None) -> contextvars.Context | None:
+    """The context the running ``asyncio.Handle`` entered (3.11's C Task does not expose its own)."""
+    while frame is not None:
+        if frame.f_code is _HANDLE_RUN_CODE:
+            # the Handle object itself, to read its context; no value of it is kept
+            ctx = getattr(frame.f_locals.get("self"), "_context", None)
+            return ctx if isinstance(ctx, contextvars.Context) else None
+        frame = frame.f_back
+    return None
+
+
+def _name(obj: object) -> str:
+    code = getattr(obj, "cr_code", None) or getattr(obj, "gi_code", None)
+    if code is not None:
+        return str(getattr(code, "co_qualname", code.co_name))
+    return str(getattr(obj, "__qualname__", type(obj).__qualname__))
+
+
+def _await_chain(task: asyncio.Task[Any]) -> tuple[str, ...]:
+    """Qualified names of the coroutines the task is in, outermost first (its await chain)."""
+    if sys.version_info >= (3, 14):
+        graph = asyncio.capture_call_graph(task)  # type: ignore[attr-defined,unused-ignore]
+        if graph is not None:
+            names = [_name(entry.frame.f_code) for entry in graph.call_stack]
+            names.reverse()
+            waiting = [
+                f"awaited by {getattr(g.future, 'get_name', lambda: '?')()}"
+                for g in graph.awaited_by
+            ]
+            return tuple(names[:_MAX_CHAIN] + waiting[:4])
+    chain: list[str] = []
+    coro: Any = task.get_coro()
+    while coro is not None and len(chain) < _MAX_CHAIN:
+        chain.append(_name(coro))
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+        if coro is not None and not hasattr(coro, "cr_code") and not hasattr(coro, "gi_code"):
+            chain.append(type(coro).__qualname__)  # a Future or an awaitable object
+            break
+    return tuple(chain)
+
+
+def task_snapshot(
+    loop: asyncio.AbstractEventLoop, frame: FrameType | None
+) -> tuple[TaskInfo, contextvars.Context | None] | None:
+    """The task running on ``loop`` and the context it runs in, or ``None`` outside any task."""
+    task = asyncio.current_task(loop)
+    if task is None:
+        return None
+    coro = task.get_coro()
+    try:
+        chain = _await_chain(task)
+    except Exception:  # the chain is a nicety; a task in an odd state must not lose the event
+        chain = ()
+    info = TaskInfo(task.get_name(), _name(coro), chain)
+    get_context = getattr(task, "get_context", None)  # Task.get_context exists from 3.12
+    ctx = get_context() if get_context is not None else getattr(task, "_context", None)
+    if ctx is None:
+        ctx = _handle_context(frame)
+    return info, ctx
+
+
+def read_context(
+    providers: list[ContextProvider], ctx: contextvars.Context | None
+) -> tuple[tuple[tuple[str, str], ...], int]:
+    """What ``providers`` find in ``ctx`` as text pairs, and how many of them raised."""
+    if ctx is None or not providers:
+        return (), 0
+    out: list[tuple[str, str]] = []
+    errors = 0
+    for provider in providers:
+        try:
+            if isinstance(provider, contextvars.ContextVar):
+                if provider in ctx:
+                    out.append((provider.name, str(ctx[provider])[:200]))
+            else:
+                found = provider(ctx)
+                out.extend((str(k), str(v)[:200]) for k, v in (found or {}).items())
+        except Exception:
+            errors += 1
+    return tuple(out), errors
