@@ -73,3 +73,43 @@ class Entry:
     def names(self) -> tuple[str, ...]:
         """The qualified name followed by every alias."""
         return (self.name, *self.aliases)
+
+    def render_fix(self, func: str, args: str) -> str | None:
+        """The fix for one call, or ``None`` when the entry has none.
+
+        ``func`` is the callee's source text (``"time.sleep"``), ``args`` the source text
+        between the call's parentheses (may be empty: ``"{func}, {args}"`` then renders
+        without the dangling comma).
+        """
+        if self.fix is None:
+            return None
+        template = self.fix
+        if not args.strip():
+            template = template.replace(", {args}", "").replace("{args}", "")
+        return template.replace("{func}", func).replace("{args}", args)
+
+    def example_split(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The example as ``(import lines, body lines)``; both empty without an example.
+
+        The leading ``import`` / ``from`` lines belong at module level, the rest runs inside
+        an ``async def``; the body's last line calls this entry.
+        """
+        if not self.example:
+            return (), ()
+        lines = self.example.strip("\n").splitlines()
+        cut = 0
+        while cut < len(lines) and lines[cut].startswith(("import ", "from ")):
+            cut += 1
+        return tuple(lines[:cut]), tuple(lines[cut:])
+
+    def example_module(self, function: str = "handler") -> str | None:
+        """The example as a small module: its imports, then ``async def function():`` running the rest.
+
+        The blocking call is the module's last line. ``None`` without an example.
+        """
+        imports, body = self.example_split()
+        if not body:
+            return None
+        head = "\n".join(imports) + "\n\n\n" if imports else ""
+        inner = "\n".join("    " + line for line in body)
+        return f"{head}async def {function}():\n{inner}\n"
