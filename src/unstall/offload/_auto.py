@@ -9,8 +9,6 @@ for the interpreter's switch interval (5 ms) at every turn.
 from __future__ import annotations
 
 import asyncio
-import pickle
-import statistics
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -48,6 +46,14 @@ class AutoDecision:
     cpu_ratio: float | None
     loop_lag_ms: float | None
     pinned: bool
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
 
 
 class _Profile:
@@ -131,7 +137,7 @@ class AutoRouter:
                 reason=p.reason,
                 samples=p.count,
                 cpu_ratio=round(p.cpu / p.wall, 3) if p.wall > 0 else None,
-                loop_lag_ms=round(statistics.median(p.lags) * 1e3, 3) if p.lags else None,
+                loop_lag_ms=round(_median(p.lags) * 1e3, 3) if p.lags else None,
                 pinned=p.pinned,
             )
             for key, p in items
@@ -196,7 +202,7 @@ class AutoRouter:
 
     def _maybe_decide(self, profile: _Profile, fn: Callable[..., Any], wall: float) -> None:
         ratio = profile.cpu / profile.wall if profile.wall > 0 else 0.0
-        lag = statistics.median(profile.lags) if profile.lags else None
+        lag = _median(profile.lags) if profile.lags else None
         threshold = 0.3 * sys.getswitchinterval()
         holds_gil = ratio >= _WAITING_CPU_RATIO and lag is not None and lag >= threshold
         if profile.count < self._samples and not (holds_gil and wall >= _LONG_CALL):
@@ -211,6 +217,8 @@ class AutoRouter:
                 f"CPU-bound but releases the GIL: loop lag {lag * 1e3:.2f} ms during calls",
             )
         else:
+            import pickle  # only here: keeps `import unstall.offload` light
+
             try:
                 pickle.dumps(fn, protocol=pickle.HIGHEST_PROTOCOL)
             except Exception as exc:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
-from typing import Generic, ParamSpec, TypeVar, overload
+from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from unstall.offload._engine import ENGINE_NAMES, CancelMode
 from unstall.offload._limits import Limiter
@@ -66,14 +67,25 @@ class OffloadedFunction(Generic[P, R]):
             limiter=self._limiter,
         )
 
-    def __reduce__(self) -> str:
-        # Pickle as a reference to the module attribute, which is this wrapper.
-        name: str = self.__wrapped__.__qualname__
-        return name
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        # Pickle by reference to the module attribute when that is this wrapper (the usual
+        # decorator case); otherwise send the wrapped function itself, which is what runs.
+        target = self.__wrapped__
+        name: str = target.__qualname__
+        found: Any = sys.modules.get(target.__module__)
+        for part in name.split("."):
+            found = getattr(found, part, None)
+        if found is self:
+            return name
+        return (_same, (target,))
 
     def __repr__(self) -> str:
         target = self.__wrapped__
         return f"<offloaded {target.__module__}.{target.__qualname__} engine={self.engine!r}>"
+
+
+def _same(obj: Any) -> Any:
+    return obj
 
 
 @overload

@@ -45,7 +45,11 @@ async def map_items(
     window: int | None,
     timeout: float | None,
 ) -> AsyncIterator[R]:
-    """The engine behind :func:`unstall.map` (an async generator; see there)."""
+    """The engine behind :func:`unstall.map` (an async generator; see there).
+
+    Closing the stream early cancels the chunks in flight; process workers still running one
+    are terminated (and replaced on demand) rather than left computing unwanted results.
+    """
     if engine == "auto":
         raise ValueError(
             "unstall.map needs an explicit engine ('process' for CPU work, 'thread' for blocking "
@@ -71,7 +75,9 @@ async def map_items(
                     break
                 pending.append(
                     asyncio.ensure_future(
-                        offloader.run(run_chunk, (fn, chunk), engine=engine, timeout=timeout)
+                        offloader.run(
+                            run_chunk, (fn, chunk), engine=engine, timeout=timeout, cancel="kill"
+                        )
                     )
                 )
             if not pending:
