@@ -116,11 +116,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="drive an already running service at this loopback URL instead of the bundled one",
     )
     parser.add_argument(
+        "--label",
+        default=None,
+        help="with --url: the name of this run in the table (default: the URL's path)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
-        default=Path("unstall-bench"),
+        default=Path("bench-results"),
         metavar="DIR",
-        help="where to write bench.json, bench.md, bench.svg and bench.html (default ./unstall-bench)",
+        help="where to write bench.json, bench.md, bench.svg and bench.html (default ./bench-results)",
     )
     parser.add_argument(
         "--no-output", action="store_true", help="print the table only, write no files"
@@ -171,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         if args.url is not None:
-            result = asyncio.run(run_url(args.url, config, progress))
+            result = asyncio.run(run_url(args.url, config, progress, label=args.label))
         else:
             result = asyncio.run(run_bench(config, progress))
     except RuntimeError as exc:

@@ -270,9 +270,16 @@ async def run_bench(config: BenchConfig, progress: Progress = lambda line: None)
 
 
 async def run_url(
-    url: str, config: BenchConfig, progress: Progress = lambda line: None
+    url: str,
+    config: BenchConfig,
+    progress: Progress = lambda line: None,
+    *,
+    label: str | None = None,
 ) -> BenchResult:
-    """Drive an already running service at ``url`` (loopback only) at each concurrency level."""
+    """Drive an already running service at ``url`` (loopback only) at each concurrency level.
+
+    Rows are named ``"url"`` / ``label`` (default: the URL's path); they have no loop lag.
+    """
     from unstall.bench._load import check_loopback_url
 
     _host, _port, path = check_loopback_url(url)
@@ -288,9 +295,9 @@ async def run_url(
             max_requests=config.max_requests,
             request_timeout=config.request_timeout,
         )
-        row = _row("url", path, result, None)
+        row = _row("url", label or path, result, None)
         rows.append(row)
-        progress(f"[{step:>2}/{len(levels)}] {path} c={level:<4} {describe_row(row)}")
+        progress(f"[{step:>2}/{len(levels)}] {label or path} c={level:<4} {describe_row(row)}")
     environment = {
         "unstall": __version__,
         "python": f"{platform.python_implementation()} {platform.python_version()}",
