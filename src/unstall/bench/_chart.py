@@ -10,12 +10,13 @@ import html
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from unstall.bench._report import COLUMNS, table_cells
 from unstall.bench._runner import BenchResult, Row
 from unstall.bench._scenarios import SCENARIOS
 
-__all__ = ("render_html", "render_svg")
+__all__ = ("render_html", "render_png", "render_svg")
 
 _PANEL_W, _PANEL_H = 330, 210
 _LEFT, _RIGHT, _TOP, _BOTTOM = 52, 10, 26, 30
@@ -206,3 +207,20 @@ th {{ background: #f4f4f4; }}
 </tbody></table>
 </body></html>
 """
+
+
+def render_png(svg: str, path: Path, *, scale: float = 2.0) -> str | None:
+    """Rasterize ``svg`` to a PNG at ``path`` with CairoSVG (the ``bench`` extra).
+
+    Returns ``None`` on success, else why no PNG was written (CairoSVG or the system cairo
+    library is missing); never raises for that.
+    """
+    try:
+        import cairosvg  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except (ImportError, OSError) as exc:
+        return (
+            f"no PNG: CairoSVG is unavailable ({exc}); install it with "
+            "pip install 'unstall[bench]' (it needs the system cairo library)"
+        )
+    cairosvg.svg2png(bytestring=svg.encode(), write_to=str(path), scale=scale)
+    return None

@@ -125,7 +125,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=Path("bench-results"),
         metavar="DIR",
-        help="where to write bench.json, bench.md, bench.svg and bench.html (default ./bench-results)",
+        help="where to write bench.json, .md, .svg, .html and .png (default ./bench-results)",
     )
     parser.add_argument(
         "--no-output", action="store_true", help="print the table only, write no files"
@@ -140,7 +140,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark described by ``args``; print the table, write the files; return the exit code."""
-    from unstall.bench._chart import render_html, render_svg
+    from unstall.bench._chart import render_html, render_png, render_svg
     from unstall.bench._load import check_loopback_url
     from unstall.bench._report import format_json, format_markdown, format_text
     from unstall.bench._runner import BenchConfig, run_bench, run_url
@@ -196,5 +196,11 @@ def run(args: argparse.Namespace) -> int:
         }
         for name, text in files.items():
             (out / name).write_text(text, encoding="utf-8")
-        progress(f"wrote {', '.join(str(out / name) for name in files)}")
+        written = [str(out / name) for name in files]
+        problem = render_png(files["bench.svg"], out / "bench.png")
+        if problem is None:
+            written.append(str(out / "bench.png"))
+        else:
+            progress(problem)
+        progress(f"wrote {', '.join(written)}")
     return 0
