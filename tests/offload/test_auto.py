@@ -91,7 +91,7 @@ def test_unpicklable_cpu_work_stays_on_a_thread(run: Runner) -> None:
 def test_module_level_stats_and_pin_use_the_default_offloader(run: Runner) -> None:
     async def main() -> None:
         unstall.offload.pin(work.square, "thread")
-        assert await unstall.offload(engine="auto")(work.square).aio(3) == 9
+        assert await unstall.offload.offload(engine="auto")(work.square).aio(3) == 9
         names = [d.function for d in unstall.offload.stats().auto]
         assert "offload_work.square" in names
         unstall.offload.unpin(work.square)

@@ -14,13 +14,14 @@ from conftest import Runner
 
 import unstall
 from unstall.offload import OffloadedFunction, Offloader, offload
+from unstall.offload._fake import InlineEngine
 
 _lock = threading.Lock()
 _active = [0]
 _peak = [0]
 
 
-@unstall.offload(engine="thread", limit=2)
+@offload(engine="thread", limit=2)
 def limited(seconds: float) -> int:
     with _lock:
         _active[0] += 1
@@ -31,7 +32,7 @@ def limited(seconds: float) -> int:
     return threading.get_ident()
 
 
-@unstall.offload(engine="process")
+@unstall.offload(engine="process")  # type: ignore[operator, untyped-decorator]
 def pid_plus(n: int) -> int:
     return os.getpid() + n
 
@@ -41,7 +42,7 @@ def plain(x: int) -> int:
     return x * 2
 
 
-@unstall.offload(engine="process", timeout=0.3)
+@offload(engine="process", timeout=0.3)
 def too_slow() -> None:
     time.sleep(10)
 
@@ -96,7 +97,7 @@ def test_bad_options_are_rejected() -> None:
     with pytest.raises(ValueError, match="'warp'"):
         offload(engine="warp")(work.add)
     with pytest.raises(ValueError, match="cancel"):
-        offload(cancel="later")(work.add)  # type: ignore[arg-type]
+        offload(cancel="later")(work.add)  # type: ignore[call-overload]
 
 
 def test_a_given_offloader_is_used(run: Runner) -> None:
@@ -111,7 +112,5 @@ def test_a_given_offloader_is_used(run: Runner) -> None:
     run(main())
 
 
-def _inline() -> object:
-    from unstall.offload._fake import InlineEngine
-
+def _inline() -> InlineEngine:
     return InlineEngine()

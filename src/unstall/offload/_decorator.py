@@ -26,6 +26,9 @@ class OffloadedFunction(Generic[P, R]):
     It pickles by reference, like the function it wraps, so it can itself be sent to a process.
     """
 
+    __name__: str
+    __qualname__: str
+
     def __init__(
         self,
         fn: Callable[P, R],
