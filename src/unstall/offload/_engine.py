@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import abc
+import asyncio
+import contextlib
 import importlib
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
 
 from unstall.errors import OffloadError
 
-__all__ = ("ENGINE_NAMES", "CancelMode", "Engine", "load_engine")
+__all__ = ("ENGINE_NAMES", "CancelMode", "Engine", "in_new_thread", "load_engine")
 
 CancelMode = Literal["wait", "kill"]
 
@@ -84,3 +87,31 @@ def load_engine(name: str, options: Mapping[str, Any]) -> Engine:
     cls = getattr(importlib.import_module(module_name), class_name)
     engine: Engine = cls(**options)
     return engine
+
+
+async def in_new_thread(fn: Callable[[], Any], name: str = "unstall-helper") -> Any:
+    """Run a rare, slow setup or teardown step (an import, a shutdown) on a short-lived thread.
+
+    The thread ends with the step, so nothing lingers after an engine closes.
+    """
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[Any] = loop.create_future()
+
+    def deliver(ok: bool, value: Any) -> None:
+        if fut.done():
+            return
+        if ok:
+            fut.set_result(value)
+        else:
+            fut.set_exception(value)
+
+    def target() -> None:
+        try:
+            value, ok = fn(), True
+        except BaseException as exc:
+            value, ok = exc, False
+        with contextlib.suppress(RuntimeError):  # the loop is gone
+            loop.call_soon_threadsafe(deliver, ok, value)
+
+    threading.Thread(target=target, name=name, daemon=True).start()
+    return await fut

@@ -1,0 +1,65 @@
+"""The Dask engine against a real distributed.LocalCluster with a worker process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import offload_work as work
+import pytest
+from conftest import Runner
+
+from unstall.offload import Offloader
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    cluster: Any = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=3, processes=True, dashboard_address=None
+    )
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()
+
+
+def test_calls_run_on_the_cluster(run: Runner, scheduler: str) -> None:
+    async def main() -> None:
+        async with Offloader(dask_address=scheduler) as off:
+            assert await off.run(work.add, (2,), {"b": 3}, engine="dask") == 5
+            pid, _ = await off.run(work.whoami, engine="dask")
+            assert pid != os.getpid()
+            with pytest.raises(work.WorkFailed, match="remote"):
+                await off.run(work.fail, ("remote",), engine="dask")
+            with pytest.raises(TimeoutError, match="cancelled on the cluster"):
+                await off.run(work.sleep_then, (1.0,), engine="dask", timeout=0.2)
+            assert off.stats().engines["dask"]["address"] == scheduler
+            results = await off.map_list(work.square, range(30), engine="dask", chunksize=10)
+            assert results == [i * i for i in range(30)]
+
+    run(main())
+
+
+def test_missing_distributed_is_a_clear_error() -> None:
+    code = (
+        "import sys, asyncio; sys.modules['distributed'] = None\n"
+        "from unstall.offload import Offloader\n"
+        "from unstall.errors import EngineUnavailable\n"
+        "async def main():\n"
+        "    async with Offloader() as off:\n"
+        "        try:\n"
+        "            await off.run(print, engine='dask')\n"
+        "        except EngineUnavailable as exc:\n"
+        "            print(exc.engine, exc)\n"
+        "asyncio.run(main())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.startswith("dask "), out.stderr
+    assert "pip install 'unstall[dask]'" in out.stdout
