@@ -160,6 +160,32 @@ def test_blocking_socket_recv_is_caught_but_the_loops_own_socket_io_is_not(
     assert recv.blamed.lineno == _line_of("RECV")
 
 
+def test_calls_with_no_audit_event_are_wrapped(run_loop: Runner, tripwire: Tripwire) -> None:
+    import queue
+    import ssl
+
+    async def main() -> None:
+        proc = subprocess.Popen([sys.executable, "-c", "pass"])  # POPEN
+        proc.wait()  # WAIT
+        proc.wait()  # already exited: does not block
+        ready: queue.Queue[int] = queue.Queue()
+        ready.put(1)
+        ready.get()  # an item is there: does not block
+        with pytest.raises(queue.Empty):
+            ready.get(timeout=0.01)  # QUEUE
+        ssl.create_default_context()  # SSL
+
+    run_loop(main())
+    seen = [(e.name, e.code, e.blamed.lineno if e.blamed else 0) for e in tripwire.events]
+    assert seen == [
+        ("subprocess.Popen", _code(Kind.SUBPROCESS), _line_of("POPEN")),
+        ("subprocess.Popen.wait", _code(Kind.SUBPROCESS), _line_of("WAIT")),
+        ("queue.Queue.get", _code(Kind.THREAD), _line_of("QUEUE")),
+        ("ssl.create_default_context", _code(Kind.SSL), _line_of("SSL")),
+    ]
+    assert all(e.duration is not None for e in tripwire.events)
+
+
 def test_the_user_call_names_the_entry_not_the_syscall_under_it(
     run_loop: Runner, tmp_path: Path
 ) -> None:

@@ -172,7 +172,10 @@ class Tripwire:
         except KeyError:
             pass
         entries = self.catalog.by_audit_event(event)
-        entry = entries[0] if entries else self.catalog.lookup(event)
+        # several callables raise one event (subprocess.run, check_output, ... all raise
+        # subprocess.Popen): without a better clue, the one named like the event is the call
+        named = [e for e in entries if event in e.names]
+        entry = (named or entries)[0] if entries else self.catalog.lookup(event)
         self._by_event[event] = entry
         return entry
 
@@ -187,6 +190,7 @@ class Tripwire:
             module = under.f_globals.get("__name__")
             code = under.f_code
             qualname = getattr(code, "co_qualname", code.co_name)
+            qualname = qualname.removesuffix(".__init__")  # a constructor is named by its class
             if isinstance(module, str) and "<" not in qualname:
                 parts = module.split(".")
                 for cut in range(len(parts), 0, -1):

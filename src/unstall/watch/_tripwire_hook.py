@@ -170,8 +170,12 @@ def _caught(
                 hits.append(hit)
     finally:
         _local.busy = False
-    for hit in hits:
-        hit.tripwire._act(hit)  # raises for the raise policy, warns for warn
+    _local.busy = True  # formatting a warning reads source files: not the user's calls
+    try:
+        for hit in hits:
+            hit.tripwire._act(hit)  # raises for the raise policy, warns for warn
+    finally:
+        _local.busy = False
     return hits, (user if user is not None else frame)
 
 
@@ -234,6 +238,20 @@ def _sleep(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     return not args or args[0] != 0
 
 
+def _always(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    return True
+
+
+def _queue_get(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    block = args[1] if len(args) > 1 else kwargs.get("block", True)
+    timeout = args[2] if len(args) > 2 else kwargs.get("timeout")
+    return bool(block) and timeout != 0 and bool(args[0].empty())
+
+
+def _process_running(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    return args[0].returncode is None and _timeout_arg(args, kwargs) != 0
+
+
 Predicate = Callable[[tuple[Any, ...], dict[str, Any]], bool]
 
 
@@ -273,6 +291,20 @@ _TARGETS: dict[str, _Target] = {
     "concurrent.futures.Future.result": _Target(
         "concurrent.futures", "Future", "result", _future_result
     ),
+    "queue.Queue.get": _Target("queue", "Queue", "get", _queue_get),
+    "subprocess.Popen.wait": _Target("subprocess", "Popen", "wait", _process_running),
+    "subprocess.Popen.communicate": _Target("subprocess", "Popen", "communicate", _process_running),
+    **{
+        f"ssl.SSLContext.{m}": _Target("ssl", "SSLContext", m, _always)
+        for m in (
+            "load_verify_locations",
+            "load_cert_chain",
+            "load_default_certs",
+            "set_default_verify_paths",
+        )
+    },
+    "hashlib.pbkdf2_hmac": _Target("hashlib", "", "pbkdf2_hmac", _always),
+    "hashlib.scrypt": _Target("hashlib", "", "scrypt", _always),
 }
 # qualified name -> (owner object, original attribute or None when inherited, our wrapper)
 _installed: dict[str, tuple[Any, Any, Any]] = {}
