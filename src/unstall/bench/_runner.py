@@ -115,15 +115,30 @@ class ServerProcess:
             port = int(json.loads(line)["port"])
         except (ValueError, KeyError, TypeError):
             server = cls(kind, proc, 0, log)
+            tail = server.log_tail()
             await server.stop()
-            log.seek(0)
-            tail = log.read().decode(errors="replace")[-2000:]
-            log.close()
             raise RuntimeError(
                 f"The benchmark's {kind!r} server did not start (it printed {line[:200]!r}); "
                 f"its output ends with:\n{tail}"
             ) from None
         return cls(kind, proc, port, log)
+
+    def log_tail(self, size: int = 3000) -> str:
+        """The last ``size`` characters the server wrote to stderr."""
+        try:
+            self._log.flush()
+            self._log.seek(0)
+            return self._log.read().decode(errors="replace")[-size:]
+        except (OSError, ValueError):
+            return "(no output)"
+
+    def check_alive(self) -> None:
+        """Raise ``RuntimeError`` with the server's last output if its process has exited."""
+        if self.proc.returncode is not None:
+            raise RuntimeError(
+                f"The benchmark's {self.kind!r} server exited with code {self.proc.returncode}; "
+                f"its output ends with:\n{self.log_tail()}"
+            )
 
     async def stop(self, grace: float = 5.0) -> None:
         """Close its stdin and wait; terminate, then kill, if it does not exit in time."""
@@ -206,9 +221,7 @@ def _environment(config: BenchConfig, cpu_iterations: int) -> dict[str, str]:
 async def run_bench(config: BenchConfig, progress: Progress = lambda line: None) -> BenchResult:
     """Run every selected scenario's variants at every concurrency level against real servers."""
     selected: list[Scenario] = [s for s in SCENARIOS if s.name in config.scenarios]
-    levels = config.concurrency
     plan = [(s, v) for s in selected for v in s.variants]
-    total = len(plan) * len(levels)
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="unstall-bench-") as tmp:
         tmp_path = Path(tmp)
@@ -234,39 +247,57 @@ async def run_bench(config: BenchConfig, progress: Progress = lambda line: None)
                 ServerProcess.start("sync", *common, log_dir=tmp_path),
             )
             servers += [service, sync]
-            step = 0
-            for scenario, variant in plan:
-                server = service if variant.server == "async" else sync
-                url = server.url + variant.path
-                if config.warmup:
-                    top = max(levels)
-                    await run_load(url, concurrency=top, duration=1.0, max_requests=2 * top)
-                for level in levels:
-                    step += 1
-                    label = (
-                        f"[{step:>2}/{total}] {scenario.name:<5} {variant.name:<14} c={level:<4}"
-                    )
-                    if variant.server == "async":
-                        await get_json(service.url, "/__unstall/reset")
-                    result = await run_load(
-                        url,
-                        concurrency=level,
-                        duration=config.duration,
-                        max_requests=config.max_requests,
-                        request_timeout=config.request_timeout,
-                    )
-                    lag = (
-                        await get_json(service.url, "/__unstall/lag")
-                        if variant.server == "async"
-                        else None
-                    )
-                    row = _row(scenario.name, variant, result, lag)
-                    rows.append(row)
-                    progress(f"{label} {describe_row(row)}")
+            try:
+                await _steps(plan, config, service, sync, rows, progress)
+            except (OSError, asyncio.IncompleteReadError, RuntimeError) as exc:
+                for server in servers:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(server.proc.wait(), 1.0)
+                    server.check_alive()
+                raise RuntimeError(f"The benchmark's service stopped answering: {exc!r}") from exc
         finally:
             for server in reversed(servers):
                 await server.stop()
     return BenchResult(config, tuple(rows), environment)
+
+
+async def _steps(
+    plan: list[tuple[Scenario, Variant]],
+    config: BenchConfig,
+    service: ServerProcess,
+    sync: ServerProcess,
+    rows: list[Row],
+    progress: Progress,
+) -> None:
+    levels = config.concurrency
+    total = len(plan) * len(levels)
+    step = 0
+    for scenario, variant in plan:
+        server = service if variant.server == "async" else sync
+        url = server.url + variant.path
+        if config.warmup:
+            top = max(levels)
+            await run_load(url, concurrency=top, duration=1.0, max_requests=2 * top)
+        for level in levels:
+            step += 1
+            label = f"[{step:>2}/{total}] {scenario.name:<5} {variant.name:<14} c={level:<4}"
+            if variant.server == "async":
+                await get_json(service.url, "/__unstall/reset")
+            result = await run_load(
+                url,
+                concurrency=level,
+                duration=config.duration,
+                max_requests=config.max_requests,
+                request_timeout=config.request_timeout,
+            )
+            lag = (
+                await get_json(service.url, "/__unstall/lag") if variant.server == "async" else None
+            )
+            row = _row(scenario.name, variant, result, lag)
+            rows.append(row)
+            progress(f"{label} {describe_row(row)}")
+            for server in (service, sync):
+                server.check_alive()
 
 
 async def run_url(
