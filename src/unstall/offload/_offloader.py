@@ -87,9 +87,12 @@ class Offloader:
         return self._closed
 
     def engine(self, name: str) -> Engine:
-        """The engine called ``name``, started on first use."""
+        """The engine called ``name``, started on first use.
+
+        Raises :class:`~unstall.errors.OffloaderClosed` once the offloader is closed.
+        """
         engine = self._engines.get(name)
-        if engine is not None:
+        if engine is not None and not self._closed:
             return engine
         if self._closed:
             raise OffloaderClosed(f"The offloader is closed; cannot start the {name!r} engine.")
@@ -164,17 +167,11 @@ class Offloader:
 
     async def to_thread(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run ``fn(*args, **kwargs)`` on a worker thread (contextvars are propagated)."""
-        engine = self._engines.get("thread") or self.engine("thread")
-        if self._closed:
-            raise OffloaderClosed("The offloader is closed; create a new Offloader.")
-        return await engine.run(fn, args, kwargs)  # type: ignore[no-any-return]
+        return await self.engine("thread").run(fn, args, kwargs)  # type: ignore[no-any-return]
 
     async def to_process(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run ``fn(*args, **kwargs)`` in a worker process (everything must pickle)."""
-        engine = self._engines.get("process") or self.engine("process")
-        if self._closed:
-            raise OffloaderClosed("The offloader is closed; create a new Offloader.")
-        return await engine.run(fn, args, kwargs)  # type: ignore[no-any-return]
+        return await self.engine("process").run(fn, args, kwargs)  # type: ignore[no-any-return]
 
     def map(
         self,

@@ -1,14 +1,20 @@
-"""Thread engine: own worker threads fed by a SimpleQueue, one call_soon_threadsafe per result."""
+"""Thread engine: own worker threads fed by a SimpleQueue, results handed back in batches.
+
+A finished call goes into its loop's inbox; only the result that finds the inbox empty pays
+for ``call_soon_threadsafe`` (a wake-up of the loop), the others ride along with it. So there
+is at most one cross-thread wake-up per result, and far fewer when many calls finish at once.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import collections
 import contextvars
 import os
 import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,19 +28,19 @@ __all__ = ("ThreadEngine",)
 class _Job:
     """One call travelling to a worker thread; ``claim`` decides who owns it (worker or canceller)."""
 
-    __slots__ = ("args", "claim", "ctx", "engine", "fn", "fut", "kwargs", "loop", "measure")
+    __slots__ = ("args", "claim", "ctx", "engine", "fn", "fut", "inbox", "kwargs", "measure")
 
     def __init__(
         self,
         engine: ThreadEngine,
-        loop: asyncio.AbstractEventLoop,
+        inbox: _Inbox,
         fut: asyncio.Future[Any],
         fn: Callable[..., Any],
         args: tuple[Any, ...],
         kwargs: Mapping[str, Any],
     ) -> None:
         self.engine = engine
-        self.loop = loop
+        self.inbox = inbox
         self.fut = fut
         self.fn = fn
         self.args = args
@@ -55,6 +61,36 @@ def _complete(job: _Job, ok: bool, value: Any) -> None:
         fut.set_result(value)
     else:
         fut.set_exception(value)
+
+
+class _Inbox:
+    """Finished calls waiting to be completed on their event loop."""
+
+    __slots__ = ("__weakref__", "items", "loop", "scheduled")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.items: collections.deque[tuple[_Job, bool, Any]] = collections.deque()
+        self.scheduled = False
+
+    def push(self, job: _Job, ok: bool, value: Any) -> None:
+        """Called on a worker thread."""
+        self.items.append((job, ok, value))
+        if not self.scheduled:
+            self.scheduled = True
+            try:
+                self.loop.call_soon_threadsafe(self.drain)
+            except RuntimeError:  # the loop is closed: nobody is waiting any more
+                self.items.clear()
+
+    def drain(self) -> None:
+        """Called on the loop. Clearing the flag first means a result pushed meanwhile either
+        is popped below or schedules its own drain: none is left behind."""
+        self.scheduled = False
+        pop = self.items.popleft
+        while self.items:
+            job, ok, value = pop()
+            _complete(job, ok, value)
 
 
 def _expire(fut: asyncio.Future[Any], timeout: float) -> None:
@@ -81,7 +117,11 @@ class ThreadEngine(Engine):
         self._limiter = Limiter(max_workers)
         self._idle_timeout = idle_timeout
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._idle = threading.Semaphore(0)
+        self._idle = 0  # threads waiting for work and not yet promised a job; under _lock
+        self._inboxes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Inbox] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._last_inbox: _Inbox | None = None
         self._threads: set[threading.Thread] = set()
         self._lock = threading.Lock()
         self._closed = False
@@ -123,7 +163,10 @@ class ThreadEngine(Engine):
             await limiter.acquire()
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        job = _Job(self, loop, fut, fn, args, kwargs)
+        inbox = self._last_inbox
+        if inbox is None or inbox.loop is not loop:
+            inbox = self._inbox(loop)
+        job = _Job(self, inbox, fut, fn, args, kwargs)
         job.measure = measure
         try:
             self._submit(job)
@@ -143,14 +186,22 @@ class ThreadEngine(Engine):
             if handle is not None:
                 handle.cancel()
 
+    def _inbox(self, loop: asyncio.AbstractEventLoop) -> _Inbox:
+        with self._lock:
+            inbox = self._inboxes.get(loop)
+            if inbox is None:
+                inbox = self._inboxes[loop] = _Inbox(loop)
+            self._last_inbox = inbox
+        return inbox
+
     def _submit(self, job: _Job) -> None:
         if self._closed:
             raise OffloaderClosed("The thread engine is closed; create a new Offloader.")
         self._queue.put(job)
-        if self._idle.acquire(blocking=False):
-            return  # an idle worker will take it
         with self._lock:
-            if len(self._threads) < self._max_workers:
+            if self._idle:
+                self._idle -= 1  # that idle worker will take it
+            elif len(self._threads) < self._max_workers:
                 self._counter += 1
                 thread = threading.Thread(
                     target=self._work, name=f"unstall-thread-{self._counter}", daemon=True
@@ -166,12 +217,13 @@ class ThreadEngine(Engine):
             try:
                 job = get(timeout=idle_timeout)
             except queue.Empty:
-                # Retire only if we can take back our own idle token; if a submitter already
-                # consumed it, a job is on its way and someone must serve it.
-                if self._idle.acquire(blocking=False):
-                    with self._lock:
+                # Retire only if an idle token is left; if a submitter already took it, a job
+                # is on its way and someone must serve it.
+                with self._lock:
+                    if self._idle:
+                        self._idle -= 1
                         self._threads.discard(me)
-                    return
+                        return
                 continue
             if job is None:
                 with self._lock:
@@ -180,7 +232,8 @@ class ThreadEngine(Engine):
             if job.claim.acquire(blocking=False):
                 self._execute(job)
             del job
-            self._idle.release()
+            with self._lock:
+                self._idle += 1
 
     @staticmethod
     def _execute(job: _Job) -> None:
@@ -194,9 +247,7 @@ class ThreadEngine(Engine):
             value, ok = exc, False
         if measure is not None:
             measure[:] = [time.thread_time() - cpu0, time.perf_counter() - wall0]
-        # RuntimeError: the caller's loop is closed, nobody is waiting any more.
-        with contextlib.suppress(RuntimeError):
-            job.loop.call_soon_threadsafe(_complete, job, ok, value)
+        job.inbox.push(job, ok, value)
 
     async def aclose(self) -> None:
         self.close_now()
