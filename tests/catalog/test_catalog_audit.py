@@ -60,6 +60,7 @@ TRIGGERS: dict[str, str] = {
     "socket.socket.connect_ex": "socket.socket().connect_ex(('127.0.0.1', TCP))",
     "socket.socket.sendto": "socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', UDP))",
     "socket.socket.sendmsg": "socket.create_connection(('127.0.0.1', TCP)).sendmsg([b'x\\r\\n'])",
+    "subprocess.Popen": "subprocess.Popen([sys.executable, '-c', '']).wait()",
     "subprocess.run": "subprocess.run([sys.executable, '-c', ''])",
     "subprocess.call": "subprocess.call([sys.executable, '-c', ''])",
     "subprocess.check_call": "subprocess.check_call([sys.executable, '-c', ''])",
