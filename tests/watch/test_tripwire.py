@@ -186,6 +186,30 @@ def test_calls_with_no_audit_event_are_wrapped(run_loop: Runner, tripwire: Tripw
     assert all(e.duration is not None for e in tripwire.events)
 
 
+def test_an_import_statement_on_the_loop_is_caught_once_lazy_library_imports_are_not(
+    run_loop: Runner, tripwire: Tripwire, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"fresh_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / f"{name}.py").write_text(f"import {name}_inner\n")
+    (tmp_path / f"{name}_inner.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    async def main() -> None:
+        __import__(name)  # IMPORT
+        socket.getaddrinfo("127.0.0.1", 80)  # may import encodings.idna lazily: not the user's
+
+    try:
+        run_loop(main())
+    finally:
+        sys.modules.pop(name, None)
+        sys.modules.pop(f"{name}_inner", None)
+    imports = [e for e in tripwire.events if e.code == _code(Kind.IMPORT)]
+    assert [(e.detail.split(",")[0], e.blamed.lineno if e.blamed else 0) for e in imports] == [
+        (repr(name), _line_of("IMPORT"))
+    ]
+    assert [e.code for e in tripwire.events if e.code != _code(Kind.IMPORT)] == [_code(Kind.DNS)]
+
+
 def test_the_user_call_names_the_entry_not_the_syscall_under_it(
     run_loop: Runner, tmp_path: Path
 ) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from unstall.errors import BlockingCallError, BlockingCallWarning
 from unstall.watch._frames import is_user_file
 
 if TYPE_CHECKING:
@@ -52,6 +53,8 @@ _SKIP = (
 # run-time import, but an import a library or the interpreter does lazily (codecs) is not the user's
 _DIRECT_ONLY = frozenset({"import"})
 _MAX_WALK = 64
+# what a policy raises on purpose (a warning is raised when the warnings filter says "error")
+_POLICY_ERRORS = (BlockingCallError, BlockingCallWarning)
 _MAX_INTEREST = 4096
 
 _lock = threading.RLock()
@@ -91,18 +94,42 @@ def _walk(frame: FrameType | None) -> tuple[bool, FrameType | None, FrameType | 
 
 
 class _Pending:
-    """Hits waiting for their call to return, so their duration is known."""
+    """Hits waiting for their call to return, so their duration is known.
 
-    __slots__ = ("hits", "start", "target")
+    ``target`` is the user's frame that made the call; ``under`` the library function it
+    called (``None`` when it called a C function directly); ``lasti`` the target's
+    instruction at the call, which moves once the call has returned.
+    """
 
-    def __init__(self, hits: list[Hit], target: FrameType, start: float) -> None:
+    __slots__ = ("hits", "lasti", "start", "target", "under")
+
+    def __init__(
+        self,
+        hits: list[Hit],
+        target: FrameType | None,
+        start: float,
+        under: FrameType | None = None,
+    ) -> None:
         self.hits = hits
-        self.target: FrameType | None = target
+        self.target = target
+        self.under = under
+        self.lasti = target.f_lasti if target is not None else -1
         self.start = start
+
+    def done(self, frame: FrameType, event: str) -> bool:
+        """Whether this profile event shows that control is back in the caller."""
+        target = self.target
+        if frame is target:
+            return True
+        if self.under is not None:
+            return frame is self.under and event == "return"
+        # a C function called from the target may call back into Python (an import runs the
+        # module's code): only a call made after the target moved on is a new call
+        return frame.f_back is target and target is not None and target.f_lasti != self.lasti
 
 
 def _finish(pending: _Pending, duration: float | None) -> None:
-    pending.target = None
+    pending.target = pending.under = None
     _local.busy = True
     try:
         for hit in pending.hits:
@@ -120,8 +147,7 @@ def _profile(frame: FrameType, event: str, arg: object) -> None:
             return
         if frame.f_globals is _GLOBALS:
             return
-        target = pending.target
-        if frame is target or (frame.f_back is target and event in ("call", "return")):
+        if pending.done(frame, event):
             duration = _perf() - pending.start
             _local.pending = None
             sys.setprofile(None)
@@ -146,21 +172,21 @@ def _flush_stale() -> bool:
 
 def _caught(
     event: str | None, name: str | None, args: tuple[Any, ...], frame: FrameType
-) -> tuple[list[Hit], FrameType]:
+) -> _Pending | None:
     """Judge one blocking call on a running loop's thread; raise or warn as the policies say.
 
-    Returns the hits to record once the call is done, and the frame to time the call in
-    (the user's frame that made it, else the caller).
+    Returns the hits to record once the call is done, in a :class:`_Pending` that knows
+    when it is done, or ``None`` when nothing was caught.
     """
     if args and isinstance(args[0], socket.socket):
         try:
             if args[0].gettimeout() == 0.0:  # non-blocking: the loop's own socket I/O
-                return [], frame
+                return None
         except OSError:
-            return [], frame
+            return None
     skip, user, under = _walk(frame)
     if skip or (event in _DIRECT_ONLY and user is not frame):
-        return [], frame
+        return None
     hits: list[Hit] = []
     _local.busy = True
     try:
@@ -176,7 +202,11 @@ def _caught(
             hit.tripwire._act(hit)  # raises for the raise policy, warns for warn
     finally:
         _local.busy = False
-    return hits, (user if user is not None else frame)
+    if not hits:
+        return None
+    if user is None:
+        return _Pending(hits, frame, _perf())
+    return _Pending(hits, user, _perf(), under)
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
@@ -187,17 +217,23 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         interesting = _learn(event)
     if not interesting or _get_running_loop() is None or getattr(_local, "busy", False):
         return
-    if _flush_stale():
+    try:
+        if _flush_stale():
+            return
+        frame = sys._getframe(1)
+        pending = _caught(event, None, args, frame)
+        if pending is None:
+            return
+        if sys.getprofile() is not None:  # another profiler runs here: record without a duration
+            _finish(pending, None)
+            return
+        _local.pending = pending
+        sys.setprofile(_profile)
+    except _POLICY_ERRORS:
+        raise
+    except Exception:  # a bug here must never break the host's call
+        _local.busy = False
         return
-    frame = sys._getframe(1)
-    hits, target = _caught(event, None, args, frame)
-    if not hits:
-        return
-    if sys.getprofile() is not None:  # another profiler runs here: record without a duration
-        _finish(_Pending(hits, frame, 0.0), None)
-        return
-    _local.pending = _Pending(hits, target, _perf())
-    sys.setprofile(_profile)
 
 
 def _learn(event: str) -> bool:
@@ -316,23 +352,24 @@ _probed: dict[str, bool] = {}
 def _wrap(name: str, original: Callable[..., Any], blocks: Predicate) -> Callable[..., Any]:
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if (
-            not _tripwires
-            or _get_running_loop() is None
-            or getattr(_local, "busy", False)
-            or getattr(_local, "pending", None) is not None
-            or not blocks(args, kwargs)
-        ):
+        if not _tripwires or _get_running_loop() is None or getattr(_local, "busy", False):
             return original(*args, **kwargs)
-        frame = sys._getframe(1)
-        hits, _ = _caught(None, name, args, frame)
-        if not hits:
+        try:
+            pending = None
+            if not _flush_stale() and blocks(args, kwargs):
+                pending = _caught(None, name, args, sys._getframe(1))
+        except _POLICY_ERRORS:
+            raise
+        except Exception:  # a bug here must never break the host's call
+            _local.busy = False
+            pending = None
+        if pending is None:
             return original(*args, **kwargs)
         start = _perf()
         try:
             return original(*args, **kwargs)
         finally:
-            _finish(_Pending(hits, frame, start), _perf() - start)
+            _finish(pending, _perf() - start)
 
     return wrapper
 
