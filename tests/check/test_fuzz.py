@@ -12,7 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from unstall.check import Config
@@ -256,6 +257,8 @@ def _check_files(contents: list[str | bytes]) -> None:
             assert finding.location.line >= 1
 
 
+# Hypothesis warns that the recursive grammar's repr is large when it names a failing draw.
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
 @settings(
     max_examples=150,
     deadline=None,
@@ -264,9 +267,12 @@ def _check_files(contents: list[str | bytes]) -> None:
 @given(st.lists(MODULE_SOURCES, min_size=1, max_size=3))
 def test_generated_python_never_crashes(sources: list[str]) -> None:
     for source in sources:
-        compile(
-            source, "<generated>", "exec", flags=ast.PyCF_ONLY_AST
-        )  # the grammar makes real syntax
+        try:
+            compile(source, "<generated>", "exec", flags=ast.PyCF_ONLY_AST)
+        except SyntaxError:
+            # ast.unparse writes a few trees it cannot round-trip (``await -1``): the random
+            # text test covers invalid files, this one wants real syntax.
+            assume(False)
     _check_files(list(sources))
 
 

@@ -55,7 +55,15 @@ def _summarizer_fingerprint() -> str:
     # Summaries are pickled objects: any change to the code that builds them invalidates the cache.
     hasher = hashlib.blake2b(digest_size=8)
     folder = Path(__file__).parent
-    for name in ("_summary.py", "_model.py", "_modules.py", "_cache.py", "_worker.py"):
+    for name in (
+        "_summary.py",
+        "_summary_types.py",
+        "_scope.py",
+        "_model.py",
+        "_modules.py",
+        "_cache.py",
+        "_worker.py",
+    ):
         with contextlib.suppress(OSError):
             hasher.update((folder / name).read_bytes())
     return hasher.hexdigest()

@@ -1,0 +1,115 @@
+"""Fix suggestions and mechanical edits for findings, from the catalog entry's ``fix`` template.
+
+A rewrite is *safe* (applied by ``--fix``) only when it is exact: the template replaces the
+call by an awaitable that does the same thing without ``{func}`` (``time.sleep(x)`` becomes
+``await asyncio.sleep(x)``), the call sits directly in the ``async def`` (not in a lambda) and
+``await`` can be put in front of it without changing how the expression parses. Moving work
+to a thread (``await asyncio.to_thread(requests.get, url)``) is offered as an unsafe fix: it
+changes which thread runs the code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from unstall.catalog import Entry, Offload
+from unstall.check._model import Edit
+from unstall.check._summary_types import AWAITED, CALL, IN_LAMBDA, PLAIN, ModuleSummary, Use
+
+__all__ = ("fix_for",)
+
+_MODULE_PREFIX = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\.")
+_SHORT = 60
+
+
+def _in_lambda(use: Use, uses: Sequence[Use]) -> bool:
+    for _ in range(len(uses) + 1):
+        if use.flags & IN_LAMBDA:
+            return True
+        if not 0 <= use.parent < len(uses):
+            return False
+        use = uses[use.parent]
+    return True
+
+
+def _offload(func: str, args: str, offload: Offload) -> str:
+    helper = "asyncio.to_thread" if offload is Offload.THREAD else "unstall.to_process"
+    return f"await {helper}({func}{', ' + args if args else ''})"
+
+
+def _shown(args: str) -> str:
+    return args if len(args) <= _SHORT and "\n" not in args else "..."
+
+
+def _imports(summary: ModuleSummary, text: str, template: str) -> tuple[Edit, ...]:
+    # Modules the rewrite names (``asyncio.sleep``) that the file does not import yet.
+    bound = dict(summary.bindings)
+    edits = []
+    for module in dict.fromkeys(_MODULE_PREFIX.findall(template)):
+        if module in ("func", "args") or bound.get(module) == module:
+            continue
+        if f"{module}." in text:
+            line = summary.insert_line
+            edits.append(Edit(summary.path, (line, 0), (line, 0), f"import {module}\n"))
+    return tuple(edits)
+
+
+def _rewrite(
+    summary: ModuleSummary, use: Use, template: str, func: str, args: str
+) -> tuple[Edit, ...]:
+    text = template.replace("{func}", func).replace("{args}", args)
+    if use.flags & AWAITED and text.startswith("await "):
+        text = text[len("await ") :]
+    call = Edit(summary.path, (use.line, use.col), (use.end_line, use.end_col), text)
+    return (*_imports(summary, text, template), call)
+
+
+def fix_for(
+    summary: ModuleSummary,
+    use: Use,
+    entry: Entry,
+    *,
+    uses: Sequence[Use],
+    direct: bool,
+    callee: str | None = None,
+    inner: str | None = None,
+    plain_call: bool = True,
+) -> tuple[str, tuple[Edit, ...], bool]:
+    """The fix text, the edits (possibly none) and whether they are safe, for a finding at ``use``."""
+    func, args = use.func_text, use.args_text
+    editable = (
+        use.kind == CALL
+        and func is not None
+        and args is not None
+        and bool(use.flags & PLAIN)
+        and not _in_lambda(use, uses)
+    )
+    where = "a thread" if entry.offload is Offload.THREAD else "a process"
+    offload_template = (
+        "await asyncio.to_thread({func}, {args})" if args else "await asyncio.to_thread({func})"
+    )
+    if direct:
+        template = entry.fix
+        if template and "{func}" not in template:
+            shown = template.replace("{func}", func or _short(entry)).replace(
+                "{args}", _shown(args or "")
+            )
+            if editable and func is not None and args is not None:
+                return shown, _rewrite(summary, use, template, func, args), True
+            return shown, (), False
+        offload = _offload(func or _short(entry), _shown(args or ""), entry.offload)
+        text = f"use {entry.alternative}, or run it in {where}: {offload}"
+        if editable and func is not None and args is not None:
+            return text, _rewrite(summary, use, template or offload_template, func, args), False
+        return text, (), False
+    target = func or callee or "it"
+    offload = _offload(target, _shown(args or ""), entry.offload)
+    text = f"run `{target}` in {where}: {offload}; or, in `{inner}`, use {entry.alternative} instead of `{_short(entry)}`"
+    if plain_call and editable and func is not None and args is not None:
+        return text, _rewrite(summary, use, offload_template, func, args), False
+    return text, (), False
+
+
+def _short(entry: Entry) -> str:
+    return entry.name.removeprefix("builtins.")

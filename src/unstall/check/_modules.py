@@ -1,0 +1,48 @@
+"""Module names of source files, from the package structure on disk (never by importing anything)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ("module_name",)
+
+
+def _package_prefix(folder: str) -> tuple[str, ...]:
+    # The dotted parts of the package a folder is, or () when it is not a package. A folder is
+    # a package while it holds an __init__.py and its name is an identifier; walking stops at
+    # the first folder that is not, so src/ layouts and plain script folders come out right.
+    # Not cached: a few stat calls per file are cheap, and packages change between runs.
+    parts: list[str] = []
+    while True:
+        name = os.path.basename(folder)
+        if not name.isidentifier() or not os.path.isfile(os.path.join(folder, "__init__.py")):
+            break
+        parts.append(name)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return tuple(reversed(parts))
+
+
+def module_name(path: Path) -> tuple[str, bool]:
+    """The dotted module name of the file at ``path`` and whether it is a package's ``__init__``.
+
+    ``src/app/db/__init__.py`` is ``("app.db", True)`` when ``app/`` and ``app/db/`` hold an
+    ``__init__.py``; a file outside any package is named by its stem (``script.py`` is
+    ``("script", False)``). Only the file system is consulted, nothing is imported.
+    """
+    absolute = os.path.abspath(path)
+    folder = os.path.dirname(absolute)
+    stem = os.path.basename(absolute)
+    for suffix in (".pyi", ".py", ".pyw"):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    prefix = _package_prefix(folder)
+    if stem == "__init__":
+        if prefix:
+            return ".".join(prefix), True
+        return os.path.basename(folder) or "__init__", True
+    return ".".join((*prefix, stem)), False

@@ -1,0 +1,216 @@
+"""Resolve the symbolic references of module summaries against the whole project and the catalog.
+
+A reference (see :mod:`unstall.check._summary_types`) resolves to a :data:`Value`:
+
+- ``m``: a project module;
+- ``f`` / ``c``: a function or class of the project;
+- ``i``: an instance of a project class;
+- ``x``: something outside the project, by qualified name (``requests.get``);
+- ``t``: an instance of an outside type (``sqlite3.Connection``).
+
+Anything else is ``None``: unknown values are never guessed, which is what keeps the
+analysis precise. Results are memoized per reference, so a project resolves in near-linear time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from unstall.catalog import Catalog
+from unstall.check._scope import BUILTIN_NAMES
+from unstall.check._summary_types import ClassInfo, FunctionInfo, ModuleSummary
+
+__all__ = ("Project", "Value")
+
+_MAX_DEPTH = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A resolved reference: ``kind`` is one of ``m f c i x t`` (see the module docstring).
+
+    ``summary`` indexes the project's summaries (``-1`` outside the project); ``name`` is the
+    key inside that module, or the qualified name for ``x`` and ``t``.
+    """
+
+    kind: str
+    summary: int = -1
+    name: str = ""
+
+
+class Project:
+    """Every module summary of one run, indexed for resolution."""
+
+    def __init__(self, summaries: Sequence[ModuleSummary], catalog: Catalog) -> None:
+        self.summaries = list(summaries)
+        self.catalog = catalog
+        self.modules: dict[str, int] = {}
+        self.functions: list[dict[str, FunctionInfo]] = []
+        self.classes: list[dict[str, ClassInfo]] = []
+        self.bindings: list[dict[str, str]] = []
+        for index, summary in enumerate(self.summaries):
+            # Two files with one module name (scripts in different folders): the first wins
+            # for imports, but both are analyzed.
+            self.modules.setdefault(summary.module, index)
+            self.functions.append({info.key: info for info in summary.functions})
+            self.classes.append({info.key: info for info in summary.classes})
+            self.bindings.append(dict(summary.bindings))
+        self._memo: dict[str, Value | None] = {}
+        self._active: set[str] = set()
+
+    def qualified(self, summary: int, key: str) -> str:
+        """The qualified name of a function or class of the project (``app.db.Repo.load``)."""
+        return f"{self.summaries[summary].module}.{key}"
+
+    # -- references ----------------------------------------------------------------------------
+
+    def resolve(self, ref: str) -> Value | None:
+        """The value of a reference, or ``None`` when it cannot be known."""
+        if ref in self._memo:
+            return self._memo[ref]
+        if ref.startswith("?") or ref in self._active or len(self._active) > _MAX_DEPTH:
+            return None
+        self._active.add(ref)
+        try:
+            value = self._resolve(ref)
+        finally:
+            self._active.discard(ref)
+        self._memo[ref] = value
+        return value
+
+    def _resolve(self, ref: str) -> Value | None:
+        segments = ref.split(".")
+        names = [segment.rstrip("()") for segment in segments]
+        calls = [
+            (len(segment) - len(name)) // 2 for segment, name in zip(segments, names, strict=True)
+        ]
+        start = 0
+        value: Value | None = None
+        for end in range(len(names), 0, -1):
+            if any(calls[: end - 1]):
+                continue
+            module = self.modules.get(".".join(names[:end]))
+            if module is not None:
+                value, start = Value("m", module), end - 1
+                break
+        if value is None:
+            value = Value("x", name=names[0])
+        else:
+            # The module segment itself was consumed; apply its calls (none make sense).
+            if calls[start]:
+                return None
+            start += 1
+            for index in range(start, len(names)):
+                value = self._step(value, names[index], calls[index])
+                if value is None:
+                    return None
+            return value
+        for _ in range(calls[0]):
+            value = self.call(value)
+        for index in range(1, len(names)):
+            if value is None:
+                return None
+            value = self._step(value, names[index], calls[index])
+        return value
+
+    def _step(self, value: Value | None, name: str, calls: int) -> Value | None:
+        value = self.attribute(value, name)
+        for _ in range(calls):
+            if value is None:
+                return None
+            value = self.call(value)
+        return value
+
+    def attribute(self, value: Value | None, name: str) -> Value | None:
+        """The value of ``value.name``."""
+        if value is None:
+            return None
+        kind = value.kind
+        if kind in ("x", "t"):
+            return Value("x", name=f"{value.name}.{name}")
+        if kind == "m":
+            return self._module_attribute(value.summary, name)
+        summary, key = value.summary, value.name
+        if kind == "f":
+            nested = f"{key}.{name}"
+            if nested in self.functions[summary]:
+                return Value("f", summary, nested)
+            if nested in self.classes[summary]:
+                return Value("c", summary, nested)
+            return None
+        return self.member(summary, key, name)
+
+    def _module_attribute(self, summary: int, name: str) -> Value | None:
+        if name in self.functions[summary]:
+            return Value("f", summary, name)
+        if name in self.classes[summary]:
+            return Value("c", summary, name)
+        bound = self.bindings[summary].get(name)
+        if bound is not None:
+            return self.resolve(bound) if bound else None
+        module = self.summaries[summary].module
+        sub = self.modules.get(f"{module}.{name}")
+        if sub is not None:
+            return Value("m", sub)
+        stars = self.summaries[summary].star_imports
+        for star in stars:
+            inner = self.modules.get(star)
+            if inner is not None:
+                found = self._module_attribute(inner, name) if inner != summary else None
+                if found is not None:
+                    return found
+            elif f"{star}.{name}" in self.catalog:
+                return Value("x", name=f"{star}.{name}")
+        if stars and name in BUILTIN_NAMES:
+            return Value("x", name=f"builtins.{name}")
+        return None
+
+    def member(self, summary: int, key: str, name: str) -> Value | None:
+        """Look ``name`` up on a project class and its bases (methods, nested classes, attribute types)."""
+        seen: set[tuple[int, str]] = set()
+        pending = [(summary, key)]
+        outside: Value | None = None
+        while pending:
+            current = pending.pop(0)
+            if current in seen or len(seen) > _MAX_DEPTH:
+                continue
+            seen.add(current)
+            index, class_key = current
+            nested = f"{class_key}.{name}"
+            if nested in self.functions[index]:
+                return Value("f", index, nested)
+            if nested in self.classes[index]:
+                return Value("c", index, nested)
+            info = self.classes[index].get(class_key)
+            if info is None:
+                continue
+            for attribute, ref in info.attributes:
+                if attribute == name:
+                    return self.resolve(ref) if ref else None
+            for base in info.bases:
+                resolved = self.resolve(base)
+                if resolved is not None and resolved.kind == "c":
+                    pending.append((resolved.summary, resolved.name))
+                elif resolved is not None and resolved.kind == "x" and outside is None:
+                    outside = Value("x", name=f"{resolved.name}.{name}")
+        return outside
+
+    def call(self, value: Value | None) -> Value | None:
+        """The value a call of ``value`` returns."""
+        if value is None:
+            return None
+        kind = value.kind
+        if kind == "c":
+            return Value("i", value.summary, value.name)
+        if kind == "f":
+            returns = self.functions[value.summary][value.name].returns
+            return self.resolve(returns) if returns else None
+        if kind == "x":
+            name = value.name
+            returned = self.catalog.returns(name)
+            if returned is not None:
+                return Value("t", name=returned)
+            if name.rpartition(".")[2][:1].isupper():
+                return Value("t", name=name)  # an outside class: calling it makes an instance
+        return None

@@ -1,0 +1,191 @@
+"""Name scopes for the summarizer: what a name refers to, as a symbolic reference string.
+
+References are explained in :mod:`unstall.check._summary_types`. Scopes are flow-insensitive
+on purpose (a name assigned two different things is unknown), which keeps them exact enough
+for precision and cheap enough for every file of a large tree.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+
+__all__ = (
+    "UNKNOWN",
+    "FunctionScope",
+    "ModuleScope",
+    "Scope",
+    "annotation_ref",
+    "expr_ref",
+    "resolve_relative",
+)
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+# A name bound to something the analysis cannot follow.
+UNKNOWN = ""
+
+
+def resolve_relative(module: str, is_package: bool, target: str | None, level: int) -> str | None:
+    """The absolute module named by ``from <level dots><target> import ...`` inside ``module``."""
+    if level == 0:
+        return target
+    parts = module.split(".")
+    if not is_package:
+        parts = parts[:-1]
+    if level - 1 > len(parts):
+        return None
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)]
+    if target:
+        parts.append(target)
+    return ".".join(parts) or None
+
+
+class Scope:
+    """A name scope. Bindings hold raw values resolved on demand; cycles resolve to unknown."""
+
+    __slots__ = ("_done", "_pending", "_raw", "parent")
+
+    def __init__(self, parent: Scope | None) -> None:
+        self.parent = parent
+        # name -> list of what was bound: a ready reference string, or an expression to resolve.
+        self._raw: dict[str, list[str | ast.expr]] = {}
+        self._done: dict[str, str] = {}
+        self._pending: set[str] = set()
+
+    def bind(self, name: str, value: str | ast.expr) -> None:
+        """Record that ``name`` is bound to a reference (or an expression, resolved in this scope)."""
+        self._raw.setdefault(name, []).append(value)
+
+    def binds(self, name: str) -> bool:
+        """Whether ``name`` is bound in this very scope."""
+        return name in self._raw
+
+    def local(self, name: str) -> str:
+        """The reference bound to ``name`` here (``UNKNOWN`` when ambiguous or unknowable)."""
+        done = self._done.get(name)
+        if done is not None:
+            return done
+        if name in self._pending:
+            return UNKNOWN
+        self._pending.add(name)
+        try:
+            result: str | None = None
+            for value in self._raw[name]:
+                ref = value if isinstance(value, str) else self.value_ref(value)
+                if ref is None:
+                    continue  # ``x = None`` placeholders do not make a name ambiguous
+                if result is None:
+                    result = ref
+                elif ref != result:
+                    result = UNKNOWN
+                    break
+        finally:
+            self._pending.discard(name)
+        final = result if result is not None else UNKNOWN
+        self._done[name] = final
+        return final
+
+    def value_ref(self, value: ast.expr) -> str | None:
+        """The reference of an assigned value; ``None`` for a constant ``None`` (ignored)."""
+        if isinstance(value, ast.Constant) and value.value is None:
+            return None
+        return expr_ref(value, self) or UNKNOWN
+
+    def lookup(self, name: str) -> str | None:
+        """The reference of ``name`` as code in this scope sees it, or ``None`` when unknown."""
+        raise NotImplementedError
+
+
+class ModuleScope(Scope):
+    """A module's top level: imports, definitions and assignments; builtins behind them."""
+
+    __slots__ = ("has_star", "module")
+
+    def __init__(self, module: str) -> None:
+        super().__init__(None)
+        self.module = module
+        self.has_star = False
+
+    def lookup(self, name: str) -> str | None:
+        """Module names resolve through the module; builtins by name; anything else is unknown."""
+        if name in self._raw:
+            ref = self.local(name)
+            return ref or None
+        if self.has_star:
+            return f"{self.module}.{name}"
+        if name in BUILTIN_NAMES:
+            return f"builtins.{name}"
+        return None
+
+
+class FunctionScope(Scope):
+    """A function's locals; names it does not bind come from enclosing functions, then the module."""
+
+    __slots__ = ("globals",)
+
+    def __init__(self, parent: Scope) -> None:
+        super().__init__(parent)
+        self.globals: set[str] = set()
+
+    def lookup(self, name: str) -> str | None:
+        """Local first (unknown locals shadow everything outside), then outward."""
+        if name in self._raw and name not in self.globals:
+            ref = self.local(name)
+            return ref or None
+        scope = self.parent
+        if name in self.globals:
+            while scope is not None and scope.parent is not None:
+                scope = scope.parent
+        return scope.lookup(name) if scope is not None else None
+
+
+def expr_ref(node: ast.expr, scope: Scope) -> str | None:
+    """The symbolic reference of a name, attribute chain or call result; ``None`` when unknown."""
+    suffix: list[str] = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            suffix.append("." + node.attr)
+            node = node.value
+        elif isinstance(node, ast.Call):
+            suffix.append("()")
+            node = node.func
+        elif isinstance(node, ast.Name):
+            base = scope.lookup(node.id)
+            if base is None:
+                return None
+            return base + "".join(reversed(suffix))
+        else:
+            return None
+
+
+def annotation_ref(node: ast.expr | None, scope: Scope) -> str | None:
+    """The instance reference an annotation promises (``requests.Session`` gives ``requests.Session()``)."""
+    for _ in range(4):
+        if node is None:
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
+            try:
+                node = ast.parse(node.value, mode="eval").body
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return None
+            continue
+        if isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Name, ast.Attribute)):
+            outer = node.value.id if isinstance(node.value, ast.Name) else node.value.attr
+            if outer != "Optional":
+                return None
+            node = node.slice
+            continue
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            if isinstance(node.right, ast.Constant) and node.right.value is None:
+                node = node.left
+                continue
+            if isinstance(node.left, ast.Constant) and node.left.value is None:
+                node = node.right
+                continue
+            return None
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            ref = expr_ref(node, scope)
+            return f"{ref}()" if ref else None
+        return None
+    return None

@@ -1,0 +1,122 @@
+"""The per-file summary ``unstall check`` caches: small, picklable, and free of AST nodes.
+
+A summary records what the project-wide analysis needs and nothing else: the functions,
+methods and classes a module defines, the names its top level binds, and, per function, the
+"uses" that may run other code (calls, attribute reads that may be properties, imports).
+
+Callees are recorded symbolically as *references*: dotted strings resolved later against the
+whole project. ``requests.get`` is a qualified name (imports already resolved), a segment
+ending in ``()`` is the result of a call (``requests.Session().get``, ``app.db.Repo().session.get``
+for ``self.session.get`` inside ``Repo``), and names bound only at a module's top level are
+written through the module (``app.config.load_config``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = (
+    "AWAITED",
+    "CALL",
+    "CONSUMED",
+    "IMPORT",
+    "IN_LAMBDA",
+    "MODULE_CODE",
+    "PLAIN",
+    "READ",
+    "ClassInfo",
+    "FunctionInfo",
+    "ModuleSummary",
+    "Use",
+)
+
+# Use kinds.
+CALL = 0
+READ = 1  # an attribute read: runs a getter when the attribute is a property
+IMPORT = 2  # an import statement: runs the module's top-level code the first time
+
+# Use flags.
+AWAITED = 1  # the call is the operand of ``await``
+CONSUMED = (
+    2  # the call's result is iterated (``for``, comprehension, ``list(...)``, ``yield from``)
+)
+PLAIN = 4  # ``await`` can be put before the call without changing how the expression parses
+IN_LAMBDA = 8  # the call is inside a lambda passed as an argument to the call ``parent``
+
+# The key of a module's top-level code, run when the module is first imported.
+MODULE_CODE = "<module>"
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    """One place where a function may run other code.
+
+    ``ref`` is the symbolic callee (or the attribute read, or the absolute module name of an
+    import). ``parent`` is the index (in the same function's uses) of the call whose arguments
+    hold this one, or -1. ``keywords`` are the call's keyword arguments with constant values.
+    ``func_text`` / ``args_text`` are the callee's and the arguments' source text, kept only in
+    ``async def`` bodies where a fix may be written.
+    """
+
+    kind: int
+    ref: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    flags: int = 0
+    parent: int = -1
+    keywords: tuple[tuple[str, object], ...] = ()
+    func_text: str | None = None
+    args_text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionInfo:
+    """A function, method, nested function, or a module's top-level code (key ``<module>``).
+
+    ``key`` is the dotted path inside the module (``load``, ``Repo.load``, ``retry.wrapper``).
+    ``decorators`` are references to the decorators' callables (``@retry(3)`` gives the
+    reference of ``retry``). ``returns`` is the reference of what the function returns, when
+    every ``return`` agrees (``requests.Session()``) or its annotation says.
+    """
+
+    key: str
+    line: int
+    col: int
+    is_async: bool
+    uses: tuple[Use, ...]
+    is_generator: bool = False
+    is_property: bool = False
+    is_route: bool = False
+    decorators: tuple[str, ...] = ()
+    returns: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClassInfo:
+    """A class: its key, base references, and attribute types (``self.session = requests.Session()``)."""
+
+    key: str
+    line: int
+    bases: tuple[str, ...]
+    attributes: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleSummary:
+    """Everything the analysis knows about one file.
+
+    ``bindings`` maps names bound at the top level by imports or assignments to references
+    (``""`` when the value is unknown); ``star_imports`` are modules imported with ``*``.
+    ``insert_line`` is where a fix may insert an import (after the last top-level import).
+    """
+
+    path: str
+    module: str
+    is_package: bool
+    functions: tuple[FunctionInfo, ...]
+    classes: tuple[ClassInfo, ...]
+    bindings: tuple[tuple[str, str], ...]
+    star_imports: tuple[str, ...] = ()
+    insert_line: int = 1
