@@ -350,14 +350,11 @@ _probed: dict[str, bool] = {}
 
 
 def _wrap(name: str, original: Callable[..., Any], blocks: Predicate) -> Callable[..., Any]:
-    @functools.wraps(original)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not _tripwires or _get_running_loop() is None or getattr(_local, "busy", False):
-            return original(*args, **kwargs)
+    def slow(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         try:
             pending = None
             if not _flush_stale() and blocks(args, kwargs):
-                pending = _caught(None, name, args, sys._getframe(1))
+                pending = _caught(None, name, args, sys._getframe(2))
         except _POLICY_ERRORS:
             raise
         except Exception:  # a bug here must never break the host's call
@@ -370,6 +367,28 @@ def _wrap(name: str, original: Callable[..., Any], blocks: Predicate) -> Callabl
             return original(*args, **kwargs)
         finally:
             _finish(pending, _perf() - start)
+
+    if blocks is _blocking_socket:
+        # socket methods run for every read and write of every asyncio transport (non-blocking
+        # sockets): the cheapest test that lets those through comes first
+        @functools.wraps(original)
+        def socket_wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if (
+                not _tripwires
+                or self.gettimeout() == 0.0
+                or _get_running_loop() is None
+                or getattr(_local, "busy", False)
+            ):
+                return original(self, *args, **kwargs)
+            return slow((self, *args), kwargs)
+
+        return socket_wrapper
+
+    @functools.wraps(original)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not _tripwires or _get_running_loop() is None or getattr(_local, "busy", False):
+            return original(*args, **kwargs)
+        return slow(args, kwargs)
 
     return wrapper
 
