@@ -51,6 +51,9 @@ class _Settings:
 
 
 _SETTINGS = pytest.StashKey[_Settings]()
+# allow-list items given in markers, and those that allowed at least one call, over the session
+_ALLOW_SEEN = pytest.StashKey[dict[str, str]]()
+_ALLOW_FIRED = pytest.StashKey[set[str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -118,6 +121,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "allow_blocking: this test may block its event loop; unstall checks nothing"
     )
+    config.stash[_ALLOW_SEEN] = {}
+    config.stash[_ALLOW_FIRED] = set()
     try:
         config.stash[_SETTINGS] = _config_settings(config)
     except ValueError as error:
@@ -199,15 +204,37 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
         result = yield
     except BaseException:
         watcher.stop()
+        _note_allow(item, tripwire)
         text = _render(item, watcher.events, watcher.blocking_calls, settings)
         if text:
             item.add_report_section("call", "unstall", text)
         raise
     watcher.stop()
+    _note_allow(item, tripwire)
     text = _render(item, watcher.events, watcher.blocking_calls, settings)
     if text:
         pytest.fail(text, pytrace=False)
     return result
+
+
+def _note_allow(item: pytest.Item, tripwire: object) -> None:
+    from unstall.watch import Tripwire
+
+    if isinstance(tripwire, Tripwire):
+        seen = item.config.stash[_ALLOW_SEEN]
+        for name in tripwire.allow.items:
+            seen.setdefault(name, item.nodeid)
+        item.config.stash[_ALLOW_FIRED].update(tripwire.allow.fired())
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    seen = config.stash.get(_ALLOW_SEEN, {})
+    fired: set[str] = config.stash.get(_ALLOW_FIRED, set())
+    unused = sorted(set(seen) - fired)
+    if unused:
+        terminalreporter.section("unstall: allow-list entries that never allowed a call")
+        for name in unused:
+            terminalreporter.line(f"{name!r} (first given for {seen[name]})")
 
 
 # ---- the failure message ------------------------------------------------------------------------------

@@ -96,7 +96,9 @@ def test_unstall_marker_allow_list_and_module_level_marker(
         import sqlite3, time
         import pytest
 
-        pytestmark = pytest.mark.unstall(allow=["test_allow_list.warm_cache", "sqlite3.connect"])
+        pytestmark = pytest.mark.unstall(
+            allow=["test_allow_list.warm_cache", "sqlite3.connect", "myapp.gone"]
+        )
 
         def warm_cache():
             time.sleep(0.01)
@@ -113,7 +115,13 @@ def test_unstall_marker_allow_list_and_module_level_marker(
     )
     result = run_pytest()
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["FAILED test_allow_list.py::test_other_sleep - *"])
+    result.stdout.fnmatch_lines(
+        [
+            "*unstall: allow-list entries that never allowed a call*",
+            "'myapp.gone' (first given for test_allow_list.py::test_allowed_calls)",
+            "FAILED test_allow_list.py::test_other_sleep - *",
+        ]
+    )
 
 
 @pytest.mark.parametrize(
