@@ -35,8 +35,8 @@ class AutoDecision:
 
     ``engine`` is ``"thread"``, ``"process"``, or ``"measuring"`` while the first calls are
     still being timed. ``cpu_ratio`` is the worker thread's CPU time over wall time during the
-    measured calls; ``loop_lag_ms`` the median of the mean event-loop lag during each measured
-    call (milliseconds); ``pinned`` is true when set by :meth:`Offloader.pin`.
+    measured calls; ``loop_lag_ms`` the median event-loop heartbeat lag during the measured
+    calls (milliseconds); ``pinned`` is true when set by :meth:`Offloader.pin`.
     """
 
     function: str
@@ -73,30 +73,31 @@ class _Profile:
 class _Heartbeat:
     """Records how late a periodic loop callback runs while a measured call is in flight."""
 
-    __slots__ = ("expected", "handle", "lag", "loop", "ticks")
+    __slots__ = ("expected", "handle", "lags", "loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.lag = 0.0
-        self.ticks = 0
+        self.lags: list[float] = []
         self.expected = loop.time() + _HEARTBEAT
         self.handle = loop.call_at(self.expected, self._tick)
 
     def _tick(self) -> None:
         now = self.loop.time()
-        self.lag += max(0.0, now - self.expected)
-        self.ticks += 1
+        self.lags.append(max(0.0, now - self.expected))
         self.expected = now + _HEARTBEAT
         self.handle = self.loop.call_at(self.expected, self._tick)
 
     def stop(self) -> float | None:
-        """Stop; return the mean lag in seconds, or None if the call was too short to tell."""
+        """Stop; return the median lag in seconds, or None if the call was too short to tell.
+
+        The median, not the mean: a thread holding the GIL delays nearly every beat by about
+        the switch interval, while a busy machine delays a few beats by a lot.
+        """
         self.handle.cancel()
         late = self.loop.time() - self.expected
         if late > 0:  # the last beat is overdue: count it
-            self.lag += late
-            self.ticks += 1
-        return self.lag / self.ticks if self.ticks else None
+            self.lags.append(late)
+        return _median(self.lags) if self.lags else None
 
 
 class AutoRouter:
