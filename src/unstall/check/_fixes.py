@@ -55,10 +55,16 @@ def _imports(summary: ModuleSummary, text: str, template: str) -> tuple[Edit, ..
     return tuple(edits)
 
 
+def _render(template: str, func: str, args: str) -> str:
+    if not args:
+        template = template.replace(", {args}", "")
+    return template.replace("{func}", func).replace("{args}", args)
+
+
 def _rewrite(
     summary: ModuleSummary, use: Use, template: str, func: str, args: str
 ) -> tuple[Edit, ...]:
-    text = template.replace("{func}", func).replace("{args}", args)
+    text = _render(template, func, args)
     if use.flags & AWAITED and text.startswith("await "):
         text = text[len("await ") :]
     call = Edit(summary.path, (use.line, use.col), (use.end_line, use.end_col), text)
@@ -92,14 +98,14 @@ def fix_for(
     if direct:
         template = entry.fix
         if template and "{func}" not in template:
-            shown = template.replace("{func}", func or _short(entry)).replace(
-                "{args}", _shown(args or "")
-            )
+            shown = _render(template, func or _short(entry), _shown(args or ""))
             if editable and func is not None and args is not None:
                 return shown, _rewrite(summary, use, template, func, args), True
             return shown, (), False
-        offload = _offload(func or _short(entry), _shown(args or ""), entry.offload)
-        text = f"use {entry.alternative}, or run it in {where}: {offload}"
+        if func is None:
+            return f"use {entry.alternative}", (), False
+        offload = _offload(func, _shown(args or ""), entry.offload)
+        text = f"use {entry.alternative}; or move it to {where}: {offload}"
         if editable and func is not None and args is not None:
             return text, _rewrite(summary, use, template or offload_template, func, args), False
         return text, (), False

@@ -331,6 +331,8 @@ class _Body:
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 self.expr(item.context_expr, plain=True)
+                if isinstance(node, ast.With):
+                    self.context_manager(item.context_expr)
             self.block(node.body)
         elif isinstance(node, ast.If):
             if self.module_level and _is_main_guard(node.test):
@@ -373,6 +375,18 @@ class _Body:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
                     self.expr(child)
+
+    def context_manager(self, node: ast.expr) -> None:
+        # ``with lock:`` runs ``lock.__enter__()`` and ``__exit__()``: a lock's acquire, an
+        # executor's shutdown, or a project class's own methods.
+        ref = expr_ref(node, self.scope)
+        if ref is None:
+            return
+        end_line, end_col = node.end_lineno or node.lineno, node.end_col_offset or 0
+        for method in ("__enter__", "__exit__"):
+            self.uses.append(
+                Use(CALL, f"{ref}.{method}", node.lineno, node.col_offset, end_line, end_col)
+            )
 
     def import_use(self, name: str, node: ast.stmt) -> None:
         self.uses.append(

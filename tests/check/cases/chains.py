@@ -1,0 +1,154 @@
+"""Blocking reached through sync code in one module: helpers, methods, constructors, properties,
+generators, decorators, nested functions, recursion and cycles."""
+
+import functools
+import time
+from collections.abc import Callable, Iterator
+
+import requests
+
+
+def fetch(url: str) -> bytes:
+    return requests.get(url).content
+
+
+def fetch_twice(url: str) -> bytes:
+    return fetch(url) + fetch(url)
+
+
+def pure(values: list[int]) -> int:
+    return sum(values)
+
+
+class Repository:
+    def __init__(self, path: str) -> None:
+        with open(path) as handle:
+            self.text = handle.read()
+
+    @property
+    def remote(self) -> bytes:
+        return fetch("https://example.com")
+
+    @property
+    def size(self) -> int:
+        return len(self.text)
+
+    def lines(self) -> Iterator[str]:
+        with open("data.txt") as handle:
+            yield from handle
+
+    def load(self) -> bytes:
+        return fetch("https://example.com")
+
+    @staticmethod
+    def static_wait() -> None:
+        time.sleep(1)
+
+    @classmethod
+    def build(cls) -> "Repository":
+        return cls("x")
+
+
+class Child(Repository):
+    def reload(self) -> bytes:
+        return self.load()
+
+
+class Lazy:
+    def __init__(self) -> None:
+        self.ready = False
+
+
+def retry(function: Callable[..., object]) -> Callable[..., object]:
+    @functools.wraps(function)
+    def wrapper(*args: object) -> object:
+        time.sleep(0.1)
+        return function(*args)
+
+    return wrapper
+
+
+@retry
+def decorated() -> int:
+    return 1
+
+
+def countdown(n: int) -> int:
+    if n <= 0:
+        time.sleep(1)
+        return 0
+    return countdown(n - 1)
+
+
+def ping(n: int) -> None:
+    if n:
+        pong(n - 1)
+
+
+def pong(n: int) -> None:
+    if n:
+        ping(n - 1)
+
+
+def ping_blocking(n: int) -> None:
+    pong_blocking(n)
+
+
+def pong_blocking(n: int) -> None:
+    ping_blocking(n)
+    time.sleep(n)
+
+
+async def helpers(url: str) -> None:
+    fetch(url)  # UNS103
+    fetch_twice(url)  # UNS103
+    pure([1, 2])
+
+
+async def classes() -> None:
+    repository = Repository("x")  # UNS102
+    repository.remote  # UNS103
+    repository.size
+    repository.load()  # UNS103
+    Child("y").reload()  # UNS102 UNS103
+    Repository.static_wait()  # UNS101
+    Repository.build()  # UNS102
+    Lazy()
+
+
+async def generators() -> None:
+    repository = Repository("x")  # UNS102
+    for line in repository.lines():  # UNS102
+        print(line)
+    lines = repository.lines()
+    print(lines)
+    print(list(repository.lines()))  # UNS102
+    print([line for line in repository.lines()])  # UNS102
+
+
+async def decorators() -> None:
+    decorated()  # UNS101
+
+
+async def recursion() -> None:
+    countdown(3)  # UNS101
+    ping(3)
+    ping_blocking(3)  # UNS101
+
+
+async def closures(url: str) -> None:
+    def inner() -> bytes:
+        return fetch(url)
+
+    def unused() -> None:
+        time.sleep(1)
+
+    inner()  # UNS103
+
+
+async def calls_a_coroutine_function() -> None:
+    await other_coroutine()
+
+
+async def other_coroutine() -> None:
+    time.sleep(1)  # UNS101

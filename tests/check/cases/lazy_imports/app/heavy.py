@@ -1,0 +1,4 @@
+"""Reads its data when first imported."""
+
+with open("data.json") as handle:
+    DATA = handle.read()

@@ -1,0 +1,3 @@
+from app import heavy
+
+SIZE = len(heavy.DATA)
