@@ -102,7 +102,13 @@ def test_kind_filter(rules: Run) -> None:
 def test_kind_filter_excludes_other_kinds_entries(rules: Run) -> None:
     code, _, err = rules("--kind", "file", "requests.get")
     assert code == 2
-    assert "'requests.get' is neither a rule code nor a known blocking callable" in err
+    assert (
+        err
+        == "unstall rules: error: 'requests.get' is not of kind 'file'; drop --kind to show it.\n"
+    )
+    code, _, err = rules("--kind", "file", "UNS103")
+    assert code == 2
+    assert "'UNS103' is not of kind 'file'" in err
 
 
 def test_json_format(rules: Run) -> None:

@@ -274,6 +274,12 @@ def run(args: argparse.Namespace) -> int:
         else:
             output = _text_entry(catalog, entry)
     else:
+        if args.kind and (code in catalog.codes() or catalog.lookup(query) is not None):
+            raise ConfigError(
+                f"{query!r} is not of kind {args.kind!r}; drop --kind to show it.",
+                key="--kind",
+                source="command line",
+            )
         raise _unknown(query, catalog, extras)
     sys.stdout.write(output)
     return 0
