@@ -7,7 +7,7 @@ from typing import Any
 
 import unstall.offload
 
-__all__ = ("auto", "to_process", "to_thread")
+__all__ = ("auto", "thread_pool", "to_process", "to_thread")
 
 
 async def to_thread(fn: Callable[..., Any], *args: Any) -> Any:
@@ -18,6 +18,11 @@ async def to_thread(fn: Callable[..., Any], *args: Any) -> Any:
 async def to_process(fn: Callable[..., Any], *args: Any) -> Any:
     """``await unstall.to_process(fn, *args)``."""
     return await unstall.offload.to_process(fn, *args)
+
+
+def thread_pool(threads: int) -> unstall.offload.Offloader:
+    """An ``unstall.Offloader`` with ``threads`` worker threads (close it with ``await .close()``)."""
+    return unstall.offload.Offloader(threads=threads)
 
 
 def auto(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:

@@ -280,7 +280,7 @@ async def _steps(
             await run_load(url, concurrency=top, duration=1.0, max_requests=2 * top)
         for level in levels:
             step += 1
-            label = f"[{step:>2}/{total}] {scenario.name:<5} {variant.name:<14} c={level:<4}"
+            label = f"[{step:>2}/{total}] {scenario.name:<5} {variant.name:<22} c={level:<4}"
             if variant.server == "async":
                 await get_json(service.url, "/__unstall/reset")
             result = await run_load(

@@ -50,6 +50,12 @@ SCENARIOS: tuple[Scenario, ...] = (
             Variant("requests", "async", "/http/blocking", "requests.get in the handler", True),
             Variant("aiohttp client", "async", "/http/async", "aiohttp.ClientSession.get"),
             Variant("to_thread", "async", "/http/thread", "requests.get in unstall.to_thread"),
+            Variant(
+                "to_thread (64 threads)",
+                "async",
+                "/http/thread-wide",
+                "requests.get on an unstall.Offloader(threads=64)",
+            ),
             Variant("sync server", "sync", "/http/blocking", _SYNC),
         ),
     ),

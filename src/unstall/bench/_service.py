@@ -21,7 +21,8 @@ from unstall.watch import Watcher
 
 __all__ = ("ServiceConfig", "build_service", "build_upstream")
 
-LAG_THRESHOLD_MS = 40.0  # the watcher's heartbeat then ticks every 10 ms
+LAG_THRESHOLD_MS = 40.0  # stalls past this count in the lag snapshot's "stalls"
+WIDE_POOL_THREADS = 64  # the default pool has min(32, cpus + 4) threads: few, for waiting calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ def build_service(config: ServiceConfig) -> web.Application:
     n = config.cpu_iterations
     pause = config.sleep_seconds
     cpu_auto = _offload.auto(cpu_work)
+    wide = _offload.thread_pool(WIDE_POOL_THREADS)
 
     async def on_startup(app: web.Application) -> None:
         sessions.append(
@@ -106,6 +108,7 @@ def build_service(config: ServiceConfig) -> web.Application:
             await session.close()
         if lag.watcher is not None:
             await asyncio.to_thread(lag.watcher.stop)
+        await wide.close()
 
     def ok(value: object = "ok") -> web.Response:
         return web.Response(text=f"{value}\n")
@@ -128,6 +131,9 @@ def build_service(config: ServiceConfig) -> web.Application:
 
     async def http_thread(request: web.Request) -> web.Response:
         return ok(await _offload.to_thread(http_get, upstream))
+
+    async def http_thread_wide(request: web.Request) -> web.Response:
+        return ok(await wide.to_thread(http_get, upstream))
 
     async def db_blocking(request: web.Request) -> web.Response:
         return ok(db_query(db)[0])  # unstall: ignore - the naive variant, on purpose
@@ -165,6 +171,7 @@ def build_service(config: ServiceConfig) -> web.Application:
     app.router.add_get("/http/blocking", http_blocking)
     app.router.add_get("/http/async", http_async)
     app.router.add_get("/http/thread", http_thread)
+    app.router.add_get("/http/thread-wide", http_thread_wide)
     app.router.add_get("/db/blocking", db_blocking)
     app.router.add_get("/db/thread", db_thread)
     app.router.add_get("/cpu/inline", cpu_inline)
