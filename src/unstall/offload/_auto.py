@@ -35,8 +35,8 @@ class AutoDecision:
 
     ``engine`` is ``"thread"``, ``"process"``, or ``"measuring"`` while the first calls are
     still being timed. ``cpu_ratio`` is the worker thread's CPU time over wall time during the
-    measured calls; ``loop_lag_ms`` the median event-loop heartbeat lag during the measured
-    calls (milliseconds); ``pinned`` is true when set by :meth:`Offloader.pin`.
+    measured calls; ``loop_lag_ms`` the event loop's typical heartbeat lag during the measured
+    calls (milliseconds; median over calls of each call's lower-quartile lag); ``pinned`` is true when set by :meth:`Offloader.pin`.
     """
 
     function: str
@@ -88,16 +88,19 @@ class _Heartbeat:
         self.handle = self.loop.call_at(self.expected, self._tick)
 
     def stop(self) -> float | None:
-        """Stop; return the median lag in seconds, or None if the call was too short to tell.
+        """Stop; return the lower-quartile lag in seconds, or None if the call was too short.
 
-        The median, not the mean: a thread holding the GIL delays nearly every beat by about
-        the switch interval, while a busy machine delays a few beats by a lot.
+        A quantile, not the mean: a thread holding the GIL delays nearly every beat by about
+        the switch interval, while a busy machine delays some beats, by a lot.
         """
         self.handle.cancel()
         late = self.loop.time() - self.expected
         if late > 0:  # the last beat is overdue: count it
             self.lags.append(late)
-        return _median(self.lags) if self.lags else None
+        if not self.lags:
+            return None
+        ordered = sorted(self.lags)
+        return ordered[len(ordered) // 4]
 
 
 class AutoRouter:
@@ -204,7 +207,7 @@ class AutoRouter:
     def _maybe_decide(self, profile: _Profile, fn: Callable[..., Any], wall: float) -> None:
         ratio = profile.cpu / profile.wall if profile.wall > 0 else 0.0
         lag = _median(profile.lags) if profile.lags else None
-        threshold = 0.3 * sys.getswitchinterval()
+        threshold = 0.5 * sys.getswitchinterval()
         holds_gil = ratio >= _WAITING_CPU_RATIO and lag is not None and lag >= threshold
         if profile.count < self._samples and not (holds_gil and wall >= _LONG_CALL):
             return
