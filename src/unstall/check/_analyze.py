@@ -69,8 +69,8 @@ class AnalysisSettings:
 
     ``offload_helpers`` are qualified names of callables that run their argument off the loop
     (matched by qualified name, or by method name when the receiver's type is unknown);
-    ``allow`` are qualified names (functions of the project or blocking callables; ``*``
-    wildcards allowed) never reported; ``threadpool_decorators`` are qualified names of
+    ``allow`` are qualified names (functions of the project or blocking callables) never
+    reported; ``threadpool_decorators`` are qualified names of
     decorators whose functions run in a thread pool.
     """
 
@@ -113,6 +113,7 @@ class _Analysis:
         self.edges: dict[Node, list[_Edge]] = {}
         self._offloaded: dict[Node, list[bool]] = {}
         self._threadpool_memo: dict[Node, bool] = {}
+        self._loaded: dict[tuple[int, bool], frozenset[str]] = {}
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -223,15 +224,47 @@ class _Analysis:
                     found.append((summary, inner))
         return found
 
-    def targets(self, use: Use) -> list[Node]:
-        """The project functions a use runs synchronously on the calling thread."""
+    def loaded(self, summary: int, *, top_level: bool) -> frozenset[str]:
+        """Modules surely imported while code of ``summary`` runs.
+
+        That is its packages and, in its functions (not its top-level code), the module itself;
+        then, transitively, every project module those import at their top level.
+        """
+        known = self._loaded.get((summary, top_level))
+        if known is not None:
+            return known
+        project = self.project
+        parts = project.summaries[summary].module.split(".")
+        names = {".".join(parts[:end]) for end in range(1, len(parts) + (0 if top_level else 1))}
+        pending = [name for name in names if name in project.modules]
+        while pending:
+            module = project.modules[pending.pop()]
+            top = project.functions[module].get(MODULE_CODE)
+            for use in top.uses if top is not None else ():
+                if use.kind != IMPORT:
+                    continue
+                pieces = use.ref.split(".")
+                for end in range(1, len(pieces) + 1):
+                    name = ".".join(pieces[:end])
+                    if name not in names:
+                        names.add(name)
+                        if name in project.modules:
+                            pending.append(name)
+        known = frozenset(names)
+        self._loaded[summary, top_level] = known
+        return known
+
+    def targets(self, use: Use, owner: Node) -> list[Node]:
+        """The project functions a use of the function ``owner`` runs synchronously."""
         project = self.project
         if use.kind == IMPORT:
             found: list[Node] = []
             parts = use.ref.split(".")
+            loaded = self.loaded(owner[0], top_level=owner[1] == MODULE_CODE)
             for end in range(1, len(parts) + 1):
-                module = project.modules.get(".".join(parts[:end]))
-                if module is not None:
+                name = ".".join(parts[:end])
+                module = project.modules.get(name)
+                if module is not None and name not in loaded:
                     found.append((module, MODULE_CODE))
             return found
         value = project.resolve(use.ref)
@@ -285,7 +318,7 @@ class _Analysis:
                     if site is None:
                         site = _Site(index, entry)
                     continue
-                for target in self.targets(use):
+                for target in self.targets(use, node):
                     edges.append(_Edge(index, target))
                     if target not in self.sites:
                         stack.append(target)
@@ -298,7 +331,7 @@ class _Analysis:
             target
             for index, use in enumerate(self.info(node).uses)
             if not offloaded[index]
-            for target in self.targets(use)
+            for target in self.targets(use, node)
         ]
 
     def chains(self) -> dict[Node, tuple[int, Node | Entry]]:
@@ -374,8 +407,10 @@ def _root_findings(
     info = analysis.info(root)
     offloaded = analysis.offloaded(root)
     function = project.qualified(*root)
+    # One statement can hold several uses reaching the same place (``from m import a, b``).
+    imports_reported: set[tuple[int, int]] = set()
     for index, use in enumerate(info.uses):
-        if offloaded[index]:
+        if offloaded[index] or (use.kind == IMPORT and (use.line, use.col) in imports_reported):
             continue
         location = _use_location(summary.path, use)
         entry = analysis.blocking_entry(use)
@@ -394,7 +429,7 @@ def _root_findings(
             fix, edits, safe = fix_for(summary, use, entry, uses=info.uses, direct=True)
             yield Finding(code, message, location, function, entry.name, chain, fix, edits, safe)
             continue
-        for target in analysis.targets(use):
+        for target in analysis.targets(use, root):
             if target not in chains:
                 continue
             steps: list[ChainStep] = []
@@ -438,6 +473,8 @@ def _root_findings(
                 and target[1] != MODULE_CODE
                 and not _is_constructor(target[1], use),
             )
+            if use.kind == IMPORT:
+                imports_reported.add((use.line, use.col))
             yield Finding(
                 final.code, message, location, function, final.name, tuple(steps), fix, edits, safe
             )

@@ -77,6 +77,9 @@ def apply_edits(text: str, groups: Iterable[Sequence[Edit]]) -> tuple[str, int]:
             continue
         if any(end < start for start, end, _ in spans):
             continue
+        # An edit identical to an accepted one (the same import added by two findings) is
+        # already there: it neither conflicts nor applies twice.
+        spans = [span for span in spans if span not in accepted]
         if any(
             (s < e2 and s2 < e) or (s == e == s2 == e2)
             for s, e, _ in spans
