@@ -1,3 +1,3 @@
 async def upload(request, path):
     with open(path, "wb") as f:  # expect
-        f.write(await request.read())
+        f.write(await request.read())  # expect
