@@ -26,7 +26,7 @@ __all__ = ("AutoDecision", "AutoRouter")
 
 _HEARTBEAT = 0.002  # seconds between heartbeats while a measured call runs
 _WAITING_CPU_RATIO = 0.3  # below this share of wall time on CPU, a call mostly waits
-_LONG_CALL = 0.2  # one GIL-holding call this long (s) is enough evidence to decide at once
+_LONG_CALL = 0.03  # one GIL-holding call this long (s) is enough evidence to decide at once
 
 
 @dataclass(frozen=True, slots=True)

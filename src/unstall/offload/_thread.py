@@ -20,7 +20,6 @@ from typing import Any
 
 from unstall.errors import OffloaderClosed
 from unstall.offload._engine import CancelMode, Engine
-from unstall.offload._limits import Limiter
 
 __all__ = ("ThreadEngine",)
 
@@ -53,7 +52,6 @@ class _Job:
 
 
 def _complete(job: _Job, ok: bool, value: Any) -> None:
-    job.engine._limiter.release()
     fut = job.fut
     if fut.done():  # the caller was cancelled or timed out; the result is dropped
         return
@@ -101,11 +99,13 @@ def _expire(fut: asyncio.Future[Any], timeout: float) -> None:
 class ThreadEngine(Engine):
     """Runs calls on worker threads of its own (started on demand, retired when idle).
 
-    ``max_workers`` bounds the threads and the concurrent calls (default ``min(32, cpus + 4)``,
-    like :func:`asyncio.to_thread`); ``idle_timeout`` (seconds) retires a thread that had no
+    ``max_workers`` bounds the threads and so the calls running at once (default
+    ``min(32, cpus + 4)``, like :func:`asyncio.to_thread`); further calls wait in the queue, in
+    order, each held by its awaiting caller (so the backlog is bounded by the callers, and a
+    call cancelled while it waits never starts). ``idle_timeout`` (seconds) retires a thread that had no
     work for that long. contextvars of the caller are visible in the call. A thread cannot be
     killed: on timeout or cancellation a running call finishes in the background and its result
-    is dropped (its slot stays taken until then, so the bound holds).
+    is dropped (its thread stays busy until then, so the bound holds).
     """
 
     name = "thread"
@@ -114,7 +114,6 @@ class ThreadEngine(Engine):
         if max_workers is None:
             max_workers = min(32, (os.cpu_count() or 1) + 4)
         self._max_workers = max_workers
-        self._limiter = Limiter(max_workers)
         self._idle_timeout = idle_timeout
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._idle = 0  # threads waiting for work and not yet promised a job; under _lock
@@ -130,11 +129,6 @@ class ThreadEngine(Engine):
     @property
     def capacity(self) -> int:
         return self._max_workers
-
-    @property
-    def limiter(self) -> Limiter:
-        """The engine-wide slot counter (``max_workers`` slots)."""
-        return self._limiter
 
     def threads(self) -> list[threading.Thread]:
         """The live worker threads (for diagnostics and tests)."""
@@ -158,9 +152,6 @@ class ThreadEngine(Engine):
         """
         if self._closed:
             raise OffloaderClosed("The thread engine is closed; create a new Offloader.")
-        limiter = self._limiter
-        if not limiter.try_acquire():
-            await limiter.acquire()
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
         inbox = self._last_inbox
@@ -168,19 +159,14 @@ class ThreadEngine(Engine):
             inbox = self._inbox(loop)
         job = _Job(self, inbox, fut, fn, args, kwargs)
         job.measure = measure
-        try:
-            self._submit(job)
-        except BaseException:
-            limiter.release()
-            raise
+        self._submit(job)
         handle = None if timeout is None else loop.call_later(timeout, _expire, fut, timeout)
         try:
             return await fut
         except BaseException:
-            # Cancelled or timed out before a worker picked it up: it will never start. (If
-            # the worker claimed it, this acquire fails and the worker releases the slot.)
-            if job.claim.acquire(blocking=False):
-                limiter.release()
+            # Cancelled or timed out before a worker picked it up: claiming it here means it
+            # never starts. (If a worker claimed it first, it is running; it ends on its own.)
+            job.claim.acquire(blocking=False)
             raise
         finally:
             if handle is not None:
@@ -273,6 +259,6 @@ class ThreadEngine(Engine):
             "engine": self.name,
             "capacity": self._max_workers,
             "threads": len(self._threads),
-            "running": self._limiter.in_use,
-            "waiting": self._limiter.waiting,
+            "running": max(0, len(self._threads) - self._idle),
+            "waiting": self._queue.qsize(),
         }
