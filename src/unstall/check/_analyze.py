@@ -177,9 +177,15 @@ class _Analysis:
         if use.kind != CALL:
             return None
         value = self.project.resolve(use.ref)
-        if value is None or value.kind != "x":
+        if value is None:
             return None
-        entry = self.catalog.lookup(value.name)
+        if value.kind == "x":
+            entry = self.catalog.lookup(value.name)
+        elif value.kind in ("f", "c"):
+            # A library checked along with the project is still known by its catalog name.
+            entry = self.catalog.lookup(self.project.qualified(value.summary, value.name))
+        else:
+            return None
         if entry is None or any(self.allowed(name) for name in entry.names):
             return None
         if entry.nonblocking and use.keywords:

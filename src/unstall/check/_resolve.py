@@ -115,6 +115,11 @@ class Project:
         return value
 
     def _step(self, value: Value | None, name: str, calls: int) -> Value | None:
+        if name == "<super>":
+            # ``super()`` in a method of the class ``value``: its bases, bound to the instance.
+            if value is None or value.kind != "c":
+                return None
+            return Value("s", value.summary, value.name)
         value = self.attribute(value, name)
         for _ in range(calls):
             if value is None:
@@ -132,6 +137,8 @@ class Project:
         if kind == "m":
             return self._module_attribute(value.summary, name)
         summary, key = value.summary, value.name
+        if kind == "s":
+            return self.member(summary, key, name, skip_self=True)
         if kind == "f":
             nested = f"{key}.{name}"
             if nested in self.functions[summary]:
@@ -166,8 +173,11 @@ class Project:
             return Value("x", name=f"builtins.{name}")
         return None
 
-    def member(self, summary: int, key: str, name: str) -> Value | None:
-        """Look ``name`` up on a project class and its bases (methods, nested classes, attribute types)."""
+    def member(self, summary: int, key: str, name: str, *, skip_self: bool = False) -> Value | None:
+        """Look ``name`` up on a project class and its bases (methods, nested classes, attribute types).
+
+        ``skip_self`` starts at the bases, as ``super()`` does.
+        """
         seen: set[tuple[int, str]] = set()
         pending = [(summary, key)]
         outside: Value | None = None
@@ -177,17 +187,20 @@ class Project:
                 continue
             seen.add(current)
             index, class_key = current
-            nested = f"{class_key}.{name}"
-            if nested in self.functions[index]:
-                return Value("f", index, nested)
-            if nested in self.classes[index]:
-                return Value("c", index, nested)
             info = self.classes[index].get(class_key)
+            if skip_self:
+                skip_self = False
+            else:
+                nested = f"{class_key}.{name}"
+                if nested in self.functions[index]:
+                    return Value("f", index, nested)
+                if nested in self.classes[index]:
+                    return Value("c", index, nested)
+                for attribute, ref in info.attributes if info is not None else ():
+                    if attribute == name:
+                        return self.resolve(ref) if ref else None
             if info is None:
                 continue
-            for attribute, ref in info.attributes:
-                if attribute == name:
-                    return self.resolve(ref) if ref else None
             for base in info.bases:
                 resolved = self.resolve(base)
                 if resolved is not None and resolved.kind == "c":

@@ -122,11 +122,13 @@ class ModuleScope(Scope):
 class FunctionScope(Scope):
     """A function's locals; names it does not bind come from enclosing functions, then the module."""
 
-    __slots__ = ("globals",)
+    __slots__ = ("class_ref", "globals")
 
-    def __init__(self, parent: Scope) -> None:
+    def __init__(self, parent: Scope, class_ref: str | None = None) -> None:
         super().__init__(parent)
         self.globals: set[str] = set()
+        # The class a method belongs to, for ``super()``.
+        self.class_ref = class_ref
 
     def lookup(self, name: str) -> str | None:
         """Local first (unknown locals shadow everything outside), then outward."""
@@ -148,6 +150,14 @@ def expr_ref(node: ast.expr, scope: Scope) -> str | None:
             suffix.append("." + node.attr)
             node = node.value
         elif isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name) and node.func.id == "super" and not node.args:
+                owner: Scope | None = scope
+                while isinstance(owner, FunctionScope) and owner.class_ref is None:
+                    owner = owner.parent
+                if not isinstance(owner, FunctionScope) or owner.class_ref is None:
+                    return None
+                # ``super()`` looks attributes up on the bases of the method's class.
+                return f"{owner.class_ref}.<super>" + "".join(reversed(suffix))
             suffix.append("()")
             node = node.func
         elif isinstance(node, ast.Name):

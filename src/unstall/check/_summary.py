@@ -54,10 +54,6 @@ _CONSUMERS = frozenset(
 )
 # Builtins that wrap an iterator lazily: it runs when they are consumed.
 _PASS_THROUGH = frozenset({"enumerate", "zip", "map", "filter", "reversed", "iter"})
-# Decorator method names of web frameworks' routes (``@app.get("/")``, ``@router.post(...)``).
-_ROUTE_METHODS = frozenset(
-    {"get", "post", "put", "delete", "patch", "options", "head", "trace", "route", "api_route"}
-)
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "cached_property_with_ttl"})
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
@@ -271,7 +267,6 @@ class _Body:
         col: int,
         *,
         is_property: bool = False,
-        is_route: bool = False,
         decorators: tuple[str, ...] = (),
         annotated: str | None = None,
     ) -> FunctionInfo:
@@ -290,7 +285,6 @@ class _Body:
             uses=tuple(self.uses),
             is_generator=self.is_generator,
             is_property=is_property,
-            is_route=is_route,
             decorators=decorators,
             returns=returns,
         )
@@ -430,10 +424,10 @@ class _Body:
             return
         in_class = self.class_of if isinstance(self, _ClassBody) else None
         key = node.name if self.module_level else f"{self.key}.{node.name}"
-        scope = FunctionScope(self.scope)
+        class_ref = f"{self.owner.module}.{in_class.key}" if in_class is not None else None
+        scope = FunctionScope(self.scope, class_ref)
         arguments = [*node.args.posonlyargs, *node.args.args]
         self_name: str | None = None
-        class_ref = f"{self.owner.module}.{in_class.key}" if in_class is not None else None
         is_static = "staticmethod" in names
         for index, argument in enumerate(
             [
@@ -468,17 +462,10 @@ class _Body:
             )
             if ref:
                 decorators.append(ref)
-        is_route = not isinstance(node, ast.AsyncFunctionDef) and any(
-            isinstance(d, ast.Call)
-            and isinstance(d.func, ast.Attribute)
-            and d.func.attr in _ROUTE_METHODS
-            for d in node.decorator_list
-        )
         self.owner.functions[key] = body.info(
             node.lineno,
             node.col_offset,
             is_property=any(name in _PROPERTY_DECORATORS for name in names),
-            is_route=is_route,
             decorators=tuple(decorators),
             annotated=annotation_ref(node.returns, scope) if node.returns is not None else None,
         )

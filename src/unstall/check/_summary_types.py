@@ -88,7 +88,6 @@ class FunctionInfo:
     uses: tuple[Use, ...]
     is_generator: bool = False
     is_property: bool = False
-    is_route: bool = False
     decorators: tuple[str, ...] = ()
     returns: str | None = None
 

@@ -152,3 +152,30 @@ async def calls_a_coroutine_function() -> None:
 
 async def other_coroutine() -> None:
     time.sleep(1)  # UNS101
+
+
+class Base:
+    def __init__(self) -> None:
+        self.data = fetch("https://example.com")
+
+    def save(self) -> None:
+        pass
+
+
+class Derived(Base):
+    def __init__(self) -> None:
+        super().__init__()
+
+    def save(self) -> None:
+        super().save()
+        time.sleep(1)
+
+
+class Quiet(Base):
+    def __init__(self) -> None:
+        pass
+
+
+async def super_calls() -> None:
+    Derived()  # UNS103
+    Quiet()
