@@ -99,6 +99,8 @@ class ServerProcess:
         log = (log_dir / f"{kind}.log").open("w+b")
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
+            "-X",
+            "faulthandler",  # a crash in the server shows its Python stack in the error
             "-m",
             "unstall.bench._serve",
             kind,
