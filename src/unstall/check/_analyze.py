@@ -50,8 +50,17 @@ OFFLOAD_FUNCTIONS = frozenset(
         "unstall.map",
         "concurrent.futures.ThreadPoolExecutor.submit",
         "concurrent.futures.ProcessPoolExecutor.submit",
+        "asyncer.asyncify",
+        # A thread or process of its own: its target never runs on the loop.
+        "threading.Thread",
+        "threading.Timer",
+        "multiprocessing.Process",
+        "multiprocessing.pool.Pool.apply_async",
+        "multiprocessing.pool.Pool.map_async",
     }
 )
+# Decorators that make a generator function a context manager: ``with`` runs it to its yield.
+CONTEXT_MANAGERS = frozenset({"contextlib.contextmanager"})
 # Method names that offload whatever the receiver (``loop.run_in_executor``, ``executor.submit``).
 OFFLOAD_METHODS = frozenset(
     {"run_in_executor", "to_thread", "run_in_threadpool", "submit", "to_process"}
@@ -293,9 +302,14 @@ class _Analysis:
         if self.runs_in_threadpool(node):
             return []
         found = self.wrappers(node) if info.decorators else []
-        if info.is_async or (info.is_generator and not use.flags & CONSUMED):
+        if info.is_async:
+            return found
+        if info.is_generator and not use.flags & CONSUMED and not self.is_context_manager(node):
             return found
         return [*found, node]
+
+    def is_context_manager(self, node: Node) -> bool:
+        return any(self.name_of(ref) in CONTEXT_MANAGERS for ref in self.info(node).decorators)
 
     # -- exploration ---------------------------------------------------------------------------
 

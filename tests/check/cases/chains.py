@@ -1,6 +1,7 @@
 """Blocking reached through sync code in one module: helpers, methods, constructors, properties,
 generators, decorators, nested functions, recursion and cycles."""
 
+import contextlib
 import functools
 import time
 from collections.abc import Callable, Iterator
@@ -179,3 +180,14 @@ class Quiet(Base):
 async def super_calls() -> None:
     Derived()  # UNS103
     Quiet()
+
+
+@contextlib.contextmanager
+def opened(name: str) -> Iterator[str]:
+    with open(name) as handle:
+        yield handle.read()
+
+
+async def context_managers() -> None:
+    with opened("x") as text:  # UNS102
+        print(text)

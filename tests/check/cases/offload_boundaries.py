@@ -80,3 +80,17 @@ async def a_nested_function_handed_to_a_thread(url: str) -> None:
         return load(url)
 
     await asyncio.to_thread(work)
+
+
+async def own_threads_and_processes() -> None:
+    import multiprocessing
+    import threading
+
+    threading.Thread(target=lambda: time.sleep(1)).start()
+    threading.Timer(1.0, lambda: time.sleep(1)).start()
+    multiprocessing.Process(target=lambda: time.sleep(1)).start()
+
+
+async def callbacks_run_on_the_loop() -> None:
+    loop = asyncio.get_running_loop()
+    loop.call_soon(lambda: time.sleep(1))  # UNS101
