@@ -109,3 +109,7 @@ def fail_on(x: int) -> int:
 def whoami_after(seconds: float) -> int:
     time.sleep(seconds)
     return os.getpid()
+
+
+def echo(value: Any) -> Any:
+    return value

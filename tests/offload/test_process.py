@@ -356,3 +356,32 @@ def test_a_worker_that_cannot_start_says_so(tmp_path: Path) -> None:
     assert "CRASHED:" in proc.stdout, proc.stderr
     assert "failed to start" in proc.stdout
     assert "if __name__ == '__main__':" in proc.stdout
+
+
+def test_big_arguments_and_results_travel_without_blocking_the_loop(run: Runner) -> None:
+    blob = os.urandom(8 << 20)
+
+    async def main() -> None:
+        async with Offloader(processes=1) as off:
+            assert await off.run(work.echo, (blob,), engine="process") == blob
+
+    run(main())
+
+
+def test_a_call_orphaned_by_a_closed_loop_does_not_hold_its_worker() -> None:
+    off = Offloader(processes=1)
+
+    tasks: list[asyncio.Task[object]] = []
+
+    async def abandon() -> None:
+        tasks.append(asyncio.create_task(off.run(work.sleep_then, (30,), engine="process")))
+        await asyncio.sleep(0.3)  # the call is running when the loop shuts down
+
+    async def use() -> int:
+        return await off.run(work.add, (1, 2), engine="process", timeout=10)
+
+    asyncio.run(abandon())
+    started = time.monotonic()
+    assert asyncio.run(use()) == 3
+    assert time.monotonic() - started < 5
+    off.close_now()

@@ -51,6 +51,7 @@ class _Worker:
         "reply_fd",
         "request_fd",
         "retired",
+        "unsent",
     )
 
     def __init__(self, proc: Any, request: Any, reply: Any, lifeline: Any) -> None:
@@ -64,6 +65,7 @@ class _Worker:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.retired = False
         self.ready = False
+        self.unsent: memoryview | None = None
 
 
 def _default_start_method() -> str:
@@ -208,6 +210,7 @@ class ProcessEngine(Engine):
     async def _claim_worker(self) -> _Worker:
         limiter = self._limiter
         if not limiter.try_acquire():
+            self._reclaim_orphans()
             await limiter.acquire()
         try:
             while self._idle:
@@ -226,14 +229,35 @@ class ProcessEngine(Engine):
         worker.call = call
         worker.loop = loop
         loop.add_reader(worker.reply_fd, self._on_readable, worker)
-        view = memoryview(data)
         try:
-            while view:
-                view = view[os.write(worker.request_fd, view) :]
+            written = os.write(worker.request_fd, data)
+        except BlockingIOError:
+            written = 0
         except OSError:
             # The worker died while idle; its EOF arrives through the reader and fails this
             # call with WorkerCrashed, which is what happened.
-            pass
+            return
+        if written < len(data):
+            # A big request: the rest goes out as the worker drains the pipe, never blocking.
+            worker.unsent = memoryview(data)[written:]
+            loop.add_writer(worker.request_fd, self._on_writable, worker)
+
+    def _on_writable(self, worker: _Worker) -> None:
+        unsent = worker.unsent
+        if unsent is None:
+            return
+        try:
+            written = os.write(worker.request_fd, unsent)
+        except BlockingIOError:
+            return
+        except OSError:
+            written = len(unsent)  # the worker is gone; its EOF will fail the call
+        if written < len(unsent):
+            worker.unsent = unsent[written:]
+            return
+        worker.unsent = None
+        if worker.loop is not None:
+            worker.loop.remove_writer(worker.request_fd)
 
     # -- replies -------------------------------------------------------------------------
 
@@ -324,6 +348,14 @@ class ProcessEngine(Engine):
             )
         call.fut.set_exception(WorkerCrashed(message, exitcode=code, function=call.name))
 
+    def _reclaim_orphans(self) -> None:
+        # A call whose event loop was closed mid-call can never be completed: its reply would
+        # be read by that loop. Terminate such workers so their slots come back.
+        for worker in list(self._workers):
+            loop = worker.loop
+            if worker.call is not None and loop is not None and loop.is_closed():
+                self._kill(worker, None)
+
     def _on_timeout(self, worker: _Worker, call: _Call, timeout: float | None) -> None:
         if worker.call is call:
             self._kill(
@@ -344,7 +376,7 @@ class ProcessEngine(Engine):
         if call is None:
             return
         self._limiter.release()
-        if not call.fut.done():
+        if not call.fut.done() and not call.fut.get_loop().is_closed():
             if exc is None:
                 call.fut.cancel()
             else:
@@ -356,6 +388,10 @@ class ProcessEngine(Engine):
             # The loop may be shutting down; the fd is closed next anyway.
             with contextlib.suppress(Exception):
                 loop.remove_reader(worker.reply_fd)
+            if worker.unsent is not None:
+                worker.unsent = None
+                with contextlib.suppress(Exception):
+                    loop.remove_writer(worker.request_fd)
 
     def _discard(self, worker: _Worker) -> None:
         self._detach(worker)
@@ -446,6 +482,7 @@ class ProcessEngine(Engine):
         for conn in (request_r, reply_w, lifeline_r):
             conn.close()
         os.set_blocking(reply_r.fileno(), False)
+        os.set_blocking(request_w.fileno(), False)
         return _Worker(proc, request_w, reply_r, lifeline_w)
 
     # -- shutdown --------------------------------------------------------------------------
@@ -455,6 +492,7 @@ class ProcessEngine(Engine):
         if self._closed and not self._workers and not self._graveyard:
             return
         self._closed = True
+        self._reclaim_orphans()
         for worker in list(self._idle):
             self._retire(worker, kill=False)
         self._idle.clear()
