@@ -123,6 +123,7 @@ class _Analysis:
         self._offloaded: dict[Node, list[bool]] = {}
         self._threadpool_memo: dict[Node, bool] = {}
         self._loaded: dict[tuple[int, bool], frozenset[str]] = {}
+        self._closures: dict[str, frozenset[str]] = {}
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -246,15 +247,25 @@ class _Analysis:
         then, transitively, every project module those import at their top level.
         """
         known = self._loaded.get((summary, top_level))
+        if known is None:
+            parts = self.project.summaries[summary].module.split(".")
+            names: set[str] = set()
+            for end in range(1, len(parts) + (0 if top_level else 1)):
+                names |= self._closure(".".join(parts[:end]))
+            known = frozenset(names)
+            self._loaded[summary, top_level] = known
+        return known
+
+    def _closure(self, start: str) -> frozenset[str]:
+        # ``start`` and every module its top-level code imports, transitively.
+        known = self._closures.get(start)
         if known is not None:
             return known
         project = self.project
-        parts = project.summaries[summary].module.split(".")
-        names = {".".join(parts[:end]) for end in range(1, len(parts) + (0 if top_level else 1))}
-        pending = [name for name in names if name in project.modules]
+        names = {start}
+        pending = [start] if start in project.modules else []
         while pending:
-            module = project.modules[pending.pop()]
-            top = project.functions[module].get(MODULE_CODE)
+            top = project.functions[project.modules[pending.pop()]].get(MODULE_CODE)
             for use in top.uses if top is not None else ():
                 if use.kind != IMPORT:
                     continue
@@ -265,23 +276,24 @@ class _Analysis:
                         names.add(name)
                         if name in project.modules:
                             pending.append(name)
-        known = frozenset(names)
-        self._loaded[summary, top_level] = known
-        return known
+        result = frozenset(names)
+        self._closures[start] = result
+        return result
 
     def targets(self, use: Use, owner: Node) -> list[Node]:
         """The project functions a use of the function ``owner`` runs synchronously."""
         project = self.project
         if use.kind == IMPORT:
-            found: list[Node] = []
             parts = use.ref.split(".")
+            candidates = [
+                (name, project.modules[name])
+                for name in (".".join(parts[:end]) for end in range(1, len(parts) + 1))
+                if name in project.modules
+            ]
+            if not candidates:
+                return []
             loaded = self.loaded(owner[0], top_level=owner[1] == MODULE_CODE)
-            for end in range(1, len(parts) + 1):
-                name = ".".join(parts[:end])
-                module = project.modules.get(name)
-                if module is not None and name not in loaded:
-                    found.append((module, MODULE_CODE))
-            return found
+            return [(module, MODULE_CODE) for name, module in candidates if name not in loaded]
         value = project.resolve(use.ref)
         if value is None or value.kind not in ("f", "c"):
             return []

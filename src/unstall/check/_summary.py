@@ -8,6 +8,7 @@ top-level code) is walked once, recording its uses with symbolic callees. See
 from __future__ import annotations
 
 import ast
+from sys import intern
 
 from unstall.check._scope import (
     UNKNOWN,
@@ -379,14 +380,16 @@ class _Body:
         end_line, end_col = node.end_lineno or node.lineno, node.end_col_offset or 0
         for method in ("__enter__", "__exit__"):
             self.uses.append(
-                Use(CALL, f"{ref}.{method}", node.lineno, node.col_offset, end_line, end_col)
+                Use(
+                    CALL, intern(f"{ref}.{method}"), node.lineno, node.col_offset, end_line, end_col
+                )
             )
 
     def import_use(self, name: str, node: ast.stmt) -> None:
         self.uses.append(
             Use(
                 IMPORT,
-                name,
+                intern(name),
                 node.lineno,
                 node.col_offset,
                 node.end_lineno or node.lineno,
@@ -564,7 +567,7 @@ class _Body:
         self.uses.append(
             Use(
                 READ,
-                ref,
+                intern(ref),
                 node.lineno,
                 node.col_offset,
                 node.end_lineno or node.lineno,
@@ -625,7 +628,7 @@ class _Body:
             self.uses.append(
                 Use(
                     CALL,
-                    ref,
+                    intern(ref),
                     node.lineno,
                     node.col_offset,
                     node.end_lineno or node.lineno,

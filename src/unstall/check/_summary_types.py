@@ -9,11 +9,15 @@ whole project. ``requests.get`` is a qualified name (imports already resolved), 
 ending in ``()`` is the result of a call (``requests.Session().get``, ``app.db.Repo().session.get``
 for ``self.session.get`` inside ``Repo``), and names bound only at a module's top level are
 written through the module (``app.config.load_config``).
+
+The many small records (uses, functions) are named tuples rather than dataclasses: a warm
+run unpickles hundreds of thousands of them, and tuples load several times faster.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = (
     "AWAITED",
@@ -47,8 +51,7 @@ IN_LAMBDA = 8  # the call is inside a lambda passed as an argument to the call `
 MODULE_CODE = "<module>"
 
 
-@dataclass(frozen=True, slots=True)
-class Use:
+class Use(NamedTuple):
     """One place where a function may run other code.
 
     ``ref`` is the symbolic callee (or the attribute read, or the absolute module name of an
@@ -71,8 +74,7 @@ class Use:
     args_text: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class FunctionInfo:
+class FunctionInfo(NamedTuple):
     """A function, method, nested function, or a module's top-level code (key ``<module>``).
 
     ``key`` is the dotted path inside the module (``load``, ``Repo.load``, ``retry.wrapper``).
