@@ -271,3 +271,9 @@ def test_module_names(tmp_path: Path) -> None:
     assert module_name(src / "__init__.py") == ("app.db", True)
     assert module_name(tmp_path / "script.py") == ("script", False)
     assert module_name(odd / "tool.py") == ("tool", False)
+
+
+def test_an_expression_too_deep_to_walk_keeps_the_rest_of_the_file() -> None:
+    deep = "x = a" + ".b()" * 900
+    files = {"app": f"import time\n\ndef f():\n    {deep}\n\nasync def g():\n    time.sleep(1)\n"}
+    assert run(files) == [("app.py", 7, "UNS101")]

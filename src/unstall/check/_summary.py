@@ -294,7 +294,12 @@ class _Body:
 
     def block(self, body: list[ast.stmt]) -> None:
         for node in body:
-            self.statement(node)
+            try:
+                self.statement(node)
+            except RecursionError:
+                # An expression nested deeper than the walker can follow (hundreds of
+                # chained calls): keep what was recorded and go on with the next statement.
+                continue
 
     def statement(self, node: ast.stmt) -> None:
         if isinstance(node, _FUNCTIONS):
