@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from unstall.errors import NotPicklable
+from unstall.offload._wire import encode
 
 __all__ = ("describe", "dumps_call", "qualname")
 
@@ -36,10 +37,12 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def dumps_call(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> bytes:
-    """Pickle ``(fn, args, kwargs)``; raise :class:`NotPicklable` naming the culprit otherwise."""
+def dumps_call(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> list[bytes | memoryview]:
+    """Encode ``(fn, args, kwargs)`` as a frame; raise :class:`NotPicklable` naming the culprit."""
     try:
-        return pickle.dumps((fn, args, dict(kwargs)), protocol=pickle.HIGHEST_PROTOCOL)
+        return encode((fn, args, dict(kwargs)))
     except Exception as whole:
         parts: list[tuple[str, Any]] = [("function", fn)]
         parts += [(f"argument {i}", arg) for i, arg in enumerate(args)]

@@ -12,7 +12,6 @@ import contextlib
 import logging
 import multiprocessing
 import os
-import pickle
 import signal
 import threading
 import time
@@ -23,11 +22,29 @@ from unstall.errors import NotPicklable, OffloaderClosed, OffloadError, WorkerCr
 from unstall.offload._engine import CancelMode, Engine
 from unstall.offload._limits import Limiter
 from unstall.offload._pickling import dumps_call, qualname
-from unstall.offload._worker import ERROR, HEADER, LOG, READY, frame, worker_main
+from unstall.offload._wire import HEADER, decode, segment_count
+from unstall.offload._worker import ERROR, LOG, READY, worker_main
 
 __all__ = ("ProcessEngine",)
 
 _READ_SIZE = 1 << 18
+_JOIN_LIMIT = 1 << 18  # smaller requests are joined and written with a single system call
+
+
+def _write_some(fd: int, views: list[memoryview]) -> list[memoryview]:
+    """Write what a non-blocking ``fd`` takes now; return what is left."""
+    try:
+        written = os.writev(fd, views) if len(views) > 1 else os.write(fd, views[0])
+    except BlockingIOError:
+        return views
+    while views and written >= views[0].nbytes:
+        written -= views[0].nbytes
+        views = views[1:]
+    if views and written:
+        views = [views[0][written:], *views[1:]]
+    return views
+
+
 _START_METHODS = ("forkserver", "spawn", "fork")
 
 
@@ -65,7 +82,7 @@ class _Worker:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.retired = False
         self.ready = False
-        self.unsent: memoryview | None = None
+        self.unsent: list[memoryview] | None = None
 
 
 def _default_start_method() -> str:
@@ -176,7 +193,7 @@ class ProcessEngine(Engine):
     ) -> Any:
         if self._closed:
             raise OffloaderClosed("The process engine is closed; create a new Offloader.")
-        payload = frame(dumps_call(fn, args, kwargs))
+        payload = dumps_call(fn, args, kwargs)
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         if deadline is None:
@@ -224,40 +241,41 @@ class ProcessEngine(Engine):
             raise
 
     def _send(
-        self, loop: asyncio.AbstractEventLoop, worker: _Worker, call: _Call, data: bytes
+        self,
+        loop: asyncio.AbstractEventLoop,
+        worker: _Worker,
+        call: _Call,
+        segments: list[bytes | memoryview],
     ) -> None:
         worker.call = call
         worker.loop = loop
         loop.add_reader(worker.reply_fd, self._on_readable, worker)
+        if sum(len(segment) for segment in segments) <= _JOIN_LIMIT:
+            views = [memoryview(b"".join(segments))]
+        else:  # big: write each buffer from its own memory
+            views = [memoryview(s).cast("B") for s in segments if len(s)]
         try:
-            written = os.write(worker.request_fd, data)
-        except BlockingIOError:
-            written = 0
+            views = _write_some(worker.request_fd, views)
         except OSError:
             # The worker died while idle; its EOF arrives through the reader and fails this
             # call with WorkerCrashed, which is what happened.
             return
-        if written < len(data):
-            # A big request: the rest goes out as the worker drains the pipe, never blocking.
-            worker.unsent = memoryview(data)[written:]
+        if views:
+            # The rest goes out as the worker drains the pipe, never blocking the loop.
+            worker.unsent = views
             loop.add_writer(worker.request_fd, self._on_writable, worker)
 
     def _on_writable(self, worker: _Worker) -> None:
-        unsent = worker.unsent
-        if unsent is None:
+        if worker.unsent is None:
             return
         try:
-            written = os.write(worker.request_fd, unsent)
-        except BlockingIOError:
-            return
+            worker.unsent = _write_some(worker.request_fd, worker.unsent)
         except OSError:
-            written = len(unsent)  # the worker is gone; its EOF will fail the call
-        if written < len(unsent):
-            worker.unsent = unsent[written:]
-            return
-        worker.unsent = None
-        if worker.loop is not None:
-            worker.loop.remove_writer(worker.request_fd)
+            worker.unsent = []  # the worker is gone; its EOF will fail the call
+        if not worker.unsent:
+            worker.unsent = None
+            if worker.loop is not None:
+                worker.loop.remove_writer(worker.request_fd)
 
     # -- replies -------------------------------------------------------------------------
 
@@ -283,7 +301,14 @@ class ProcessEngine(Engine):
                 return
             try:
                 with memoryview(buf) as view:
-                    message = pickle.loads(view[HEADER.size : end])
+                    body = view[HEADER.size : end]
+                    if segment_count(body) > 1:
+                        # Out-of-band buffers may stay referenced (numpy arrays are views):
+                        # give them memory of their own, not a slice of the read buffer.
+                        body.release()
+                        body = memoryview(bytearray(view[HEADER.size : end]))
+                    message = decode(body)
+                    body.release()
             except Exception as exc:
                 message = (
                     ERROR,

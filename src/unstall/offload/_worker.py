@@ -1,6 +1,6 @@
 """The worker process side of the process engine: read a call, run it, write the outcome.
 
-Wire format (both directions): an 8-byte little-endian length, then a pickle. Requests are
+Frames (both directions) are described in :mod:`unstall.offload._wire`. Requests are
 ``(fn, args, kwargs)`` pickled by the caller; replies are ``(kind, ...)`` tuples where
 ``kind`` is :data:`RESULT`, :data:`ERROR`, :data:`LOG` or :data:`READY` (sent once,
 when the worker has started). Kept free of heavy imports: this
@@ -11,34 +11,42 @@ from __future__ import annotations
 
 import logging
 import os
-import pickle
 import signal
-import struct
 import sys
 import threading
 import traceback
 from typing import Any
 
-__all__ = ("ERROR", "HEADER", "LOG", "READY", "RESULT", "frame", "worker_main")
+from unstall.offload._wire import HEADER, decode, encode
 
-HEADER = struct.Struct("<Q")
+__all__ = ("ERROR", "LOG", "READY", "RESULT", "worker_main", "write_all")
+
 RESULT, ERROR, LOG, READY = 0, 1, 2, 3
+Segments = list[bytes | memoryview]
 
 
-def frame(payload: bytes) -> bytes:
-    """Prefix ``payload`` with its length."""
-    return HEADER.pack(len(payload)) + payload
-
-
-def _read_exact(fd: int, size: int) -> bytes | None:
-    chunks: list[bytes] = []
-    while size:
-        chunk = os.read(fd, min(size, 1 << 20))
-        if not chunk:
+def _read_exact(fd: int, size: int) -> bytearray | None:
+    buf = bytearray(size)
+    view = memoryview(buf)
+    done = 0
+    while done < size:
+        count = os.readv(fd, [view[done:]])
+        if not count:
             return None
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
+        done += count
+    return buf
+
+
+def write_all(fd: int, segments: Segments) -> None:
+    """Write every segment to a blocking ``fd``, resuming after partial writes."""
+    views = [memoryview(segment).cast("B") for segment in segments if len(segment)]
+    while views:
+        written = os.writev(fd, views)
+        while views and written >= views[0].nbytes:
+            written -= views[0].nbytes
+            views.pop(0)
+        if views and written:
+            views[0] = views[0][written:]
 
 
 class _Writer:
@@ -48,12 +56,9 @@ class _Writer:
         self.fd = fd
         self.lock = threading.Lock()
 
-    def send(self, payload: bytes) -> None:
-        data = memoryview(frame(payload))
+    def send(self, segments: Segments) -> None:
         with self.lock:
-            while data:
-                written = os.write(self.fd, data)
-                data = data[written:]
+            write_all(self.fd, segments)
 
 
 class _PipeLogHandler(logging.Handler):
@@ -72,7 +77,7 @@ class _PipeLogHandler(logging.Handler):
                 state["exc_text"] = logging.Formatter().formatException(record.exc_info)
             state["exc_info"] = None
             state["process"] = os.getpid()
-            self._writer.send(pickle.dumps((LOG, state), protocol=pickle.HIGHEST_PROTOCOL))
+            self._writer.send(encode((LOG, state)))
         except Exception:
             self.handleError(record)
 
@@ -88,26 +93,20 @@ def _watch_parent(lifeline_fd: int) -> None:
     os._exit(1)
 
 
-def _outcome(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
+def _outcome(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Segments:
     try:
         value = fn(*args, **kwargs)
     except BaseException as exc:
         text = "".join(traceback.format_exception(exc))
         try:
-            return pickle.dumps((ERROR, exc, text), protocol=pickle.HIGHEST_PROTOCOL)
+            return encode((ERROR, exc, text))
         except Exception:
-            return pickle.dumps(
-                (ERROR, None, text, type(exc).__qualname__, str(exc)),
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
+            return encode((ERROR, None, text, type(exc).__qualname__, str(exc)))
     try:
-        return pickle.dumps((RESULT, value), protocol=pickle.HIGHEST_PROTOCOL)
+        return encode((RESULT, value))
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
-        return pickle.dumps(
-            (ERROR, None, "", "NotPicklable", reason, type(value).__qualname__),
-            protocol=pickle.HIGHEST_PROTOCOL,
-        )
+        return encode((ERROR, None, "", "NotPicklable", reason, type(value).__qualname__))
 
 
 def worker_main(request: Any, reply: Any, lifeline: Any, log_level: int) -> None:
@@ -125,8 +124,7 @@ def worker_main(request: Any, reply: Any, lifeline: Any, log_level: int) -> None
     root = logging.getLogger()
     root.handlers[:] = [_PipeLogHandler(writer)]
     root.setLevel(log_level)
-    writer.send(pickle.dumps((READY,)))
-    loads = pickle.loads
+    writer.send(encode((READY,)))
     while True:
         header = _read_exact(request_fd, HEADER.size)
         if header is None:
@@ -136,11 +134,11 @@ def worker_main(request: Any, reply: Any, lifeline: Any, log_level: int) -> None
         if payload is None:
             break
         try:
-            fn, args, kwargs = loads(payload)
+            fn, args, kwargs = decode(memoryview(payload))
         except BaseException as exc:
             text = "".join(traceback.format_exception(exc))
             reason = f"{type(exc).__name__}: {exc}"
-            writer.send(pickle.dumps((ERROR, None, text, "Unpickling", reason)))
+            writer.send(encode((ERROR, None, text, "Unpickling", reason)))
             continue
         del payload
         result = _outcome(fn, args, kwargs)
