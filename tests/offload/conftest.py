@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Coroutine, Iterator
 from typing import Any
 
 import pytest
+from offload_work import Runner
 
 import unstall.offload._offloader as offloader_module
-
-Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 
 
 @pytest.fixture(params=["asyncio", "uvloop"])

@@ -7,7 +7,7 @@ import time
 
 import offload_work as work
 import pytest
-from conftest import Runner
+from offload_work import Runner
 
 import unstall
 from unstall.errors import OffloadError

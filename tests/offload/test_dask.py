@@ -10,7 +10,7 @@ from typing import Any
 
 import offload_work as work
 import pytest
-from conftest import Runner
+from offload_work import Runner
 
 from unstall.offload import Offloader
 

@@ -10,7 +10,7 @@ import time
 
 import offload_work as work
 import pytest
-from conftest import Runner
+from offload_work import Runner
 
 import unstall
 from unstall.offload import OffloadedFunction, Offloader, offload

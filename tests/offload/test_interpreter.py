@@ -6,7 +6,7 @@ import sys
 
 import offload_work as work
 import pytest
-from conftest import Runner
+from offload_work import Runner
 
 from unstall.errors import EngineUnavailable
 from unstall.offload import Offloader

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import offload_work as work
 import pytest
-from conftest import Runner
+from offload_work import Runner
 
 import unstall
 from unstall.offload import Offloader

@@ -8,7 +8,7 @@ import sys
 
 import offload_work as work
 import pytest
-from conftest import Runner
+from offload_work import Runner
 
 import unstall
 from unstall.errors import OffloaderClosed, OffloadError

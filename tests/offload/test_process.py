@@ -17,7 +17,7 @@ from pathlib import Path
 
 import offload_work as work
 import pytest
-from conftest import Runner
+from offload_work import Runner
 
 import unstall
 from unstall.errors import NotPicklable, OffloaderClosed, OffloadError, WorkerCrashed

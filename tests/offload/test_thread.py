@@ -9,7 +9,7 @@ import traceback
 
 import offload_work as work
 import pytest
-from conftest import Runner
+from offload_work import Runner
 
 import unstall
 from unstall.errors import OffloaderClosed
