@@ -79,8 +79,9 @@ class WorkerCrashed(OffloadError):
 class NotPicklable(OffloadError, TypeError):
     """The function or an argument cannot be pickled for a worker process.
 
-    ``what`` names the culprit (``"function"``, ``"argument 0"``, ``"keyword 'key'"``),
-    ``reason`` is the pickling error's text.
+    ``what`` names the culprit (``"function"``, ``"argument 0"``, ``"keyword 'key'"``, or
+    ``"result"`` when the worker's return value cannot come back), ``reason`` is the pickling
+    error's text.
     """
 
     def __init__(self, message: str, *, what: str, reason: str) -> None:
