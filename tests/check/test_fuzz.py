@@ -20,6 +20,8 @@ from unstall.check import Config
 from unstall.check._runner import run_check
 
 Cli = Callable[..., "subprocess.CompletedProcess[str]"]
+# Hypothesis may describe a draw of the recursive grammar, and warns that its repr is large.
+pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
 
 NAMES = st.sampled_from(
     [
@@ -257,8 +259,6 @@ def _check_files(contents: list[str | bytes]) -> None:
             assert finding.location.line >= 1
 
 
-# Hypothesis warns that the recursive grammar's repr is large when it names a failing draw.
-@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
 @settings(
     max_examples=150,
     deadline=None,

@@ -431,6 +431,29 @@ def analyze(
     return findings
 
 
+def _chain(
+    analysis: _Analysis, target: Node, chains: dict[Node, tuple[int, Node | Entry]]
+) -> tuple[list[ChainStep], list[str], Entry] | None:
+    """The steps from ``target`` to its blocking call: each function where it is defined, then the call."""
+    project = analysis.project
+    steps: list[ChainStep] = []
+    names: list[str] = []
+    node = target
+    for _ in range(len(chains) + 1):
+        info = analysis.info(node)
+        where = project.summaries[node[0]].path
+        name = _step_name(analysis, node)
+        steps.append(ChainStep(name, Location(where, max(info.line, 1), info.col)))
+        names.append(name)
+        use_index, following = chains[node]
+        if isinstance(following, Entry):
+            steps.append(ChainStep(_short(following), _use_location(where, info.uses[use_index])))
+            names.append(_short(following))
+            return steps, names, following
+        node = following
+    return None
+
+
 def _root_findings(
     analysis: _Analysis, root: Node, chains: dict[Node, tuple[int, Node | Entry]]
 ) -> Iterable[Finding]:
@@ -439,10 +462,12 @@ def _root_findings(
     info = analysis.info(root)
     offloaded = analysis.offloaded(root)
     function = project.qualified(*root)
-    # One statement can hold several uses reaching the same place (``from m import a, b``).
-    imports_reported: set[tuple[int, int]] = set()
+    # One place in the source is one finding, even when several uses share it (``from m
+    # import a, b``; a ``with`` statement's ``__enter__`` and ``__exit__``).
+    reported: set[tuple[int, int, int, int]] = set()
     for index, use in enumerate(info.uses):
-        if offloaded[index] or (use.kind == IMPORT and (use.line, use.col) in imports_reported):
+        span = (use.line, use.col, use.end_line, use.end_col)
+        if offloaded[index] or span in reported:
             continue
         location = _use_location(summary.path, use)
         entry = analysis.blocking_entry(use)
@@ -459,40 +484,20 @@ def _root_findings(
                 code = entry.code
                 message = f"`{root[1]}` can block the event loop: `{_short(entry)}` ({title})."
             fix, edits, safe = fix_for(summary, use, entry, uses=info.uses, direct=True)
+            reported.add(span)
             yield Finding(code, message, location, function, entry.name, chain, fix, edits, safe)
             continue
         for target in analysis.targets(use, root):
-            if target not in chains:
+            found = _chain(analysis, target, chains) if target in chains else None
+            if found is None:
                 continue
-            steps: list[ChainStep] = []
-            names: list[str] = []
-            node = target
-            final: Entry | None = None
-            for _ in range(len(chains) + 1):
-                node_info = analysis.info(node)
-                where = project.summaries[node[0]].path
-                name = _step_name(analysis, node)
-                steps.append(
-                    ChainStep(name, Location(where, max(node_info.line, 1), node_info.col))
-                )
-                names.append(name)
-                use_index, following = chains[node]
-                if isinstance(following, Entry):
-                    final = following
-                    site = node_info.uses[use_index]
-                    steps.append(ChainStep(_short(final), _use_location(where, site)))
-                    names.append(_short(final))
-                    break
-                node = following
-            if final is None:
-                continue
+            steps, names, final = found
             title = analysis.catalog.kind_info(final.kind).title
             message = (
                 f"`{root[1]}` can block the event loop: "
                 + " → ".join(f"`{name}`" for name in names)
                 + f" ({title})."
             )
-            last = names[-2] if len(names) > 1 else names[0]
             fix, edits, safe = fix_for(
                 summary,
                 use,
@@ -500,13 +505,12 @@ def _root_findings(
                 uses=info.uses,
                 direct=False,
                 callee=target[1],
-                inner=last,
+                inner=names[-2],
                 plain_call=use.kind == CALL
                 and target[1] != MODULE_CODE
                 and not _is_constructor(target[1], use),
             )
-            if use.kind == IMPORT:
-                imports_reported.add((use.line, use.col))
+            reported.add(span)
             yield Finding(
                 final.code, message, location, function, final.name, tuple(steps), fix, edits, safe
             )
