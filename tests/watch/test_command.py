@@ -14,7 +14,7 @@ print("argv", sys.argv[1:])
 
 async def main():
     await asyncio.sleep(0.02)
-    time.sleep(0.15)  # SCRIPT STALL
+    time.sleep(0.3)  # SCRIPT STALL
     await asyncio.sleep(0.2)
 
 asyncio.run(main())
@@ -49,6 +49,7 @@ def test_script_argv_exit_codes_and_text_report(tmp_path: Path) -> None:
     boom = _run(str(script), "boom", cwd=tmp_path)
     assert boom.returncode == 1
     assert "ValueError: boom" in boom.stderr
+    assert "runpy" not in boom.stderr  # the traceback starts in the script
 
 
 def test_json_output_file_and_module(tmp_path: Path) -> None:
@@ -102,5 +103,70 @@ def test_sigusr1_prints_the_report_so_far(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 130
+    assert proc.returncode == -signal.SIGINT  # as the plain program would end
+    assert "KeyboardInterrupt" in err
     assert err.count("EARLY STALL") >= 2  # once on SIGUSR1, once at exit
+
+
+def test_sigterm_writes_the_report_and_ends_the_process_by_the_signal(tmp_path: Path) -> None:
+    script = tmp_path / "server.py"
+    script.write_text(
+        "import asyncio, time\n"
+        "async def main():\n"
+        "    await asyncio.sleep(0.02)\n"
+        "    time.sleep(0.3)  # TERM STALL\n"
+        "    print('ready', flush=True)\n"
+        "    await asyncio.sleep(30)\n"
+        "asyncio.run(main())\n"
+    )
+    out = tmp_path / "report.json"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "unstall",
+            "run",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            str(script),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGTERM
+    data = json.loads(out.read_text())
+    assert data["stalls"] == 1
+    assert "TERM STALL" in json.dumps(data["sites"])
+
+
+def test_settings_come_from_pyproject_and_flags_override_them(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.unstall.watch]\nthreshold-ms = 2000\n")
+    script = tmp_path / "app.py"
+    script.write_text(SCRIPT)
+    quiet = _run(str(script), cwd=tmp_path)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "0 stall(s)" in quiet.stderr
+    assert "threshold 2000 ms" in quiet.stderr
+    loud = _run("--threshold-ms", "100", str(script), cwd=tmp_path)
+    assert "1 stall(s)" in loud.stderr
+
+
+def test_usage_and_configuration_errors_exit_2(tmp_path: Path) -> None:
+    assert _run(cwd=tmp_path).returncode == 2
+    (tmp_path / "pyproject.toml").write_text("[tool.unstall.watch]\nthreshold-ms = -5\n")
+    bad = _run("app.py", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "threshold-ms" in bad.stderr

@@ -95,7 +95,7 @@ class Backstop:
         return True
 
     def _arm(self, now: float) -> None:
-        if self._file is None:
+        if self._file is None or _forking:
             return
         try:
             faulthandler.dump_traceback_later(self.timeout, repeat=False, file=self._file)
@@ -153,9 +153,8 @@ class Backstop:
                     f.close()
 
     def after_fork(self) -> None:
-        """In a forked child: the timer thread is gone and the file is shared; start over."""
-        global _owner, _owner_lock
-        _owner_lock = threading.Lock()  # another thread of the parent may have held it
+        """In a forked child: the file is shared with the parent; start over with a new one."""
+        global _owner
         if _owner is self:
             _owner = None
             f, self._file = self._file, None
@@ -164,3 +163,38 @@ class Backstop:
                     f.close()  # the child's copy of the descriptor only
             self.dumps.clear()
             self.start()
+
+
+# faulthandler's timer must not be armed across a fork: the child would inherit a timer whose
+# thread does not exist, and the next arming would wait for that thread forever.
+_forking = False
+
+
+def _before_fork() -> None:
+    global _forking
+    _forking = True
+    if _owner is not None:
+        with contextlib.suppress(Exception):
+            faulthandler.cancel_dump_traceback_later()
+
+
+def _after_fork_in_parent() -> None:
+    global _forking
+    _forking = False
+    owner = _owner
+    if owner is not None:
+        owner._arm(time.perf_counter())
+
+
+def _after_fork_in_child() -> None:
+    global _forking, _owner_lock
+    _forking = False
+    _owner_lock = threading.Lock()  # another thread of the parent may have held it
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )

@@ -73,7 +73,7 @@ class Sites:
     def __init__(self, limit: int) -> None:
         self.limit = max(1, limit)
         self._sites: dict[str, _Site] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def __len__(self) -> int:
         return len(self._sites)
@@ -157,15 +157,23 @@ class Histograms:
         self._loops: dict[int, _LoopHist] = {}
         self._retired: _LoopHist | None = None
         self._retired_count = 0
-        self._lock = threading.Lock()
+        self._serial = 0
+        self._lock = threading.RLock()
 
     def drain(self, state: LoopState) -> None:
         """Move ``state``'s recorded lag and busy values into its histograms (any thread)."""
         with self._lock:
             entry = self._loops.get(state.loop_id)
-            if entry is None or entry.state is not state:
-                if entry is None:
-                    entry = self._loops[state.loop_id] = _LoopHist(state)
+            if entry is not None and entry.state.loop is not state.loop:
+                # a new loop at the address of a dead one: the old numbers become a closed row
+                self._serial += 1
+                entry.closed = True
+                self._loops[-self._serial] = self._loops.pop(state.loop_id)
+                self._evict()
+                entry = None
+            if entry is None:
+                entry = self._loops[state.loop_id] = _LoopHist(state)
+            elif entry.state is not state:
                 entry.state, entry.closed = state, False
             for values, hist in ((state.lag, entry.lag), (state.busy, entry.busy)):
                 n = len(values)
@@ -183,6 +191,10 @@ class Histograms:
             entry = self._loops.get(state.loop_id)
             if entry is not None and entry.state is state:
                 entry.closed = True
+            self._evict()
+
+    def _evict(self) -> None:
+        with self._lock:
             closed = [k for k, e in self._loops.items() if e.closed]
             for key in closed[: max(0, len(closed) - self.keep)]:
                 old = self._loops.pop(key)

@@ -527,6 +527,8 @@ class Watcher:
 
     def report(self) -> Report:
         """A snapshot :class:`Report` of everything seen so far (safe from any thread, any time)."""
+        for state in list(self._closing):
+            self._hist.close(state)
         return Report(
             self._sites.snapshot(),
             self._hist.stats(list(self._states)),

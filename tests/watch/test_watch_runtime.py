@@ -1,0 +1,344 @@
+"""Where the watchdog runs and how it behaves in a host: threads, restarts, fork, memory, sinks, stop."""
+
+from __future__ import annotations
+
+import asyncio
+import asyncio.base_events
+import collections
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+
+from unstall.watch import Cause, Frame, Watcher, watch
+from unstall.watch._backstop import Backstop, parse_dump
+from unstall.watch._loops import LoopState
+from unstall.watch._watcher import _Session
+
+Runner = Callable[[Coroutine[Any, Any, Any]], Any]
+
+
+def _watchdogs() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "unstall-watchdog"]
+
+
+def _loop_factory(kind: str) -> Callable[[], asyncio.AbstractEventLoop]:
+    if kind == "uvloop":
+        uvloop = pytest.importorskip("uvloop")
+        return uvloop.new_event_loop  # type: ignore[no-any-return]
+    return asyncio.new_event_loop
+
+
+async def _settle(w: Watcher, count: int) -> None:
+    deadline = time.perf_counter() + 3.0
+    while w.stalls < count and time.perf_counter() < deadline:
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("kind", ["asyncio", "uvloop"])
+def test_loops_in_two_threads_and_a_loop_that_restarts(kind: str) -> None:
+    factory = _loop_factory(kind)
+    w = watch(threshold_ms=100, log=False)
+
+    def thread_main() -> None:
+        async def main() -> None:
+            await asyncio.sleep(0.02)
+            time.sleep(0.3)  # THREAD SLEEP
+            await asyncio.sleep(0.2)
+
+        for _ in range(2):  # a loop that closes, then a new one
+            with asyncio.Runner(loop_factory=factory) as runner:
+                runner.run(main())
+
+    threads = [threading.Thread(target=thread_main) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    w.stop()
+    hits = [e for e in w.events if e.blamed and "THREAD SLEEP" in e.blamed.source]
+    assert len(hits) == 4, list(w.events)
+    assert len({e.thread_id for e in hits}) == 2
+    assert len({e.loop_id for e in hits}) >= 2
+    assert all(e.cause is Cause.BLOCKED for e in hits)
+    assert all(lp.closed for lp in w.report().loops)
+
+
+def test_a_loop_already_running_in_another_thread_is_found() -> None:
+    go = threading.Event()
+
+    def thread_main() -> None:
+        async def main() -> None:
+            while not go.is_set():
+                await asyncio.sleep(0.01)
+            time.sleep(0.3)  # DISCOVERED
+            await asyncio.sleep(0.3)
+
+        asyncio.run(main())
+
+    t = threading.Thread(target=thread_main)
+    t.start()
+    time.sleep(0.1)
+    w = watch(threshold_ms=100, log=False)
+    time.sleep(0.1)
+    go.set()
+    t.join()
+    w.stop()
+    hits = [e for e in w.events if e.blamed and "DISCOVERED" in e.blamed.source]
+    assert len(hits) == 1, list(w.events)
+
+
+def test_raising_sinks_and_providers_are_contained_and_stop_restores_everything() -> None:
+    original = asyncio.base_events.BaseEventLoop.run_forever
+    calls: list[object] = []
+    ctx_var: Any = __import__("contextvars").ContextVar("v")
+
+    def bad_sink(event: object) -> None:
+        raise RuntimeError("sink failure")
+
+    def bad_provider(ctx: Any) -> dict[str, str]:
+        raise LookupError("provider failure")
+
+    async def main() -> Watcher:
+        w = watch(
+            threshold_ms=100,
+            sinks=[bad_sink, calls.append],
+            context=[bad_provider, ctx_var],
+            iteration_timing=True,
+            log=False,
+        )
+        await asyncio.sleep(0.02)
+        time.sleep(0.3)
+        await _settle(w, 1)
+        selector = asyncio.get_running_loop()._selector  # type: ignore[attr-defined]
+        assert "select" in vars(selector)
+        w.stop()
+        assert "select" not in vars(selector)
+        return w
+
+    w = asyncio.run(main())
+    assert w.sink_errors >= 2  # the sink and the provider, both swallowed
+    assert calls
+    assert asyncio.base_events.BaseEventLoop.run_forever is original
+    assert not _watchdogs()
+    w.stop()  # idempotent
+
+
+def test_no_watchdog_thread_is_left_after_stop(run_loop: Runner) -> None:
+    async def main() -> None:
+        with Watcher(threshold_ms=100, log=False) as w:
+            await asyncio.sleep(0.05)
+            assert w.running
+            assert len(_watchdogs()) == 1
+
+    run_loop(main())
+    assert not _watchdogs()
+
+
+def test_bounded_memory_over_ten_thousand_stalls() -> None:
+    w = Watcher(threshold_ms=1, max_events=50, max_sites=10, log=False)
+    loop = asyncio.new_event_loop()
+    try:
+        state = LoopState(loop, 0.001)
+        now = time.perf_counter()
+        for i in range(10_000):
+            session = _Session(now, now, state.cpu_mark)
+            frame = Frame(f"/app/mod{i % 40}.py", i % 97 + 1, f"handler{i % 40}", "app")
+            session.stacks[(frame,)] = 1
+            state.pending.append((now + i, 0.002, True))
+            w._sessions[state.loop_id] = session
+            w._flush(state, now)
+    finally:
+        loop.close()
+    assert w.stalls == 10_000
+    assert len(w.events) == 50
+    report = w.report()
+    assert len(report.sites) <= 10
+    assert sum(s.count for s in report.sites) <= 10_000
+    assert len(report.recent) == 10
+    assert len(w._recent) <= 8
+
+
+def test_many_short_lived_loops_keep_a_bounded_number_of_rows() -> None:
+    w = watch(threshold_ms=100, log=False)
+    for _ in range(30):
+        asyncio.run(asyncio.sleep(0))
+    rows = w.report().loops
+    w.stop()
+    assert len(rows) <= 17
+    assert any("earlier closed loop" in r.thread_name for r in rows)
+
+
+def test_forked_child_starts_clean_and_keeps_watching() -> None:
+    if not hasattr(os, "fork"):
+        pytest.skip("needs os.fork")
+
+    async def stall() -> None:
+        await asyncio.sleep(0.02)
+        time.sleep(0.3)  # FORK STALL
+        await asyncio.sleep(0.3)
+
+    w = watch(threshold_ms=100, log=False)
+    asyncio.run(stall())
+    assert w.stalls == 1
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            result: dict[str, Any] = {
+                "events": len(w.events),
+                "stalls": w.stalls,
+                "sites": len(w.report().sites),
+                "watchdogs": len(_watchdogs()),
+            }
+            asyncio.run(stall())
+            result["child_stalls"] = w.stalls
+            blamed = w.events[-1].blamed if w.events else None
+            result["blamed"] = blamed.source if blamed is not None else ""
+            os.write(write_end, json.dumps(result).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as fh:
+        data = json.loads(fh.read() or "{}")
+    os.waitpid(pid, 0)
+    w.stop()
+    assert data["events"] == 0
+    assert data["stalls"] == 0
+    assert data["sites"] == 0
+    assert data["watchdogs"] == 1
+    assert data["child_stalls"] == 1
+    assert "FORK STALL" in data["blamed"]
+    assert w.stalls == 1  # the parent is untouched
+
+
+def test_backstop_dumps_the_line_of_c_code_holding_the_gil() -> None:
+    backstop = Backstop(0.1)
+    assert backstop.start()
+    try:
+        start = time.perf_counter()
+        re.match(r"(a+)+$", "a" * 23 + "b")  # BACKSTOP LINE
+        end = time.perf_counter()
+        backstop.collect()
+        stack = backstop.find(threading.get_ident(), start, end)
+    finally:
+        backstop.stop()
+    assert end - start > backstop.timeout
+    assert stack is not None
+    assert stack[-1].function == "match"
+    assert stack[-1].module == "re"
+    assert "BACKSTOP LINE" in stack[-2].source
+    assert Backstop(0.1).start()  # released: another one can take the timer
+    Backstop(0.1).stop()
+
+
+def test_parse_dump_reads_every_thread() -> None:
+    text = (
+        "Timeout (0:00:00.075000)!\n"
+        "Thread 0x00007f0000000001 (most recent call first):\n"
+        '  File "/app/a.py", line 3 in inner\n'
+        '  File "/app/a.py", line 9 in outer\n'
+        "\n"
+        "Current thread 0x00007f0000000002 (most recent call first):\n"
+        '  File "/app/b.py", line 1 in <module>\n'
+    )
+    stacks = parse_dump(text)
+    assert [f.function for f in stacks[0x7F0000000001]] == ["outer", "inner"]
+    assert stacks[0x7F0000000002][0].lineno == 1
+
+
+def test_report_text_and_json() -> None:
+    async def main() -> Watcher:
+        w = watch(threshold_ms=100, log=False)
+        await asyncio.sleep(0.02)
+        time.sleep(0.3)  # REPORT STALL
+        await _settle(w, 1)
+        return w
+
+    w = asyncio.run(main())
+    w.stop()
+    report = w.report()
+    data = json.loads(report.to_json())
+    assert data["stalls"] == 1
+    assert data["threshold"] == pytest.approx(0.1)
+    site = data["sites"][0]
+    assert "test_watch_runtime.py" in site["location"]
+    assert site["count"] == 1
+    assert site["blocked_share"] == 1.0
+    assert site["offender"] == "time.sleep"
+    assert site["code"] == "UNS101"
+    assert data["recent"][0]["cause"] == "blocked"
+    assert data["loops"]
+    assert "lag" in data["loops"][0]
+    text = report.render_text()
+    assert "1 stall(s)" in text
+    assert "REPORT STALL" in text
+    assert "offender: time.sleep" in text
+    assert "p99.9" in text
+    assert "utilization" in text
+
+
+def test_logger_gets_every_event(caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> Watcher:
+        w = watch(threshold_ms=100)
+        await asyncio.sleep(0.02)
+        time.sleep(0.3)
+        await _settle(w, 1)
+        return w
+
+    with caplog.at_level("WARNING", logger="unstall"):
+        w = asyncio.run(main())
+        w.stop()
+    records = [r for r in caplog.records if r.name == "unstall"]
+    assert len(records) == 1
+    assert "stalled" in records[0].getMessage()
+    assert records[0].unstall_event is w.events[0]  # type: ignore[attr-defined]
+
+
+def test_the_watchdog_never_keeps_the_process_alive() -> None:
+    code = (
+        "import asyncio, time, unstall\n"
+        "unstall.watch(threshold_ms=50, report_at_exit=True)\n"
+        "async def main():\n"
+        "    time.sleep(0.2)\n"
+        "    await asyncio.sleep(0.1)\n"
+        "asyncio.run(main())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 stall(s)" in done.stderr
+
+
+def test_sites_aggregate_and_rank_by_total() -> None:
+    async def main() -> Watcher:
+        w = watch(threshold_ms=100, log=False)
+        for seconds in (0.15, 0.15, 0.15):
+            await asyncio.sleep(0.02)
+            time.sleep(seconds)  # SMALL SITE
+        await asyncio.sleep(0.02)
+        time.sleep(0.3)  # BIG SITE
+        await _settle(w, 4)
+        return w
+
+    w = asyncio.run(main())
+    w.stop()
+    sites = w.report().sites
+    counts = collections.Counter({s.location.split("(")[0]: s.count for s in sites})
+    assert sorted(counts.values()) == [1, 3]
+    assert sites[0].total >= sites[1].total
+    small = next(s for s in sites if s.count == 3)
+    assert small.max >= small.p99 > 0.1
+    assert small.example
+    assert "SMALL SITE" in small.example[-2].source
