@@ -10,387 +10,22 @@ reported with the whole chain.
 
 from __future__ import annotations
 
-import ast
-import fnmatch
-from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from unstall.catalog import Catalog, Entry
 from unstall.check._fixes import fix_for
+from unstall.check._graph import AnalysisSettings, CallGraph, Node
 from unstall.check._model import ChainStep, Finding, Location
-from unstall.check._resolve import Project
 from unstall.check._summary_types import (
     AWAITED,
     CALL,
     CONSUMED,
-    IMPORT,
-    IN_LAMBDA,
     MODULE_CODE,
-    READ,
-    FunctionInfo,
     ModuleSummary,
     Use,
 )
 
 __all__ = ("AnalysisSettings", "analyze")
-
-# Callables that run what they are given in a thread or process, never on the loop.
-OFFLOAD_FUNCTIONS = frozenset(
-    {
-        "asyncio.to_thread",
-        "anyio.to_thread.run_sync",
-        "trio.to_thread.run_sync",
-        "starlette.concurrency.run_in_threadpool",
-        "fastapi.concurrency.run_in_threadpool",
-        "asgiref.sync.sync_to_async",
-        "unstall.to_thread",
-        "unstall.to_process",
-        "unstall.offload",
-        "unstall.map",
-        "concurrent.futures.ThreadPoolExecutor.submit",
-        "concurrent.futures.ProcessPoolExecutor.submit",
-        "asyncer.asyncify",
-        # A thread or process of its own: its target never runs on the loop.
-        "threading.Thread",
-        "threading.Timer",
-        "multiprocessing.Process",
-        "multiprocessing.pool.Pool.apply_async",
-        "multiprocessing.pool.Pool.map_async",
-    }
-)
-# Decorators that make a generator function a context manager: ``with`` runs it to its yield.
-CONTEXT_MANAGERS = frozenset({"contextlib.contextmanager"})
-# Method names that offload whatever the receiver (``loop.run_in_executor``, ``executor.submit``).
-OFFLOAD_METHODS = frozenset(
-    {"run_in_executor", "to_thread", "run_in_threadpool", "submit", "to_process"}
-)
-PARTIALS = frozenset({"functools.partial"})
-# Decorators whose function the framework runs in a thread pool.
-THREADPOOL_DECORATORS = frozenset({"asgiref.sync.sync_to_async"})
-
-Node = tuple[int, str]
-
-
-@dataclass(frozen=True, slots=True)
-class AnalysisSettings:
-    """What the configuration adds: offload helpers, allowed names, thread-pool decorators.
-
-    ``offload_helpers`` are qualified names of callables that run their argument off the loop
-    (matched by qualified name, or by method name when the receiver's type is unknown);
-    ``allow`` are qualified names (functions of the project or blocking callables) never
-    reported; ``threadpool_decorators`` are qualified names of
-    decorators whose functions run in a thread pool.
-    """
-
-    offload_helpers: tuple[str, ...] = ()
-    allow: tuple[str, ...] = ()
-    threadpool_decorators: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class _Site:
-    """A blocking call: the use's index in its function and the catalog entry."""
-
-    use: int
-    entry: Entry
-
-
-@dataclass(frozen=True, slots=True)
-class _Edge:
-    use: int
-    target: Node
-
-
-class _Analysis:
-    def __init__(
-        self, summaries: Sequence[ModuleSummary], catalog: Catalog, settings: AnalysisSettings
-    ) -> None:
-        self.project = Project(summaries, catalog)
-        self.catalog = catalog
-        self.settings = settings
-        self.offload_names = OFFLOAD_FUNCTIONS | set(settings.offload_helpers)
-        self.offload_methods = OFFLOAD_METHODS | {
-            name.rpartition(".")[2] for name in settings.offload_helpers
-        }
-        self.threadpool = THREADPOOL_DECORATORS | set(settings.threadpool_decorators)
-        self._allow_exact = {name for name in settings.allow if "*" not in name}
-        self._allow_patterns = [name for name in settings.allow if "*" in name]
-        self._nonblocking: dict[str, list[tuple[str, object]]] = {}
-        # Per explored sync function: its first blocking call and its edges.
-        self.sites: dict[Node, _Site | None] = {}
-        self.edges: dict[Node, list[_Edge]] = {}
-        self._offloaded: dict[Node, list[bool]] = {}
-        self._threadpool_memo: dict[Node, bool] = {}
-        self._loaded: dict[tuple[int, bool], frozenset[str]] = {}
-        self._closures: dict[str, frozenset[str]] = {}
-
-    # -- helpers ---------------------------------------------------------------------------------
-
-    def allowed(self, name: str) -> bool:
-        if name in self._allow_exact:
-            return True
-        return any(fnmatch.fnmatchcase(name, pattern) for pattern in self._allow_patterns)
-
-    def info(self, node: Node) -> FunctionInfo:
-        return self.project.functions[node[0]][node[1]]
-
-    def name_of(self, ref: str) -> str | None:
-        value = self.project.resolve(ref)
-        if value is None:
-            return None
-        if value.kind == "x":
-            return value.name
-        if value.kind in ("f", "c"):
-            return self.project.qualified(value.summary, value.name)
-        return None
-
-    def is_offload(self, use: Use) -> bool:
-        if use.kind != CALL:
-            return False
-        if use.ref.rpartition(".")[2] in self.offload_methods:
-            return True
-        name = self.name_of(use.ref)
-        return name is not None and (
-            name in self.offload_names or name.rpartition(".")[2] in self.offload_methods
-        )
-
-    def is_partial(self, use: Use) -> bool:
-        if use.kind != CALL:
-            return False
-        name = self.name_of(use.ref)
-        return name in PARTIALS or use.ref.endswith(".partial")
-
-    def offloaded(self, node: Node) -> list[bool]:
-        """For each use of a function, whether it runs off the loop (inside a lambda given to an offload call)."""
-        known = self._offloaded.get(node)
-        if known is not None:
-            return known
-        uses = self.info(node).uses
-        result = [False] * len(uses)
-        for index, use in enumerate(uses):
-            parent = use.parent
-            if not 0 <= parent < index:
-                continue
-            if result[parent]:
-                result[index] = True
-            elif use.flags & IN_LAMBDA:
-                boundary = parent
-                while 0 <= boundary < index and self.is_partial(uses[boundary]):
-                    boundary = uses[boundary].parent
-                result[index] = 0 <= boundary < index and self.is_offload(uses[boundary])
-        self._offloaded[node] = result
-        return result
-
-    def blocking_entry(self, use: Use) -> Entry | None:
-        """The catalog entry a call use blocks in, when it resolves to one and no argument makes it non-blocking."""
-        if use.kind != CALL:
-            return None
-        value = self.project.resolve(use.ref)
-        if value is None:
-            return None
-        if value.kind == "x":
-            entry = self.catalog.lookup(value.name)
-        elif value.kind in ("f", "c"):
-            # A library checked along with the project is still known by its catalog name.
-            entry = self.catalog.lookup(self.project.qualified(value.summary, value.name))
-        else:
-            return None
-        if entry is None or any(self.allowed(name) for name in entry.names):
-            return None
-        if entry.nonblocking and use.keywords:
-            for keyword, constant in self._nonblocking_of(entry):
-                if any(name == keyword and value == constant for name, value in use.keywords):
-                    return None
-        return entry
-
-    def _nonblocking_of(self, entry: Entry) -> list[tuple[str, object]]:
-        known = self._nonblocking.get(entry.name)
-        if known is None:
-            known = []
-            for text in entry.nonblocking:
-                keyword, _, raw = text.partition("=")
-                try:
-                    constant = ast.literal_eval(raw.strip())
-                except (ValueError, SyntaxError):
-                    continue
-                known.append((keyword.strip(), constant))
-            self._nonblocking[entry.name] = known
-        return known
-
-    def runs_in_threadpool(self, node: Node) -> bool:
-        known = self._threadpool_memo.get(node)
-        if known is None:
-            info = self.info(node)
-            known = any(self.name_of(ref) in self.threadpool for ref in info.decorators)
-            self._threadpool_memo[node] = known
-        return known
-
-    def wrappers(self, node: Node) -> list[Node]:
-        """Sync functions nested in the project's decorators of ``node``: they run when it is called."""
-        found: list[Node] = []
-        for ref in self.info(node).decorators:
-            value = self.project.resolve(ref)
-            if value is None or value.kind != "f":
-                continue
-            summary, key = value.summary, value.name
-            prefix = key + "."
-            for inner, info in self.project.functions[summary].items():
-                if inner.startswith(prefix) and not info.is_async:
-                    found.append((summary, inner))
-        return found
-
-    def loaded(self, summary: int, *, top_level: bool) -> frozenset[str]:
-        """Modules surely imported while code of ``summary`` runs.
-
-        That is its packages and, in its functions (not its top-level code), the module itself;
-        then, transitively, every project module those import at their top level.
-        """
-        known = self._loaded.get((summary, top_level))
-        if known is None:
-            parts = self.project.summaries[summary].module.split(".")
-            names: set[str] = set()
-            for end in range(1, len(parts) + (0 if top_level else 1)):
-                names |= self._closure(".".join(parts[:end]))
-            known = frozenset(names)
-            self._loaded[summary, top_level] = known
-        return known
-
-    def _closure(self, start: str) -> frozenset[str]:
-        # ``start`` and every module its top-level code imports, transitively.
-        known = self._closures.get(start)
-        if known is not None:
-            return known
-        project = self.project
-        names = {start}
-        pending = [start] if start in project.modules else []
-        while pending:
-            top = project.functions[project.modules[pending.pop()]].get(MODULE_CODE)
-            for use in top.uses if top is not None else ():
-                if use.kind != IMPORT:
-                    continue
-                pieces = use.ref.split(".")
-                for end in range(1, len(pieces) + 1):
-                    name = ".".join(pieces[:end])
-                    if name not in names:
-                        names.add(name)
-                        if name in project.modules:
-                            pending.append(name)
-        result = frozenset(names)
-        self._closures[start] = result
-        return result
-
-    def targets(self, use: Use, owner: Node) -> list[Node]:
-        """The project functions a use of the function ``owner`` runs synchronously."""
-        project = self.project
-        if use.kind == IMPORT:
-            parts = use.ref.split(".")
-            candidates = [
-                (name, project.modules[name])
-                for name in (".".join(parts[:end]) for end in range(1, len(parts) + 1))
-                if name in project.modules
-            ]
-            if not candidates:
-                return []
-            loaded = self.loaded(owner[0], top_level=owner[1] == MODULE_CODE)
-            return [(module, MODULE_CODE) for name, module in candidates if name not in loaded]
-        value = project.resolve(use.ref)
-        if value is None or value.kind not in ("f", "c"):
-            return []
-        summary, key = value.summary, value.name
-        if use.kind == READ:
-            if value.kind == "f" and project.functions[summary][key].is_property:
-                return [(summary, key)]
-            return []
-        if value.kind == "c":
-            found = []
-            for method in ("__init__", "__post_init__"):
-                init = project.member(summary, key, method)
-                if init is not None and init.kind == "f":
-                    found.append((init.summary, init.name))
-            return [node for node in found if not self.info(node).is_async]
-        node = (summary, key)
-        info = project.functions[summary][key]
-        if self.runs_in_threadpool(node):
-            return []
-        found = self.wrappers(node) if info.decorators else []
-        if info.is_async:
-            return found
-        if info.is_generator and not use.flags & CONSUMED and not self.is_context_manager(node):
-            return found
-        return [*found, node]
-
-    def is_context_manager(self, node: Node) -> bool:
-        return any(self.name_of(ref) in CONTEXT_MANAGERS for ref in self.info(node).decorators)
-
-    # -- exploration ---------------------------------------------------------------------------
-
-    def explore(self, roots: Iterable[Node]) -> None:
-        """Compute the blocking call and the edges of every sync function the roots can reach."""
-        stack: list[Node] = []
-        for root in roots:
-            stack.extend(self._targets_of(root))
-        while stack:
-            node = stack.pop()
-            if node in self.sites:
-                continue
-            info = self.info(node)
-            if self.allowed(self.project.qualified(*node)):
-                self.sites[node] = None
-                self.edges[node] = []
-                continue
-            offloaded = self.offloaded(node)
-            site: _Site | None = None
-            edges: list[_Edge] = []
-            for index, use in enumerate(info.uses):
-                if offloaded[index]:
-                    continue
-                entry = self.blocking_entry(use)
-                if entry is not None:
-                    if site is None:
-                        site = _Site(index, entry)
-                    continue
-                for target in self.targets(use, node):
-                    edges.append(_Edge(index, target))
-                    if target not in self.sites:
-                        stack.append(target)
-            self.sites[node] = site
-            self.edges[node] = edges
-
-    def _targets_of(self, node: Node) -> list[Node]:
-        offloaded = self.offloaded(node)
-        return [
-            target
-            for index, use in enumerate(self.info(node).uses)
-            if not offloaded[index]
-            for target in self.targets(use, node)
-        ]
-
-    def chains(self) -> dict[Node, tuple[int, Node | Entry]]:
-        """For each explored function that can block: (use index, next function or the entry), shortest first."""
-        reverse: dict[Node, list[tuple[Node, int]]] = {}
-        for node, edges in self.edges.items():
-            for edge in edges:
-                reverse.setdefault(edge.target, []).append((node, edge.use))
-        result: dict[Node, tuple[int, Node | Entry]] = {}
-        queue: deque[Node] = deque()
-        for node in sorted(self.sites, key=self._order):
-            site = self.sites[node]
-            if site is not None:
-                result[node] = (site.use, site.entry)
-                queue.append(node)
-        while queue:
-            node = queue.popleft()
-            for caller, use in reverse.get(node, ()):
-                if caller in result or self.allowed(self.project.qualified(*caller)):
-                    continue
-                result[caller] = (use, node)
-                queue.append(caller)
-        return result
-
-    def _order(self, node: Node) -> tuple[str, int, str]:
-        info = self.info(node)
-        return (self.project.summaries[node[0]].path, info.line, node[1])
 
 
 def _short(entry: Entry) -> str:
@@ -402,7 +37,7 @@ def _use_location(path: str, use: Use) -> Location:
     return Location(path, use.line, use.col, use.end_line, use.end_col)
 
 
-def _step_name(analysis: _Analysis, node: Node) -> str:
+def _step_name(analysis: CallGraph, node: Node) -> str:
     if node[1] == MODULE_CODE:
         return f"import {analysis.project.summaries[node[0]].module}"
     return node[1]
@@ -416,7 +51,7 @@ def analyze(
 ) -> list[Finding]:
     """Every place where an ``async def`` of the project can reach a blocking call, as findings."""
     settings = settings or AnalysisSettings()
-    analysis = _Analysis(summaries, catalog, settings)
+    analysis = CallGraph(summaries, catalog, settings)
     project = analysis.project
     roots: list[Node] = []
     for index, functions in enumerate(project.functions):
@@ -432,7 +67,7 @@ def analyze(
 
 
 def _chain(
-    analysis: _Analysis, target: Node, chains: dict[Node, tuple[int, Node | Entry]]
+    analysis: CallGraph, target: Node, chains: dict[Node, tuple[int, Node | Entry]]
 ) -> tuple[list[ChainStep], list[str], Entry] | None:
     """The steps from ``target`` to its blocking call: each function where it is defined, then the call."""
     project = analysis.project
@@ -455,7 +90,7 @@ def _chain(
 
 
 def _root_findings(
-    analysis: _Analysis, root: Node, chains: dict[Node, tuple[int, Node | Entry]]
+    analysis: CallGraph, root: Node, chains: dict[Node, tuple[int, Node | Entry]]
 ) -> Iterable[Finding]:
     project = analysis.project
     summary = project.summaries[root[0]]

@@ -57,6 +57,10 @@ class Scope:
         """Record that ``name`` is bound to a reference (or an expression, resolved in this scope)."""
         self._raw.setdefault(name, []).append(value)
 
+    def names(self) -> list[str]:
+        """Every name bound in this very scope, in the order first bound."""
+        return list(self._raw)
+
     def binds(self, name: str) -> bool:
         """Whether ``name`` is bound in this very scope."""
         return name in self._raw

@@ -1,0 +1,320 @@
+"""Walk expressions and record their uses (the expression half of :mod:`unstall.check._walk`)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from sys import intern
+
+from unstall.check._bind import Binder
+from unstall.check._scope import UNKNOWN, Scope, expr_ref
+from unstall.check._summary_types import (
+    AWAITED,
+    CALL,
+    CONSUMED,
+    IN_LAMBDA,
+    MODULE_CODE,
+    PLAIN,
+    READ,
+    FunctionInfo,
+    Use,
+)
+
+__all__ = ("ClassBuilder", "ExpressionWalker", "FileContext")
+
+# Builtins that iterate their argument at once: a generator passed to them runs now.
+_CONSUMERS = frozenset(
+    {
+        "list",
+        "tuple",
+        "set",
+        "frozenset",
+        "sorted",
+        "dict",
+        "sum",
+        "min",
+        "max",
+        "any",
+        "all",
+        "next",
+    }
+)
+# Builtins that wrap an iterator lazily: it runs when they are consumed.
+_PASS_THROUGH = frozenset({"enumerate", "zip", "map", "filter", "reversed", "iter"})
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+class ClassBuilder:
+    __slots__ = ("attributes", "bases", "key", "line")
+
+    def __init__(self, key: str, line: int, bases: tuple[str, ...]) -> None:
+        self.key = key
+        self.line = line
+        self.bases = bases
+        self.attributes: dict[str, str] = {}
+
+    def attribute(self, name: str, ref: str | None) -> None:
+        if ref is None:
+            return
+        known = self.attributes.get(name)
+        if known is None:
+            self.attributes[name] = ref
+        elif known != ref:
+            self.attributes[name] = UNKNOWN
+
+
+class FileContext:
+    """One file being summarized: its text, module, binder and what has been defined so far."""
+
+    def __init__(self, text: str, path: str, module: str, is_package: bool) -> None:
+        self.text = text
+        self.path = path
+        self.module = module
+        self.is_package = is_package
+        self.binder = Binder(module, is_package)
+        self.functions: dict[str, FunctionInfo] = {}
+        self.classes: dict[str, ClassBuilder] = {}
+        self._lines: list[bytes] | None = None
+
+    def segment(self, line: int, col: int, end_line: int, end_col: int) -> str:
+        """The source text of a span (``ast`` positions: 1-based lines, UTF-8 byte columns)."""
+        if self._lines is None:
+            # Only \r\n, \r and \n end lines for ast (str.splitlines also splits on \f and others).
+            self._lines = [part.encode("utf-8") for part in _LINES.findall(self.text)]
+        lines = self._lines
+        if not (1 <= line <= end_line <= len(lines)):
+            return ""
+        if line == end_line:
+            data = lines[line - 1][col:end_col]
+        else:
+            data = b"".join(
+                [lines[line - 1][col:], *lines[line : end_line - 1], lines[end_line - 1][:end_col]]
+            )
+        return data.decode("utf-8", errors="replace")
+
+
+class ExpressionWalker:
+    """The expression half of a body walker: records calls, property-candidate reads and ``with`` protocols."""
+
+    def __init__(
+        self,
+        owner: FileContext,
+        scope: Scope,
+        key: str,
+        *,
+        is_async: bool,
+        class_of: ClassBuilder | None,
+        self_name: str | None = None,
+    ) -> None:
+        self.owner = owner
+        self.scope = scope
+        self.key = key
+        self.is_async = is_async
+        self.class_of = class_of
+        self.self_name = self_name
+        self.uses: list[Use] = []
+        self.reads: set[str] = set()
+        self.is_generator = False
+        self.returns: list[str | None] = []
+        self.module_level = key == MODULE_CODE
+
+    def context_manager(self, node: ast.expr) -> None:
+        # ``with lock:`` runs ``lock.__enter__()`` and ``__exit__()``: a lock's acquire, an
+        # executor's shutdown, or a project class's own methods.
+        ref = expr_ref(node, self.scope)
+        if ref is None:
+            return
+        end_line, end_col = node.end_lineno or node.lineno, node.end_col_offset or 0
+        for method in ("__enter__", "__exit__"):
+            self.uses.append(
+                Use(
+                    CALL, intern(f"{ref}.{method}"), node.lineno, node.col_offset, end_line, end_col
+                )
+            )
+
+    def expr(
+        self,
+        node: ast.expr,
+        *,
+        plain: bool = False,
+        consumed: bool = False,
+        parent: int = -1,
+        lambda_arg: bool = False,
+    ) -> None:
+        # Iterative over simple wrappers, recursive over branching nodes.
+        if isinstance(node, ast.Call):
+            self.call(node, plain=plain, consumed=consumed, parent=parent, lambda_arg=lambda_arg)
+        elif isinstance(node, ast.Await):
+            value = node.value
+            if isinstance(value, ast.Call):
+                self.call(
+                    value,
+                    plain=True,
+                    consumed=False,
+                    parent=parent,
+                    lambda_arg=lambda_arg,
+                    awaited=True,
+                )
+            else:
+                self.expr(value, parent=parent, lambda_arg=lambda_arg)
+        elif isinstance(node, ast.Attribute):
+            if isinstance(node.ctx, ast.Load):
+                self.read(node)
+            self.expr(node.value, parent=parent, lambda_arg=lambda_arg)
+        elif isinstance(node, ast.Name | ast.Constant):
+            return
+        elif isinstance(node, ast.Lambda):
+            if parent >= 0:
+                self.expr(node.body, parent=parent, lambda_arg=True)
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            for generator in node.generators:
+                self.expr(
+                    generator.iter,
+                    consumed=not generator.is_async,
+                    parent=parent,
+                    lambda_arg=lambda_arg,
+                )
+                for condition in generator.ifs:
+                    self.expr(condition, parent=parent, lambda_arg=lambda_arg)
+            if isinstance(node, ast.DictComp):
+                self.expr(node.key, parent=parent, lambda_arg=lambda_arg)
+                self.expr(node.value, parent=parent, lambda_arg=lambda_arg)
+            else:
+                self.expr(node.elt, parent=parent, lambda_arg=lambda_arg)
+        elif isinstance(node, (ast.Yield, ast.YieldFrom)):
+            self.is_generator = True
+            if node.value is not None:
+                self.expr(
+                    node.value,
+                    consumed=isinstance(node, ast.YieldFrom),
+                    parent=parent,
+                    lambda_arg=lambda_arg,
+                )
+        elif isinstance(node, ast.NamedExpr):
+            self.expr(node.value, plain=True, parent=parent, lambda_arg=lambda_arg)
+        else:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.expr):
+                    self.expr(child, parent=parent, lambda_arg=lambda_arg)
+
+    def read(self, node: ast.Attribute) -> None:
+        ref = expr_ref(node, self.scope)
+        # Only reads on instances can run a property getter; module and class reads cannot.
+        if ref is None or "()" not in ref or ref in self.reads:
+            return
+        self.reads.add(ref)
+        self.uses.append(
+            Use(
+                READ,
+                intern(ref),
+                node.lineno,
+                node.col_offset,
+                node.end_lineno or node.lineno,
+                node.end_col_offset or 0,
+            )
+        )
+
+    def call(
+        self,
+        node: ast.Call,
+        *,
+        plain: bool,
+        consumed: bool,
+        parent: int,
+        lambda_arg: bool,
+        awaited: bool = False,
+    ) -> None:
+        func = node.func
+        ref = expr_ref(func, self.scope)
+        if ref is None:
+            ref = self.unknown_ref(node)
+        flags = (
+            (AWAITED if awaited else 0) | (CONSUMED if consumed else 0) | (PLAIN if plain else 0)
+        )
+        flags |= IN_LAMBDA if lambda_arg else 0
+        index = -1
+        if ref is not None:
+            keywords = tuple(
+                (keyword.arg, keyword.value.value)
+                for keyword in node.keywords
+                if keyword.arg is not None
+                and isinstance(keyword.value, ast.Constant)
+                and isinstance(keyword.value.value, (bool, int, float, str, type(None)))
+            )
+            func_text = args_text = None
+            if self.is_async:
+                func_text = self.owner.segment(
+                    func.lineno,
+                    func.col_offset,
+                    func.end_lineno or func.lineno,
+                    func.end_col_offset or 0,
+                )
+                parts: list[ast.expr | ast.keyword] = [*node.args, *node.keywords]
+                if parts:
+                    first = min(parts, key=lambda part: (part.lineno, part.col_offset))
+                    last = max(
+                        parts, key=lambda part: (part.end_lineno or 0, part.end_col_offset or 0)
+                    )
+                    args_text = self.owner.segment(
+                        first.lineno,
+                        first.col_offset,
+                        last.end_lineno or 0,
+                        last.end_col_offset or 0,
+                    )
+                else:
+                    args_text = ""
+            index = len(self.uses)
+            self.uses.append(
+                Use(
+                    CALL,
+                    intern(ref),
+                    node.lineno,
+                    node.col_offset,
+                    node.end_lineno or node.lineno,
+                    node.end_col_offset or 0,
+                    flags,
+                    parent,
+                    keywords,
+                    func_text,
+                    args_text,
+                )
+            )
+        # The callee expression itself (``a.b().c``) may hold calls and property reads.
+        if isinstance(func, ast.Attribute):
+            self.expr(func.value, parent=parent, lambda_arg=lambda_arg)
+        elif not isinstance(func, ast.Name):
+            self.expr(func, parent=parent, lambda_arg=lambda_arg)
+        name = func.id if isinstance(func, ast.Name) else None
+        passes = consumed and name in _PASS_THROUGH
+        arg_consumed = name in _CONSUMERS or passes
+        child_parent = index if index >= 0 else parent
+        for argument in node.args:
+            value = argument.value if isinstance(argument, ast.Starred) else argument
+            self.expr(
+                value,
+                plain=True,
+                consumed=arg_consumed,
+                parent=child_parent,
+                lambda_arg=lambda_arg and index < 0,
+            )
+        for keyword in node.keywords:
+            self.expr(
+                keyword.value, plain=True, parent=child_parent, lambda_arg=lambda_arg and index < 0
+            )
+
+    def unknown_ref(self, node: ast.Call) -> str | None:
+        # A call on an unknown receiver is recorded only when a lambda is passed to it: it may be
+        # an offload helper matched by its method name (``executor.submit(lambda: ...)``).
+        if not any(
+            isinstance(arg, (ast.Lambda, ast.Call))
+            for arg in (*node.args, *(k.value for k in node.keywords))
+        ):
+            return None
+        parts: list[str] = []
+        func: ast.expr = node.func
+        while isinstance(func, ast.Attribute):
+            parts.append(func.attr)
+            func = func.value
+        if isinstance(func, ast.Name):
+            parts.append(func.id)
+        return "?." + ".".join(reversed(parts)) if parts else None
