@@ -117,3 +117,14 @@ def whoami_after(seconds: float) -> int:
 
 def echo(value: Any) -> Any:
     return value
+
+
+def crash_after(seconds: float) -> None:
+    time.sleep(seconds)
+    os._exit(9)
+
+
+def exit_on_seven(x: int) -> int:
+    if x == 7:
+        os._exit(7)
+    return x

@@ -385,3 +385,51 @@ def test_a_call_orphaned_by_a_closed_loop_does_not_hold_its_worker() -> None:
     assert asyncio.run(use()) == 3
     assert time.monotonic() - started < 5
     off.close_now()
+
+
+def test_pipelined_calls_queue_behind_a_busy_worker_and_keep_order(run: Runner) -> None:
+    async def main() -> None:
+        async with Offloader(processes=1) as off:
+            engine = _process_engine(off)
+            first = asyncio.create_task(
+                engine.run(work.sleep_then, (0.3, "first"), {}, pipeline=True)
+            )
+            await asyncio.sleep(0.1)
+            # No free slot: the next pipelined call is sent to the busy worker right away.
+            second = asyncio.create_task(engine.run(work.add, (1, 2), {}, pipeline=True))
+            await asyncio.sleep(0.05)
+            (worker,) = engine._workers
+            assert len(worker.queued) == 1
+            assert await first == "first"
+            assert await second == 3
+            assert engine.describe()["running"] == 0
+
+    run(main())
+
+
+def test_a_crash_fails_the_running_and_the_queued_pipelined_call(run: Runner) -> None:
+    async def main() -> None:
+        async with Offloader(processes=1) as off:
+            engine = _process_engine(off)
+            running = asyncio.create_task(engine.run(work.crash_after, (0.3,), {}, pipeline=True))
+            await asyncio.sleep(0.1)
+            queued = asyncio.create_task(engine.run(work.add, (1, 2), {}, pipeline=True))
+            with pytest.raises(WorkerCrashed, match="died with exit code 9"):
+                await running
+            with pytest.raises(WorkerCrashed, match="before it started"):
+                await queued
+            assert await engine.run(work.add, (2, 2), {}) == 4
+
+    run(main())
+
+
+def test_a_crash_inside_map_fails_the_map_and_the_pool_heals(run: Runner) -> None:
+    async def main() -> None:
+        async with Offloader(processes=2) as off:
+            with pytest.raises(WorkerCrashed):
+                await off.map_list(work.exit_on_seven, range(200), engine="process")
+            assert await off.map_list(work.square, range(100), engine="process") == [
+                i * i for i in range(100)
+            ]
+
+    run(main())

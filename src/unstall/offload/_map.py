@@ -61,7 +61,9 @@ async def map_items(
     if window is not None and window < 1:
         raise ValueError(f"window must be at least 1 chunk, got {window!r}.")
     size = 1 if adaptive else int(chunksize)
-    in_flight = window or 2 * offloader.engine(engine).capacity
+    runner = offloader.engine(engine)
+    in_flight = window or 2 * runner.capacity
+    pipelined = getattr(runner, "pipelines", False) and timeout is None
     items = iter(iterable)
     pending: collections.deque[asyncio.Future[tuple[list[R], float]]] = collections.deque()
     per_item: float | None = None
@@ -73,13 +75,12 @@ async def map_items(
                 if not chunk:
                     exhausted = True
                     break
-                pending.append(
-                    asyncio.ensure_future(
-                        offloader.run(
-                            run_chunk, (fn, chunk), engine=engine, timeout=timeout, cancel="kill"
-                        )
-                    )
-                )
+                if pipelined:
+                    # Each worker gets its next chunk before it finishes the current one.
+                    job = runner.run(run_chunk, (fn, chunk), {}, cancel="kill", pipeline=True)  # type: ignore[call-arg]
+                else:
+                    job = runner.run(run_chunk, (fn, chunk), {}, timeout=timeout, cancel="kill")
+                pending.append(asyncio.ensure_future(job))
             if not pending:
                 return
             results, elapsed = await pending.popleft()

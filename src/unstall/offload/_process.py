@@ -8,6 +8,7 @@ A dead or killed worker fails only its own call and is replaced on the next call
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import multiprocessing
@@ -49,11 +50,12 @@ _START_METHODS = ("forkserver", "spawn", "fork")
 
 
 class _Call:
-    __slots__ = ("fut", "name")
+    __slots__ = ("fut", "name", "pipelined")
 
-    def __init__(self, fut: asyncio.Future[Any], name: str) -> None:
+    def __init__(self, fut: asyncio.Future[Any], name: str, pipelined: bool = False) -> None:
         self.fut = fut
         self.name = name
+        self.pipelined = pipelined
 
 
 class _Worker:
@@ -64,6 +66,7 @@ class _Worker:
         "loop",
         "pid",
         "proc",
+        "queued",
         "ready",
         "reply_fd",
         "request_fd",
@@ -78,7 +81,8 @@ class _Worker:
         self.request_fd: int = request.fileno()
         self.reply_fd: int = reply.fileno()
         self.buf = bytearray()
-        self.call: _Call | None = None
+        self.call: _Call | None = None  # the call the worker is running
+        self.queued: collections.deque[_Call] = collections.deque()  # sent, not started
         self.loop: asyncio.AbstractEventLoop | None = None
         self.retired = False
         self.ready = False
@@ -148,6 +152,8 @@ class ProcessEngine(Engine):
 
     name = "process"
     remote = True
+    #: Accepts ``pipeline=True`` in :meth:`run` (``unstall.map`` uses it for its chunks).
+    pipelines = True
 
     def __init__(self, max_workers: int | None = None, start_method: str | None = None) -> None:
         if start_method is None:
@@ -190,24 +196,37 @@ class ProcessEngine(Engine):
         *,
         timeout: float | None = None,
         cancel: CancelMode = "wait",
+        pipeline: bool = False,
     ) -> Any:
+        """Run ``fn(*args, **kwargs)`` in a worker process (see :meth:`Engine.run`).
+
+        ``pipeline=True`` (used by ``unstall.map`` for its chunks, never with a timeout) may
+        queue the call behind another pipelined call on a busy worker, so the worker goes
+        straight on to it without waiting for the loop: if that worker dies or is killed,
+        the queued call fails with :class:`~unstall.errors.WorkerCrashed` too.
+        """
         if self._closed:
             raise OffloaderClosed("The process engine is closed; create a new Offloader.")
         payload = dumps_call(fn, args, kwargs)
         loop = asyncio.get_running_loop()
+        have_slot = self._limiter.try_acquire()
+        if not have_slot and pipeline and timeout is None:
+            target = self._pipeline_target(loop)
+            if target is not None:
+                return await self._run_queued(loop, target, fn, payload, cancel)
         deadline = None if timeout is None else loop.time() + timeout
         if deadline is None:
-            worker = await self._claim_worker()
+            worker = await self._claim_worker(have_slot)
         else:
             try:
                 async with asyncio.timeout_at(deadline):
-                    worker = await self._claim_worker()
+                    worker = await self._claim_worker(have_slot)
             except TimeoutError:
                 raise TimeoutError(
                     f"The call to {qualname(fn)}() did not start within {timeout!r} s."
                 ) from None
         fut: asyncio.Future[Any] = loop.create_future()
-        call = _Call(fut, qualname(fn))
+        call = _Call(fut, qualname(fn), pipelined=pipeline and timeout is None)
         self._send(loop, worker, call, payload)
         handle = (
             None
@@ -224,9 +243,44 @@ class ProcessEngine(Engine):
             if handle is not None:
                 handle.cancel()
 
-    async def _claim_worker(self) -> _Worker:
+    def _pipeline_target(self, loop: asyncio.AbstractEventLoop) -> _Worker | None:
+        for worker in self._workers:
+            call = worker.call
+            if (
+                call is not None
+                and call.pipelined
+                and not worker.queued
+                and worker.loop is loop
+                and not worker.retired
+            ):
+                return worker
+        return None
+
+    async def _run_queued(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        worker: _Worker,
+        fn: Callable[..., Any],
+        payload: list[bytes | memoryview],
+        cancel: CancelMode,
+    ) -> Any:
+        call = _Call(loop.create_future(), qualname(fn), pipelined=True)
+        worker.queued.append(call)
+        self._write(loop, worker, payload)
+        try:
+            return await call.fut
+        except asyncio.CancelledError:
+            if (
+                cancel == "kill"
+                and not worker.retired
+                and (worker.call is call or call in worker.queued)
+            ):
+                self._kill(worker, None)
+            raise
+
+    async def _claim_worker(self, have_slot: bool) -> _Worker:
         limiter = self._limiter
-        if not limiter.try_acquire():
+        if not have_slot:
             self._reclaim_orphans()
             await limiter.acquire()
         try:
@@ -250,6 +304,14 @@ class ProcessEngine(Engine):
         worker.call = call
         worker.loop = loop
         loop.add_reader(worker.reply_fd, self._on_readable, worker)
+        self._write(loop, worker, segments)
+
+    def _write(
+        self, loop: asyncio.AbstractEventLoop, worker: _Worker, segments: list[bytes | memoryview]
+    ) -> None:
+        if worker.unsent is not None:  # an earlier request is still going out: keep order
+            worker.unsent.extend(memoryview(s).cast("B") for s in segments if len(s))
+            return
         if sum(len(segment) for segment in segments) <= _JOIN_LIMIT:
             views = [memoryview(b"".join(segments))]
         else:  # big: write each buffer from its own memory
@@ -325,13 +387,17 @@ class ProcessEngine(Engine):
 
     def _on_reply(self, worker: _Worker, message: tuple[Any, ...]) -> None:
         call = worker.call
-        worker.call = None
-        self._detach(worker)
-        if self._closed:
-            self._retire(worker, kill=False)
+        if worker.queued:
+            # The worker is already on its next (pipelined) call, which takes over the slot.
+            worker.call = worker.queued.popleft()
         else:
-            self._idle.append(worker)
-        self._limiter.release()
+            worker.call = None
+            self._detach(worker)
+            if self._closed:
+                self._retire(worker, kill=False)
+            else:
+                self._idle.append(worker)
+            self._limiter.release()
         if call is None or call.fut.done():
             return
         if message[0] == ERROR:
@@ -353,6 +419,7 @@ class ProcessEngine(Engine):
         worker.call = None
         self._crashes += 1
         self._retire(worker, kill=True)
+        self._fail_queued(worker, f"died with {_exit_text(code)}", code)
         if call is None:
             return
         self._limiter.release()
@@ -393,11 +460,25 @@ class ProcessEngine(Engine):
 
     # -- worker lifetime -------------------------------------------------------------------
 
+    def _fail_queued(self, worker: _Worker, what: str, code: int | None) -> None:
+        while worker.queued:
+            call = worker.queued.popleft()
+            if not call.fut.done() and not call.fut.get_loop().is_closed():
+                call.fut.set_exception(
+                    WorkerCrashed(
+                        f"The worker process (pid {worker.pid}) {what} before it started "
+                        f"{call.name}(), which was queued behind the call it was running.",
+                        exitcode=code,
+                        function=call.name,
+                    )
+                )
+
     def _kill(self, worker: _Worker, exc: BaseException | None) -> None:
         call = worker.call
         worker.call = None
         self._detach(worker)
         self._retire(worker, kill=True)
+        self._fail_queued(worker, "was terminated", -signal.SIGKILL)
         if call is None:
             return
         self._limiter.release()
