@@ -51,6 +51,7 @@ class _Settings:
 
 
 _SETTINGS = pytest.StashKey[_Settings]()
+_ITEM_SETTINGS = pytest.StashKey["_Settings | None"]()
 # allow-list items given in markers, and those that allowed at least one call, over the session
 _ALLOW_SEEN = pytest.StashKey[dict[str, str]]()
 _ALLOW_FIRED = pytest.StashKey[set[str]]()
@@ -188,11 +189,28 @@ def _item_settings(item: pytest.Item) -> _Settings | None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, Any, Any]:
+    item.stash[_ITEM_SETTINGS] = None
     try:
-        settings = _item_settings(item)
+        item.stash[_ITEM_SETTINGS] = _item_settings(item)
     except ValueError as error:
         pytest.fail(str(error), pytrace=False)
+    return (yield from _watched(item, "setup"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+    return (yield from _watched(item, "call"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, Any, Any]:
+    return (yield from _watched(item, "teardown"))
+
+
+def _watched(item: pytest.Item, when: str) -> Generator[None, Any, Any]:
+    """Run one phase of ``item`` (async fixtures run in setup and teardown) under a watcher."""
+    settings = item.stash.get(_ITEM_SETTINGS, None)
     if settings is None:
         return (yield)
     from unstall.watch import Tripwire, Watcher
@@ -205,13 +223,13 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     except BaseException:
         watcher.stop()
         _note_allow(item, tripwire)
-        text = _render(item, watcher.events, watcher.blocking_calls, settings)
+        text = _render(item, watcher.events, watcher.blocking_calls, settings, when)
         if text:
-            item.add_report_section("call", "unstall", text)
+            item.add_report_section(when, "unstall", text)
         raise
     watcher.stop()
     _note_allow(item, tripwire)
-    text = _render(item, watcher.events, watcher.blocking_calls, settings)
+    text = _render(item, watcher.events, watcher.blocking_calls, settings, when)
     if text:
         pytest.fail(text, pytrace=False)
     return result
@@ -290,6 +308,7 @@ def _render(
     stalls: Iterable[StallEvent],
     calls: Iterable[TripwireEvent],
     settings: _Settings,
+    when: str = "call",
 ) -> str:
     lines: list[str] = []
     for call in calls:
@@ -322,8 +341,9 @@ def _render(
         lines.append("")
     if not lines:
         return ""
+    phase = {"setup": " while setting up", "teardown": " while tearing down"}.get(when, "")
     header = (
-        "unstall: this test blocked its event loop (mark it @pytest.mark.allow_blocking, or "
-        "allow a name with @pytest.mark.unstall(allow=[...]), if that is intended)."
+        f"unstall: this test blocked its event loop{phase} (mark it @pytest.mark.allow_blocking, "
+        "or allow a name with @pytest.mark.unstall(allow=[...]), if that is intended)."
     )
     return "\n".join([header, "", *lines]).rstrip()

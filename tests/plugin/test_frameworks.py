@@ -172,3 +172,53 @@ def test_a_test_that_fails_anyway_gets_an_unstall_section(
     result.stdout.fnmatch_lines(
         ["*assert 1 == 2*", "*- Captured unstall call -*", "blocking call time.sleep(0.01)*"]
     )
+
+
+def test_async_fixtures_are_checked_in_setup_and_teardown(
+    tester: pytest.Pytester, run_pytest: RunPytest
+) -> None:
+    tester.makepyfile(
+        test_fixtures="""
+        import time
+        import pytest
+        import pytest_asyncio
+
+        @pytest_asyncio.fixture
+        async def slow_setup():
+            time.sleep(0.01)
+            yield
+
+        @pytest_asyncio.fixture
+        async def slow_teardown():
+            yield
+            time.sleep(0.01)
+
+        @pytest_asyncio.fixture
+        async def clean():
+            yield
+
+        @pytest.mark.asyncio
+        async def test_setup(slow_setup):
+            pass
+
+        @pytest.mark.asyncio
+        async def test_teardown(slow_teardown):
+            pass
+
+        @pytest.mark.asyncio
+        async def test_clean(clean):
+            pass
+        """
+    )
+    result = run_pytest("--unstall")
+    result.assert_outcomes(passed=2, errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*unstall: this test blocked its event loop while setting up*",
+            "  at test_fixtures.py:7 in slow_setup: time.sleep(0.01)",
+            "*unstall: this test blocked its event loop while tearing down*",
+            "  at test_fixtures.py:13 in slow_teardown: time.sleep(0.01)",
+            "ERROR test_fixtures.py::test_setup - Failed: unstall: *",
+            "ERROR test_fixtures.py::test_teardown - Failed: unstall: *",
+        ]
+    )
