@@ -210,6 +210,20 @@ def test_an_import_statement_on_the_loop_is_caught_once_lazy_library_imports_are
     assert [e.code for e in tripwire.events if e.code != _code(Kind.IMPORT)] == [_code(Kind.DNS)]
 
 
+def test_each_call_is_timed_on_its_own(run_loop: Runner, tripwire: Tripwire) -> None:
+    async def main() -> None:
+        sqlite3.connect(":memory:").close()
+        time.sleep(0.2)
+
+    run_loop(main())
+    timed = {e.name: e.duration for e in tripwire.events}
+    assert set(timed) == {"sqlite3.connect", "time.sleep"}
+    connect, sleep = timed["sqlite3.connect"], timed["time.sleep"]
+    assert connect is not None
+    assert sleep is not None
+    assert connect < 0.1 < 0.19 < sleep  # the sleep is not counted in the connect
+
+
 def test_the_user_call_names_the_entry_not_the_syscall_under_it(
     run_loop: Runner, tmp_path: Path
 ) -> None:

@@ -145,8 +145,6 @@ def _profile(frame: FrameType, event: str, arg: object) -> None:
         if pending is None:
             sys.setprofile(None)
             return
-        if frame.f_globals is _GLOBALS:
-            return
         if pending.done(frame, event):
             duration = _perf() - pending.start
             _local.pending = None
@@ -468,6 +466,3 @@ def deactivate(tripwire: Tripwire) -> None:
 def active() -> Iterable[Tripwire]:
     """The tripwires currently receiving calls."""
     return _tripwires
-
-
-_GLOBALS = globals()
