@@ -8,10 +8,7 @@ A dead or killed worker fails only its own call and is replaced on the next call
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
-import logging
-import multiprocessing
 import os
 import signal
 import threading
@@ -19,122 +16,24 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from unstall.errors import NotPicklable, OffloaderClosed, OffloadError, WorkerCrashed
+from unstall.errors import OffloaderClosed, WorkerCrashed
 from unstall.offload._engine import CancelMode, Engine
+from unstall.offload._handles import (
+    JOIN_LIMIT,
+    START_METHODS,
+    Call,
+    WorkerHandle,
+    default_start_method,
+    read_messages,
+    start_worker,
+    write_some,
+)
 from unstall.offload._limits import Limiter
 from unstall.offload._pickling import dumps_call, qualname
-from unstall.offload._wire import HEADER, decode, segment_count
-from unstall.offload._worker import ERROR, LOG, READY, worker_main
+from unstall.offload._replies import emit_log, exit_text, rebuild_error
+from unstall.offload._worker import ERROR, LOG, READY
 
 __all__ = ("ProcessEngine",)
-
-_READ_SIZE = 1 << 18
-_JOIN_LIMIT = 1 << 18  # smaller requests are joined and written with a single system call
-
-
-def _write_some(fd: int, views: list[memoryview]) -> list[memoryview]:
-    """Write what a non-blocking ``fd`` takes now; return what is left."""
-    try:
-        written = os.writev(fd, views) if len(views) > 1 else os.write(fd, views[0])
-    except BlockingIOError:
-        return views
-    while views and written >= views[0].nbytes:
-        written -= views[0].nbytes
-        views = views[1:]
-    if views and written:
-        views = [views[0][written:], *views[1:]]
-    return views
-
-
-_START_METHODS = ("forkserver", "spawn", "fork")
-
-
-class _Call:
-    __slots__ = ("fut", "name", "pipelined")
-
-    def __init__(self, fut: asyncio.Future[Any], name: str, pipelined: bool = False) -> None:
-        self.fut = fut
-        self.name = name
-        self.pipelined = pipelined
-
-
-class _Worker:
-    __slots__ = (
-        "buf",
-        "call",
-        "conns",
-        "loop",
-        "pid",
-        "proc",
-        "queued",
-        "ready",
-        "reply_fd",
-        "request_fd",
-        "retired",
-        "unsent",
-    )
-
-    def __init__(self, proc: Any, request: Any, reply: Any, lifeline: Any) -> None:
-        self.proc = proc
-        self.pid: int = proc.pid
-        self.conns = (request, reply, lifeline)
-        self.request_fd: int = request.fileno()
-        self.reply_fd: int = reply.fileno()
-        self.buf = bytearray()
-        self.call: _Call | None = None  # the call the worker is running
-        self.queued: collections.deque[_Call] = collections.deque()  # sent, not started
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.retired = False
-        self.ready = False
-        self.unsent: list[memoryview] | None = None
-
-
-def _default_start_method() -> str:
-    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-
-
-def _emit_log(state: dict[str, Any]) -> None:
-    record = logging.makeLogRecord(state)
-    logger = logging.getLogger(record.name)
-    if logger.isEnabledFor(record.levelno):
-        logger.handle(record)
-
-
-def _exit_text(code: int | None) -> str:
-    if code is None:
-        return "an unknown exit status"
-    if code < 0:
-        try:
-            return f"signal {signal.Signals(-code).name}"
-        except ValueError:
-            return f"signal {-code}"
-    return f"exit code {code}"
-
-
-def _rebuild_error(message: tuple[Any, ...], pid: int, name: str) -> BaseException:
-    _, exc, text, *rest = message
-    if exc is None:
-        typename, reason = rest[0], rest[1]
-        if typename == "NotPicklable":
-            exc = NotPicklable(
-                f"The result of {name}() (a {rest[2]} object) cannot be pickled to come back from "
-                f"the worker process ({reason}). Return picklable data, or use engine='thread'.",
-                what="result",
-                reason=reason,
-            )
-        elif typename == "Unpickling":
-            exc = OffloadError(
-                f"The worker process could not unpickle the call to {name}() ({reason}). Make "
-                "sure the function's module is importable in a fresh interpreter."
-            )
-        else:
-            exc = OffloadError(
-                f"{name}() raised {typename}: {reason} in the worker process; the exception "
-                "itself could not be pickled, so it is re-raised as OffloadError."
-            )
-    if text:
-        exc.add_note(f"Traceback in worker process {pid}:\n{text.rstrip()}")
-    return exc  # type: ignore[no-any-return]
 
 
 class ProcessEngine(Engine):
@@ -157,16 +56,16 @@ class ProcessEngine(Engine):
 
     def __init__(self, max_workers: int | None = None, start_method: str | None = None) -> None:
         if start_method is None:
-            start_method = _default_start_method()
-        if start_method not in _START_METHODS:
+            start_method = default_start_method()
+        if start_method not in START_METHODS:
             raise ValueError(
-                f"Unknown start_method {start_method!r}; choose one of {_START_METHODS!r}."
+                f"Unknown start_method {start_method!r}; choose one of {START_METHODS!r}."
             )
         self._start_method = start_method
         self._max_workers = max_workers or os.cpu_count() or 1
         self._limiter = Limiter(self._max_workers)
-        self._idle: list[_Worker] = []
-        self._workers: set[_Worker] = set()
+        self._idle: list[WorkerHandle] = []
+        self._workers: set[WorkerHandle] = set()
         self._graveyard: list[Any] = []
         self._starting = 0
         self._lock = threading.Lock()
@@ -226,7 +125,7 @@ class ProcessEngine(Engine):
                     f"The call to {qualname(fn)}() did not start within {timeout!r} s."
                 ) from None
         fut: asyncio.Future[Any] = loop.create_future()
-        call = _Call(fut, qualname(fn), pipelined=pipeline and timeout is None)
+        call = Call(fut, qualname(fn), pipelined=pipeline and timeout is None)
         self._send(loop, worker, call, payload)
         handle = (
             None
@@ -243,7 +142,7 @@ class ProcessEngine(Engine):
             if handle is not None:
                 handle.cancel()
 
-    def _pipeline_target(self, loop: asyncio.AbstractEventLoop) -> _Worker | None:
+    def _pipeline_target(self, loop: asyncio.AbstractEventLoop) -> WorkerHandle | None:
         for worker in self._workers:
             call = worker.call
             if (
@@ -259,12 +158,12 @@ class ProcessEngine(Engine):
     async def _run_queued(
         self,
         loop: asyncio.AbstractEventLoop,
-        worker: _Worker,
+        worker: WorkerHandle,
         fn: Callable[..., Any],
         payload: list[bytes | memoryview],
         cancel: CancelMode,
     ) -> Any:
-        call = _Call(loop.create_future(), qualname(fn), pipelined=True)
+        call = Call(loop.create_future(), qualname(fn), pipelined=True)
         worker.queued.append(call)
         self._write(loop, worker, payload)
         try:
@@ -278,7 +177,7 @@ class ProcessEngine(Engine):
                 self._kill(worker, None)
             raise
 
-    async def _claim_worker(self, have_slot: bool) -> _Worker:
+    async def _claim_worker(self, have_slot: bool) -> WorkerHandle:
         limiter = self._limiter
         if not have_slot:
             self._reclaim_orphans()
@@ -297,8 +196,8 @@ class ProcessEngine(Engine):
     def _send(
         self,
         loop: asyncio.AbstractEventLoop,
-        worker: _Worker,
-        call: _Call,
+        worker: WorkerHandle,
+        call: Call,
         segments: list[bytes | memoryview],
     ) -> None:
         worker.call = call
@@ -307,17 +206,20 @@ class ProcessEngine(Engine):
         self._write(loop, worker, segments)
 
     def _write(
-        self, loop: asyncio.AbstractEventLoop, worker: _Worker, segments: list[bytes | memoryview]
+        self,
+        loop: asyncio.AbstractEventLoop,
+        worker: WorkerHandle,
+        segments: list[bytes | memoryview],
     ) -> None:
         if worker.unsent is not None:  # an earlier request is still going out: keep order
             worker.unsent.extend(memoryview(s).cast("B") for s in segments if len(s))
             return
-        if sum(len(segment) for segment in segments) <= _JOIN_LIMIT:
+        if sum(len(segment) for segment in segments) <= JOIN_LIMIT:
             views = [memoryview(b"".join(segments))]
         else:  # big: write each buffer from its own memory
             views = [memoryview(s).cast("B") for s in segments if len(s)]
         try:
-            views = _write_some(worker.request_fd, views)
+            views = write_some(worker.request_fd, views)
         except OSError:
             # The worker died while idle; its EOF arrives through the reader and fails this
             # call with WorkerCrashed, which is what happened.
@@ -327,11 +229,11 @@ class ProcessEngine(Engine):
             worker.unsent = views
             loop.add_writer(worker.request_fd, self._on_writable, worker)
 
-    def _on_writable(self, worker: _Worker) -> None:
+    def _on_writable(self, worker: WorkerHandle) -> None:
         if worker.unsent is None:
             return
         try:
-            worker.unsent = _write_some(worker.request_fd, worker.unsent)
+            worker.unsent = write_some(worker.request_fd, worker.unsent)
         except OSError:
             worker.unsent = []  # the worker is gone; its EOF will fail the call
         if not worker.unsent:
@@ -341,51 +243,20 @@ class ProcessEngine(Engine):
 
     # -- replies -------------------------------------------------------------------------
 
-    def _on_readable(self, worker: _Worker) -> None:
-        buf = worker.buf
-        while True:
-            try:
-                chunk = os.read(worker.reply_fd, _READ_SIZE)
-            except BlockingIOError:
-                break
-            except OSError:
-                chunk = b""
-            if not chunk:
-                self._on_eof(worker)
-                return
-            buf += chunk
-            if len(chunk) < _READ_SIZE:
-                break
-        while len(buf) >= HEADER.size:
-            (size,) = HEADER.unpack_from(buf)
-            end = HEADER.size + size
-            if len(buf) < end:
-                return
-            try:
-                with memoryview(buf) as view:
-                    body = view[HEADER.size : end]
-                    if segment_count(body) > 1:
-                        # Out-of-band buffers may stay referenced (numpy arrays are views):
-                        # give them memory of their own, not a slice of the read buffer.
-                        body.release()
-                        body = memoryview(bytearray(view[HEADER.size : end]))
-                    message = decode(body)
-                    body.release()
-            except Exception as exc:
-                message = (
-                    ERROR,
-                    OffloadError(f"A reply from the worker could not be read: {exc}"),
-                    "",
-                )
-            del buf[:end]
-            if message[0] == LOG:
-                _emit_log(message[1])
-            elif message[0] == READY:
+    def _on_readable(self, worker: WorkerHandle) -> None:
+        messages, eof = read_messages(worker)
+        for message in messages:
+            kind = message[0]
+            if kind == LOG:
+                emit_log(message[1])
+            elif kind == READY:
                 worker.ready = True
             else:
                 self._on_reply(worker, message)
+        if eof:
+            self._on_eof(worker)
 
-    def _on_reply(self, worker: _Worker, message: tuple[Any, ...]) -> None:
+    def _on_reply(self, worker: WorkerHandle, message: tuple[Any, ...]) -> None:
         call = worker.call
         if worker.queued:
             # The worker is already on its next (pipelined) call, which takes over the slot.
@@ -401,11 +272,11 @@ class ProcessEngine(Engine):
         if call is None or call.fut.done():
             return
         if message[0] == ERROR:
-            call.fut.set_exception(_rebuild_error(message, worker.pid, call.name))
+            call.fut.set_exception(rebuild_error(message, worker.pid, call.name))
         else:
             call.fut.set_result(message[1])
 
-    def _on_eof(self, worker: _Worker, tries: int = 0) -> None:
+    def _on_eof(self, worker: WorkerHandle, tries: int = 0) -> None:
         if tries == 0:
             self._detach(worker)
             self._workers.discard(worker)
@@ -419,7 +290,7 @@ class ProcessEngine(Engine):
         worker.call = None
         self._crashes += 1
         self._retire(worker, kill=True)
-        self._fail_queued(worker, f"died with {_exit_text(code)}", code)
+        self._fail_queued(worker, f"died with {exit_text(code)}", code)
         if call is None:
             return
         self._limiter.release()
@@ -428,12 +299,12 @@ class ProcessEngine(Engine):
         if worker.ready:
             message = (
                 f"The worker process (pid {worker.pid}) running {call.name}() died with "
-                f"{_exit_text(code)}. Only this call failed; the pool replaces the worker. "
+                f"{exit_text(code)}. Only this call failed; the pool replaces the worker. "
                 "Look for os._exit, a signal or the out-of-memory killer."
             )
         else:
             message = (
-                f"The worker process (pid {worker.pid}) exited with {_exit_text(code)} before it "
+                f"The worker process (pid {worker.pid}) exited with {exit_text(code)} before it "
                 f"could run {call.name}(): it failed to start (its stderr says why). With the "
                 f"{self._start_method!r} start method each worker imports the main module again: "
                 "guard the program's entry point with `if __name__ == '__main__':`."
@@ -448,7 +319,7 @@ class ProcessEngine(Engine):
             if worker.call is not None and loop is not None and loop.is_closed():
                 self._kill(worker, None)
 
-    def _on_timeout(self, worker: _Worker, call: _Call, timeout: float | None) -> None:
+    def _on_timeout(self, worker: WorkerHandle, call: Call, timeout: float | None) -> None:
         if worker.call is call:
             self._kill(
                 worker,
@@ -460,7 +331,7 @@ class ProcessEngine(Engine):
 
     # -- worker lifetime -------------------------------------------------------------------
 
-    def _fail_queued(self, worker: _Worker, what: str, code: int | None) -> None:
+    def _fail_queued(self, worker: WorkerHandle, what: str, code: int | None) -> None:
         while worker.queued:
             call = worker.queued.popleft()
             if not call.fut.done() and not call.fut.get_loop().is_closed():
@@ -473,7 +344,7 @@ class ProcessEngine(Engine):
                     )
                 )
 
-    def _kill(self, worker: _Worker, exc: BaseException | None) -> None:
+    def _kill(self, worker: WorkerHandle, exc: BaseException | None) -> None:
         call = worker.call
         worker.call = None
         self._detach(worker)
@@ -488,7 +359,7 @@ class ProcessEngine(Engine):
             else:
                 call.fut.set_exception(exc)
 
-    def _detach(self, worker: _Worker) -> None:
+    def _detach(self, worker: WorkerHandle) -> None:
         loop = worker.loop
         if loop is not None and not loop.is_closed():
             # The loop may be shutting down; the fd is closed next anyway.
@@ -499,11 +370,11 @@ class ProcessEngine(Engine):
                 with contextlib.suppress(Exception):
                     loop.remove_writer(worker.request_fd)
 
-    def _discard(self, worker: _Worker) -> None:
+    def _discard(self, worker: WorkerHandle) -> None:
         self._detach(worker)
         self._retire(worker, kill=True)
 
-    def _retire(self, worker: _Worker, *, kill: bool) -> None:
+    def _retire(self, worker: WorkerHandle, *, kill: bool) -> None:
         self._workers.discard(worker)
         if worker.retired:
             return
@@ -530,9 +401,9 @@ class ProcessEngine(Engine):
                 proc.close()
         self._graveyard = alive
 
-    async def _spawn(self) -> _Worker:
+    async def _spawn(self) -> WorkerHandle:
         loop = asyncio.get_running_loop()
-        fut: asyncio.Future[_Worker] = loop.create_future()
+        fut: asyncio.Future[WorkerHandle] = loop.create_future()
 
         def deliver(ok: bool, value: Any) -> None:
             if not ok:
@@ -549,9 +420,9 @@ class ProcessEngine(Engine):
                 fut.set_result(value)
 
         def start() -> None:
-            worker: _Worker | BaseException
+            worker: WorkerHandle | BaseException
             try:
-                worker, ok = self._start_worker(), True
+                worker, ok = start_worker(self._start_method), True
             except BaseException as exc:
                 worker, ok = exc, False
             finally:
@@ -560,36 +431,13 @@ class ProcessEngine(Engine):
             try:
                 loop.call_soon_threadsafe(deliver, ok, worker)
             except RuntimeError:
-                if isinstance(worker, _Worker):
+                if isinstance(worker, WorkerHandle):
                     self._retire(worker, kill=True)
 
         with self._lock:
             self._starting += 1
         threading.Thread(target=start, name="unstall-process-start", daemon=True).start()
         return await fut
-
-    def _start_worker(self) -> _Worker:
-        ctx = multiprocessing.get_context(self._start_method)
-        request_r, request_w = ctx.Pipe(duplex=False)
-        reply_r, reply_w = ctx.Pipe(duplex=False)
-        lifeline_r, lifeline_w = ctx.Pipe(duplex=False)
-        proc = ctx.Process(  # type: ignore[attr-defined]
-            target=worker_main,
-            args=(request_r, reply_w, lifeline_r, logging.getLogger().getEffectiveLevel()),
-            name="unstall-process-worker",
-            daemon=True,
-        )
-        try:
-            proc.start()
-        except BaseException:
-            for conn in (request_r, request_w, reply_r, reply_w, lifeline_r, lifeline_w):
-                conn.close()
-            raise
-        for conn in (request_r, reply_w, lifeline_r):
-            conn.close()
-        os.set_blocking(reply_r.fileno(), False)
-        os.set_blocking(request_w.fileno(), False)
-        return _Worker(proc, request_w, reply_r, lifeline_w)
 
     # -- shutdown --------------------------------------------------------------------------
 

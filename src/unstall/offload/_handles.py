@@ -1,0 +1,158 @@
+"""The caller's side of one worker process: start it, write requests, read whole replies."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import multiprocessing
+import os
+from typing import Any
+
+from unstall.errors import OffloadError
+from unstall.offload._wire import HEADER, decode, segment_count
+from unstall.offload._worker import ERROR, worker_main
+
+__all__ = (
+    "JOIN_LIMIT",
+    "START_METHODS",
+    "Call",
+    "WorkerHandle",
+    "default_start_method",
+    "read_messages",
+    "start_worker",
+    "write_some",
+)
+
+START_METHODS = ("forkserver", "spawn", "fork")
+JOIN_LIMIT = 1 << 18  # smaller requests are joined and written with a single system call
+_READ_SIZE = 1 << 18
+
+
+class Call:
+    """One call sent to a worker: the future its caller awaits."""
+
+    __slots__ = ("fut", "name", "pipelined")
+
+    def __init__(self, fut: asyncio.Future[Any], name: str, pipelined: bool = False) -> None:
+        self.fut = fut
+        self.name = name
+        self.pipelined = pipelined
+
+
+class WorkerHandle:
+    """A worker process, its three pipes, and the calls it runs (one, plus one pipelined)."""
+
+    __slots__ = (
+        "buf",
+        "call",
+        "conns",
+        "loop",
+        "pid",
+        "proc",
+        "queued",
+        "ready",
+        "reply_fd",
+        "request_fd",
+        "retired",
+        "unsent",
+    )
+
+    def __init__(self, proc: Any, request: Any, reply: Any, lifeline: Any) -> None:
+        self.proc = proc
+        self.pid: int = proc.pid
+        self.conns = (request, reply, lifeline)
+        self.request_fd: int = request.fileno()
+        self.reply_fd: int = reply.fileno()
+        self.buf = bytearray()
+        self.call: Call | None = None  # the call the worker is running
+        self.queued: collections.deque[Call] = collections.deque()  # sent, not started
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.retired = False
+        self.ready = False
+        self.unsent: list[memoryview] | None = None
+
+
+def default_start_method() -> str:
+    """``"forkserver"`` where the platform has it (safe with threads), else ``"spawn"``."""
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def start_worker(start_method: str) -> WorkerHandle:
+    """Start one worker process (blocking: call it off the loop)."""
+    ctx = multiprocessing.get_context(start_method)
+    request_r, request_w = ctx.Pipe(duplex=False)
+    reply_r, reply_w = ctx.Pipe(duplex=False)
+    lifeline_r, lifeline_w = ctx.Pipe(duplex=False)
+    proc = ctx.Process(  # type: ignore[attr-defined]
+        target=worker_main,
+        args=(request_r, reply_w, lifeline_r, logging.getLogger().getEffectiveLevel()),
+        name="unstall-process-worker",
+        daemon=True,
+    )
+    try:
+        proc.start()
+    except BaseException:
+        for conn in (request_r, request_w, reply_r, reply_w, lifeline_r, lifeline_w):
+            conn.close()
+        raise
+    for conn in (request_r, reply_w, lifeline_r):
+        conn.close()
+    os.set_blocking(reply_r.fileno(), False)
+    os.set_blocking(request_w.fileno(), False)
+    return WorkerHandle(proc, request_w, reply_r, lifeline_w)
+
+
+def write_some(fd: int, views: list[memoryview]) -> list[memoryview]:
+    """Write what a non-blocking ``fd`` takes now; return what is left."""
+    try:
+        written = os.writev(fd, views) if len(views) > 1 else os.write(fd, views[0])
+    except BlockingIOError:
+        return views
+    while views and written >= views[0].nbytes:
+        written -= views[0].nbytes
+        views = views[1:]
+    if views and written:
+        views = [views[0][written:], *views[1:]]
+    return views
+
+
+def read_messages(worker: WorkerHandle) -> tuple[list[tuple[Any, ...]], bool]:
+    """Read what the reply pipe holds; return the whole messages in it and whether it hit EOF."""
+    buf = worker.buf
+    eof = False
+    while True:
+        try:
+            chunk = os.read(worker.reply_fd, _READ_SIZE)
+        except BlockingIOError:
+            break
+        except OSError:
+            chunk = b""
+        if not chunk:
+            eof = True
+            break
+        buf += chunk
+        if len(chunk) < _READ_SIZE:
+            break
+    messages: list[tuple[Any, ...]] = []
+    while len(buf) >= HEADER.size:
+        (size,) = HEADER.unpack_from(buf)
+        end = HEADER.size + size
+        if len(buf) < end:
+            break
+        try:
+            with memoryview(buf) as view:
+                body = view[HEADER.size : end]
+                if segment_count(body) > 1:
+                    # Out-of-band buffers may stay referenced (numpy arrays are views):
+                    # give them memory of their own, not a slice of the read buffer.
+                    body.release()
+                    body = memoryview(bytearray(view[HEADER.size : end]))
+                messages.append(decode(body))
+                body.release()
+        except Exception as exc:
+            messages.append(
+                (ERROR, OffloadError(f"A reply from the worker could not be read: {exc}"), "")
+            )
+        del buf[:end]
+    return messages, eof
