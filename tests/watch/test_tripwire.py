@@ -224,6 +224,44 @@ def test_each_call_is_timed_on_its_own(run_loop: Runner, tripwire: Tripwire) -> 
     assert connect < 0.1 < 0.19 < sleep  # the sleep is not counted in the connect
 
 
+def test_a_library_call_is_named_by_the_call_the_user_made(
+    run_loop: Runner, tripwire: Tripwire
+) -> None:
+    import http.server
+
+    requests = pytest.importorskip("requests")
+
+    class Quiet(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+
+        async def main() -> None:
+            assert requests.get(url, timeout=5).text == "ok"  # REQUESTS
+
+        run_loop(main())
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    event = _only(tripwire.events, "requests.get")
+    assert event.code == _code(Kind.NETWORK)
+    assert event.blamed is not None
+    assert event.blamed.lineno == _line_of("REQUESTS")
+    assert event.duration is not None  # timed until requests.get returned
+
+
 def test_the_user_call_names_the_entry_not_the_syscall_under_it(
     run_loop: Runner, tmp_path: Path
 ) -> None:

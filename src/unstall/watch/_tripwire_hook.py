@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
 import socket
 import sys
+import sysconfig
 import threading
 import time
 from asyncio.events import _get_running_loop
@@ -36,10 +38,13 @@ __all__ = ("activate", "deactivate", "wrapped_names")
 # modules whose frames, met before any user frame, mean the event loop's own machinery did the call
 _SKIP = (
     "_pytest",
+    "anyio._backends",
+    "anyio.pytest_plugin",
     "asyncio",
     "importlib",
     "linecache",
     "pluggy",
+    "pytest_asyncio",
     "selectors",
     "threading",
     "tokenize",
@@ -78,15 +83,37 @@ def _skipped_module(module: object) -> bool:
     return known
 
 
+_STDLIB_DIRS = tuple(
+    os.path.normcase(os.path.realpath(p)) + os.sep
+    for p in {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib")}
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_stdlib(filename: str) -> bool:
+    if filename.startswith("<"):
+        return filename.startswith("<frozen ")
+    path = os.path.normcase(os.path.realpath(filename))
+    return path.startswith(_STDLIB_DIRS) and "site-packages" not in path
+
+
 def _walk(frame: FrameType | None) -> tuple[bool, FrameType | None, FrameType | None]:
-    """``(skip, user frame, the frame the user frame called)`` walking out from ``frame``."""
+    """``(skip, user frame, the frame the user frame called)`` walking out from ``frame``.
+
+    Standard-library frames are see-through (``pathlib`` opening a file for its caller); the
+    first frame outside it (the user's code, or an installed package) owns the call, unless
+    the loop's own machinery (asyncio, selectors, imports, unstall) is met first.
+    """
     under: FrameType | None = None
+    owned = False
     depth = 0
     while frame is not None and depth < _MAX_WALK:
-        if _skipped_module(frame.f_globals.get("__name__")):
+        if not owned and _skipped_module(frame.f_globals.get("__name__")):
             return True, None, None
-        if is_user_file(frame.f_code.co_filename):
+        filename = frame.f_code.co_filename
+        if is_user_file(filename):
             return False, frame, under
+        owned = owned or not _is_stdlib(filename)
         under = frame
         frame = frame.f_back
         depth += 1
