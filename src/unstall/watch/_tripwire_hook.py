@@ -23,12 +23,12 @@ import threading
 import time
 from asyncio.events import _get_running_loop
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from unstall.errors import BlockingCallError, BlockingCallWarning
 from unstall.watch._frames import is_user_file
+from unstall.watch._tripwire_targets import TARGETS, Predicate, blocking_socket
 
 if TYPE_CHECKING:
     from unstall.watch._tripwire import Hit, Tripwire
@@ -271,102 +271,6 @@ def _learn(event: str) -> bool:
 
 # ---- thin wrappers for blocking calls CPython raises no audit event for -----------------------------
 
-
-def _blocking_socket(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    try:
-        return bool(args[0].gettimeout() != 0.0)
-    except (OSError, IndexError, AttributeError):
-        return False
-
-
-def _timeout_arg(args: tuple[Any, ...], kwargs: dict[str, Any]) -> object:
-    return args[1] if len(args) > 1 else kwargs.get("timeout")
-
-
-def _event_wait(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    return not args[0].is_set() and _timeout_arg(args, kwargs) != 0
-
-
-def _future_result(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    return not args[0].done() and _timeout_arg(args, kwargs) != 0
-
-
-def _thread_join(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    return bool(args[0].is_alive()) and _timeout_arg(args, kwargs) != 0
-
-
-def _sleep(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    return not args or args[0] != 0
-
-
-def _always(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    return True
-
-
-def _queue_get(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    block = args[1] if len(args) > 1 else kwargs.get("block", True)
-    timeout = args[2] if len(args) > 2 else kwargs.get("timeout")
-    return bool(block) and timeout != 0 and bool(args[0].empty())
-
-
-def _process_running(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    return args[0].returncode is None and _timeout_arg(args, kwargs) != 0
-
-
-Predicate = Callable[[tuple[Any, ...], dict[str, Any]], bool]
-
-
-@dataclass(frozen=True, slots=True)
-class _Target:
-    """A callable to wrap: ``owner`` is a class in ``module`` ("" for a module-level function).
-
-    ``audit_event`` names the event that makes the wrapper unnecessary where CPython raises it.
-    """
-
-    module: str
-    owner: str
-    attr: str
-    blocks: Predicate
-    audit_event: str | None = None
-
-
-_SOCKET_METHODS = (
-    "recv",
-    "recv_into",
-    "recvfrom",
-    "recvfrom_into",
-    "send",
-    "sendall",
-    "sendto",
-    "accept",
-)
-# qualified name -> what to wrap; installed only for names the catalog knows
-_TARGETS: dict[str, _Target] = {
-    "time.sleep": _Target("time", "", "sleep", _sleep, audit_event="time.sleep"),
-    **{
-        f"socket.socket.{m}": _Target("socket", "socket", m, _blocking_socket)
-        for m in _SOCKET_METHODS
-    },
-    "threading.Event.wait": _Target("threading", "Event", "wait", _event_wait),
-    "threading.Thread.join": _Target("threading", "Thread", "join", _thread_join),
-    "concurrent.futures.Future.result": _Target(
-        "concurrent.futures", "Future", "result", _future_result
-    ),
-    "queue.Queue.get": _Target("queue", "Queue", "get", _queue_get),
-    "subprocess.Popen.wait": _Target("subprocess", "Popen", "wait", _process_running),
-    "subprocess.Popen.communicate": _Target("subprocess", "Popen", "communicate", _process_running),
-    **{
-        f"ssl.SSLContext.{m}": _Target("ssl", "SSLContext", m, _always)
-        for m in (
-            "load_verify_locations",
-            "load_cert_chain",
-            "load_default_certs",
-            "set_default_verify_paths",
-        )
-    },
-    "hashlib.pbkdf2_hmac": _Target("hashlib", "", "pbkdf2_hmac", _always),
-    "hashlib.scrypt": _Target("hashlib", "", "scrypt", _always),
-}
 # qualified name -> (owner object, original attribute or None when inherited, our wrapper)
 _installed: dict[str, tuple[Any, Any, Any]] = {}
 # audit events seen since the hook was installed (to know which targets CPython already audits)
@@ -393,7 +297,7 @@ def _wrap(name: str, original: Callable[..., Any], blocks: Predicate) -> Callabl
         finally:
             _finish(pending, _perf() - start)
 
-    if blocks is _blocking_socket:
+    if blocks is blocking_socket:
         # socket methods run for every read and write of every asyncio transport (non-blocking
         # sockets): the cheapest test that lets those through comes first
         @functools.wraps(original)
@@ -440,14 +344,14 @@ def _audited(event: str) -> bool:
 def _sync_wrappers() -> None:
     wanted = {
         name
-        for name, target in _TARGETS.items()
+        for name, target in TARGETS.items()
         if any(tw._wants_wrapper(name) for tw in _tripwires)
         and not (target.audit_event and _audited(target.audit_event))
     }
     for name in list(_installed):
         if name not in wanted:
             patched, original, wrapper = _installed.pop(name)
-            attr = _TARGETS[name].attr
+            attr = TARGETS[name].attr
             # someone patched over us: leave theirs in place (ours is inert without tripwires)
             if vars(patched).get(attr) is wrapper:
                 if original is None:
@@ -455,7 +359,7 @@ def _sync_wrappers() -> None:
                 else:
                     setattr(patched, attr, original)
     for name in sorted(wanted - set(_installed)):
-        target = _TARGETS[name]
+        target = TARGETS[name]
         try:
             owner: Any = importlib.import_module(target.module)
             if target.owner:

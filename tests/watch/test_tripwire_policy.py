@@ -1,0 +1,243 @@
+"""The tripwire's judgement: allow-lists, policies (raise, warn, record), sinks, and the Watcher's use of it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from unstall.catalog import Catalog, Kind, default_catalog
+from unstall.errors import BlockingCallError, BlockingCallWarning
+from unstall.watch import Action, Policy, Tripwire, TripwireEvent, Watcher
+from unstall.watch import _tripwire_hook as hook
+
+Runner = Callable[[Coroutine[Any, Any, Any]], Any]
+HERE = str(Path(__file__))
+
+# entries the tests need; the built-in catalog may already have them (then it wins)
+_EXTRA = (
+    {"name": "socket.getaddrinfo", "kind": "dns", "audit_event": "socket.getaddrinfo"},
+    {"name": "subprocess.Popen", "kind": "subprocess", "audit_event": "subprocess.Popen"},
+    {"name": "sqlite3.connect", "kind": "database", "audit_event": "sqlite3.connect"},
+    {"name": "socket.socket.recv", "kind": "network"},
+    {"name": "socket.socket.connect", "kind": "network", "audit_event": "socket.connect"},
+)
+
+
+def _catalog() -> Catalog:
+    base = default_catalog()
+    missing = [
+        {**table, "why": "It blocks.", "alternative": "An async API."}
+        for table in _EXTRA
+        if base.lookup(str(table["name"])) is None
+    ]
+    return base.extended(missing, source="the tripwire tests") if missing else base
+
+
+def _code(kind: Kind) -> str:
+    return default_catalog().kind_info(kind).code
+
+
+@pytest.fixture
+def tripwire() -> Iterator[Tripwire]:
+    tw = Tripwire(catalog=_catalog()).start()
+    yield tw
+    tw.stop()
+
+
+def _line_of(marker: str) -> int:
+    for number, line in enumerate(Path(__file__).read_text().splitlines(), start=1):
+        if line.rstrip().endswith(f"# {marker}"):
+            return number
+    raise AssertionError(marker)
+
+
+def _only(events: Iterable[TripwireEvent], name: str) -> TripwireEvent:
+    found = [e for e in events if e.name == name]
+    assert len(found) == 1, [(e.name, e.detail) for e in events]
+    return found[0]
+
+
+# ---- allow-lists -------------------------------------------------------------------------------------
+
+
+def _load_cache() -> None:
+    time.sleep(0.001)
+
+
+def _log_it() -> None:
+    def inner() -> None:
+        time.sleep(0.001)
+
+    inner()
+
+
+def test_allow_list_by_function_module_and_entry_and_unused_items(
+    run_loop: Runner, tmp_path: Path
+) -> None:
+    allow = [
+        f"{__name__}._load_cache",  # a function
+        f"{__name__}._log_it",  # a function, covering what is nested in it
+        "sqlite3",  # a module: nothing calls into sqlite3 from Python, so it never fires
+        "builtins.open",  # a catalog entry
+        "myapp.never.called",
+    ]
+    with Tripwire(allow=allow, catalog=_catalog()) as tw:
+
+        async def main() -> None:
+            _load_cache()
+            _log_it()
+            (tmp_path / "f.txt").write_text("x")
+            time.sleep(0.001)  # NOT ALLOWED
+
+        run_loop(main())
+    assert [e.blamed.lineno for e in tw.events if e.blamed] == [_line_of("NOT ALLOWED")]
+    assert tw.allowed == 3
+    assert tw.unused_allow() == ("myapp.never.called", "sqlite3")
+
+
+def _slow_hook(obj: dict[str, Any]) -> dict[str, Any]:
+    time.sleep(0.001)  # SLOW HOOK
+    return obj
+
+
+def test_allow_list_by_module_covers_callbacks_from_inside_it(run_loop: Runner) -> None:
+    with Tripwire(allow=["json"], catalog=_catalog()) as tw:
+
+        async def main() -> None:
+            # json.decoder calls back into our hook, which sleeps: allowed by the module "json"
+            assert json.loads('{"a": 1}', object_hook=_slow_hook) == {"a": 1}
+            _slow_hook({})  # NOT UNDER JSON
+
+        run_loop(main())
+    (event,) = tw.events
+    assert event.blamed is not None
+    assert event.blamed.lineno == _line_of("SLOW HOOK")
+    assert event.stack[-2].lineno == _line_of("NOT UNDER JSON")
+    assert tw.unused_allow() == ()
+
+
+def test_bad_allow_item_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match=r"allow-list item '' is not valid; use a module"):
+        Tripwire(allow=[""])
+
+
+# ---- policies ----------------------------------------------------------------------------------------
+
+
+def test_raise_policy_fails_the_call_before_it_runs(run_loop: Runner, tmp_path: Path) -> None:
+    target = tmp_path / "never.txt"
+    with Tripwire("raise", catalog=_catalog()) as tw:
+
+        async def main() -> BlockingCallError:
+            with pytest.raises(BlockingCallError) as info:
+                open(target, "w")  # noqa: SIM115  # RAISE
+            return info.value
+
+        error = run_loop(main())
+    assert not target.exists()
+    assert (error.code, error.name) == ("UNS102", "builtins.open")
+    assert isinstance(error.event, TripwireEvent)
+    assert error.event.action == "raise"
+    assert f"test_tripwire_policy.py:{_line_of('RAISE')}" in str(error)
+    assert "UNS102" in str(error)
+    assert list(tw.events) == [error.event]
+
+
+def test_warn_policy_warns_and_lets_the_call_run(run_loop: Runner, tmp_path: Path) -> None:
+    target = tmp_path / "written.txt"
+    with Tripwire("warn", catalog=_catalog()) as tw:
+
+        async def main() -> None:
+            with pytest.warns(
+                BlockingCallWarning, match=r"pathlib\.Path\.write_text.*UNS102"
+            ) as record:
+                target.write_text("x")  # WARN
+            warned.append((record[0].filename, record[0].lineno))
+
+        warned: list[tuple[str, int]] = []
+        run_loop(main())
+    assert warned == [(HERE, _line_of("WARN"))]
+    assert target.read_text() == "x"
+    assert [e.action for e in tw.events] == ["warn"]
+
+
+def test_policy_per_rule_code(run_loop: Runner, tmp_path: Path) -> None:
+    policy = Policy("record", {"UNS101": "raise", "UNS102": Action.IGNORE})
+    with Tripwire(policy, catalog=_catalog()) as tw:
+
+        async def main() -> None:
+            (tmp_path / "f.txt").write_text("x")  # ignored
+            sqlite3.connect(":memory:").close()  # recorded
+            with pytest.raises(BlockingCallError):
+                time.sleep(0.001)
+
+        run_loop(main())
+    assert [(e.name, e.action) for e in tw.events] == [
+        ("sqlite3.connect", "record"),
+        ("time.sleep", "raise"),
+    ]
+
+
+def test_policy_rejects_unknown_actions_and_codes() -> None:
+    with pytest.raises(ValueError, match=r"action 'explode' is not valid; use one of 'raise'"):
+        Policy("explode")
+    with pytest.raises(ValueError, match=r"rule code 'sleep'; rule codes look like 'UNS101'"):
+        Policy("record", {"sleep": "raise"})
+    assert Policy.of("warn").action_for("UNS101") is Action.WARN
+    assert Policy.of(None).action_for("UNS999") is Action.RECORD
+
+
+def test_sink_errors_are_counted_not_raised(run_loop: Runner) -> None:
+    def bad_sink(event: TripwireEvent) -> None:
+        raise RuntimeError("sink broke")
+
+    with Tripwire(sinks=[bad_sink], catalog=_catalog()) as tw:
+
+        async def main() -> None:
+            time.sleep(0.001)
+
+        run_loop(main())
+    assert tw.sink_errors == 1
+    assert len(tw.events) == 1
+
+
+# ---- the watcher's contract --------------------------------------------------------------------------
+
+
+def test_watcher_with_tripwire_collects_blocking_calls(run_loop: Runner) -> None:
+    seen: list[object] = []
+    watcher = Watcher(1000, tripwire=True, sinks=[seen.append], log=False).start()
+    try:
+
+        async def main() -> None:
+            time.sleep(0.002)  # WATCHED
+
+        run_loop(main())
+    finally:
+        watcher.stop()
+    calls = [e for e in watcher.blocking_calls if e.name == "time.sleep"]
+    assert [e.blamed.lineno for e in calls if e.blamed] == [_line_of("WATCHED")]
+    assert calls[0] in seen
+    assert hook.wrapped_names() == ()  # stopping the watcher stopped its tripwire
+
+
+def test_watcher_accepts_a_configured_tripwire_instance(run_loop: Runner) -> None:
+    tw = Tripwire("record", allow=["builtins.open"], catalog=_catalog())
+    watcher = Watcher(1000, tripwire=tw, log=False).start()
+    try:
+
+        async def main() -> None:
+            time.sleep(0.002)
+
+        run_loop(main())
+    finally:
+        watcher.stop()
+    assert [e.name for e in watcher.blocking_calls] == ["time.sleep"]
+    assert tw.unused_allow() == ("builtins.open",)
+    assert not tw.running
