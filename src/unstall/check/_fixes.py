@@ -111,7 +111,7 @@ def fix_for(
         return text, (), False
     target = func or callee or "it"
     offload = _offload(target, _shown(args or ""), entry.offload)
-    text = f"run `{target}` in {where}: {offload}; or, in `{inner}`, use {entry.alternative} instead of `{_short(entry)}`"
+    text = f"run `{target}` in {where}: {offload}; or, in `{inner}`, replace `{_short(entry)}`: {entry.alternative}"
     if plain_call and editable and func is not None and args is not None:
         return text, _rewrite(summary, use, offload_template, func, args), False
     return text, (), False

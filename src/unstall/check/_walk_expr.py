@@ -41,6 +41,24 @@ _CONSUMERS = frozenset(
 )
 # Builtins that wrap an iterator lazily: it runs when they are consumed.
 _PASS_THROUGH = frozenset({"enumerate", "zip", "map", "filter", "reversed", "iter"})
+_LEAVES = frozenset({ast.Name, ast.Constant})
+# Child expression fields of the compound expressions seen most.
+_FIELDS: dict[type[ast.expr], tuple[str, ...]] = {
+    ast.BinOp: ("left", "right"),
+    ast.BoolOp: ("values",),
+    ast.Compare: ("left", "comparators"),
+    ast.UnaryOp: ("operand",),
+    ast.Subscript: ("value", "slice"),
+    ast.Tuple: ("elts",),
+    ast.List: ("elts",),
+    ast.Set: ("elts",),
+    ast.Dict: ("keys", "values"),
+    ast.JoinedStr: ("values",),
+    ast.FormattedValue: ("value", "format_spec"),
+    ast.Starred: ("value",),
+    ast.IfExp: ("test", "body", "orelse"),
+    ast.Slice: ("lower", "upper", "step"),
+}
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
@@ -141,8 +159,11 @@ class ExpressionWalker:
         parent: int = -1,
         lambda_arg: bool = False,
     ) -> None:
-        # Iterative over simple wrappers, recursive over branching nodes.
-        if isinstance(node, ast.Call):
+        kind = type(node)
+        if kind in _LEAVES:
+            return
+        if kind is ast.Call:
+            assert isinstance(node, ast.Call)
             self.call(node, plain=plain, consumed=consumed, parent=parent, lambda_arg=lambda_arg)
         elif isinstance(node, ast.Await):
             value = node.value
@@ -161,8 +182,16 @@ class ExpressionWalker:
             if isinstance(node.ctx, ast.Load):
                 self.read(node)
             self.expr(node.value, parent=parent, lambda_arg=lambda_arg)
-        elif isinstance(node, ast.Name | ast.Constant):
-            return
+        elif kind in _FIELDS:
+            # The common compound expressions, without ast.iter_child_nodes' generality.
+            for field in _FIELDS[kind]:
+                child = getattr(node, field)
+                if type(child) is list:
+                    for item in child:
+                        if item is not None and type(item) not in _LEAVES:
+                            self.expr(item, parent=parent, lambda_arg=lambda_arg)
+                elif child is not None and type(child) not in _LEAVES:
+                    self.expr(child, parent=parent, lambda_arg=lambda_arg)
         elif isinstance(node, ast.Lambda):
             if parent >= 0:
                 self.expr(node.body, parent=parent, lambda_arg=True)
