@@ -22,7 +22,7 @@ import sysconfig
 import threading
 import time
 from asyncio.events import _get_running_loop
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -213,16 +213,12 @@ def _caught(
     if skip or (event in _DIRECT_ONLY and user is not frame):
         return None
     hits: list[Hit] = []
-    _local.busy = True
+    _local.busy = True  # judging and warning read source files: those are not the user's calls
     try:
         for tripwire in _tripwires:
             hit = tripwire._judge(event, name, args, frame, user, under)
             if hit is not None:
                 hits.append(hit)
-    finally:
-        _local.busy = False
-    _local.busy = True  # formatting a warning reads source files: not the user's calls
-    try:
         for hit in hits:
             hit.tripwire._act(hit)  # raises for the raise policy, warns for warn
     finally:
@@ -392,8 +388,3 @@ def deactivate(tripwire: Tripwire) -> None:
         _tripwires = tuple(tw for tw in _tripwires if tw is not tripwire)
         _interest.clear()
         _sync_wrappers()
-
-
-def active() -> Iterable[Tripwire]:
-    """The tripwires currently receiving calls."""
-    return _tripwires
