@@ -184,7 +184,10 @@ def _item_settings(item: pytest.Item) -> _Settings | None:
                 f"unstall: @pytest.mark.unstall(allow={allow!r}) on {item.nodeid} must be a list "
                 "of module, function or catalog entry names, e.g. allow=['myapp.cache.load']."
             )
-        settings = replace(settings, allow=tuple(str(a) for a in allow))
+        from unstall.watch._tripwire_allow import AllowList
+
+        AllowList(allow)  # raises ValueError naming a bad item
+        settings = replace(settings, allow=tuple(allow))
     return settings
 
 

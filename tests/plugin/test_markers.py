@@ -138,6 +138,7 @@ def test_unstall_marker_allow_list_and_module_level_marker(
             "*@pytest.mark.unstall threshold_ms = 0 is not a valid setting; use a positive number*",
         ),
         ("unstall(allow='logging')", "*must be a list of module, function or catalog entry*"),
+        ("unstall(allow=[''])", "*allow-list item '' is not valid; use a module*"),
     ],
 )
 def test_bad_marker_arguments_are_a_setup_error_with_a_clear_message(
