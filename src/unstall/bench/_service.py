@@ -27,22 +27,28 @@ WIDE_POOL_THREADS = 64  # the default pool has min(32, cpus + 4) threads: few, f
 
 @dataclass(frozen=True, slots=True)
 class ServiceConfig:
-    """What the endpoints do: the upstream URL, the SQLite file, the CPU work size, the sleep."""
+    """What the endpoints do: the upstream URL, the SQLite file, the CPU work size, the sleep.
+
+    ``backstop`` turns on the watcher's faulthandler backstop; off by default, as loop lag
+    does not need it (and see benchmarks/bench_service_stress.py).
+    """
 
     upstream_url: str
     db_path: str
     cpu_iterations: int
     sleep_seconds: float = 0.02
+    backstop: bool = False
 
 
 class _Lag:
     """Owns the service's watcher; a reset replaces it so each measurement starts empty."""
 
-    def __init__(self) -> None:
+    def __init__(self, backstop: bool) -> None:
         self.watcher: Watcher | None = None
+        self.backstop = backstop
 
     def start(self) -> None:
-        self.watcher = Watcher(LAG_THRESHOLD_MS, log=False).start()
+        self.watcher = Watcher(LAG_THRESHOLD_MS, log=False, backstop=self.backstop).start()
 
     async def reset(self) -> None:
         old, self.watcher = self.watcher, None
@@ -88,7 +94,7 @@ class _Lag:
 def build_service(config: ServiceConfig) -> web.Application:
     """The aiohttp application with one endpoint per (pattern, variant)."""
     app = web.Application()
-    lag = _Lag()
+    lag = _Lag(config.backstop)
     sessions: list[ClientSession] = []
     upstream = config.upstream_url
     db = config.db_path
