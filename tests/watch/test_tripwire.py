@@ -285,6 +285,38 @@ def test_the_user_call_names_the_entry_not_the_syscall_under_it(
     assert dict(event.extra) == {"audit_event": "open"}
 
 
+def test_a_loop_in_another_thread_is_checked_too(tripwire: Tripwire) -> None:
+    idents: list[int] = []
+
+    async def handler() -> None:
+        idents.append(threading.get_ident())
+        time.sleep(0.001)  # IN THREAD
+
+    thread = threading.Thread(target=asyncio.run, args=(handler(),), name="side-loop")
+    thread.start()
+    thread.join()
+    event = _only(tripwire.events, "time.sleep")
+    assert event.thread_id == idents[0] != threading.get_ident()
+    assert event.blamed is not None
+    assert event.blamed.lineno == _line_of("IN THREAD")
+
+
+def test_events_hold_no_local_values(run_loop: Runner, tripwire: Tripwire) -> None:
+    async def main() -> None:
+        secret = "hunter2-do-not-log"
+        assert secret
+        time.sleep(0.001)
+
+    run_loop(main())
+    (event,) = tripwire.events
+    assert "hunter2" not in repr(event)
+    assert all(
+        type(value) in (str, int)
+        for frame in event.stack
+        for value in (frame.filename, frame.lineno, frame.function, frame.module, frame.source)
+    )
+
+
 # ---- what is not caught ------------------------------------------------------------------------------
 
 
