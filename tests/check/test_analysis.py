@@ -277,3 +277,46 @@ def test_an_expression_too_deep_to_walk_keeps_the_rest_of_the_file() -> None:
     deep = "x = a" + ".b()" * 900
     files = {"app": f"import time\n\ndef f():\n    {deep}\n\nasync def g():\n    time.sleep(1)\n"}
     assert run(files) == [("app.py", 7, "UNS101")]
+
+
+def test_chain_steps_name_constructors_properties_and_imports() -> None:
+    files = {
+        "app.__init__": "",
+        "app.heavy": "DATA = open('data.json').read()\n",
+        "app.models": (
+            "import time\n\n"
+            "class Repo:\n"
+            "    def __init__(self):\n        time.sleep(1)\n\n"
+            "    @property\n    def size(self):\n        return len(open('x').read())\n"
+        ),
+        "app.handlers": (
+            "from app.models import Repo\n\n"
+            "async def build():\n    return Repo()\n\n"
+            "async def size(repo: Repo):\n    return repo.size\n\n"
+            "async def lazy():\n    import app.heavy\n"
+        ),
+    }
+    found = analyze(summaries(files), catalog=default_catalog())
+    chains = {f.function: [step.name for step in f.chain] for f in found}
+    assert chains == {
+        "app.handlers.build": ["Repo.__init__", "time.sleep"],
+        "app.handlers.size": ["Repo.size", "open"],
+        "app.handlers.lazy": ["import app.heavy", "open"],
+    }
+    lazy = next(f for f in found if f.function == "app.handlers.lazy")
+    assert lazy.chain[0].location == Location("app/heavy.py", 1, 0)
+    assert lazy.location.line == 10
+    assert all(f.edits == () for f in found)
+
+
+def test_critical_sections_in_helpers_are_not_reported_but_direct_ones_are() -> None:
+    files = {
+        "app": (
+            "import threading\n\n"
+            "LOCK = threading.Lock()\n\n"
+            "def bump():\n    with LOCK:\n        pass\n\n"
+            "def wait():\n    LOCK.acquire()\n\n"
+            "async def handler():\n    bump()\n    wait()\n    with LOCK:\n        pass\n"
+        )
+    }
+    assert run(files) == [("app.py", 14, "UNS108"), ("app.py", 15, "UNS108")]

@@ -100,6 +100,8 @@ def _root_findings(
     # One place in the source is one finding, even when several uses share it (``from m
     # import a, b``; a ``with`` statement's ``__enter__`` and ``__exit__``).
     reported: set[tuple[int, int, int, int]] = set()
+    # Nested calls start at one column (``get().engine()``): one finding per position and code.
+    positions: set[tuple[int, int, str]] = set()
     for index, use in enumerate(info.uses):
         span = (use.line, use.col, use.end_line, use.end_col)
         if offloaded[index] or span in reported:
@@ -120,6 +122,9 @@ def _root_findings(
                 message = f"`{root[1]}` can block the event loop: `{_short(entry)}` ({title})."
             fix, edits, safe = fix_for(summary, use, entry, uses=info.uses, direct=True)
             reported.add(span)
+            if (use.line, use.col, code) in positions:
+                continue
+            positions.add((use.line, use.col, code))
             yield Finding(code, message, location, function, entry.name, chain, fix, edits, safe)
             continue
         for target in analysis.targets(use, root):
@@ -146,6 +151,9 @@ def _root_findings(
                 and not _is_constructor(target[1], use),
             )
             reported.add(span)
+            if (use.line, use.col, final.code) in positions:
+                break
+            positions.add((use.line, use.col, final.code))
             yield Finding(
                 final.code, message, location, function, final.name, tuple(steps), fix, edits, safe
             )

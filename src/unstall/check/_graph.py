@@ -15,11 +15,12 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from unstall.catalog import Catalog, Entry
+from unstall.catalog import Catalog, Entry, Kind
 from unstall.check._resolve import Project
 from unstall.check._summary_types import (
     CALL,
     CONSUMED,
+    ENTER,
     IMPORT,
     IN_LAMBDA,
     MODULE_CODE,
@@ -346,7 +347,10 @@ class CallGraph:
                     continue
                 entry = self.blocking_entry(use)
                 if entry is not None:
-                    if site is None:
+                    # The first to run: ``open(p).read()`` blocks in ``open`` before ``read``.
+                    if not _critical_section(use, entry) and (
+                        site is None or _span(use) < _span(info.uses[site.use])
+                    ):
                         site = _Site(index, entry)
                     continue
                 for target in self.targets(use, node):
@@ -390,3 +394,16 @@ class CallGraph:
     def _order(self, node: Node) -> tuple[str, int, str]:
         info = self.info(node)
         return (self.project.summaries[node[0]].path, info.line, node[1])
+
+
+def _critical_section(use: Use, entry: Entry) -> bool:
+    """A ``with lock:`` block in a sync helper: the thread-safety idiom, waited on only briefly.
+
+    Reported where an ``async def`` takes the lock itself, not through every helper that
+    guards its data with one (an executor's ``with`` waits for all its work: still reported).
+    """
+    return bool(use.flags & ENTER) and entry.kind is Kind.THREAD
+
+
+def _span(use: Use) -> tuple[int, int, int, int]:
+    return (use.line, use.col, use.end_line, use.end_col)

@@ -23,6 +23,7 @@ __all__ = (
     "AWAITED",
     "CALL",
     "CONSUMED",
+    "ENTER",
     "IMPORT",
     "IN_LAMBDA",
     "MODULE_CODE",
@@ -46,6 +47,7 @@ CONSUMED = (
 )
 PLAIN = 4  # ``await`` can be put before the call without changing how the expression parses
 IN_LAMBDA = 8  # the call is inside a lambda passed as an argument to the call ``parent``
+ENTER = 16  # the implicit ``__enter__`` call of a ``with`` statement
 
 # The key of a module's top-level code, run when the module is first imported.
 MODULE_CODE = "<module>"

@@ -12,6 +12,7 @@ from unstall.check._summary_types import (
     AWAITED,
     CALL,
     CONSUMED,
+    ENTER,
     IN_LAMBDA,
     MODULE_CODE,
     PLAIN,
@@ -143,10 +144,16 @@ class ExpressionWalker:
         if ref is None:
             return
         end_line, end_col = node.end_lineno or node.lineno, node.end_col_offset or 0
-        for method in ("__enter__", "__exit__"):
+        for method, flags in (("__enter__", ENTER), ("__exit__", 0)):
             self.uses.append(
                 Use(
-                    CALL, intern(f"{ref}.{method}"), node.lineno, node.col_offset, end_line, end_col
+                    CALL,
+                    intern(f"{ref}.{method}"),
+                    node.lineno,
+                    node.col_offset,
+                    end_line,
+                    end_col,
+                    flags,
                 )
             )
 

@@ -3,8 +3,10 @@ generators, decorators, nested functions, recursion and cycles."""
 
 import contextlib
 import functools
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
@@ -191,3 +193,24 @@ def opened(name: str) -> Iterator[str]:
 async def context_managers() -> None:
     with opened("x") as text:  # UNS102
         print(text)
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.value = 0
+
+    def increment(self) -> None:
+        with self.lock:
+            self.value += 1
+
+    def drain(self) -> None:
+        with ThreadPoolExecutor() as pool:
+            pool.submit(print)
+
+
+async def thread_primitives(counter: Counter) -> None:
+    counter.increment()
+    with counter.lock:  # UNS108
+        pass
+    counter.drain()  # UNS108

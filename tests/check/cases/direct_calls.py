@@ -76,3 +76,26 @@ async def nested_in_expressions(url: str) -> list[str]:
     results = [requests.get(url).text]  # UNS103
     print(time.sleep(1) or "slept")  # UNS101
     return results
+
+
+async def every_kind_offloaded(path: str, url: str, password: bytes) -> None:
+    await asyncio.to_thread(time.sleep, 1)
+    await asyncio.to_thread(os.listdir, path)
+    await asyncio.to_thread(requests.get, url)
+    await asyncio.to_thread(socket.getaddrinfo, url, 80)
+    await asyncio.to_thread(ssl.create_default_context)
+    await asyncio.to_thread(subprocess.run, ["ls"])
+    await asyncio.to_thread(sqlite3.connect, "app.db")
+    await asyncio.to_thread(threading.Event().wait)
+    await asyncio.to_thread(hashlib.pbkdf2_hmac, "sha256", password, b"salt", 1)
+    await asyncio.to_thread(importlib.import_module, "json")
+
+
+async def every_kind_async_native(path: str) -> None:
+    await asyncio.sleep(1)
+    process = await asyncio.create_subprocess_exec("ls")
+    await process.wait()
+    await asyncio.get_running_loop().getaddrinfo("localhost", 80)
+    reader, writer = await asyncio.open_connection("localhost", 80)
+    writer.close()
+    await asyncio.Event().wait()
