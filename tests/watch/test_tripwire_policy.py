@@ -11,32 +11,13 @@ from typing import Any
 
 import pytest
 
-from unstall.catalog import Catalog, Kind, default_catalog
+from unstall.catalog import Kind, default_catalog
 from unstall.errors import BlockingCallError, BlockingCallWarning
 from unstall.watch import Action, Policy, Tripwire, TripwireEvent, Watcher
 from unstall.watch import _tripwire_hook as hook
 
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 HERE = str(Path(__file__))
-
-# entries the tests need; the built-in catalog may already have them (then it wins)
-_EXTRA = (
-    {"name": "socket.getaddrinfo", "kind": "dns", "audit_event": "socket.getaddrinfo"},
-    {"name": "subprocess.Popen", "kind": "subprocess", "audit_event": "subprocess.Popen"},
-    {"name": "sqlite3.connect", "kind": "database", "audit_event": "sqlite3.connect"},
-    {"name": "socket.socket.recv", "kind": "network"},
-    {"name": "socket.socket.connect", "kind": "network", "audit_event": "socket.connect"},
-)
-
-
-def _catalog() -> Catalog:
-    base = default_catalog()
-    missing = [
-        {**table, "why": "It blocks.", "alternative": "An async API."}
-        for table in _EXTRA
-        if base.lookup(str(table["name"])) is None
-    ]
-    return base.extended(missing, source="the tripwire tests") if missing else base
 
 
 def _code(kind: Kind) -> str:
@@ -45,7 +26,7 @@ def _code(kind: Kind) -> str:
 
 @pytest.fixture
 def tripwire() -> Iterator[Tripwire]:
-    tw = Tripwire(catalog=_catalog()).start()
+    tw = Tripwire().start()
     yield tw
     tw.stop()
 
@@ -87,7 +68,7 @@ def test_allow_list_by_function_module_and_entry_and_unused_items(
         "builtins.open",  # a catalog entry
         "myapp.never.called",
     ]
-    with Tripwire(allow=allow, catalog=_catalog()) as tw:
+    with Tripwire(allow=allow) as tw:
 
         async def main() -> None:
             _load_cache()
@@ -107,7 +88,7 @@ def _slow_hook(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_allow_list_by_module_covers_callbacks_from_inside_it(run_loop: Runner) -> None:
-    with Tripwire(allow=["json"], catalog=_catalog()) as tw:
+    with Tripwire(allow=["json"]) as tw:
 
         async def main() -> None:
             # json.decoder calls back into our hook, which sleeps: allowed by the module "json"
@@ -132,7 +113,7 @@ def test_bad_allow_item_is_a_clear_error() -> None:
 
 def test_raise_policy_fails_the_call_before_it_runs(run_loop: Runner, tmp_path: Path) -> None:
     target = tmp_path / "never.txt"
-    with Tripwire("raise", catalog=_catalog()) as tw:
+    with Tripwire("raise") as tw:
 
         async def main() -> BlockingCallError:
             with pytest.raises(BlockingCallError) as info:
@@ -151,7 +132,7 @@ def test_raise_policy_fails_the_call_before_it_runs(run_loop: Runner, tmp_path: 
 
 def test_warn_policy_warns_and_lets_the_call_run(run_loop: Runner, tmp_path: Path) -> None:
     target = tmp_path / "written.txt"
-    with Tripwire("warn", catalog=_catalog()) as tw:
+    with Tripwire("warn") as tw:
 
         async def main() -> None:
             with pytest.warns(
@@ -169,7 +150,7 @@ def test_warn_policy_warns_and_lets_the_call_run(run_loop: Runner, tmp_path: Pat
 
 def test_policy_per_rule_code(run_loop: Runner, tmp_path: Path) -> None:
     policy = Policy("record", {"UNS101": "raise", "UNS102": Action.IGNORE})
-    with Tripwire(policy, catalog=_catalog()) as tw:
+    with Tripwire(policy) as tw:
 
         async def main() -> None:
             (tmp_path / "f.txt").write_text("x")  # ignored
@@ -197,7 +178,7 @@ def test_sink_errors_are_counted_not_raised(run_loop: Runner) -> None:
     def bad_sink(event: TripwireEvent) -> None:
         raise RuntimeError("sink broke")
 
-    with Tripwire(sinks=[bad_sink], catalog=_catalog()) as tw:
+    with Tripwire(sinks=[bad_sink]) as tw:
 
         async def main() -> None:
             time.sleep(0.001)
@@ -228,7 +209,7 @@ def test_watcher_with_tripwire_collects_blocking_calls(run_loop: Runner) -> None
 
 
 def test_watcher_accepts_a_configured_tripwire_instance(run_loop: Runner) -> None:
-    tw = Tripwire("record", allow=["builtins.open"], catalog=_catalog())
+    tw = Tripwire("record", allow=["builtins.open"])
     watcher = Watcher(1000, tripwire=tw, log=False).start()
     try:
 
