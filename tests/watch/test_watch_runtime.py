@@ -157,6 +157,7 @@ def test_bounded_memory_over_ten_thousand_stalls() -> None:
             w._sessions[state.loop_id] = session
             w._flush(state, now)
     finally:
+        state.release()
         loop.close()
     assert w.stalls == 10_000
     assert len(w.events) == 50

@@ -8,8 +8,10 @@ longer than ``timeout``. The dump (file, line and function of every thread; no v
 to a private temporary file, is parsed back into :class:`Frame` stacks and is matched to the
 stall that was running when it fired.
 
-Re-arming costs one short-lived C thread per ``period`` (about 50 us each), so ``period`` is
-at least 25 ms whatever the threshold. ``faulthandler`` has one timer per process: only one
+Re-arming costs one short-lived C thread per ``period`` (25 ms; about 50 us each). The timer
+fires at ``timeout`` (0.9 x the threshold, at least 75 ms), far enough past ``period`` that a
+watchdog merely delayed by a loaded machine does not trigger a dump: a dump reads the other
+threads' frames without the GIL, which is safe for a thread stuck in C but not free. ``faulthandler`` has one timer per process: only one
 watcher at a time owns it, and a program that uses ``dump_traceback_later`` itself should pass
 ``backstop=False``.
 """
@@ -70,9 +72,12 @@ class Backstop:
     """Owns the process's ``faulthandler`` timer while started; driven by the watchdog thread."""
 
     def __init__(self, threshold: float) -> None:
-        self.period = max(threshold / 2, 0.025)
-        self.timeout = self.period + max(threshold / 4, 0.0125)
+        # re-arm often, fire late: the timer must only fire when the watchdog has really been
+        # stopped (a dump walks the other threads' frames without the GIL)
+        self.period = 0.025
+        self.timeout = max(0.9 * threshold, 0.075)
         self._file: IO[bytes] | None = None
+        self._lock = threading.Lock()
         self._armed_at = 0.0
         # (time the dump fired, stacks by thread ident) of recent dumps
         self.dumps: collections.deque[tuple[float, dict[int, tuple[Frame, ...]]]] = (
@@ -95,13 +100,13 @@ class Backstop:
         return True
 
     def _arm(self, now: float) -> None:
-        if self._file is None or _forking:
-            return
-        try:
-            faulthandler.dump_traceback_later(self.timeout, repeat=False, file=self._file)
+        with self._lock:  # never arm a file that stop() is closing
+            f = self._file
+            if f is None or _forking:
+                return
+            with contextlib.suppress(OSError, RuntimeError, ValueError):  # retried next period
+                faulthandler.dump_traceback_later(self.timeout, repeat=False, file=f)
             self._armed_at = now
-        except (OSError, RuntimeError, ValueError):
-            self._armed_at = now  # retry after one period, not on every poll
 
     def tick(self, now: float) -> None:
         """Re-arm when the last arming is ``period`` old; collect a dump that fired."""
@@ -145,9 +150,10 @@ class Backstop:
             if _owner is not self:
                 return
             _owner = None
-            with contextlib.suppress(Exception):
-                faulthandler.cancel_dump_traceback_later()
-            f, self._file = self._file, None
+            with self._lock:
+                with contextlib.suppress(Exception):
+                    faulthandler.cancel_dump_traceback_later()
+                f, self._file = self._file, None
             if f is not None:
                 with contextlib.suppress(OSError):
                     f.close()
@@ -155,6 +161,7 @@ class Backstop:
     def after_fork(self) -> None:
         """In a forked child: the file is shared with the parent; start over with a new one."""
         global _owner
+        self._lock = threading.Lock()  # the parent's watchdog may have held it
         if _owner is self:
             _owner = None
             f, self._file = self._file, None

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +37,31 @@ def thread_cpu_clock(thread_id: int) -> int | None:
         return time.pthread_getcpuclockid(thread_id)
     except (AttributeError, OSError):
         return None
+
+
+def _open_schedstat(native_id: int) -> int | None:
+    """A descriptor on the thread's ``schedstat`` (Linux): CPU time and run-queue wait time."""
+    try:
+        return os.open(f"/proc/self/task/{native_id}/schedstat", os.O_RDONLY | os.O_CLOEXEC)
+    except (OSError, AttributeError):
+        return None
+
+
+def run_times(state: LoopState) -> tuple[float, float, float]:
+    """``(perf_counter, CPU seconds, run-queue wait seconds)`` of the loop thread; -1.0 when unknown.
+
+    CPU time plus run-queue wait is the time the thread wanted the CPU: on a loaded machine a
+    CPU-bound stall spends part of its wall time waiting for a core, not blocked.
+    """
+    now = _perf()
+    fd = state.sched_fd
+    if fd is not None:
+        try:
+            parts = os.pread(fd, 128, 0).split()
+            return now, int(parts[0]) / 1e9, int(parts[1]) / 1e9
+        except (OSError, ValueError, IndexError):
+            pass
+    return now, cpu_seconds(state.clock), -1.0
 
 
 def cpu_seconds(clock: int | None) -> float:
@@ -69,8 +95,10 @@ class LoopState:
         "loop",
         "loop_id",
         "mode",
+        "native_id",
         "pending",
         "period",
+        "sched_fd",
         "selector",
         "since",
         "thread_id",
@@ -115,7 +143,9 @@ class LoopState:
         self.created = _perf()
         self.gc_spans: collections.deque[tuple[float, float]] = collections.deque(maxlen=32)
         self.clock = thread_cpu_clock(self.thread_id)
-        self.cpu_mark = (self.created, cpu_seconds(self.clock))
+        self.native_id = threading.get_native_id()
+        self.sched_fd = _open_schedstat(self.native_id)
+        self.cpu_mark = run_times(self)
         self.active = False
         self.mode = "heartbeat"
         self.selector: Any = None
@@ -235,3 +265,22 @@ class LoopState:
             # a closed loop never runs the timer; cancelling a closed uvloop's timer is unsafe
             with contextlib.suppress(RuntimeError):
                 self.loop.call_soon_threadsafe(handle.cancel)
+
+    def release(self) -> None:
+        """Close the thread-statistics descriptor; only once nothing reads it (watchdog thread)."""
+        fd, self.sched_fd = self.sched_fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def after_fork(self) -> None:
+        """In a forked child, on the thread that forked: this thread has a new id and statistics."""
+        self.release()
+        self.thread_id = threading.get_ident()
+        self.clock = thread_cpu_clock(self.thread_id)
+        self.native_id = threading.get_native_id()
+        self.sched_fd = _open_schedstat(self.native_id)
+        self.pending.clear()
+        del self.lag[:], self.busy[:]
+        self.busy_us = 0
+        self.cpu_mark = run_times(self)

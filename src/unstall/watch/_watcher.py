@@ -19,7 +19,7 @@ from typing import Any
 
 from unstall.watch._backstop import Backstop
 from unstall.watch._frames import sample_stack, site_fix
-from unstall.watch._loops import LoopState, cpu_seconds, thread_cpu_clock
+from unstall.watch._loops import LoopState, run_times
 from unstall.watch._model import Cause, Frame, StallEvent, TaskInfo, TripwireEvent
 from unstall.watch._report import Report
 from unstall.watch._stats import Histograms, Sites
@@ -39,7 +39,7 @@ class _Session:
 
     __slots__ = ("context", "cpu_mark", "first", "samples", "since", "stacks", "task")
 
-    def __init__(self, since: float, first: float, cpu_mark: tuple[float, float]) -> None:
+    def __init__(self, since: float, first: float, cpu_mark: tuple[float, float, float]) -> None:
         self.since = since
         self.first = first
         self.cpu_mark = cpu_mark
@@ -235,23 +235,27 @@ class Watcher:
                 gc.callbacks.remove(self._gc_callback)
             self._stop.set()
             thread, self._thread = self._thread, None
+            backstop, self._backstop = self._backstop, None
+        if backstop is not None:
+            backstop.collect()
+            backstop.stop()  # first: nobody re-arms the timer once the watchdog is gone
+            self._backstop = backstop  # still read by the last emissions below
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
-        if self._backstop is not None:
-            self._backstop.collect()
+        joined = thread is None or not thread.is_alive()
         for state in (*self._states, *self._closing):
             with contextlib.suppress(Exception):
                 state.uninstall()
                 self._flush(state, time.perf_counter())
                 self._hist.close(state)
+                if joined:
+                    state.release()
         with self._lock:
             self._loops.clear()
             self._states = ()
             self._closing.clear()
             self._sessions.clear()
-        if self._backstop is not None:
-            self._backstop.stop()
-            self._backstop = None
+        self._backstop = None
         if self._tripwire is not None:
             try:
                 self._tripwire.stop()
@@ -348,6 +352,7 @@ class Watcher:
                     self._flush(state, now)
                     self._sessions.pop(state.loop_id, None)
                     self._hist.close(state)
+                    state.release()
                 wait = self._busy_poll if self._sessions else self._idle_poll
             except Exception:  # never let the watchdog die; the next poll starts afresh
                 logger.debug("unstall: watchdog poll failed", exc_info=True)
@@ -367,7 +372,7 @@ class Watcher:
                 current = sessions[state.loop_id] = _Session(since, now, state.cpu_mark)
             self._sample(state, current)
         else:
-            state.cpu_mark = (time.perf_counter(), cpu_seconds(state.clock))
+            state.cpu_mark = run_times(state)
             state.update_window(now)
         if len(state.lag) > 4096 or len(state.busy) > 4096:
             self._hist.drain(state)
@@ -425,12 +430,16 @@ class Watcher:
         gc_time = sum(max(0.0, min(b or end, end) - max(a, start)) for a, b in list(state.gc_spans))
         if gc_time >= duration / 2:
             return Cause.GC, 0.0, gc_time
-        mark_time, mark_cpu = session.cpu_mark if session is not None else state.cpu_mark
-        now, cpu_now = time.perf_counter(), cpu_seconds(state.clock)
+        mark_time, mark_cpu, mark_wait = session.cpu_mark if session is not None else state.cpu_mark
+        now, cpu_now, wait_now = run_times(state)
         if mark_cpu >= 0 and cpu_now >= 0 and now > mark_time:
             cpu = max(0.0, cpu_now - mark_cpu)
-            # a third of the wall time on the CPU is CPU work (the rest: GIL waits, a loaded machine)
-            cause = Cause.CPU if cpu / (now - mark_time) >= 0.35 else Cause.BLOCKED
+            if mark_wait >= 0 and wait_now >= 0:
+                # on the CPU or waiting for a core most of the time: CPU work on a busy machine
+                wanted = cpu + max(0.0, wait_now - mark_wait)
+                cause = Cause.CPU if wanted / (now - mark_time) >= 0.5 else Cause.BLOCKED
+            else:
+                cause = Cause.CPU if cpu / (now - mark_time) >= 0.35 else Cause.BLOCKED
             return cause, min(cpu, duration), gc_time
         if session is None:
             return Cause.UNKNOWN, 0.0, gc_time
@@ -553,12 +562,11 @@ class Watcher:
         self._external.clear()
         tid = threading.get_ident()
         kept = {k: s for k, s in self._loops.items() if s.thread_id == tid}
+        for key, state in self._loops.items():
+            if key not in kept:
+                state.release()  # the child's copies of the parent's descriptors
         for state in kept.values():
-            state.pending.clear()
-            del state.lag[:], state.busy[:]
-            state.busy_us = 0
-            state.clock = thread_cpu_clock(tid)
-            state.cpu_mark = (time.perf_counter(), cpu_seconds(state.clock))
+            state.after_fork()
         self._loops = kept
         self._states = tuple(kept.values())
         if self.running:
