@@ -8,6 +8,9 @@ default), when a known blocking call ran on a loop's thread, however short. The 
 the blamed line, the call and its rule code, the duration and the stack. Works with any real
 loop: pytest-asyncio, anyio's pytest plugin, or ``asyncio.run`` inside a sync test.
 
+The tripwire uses the project's ``[tool.unstall]`` settings too: extra ``blocking`` entries
+extend the catalog, and ``[tool.unstall.watch] allow`` is added to every test's allow-list.
+
 Options (command line overrides ini)::
 
     --unstall                  / unstall = true
@@ -52,6 +55,9 @@ class _Settings:
 
 _SETTINGS = pytest.StashKey[_Settings]()
 _ITEM_SETTINGS = pytest.StashKey["_Settings | None"]()
+# the project's [tool.unstall] settings the tripwire uses: a catalog with the user's blocking
+# entries (None: the built-in one) and [tool.unstall.watch] allow
+_PROJECT = pytest.StashKey["tuple[Any, tuple[str, ...]]"]()
 # allow-list items given in markers, and those that allowed at least one call, over the session
 _ALLOW_SEEN = pytest.StashKey[dict[str, str]]()
 _ALLOW_FIRED = pytest.StashKey[set[str]]()
@@ -125,9 +131,31 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_ALLOW_SEEN] = {}
     config.stash[_ALLOW_FIRED] = set()
     try:
-        config.stash[_SETTINGS] = _config_settings(config)
+        config.stash[_SETTINGS] = settings = _config_settings(config)
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
+    if settings.enabled:
+        try:
+            _project(config)
+        except Exception as error:  # ConfigError, CatalogError: the message names key and fix
+            raise pytest.UsageError(f"unstall: {error}") from None
+
+
+def _project(config: pytest.Config) -> tuple[Any, tuple[str, ...]]:
+    """The catalog and allow-list from the project's ``[tool.unstall]`` settings (read once)."""
+    cached = config.stash.get(_PROJECT, None)
+    if cached is None:
+        from unstall._config import load_config
+        from unstall.catalog import default_catalog
+
+        project = load_config(start=config.rootpath)
+        catalog = (
+            default_catalog().extended(project.blocking, source=str(project.source))
+            if project.blocking
+            else None
+        )
+        cached = config.stash[_PROJECT] = (catalog, tuple(project.watch.allow))
+    return cached
 
 
 def _config_settings(config: pytest.Config) -> _Settings:
@@ -218,7 +246,14 @@ def _watched(item: pytest.Item, when: str) -> Generator[None, Any, Any]:
         return (yield)
     from unstall.watch import Tripwire, Watcher
 
-    tripwire = Tripwire("record", allow=settings.allow) if settings.tripwire else False
+    tripwire: Tripwire | bool = False
+    if settings.tripwire:
+        try:
+            catalog, project_allow = _project(item.config)
+        except Exception as error:  # a marker opted in, and the project settings are broken
+            pytest.fail(f"unstall: {error}", pytrace=False)
+        allow = (*project_allow, *settings.allow)
+        tripwire = Tripwire("record", allow=allow, catalog=catalog)
     watcher = Watcher(settings.threshold_ms, tripwire=tripwire, log=False)
     watcher.start()
     try:
@@ -243,8 +278,10 @@ def _note_allow(item: pytest.Item, tripwire: object) -> None:
 
     if isinstance(tripwire, Tripwire):
         seen = item.config.stash[_ALLOW_SEEN]
+        project_allow = item.config.stash.get(_PROJECT, (None, ()))[1]
         for name in tripwire.allow.items:
-            seen.setdefault(name, item.nodeid)
+            origin = "[tool.unstall.watch] allow" if name in project_allow else item.nodeid
+            seen.setdefault(name, origin)
         item.config.stash[_ALLOW_FIRED].update(tripwire.allow.fired())
 
 
@@ -255,7 +292,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if unused:
         terminalreporter.section("unstall: allow-list entries that never allowed a call")
         for name in unused:
-            terminalreporter.line(f"{name!r} (first given for {seen[name]})")
+            terminalreporter.line(f"{name!r} (from {seen[name]})")
 
 
 # ---- the failure message ------------------------------------------------------------------------------

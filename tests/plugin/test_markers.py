@@ -118,7 +118,7 @@ def test_unstall_marker_allow_list_and_module_level_marker(
     result.stdout.fnmatch_lines(
         [
             "*unstall: allow-list entries that never allowed a call*",
-            "'myapp.gone' (first given for test_allow_list.py::test_allowed_calls)",
+            "'myapp.gone' (from test_allow_list.py::test_allowed_calls)",
             "FAILED test_allow_list.py::test_other_sleep - *",
         ]
     )

@@ -143,3 +143,58 @@ def test_markers_are_registered_for_strict_markers(
 ) -> None:
     result = run_pytest("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.unstall(*", "@pytest.mark.allow_blocking*"])
+
+
+PROJECT = """
+[tool.unstall.watch]
+allow = ["test_project.warm_cache", "myapp.stale"]
+
+[[tool.unstall.blocking]]
+name = "mimetypes.read_mime_types"
+kind = "file"
+why = "It reads a file."
+alternative = "await asyncio.to_thread(mimetypes.read_mime_types, path)"
+"""
+
+
+def test_project_settings_extend_the_catalog_and_the_allow_list(
+    tester: pytest.Pytester, run_pytest: RunPytest
+) -> None:
+    tester.makepyprojecttoml(PROJECT)
+    (tester.path / "mime.types").write_text("text/x-unstall uns\n")
+    tester.makepyfile(
+        test_project="""
+        import mimetypes, time
+        import pytest
+
+        def warm_cache():
+            time.sleep(0.01)
+
+        @pytest.mark.asyncio
+        async def test_allowed_by_the_project():
+            warm_cache()
+
+        @pytest.mark.asyncio
+        async def test_user_catalog_entry():
+            mimetypes.read_mime_types("mime.types")
+        """
+    )
+    result = run_pytest("--unstall")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "blocking call mimetypes.read_mime_types(*) [[]UNS102, file[]]*",
+            "*unstall: allow-list entries that never allowed a call*",
+            "'myapp.stale' (from [[]tool.unstall.watch[]] allow)",
+        ]
+    )
+
+
+def test_broken_project_settings_are_a_usage_error(
+    tester: pytest.Pytester, run_pytest: RunPytest
+) -> None:
+    tester.makepyprojecttoml("[tool.unstall.watch]\nallow = 5\n")
+    tester.makepyfile(test_blocks=BLOCKS)
+    result = run_pytest("--unstall")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: unstall: tool.unstall.watch.allow*"])
