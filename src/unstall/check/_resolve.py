@@ -112,6 +112,12 @@ class Project:
             if value is None:
                 return None
             value = self._step(value, names[index], calls[index])
+            if value is not None and value.kind == "x" and not calls[index]:
+                # An outside attribute read and then used (``path.parent.read_text``): the
+                # catalog's type table may say what it holds.
+                held = self.catalog.returns(value.name) if index + 1 < len(names) else None
+                if held is not None:
+                    value = Value("t", name=held)
         return value
 
     def _step(self, value: Value | None, name: str, calls: int) -> Value | None:
@@ -224,6 +230,9 @@ class Project:
             returned = self.catalog.returns(name)
             if returned is not None:
                 return Value("t", name=returned)
+            owner, _, method = name.rpartition(".")
+            if method == "__truediv__":
+                return Value("t", name=owner)  # ``/`` on an outside type keeps the type
             if name.rpartition(".")[2][:1].isupper():
                 return Value("t", name=name)  # an outside class: calling it makes an instance
         return None

@@ -164,6 +164,10 @@ def expr_ref(node: ast.expr, scope: Scope) -> str | None:
                 return f"{owner.class_ref}.<super>" + "".join(reversed(suffix))
             suffix.append("()")
             node = node.func
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            # ``path / "name"``: the operator method's result (a path stays a path).
+            suffix.append(".__truediv__()")
+            node = node.left
         elif isinstance(node, ast.Name):
             base = scope.lookup(node.id)
             if base is None:

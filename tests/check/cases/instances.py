@@ -76,6 +76,8 @@ async def paths(name: str) -> None:
     pathlib.Path(name).with_suffix(".txt").exists()  # UNS102
     folder = Path(name)
     folder.mkdir()  # UNS102
+    (folder / "settings.toml").read_text()  # UNS102
+    (Path(name) / "a" / "b").unlink()  # UNS102
     str(folder / "x")
 
 
