@@ -194,6 +194,11 @@ class CallGraph:
         elif value.kind in ("f", "c"):
             # A library checked along with the project is still known by its catalog name.
             entry = self.catalog.lookup(self.project.qualified(value.summary, value.name))
+            if entry is None and value.kind == "c":
+                # A project class without its own __init__ runs its outside base's constructor.
+                init = self.project.member(value.summary, value.name, "__init__")
+                if init is not None and init.kind == "x":
+                    entry = self.catalog.lookup(init.name.removesuffix(".__init__"))
         else:
             return None
         if entry is None or any(self.allowed(name) for name in entry.names):

@@ -3,6 +3,7 @@ generators, decorators, nested functions, recursion and cycles."""
 
 import contextlib
 import functools
+import smtplib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -214,3 +215,19 @@ async def thread_primitives(counter: Counter) -> None:
     with counter.lock:  # UNS108
         pass
     counter.drain()  # UNS108
+
+
+class Mailer(smtplib.SMTP):
+    def greet(self) -> None:
+        self.send_message("hello")
+
+
+class OwnInit(smtplib.SMTP):
+    def __init__(self) -> None:
+        pass
+
+
+async def subclassed_outside_classes() -> None:
+    mailer = Mailer("localhost")  # UNS103
+    mailer.greet()  # UNS103
+    OwnInit()
