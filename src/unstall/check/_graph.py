@@ -128,14 +128,17 @@ class CallGraph:
     # -- helpers ---------------------------------------------------------------------------------
 
     def allowed(self, name: str) -> bool:
+        """Whether ``settings.allow`` names ``name``."""
         if name in self._allow_exact:
             return True
         return any(fnmatch.fnmatchcase(name, pattern) for pattern in self._allow_patterns)
 
     def info(self, node: Node) -> FunctionInfo:
+        """The summary of a function node."""
         return self.project.functions[node[0]][node[1]]
 
     def name_of(self, ref: str) -> str | None:
+        """The qualified name a reference resolves to (outside or project), if any."""
         value = self.project.resolve(ref)
         if value is None:
             return None
@@ -146,6 +149,7 @@ class CallGraph:
         return None
 
     def is_offload(self, use: Use) -> bool:
+        """Whether a call runs what it is given off the loop (by name, or by method name)."""
         if use.kind != CALL:
             return False
         if use.ref.rpartition(".")[2] in self.offload_methods:
@@ -156,6 +160,7 @@ class CallGraph:
         )
 
     def is_partial(self, use: Use) -> bool:
+        """Whether a call is ``functools.partial`` (what it wraps goes where it goes)."""
         if use.kind != CALL:
             return False
         name = self.name_of(use.ref)
@@ -224,6 +229,7 @@ class CallGraph:
         return known
 
     def runs_in_threadpool(self, node: Node) -> bool:
+        """Whether a thread-pool decorator wraps the function (calling it runs nothing here)."""
         known = self._threadpool_memo.get(node)
         if known is None:
             info = self.info(node)
@@ -326,6 +332,7 @@ class CallGraph:
         return [*found, node]
 
     def is_context_manager(self, node: Node) -> bool:
+        """Whether a generator function is a ``contextlib.contextmanager`` (``with`` runs it)."""
         return any(self.name_of(ref) in CONTEXT_MANAGERS for ref in self.info(node).decorators)
 
     # -- exploration ---------------------------------------------------------------------------

@@ -43,6 +43,7 @@ class Body(ExpressionWalker):
         decorators: tuple[str, ...] = (),
         annotated: str | None = None,
     ) -> FunctionInfo:
+        """The finished record of this body (``annotated``: the return annotation's reference)."""
         returns: str | None = None
         if self.returns and not self.is_generator:
             first = self.returns[0]
@@ -65,6 +66,7 @@ class Body(ExpressionWalker):
     # -- statements --------------------------------------------------------------------------
 
     def block(self, body: list[ast.stmt]) -> None:
+        """Walk a block of statements."""
         for node in body:
             try:
                 self.statement(node)
@@ -74,6 +76,7 @@ class Body(ExpressionWalker):
                 continue
 
     def statement(self, node: ast.stmt) -> None:
+        """Walk one statement: record what it may run, define what it defines."""
         if isinstance(node, _FUNCTIONS):
             self.define_function(node)
         elif isinstance(node, ast.ClassDef):
@@ -149,6 +152,7 @@ class Body(ExpressionWalker):
                     self.expr(child)
 
     def import_use(self, name: str, node: ast.stmt) -> None:
+        """Record an import of the absolute module ``name`` (its top-level code may run)."""
         self.uses.append(
             Use(
                 IMPORT,
@@ -163,7 +167,7 @@ class Body(ExpressionWalker):
     def target(
         self, target: ast.expr, value: ast.expr | None, annotation: ast.expr | None = None
     ) -> None:
-        # ``self.x = Factory()`` in a method records the attribute's type on the class.
+        """Walk an assignment target; ``self.x = Factory()`` in a method types the class attribute."""
         if (
             isinstance(target, ast.Attribute)
             and isinstance(target.value, ast.Name)
@@ -180,6 +184,7 @@ class Body(ExpressionWalker):
     # -- nested definitions -------------------------------------------------------------------
 
     def define_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """Summarize a nested function or method; its decorators and defaults run here."""
         for decorator in node.decorator_list:
             self.expr(decorator)
         for default in (*node.args.defaults, *node.args.kw_defaults):
@@ -237,6 +242,7 @@ class Body(ExpressionWalker):
         )
 
     def define_class(self, node: ast.ClassDef) -> None:
+        """Record a class; its body runs here, its methods are functions of their own."""
         for decorator in node.decorator_list:
             self.expr(decorator)
         bases = []
@@ -271,6 +277,7 @@ class ClassBody(Body):
         self.reads = outer.reads
 
     def statement(self, node: ast.stmt) -> None:
+        """Walk one statement: record what it may run, define what it defines."""
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and self.class_of is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:

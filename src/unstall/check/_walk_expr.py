@@ -64,6 +64,8 @@ _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
 class ClassBuilder:
+    """A class being summarized: its key, line, bases and attribute types so far."""
+
     __slots__ = ("attributes", "bases", "key", "line")
 
     def __init__(self, key: str, line: int, bases: tuple[str, ...]) -> None:
@@ -73,6 +75,7 @@ class ClassBuilder:
         self.attributes: dict[str, str] = {}
 
     def attribute(self, name: str, ref: str | None) -> None:
+        """Record an attribute's type; two different types make it unknown."""
         if ref is None:
             return
         known = self.attributes.get(name)
@@ -138,8 +141,11 @@ class ExpressionWalker:
         self.module_level = key == MODULE_CODE
 
     def context_manager(self, node: ast.expr) -> None:
-        # ``with lock:`` runs ``lock.__enter__()`` and ``__exit__()``: a lock's acquire, an
-        # executor's shutdown, or a project class's own methods.
+        """Record a ``with`` item's ``__enter__`` and ``__exit__`` calls.
+
+        ``with lock:`` takes a lock, an executor's ``with`` waits for its work on exit, and a
+        project class's own methods run.
+        """
         ref = expr_ref(node, self.scope)
         if ref is None:
             return
@@ -166,6 +172,12 @@ class ExpressionWalker:
         parent: int = -1,
         lambda_arg: bool = False,
     ) -> None:
+        """Walk an expression, recording the calls and reads in it.
+
+        ``plain``: ``await`` may be put before it; ``consumed``: its value is iterated;
+        ``parent``: the index of the call whose arguments hold it; ``lambda_arg``: it is in
+        a lambda passed to ``parent``.
+        """
         kind = type(node)
         if kind in _LEAVES:
             return
@@ -234,6 +246,7 @@ class ExpressionWalker:
                     self.expr(child, parent=parent, lambda_arg=lambda_arg)
 
     def read(self, node: ast.Attribute) -> None:
+        """Record an attribute read on an instance: it runs a getter when it is a property."""
         ref = expr_ref(node, self.scope)
         # Only reads on instances can run a property getter; module and class reads cannot.
         if ref is None or "()" not in ref or ref in self.reads:
@@ -260,6 +273,7 @@ class ExpressionWalker:
         lambda_arg: bool,
         awaited: bool = False,
     ) -> None:
+        """Record a call (its callee as a reference), then walk its callee and arguments."""
         func = node.func
         ref = expr_ref(func, self.scope)
         if ref is None:
@@ -339,6 +353,7 @@ class ExpressionWalker:
             )
 
     def unknown_ref(self, node: ast.Call) -> str | None:
+        """A ``?.``-prefixed reference for a call on an unknown receiver that takes a lambda."""
         # A call on an unknown receiver is recorded only when a lambda is passed to it: it may be
         # an offload helper matched by its method name (``executor.submit(lambda: ...)``).
         if not any(
