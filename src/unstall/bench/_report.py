@@ -47,7 +47,7 @@ def table_cells(row: Row) -> tuple[str, ...]:
 
 def _environment_line(result: BenchResult) -> str:
     env = result.environment
-    parts = [f"{key} {value}" for key, value in env.items()]
+    parts = [f"{key} {value}" for key, value in env.items() if not key.endswith("_reason")]
     cfg = result.config
     parts.append(f"{cfg.duration:g} s per measurement")
     return ", ".join(parts)

@@ -251,6 +251,11 @@ async def run_bench(config: BenchConfig, progress: Progress = lambda line: None)
             servers += [service, sync]
             try:
                 await _steps(plan, config, service, sync, rows, progress)
+                stats = await get_json(service.url, "/__unstall/offload")
+                for decision in stats.get("auto", ()) if isinstance(stats, dict) else ():
+                    if str(decision.get("function", "")).endswith("cpu_work"):
+                        environment["offload_auto"] = str(decision.get("engine"))
+                        environment["offload_auto_reason"] = str(decision.get("reason"))
             except (OSError, asyncio.IncompleteReadError, RuntimeError) as exc:
                 for server in servers:
                     with contextlib.suppress(TimeoutError):

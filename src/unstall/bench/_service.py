@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 
+import unstall.offload
 from unstall.bench import _offload
 from unstall.bench._work import cpu_work, db_query, http_get
 from unstall.watch import Watcher
@@ -166,6 +167,20 @@ def build_service(config: ServiceConfig) -> web.Application:
         await lag.reset()
         return ok()
 
+    async def offload_stats(request: web.Request) -> web.Response:
+        decisions = [
+            {
+                "function": d.function,
+                "engine": d.engine,
+                "reason": d.reason,
+                "samples": d.samples,
+                "cpu_ratio": d.cpu_ratio,
+                "loop_lag_ms": d.loop_lag_ms,
+            }
+            for d in unstall.offload.stats().auto
+        ]
+        return web.json_response({"auto": decisions}, dumps=json.dumps)
+
     async def health(request: web.Request) -> web.Response:
         return ok()
 
@@ -186,6 +201,7 @@ def build_service(config: ServiceConfig) -> web.Application:
     app.router.add_get("/cpu/auto", cpu_offload_auto)
     app.router.add_get("/__unstall/lag", lag_get)
     app.router.add_get("/__unstall/reset", lag_reset)
+    app.router.add_get("/__unstall/offload", offload_stats)
     return app
 
 
