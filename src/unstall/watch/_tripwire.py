@@ -3,9 +3,15 @@
 Meant for development, tests, CI and staging: it catches a blocking call however short it
 is, where the watchdog only sees calls long enough to stall the loop. The calls it knows are
 the catalog's (``unstall.catalog``): ``sys.audit`` events CPython raises map to entries
-through their ``audit_event`` field; a few calls with no audit event are wrapped (see
-:func:`unstall.watch._tripwire_hook.wrapped_names`). A :class:`Policy` decides per rule code
-whether a call raises, warns or is only recorded.
+through their ``audit_event`` field; a few calls with no audit event are wrapped (the table
+is ``unstall.watch._tripwire_targets``). A call is named by what the user's code called
+(``requests.get``, ``subprocess.run``), not by the system call deep inside it, and timed until
+it returns to the user's frame. A :class:`Policy` decides per rule code whether a call
+raises, warns or is only recorded.
+
+``unstall.watch.Watcher(tripwire=True)`` (or a configured :class:`Tripwire` instance) starts
+one with the watcher and stops it with the watcher; its events land in
+``Watcher.blocking_calls`` and the watcher's sinks.
 """
 
 from __future__ import annotations
