@@ -113,3 +113,19 @@ def test_a_tiny_real_run_produces_table_and_chart(
         assert sorted(set(bars)) == ["2", "4"]
         assert len(bars) == (4 if variant == "sync server" else 6)
         assert f"<td>{variant}</td>" in html
+
+
+def test_offload_auto_decision_is_reported(servers: Any) -> None:
+    async def main_() -> None:
+        result = await run_load(
+            servers.service + "/cpu/auto", concurrency=2, duration=30, max_requests=8
+        )
+        assert result.ok == 8
+        stats = await get_json(servers.service, "/__unstall/offload")
+        decisions = [d for d in stats["auto"] if d["function"].endswith("cpu_work")]
+        assert len(decisions) == 1
+        # eight calls are past auto's measuring phase: it has routed the function for good
+        assert decisions[0]["engine"] in {"thread", "process"}
+        assert decisions[0]["reason"]
+
+    asyncio.run(main_())
