@@ -233,22 +233,35 @@ class CallGraph:
         known = self._threadpool_memo.get(node)
         if known is None:
             info = self.info(node)
-            known = any(self.name_of(ref) in self.threadpool for ref in info.decorators)
+            known = any(
+                self.name_of(ref.removesuffix("()")) in self.threadpool for ref in info.decorators
+            )
             self._threadpool_memo[node] = known
         return known
 
     def wrappers(self, node: Node) -> list[Node]:
-        """Sync functions nested in the project's decorators of ``node``: they run when it is called."""
+        """The sync wrappers the project's decorators of ``node`` return: they run when it is called.
+
+        The wrapper is what the decorator returns (``return wrapper``); when that cannot be
+        told, every sync function nested in the decorator.
+        """
+        project = self.project
         found: list[Node] = []
         for ref in self.info(node).decorators:
-            value = self.project.resolve(ref)
-            if value is None or value.kind != "f":
+            decorator = project.resolve(ref)
+            if decorator is None or decorator.kind != "f":
                 continue
-            summary, key = value.summary, value.name
-            prefix = key + "."
-            for inner, info in self.project.functions[summary].items():
-                if inner.startswith(prefix) and not info.is_async:
-                    found.append((summary, inner))
+            wrapper = project.call(decorator)
+            if wrapper is not None and wrapper.kind == "f":
+                candidates = [(wrapper.summary, wrapper.name)]
+            else:
+                prefix = decorator.name + "."
+                candidates = [
+                    (decorator.summary, inner)
+                    for inner in project.functions[decorator.summary]
+                    if inner.startswith(prefix)
+                ]
+            found.extend(item for item in candidates if not self.info(item).is_async)
         return found
 
     def loaded(self, summary: int, *, top_level: bool) -> frozenset[str]:
@@ -333,7 +346,10 @@ class CallGraph:
 
     def is_context_manager(self, node: Node) -> bool:
         """Whether a generator function is a ``contextlib.contextmanager`` (``with`` runs it)."""
-        return any(self.name_of(ref) in CONTEXT_MANAGERS for ref in self.info(node).decorators)
+        return any(
+            self.name_of(ref.removesuffix("()")) in CONTEXT_MANAGERS
+            for ref in self.info(node).decorators
+        )
 
     # -- exploration ---------------------------------------------------------------------------
 

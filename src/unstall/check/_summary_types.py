@@ -80,8 +80,8 @@ class FunctionInfo(NamedTuple):
     """A function, method, nested function, or a module's top-level code (key ``<module>``).
 
     ``key`` is the dotted path inside the module (``load``, ``Repo.load``, ``retry.wrapper``).
-    ``decorators`` are references to the decorators' callables (``@retry(3)`` gives the
-    reference of ``retry``). ``returns`` is the reference of what the function returns, when
+    ``decorators`` are references to the decorators (``@retry(3)`` gives ``app.retry()``,
+    the decorator its factory returns). ``returns`` is the reference of what the function returns, when
     every ``return`` agrees (``requests.Session()``) or its annotation says.
     """
 

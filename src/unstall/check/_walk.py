@@ -228,9 +228,7 @@ class Body(ExpressionWalker):
         body.block(node.body)
         decorators = []
         for decorator in node.decorator_list:
-            ref = expr_ref(
-                decorator.func if isinstance(decorator, ast.Call) else decorator, self.scope
-            )
+            ref = expr_ref(decorator, self.scope)  # ``@retry(3)`` gives ``...retry()``
             if ref:
                 decorators.append(ref)
         self.owner.functions[key] = body.info(

@@ -231,3 +231,42 @@ async def subclassed_outside_classes() -> None:
     mailer = Mailer("localhost")  # UNS103
     mailer.greet()  # UNS103
     OwnInit()
+
+
+def retry_times(times: int) -> Callable[[Callable[..., object]], Callable[..., object]]:
+    def decorate(function: Callable[..., object]) -> Callable[..., object]:
+        def again(*args: object) -> object:
+            for _ in range(times):
+                time.sleep(0.1)
+            return function(*args)
+
+        return again
+
+    return decorate
+
+
+ROUTES: dict[str, Callable[..., object]] = {}
+
+
+def route(path: str) -> Callable[[Callable[..., object]], Callable[..., object]]:
+    def register(function: Callable[..., object]) -> Callable[..., object]:
+        time.sleep(0.1)  # runs once, when the module is imported
+        ROUTES[path] = function
+        return function
+
+    return register
+
+
+@retry_times(3)
+def flaky() -> int:
+    return 1
+
+
+@route("/home")
+def home() -> str:
+    return "home"
+
+
+async def decorator_factories() -> None:
+    flaky()  # UNS101
+    home()
