@@ -1,11 +1,21 @@
 """Overhead of ``unstall.watch()`` on real workloads, side by side, each run in a fresh process.
 
-Usage: python benchmarks/watch_overhead.py [--repeat 5] [--quick]
+Usage: python benchmarks/watch_overhead.py [--repeat 5] [--scale 1.0] [--loops asyncio,uvloop]
+                                           [--configs bare,watch,...] [--json]
 
-Workloads: (a) 100k short task steps, (b) 20k loopback echo round trips over asyncio streams,
-(c) an aiohttp server on 127.0.0.1 under 32 concurrent aiohttp clients. Configurations: bare,
-watch() (heartbeat), watch(iteration_timing=True), watch(tripwire=True), asyncio debug mode, and peer tools when importable. Prints the
-median wall time of each and its ratio to bare, on asyncio and uvloop.
+Workloads: (a) ``steps``: 100k short task steps (``await asyncio.sleep(0)``, 4 tasks),
+(b) ``echo``: 20k loopback echo round trips over asyncio streams, (c) ``http``: an aiohttp
+server on 127.0.0.1 under an aiohttp load client with 32 requests in flight (4,000 requests).
+``--scale`` multiplies every size.
+
+Configurations: ``bare``; ``watch`` (``unstall.watch()`` as shipped: heartbeat, sampled
+iteration timing, faulthandler backstop); ``watch_always`` (every iteration timed);
+``watch_heartbeat`` (iteration timing off); ``tripwire`` (``unstall.watch(tripwire=True)``);
+``debug`` (asyncio debug mode); and the peer tools ``blockbuster``, ``aiocop``, ``pyleak`` and
+``aiodebug`` when they are importable (install them into the environment that runs this
+script; a missing one is skipped with a note). Each cell is the median wall time of the
+workload alone (process start-up excluded) over ``--repeat`` runs, configurations interleaved,
+and its ratio to bare. A configuration that fails prints ``error``.
 """
 
 from __future__ import annotations
@@ -21,7 +31,8 @@ import time
 CONFIGS = (
     "bare",
     "watch",
-    "watch_iter",
+    "watch_always",
+    "watch_heartbeat",
     "tripwire",
     "debug",
     "blockbuster",
@@ -30,27 +41,22 @@ CONFIGS = (
     "aiodebug",
 )
 WORKLOADS = ("steps", "echo", "http")
+PEERS = ("blockbuster", "aiocop", "pyleak", "aiodebug")
 
 
-def _available(config: str) -> str | None:
+def _available(config: str, loop: str) -> str | None:
     """``None`` when the configuration can run, else the reason it cannot."""
-    if config == "tripwire":
-        return (
-            None
-            if importlib.util.find_spec("unstall.watch._tripwire")
-            else "tripwire not built yet"
-        )
-    if config in ("blockbuster", "aiocop", "pyleak", "aiodebug"):
-        return (
-            None
-            if importlib.util.find_spec(config)
-            else f"{config} not installed in this environment"
-        )
+    if config == "tripwire" and importlib.util.find_spec("unstall.watch._tripwire") is None:
+        return "the tripwire is not in this tree"
+    if config in PEERS and importlib.util.find_spec(config) is None:
+        return f"{config} is not installed in this environment"
+    if loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        return "uvloop is not installed"
     return None
 
 
 CHILD = r"""
-import asyncio, sys, time
+import asyncio, contextlib, sys, time
 workload, config, loop_kind, scale = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 
 async def steps():
@@ -96,19 +102,37 @@ async def http():
         await asyncio.gather(*(one() for _ in range(total)))
     await runner.cleanup()
 
+class _Statsd:
+    def timing(self, metric, value):
+        pass
+
 async def main():
-    if config == "watch":
+    scope = contextlib.nullcontext()
+    if config.startswith("watch") or config == "tripwire":
         import unstall
-        unstall.watch(threshold_ms=100)
-    elif config == "watch_iter":
-        import unstall
-        unstall.watch(threshold_ms=100, iteration_timing=True)
-    elif config == "tripwire":
-        import unstall
-        unstall.watch(threshold_ms=100, tripwire=True)
-    start = time.perf_counter()
-    await {"steps": steps, "echo": echo, "http": http}[workload]()
-    print(time.perf_counter() - start)
+        timing = {"watch": "sampled", "watch_always": True, "watch_heartbeat": False, "tripwire": "sampled"}[config]
+        unstall.watch(threshold_ms=100, iteration_timing=timing, tripwire=config == "tripwire", log=False)
+    elif config == "blockbuster":
+        from blockbuster import BlockBuster
+        BlockBuster().activate()
+    elif config == "aiocop":
+        import aiocop
+        aiocop.patch_audit_functions()
+        aiocop.start_blocking_io_detection()
+        aiocop.detect_slow_tasks(threshold_ms=100, on_slow_task=lambda event: None)
+        aiocop.activate()
+    elif config == "pyleak":
+        from pyleak import no_event_loop_blocking
+        scope = no_event_loop_blocking(action="log", threshold=0.1)
+    elif config == "aiodebug":
+        import aiodebug.log_slow_callbacks, aiodebug.monitor_loop_lag
+        aiodebug.log_slow_callbacks.enable(0.1)
+        aiodebug.monitor_loop_lag.enable(_Statsd(), loop=asyncio.get_running_loop())
+    async with scope:
+        start, cpu = time.perf_counter(), time.process_time()
+        await {"steps": steps, "echo": echo, "http": http}[workload]()
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    print(elapsed, cpu)
 
 if loop_kind == "uvloop":
     import uvloop
@@ -119,57 +143,99 @@ else:
 """
 
 
-def _once(workload: str, config: str, loop: str, scale: float) -> float:
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, workload, config, loop, str(scale)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=600,
-    )
-    return float(out.stdout.strip().splitlines()[-1])
+def _once(workload: str, config: str, loop: str, scale: float) -> tuple[float, float] | None:
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, workload, config, loop, str(scale)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=600,
+        )
+        wall, cpu = out.stdout.strip().splitlines()[-1].split()
+        return float(wall), float(cpu)
+    except (subprocess.SubprocessError, ValueError, IndexError) as exc:
+        stderr = getattr(exc, "stderr", "") or ""
+        tail = stderr.strip().splitlines()[-1:] if stderr else [type(exc).__name__]
+        print(f"  {loop}/{workload}/{config} failed: {tail[0][:160]}", file=sys.stderr)
+        return None
+
+
+def _print_row(name: str, configs: list[str], row: dict[str, object]) -> None:
+    bare = row["bare"]
+    print(name, flush=True)
+    for config in configs:
+        value = row[config]
+        if not isinstance(value, dict) or not isinstance(bare, dict):
+            print(f"    {config:<16} {value}")
+            continue
+        wall, cpu = value["wall"], value["cpu"]
+        print(
+            f"    {config:<16} {wall * 1e3:9.1f} ms  x{wall / bare['wall']:6.3f}   "
+            f"cpu {cpu * 1e3:9.1f} ms  x{cpu / bare['cpu']:6.3f}",
+            flush=True,
+        )
 
 
 def main() -> int:
-    """Run every workload x configuration x loop and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__)
+    """Run every workload x configuration x loop and print the table of medians and ratios."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--loops", default="asyncio,uvloop")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS))
+    parser.add_argument("--configs", default=",".join(CONFIGS))
     args = parser.parse_args()
-    results: dict[str, dict[str, float | str]] = {}
+    configs = [c for c in args.configs.split(",") if c]
+    if "bare" not in configs:
+        configs.insert(0, "bare")
+    results: dict[str, dict[str, object]] = {}
+    notes: dict[str, str] = {}
+    print(
+        f"python {sys.version.split()[0]}, repeat {args.repeat}, scale {args.scale}; "
+        "median wall ms (ratio to bare) / median process CPU ms (ratio to bare)"
+    )
     for loop in args.loops.split(","):
-        for workload in WORKLOADS:
-            runnable = [c for c in CONFIGS if _available(c) is None]
-            times: dict[str, list[float]] = {c: [] for c in runnable}
+        for workload in args.workloads.split(","):
+            runnable = []
+            for c in configs:
+                reason = _available(c, loop)
+                if reason:
+                    notes[c] = reason
+                else:
+                    runnable.append(c)
+            times: dict[str, list[tuple[float, float]]] = {c: [] for c in runnable}
             for i in range(args.repeat):
                 order = runnable if i % 2 == 0 else list(reversed(runnable))
                 for config in order:
-                    times[config].append(_once(workload, config, loop, args.scale))
-            row: dict[str, float | str] = {}
-            bare = statistics.median(times["bare"])
-            for config in CONFIGS:
-                reason = _available(config)
-                row[config] = f"n/a ({reason})" if reason else statistics.median(times[config])
+                    value = _once(workload, config, loop, args.scale)
+                    if value is not None:
+                        times[config].append(value)
+            row: dict[str, object] = {}
+            for config in configs:
+                if config in notes:
+                    row[config] = "n/a"
+                elif not times[config]:
+                    row[config] = "error"
+                else:
+                    row[config] = {
+                        "wall": statistics.median(t[0] for t in times[config]),
+                        "cpu": statistics.median(t[1] for t in times[config]),
+                    }
             results[f"{loop}/{workload}"] = row
-            cells = [f"{loop}/{workload}:".ljust(16), f"bare {bare * 1e3:8.1f}ms"]
-            for config in CONFIGS[1:]:
-                value = row[config]
-                cells.append(
-                    f"{config} n/a" if isinstance(value, str) else f"{config} x{value / bare:.3f}"
-                )
-            print("  ".join(cells), flush=True)
-    notes = {c: _available(c) for c in CONFIGS if _available(c)}
+            _print_row(f"{loop}/{workload}", configs, row)
     for config, reason in notes.items():
-        print(f"note: {config}: n/a ({reason})")
+        print(f"note: {config} skipped: {reason}")
     if args.json:
         print(json.dumps(results, indent=2))
     return 0
 
 
 if __name__ == "__main__":
-    start = time.perf_counter()
+    began = time.perf_counter()
     code = main()
-    print(f"total {time.perf_counter() - start:.0f}s")
+    print(f"total {time.perf_counter() - began:.0f}s")
     sys.exit(code)
