@@ -193,7 +193,7 @@ def test_an_import_statement_on_the_loop_is_caught_once_lazy_library_imports_are
 def test_each_call_is_timed_on_its_own(run_loop: Runner, tripwire: Tripwire) -> None:
     async def main() -> None:
         sqlite3.connect(":memory:").close()
-        time.sleep(0.2)
+        time.sleep(0.3)
 
     run_loop(main())
     timed = {e.name: e.duration for e in tripwire.events}
@@ -201,7 +201,7 @@ def test_each_call_is_timed_on_its_own(run_loop: Runner, tripwire: Tripwire) -> 
     connect, sleep = timed["sqlite3.connect"], timed["time.sleep"]
     assert connect is not None
     assert sleep is not None
-    assert connect < 0.1 < 0.19 < sleep  # the sleep is not counted in the connect
+    assert connect < 0.15 < 0.29 < sleep  # the sleep is not counted in the connect
 
 
 def test_a_library_call_is_named_by_the_call_the_user_made(
