@@ -12,7 +12,7 @@ from typing import Any
 
 from unstall.watch._model import Cause, Frame, StallEvent, TaskInfo, TripwireEvent
 from unstall.watch._policy import Action, Policy
-from unstall.watch._report import LoopStats, Report, SiteStats
+from unstall.watch._report import LoopStats, Percentiles, Report, SiteStats
 from unstall.watch._tripwire import Tripwire
 from unstall.watch._watcher import Watcher, watch
 
@@ -21,6 +21,7 @@ __all__ = (
     "Cause",
     "Frame",
     "LoopStats",
+    "Percentiles",
     "Policy",
     "Report",
     "SiteStats",
