@@ -6,6 +6,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -433,3 +434,32 @@ def test_a_crash_inside_map_fails_the_map_and_the_pool_heals(run: Runner) -> Non
             ]
 
     run(main())
+
+
+def test_a_worker_that_dies_while_idle_is_replaced_without_failing_a_call(run: Runner) -> None:
+    off = Offloader(processes=1)
+
+    async def one() -> int:
+        pid: int = (await off.run(work.whoami, engine="process"))[0]
+        return pid
+
+    async def killed_while_watched() -> int:
+        pid = await one()
+        os.kill(pid, signal.SIGKILL)
+        await asyncio.sleep(0.3)  # the loop sees the pipe close and retires the worker
+        assert _process_engine(off).pids() == []
+        return await one()
+
+    first = run(one())
+    # Killed while no loop watches it: the next call finds the broken pipe and moves on.
+    (worker,) = _process_engine(off)._workers
+    os.kill(first, signal.SIGKILL)
+    # Wait until the process has really let go of its pipes (the reply pipe reads EOF): a
+    # zombie's threads may still hold them for a moment.
+    assert select.select([worker.reply_fd], [], [], 5)[0]
+    second = run(one())
+    assert second != first
+    third = run(killed_while_watched())
+    assert third not in (first, second)
+    assert _process_engine(off).describe()["crashes"] >= 1
+    off.close_now()

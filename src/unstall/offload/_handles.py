@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import fcntl
 import logging
 import multiprocessing
 import os
+import struct
+import termios
 from typing import Any
 
 from unstall.errors import OffloadError
@@ -21,6 +24,7 @@ __all__ = (
     "default_start_method",
     "read_messages",
     "start_worker",
+    "unread_bytes",
     "write_some",
 )
 
@@ -51,6 +55,7 @@ class WorkerHandle:
         "pid",
         "proc",
         "queued",
+        "reading",
         "ready",
         "reply_fd",
         "request_fd",
@@ -67,7 +72,8 @@ class WorkerHandle:
         self.buf = bytearray()
         self.call: Call | None = None  # the call the worker is running
         self.queued: collections.deque[Call] = collections.deque()  # sent, not started
-        self.loop: asyncio.AbstractEventLoop | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None  # where the reply pipe is watched
+        self.reading = False  # the reply pipe is registered with ``loop``
         self.retired = False
         self.ready = False
         self.unsent: list[memoryview] | None = None
@@ -115,6 +121,16 @@ def write_some(fd: int, views: list[memoryview]) -> list[memoryview]:
     if views and written:
         views = [views[0][written:], *views[1:]]
     return views
+
+
+def unread_bytes(fd: int) -> int:
+    """Bytes written to the pipe ``fd`` that its reader has not taken yet (0 if unknown)."""
+    try:
+        raw = fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0")
+    except OSError:
+        return 0
+    (count,) = struct.unpack("i", raw)
+    return int(count)
 
 
 def read_messages(worker: WorkerHandle) -> tuple[list[tuple[Any, ...]], bool]:

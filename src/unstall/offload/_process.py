@@ -26,6 +26,7 @@ from unstall.offload._handles import (
     default_start_method,
     read_messages,
     start_worker,
+    unread_bytes,
     write_some,
 )
 from unstall.offload._limits import Limiter
@@ -34,6 +35,10 @@ from unstall.offload._replies import emit_log, exit_text, rebuild_error
 from unstall.offload._worker import ERROR, LOG, READY
 
 __all__ = ("ProcessEngine",)
+
+
+class _NeverStarted(Exception):
+    """A call's worker died before reading it: the call is handed to another worker."""
 
 
 class ProcessEngine(Engine):
@@ -114,33 +119,52 @@ class ProcessEngine(Engine):
             if target is not None:
                 return await self._run_queued(loop, target, fn, payload, cancel)
         deadline = None if timeout is None else loop.time() + timeout
-        if deadline is None:
-            worker = await self._claim_worker(have_slot)
-        else:
+        name = qualname(fn)
+        for _ in range(3):
+            if have_slot and self._idle:
+                worker = self._idle.pop()  # the common case: no waiting at all
+            elif deadline is None:
+                worker = await self._claim_worker(have_slot)
+            else:
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        worker = await self._claim_worker(have_slot)
+                except TimeoutError:
+                    raise TimeoutError(
+                        f"The call to {name}() did not start within {timeout!r} s."
+                    ) from None
+            have_slot = True
+            fut: asyncio.Future[Any] = loop.create_future()
+            call = Call(fut, name, pipelined=pipeline and timeout is None)
+            if not self._send(loop, worker, call, payload):
+                # The worker died while idle (its pipe is broken): the call never reached
+                # it, so it goes to another worker.
+                worker.call = None
+                self._discard(worker)
+                continue
+            handle = (
+                None
+                if deadline is None
+                else loop.call_at(deadline, self._on_timeout, worker, call, timeout)
+            )
             try:
-                async with asyncio.timeout_at(deadline):
-                    worker = await self._claim_worker(have_slot)
-            except TimeoutError:
-                raise TimeoutError(
-                    f"The call to {qualname(fn)}() did not start within {timeout!r} s."
-                ) from None
-        fut: asyncio.Future[Any] = loop.create_future()
-        call = Call(fut, qualname(fn), pipelined=pipeline and timeout is None)
-        self._send(loop, worker, call, payload)
-        handle = (
-            None
-            if deadline is None
-            else loop.call_at(deadline, self._on_timeout, worker, call, timeout)
+                return await fut
+            except _NeverStarted:
+                have_slot = False  # the dead worker's slot was given back
+            except asyncio.CancelledError:
+                if cancel == "kill" and worker.call is call:
+                    self._kill(worker, None)
+                raise
+            finally:
+                if handle is not None:
+                    handle.cancel()
+        if have_slot:
+            self._limiter.release()
+        raise WorkerCrashed(
+            f"Could not hand {name}() to a worker process: three workers in a row died before "
+            "it could start. Check the workers' stderr.",
+            function=name,
         )
-        try:
-            return await fut
-        except asyncio.CancelledError:
-            if cancel == "kill" and worker.call is call:
-                self._kill(worker, None)
-            raise
-        finally:
-            if handle is not None:
-                handle.cancel()
 
     def _pipeline_target(self, loop: asyncio.AbstractEventLoop) -> WorkerHandle | None:
         for worker in self._workers:
@@ -183,11 +207,8 @@ class ProcessEngine(Engine):
             self._reclaim_orphans()
             await limiter.acquire()
         try:
-            while self._idle:
-                worker = self._idle.pop()
-                if worker.proc.is_alive():
-                    return worker
-                self._discard(worker)
+            if self._idle:
+                return self._idle.pop()
             return await self._spawn()
         except BaseException:
             limiter.release()
@@ -199,21 +220,27 @@ class ProcessEngine(Engine):
         worker: WorkerHandle,
         call: Call,
         segments: list[bytes | memoryview],
-    ) -> None:
+    ) -> bool:
+        """Start ``call`` on ``worker``; False if the worker turned out to be dead."""
         worker.call = call
-        worker.loop = loop
-        loop.add_reader(worker.reply_fd, self._on_readable, worker)
-        self._write(loop, worker, segments)
+        if worker.loop is not loop or not worker.reading:
+            # The reply pipe stays registered between calls from the same loop: no
+            # registration system calls on the common path.
+            self._detach(worker)
+            worker.loop = loop
+            loop.add_reader(worker.reply_fd, self._on_readable, worker)
+            worker.reading = True
+        return self._write(loop, worker, segments)
 
     def _write(
         self,
         loop: asyncio.AbstractEventLoop,
         worker: WorkerHandle,
         segments: list[bytes | memoryview],
-    ) -> None:
+    ) -> bool:
         if worker.unsent is not None:  # an earlier request is still going out: keep order
             worker.unsent.extend(memoryview(s).cast("B") for s in segments if len(s))
-            return
+            return True
         if sum(len(segment) for segment in segments) <= JOIN_LIMIT:
             views = [memoryview(b"".join(segments))]
         else:  # big: write each buffer from its own memory
@@ -221,13 +248,12 @@ class ProcessEngine(Engine):
         try:
             views = write_some(worker.request_fd, views)
         except OSError:
-            # The worker died while idle; its EOF arrives through the reader and fails this
-            # call with WorkerCrashed, which is what happened.
-            return
+            return False
         if views:
             # The rest goes out as the worker drains the pipe, never blocking the loop.
             worker.unsent = views
             loop.add_writer(worker.request_fd, self._on_writable, worker)
+        return True
 
     def _on_writable(self, worker: WorkerHandle) -> None:
         if worker.unsent is None:
@@ -244,6 +270,8 @@ class ProcessEngine(Engine):
     # -- replies -------------------------------------------------------------------------
 
     def _on_readable(self, worker: WorkerHandle) -> None:
+        if worker.loop is not asyncio._get_running_loop():
+            return  # the worker moved to another loop, which reads it from now on
         messages, eof = read_messages(worker)
         for message in messages:
             kind = message[0]
@@ -263,8 +291,8 @@ class ProcessEngine(Engine):
             worker.call = worker.queued.popleft()
         else:
             worker.call = None
-            self._detach(worker)
             if self._closed:
+                self._detach(worker)
                 self._retire(worker, kill=False)
             else:
                 self._idle.append(worker)
@@ -276,15 +304,19 @@ class ProcessEngine(Engine):
         else:
             call.fut.set_result(message[1])
 
-    def _on_eof(self, worker: WorkerHandle, tries: int = 0) -> None:
+    def _on_eof(self, worker: WorkerHandle, tries: int = 0, untouched: bool = False) -> None:
         if tries == 0:
+            # A request still (even partly) in the pipe was never read: that call never ran,
+            # and can safely go to another worker. (A worker can die just as it is handed a
+            # call: its pipes close a moment after it is gone.)
+            untouched = worker.unsent is not None or unread_bytes(worker.request_fd) > 0
             self._detach(worker)
             self._workers.discard(worker)
         code = worker.proc.exitcode
         loop = worker.loop
         if code is None and tries < 40 and loop is not None and not loop.is_closed():
             # The pipe closes as the process exits; its status follows a moment later.
-            loop.call_later(0.005, self._on_eof, worker, tries + 1)
+            loop.call_later(0.005, self._on_eof, worker, tries + 1, untouched)
             return
         call = worker.call
         worker.call = None
@@ -295,6 +327,9 @@ class ProcessEngine(Engine):
             return
         self._limiter.release()
         if call.fut.done():
+            return
+        if untouched and worker.ready:
+            call.fut.set_exception(_NeverStarted())
             return
         if worker.ready:
             message = (
@@ -360,15 +395,28 @@ class ProcessEngine(Engine):
                 call.fut.set_exception(exc)
 
     def _detach(self, worker: WorkerHandle) -> None:
+        """Unregister the worker's pipes from the loop watching them."""
         loop = worker.loop
-        if loop is not None and not loop.is_closed():
-            # The loop may be shutting down; the fd is closed next anyway.
+        reading, writing = worker.reading, worker.unsent is not None
+        worker.reading = False
+        worker.unsent = None
+        if loop is None or loop.is_closed() or not (reading or writing):
+            return
+
+        def unregister() -> None:
+            # The loop may be shutting down; the fds are closed next anyway.
             with contextlib.suppress(Exception):
-                loop.remove_reader(worker.reply_fd)
-            if worker.unsent is not None:
-                worker.unsent = None
-                with contextlib.suppress(Exception):
+                if reading:
+                    loop.remove_reader(worker.reply_fd)
+                if writing:
                     loop.remove_writer(worker.request_fd)
+
+        if loop.is_running() and loop is not asyncio._get_running_loop():
+            # That loop runs in another thread: it must unregister the pipes itself.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(unregister)
+        else:
+            unregister()
 
     def _discard(self, worker: WorkerHandle) -> None:
         self._detach(worker)
@@ -376,6 +424,8 @@ class ProcessEngine(Engine):
 
     def _retire(self, worker: WorkerHandle, *, kill: bool) -> None:
         self._workers.discard(worker)
+        if worker in self._idle:  # died while idle
+            self._idle.remove(worker)
         if worker.retired:
             return
         worker.retired = True
