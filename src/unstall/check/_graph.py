@@ -289,17 +289,22 @@ class CallGraph:
         names = {start}
         pending = [start] if start in project.modules else []
         while pending:
-            top = project.functions[project.modules[pending.pop()]].get(MODULE_CODE)
+            name = pending.pop()
+            done = self._closures.get(name) if name != start else None
+            if done is not None:
+                names |= done  # closed already: nothing more to follow from there
+                continue
+            top = project.functions[project.modules[name]].get(MODULE_CODE)
             for use in top.uses if top is not None else ():
                 if use.kind != IMPORT:
                     continue
                 pieces = use.ref.split(".")
                 for end in range(1, len(pieces) + 1):
-                    name = ".".join(pieces[:end])
-                    if name not in names:
-                        names.add(name)
-                        if name in project.modules:
-                            pending.append(name)
+                    imported = ".".join(pieces[:end])
+                    if imported not in names:
+                        names.add(imported)
+                        if imported in project.modules:
+                            pending.append(imported)
         result = frozenset(names)
         self._closures[start] = result
         return result
