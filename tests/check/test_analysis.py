@@ -320,3 +320,20 @@ def test_critical_sections_in_helpers_are_not_reported_but_direct_ones_are() -> 
         )
     }
     assert run(files) == [("app.py", 14, "UNS108"), ("app.py", 15, "UNS108")]
+
+
+def test_an_ascii_terminal_gets_escapes_not_a_crash(project: Project) -> None:
+    import os
+    import sys
+
+    root = project({"app/__init__.py": "", "app/config.py": CONFIG, "app/handlers.py": HANDLERS})
+    completed = subprocess.run(
+        [sys.executable, "-m", "unstall", "check", "--no-cache", "."],
+        cwd=root,
+        capture_output=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, "PYTHONIOENCODING": "ascii", "NO_COLOR": "1"},
+    )
+    assert completed.returncode == 1, completed.stderr
+    assert b"`load_config` \\u2192 `read_file`" in completed.stdout

@@ -189,6 +189,12 @@ def _report(
 
 def run(args: argparse.Namespace) -> int:
     """Run ``unstall check`` with parsed ``args``; return the exit code (0 clean, 1 findings, 2 errors)."""
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal that cannot show a character (an arrow of a chain, a name in the source)
+        # gets an escape, never a crash.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+            reconfigure(errors="backslashreplace")
     paths = [Path(p) for p in args.paths] or [Path(".")]
     stdin: tuple[str, str] | None = None
     if any(str(p) == "-" for p in paths):
