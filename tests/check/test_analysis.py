@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -323,9 +325,6 @@ def test_critical_sections_in_helpers_are_not_reported_but_direct_ones_are() -> 
 
 
 def test_an_ascii_terminal_gets_escapes_not_a_crash(project: Project) -> None:
-    import os
-    import sys
-
     root = project({"app/__init__.py": "", "app/config.py": CONFIG, "app/handlers.py": HANDLERS})
     completed = subprocess.run(
         [sys.executable, "-m", "unstall", "check", "--no-cache", "."],
