@@ -210,7 +210,7 @@ class CallGraph:
             return None
         if entry.nonblocking and use.keywords:
             for keyword, constant in self._nonblocking_of(entry):
-                if any(name == keyword and value == constant for name, value in use.keywords):
+                if any(name == keyword and given == constant for name, given in use.keywords):
                     return None
         return entry
 

@@ -135,7 +135,7 @@ class ExpressionWalker:
         self.class_of = class_of
         self.self_name = self_name
         self.uses: list[Use] = []
-        self.reads: set[str] = set()
+        self.reads: set[tuple[str, int, bool]] = set()
         self.is_generator = False
         self.returns: list[str | None] = []
         self.module_level = key == MODULE_CODE
@@ -199,7 +199,7 @@ class ExpressionWalker:
                 self.expr(value, parent=parent, lambda_arg=lambda_arg)
         elif isinstance(node, ast.Attribute):
             if isinstance(node.ctx, ast.Load):
-                self.read(node)
+                self.read(node, parent, lambda_arg)
             self.expr(node.value, parent=parent, lambda_arg=lambda_arg)
         elif kind in _FIELDS:
             # The common compound expressions, without ast.iter_child_nodes' generality.
@@ -245,13 +245,13 @@ class ExpressionWalker:
                 if isinstance(child, ast.expr):
                     self.expr(child, parent=parent, lambda_arg=lambda_arg)
 
-    def read(self, node: ast.Attribute) -> None:
+    def read(self, node: ast.Attribute, parent: int, lambda_arg: bool) -> None:
         """Record an attribute read on an instance: it runs a getter when it is a property."""
         ref = expr_ref(node, self.scope)
         # Only reads on instances can run a property getter; module and class reads cannot.
-        if ref is None or "()" not in ref or ref in self.reads:
+        if ref is None or "()" not in ref or (ref, parent, lambda_arg) in self.reads:
             return
-        self.reads.add(ref)
+        self.reads.add((ref, parent, lambda_arg))
         self.uses.append(
             Use(
                 READ,
@@ -260,6 +260,8 @@ class ExpressionWalker:
                 node.col_offset,
                 node.end_lineno or node.lineno,
                 node.end_col_offset or 0,
+                IN_LAMBDA if lambda_arg else 0,
+                parent,
             )
         )
 

@@ -94,3 +94,14 @@ async def own_threads_and_processes() -> None:
 async def callbacks_run_on_the_loop() -> None:
     loop = asyncio.get_running_loop()
     loop.call_soon(lambda: time.sleep(1))  # UNS101
+
+
+class Settings:
+    @property
+    def remote(self) -> bytes:
+        return load("https://example.com/settings")
+
+
+async def properties_in_lambdas(settings: Settings) -> None:
+    await asyncio.to_thread(lambda: settings.remote)
+    print(sorted([1], key=lambda item: settings.remote))  # UNS103
