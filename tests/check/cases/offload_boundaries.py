@@ -105,3 +105,8 @@ class Settings:
 async def properties_in_lambdas(settings: Settings) -> None:
     await asyncio.to_thread(lambda: settings.remote)
     print(sorted([1], key=lambda item: settings.remote))  # UNS103
+
+
+async def receivers_of_unknown_type(loop: asyncio.AbstractEventLoop, executor: object, url: str) -> None:
+    await loop.run_in_executor(None, lambda: time.sleep(1))
+    await loop.run_in_executor(executor, partial(lambda: load(url)))  # type: ignore[arg-type]
