@@ -147,6 +147,21 @@ def _panel(
     return out
 
 
+def _subtitle(result: BenchResult) -> tuple[str, str]:
+    env = result.environment
+    first = [
+        env.get("python", ""),
+        f"{env['cpus']} CPUs" if "cpus" in env else "",
+        f"{env['loop']} loop" if "loop" in env else "",
+        f"{result.config.duration:g} s per measurement, closed-loop clients on 127.0.0.1",
+    ]
+    second = [
+        f'offload(engine="auto") chose {env["offload_auto"]}' if "offload_auto" in env else "",
+        "loop lag = lateness of the unstall.watch heartbeat (the sync server has no loop)",
+    ]
+    return "; ".join(p for p in first if p), "; ".join(p for p in second if p)
+
+
 def render_svg(result: BenchResult) -> str:
     """The chart as a standalone SVG document (no scripts, no external resources)."""
     titles = {s.name: s.title for s in SCENARIOS}
@@ -154,15 +169,20 @@ def render_svg(result: BenchResult) -> str:
     colors = _variant_colors(result.rows)
     row_h = _ROW_HEAD + _PANEL_H
     width = _PANEL_W * len(_METRICS) + 20
-    height = 40 + row_h * len(scenarios) + 10
+    top = 72
+    height = top + row_h * len(scenarios) + 10
     parts = [
         f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' viewBox='0 0 {width} {height}'>",
         f"<rect width='{width}' height='{height}' fill='white'/>",
         f"<text x='14' y='24' font-size='16' font-weight='700' {_FONT}>unstall bench: naive vs fixed under concurrent load</text>",
+        *(
+            f"<text x='14' y='{43 + 15 * i}' font-size='11' fill='#555' {_FONT}>{_esc(line)}</text>"
+            for i, line in enumerate(_subtitle(result))
+        ),
     ]
     for n, scenario in enumerate(scenarios):
         rows = [r for r in result.rows if r.scenario == scenario]
-        y0 = 40 + n * row_h
+        y0 = top + n * row_h
         title = f"{scenario}: {titles.get(scenario, '')}".rstrip(": ")
         parts.append(
             f"<text x='14' y='{y0 + 16}' font-size='14' font-weight='700' {_FONT}>{_esc(title)}</text>"
