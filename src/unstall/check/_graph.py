@@ -324,6 +324,9 @@ class CallGraph:
             loaded = self.loaded(owner[0], top_level=owner[1] == MODULE_CODE)
             return [(module, MODULE_CODE) for name, module in candidates if name not in loaded]
         value = project.resolve(use.ref)
+        if value is not None and value.kind == "i" and use.kind == CALL:
+            # Calling an instance of a project class runs its ``__call__``.
+            value = project.member(value.summary, value.name, "__call__")
         if value is None or value.kind not in ("f", "c"):
             return []
         summary, key = value.summary, value.name

@@ -270,3 +270,19 @@ def home() -> str:
 async def decorator_factories() -> None:
     flaky()  # UNS101
     home()
+
+
+class Job:
+    def __call__(self) -> None:
+        time.sleep(1)
+
+
+class Plain:
+    pass
+
+
+async def callable_instances() -> None:
+    job = Job()
+    job()  # UNS101
+    plain = Plain()
+    print(plain)
