@@ -336,3 +336,13 @@ def test_an_ascii_terminal_gets_escapes_not_a_crash(project: Project) -> None:
     )
     assert completed.returncode == 1, completed.stderr
     assert b"`load_config` \\u2192 `read_file`" in completed.stdout
+
+
+def test_allow_covers_everything_below_a_name() -> None:
+    files = {
+        "app.legacy": "import time\n\ndef old():\n    time.sleep(1)\n\nasync def h():\n    old()\n",
+        "app.new": "import requests\n\nasync def h():\n    requests.get('u')\n",
+    }
+    assert run(files) == [("app/legacy.py", 7, "UNS101"), ("app/new.py", 4, "UNS103")]
+    assert run(files, allow=("app.legacy",)) == [("app/new.py", 4, "UNS103")]
+    assert run(files, allow=("requests",)) == [("app/legacy.py", 7, "UNS101")]

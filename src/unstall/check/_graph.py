@@ -10,7 +10,6 @@ block, giving each function that can block its shortest chain to one.
 from __future__ import annotations
 
 import ast
-import fnmatch
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -76,8 +75,9 @@ class AnalysisSettings:
 
     ``offload_helpers`` are qualified names of callables that run their argument off the loop
     (matched by qualified name, or by method name when the receiver's type is unknown);
-    ``allow`` are qualified names (functions of the project or blocking callables) never
-    reported; ``threadpool_decorators`` are qualified names of
+    ``allow`` are qualified names never reported, with everything below them: a function,
+    class or module of the project, or a blocking callable (``time.sleep``) or a library
+    (``requests``) of the catalog; ``threadpool_decorators`` are qualified names of
     decorators whose functions run in a thread pool.
     """
 
@@ -114,8 +114,7 @@ class CallGraph:
             name.rpartition(".")[2] for name in settings.offload_helpers
         }
         self.threadpool = THREADPOOL_DECORATORS | set(settings.threadpool_decorators)
-        self._allow_exact = {name for name in settings.allow if "*" not in name}
-        self._allow_patterns = [name for name in settings.allow if "*" in name]
+        self._allow = frozenset(settings.allow)
         self._nonblocking: dict[str, list[tuple[str, object]]] = {}
         # Per explored sync function: its first blocking call and its edges.
         self.sites: dict[Node, _Site | None] = {}
@@ -128,10 +127,11 @@ class CallGraph:
     # -- helpers ---------------------------------------------------------------------------------
 
     def allowed(self, name: str) -> bool:
-        """Whether ``settings.allow`` names ``name``."""
-        if name in self._allow_exact:
-            return True
-        return any(fnmatch.fnmatchcase(name, pattern) for pattern in self._allow_patterns)
+        """Whether ``settings.allow`` names ``name`` or something it belongs to (its module, class)."""
+        if not self._allow:
+            return False
+        parts = name.split(".")
+        return any(".".join(parts[:end]) in self._allow for end in range(len(parts), 0, -1))
 
     def info(self, node: Node) -> FunctionInfo:
         """The summary of a function node."""
