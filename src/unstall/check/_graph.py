@@ -22,6 +22,7 @@ from unstall.check._summary_types import (
     ENTER,
     IMPORT,
     IN_LAMBDA,
+    ITERATES,
     MODULE_CODE,
     READ,
     FunctionInfo,
@@ -189,7 +190,7 @@ class CallGraph:
 
     def blocking_entry(self, use: Use) -> Entry | None:
         """The catalog entry a call use blocks in, when it resolves to one and no argument makes it non-blocking."""
-        if use.kind != CALL:
+        if use.kind != CALL or use.flags & ITERATES:
             return None
         value = self.project.resolve(use.ref)
         if value is None:
@@ -330,6 +331,12 @@ class CallGraph:
         if value is None or value.kind not in ("f", "c"):
             return []
         summary, key = value.summary, value.name
+        if use.flags & ITERATES:
+            # Iterating what an earlier call returned: only a generator's body runs now.
+            if value.kind != "f":
+                return []
+            info = project.functions[summary][key]
+            return [(summary, key)] if info.is_generator and not info.is_async else []
         if use.kind == READ:
             if value.kind == "f" and project.functions[summary][key].is_property:
                 return [(summary, key)]

@@ -26,6 +26,7 @@ __all__ = (
     "ENTER",
     "IMPORT",
     "IN_LAMBDA",
+    "ITERATES",
     "MODULE_CODE",
     "PLAIN",
     "READ",
@@ -48,6 +49,9 @@ CONSUMED = (
 PLAIN = 4  # ``await`` can be put before the call without changing how the expression parses
 IN_LAMBDA = 8  # the call is inside a lambda passed as an argument to the call ``parent``
 ENTER = 16  # the implicit ``__enter__`` call of a ``with`` statement
+# Iterating a name bound to a call's result (``rows = read(); for row in rows``): runs the
+# call's body only when it is a generator function (its other effects were recorded at the call).
+ITERATES = 32
 
 # The key of a module's top-level code, run when the module is first imported.
 MODULE_CODE = "<module>"

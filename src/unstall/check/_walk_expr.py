@@ -14,6 +14,7 @@ from unstall.check._summary_types import (
     CONSUMED,
     ENTER,
     IN_LAMBDA,
+    ITERATES,
     MODULE_CODE,
     PLAIN,
     READ,
@@ -180,6 +181,8 @@ class ExpressionWalker:
         """
         kind = type(node)
         if kind in _LEAVES:
+            if consumed and kind is ast.Name:
+                self.iterated(node)  # type: ignore[arg-type]
             return
         if kind is ast.Call:
             assert isinstance(node, ast.Call)
@@ -244,6 +247,23 @@ class ExpressionWalker:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
                     self.expr(child, parent=parent, lambda_arg=lambda_arg)
+
+    def iterated(self, node: ast.Name) -> None:
+        """Record iterating a name bound to a call's result: a generator's body runs now."""
+        ref = expr_ref(node, self.scope)
+        if ref is None or not ref.endswith("()"):
+            return
+        self.uses.append(
+            Use(
+                CALL,
+                intern(ref[:-2]),
+                node.lineno,
+                node.col_offset,
+                node.end_lineno or node.lineno,
+                node.end_col_offset or 0,
+                CONSUMED | ITERATES,
+            )
+        )
 
     def read(self, node: ast.Attribute, parent: int, lambda_arg: bool) -> None:
         """Record an attribute read on an instance: it runs a getter when it is a property."""

@@ -286,3 +286,24 @@ async def callable_instances() -> None:
     job()  # UNS101
     plain = Plain()
     print(plain)
+
+
+def numbers() -> list[int]:
+    time.sleep(1)
+    return [1, 2]
+
+
+def generated() -> Iterator[int]:
+    time.sleep(1)
+    yield 1
+
+
+async def iterating_names() -> None:
+    lines = Repository("x").lines()  # UNS102
+    for line in lines:  # UNS102
+        print(line)
+    values = numbers()  # UNS101
+    for value in values:
+        print(value)
+    later = generated()
+    print([item for item in later])  # UNS101
