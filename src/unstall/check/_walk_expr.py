@@ -181,8 +181,8 @@ class ExpressionWalker:
         """
         kind = type(node)
         if kind in _LEAVES:
-            if consumed and kind is ast.Name:
-                self.iterated(node)  # type: ignore[arg-type]
+            if consumed and isinstance(node, ast.Name):
+                self.iterated(node)
             return
         if kind is ast.Call:
             assert isinstance(node, ast.Call)
