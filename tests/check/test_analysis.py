@@ -346,3 +346,11 @@ def test_allow_covers_everything_below_a_name() -> None:
     assert run(files) == [("app/legacy.py", 7, "UNS101"), ("app/new.py", 4, "UNS103")]
     assert run(files, allow=("app.legacy",)) == [("app/new.py", 4, "UNS103")]
     assert run(files, allow=("requests",)) == [("app/legacy.py", 7, "UNS101")]
+
+
+def test_fix_text_with_braces_in_the_source_is_put_in_once() -> None:
+    files = {
+        "app": 'import requests\n\nasync def h(d):\n    d["{args}"] = requests.get("{func}")\n'
+    }
+    (finding,) = analyze(summaries(files), catalog=default_catalog())
+    assert finding.edits[-1].text == 'await asyncio.to_thread(requests.get, "{func}")'

@@ -21,6 +21,7 @@ __all__ = ("fix_for",)
 
 _MODULE_PREFIX = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\.")
 _SHORT = 60
+_PLACEHOLDER = re.compile(r"\{(func|args)\}")
 
 
 def _in_lambda(use: Use, uses: Sequence[Use]) -> bool:
@@ -58,7 +59,9 @@ def _imports(summary: ModuleSummary, text: str, template: str) -> tuple[Edit, ..
 def _render(template: str, func: str, args: str) -> str:
     if not args:
         template = template.replace(", {args}", "")
-    return template.replace("{func}", func).replace("{args}", args)
+    # One pass: the source text put in may itself contain ``{args}``.
+    values = {"func": func, "args": args}
+    return _PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
 
 
 def _rewrite(
