@@ -354,3 +354,20 @@ def test_fix_text_with_braces_in_the_source_is_put_in_once() -> None:
     }
     (finding,) = analyze(summaries(files), catalog=default_catalog())
     assert finding.edits[-1].text == 'await asyncio.to_thread(requests.get, "{func}")'
+
+
+def test_no_await_is_put_in_a_generator_expression() -> None:
+    files = {
+        "app": (
+            "import time\n\nasync def h(items):\n"
+            "    print(any(print(time.sleep(1)) for _ in items))\n"
+            "    print(sorted(print(x) for x in print(time.sleep(2))))\n"
+        )
+    }
+    found = sorted(
+        analyze(summaries(files), catalog=default_catalog()), key=lambda f: f.location.line
+    )
+    assert [(f.location.line, bool(f.edits), f.fix_safe) for f in found] == [
+        (4, False, False),
+        (5, True, True),
+    ]

@@ -138,6 +138,8 @@ class ExpressionWalker:
         self.uses: list[Use] = []
         self.reads: set[tuple[str, int, bool]] = set()
         self.is_generator = False
+        # Inside a generator expression's lazy parts (see ``expr``).
+        self._lazy = 0
         self.returns: list[str | None] = []
         self.module_level = key == MODULE_CODE
 
@@ -218,13 +220,18 @@ class ExpressionWalker:
             if parent >= 0:
                 self.expr(node.body, parent=parent, lambda_arg=True)
         elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-            for generator in node.generators:
+            # ``await`` in a generator expression would make it an async generator: nothing
+            # in it (but the first iterable, evaluated at once) may take an inserted ``await``.
+            lazy = isinstance(node, ast.GeneratorExp)
+            for position, generator in enumerate(node.generators):
+                self._lazy += lazy and position > 0
                 self.expr(
                     generator.iter,
                     consumed=not generator.is_async,
                     parent=parent,
                     lambda_arg=lambda_arg,
                 )
+                self._lazy += lazy and position == 0
                 for condition in generator.ifs:
                     self.expr(condition, parent=parent, lambda_arg=lambda_arg)
             if isinstance(node, ast.DictComp):
@@ -232,6 +239,7 @@ class ExpressionWalker:
                 self.expr(node.value, parent=parent, lambda_arg=lambda_arg)
             else:
                 self.expr(node.elt, parent=parent, lambda_arg=lambda_arg)
+            self._lazy -= lazy * len(node.generators)
         elif isinstance(node, (ast.Yield, ast.YieldFrom)):
             self.is_generator = True
             if node.value is not None:
@@ -304,6 +312,8 @@ class ExpressionWalker:
             (AWAITED if awaited else 0) | (CONSUMED if consumed else 0) | (PLAIN if plain else 0)
         )
         flags |= IN_LAMBDA if lambda_arg else 0
+        if self._lazy:
+            flags &= ~PLAIN
         index = -1
         if ref is not None:
             keywords = tuple(
