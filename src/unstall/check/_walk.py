@@ -265,9 +265,8 @@ class ClassBody(Body):
     """A class body: its statements run in the enclosing code; its functions are methods."""
 
     def __init__(self, outer: Body, builder: ClassBuilder) -> None:
-        super().__init__(
-            outer.owner, outer.scope, builder.key, is_async=outer.is_async, class_of=builder
-        )
+        # Not async: ``await`` cannot go in a class body, so no fix texts are kept there.
+        super().__init__(outer.owner, outer.scope, builder.key, is_async=False, class_of=builder)
         self.outer = outer
         self.module_level = False
         # Uses, reads and flags go to the enclosing code, which runs the class body.
