@@ -104,3 +104,14 @@ def test_chart_has_a_bar_per_variant_level_and_metric() -> None:
     assert html.count("<tr>") == 1 + 6
     assert "<script" not in html
     assert not re.search(r"(src|href)=", html)  # self-contained: nothing is fetched
+
+
+def test_a_server_that_cannot_start_is_reported_with_its_output(tmp_path: Path) -> None:
+    import asyncio
+
+    from unstall.bench._runner import ServerProcess
+
+    with pytest.raises(RuntimeError, match=r"'nonsense' server did not start") as info:
+        asyncio.run(ServerProcess.start("nonsense", log_dir=tmp_path))
+    # the child's own error (argparse's) is in the message
+    assert "invalid choice: 'nonsense'" in str(info.value)

@@ -244,11 +244,16 @@ async def run_bench(config: BenchConfig, progress: Progress = lambda line: None)
                 f"--cpu-iterations={cpu_iterations}",
                 f"--sleep-ms={config.sleep_ms}",
             )
-            service, sync = await asyncio.gather(
+            started = await asyncio.gather(
                 ServerProcess.start("service", *common, f"--loop={config.loop}", log_dir=tmp_path),
                 ServerProcess.start("sync", *common, log_dir=tmp_path),
+                return_exceptions=True,
             )
-            servers += [service, sync]
+            servers += [s for s in started if isinstance(s, ServerProcess)]
+            for outcome in started:
+                if isinstance(outcome, BaseException):
+                    raise outcome  # the one that did start is stopped below
+            service, sync = servers[1], servers[2]
             try:
                 await _steps(plan, config, service, sync, rows, progress)
                 stats = await get_json(service.url, "/__unstall/offload")
