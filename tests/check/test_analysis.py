@@ -371,3 +371,18 @@ def test_no_await_is_put_in_a_generator_expression() -> None:
         (4, False, False),
         (5, True, True),
     ]
+
+
+def test_a_lazy_import_finding_says_to_import_at_start_up() -> None:
+    files = {
+        "app.__init__": "",
+        "app.heavy": "DATA = open('data.json').read()\n",
+        "app.handlers": "async def lazy():\n    from . import heavy\n    return heavy.DATA\n",
+    }
+    (finding,) = analyze(summaries(files), catalog=default_catalog())
+    assert finding.fix is not None
+    assert finding.fix.startswith(
+        "import `app.heavy` at the top of the module, so its code runs at start-up; "
+        "or, in the top-level code of `app.heavy`, replace `open`: "
+    )
+    assert finding.edits == ()

@@ -144,7 +144,7 @@ def _root_findings(
                 final,
                 uses=info.uses,
                 direct=False,
-                callee=target[1],
+                callee=names[0],
                 inner=names[-2],
                 plain_call=use.kind == CALL
                 and target[1] != MODULE_CODE

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from unstall.catalog import Entry, Offload
 from unstall.check._model import Edit
-from unstall.check._summary_types import AWAITED, CALL, IN_LAMBDA, PLAIN, ModuleSummary, Use
+from unstall.check._summary_types import AWAITED, CALL, IMPORT, IN_LAMBDA, PLAIN, ModuleSummary, Use
 
 __all__ = ("fix_for",)
 
@@ -112,9 +112,19 @@ def fix_for(
         if editable and func is not None and args is not None:
             return text, _rewrite(summary, use, template or offload_template, func, args), False
         return text, (), False
+    replace = f"replace `{_short(entry)}`: {entry.alternative}"
+    if inner is not None and inner.startswith("import "):
+        inner = f"the top-level code of `{inner.removeprefix('import ')}`"
+    else:
+        inner = f"`{inner}`"
+    if use.kind == IMPORT:
+        # An import in the function: once at start-up, the module's code never runs on the loop.
+        module = (callee or "").removeprefix("import ") or "the module"
+        text = f"import `{module}` at the top of the module, so its code runs at start-up; or, in {inner}, {replace}"
+        return text, (), False
     target = func or callee or "it"
     offload = _offload(target, _shown(args or ""), entry.offload)
-    text = f"run `{target}` in {where}: {offload}; or, in `{inner}`, replace `{_short(entry)}`: {entry.alternative}"
+    text = f"run `{target}` in {where}: {offload}; or, in {inner}, {replace}"
     if plain_call and editable and func is not None and args is not None:
         return text, _rewrite(summary, use, offload_template, func, args), False
     return text, (), False
