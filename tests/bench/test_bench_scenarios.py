@@ -98,10 +98,13 @@ def test_a_tiny_real_run_produces_table_and_chart(
         assert row["requests"] > 0
         assert row["rps"] > 0
         assert row["errors"] == 0
+        assert row["max_in_flight"] == row["concurrency"]
         if row["variant"] == "sync server":
             assert row["lag_max_ms"] is None
+            assert row["stalls"] is None
         else:
             assert row["lag_max_ms"] is not None
+            assert row["stalls"] >= 0
     html = (out / "bench.html").read_text()
     assert "<svg" in html
     assert "<script" not in html

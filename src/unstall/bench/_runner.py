@@ -50,7 +50,9 @@ class Row:
     """One measurement: a variant of a scenario at one concurrency level.
 
     Latencies and loop lag are in milliseconds; the lag fields are ``None`` for the sync server
-    (it has no event loop) and for external targets.
+    (it has no event loop) and for external targets. ``stalls`` counts loop iterations the
+    service's watcher saw run past its 40 ms threshold; ``max_in_flight`` is the concurrency
+    the load generator actually reached.
     """
 
     scenario: str
@@ -65,6 +67,7 @@ class Row:
     lag_max_ms: float | None
     max_in_flight: int
     blocks_loop: bool = False
+    stalls: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +195,7 @@ def _row(scenario: str, variant: Variant | str, result: LoadResult, lag: Any) ->
         lag_max_ms=float(lag["max_ms"]) if has_lag else None,
         max_in_flight=result.max_in_flight,
         blocks_loop=blocks,
+        stalls=int(lag["stalls"]) if isinstance(lag, dict) and "stalls" in lag else None,
     )
 
 
