@@ -15,7 +15,17 @@ from collections.abc import Sequence
 
 from unstall.catalog import Entry, Offload
 from unstall.check._model import Edit
-from unstall.check._summary_types import AWAITED, CALL, IMPORT, IN_LAMBDA, PLAIN, ModuleSummary, Use
+from unstall.check._summary_types import (
+    AWAITED,
+    CALL,
+    CONSUMED,
+    IMPORT,
+    IN_LAMBDA,
+    PLAIN,
+    READ,
+    ModuleSummary,
+    Use,
+)
 
 __all__ = ("fix_for",)
 
@@ -121,6 +131,14 @@ def fix_for(
         # An import in the function: once at start-up, the module's code never runs on the loop.
         module = (callee or "").removeprefix("import ") or "the module"
         text = f"import `{module}` at the top of the module, so its code runs at start-up; or, in {inner}, {replace}"
+        return text, (), False
+    if use.kind == READ:
+        text = f"read the property `{callee}` in {where}: await asyncio.to_thread(lambda: ...); or, in {inner}, {replace}"
+        return text, (), False
+    if use.flags & CONSUMED:
+        # A generator runs while it is iterated: iterate it in the thread.
+        made = f"{func}({_shown(args or '')})" if func is not None else "..."
+        text = f"iterate it in {where}: await asyncio.to_thread(list, {made}); or, in {inner}, {replace}"
         return text, (), False
     target = func or callee or "it"
     offload = _offload(target, _shown(args or ""), entry.offload)
