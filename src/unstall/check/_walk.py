@@ -12,7 +12,7 @@ import ast
 from sys import intern
 
 from unstall.check._scope import UNKNOWN, FunctionScope, annotation_ref, expr_ref
-from unstall.check._summary_types import IMPORT, FunctionInfo, Use
+from unstall.check._summary_types import CALL, IMPORT, FunctionInfo, Use
 from unstall.check._walk_expr import ClassBuilder, ExpressionWalker, FileContext
 
 __all__ = ("Body", "ClassBuilder", "FileContext")
@@ -168,6 +168,20 @@ class Body(ExpressionWalker):
         self, target: ast.expr, value: ast.expr | None, annotation: ast.expr | None = None
     ) -> None:
         """Walk an assignment target; ``self.x = Factory()`` in a method types the class attribute."""
+        if isinstance(target, ast.Attribute):
+            # Assigning an instance's attribute runs its property setter, if it has one.
+            ref = expr_ref(target, self.scope)
+            if ref is not None and "()" in ref:
+                self.uses.append(
+                    Use(
+                        CALL,
+                        intern(f"{ref}.setter"),
+                        target.lineno,
+                        target.col_offset,
+                        target.end_lineno or target.lineno,
+                        target.end_col_offset or 0,
+                    )
+                )
         if (
             isinstance(target, ast.Attribute)
             and isinstance(target.value, ast.Name)
@@ -191,10 +205,12 @@ class Body(ExpressionWalker):
             if default is not None:
                 self.expr(default)
         names = [_decorator_name(d) for d in node.decorator_list]
-        if any(name in ("setter", "deleter") for name in names):
-            return
         in_class = self.class_of if isinstance(self, ClassBody) else None
+        if "deleter" in names or ("setter" in names and in_class is None):
+            return
         key = node.name if self.module_level else f"{self.key}.{node.name}"
+        if "setter" in names:
+            key += ".setter"  # ``obj.prop = value`` runs it (see ``target``)
         class_ref = f"{self.owner.module}.{in_class.key}" if in_class is not None else None
         scope = FunctionScope(self.scope, class_ref)
         arguments = [*node.args.posonlyargs, *node.args.args]

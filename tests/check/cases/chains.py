@@ -307,3 +307,29 @@ async def iterating_names() -> None:
         print(value)
     later = generated()
     print([item for item in later])  # UNS101
+
+
+class Config:
+    def __init__(self) -> None:
+        self._level = 0
+        self.plain = 0
+
+    @property
+    def level(self) -> int:
+        return self._level
+
+    @level.setter
+    def level(self, value: int) -> None:
+        with open("level.txt", "w") as handle:
+            handle.write(str(value))
+        self._level = value
+
+    @level.deleter
+    def level(self) -> None:
+        time.sleep(1)
+
+
+async def setters(config: Config) -> None:
+    config.level = 3  # UNS102
+    print(config.level)
+    config.plain = 1
