@@ -179,7 +179,7 @@ def expr_ref(node: ast.expr, scope: Scope) -> str | None:
 
 def annotation_ref(node: ast.expr | None, scope: Scope) -> str | None:
     """The instance reference an annotation promises (``requests.Session`` gives ``requests.Session()``)."""
-    for _ in range(4):
+    for _ in range(6):
         if node is None:
             return None
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
@@ -190,9 +190,16 @@ def annotation_ref(node: ast.expr | None, scope: Scope) -> str | None:
             continue
         if isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Name, ast.Attribute)):
             outer = node.value.id if isinstance(node.value, ast.Name) else node.value.attr
-            if outer != "Optional":
-                return None
-            node = node.slice
+            members = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            if outer == "Optional" or (outer == "Annotated" and members):
+                node = members[0]
+            elif outer == "Union":
+                kept = [m for m in members if not (isinstance(m, ast.Constant) and m.value is None)]
+                if len(kept) != 1:
+                    return None
+                node = kept[0]
+            else:
+                node = node.value  # a generic class (``Box[int]``): an instance of the class
             continue
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
             if isinstance(node.right, ast.Constant) and node.right.value is None:

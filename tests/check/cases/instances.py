@@ -5,6 +5,7 @@ import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Annotated, Optional, Union
 
 import requests
 
@@ -84,3 +85,19 @@ async def paths(name: str) -> None:
 async def executor_exit() -> None:
     with ThreadPoolExecutor() as pool:  # UNS108
         pool.submit(print, "hi")
+
+
+async def generic_annotations(
+    a: Optional[requests.Session],
+    b: Union[None, requests.Session],
+    c: Annotated[requests.Session, "injected"],
+    d: "requests.Session | None",
+    e: list[requests.Session],
+    f: Union[requests.Session, int],
+) -> None:
+    a.get("u")  # UNS103
+    b.get("u")  # UNS103
+    c.get("u")  # UNS103
+    d.get("u")  # UNS103
+    e.append(requests.Session())
+    f.get("u")
