@@ -37,7 +37,7 @@ def test_off_by_default_no_effect_and_no_watchdog_thread(
         + """
 def test_nothing_runs():
     import sys, threading
-    assert not [t for t in threading.enumerate() if t.name.startswith("unstall")]
+    assert not [t for t in threading.enumerate() if t.name == "unstall-watchdog"]
     assert "unstall.watch" not in sys.modules or not sys.modules["unstall.watch"]._tripwire_hook._tripwires
 """
     )
