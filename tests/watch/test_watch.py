@@ -154,7 +154,7 @@ def test_gc_pause_is_labelled_gc(run_loop: Runner) -> None:
 
     gc.disable()
     try:
-        _make_cyclic_garbage(1_000_000)  # built off the loop: the stall is the collection alone
+        _make_cyclic_garbage(1_500_000)  # built off the loop: the stall is the collection alone
         w = run_loop(main())
     finally:
         gc.enable()
@@ -162,6 +162,7 @@ def test_gc_pause_is_labelled_gc(run_loop: Runner) -> None:
     events = [e for e in w.events if e.blamed and "GC LINE" in e.blamed.source]
     assert len(events) == 1, list(w.events)
     assert events[0].cause is Cause.GC
+    assert events[0].stack_source in ("samples", "gc", "faulthandler")
     assert events[0].gc_time >= events[0].duration / 2
     assert "garbage collection" in (events[0].fix or "")
 

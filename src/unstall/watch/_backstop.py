@@ -78,7 +78,7 @@ class Backstop:
         self.timeout = max(0.9 * threshold, 0.075)
         self._file: IO[bytes] | None = None
         self._lock = threading.Lock()
-        self._armed_at = 0.0
+        self._armed_at = float("-inf")
         # (time the dump fired, stacks by thread ident) of recent dumps
         self.dumps: collections.deque[tuple[float, dict[int, tuple[Frame, ...]]]] = (
             collections.deque(maxlen=8)
@@ -96,8 +96,7 @@ class Backstop:
             except OSError:
                 return False
             _owner = self
-        self._arm(time.perf_counter())
-        return True
+        return True  # armed by the first tick(), from the watchdog thread
 
     def _arm(self, now: float) -> None:
         with self._lock:  # never arm a file that stop() is closing
@@ -107,6 +106,15 @@ class Backstop:
             with contextlib.suppress(OSError, RuntimeError, ValueError):  # retried next period
                 faulthandler.dump_traceback_later(self.timeout, repeat=False, file=f)
             self._armed_at = now
+
+    def suspend(self) -> None:
+        """Disarm while the watchdog itself is busy (emitting events); the next tick re-arms."""
+        with self._lock:
+            if self._file is None:
+                return
+            with contextlib.suppress(Exception):
+                faulthandler.cancel_dump_traceback_later()
+            self._armed_at = float("-inf")
 
     def tick(self, now: float) -> None:
         """Re-arm when the last arming is ``period`` old; collect a dump that fired."""

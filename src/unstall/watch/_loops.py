@@ -141,7 +141,11 @@ class LoopState:
         self.timed_wall = 0.0  # seconds of closed timing windows
         self.window_start = 0.0
         self.created = _perf()
-        self.gc_spans: collections.deque[tuple[float, float]] = collections.deque(maxlen=32)
+        # (start, end, where) of garbage collections on this thread; ``where`` is the stack that
+        # triggered a full (generation 2) collection as (code, line, module) triples, else ()
+        self.gc_spans: collections.deque[tuple[float, float, tuple[Any, ...]]] = collections.deque(
+            maxlen=32
+        )
         self.clock = thread_cpu_clock(self.thread_id)
         self.native_id = threading.get_native_id()
         self.sched_fd = _open_schedstat(self.native_id)
@@ -198,8 +202,11 @@ class LoopState:
         due = self.due
         late = now - due
         self.lag.append(int(late * 1e6) if late > 0 else 0)
-        # a stall the iteration timer already measured exactly is not reported twice
-        if late >= self.threshold and self.exact_end < due:
+        # a stall the iteration timer measures exactly is not reported twice: one it measured
+        # already, or the one this very iteration is in (the timer reports it at its end)
+        since = self.since
+        timed = self.timing_on and since > 0.0 and now - since >= self.threshold
+        if late >= self.threshold and self.exact_end < due and not timed:
             half = self.interval / 2
             self.pending.append((due - half, late + half, False))
         self.due = now + self.interval

@@ -18,7 +18,7 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from unstall.watch._backstop import Backstop
-from unstall.watch._frames import sample_stack, site_fix
+from unstall.watch._frames import _catalog, make_frame, sample_stack, site_fix
 from unstall.watch._loops import LoopState, run_times
 from unstall.watch._model import Cause, Frame, StallEvent, TaskInfo, TripwireEvent
 from unstall.watch._report import Report
@@ -47,6 +47,23 @@ class _Session:
         self.samples = 0
         self.task: TaskInfo | None = None
         self.context: tuple[tuple[str, str], ...] = ()
+
+
+def _where(frame: FrameType | None) -> tuple[Any, ...]:
+    """``(code, line, module)`` of up to 32 frames from ``frame`` outwards: enough to blame later."""
+    out: list[tuple[Any, int, Any]] = []
+    while frame is not None and len(out) < 32:
+        out.append((frame.f_code, frame.f_lineno or 0, frame.f_globals.get("__name__", "")))
+        frame = frame.f_back
+    return tuple(out)
+
+
+def _frames_of(where: tuple[Any, ...]) -> tuple[Frame, ...]:
+    frames = [
+        make_frame(code.co_filename, line, getattr(code, "co_qualname", code.co_name), str(module))
+        for code, line, module in reversed(where)
+    ]
+    return tuple(frames)
 
 
 def _running_loops() -> set[asyncio.AbstractEventLoop]:
@@ -328,14 +345,22 @@ class Watcher:
             if state.thread_id == tid:
                 spans = state.gc_spans
                 if phase == "start":
-                    spans.append((time.perf_counter(), 0.0))
+                    # a full collection holds the GIL: nobody can sample it, so note who set it
+                    # off (code objects and line numbers only; cheap, and only for generation 2)
+                    where: tuple[Any, ...] = ()
+                    if info.get("generation") == 2:
+                        where = _where(sys._getframe(1))
+                    spans.append((time.perf_counter(), 0.0, where))
                 elif spans and spans[-1][1] == 0.0:
-                    spans[-1] = (spans[-1][0], time.perf_counter())
+                    first, _, where = spans[-1]
+                    spans[-1] = (first, time.perf_counter(), where)
 
     # ---- the watchdog thread -----------------------------------------------------------------------
     def _run(self) -> None:
         stop = self._stop
         wait = self._idle_poll
+        with contextlib.suppress(Exception):
+            _catalog()  # load it now, not in the middle of the first emission
         while not stop.wait(wait):
             try:
                 now = time.perf_counter()
@@ -415,6 +440,12 @@ class Watcher:
         return None
 
     def _flush(self, state: LoopState, now: float) -> None:
+        if not state.pending:
+            return
+        backstop = self._backstop
+        if backstop is not None:
+            backstop.collect()
+            backstop.suspend()  # the watchdog is busy, not starved: no dump meanwhile
         while state.pending:
             start, duration, exact = state.pending.popleft()
             session = self._match(state.loop_id, start, duration)
@@ -422,12 +453,16 @@ class Watcher:
                 with contextlib.suppress(ValueError):
                     self._recent.remove((state.loop_id, session))
             self._emit(state, start, duration, exact, session, now)
+        if backstop is not None:
+            backstop.tick(time.perf_counter())
 
     def _cause(
         self, state: LoopState, start: float, duration: float, session: _Session | None, now: float
     ) -> tuple[Cause, float, float]:
         end = start + duration
-        gc_time = sum(max(0.0, min(b or end, end) - max(a, start)) for a, b in list(state.gc_spans))
+        gc_time = sum(
+            max(0.0, min(b or end, end) - max(a, start)) for a, b, _ in list(state.gc_spans)
+        )
         if gc_time >= duration / 2:
             return Cause.GC, 0.0, gc_time
         mark_time, mark_cpu, mark_wait = session.cpu_mark if session is not None else state.cpu_mark
@@ -464,12 +499,17 @@ class Watcher:
             tuple(stack for stack, _ in s.stacks.most_common(_MAX_STACKS)) if s is not None else ()
         )
         source = "samples" if stacks else ""
+        cause, cpu_time, gc_time = self._cause(state, start, duration, s, now)
+        if not stacks and cause is Cause.GC:
+            for a, b, where in list(state.gc_spans):
+                if where and a <= start + duration and (b or a) >= start:
+                    stacks, source = (_frames_of(where),), "gc"
+                    break
         if not stacks and self._backstop is not None:
             self._backstop.collect()
             dumped = self._backstop.find(state.thread_id, start, start + duration)
             if dumped:
                 stacks, source = (dumped,), "faulthandler"
-        cause, cpu_time, gc_time = self._cause(state, start, duration, s, now)
         blamed, offender, code, entry, fix = site_fix(stacks[0] if stacks else (), cause)
         event = StallEvent(
             start=time.time() - (time.perf_counter() - start),
