@@ -2,15 +2,19 @@
 
 Usage: python benchmarks/watch_detection.py
 
-Each program runs in a fresh process under ``unstall.watch(threshold_ms=20)``; the table shows
-caught or not, reported vs true duration, whether the blamed line is the stalling line, and
-the cause label against the expected one. Peer tools print "n/a" when not installed.
+Each program runs in a fresh process under each tool: ``unstall.watch(threshold_ms=20)``,
+blockbuster (activated), aiocop (audit hooks + slow tasks at 20 ms), pyleak
+(``no_event_loop_blocking(threshold=0.02)``) and aiodebug (slow callbacks at 20 ms). The
+table shows caught or not, reported vs true duration, whether the report names the stalling
+line (file and line number), and the cause label against the expected one (``-`` when the
+tool gives none). A peer that is not installed prints "n/a".
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -32,7 +36,6 @@ CASES = {
 
 CHILD = r"""
 import asyncio, gc, json, os, re, socket, subprocess, sys, tempfile, threading, time
-import unstall
 case = sys.argv[1]
 
 def inner():
@@ -86,58 +89,132 @@ if case == "gc pause":
         a = N(); a.s = a; keep.append(a)
     gc.disable(); del keep
 
+TOOL = sys.argv[2]
+
 async def main():
-    w = unstall.watch(threshold_ms=20, log=False)
+    found = []
+    if TOOL == "unstall":
+        import unstall
+        w = unstall.watch(threshold_ms=20, log=False)
+    elif TOOL == "aiocop":
+        import aiocop
+        aiocop.patch_audit_functions()
+        aiocop.start_blocking_io_detection(trace_depth=20)
+        aiocop.detect_slow_tasks(threshold_ms=20, on_slow_task=found.append)
+        aiocop.activate()
+    elif TOOL == "aiodebug":
+        import aiodebug.log_slow_callbacks
+        aiodebug.log_slow_callbacks.enable(0.02, on_slow_callback=lambda name, d: found.append((name, d)))
+    elif TOOL == "blockbuster":
+        from blockbuster import BlockBuster
+        bb = BlockBuster()
+        bb.activate()
     await asyncio.sleep(0.05)
+    error = None
     t = time.perf_counter()
-    stall()
-    true = time.perf_counter() - t
+    if TOOL == "pyleak":
+        from pyleak import no_event_loop_blocking
+        try:
+            async with no_event_loop_blocking(action="raise", threshold=0.02, check_interval=0.005):
+                await asyncio.sleep(0.01)
+                t = time.perf_counter()
+                stall()
+                true = time.perf_counter() - t
+                await asyncio.sleep(0.1)
+        except Exception as exc:
+            error = exc
+    else:
+        try:
+            stall()
+        except Exception as exc:
+            error = exc
+        true = time.perf_counter() - t
     for _ in range(30):
         await asyncio.sleep(0.02)
-    ev = max(w.events, key=lambda e: e.duration, default=None)
-    print(json.dumps({"true": true, "caught": ev is not None,
-        "reported": ev.duration if ev else None,
-        "line": ev.blamed.source if ev and ev.blamed else "",
-        "cause": ev.cause.value if ev else ""}))
+    if TOOL == "blockbuster":
+        bb.deactivate()
+    out = {"true": true, "caught": False, "reported": None, "text": "", "cause": ""}
+    if TOOL == "unstall":
+        ev = max(w.events, key=lambda e: e.duration, default=None)
+        if ev is not None:
+            out.update(caught=True, reported=ev.duration, cause=ev.cause.value,
+                       text=f"{ev.blamed.filename}:{ev.blamed.lineno}" if ev.blamed else "")
+    elif TOOL == "aiocop":
+        slow = [e for e in found if e.exceeded_threshold]
+        if slow:
+            ev = max(slow, key=lambda e: e.elapsed_ms)
+            cause = {"io_blocking": "blocked", "cpu_blocking": "cpu"}.get(ev.reason, ev.reason)
+            out.update(caught=True, reported=ev.elapsed_ms / 1e3, cause=cause,
+                       text=repr(ev.blocking_events) + repr(ev.cpu_stack_samples))
+    elif TOOL == "aiodebug":
+        if found:
+            name, d = max(found, key=lambda x: x[1])
+            out.update(caught=True, reported=d, text=str(name))
+    elif TOOL == "blockbuster":
+        if error is not None:
+            import traceback
+            out.update(caught=True, cause="blocked", text="".join(traceback.format_exception(error)))
+    elif TOOL == "pyleak":
+        blocks = getattr(error, "blocking_events", None) or []
+        if blocks:
+            b = max(blocks, key=lambda b: b.duration)
+            out.update(caught=True, reported=b.duration, text=b.format_blocking_stack())
+    print(json.dumps(out))
 
 asyncio.run(main())
 """
 
 
+TOOLS = ("unstall", "blockbuster", "aiocop", "pyleak", "aiodebug")
+
+
 def main() -> int:
-    """Run every case and print the table."""
-    peers = ("blockbuster", "aiocop", "pyleak", "aiodebug")
+    """Run every program under every tool and print the table."""
     print(
-        f"{'program':<17} {'tool':<8} {'caught':>6} {'true':>8} {'reported':>9} {'line':>5} {'cause':>14}"
+        f"{'program':<17} {'tool':<12} {'caught':>6} {'true':>8} {'reported':>9} {'line':>5} {'cause/expected':>16}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         program = Path(tmp, "stall_program.py")
         program.write_text(CHILD)  # a real file, so the blamed frame is user code with source text
+        lines = CHILD.splitlines()
         for name, (expected, mark) in CASES.items():
-            _case(program, name, expected, mark, peers)
+            lineno = next(i for i, text in enumerate(lines, 1) if text.strip() == mark)
+            for tool in TOOLS:
+                _case(program, name, tool, expected, lineno)
     return 0
 
 
-def _case(program: Path, name: str, expected: str, mark: str, peers: tuple[str, ...]) -> None:
-    if True:
-        out = subprocess.run(
-            [sys.executable, str(program), name], capture_output=True, text=True, timeout=120
-        )
-        try:
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-        except (IndexError, ValueError):
-            print(f"{name:<17} unstall  error: {out.stderr.strip().splitlines()[-1:]}")
-            return
-        line_ok = "yes" if "# MARK" in r["line"] or r["line"] in mark else "no"
-        rep = f"{r['reported'] * 1e3:7.0f}ms" if r["reported"] else "-"
-        cause = f"{r['cause'] or '-'}/{expected}"
-        print(
-            f"{name:<17} {'unstall':<8} {'yes' if r['caught'] else 'no':>6} {r['true'] * 1e3:6.0f}ms {rep:>9} "
-            f"{line_ok:>5} {cause:>14}"
-        )
-        for peer in peers:
-            if importlib.util.find_spec(peer) is None:
-                print(f"{'':<17} {peer:<8} n/a (not installed in this environment)")
+def _right_line(text: str, lineno: int) -> bool:
+    """Whether a tool's report names ``stall_program.py`` at ``lineno``."""
+    return bool(re.search(rf'stall_program\.py"?(?:, line |:){lineno}\b', text))
+
+
+def _case(program: Path, name: str, tool: str, expected: str, lineno: int) -> None:
+    label = "" if tool != "unstall" else name
+    if tool != "unstall" and importlib.util.find_spec(tool) is None:
+        print(f"{label:<17} {tool:<12} n/a (not installed in this environment)")
+        return
+    out = subprocess.run(
+        [sys.executable, str(program), name, tool],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    try:
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        tail = out.stderr.strip().splitlines()[-1:] or ["no output"]
+        print(f"{label:<17} {tool:<12} error: {tail[0][:90]}")
+        return
+    line_ok = "yes" if r["caught"] and _right_line(r["text"], lineno) else "no"
+    rep = f"{r['reported'] * 1e3:7.0f}ms" if r["reported"] else "-"
+    cause = f"{r['cause'] or '-'}/{expected}"
+    print(
+        f"{label:<17} {tool:<12} {'yes' if r['caught'] else 'no':>6} {r['true'] * 1e3:6.0f}ms {rep:>9} "
+        f"{line_ok:>5} {cause:>16}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

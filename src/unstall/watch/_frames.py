@@ -9,12 +9,14 @@ from the call's source text, resolved through module globals only.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import dis
 import inspect
 import linecache
 import os
 import re
 import sysconfig
+import threading
 import types
 from collections.abc import Iterator
 from functools import lru_cache
@@ -201,11 +203,31 @@ def blame(stack: tuple[Frame, ...]) -> tuple[Frame | None, Frame | None]:
     return (blamed or inner), offender
 
 
-@lru_cache(maxsize=1)
-def _catalog() -> Any:
-    from unstall.catalog import default_catalog
+_catalog_value: Any = None
+_catalog_lock = threading.Lock()
 
-    return default_catalog()
+
+def _catalog() -> Any:
+    """The default catalog, loaded once (about 0.1 s) by whichever thread asks first."""
+    global _catalog_value
+    if _catalog_value is None:
+        with _catalog_lock:
+            if _catalog_value is None:
+                from unstall.catalog import default_catalog
+
+                _catalog_value = default_catalog()
+    return _catalog_value
+
+
+def preload_catalog() -> None:
+    """Load the catalog on a short-lived daemon thread, so the watchdog never stalls on it."""
+    if _catalog_value is None:
+        threading.Thread(target=_load_quietly, name="unstall-catalog", daemon=True).start()
+
+
+def _load_quietly() -> None:
+    with contextlib.suppress(Exception):  # the catalog is advisory: generic advice without it
+        _catalog()
 
 
 def _names(frame: Frame) -> list[str]:

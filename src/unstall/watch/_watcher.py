@@ -18,7 +18,7 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from unstall.watch._backstop import Backstop
-from unstall.watch._frames import _catalog, make_frame, sample_stack, site_fix
+from unstall.watch._frames import make_frame, preload_catalog, sample_stack, site_fix
 from unstall.watch._loops import LoopState, run_times
 from unstall.watch._model import Cause, Frame, StallEvent, TaskInfo, TripwireEvent
 from unstall.watch._report import Report
@@ -360,7 +360,7 @@ class Watcher:
         stop = self._stop
         wait = self._idle_poll
         with contextlib.suppress(Exception):
-            _catalog()  # load it now, not in the middle of the first emission
+            preload_catalog()  # not in the middle of the first emission, nor on this thread
         while not stop.wait(wait):
             try:
                 now = time.perf_counter()
