@@ -463,3 +463,17 @@ def test_a_worker_that_dies_while_idle_is_replaced_without_failing_a_call(run: R
     assert third not in (first, second)
     assert _process_engine(off).describe()["crashes"] >= 1
     off.close_now()
+
+
+def test_a_closed_pool_leaves_no_stale_registration_on_the_loop(run: Runner) -> None:
+    # Closing retires idle workers whose reply pipes the loop watches; the fd numbers are
+    # reused at once by the next pool's pipes, which must still be heard.
+    async def main() -> None:
+        for _ in range(3):
+            async with Offloader(processes=2) as off:
+                await asyncio.gather(
+                    *(off.run(work.add, (i, 1), engine="process") for i in range(2))
+                )
+                assert await off.run(work.add, (1, 1), engine="process", timeout=10) == 2
+
+    run(main())

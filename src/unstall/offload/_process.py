@@ -423,6 +423,9 @@ class ProcessEngine(Engine):
         self._retire(worker, kill=True)
 
     def _retire(self, worker: WorkerHandle, *, kill: bool) -> None:
+        # Unregister before the fds close: a loop left watching a closed fd number would
+        # mistake the next pipe to get that number for it.
+        self._detach(worker)
         self._workers.discard(worker)
         if worker in self._idle:  # died while idle
             self._idle.remove(worker)
