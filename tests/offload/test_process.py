@@ -469,11 +469,11 @@ def test_a_closed_pool_leaves_no_stale_registration_on_the_loop(run: Runner) -> 
     # Closing retires idle workers whose reply pipes the loop watches; the fd numbers are
     # reused at once by the next pool's pipes, which must still be heard.
     async def main() -> None:
-        for _ in range(3):
-            async with Offloader(processes=2) as off:
-                await asyncio.gather(
-                    *(off.run(work.add, (i, 1), engine="process") for i in range(2))
-                )
-                assert await off.run(work.add, (1, 1), engine="process", timeout=10) == 2
+        async with asyncio.timeout(30):  # a lost reply would hang: fail instead
+            for _ in range(3):
+                async with Offloader(processes=2) as off:
+                    calls = (off.run(work.add, (i, 1), engine="process") for i in range(2))
+                    assert await asyncio.gather(*calls) == [1, 2]
+                    assert await off.run(work.add, (1, 1), engine="process") == 2
 
     run(main())
