@@ -8,8 +8,8 @@ longer than ``timeout``. The dump (file, line and function of every thread; no v
 to a private temporary file, is parsed back into :class:`Frame` stacks and is matched to the
 stall that was running when it fired.
 
-Re-arming costs one short-lived C thread per ``period`` (25 ms; about 50 us each). The timer
-fires at ``timeout`` (0.9 x the threshold, at least 75 ms), far enough past ``period`` that a
+Re-arming costs one short-lived C thread per ``period`` (40 ms; about 50 us each). The timer
+fires at ``timeout`` (0.9 x the threshold, at least 100 ms), far enough past ``period`` that a
 watchdog merely delayed by a loaded machine does not trigger a dump: a dump reads the other
 threads' frames without the GIL, which is safe for a thread stuck in C but not free. ``faulthandler`` has one timer per process: only one
 watcher at a time owns it, and a program that uses ``dump_traceback_later`` itself should pass
@@ -74,8 +74,8 @@ class Backstop:
     def __init__(self, threshold: float) -> None:
         # re-arm often, fire late: the timer must only fire when the watchdog has really been
         # stopped (a dump walks the other threads' frames without the GIL)
-        self.period = 0.025
-        self.timeout = max(0.9 * threshold, 0.075)
+        self.period = 0.04
+        self.timeout = max(0.9 * threshold, 0.1)
         self._file: IO[bytes] | None = None
         self._lock = threading.Lock()
         self._armed_at = float("-inf")

@@ -9,7 +9,6 @@ from the call's source text, resolved through module globals only.
 from __future__ import annotations
 
 import builtins
-import contextlib
 import dis
 import inspect
 import linecache
@@ -208,7 +207,8 @@ _catalog_lock = threading.Lock()
 
 
 def _catalog() -> Any:
-    """The default catalog, loaded once (about 0.1 s) by whichever thread asks first."""
+    """The default catalog, loaded once (about 0.1 s) at the first stall, never before: until
+    something stalls the watchdog costs nothing, and it is loaded while the backstop is off."""
     global _catalog_value
     if _catalog_value is None:
         with _catalog_lock:
@@ -217,17 +217,6 @@ def _catalog() -> Any:
 
                 _catalog_value = default_catalog()
     return _catalog_value
-
-
-def preload_catalog() -> None:
-    """Load the catalog on a short-lived daemon thread, so the watchdog never stalls on it."""
-    if _catalog_value is None:
-        threading.Thread(target=_load_quietly, name="unstall-catalog", daemon=True).start()
-
-
-def _load_quietly() -> None:
-    with contextlib.suppress(Exception):  # the catalog is advisory: generic advice without it
-        _catalog()
 
 
 def _names(frame: Frame) -> list[str]:

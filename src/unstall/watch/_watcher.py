@@ -18,7 +18,7 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from unstall.watch._backstop import Backstop
-from unstall.watch._frames import make_frame, preload_catalog, sample_stack, site_fix
+from unstall.watch._frames import make_frame, sample_stack, site_fix
 from unstall.watch._loops import LoopState, run_times
 from unstall.watch._model import Cause, Frame, StallEvent, TaskInfo, TripwireEvent
 from unstall.watch._report import Report
@@ -137,7 +137,8 @@ class Watcher:
         self._timing = _TIMING[iteration_timing]
         self._use_backstop = backstop
         self._backstop: Backstop | None = None
-        self._idle_poll = min(0.025, max(0.002, self.threshold / 4))
+        # every wake-up of the watchdog takes the GIL from the loop: few of them while all is well
+        self._idle_poll = min(0.05, max(0.002, self.threshold / 2))
         self._busy_poll = min(0.01, max(0.001, self.threshold / 20))
         self._sites = Sites(max_sites)
         self._hist = Histograms()
@@ -359,8 +360,6 @@ class Watcher:
     def _run(self) -> None:
         stop = self._stop
         wait = self._idle_poll
-        with contextlib.suppress(Exception):
-            preload_catalog()  # not in the middle of the first emission, nor on this thread
         while not stop.wait(wait):
             try:
                 now = time.perf_counter()
