@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 
@@ -95,5 +96,27 @@ def test_module_level_stats_and_pin_use_the_default_offloader(run: Runner) -> No
         names = [d.function for d in unstall.offload.stats().auto]
         assert "offload_work.square" in names
         unstall.offload.unpin(work.square)
+
+    run(main())
+
+
+def test_concurrent_first_calls_wait_for_a_gil_verdict_but_not_for_waiting_work(
+    run: Runner,
+) -> None:
+    async def main() -> None:
+        async with Offloader(processes=1, auto_samples=1) as off:
+            # The second call sees the loop starve during the first and waits for the
+            # verdict instead of piling onto another thread: it runs in the process.
+            first, second = await asyncio.gather(
+                off.run(work.spin_pid, (0.3,), engine="auto"),
+                off.run(work.spin_pid, (0.3,), engine="auto"),
+            )
+            assert first == os.getpid()
+            assert second != os.getpid()
+
+            # Sleeping calls are not held back by the measurement of the first one.
+            started = time.perf_counter()
+            await asyncio.gather(*(off.run(time.sleep, (0.3,), engine="auto") for _ in range(4)))
+            assert time.perf_counter() - started < 0.9
 
     run(main())

@@ -26,6 +26,7 @@ __all__ = ("AutoDecision", "AutoRouter")
 
 _HEARTBEAT = 0.002  # seconds between heartbeats while a measured call runs
 _WAITING_CPU_RATIO = 0.3  # below this share of wall time on CPU, a call mostly waits
+_FIRST_LOOK_BEATS = 3  # beats seen before concurrent first calls decide where to go
 _LONG_CALL = 0.03  # one GIL-holding call this long (s) is enough evidence to decide at once
 
 
@@ -48,6 +49,11 @@ class AutoDecision:
     pinned: bool
 
 
+def _gil_threshold() -> float:
+    # A loop waiting on a GIL-holding thread gets it back after about the switch interval.
+    return 0.5 * sys.getswitchinterval()
+
+
 def _median(values: list[float]) -> float:
     ordered = sorted(values)
     middle = len(ordered) // 2
@@ -66,26 +72,40 @@ class _Profile:
         self.lags: list[float] = []
         self.engine: str | None = None
         self.reason = "first calls run on a thread while they are measured"
-        self.measuring = False
+        self.measuring: _Heartbeat | None = None  # the call being measured, if any
         self.pinned = False
 
 
 class _Heartbeat:
-    """Records how late a periodic loop callback runs while a measured call is in flight."""
+    """Records how late a periodic loop callback runs while a measured call is in flight.
 
-    __slots__ = ("expected", "handle", "lags", "loop")
+    ``first_look`` resolves after a few beats (or when the call ends), ``done`` when the
+    call ends: concurrent first calls wait on them instead of piling onto threads.
+    """
+
+    __slots__ = ("done", "expected", "first_look", "handle", "lags", "loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.lags: list[float] = []
+        self.first_look: asyncio.Future[None] = loop.create_future()
+        self.done: asyncio.Future[None] = loop.create_future()
         self.expected = loop.time() + _HEARTBEAT
         self.handle = loop.call_at(self.expected, self._tick)
 
     def _tick(self) -> None:
         now = self.loop.time()
         self.lags.append(max(0.0, now - self.expected))
+        if len(self.lags) >= _FIRST_LOOK_BEATS and not self.first_look.done():
+            self.first_look.set_result(None)
         self.expected = now + _HEARTBEAT
         self.handle = self.loop.call_at(self.expected, self._tick)
+
+    def looks_gil_bound(self) -> bool:
+        """True when the beats so far were late by about the interpreter's switch interval."""
+        if len(self.lags) < _FIRST_LOOK_BEATS:
+            return False
+        return min(self.lags) >= _gil_threshold()
 
     def stop(self) -> float | None:
         """Stop; return the lower-quartile lag in seconds, or None if the call was too short.
@@ -94,6 +114,9 @@ class _Heartbeat:
         the switch interval, while a busy machine delays some beats, by a lot.
         """
         self.handle.cancel()
+        for fut in (self.first_look, self.done):
+            if not fut.done():
+                fut.set_result(None)
         late = self.loop.time() - self.expected
         if late > 0:  # the last beat is overdue: count it
             self.lags.append(late)
@@ -158,25 +181,33 @@ class AutoRouter:
     ) -> Any:
         """Run one call on the engine chosen (or being chosen) for ``fn``."""
         profile = self._profile(qualname(fn))
-        engine = profile.engine
-        if engine == "process":
-            try:
-                return await offloader._run_engine("process", fn, args, kwargs, timeout, cancel)
-            except NotPicklable as exc:
-                if exc.what == "result":
-                    raise
-                # This call's arguments cannot travel; it still must not run on the loop.
+        while True:
+            engine = profile.engine
+            if engine == "process":
+                try:
+                    return await offloader._run_engine("process", fn, args, kwargs, timeout, cancel)
+                except NotPicklable as exc:
+                    if exc.what == "result":
+                        raise
+                    # This call's arguments cannot travel; it still must not run on the loop.
+                    return await offloader._run_engine("thread", fn, args, kwargs, timeout, cancel)
+            if engine is not None:
+                return await offloader._run_engine(engine, fn, args, kwargs, timeout, cancel)
+            measuring = profile.measuring
+            if measuring is None:
+                break
+            # Another call is being measured. Running this one on a thread meanwhile would
+            # skew it and, if the function holds the GIL, stall the loop twice as hard: take
+            # a first look at the loop's lag, and wait for the verdict if it looks GIL-bound.
+            if measuring.loop is not asyncio.get_running_loop():
                 return await offloader._run_engine("thread", fn, args, kwargs, timeout, cancel)
-        if engine is not None or profile.measuring:
-            # Decided, or another call is being measured (concurrent calls would skew it).
-            return await offloader._run_engine(
-                engine or "thread", fn, args, kwargs, timeout, cancel
-            )
-        profile.measuring = True
-        try:
-            return await self._measure(offloader, profile, fn, args, kwargs, timeout, cancel)
-        finally:
-            profile.measuring = False
+            await asyncio.shield(measuring.first_look)
+            if not measuring.looks_gil_bound():
+                return await offloader._run_engine("thread", fn, args, kwargs, timeout, cancel)
+            await asyncio.shield(measuring.done)
+            if profile.measuring is measuring:  # let its finally clear it first
+                await asyncio.sleep(0)
+        return await self._measure(offloader, profile, fn, args, kwargs, timeout, cancel)
 
     async def _measure(
         self,
@@ -190,10 +221,12 @@ class AutoRouter:
     ) -> Any:
         measure: list[float] = []
         heartbeat = _Heartbeat(asyncio.get_running_loop())
+        profile.measuring = heartbeat
         try:
             engine = offloader._thread_engine()
             return await engine.run(fn, args, kwargs, timeout=timeout, measure=measure)
         finally:
+            profile.measuring = None
             lag = heartbeat.stop()
             if len(measure) == 2 and profile.engine is None:
                 cpu, wall = measure
@@ -207,8 +240,7 @@ class AutoRouter:
     def _maybe_decide(self, profile: _Profile, fn: Callable[..., Any], wall: float) -> None:
         ratio = profile.cpu / profile.wall if profile.wall > 0 else 0.0
         lag = _median(profile.lags) if profile.lags else None
-        threshold = 0.5 * sys.getswitchinterval()
-        holds_gil = ratio >= _WAITING_CPU_RATIO and lag is not None and lag >= threshold
+        holds_gil = ratio >= _WAITING_CPU_RATIO and lag is not None and lag >= _gil_threshold()
         if profile.count < self._samples and not (holds_gil and wall >= _LONG_CALL):
             return
         if ratio < _WAITING_CPU_RATIO:
