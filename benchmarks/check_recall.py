@@ -148,6 +148,14 @@ def tools() -> dict[str, Callable[[Path], Hits]]:
     return found
 
 
+def _status(case: Case, hits: Hits) -> str:
+    """``found``/``MISSED`` for a buggy case, ``ok``/``FP`` for a correct one (``+FP`` on extras)."""
+    if case.buggy:
+        status = "found" if case.expected & hits else "MISSED"
+        return status + ("+FP" if hits - case.expected else "")
+    return "FP" if hits else "ok"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=HERE / "recall_corpus")
@@ -172,8 +180,10 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 false_positives += len(hits)
             if args.verbose:
+                status = _status(case, hits)
                 print(
-                    f"{name:14} {case.name:28} expected={sorted(case.expected)} got={sorted(hits)}"
+                    f"{name:14} {status:6} {case.name:28} expected={sorted(case.expected)} "
+                    f"got={sorted(hits)}"
                 )
         results[name] = (found, false_positives, missed)
     print(f"corpus: {len(buggy)} buggy projects, {len(clean)} correct ones ({args.corpus})")
