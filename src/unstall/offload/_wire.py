@@ -17,6 +17,7 @@ __all__ = ("HEADER", "decode", "encode", "segment_count")
 
 HEADER = struct.Struct("<Q")
 _COUNT = struct.Struct("<I")
+_ONE = struct.Struct("<QIQ")  # length, count 1, size of the only segment
 OOB_MIN = 1 << 16
 _SCAN_LIMIT = 64  # look this many elements deep into a container for big bytes, no more
 
@@ -55,25 +56,37 @@ def _swap(obj: Any, depth: int = 3) -> Any:
 
 
 def _has_big_bytes(obj: Any, depth: int = 3) -> bool:
-    if type(obj) is bytes:
+    kind = type(obj)
+    if kind is bytes:
         return len(obj) >= OOB_MIN
     if depth == 0:
         return False
-    if type(obj) in (tuple, list) and len(obj) <= _SCAN_LIMIT:
-        return any(_has_big_bytes(item, depth - 1) for item in obj)
-    if type(obj) is dict and len(obj) <= _SCAN_LIMIT:
-        return any(_has_big_bytes(item, depth - 1) for item in obj.values())
+    if kind is tuple or kind is list:
+        items = obj
+    elif kind is dict:
+        items = obj.values()
+    else:
+        return False
+    if len(items) > _SCAN_LIMIT:
+        return False
+    for item in items:
+        inner = type(item)
+        if inner is bytes:
+            if len(item) >= OOB_MIN:
+                return True
+        elif (inner is tuple or inner is list or inner is dict) and _has_big_bytes(item, depth - 1):
+            return True
     return False
 
 
 def encode(obj: Any) -> list[bytes | memoryview]:
     """Pickle ``obj`` into the segments of one frame (write them in order)."""
     buffers: list[pickle.PickleBuffer] = []
-    data: bytes | memoryview
     if _has_big_bytes(obj):
-        data = pickle.dumps(_swap(obj), protocol=5, buffer_callback=buffers.append)
-    else:
-        data = pickle.dumps(obj, protocol=5, buffer_callback=buffers.append)
+        obj = _swap(obj)
+    data = pickle.dumps(obj, protocol=5, buffer_callback=buffers.append)
+    if not buffers:  # the common case: one segment, one object to write
+        return [_ONE.pack(_ONE.size - HEADER.size + len(data), 1, len(data)) + data]
     raws = [buffer.raw() for buffer in buffers]  # pickle only accepts contiguous ones
     sizes = [len(data), *(raw.nbytes for raw in raws)]
     prefix = _COUNT.pack(len(sizes)) + struct.pack(f"<{len(sizes)}Q", *sizes)

@@ -39,6 +39,11 @@ def _read_exact(fd: int, size: int) -> bytearray | None:
 
 def write_all(fd: int, segments: Segments) -> None:
     """Write every segment to a blocking ``fd``, resuming after partial writes."""
+    if len(segments) == 1:  # the common case: usually one system call
+        written = os.write(fd, segments[0])
+        if written == len(segments[0]):
+            return
+        segments = [memoryview(segments[0]).cast("B")[written:]]
     views = [memoryview(segment).cast("B") for segment in segments if len(segment)]
     while views:
         written = os.writev(fd, views)
