@@ -241,6 +241,17 @@ class ProcessEngine(Engine):
         if worker.unsent is not None:  # an earlier request is still going out: keep order
             worker.unsent.extend(memoryview(s).cast("B") for s in segments if len(s))
             return True
+        if len(segments) == 1:  # the common case: one system call writes it all
+            data = segments[0]
+            try:
+                written = os.write(worker.request_fd, data)
+            except BlockingIOError:
+                written = 0
+            except OSError:
+                return False
+            if written == len(data):
+                return True
+            segments = [memoryview(data).cast("B")[written:]]
         if sum(len(segment) for segment in segments) <= JOIN_LIMIT:
             views = [memoryview(b"".join(segments))]
         else:  # big: write each buffer from its own memory
