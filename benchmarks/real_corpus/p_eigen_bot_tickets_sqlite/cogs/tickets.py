@@ -16,6 +16,6 @@ class Tickets(commands.Cog):
         cursor = conn.cursor()
         cursor.execute("DELETE FROM ticket_partner_roles WHERE guild_id = ?", (ctx.guild.id,))  # expect
         deleted = cursor.rowcount > 0
-        conn.commit()
+        conn.commit()  # expect
         conn.close()
         await ctx.send("cleared" if deleted else "nothing to clear")

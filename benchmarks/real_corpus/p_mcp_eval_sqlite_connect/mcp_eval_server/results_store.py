@@ -10,5 +10,5 @@ class ResultsStore:
     async def store_result(self, evaluation_id, result):
         with sqlite3.connect(self.db_path) as conn:  # expect
             conn.execute("INSERT INTO results (id, payload) VALUES (?, ?)", (evaluation_id, json.dumps(result)))  # expect
-            conn.commit()
+            conn.commit()  # expect
         return evaluation_id
