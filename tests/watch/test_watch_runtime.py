@@ -20,8 +20,8 @@ import pytest
 
 from unstall.watch import Cause, Frame, Watcher, watch
 from unstall.watch._backstop import Backstop, parse_dump
+from unstall.watch._judge import Session
 from unstall.watch._loops import LoopState
-from unstall.watch._watcher import _Session
 
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 
@@ -150,7 +150,7 @@ def test_bounded_memory_over_ten_thousand_stalls() -> None:
         state = LoopState(loop, 0.001)
         now = time.perf_counter()
         for i in range(10_000):
-            session = _Session(now, now, state.cpu_mark)
+            session = Session(now, now, state.cpu_mark)
             frame = Frame(f"/app/mod{i % 40}.py", i % 97 + 1, f"handler{i % 40}", "app")
             session.stacks[(frame,)] = 1
             state.pending.append((now + i, 0.002, True))

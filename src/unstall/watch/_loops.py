@@ -7,7 +7,7 @@ It works on any loop (uvloop included) and costs one timer callback per interval
 Iteration timing (stock asyncio): the loop's ``_selector.select`` is wrapped on the instance;
 the time from its return to the next call is the iteration's busy part, exact. Nothing runs
 per callback, but the wrapper and its two clock reads cost a few percent on loops that do
-nothing but switch tasks, so by default it runs in windows (``window`` = 50 ms of every
+nothing but switch tasks, so by default it runs in windows (``window`` = 20 ms of every
 ``period`` = 1 s, the first one at once): utilization and busy-time percentiles come from the windows, and a stall that
 starts inside a window gets its exact start. ``timing="always"`` keeps it on.
 
@@ -117,7 +117,7 @@ class LoopState:
         threshold: float,
         *,
         timing: str = "sampled",
-        window: float = 0.05,
+        window: float = 0.02,
         period: float = 1.0,
     ) -> None:
         self.loop = loop
@@ -136,7 +136,7 @@ class LoopState:
         # (start, duration, exact) of finished iterations longer than the threshold
         self.pending: collections.deque[tuple[float, float, bool]] = collections.deque(maxlen=256)
         self.lag: list[int] = []  # heartbeat lateness, microseconds
-        self.busy: list[int] = []  # timed iteration busy parts, microseconds
+        self.busy: list[float] = []  # timed iteration busy parts, seconds
         self.busy_us = 0  # sum of drained busy parts
         self.timed_wall = 0.0  # seconds of closed timing windows
         self.window_start = 0.0
@@ -184,7 +184,7 @@ class LoopState:
             if start:
                 now = perf()
                 duration = now - start
-                record(int(duration * 1e6))
+                record(duration)
                 if duration >= threshold:
                     pending.append((start, duration, True))
                     state.exact_end = now

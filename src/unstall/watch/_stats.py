@@ -175,14 +175,18 @@ class Histograms:
                 entry = self._loops[state.loop_id] = _LoopHist(state)
             elif entry.state is not state:
                 entry.state, entry.closed = state, False
-            for values, hist in ((state.lag, entry.lag), (state.busy, entry.busy)):
-                n = len(values)
-                if n:
-                    taken = values[:n]
-                    del values[:n]  # appends by the loop thread land after n: none is lost
-                    _record(hist, taken)
-                    if values is state.busy:
-                        state.busy_us += sum(taken)
+            lag, busy = state.lag, state.busy
+            n = len(lag)
+            if n:
+                taken = lag[:n]
+                del lag[:n]  # appends by the loop thread land after n: none is lost
+                _record(entry.lag, taken)
+            n = len(busy)
+            if n:
+                micros = [int(v * 1e6) for v in busy[:n]]
+                del busy[:n]
+                _record(entry.busy, micros)
+                state.busy_us += sum(micros)
 
     def close(self, state: LoopState) -> None:
         """Mark ``state``'s loop as finished; the oldest finished loops merge into one row."""

@@ -18,9 +18,10 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from unstall.watch._backstop import Backstop
-from unstall.watch._frames import make_frame, sample_stack, site_fix
+from unstall.watch._frames import sample_stack, site_fix
+from unstall.watch._judge import Session, frames_of, judge, running_loops, where_of
 from unstall.watch._loops import LoopState, run_times
-from unstall.watch._model import Cause, Frame, StallEvent, TaskInfo, TripwireEvent
+from unstall.watch._model import Cause, StallEvent, TripwireEvent
 from unstall.watch._report import Report
 from unstall.watch._stats import Histograms, Sites
 from unstall.watch._tasks import ContextProvider, read_context, task_snapshot
@@ -32,53 +33,6 @@ Sink = Callable[[Any], object]
 
 _MAX_STACKS = 8
 _TIMING = {False: "off", True: "always", "off": "off", "always": "always", "sampled": "sampled"}
-
-
-class _Session:
-    """One stall being sampled: the watchdog's view while the loop has not come back."""
-
-    __slots__ = ("context", "cpu_mark", "first", "samples", "since", "stacks", "task")
-
-    def __init__(self, since: float, first: float, cpu_mark: tuple[float, float, float]) -> None:
-        self.since = since
-        self.first = first
-        self.cpu_mark = cpu_mark
-        self.stacks: collections.Counter[tuple[Frame, ...]] = collections.Counter()
-        self.samples = 0
-        self.task: TaskInfo | None = None
-        self.context: tuple[tuple[str, str], ...] = ()
-
-
-def _where(frame: FrameType | None) -> tuple[Any, ...]:
-    """``(code, line, module)`` of up to 32 frames from ``frame`` outwards: enough to blame later."""
-    out: list[tuple[Any, int, Any]] = []
-    while frame is not None and len(out) < 32:
-        out.append((frame.f_code, frame.f_lineno or 0, frame.f_globals.get("__name__", "")))
-        frame = frame.f_back
-    return tuple(out)
-
-
-def _frames_of(where: tuple[Any, ...]) -> tuple[Frame, ...]:
-    frames = [
-        make_frame(code.co_filename, line, getattr(code, "co_qualname", code.co_name), str(module))
-        for code, line, module in reversed(where)
-    ]
-    return tuple(frames)
-
-
-def _running_loops() -> set[asyncio.AbstractEventLoop]:
-    """Loops running in any thread, found through their tasks (best effort)."""
-    found: set[asyncio.AbstractEventLoop] = set()
-    for name in ("_all_tasks", "_scheduled_tasks", "_eager_tasks"):
-        tasks = getattr(asyncio.tasks, name, None)
-        if tasks is None:
-            continue
-        with contextlib.suppress(RuntimeError):
-            for task in list(tasks):
-                loop = task.get_loop()
-                if loop.is_running():
-                    found.add(loop)
-    return found
 
 
 class Watcher:
@@ -146,9 +100,10 @@ class Watcher:
         self._states: tuple[LoopState, ...] = ()
         self._external: set[int] = set()  # loops found running at start: detached when they stop
         self._closing: collections.deque[LoopState] = collections.deque()
-        self._sessions: dict[int, _Session] = {}
-        self._recent: collections.deque[tuple[int, _Session]] = collections.deque(maxlen=8)
-        self._lock = threading.Lock()
+        self._sessions: dict[int, Session] = {}
+        self._recent: collections.deque[tuple[int, Session]] = collections.deque(maxlen=8)
+        # reentrant: stop() may run in a signal handler that interrupted _attach on this thread
+        self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._patched: dict[type, Any] = {}
@@ -209,7 +164,7 @@ class Watcher:
             current = None
             with contextlib.suppress(RuntimeError):
                 current = asyncio.get_running_loop()
-            for loop in _running_loops():
+            for loop in running_loops():
                 if loop is not current and id(loop) not in self._loops:
                     self._external.add(id(loop))
                     loop.call_soon_threadsafe(self._attach, loop)
@@ -350,7 +305,7 @@ class Watcher:
                     # off (code objects and line numbers only; cheap, and only for generation 2)
                     where: tuple[Any, ...] = ()
                     if info.get("generation") == 2:
-                        where = _where(sys._getframe(1))
+                        where = where_of(sys._getframe(1))
                     spans.append((time.perf_counter(), 0.0, where))
                 elif spans and spans[-1][1] == 0.0:
                     first, _, where = spans[-1]
@@ -393,7 +348,7 @@ class Watcher:
         self._flush(state, now)
         if since and now - since > self.threshold / 2:
             if current is None:
-                current = sessions[state.loop_id] = _Session(since, now, state.cpu_mark)
+                current = sessions[state.loop_id] = Session(since, now, state.cpu_mark)
             self._sample(state, current)
         else:
             state.cpu_mark = run_times(state)
@@ -405,7 +360,7 @@ class Watcher:
         ):
             self._detach(state)
 
-    def _sample(self, state: LoopState, current: _Session) -> None:
+    def _sample(self, state: LoopState, current: Session) -> None:
         frame: FrameType | None = sys._current_frames().get(state.thread_id)
         if frame is None:
             return
@@ -424,7 +379,7 @@ class Watcher:
         finally:
             del frame
 
-    def _match(self, loop_id: int, start: float, duration: float) -> _Session | None:
+    def _match(self, loop_id: int, start: float, duration: float) -> Session | None:
         candidates = [s for lid, s in self._recent if lid == loop_id]
         current = self._sessions.get(loop_id)
         if current is not None:
@@ -455,54 +410,24 @@ class Watcher:
         if backstop is not None:
             backstop.tick(time.perf_counter())
 
-    def _cause(
-        self, state: LoopState, start: float, duration: float, session: _Session | None, now: float
-    ) -> tuple[Cause, float, float]:
-        end = start + duration
-        gc_time = sum(
-            max(0.0, min(b or end, end) - max(a, start)) for a, b, _ in list(state.gc_spans)
-        )
-        if gc_time >= duration / 2:
-            return Cause.GC, 0.0, gc_time
-        mark_time, mark_cpu, mark_wait = session.cpu_mark if session is not None else state.cpu_mark
-        now, cpu_now, wait_now = run_times(state)
-        if mark_cpu >= 0 and cpu_now >= 0 and now > mark_time:
-            cpu = max(0.0, cpu_now - mark_cpu)
-            if mark_wait >= 0 and wait_now >= 0:
-                # on the CPU or waiting for a core most of the time: CPU work on a busy machine
-                wanted = cpu + max(0.0, wait_now - mark_wait)
-                cause = Cause.CPU if wanted / (now - mark_time) >= 0.5 else Cause.BLOCKED
-            else:
-                cause = Cause.CPU if cpu / (now - mark_time) >= 0.35 else Cause.BLOCKED
-            return cause, min(cpu, duration), gc_time
-        if session is None:
-            return Cause.UNKNOWN, 0.0, gc_time
-        # no CPU clock: a watchdog starved of samples was starved of the GIL, i.e. CPU work in C
-        expected = (duration - self.threshold / 2) / self._busy_poll
-        return (
-            (Cause.CPU if session.samples < max(2.0, expected / 4) else Cause.BLOCKED),
-            0.0,
-            gc_time,
-        )
-
     def _emit(
         self,
         state: LoopState,
         start: float,
         duration: float,
         exact: bool,
-        s: _Session | None,
+        s: Session | None,
         now: float,
     ) -> None:
         stacks = (
             tuple(stack for stack, _ in s.stacks.most_common(_MAX_STACKS)) if s is not None else ()
         )
         source = "samples" if stacks else ""
-        cause, cpu_time, gc_time = self._cause(state, start, duration, s, now)
+        cause, cpu_time, gc_time = judge(state, start, duration, s, self.threshold, self._busy_poll)
         if not stacks and cause is Cause.GC:
             for a, b, where in list(state.gc_spans):
                 if where and a <= start + duration and (b or a) >= start:
-                    stacks, source = (_frames_of(where),), "gc"
+                    stacks, source = (frames_of(where),), "gc"
                     break
         if not stacks and self._backstop is not None:
             self._backstop.collect()
@@ -589,7 +514,7 @@ class Watcher:
 
     def _after_fork_child(self) -> None:
         """In a forked child: forget the parent's numbers, keep this thread's loops, restart the thread."""
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._sites = Sites(self._max_sites)
         self._hist = Histograms()
         self.events.clear()

@@ -1,0 +1,104 @@
+"""Judging a stall: the sampling session, its cause, and the stack behind a GC or a silent stall."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+from types import FrameType
+from typing import Any
+
+from unstall.watch._frames import make_frame
+from unstall.watch._loops import LoopState, run_times
+from unstall.watch._model import Cause, Frame, TaskInfo
+
+__all__ = ("Session", "frames_of", "judge", "running_loops", "where_of")
+
+
+class Session:
+    """One stall being sampled: the watchdog's view while the loop has not come back."""
+
+    __slots__ = ("context", "cpu_mark", "first", "samples", "since", "stacks", "task")
+
+    def __init__(self, since: float, first: float, cpu_mark: tuple[float, float, float]) -> None:
+        self.since = since
+        self.first = first
+        self.cpu_mark = cpu_mark
+        self.stacks: collections.Counter[tuple[Frame, ...]] = collections.Counter()
+        self.samples = 0
+        self.task: TaskInfo | None = None
+        self.context: tuple[tuple[str, str], ...] = ()
+
+
+def where_of(frame: FrameType | None) -> tuple[Any, ...]:
+    """``(code, line, module)`` of up to 32 frames from ``frame`` outwards: enough to blame later."""
+    out: list[tuple[Any, int, Any]] = []
+    while frame is not None and len(out) < 32:
+        out.append((frame.f_code, frame.f_lineno or 0, frame.f_globals.get("__name__", "")))
+        frame = frame.f_back
+    return tuple(out)
+
+
+def frames_of(where: tuple[Any, ...]) -> tuple[Frame, ...]:
+    """The triples of :func:`where_of` as interned :class:`Frame` data, outermost first."""
+    frames = [
+        make_frame(code.co_filename, line, getattr(code, "co_qualname", code.co_name), str(module))
+        for code, line, module in reversed(where)
+    ]
+    return tuple(frames)
+
+
+def running_loops() -> set[asyncio.AbstractEventLoop]:
+    """Loops running in any thread, found through their tasks (best effort)."""
+    found: set[asyncio.AbstractEventLoop] = set()
+    for name in ("_all_tasks", "_scheduled_tasks", "_eager_tasks"):
+        tasks = getattr(asyncio.tasks, name, None)
+        if tasks is None:
+            continue
+        with contextlib.suppress(RuntimeError):
+            for task in list(tasks):
+                loop = task.get_loop()
+                if loop.is_running():
+                    found.add(loop)
+    return found
+
+
+def judge(
+    state: LoopState,
+    start: float,
+    duration: float,
+    session: Session | None,
+    threshold: float,
+    busy_poll: float,
+) -> tuple[Cause, float, float]:
+    """``(cause, CPU seconds, GC seconds)`` of a stall of ``duration`` seconds from ``start``.
+
+    GC when collections on the loop thread covered half the stall; else CPU when the loop
+    thread was on a CPU or waiting for one (``schedstat``) half the time, or on its CPU clock a
+    third of it; else BLOCKED. Without any clock, a watchdog that got far fewer samples than it
+    asked for was starved of the GIL: CPU work in C.
+    """
+    end = start + duration
+    gc_time = sum(max(0.0, min(b or end, end) - max(a, start)) for a, b, _ in list(state.gc_spans))
+    if gc_time >= duration / 2:
+        return Cause.GC, 0.0, gc_time
+    mark_time, mark_cpu, mark_wait = session.cpu_mark if session is not None else state.cpu_mark
+    now, cpu_now, wait_now = run_times(state)
+    if mark_cpu >= 0 and cpu_now >= 0 and now > mark_time:
+        cpu = max(0.0, cpu_now - mark_cpu)
+        if mark_wait >= 0 and wait_now >= 0:
+            # on the CPU or waiting for a core most of the time: CPU work on a busy machine
+            wanted = cpu + max(0.0, wait_now - mark_wait)
+            cause = Cause.CPU if wanted / (now - mark_time) >= 0.5 else Cause.BLOCKED
+        else:
+            cause = Cause.CPU if cpu / (now - mark_time) >= 0.35 else Cause.BLOCKED
+        return cause, min(cpu, duration), gc_time
+    if session is None:
+        return Cause.UNKNOWN, 0.0, gc_time
+    # no CPU clock: a watchdog starved of samples was starved of the GIL, i.e. CPU work in C
+    expected = (duration - threshold / 2) / busy_poll
+    return (
+        (Cause.CPU if session.samples < max(2.0, expected / 4) else Cause.BLOCKED),
+        0.0,
+        gc_time,
+    )
