@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -44,7 +45,7 @@ def test_script_argv_exit_codes_and_text_report(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stderr
     assert "argv ['plain', 'x']" in ok.stdout
     assert "SCRIPT STALL" in ok.stderr
-    assert "1 stall(s)" in ok.stderr
+    assert re.search(r"app\.py:\d+ \(main\)\s+1\s", ok.stderr)  # the one stall, at its site
     assert _run(str(script), "three", cwd=tmp_path).returncode == 3
     boom = _run(str(script), "boom", cwd=tmp_path)
     assert boom.returncode == 1
@@ -68,8 +69,9 @@ def test_json_output_file_and_module(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     data = json.loads(out.read_text())
-    assert data["stalls"] == 1
-    assert "stallmod.py" in data["sites"][0]["location"]
+    assert data["stalls"] >= 1  # a loaded machine may add a lag event of its own
+    site = next(s for s in data["sites"] if "stallmod.py" in s["location"])
+    assert site["count"] == 1
 
 
 def test_sigusr1_prints_the_report_so_far(tmp_path: Path) -> None:
@@ -148,7 +150,7 @@ def test_sigterm_writes_the_report_and_ends_the_process_by_the_signal(tmp_path: 
             proc.wait()
     assert proc.returncode == -signal.SIGTERM
     data = json.loads(out.read_text())
-    assert data["stalls"] == 1
+    assert data["stalls"] >= 1
     assert "TERM STALL" in json.dumps(data["sites"])
 
 
@@ -161,7 +163,7 @@ def test_settings_come_from_pyproject_and_flags_override_them(tmp_path: Path) ->
     assert "0 stall(s)" in quiet.stderr
     assert "threshold 2000 ms" in quiet.stderr
     loud = _run("--threshold-ms", "100", str(script), cwd=tmp_path)
-    assert "1 stall(s)" in loud.stderr
+    assert re.search(r"app\.py:\d+ \(main\)\s+1\s", loud.stderr)
 
 
 def test_usage_and_configuration_errors_exit_2(tmp_path: Path) -> None:
