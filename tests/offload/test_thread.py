@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 import traceback
@@ -193,3 +194,18 @@ def test_many_concurrent_calls_all_complete(run: Runner) -> None:
             return await asyncio.gather(*(off.to_thread(work.add, i, 1) for i in range(500)))
 
     assert run(main()) == [i + 1 for i in range(500)]
+
+
+def test_loops_served_are_not_kept_alive() -> None:
+    off = Offloader(threads=2)
+
+    async def main() -> int:
+        return await off.to_thread(work.add, 1, 1)
+
+    for _ in range(5):
+        assert asyncio.run(main()) == 2
+    gc.collect()
+    engine = off.engine("thread")
+    assert isinstance(engine, ThreadEngine)
+    assert len(engine._inboxes) <= 1
+    off.close_now()

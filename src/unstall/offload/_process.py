@@ -1,8 +1,10 @@
 """Process engine: a pipe per worker process, replies read on the caller's loop with add_reader.
 
-No helper thread reads results: when a call is sent, the worker's reply pipe is registered
-with the awaiting loop, and the reply (or EOF, if the worker died) is handled right there.
-A dead or killed worker fails only its own call and is replaced on the next call.
+No helper thread reads results: a worker's reply pipe is registered with the event loop that
+sends it calls (and stays registered between calls from that loop), and the reply, or EOF if
+the worker died, is handled right there. A dead or killed worker fails only its own call and
+is replaced on demand; a worker found dead before it read a call never fails that call, which
+goes to another worker.
 """
 
 from __future__ import annotations

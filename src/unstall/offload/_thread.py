@@ -64,10 +64,12 @@ def _complete(job: _Job, ok: bool, value: Any) -> None:
 class _Inbox:
     """Finished calls waiting to be completed on their event loop."""
 
-    __slots__ = ("__weakref__", "items", "loop", "scheduled")
+    __slots__ = ("items", "loop_ref", "scheduled")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+        # Weak: the engine keeps an inbox per loop it has served, and must not keep those
+        # loops alive (jobs in flight hold their loop through their futures).
+        self.loop_ref = weakref.ref(loop)
         self.items: collections.deque[tuple[_Job, bool, Any]] = collections.deque()
         self.scheduled = False
 
@@ -76,14 +78,18 @@ class _Inbox:
         self.items.append((job, ok, value))
         if not self.scheduled:
             self.scheduled = True
+            loop = job.fut.get_loop()
             try:
-                self.loop.call_soon_threadsafe(self.drain)
+                loop.call_soon_threadsafe(self.drain)
             except RuntimeError:  # the loop is closed: nobody is waiting any more
                 self.items.clear()
 
     def drain(self) -> None:
-        """Called on the loop. Clearing the flag first means a result pushed meanwhile either
-        is popped below or schedules its own drain: none is left behind."""
+        """Called on the loop.
+
+        Clearing the flag first means a result pushed meanwhile is either popped below or
+        schedules a drain of its own: none is left behind.
+        """
         self.scheduled = False
         pop = self.items.popleft
         while self.items:
@@ -102,8 +108,8 @@ class ThreadEngine(Engine):
     ``max_workers`` bounds the threads and so the calls running at once (default
     ``min(32, cpus + 4)``, like :func:`asyncio.to_thread`); further calls wait in the queue, in
     order, each held by its awaiting caller (so the backlog is bounded by the callers, and a
-    call cancelled while it waits never starts). ``idle_timeout`` (seconds) retires a thread that had no
-    work for that long. contextvars of the caller are visible in the call. A thread cannot be
+    call cancelled while it waits never starts). ``idle_timeout`` (seconds) retires a thread
+    that had no work for that long. contextvars of the caller are visible in the call. A thread cannot be
     killed: on timeout or cancellation a running call finishes in the background and its result
     is dropped (its thread stays busy until then, so the bound holds).
     """
@@ -155,7 +161,7 @@ class ThreadEngine(Engine):
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
         inbox = self._last_inbox
-        if inbox is None or inbox.loop is not loop:
+        if inbox is None or inbox.loop_ref() is not loop:
             inbox = self._inbox(loop)
         job = _Job(self, inbox, fut, fn, args, kwargs)
         job.measure = measure
