@@ -48,7 +48,10 @@ class ProcessEngine(Engine):
 
     ``max_workers`` (default: the CPU count) bounds the processes and the concurrent calls;
     ``start_method`` is ``"forkserver"`` (default where available: safe with threads),
-    ``"spawn"`` or ``"fork"``. Functions and arguments are pickled in the caller, so
+    ``"spawn"`` or ``"fork"`` (fastest to start, but unsafe in a process with threads, and a
+    forked worker inherits its siblings' pipes, so it may outlive a parent killed mid-call).
+    With forkserver and spawn each worker imports the program's main module again: guard its
+    entry point with ``if __name__ == "__main__":``. Functions and arguments are pickled in the caller, so
     :class:`~unstall.errors.NotPicklable` names a bad argument before anything is sent. A worker
     that dies fails only its own call with :class:`~unstall.errors.WorkerCrashed`; ``timeout``
     and ``cancel="kill"`` terminate the worker running the call, and it is replaced. Workers
