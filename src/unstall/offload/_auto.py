@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from unstall.errors import NotPicklable
 from unstall.offload._engine import CancelMode
-from unstall.offload._pickling import qualname
+from unstall.offload._names import qualname
 
 if TYPE_CHECKING:
     from unstall.offload._offloader import Offloader

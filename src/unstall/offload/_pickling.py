@@ -7,30 +7,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from unstall.errors import NotPicklable
+from unstall.offload._names import describe, qualname
 from unstall.offload._wire import encode
 
-__all__ = ("describe", "dumps_call", "qualname")
+__all__ = ("dumps_call",)
 
 _FIX = (
     "Define the function at module top level (lambdas, nested functions and bound methods of "
     "unpicklable objects cannot be sent), pass only picklable arguments (no sockets, locks, "
     "open files), or run it with engine='thread'."
 )
-
-
-def qualname(fn: Callable[..., Any]) -> str:
-    """``module.qualname`` of a callable, for messages and per-function statistics."""
-    target = getattr(fn, "__wrapped__", fn)
-    module = getattr(target, "__module__", None) or "?"
-    name = getattr(target, "__qualname__", None) or type(target).__qualname__
-    return f"{module}.{name}"
-
-
-def describe(obj: Any) -> str:
-    """Name an object by its type (and its name for callables), never by its value."""
-    if callable(obj) and hasattr(obj, "__qualname__"):
-        return f"{type(obj).__name__} {qualname(obj)!r}"
-    return f"a {type(obj).__qualname__} object"
 
 
 def _reason(exc: BaseException) -> str:

@@ -32,7 +32,8 @@ from unstall.offload._handles import (
     write_some,
 )
 from unstall.offload._limits import Limiter
-from unstall.offload._pickling import dumps_call, qualname
+from unstall.offload._names import qualname
+from unstall.offload._pickling import dumps_call
 from unstall.offload._replies import emit_log, exit_text, rebuild_error
 from unstall.offload._worker import ERROR, LOG, READY
 
