@@ -133,3 +133,32 @@ def exit_on_seven(x: int) -> int:
 def spin_pid(seconds: float) -> int:
     spin(seconds)
     return os.getpid()
+
+
+class Unrebuildable(Exception):
+    """Pickles, but cannot be rebuilt from its args: two required arguments."""
+
+    def __init__(self, code: int, detail: str) -> None:
+        super().__init__(f"code {code}: {detail}")
+        self.code = code
+
+
+class HoldsALock(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.lock = threading.Lock()
+
+
+def raise_unrebuildable() -> None:
+    raise Unrebuildable(7, "bad state")
+
+
+def raise_holds_a_lock() -> None:
+    raise HoldsALock("locked")
+
+
+def log_exception() -> None:
+    try:
+        raise ValueError("inner problem")
+    except ValueError:
+        logging.getLogger("offload.worker.test").exception("it failed")

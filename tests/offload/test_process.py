@@ -477,3 +477,42 @@ def test_a_closed_pool_leaves_no_stale_registration_on_the_loop(run: Runner) -> 
                     assert await off.run(work.add, (1, 1), engine="process") == 2
 
     run(main())
+
+
+@pytest.mark.parametrize(
+    ("fn", "typename", "text"),
+    [
+        (work.raise_unrebuildable, "Unrebuildable", "code 7: bad state"),
+        (work.raise_holds_a_lock, "HoldsALock", "locked"),
+    ],
+)
+def test_exceptions_that_cannot_travel_still_say_what_happened(
+    run: Runner, fn: object, typename: str, text: str
+) -> None:
+    async def main() -> None:
+        async with Offloader(processes=1) as off:
+            with pytest.raises(OffloadError) as info:
+                await off.run(fn, engine="process")  # type: ignore[arg-type]
+            message = str(info.value)
+            assert typename in message
+            assert text in message
+            assert "Traceback in worker process" in "".join(traceback.format_exception(info.value))
+            assert await off.run(work.add, (1, 1), engine="process") == 2
+
+    run(main())
+
+
+def test_worker_log_records_keep_their_exception_text(
+    run: Runner, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+
+    async def main() -> None:
+        async with Offloader(processes=1) as off:
+            await off.run(work.log_exception, engine="process")
+
+    run(main())
+    (record,) = [r for r in caplog.records if r.name == "offload.worker.test"]
+    assert record.getMessage() == "it failed"
+    assert record.exc_text is not None
+    assert "ValueError: inner problem" in record.exc_text

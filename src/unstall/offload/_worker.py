@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -104,9 +105,13 @@ def _outcome(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Segments
     except BaseException as exc:
         text = "".join(traceback.format_exception(exc))
         try:
-            return encode((ERROR, exc, text))
+            # An exception that pickles but cannot be rebuilt (a custom __init__ with
+            # several required arguments) would be lost on the way: check both ways here.
+            frame = encode((ERROR, exc, text))
+            pickle.loads(pickle.dumps(exc, protocol=5))
         except Exception:
             return encode((ERROR, None, text, type(exc).__qualname__, str(exc)))
+        return frame
     try:
         return encode((RESULT, value))
     except Exception as exc:
