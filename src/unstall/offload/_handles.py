@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import fcntl
 import logging
 import multiprocessing
 import os
 import struct
+import sys
 import termios
 from typing import Any
 
@@ -84,6 +86,17 @@ def default_start_method() -> str:
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux
+
+
+def _widen(fd: int) -> None:
+    # A 1 MiB pipe (the default unprivileged maximum on Linux) instead of 64 KiB: big
+    # arguments and results cross in far fewer wake-ups. Best effort elsewhere.
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, _F_SETPIPE_SZ, 1 << 20)
+
+
 def start_worker(start_method: str) -> WorkerHandle:
     """Start one worker process (blocking: call it off the loop)."""
     ctx = multiprocessing.get_context(start_method)
@@ -106,6 +119,8 @@ def start_worker(start_method: str) -> WorkerHandle:
         conn.close()
     os.set_blocking(reply_r.fileno(), False)
     os.set_blocking(request_w.fileno(), False)
+    for conn in (request_w, reply_r):
+        _widen(conn.fileno())
     return WorkerHandle(proc, request_w, reply_r, lifeline_w)
 
 
