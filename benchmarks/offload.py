@@ -2,8 +2,8 @@
 
 Usage: python benchmarks/offload.py [--rounds 5] [--quick] [--dask]
 
-Prints medians over ``--rounds`` interleaved rounds and the ratio to the reference of each
-section:
+Prints medians over ``--rounds`` interleaved rounds and, per section, the median over rounds
+of each method's ratio to the reference method measured in the same round:
 
 1. thread round trip of a no-op, sequential and with 32 concurrent callers, on asyncio and
    uvloop: unstall.to_thread vs asyncio.to_thread, loop.run_in_executor and
@@ -112,12 +112,13 @@ def run_on(loop_name: str, coro: Coroutine[Any, Any, Any]) -> Any:
     return asyncio.run(coro)
 
 
-Row = tuple[str, str, str, str, float, str]  # section, case, loop, method, value, unit
+# section, case, loop, method, per-round values, unit
+Row = tuple[str, str, str, str, list[float], str]
 ROWS: list[Row] = []
 
 
 def record(section: str, case: str, loop: str, method: str, values: list[float], unit: str) -> None:
-    ROWS.append((section, case, loop, method, statistics.median(values), unit))
+    ROWS.append((section, case, loop, method, list(values), unit))
 
 
 # -- 1. threads ------------------------------------------------------------------------------
@@ -283,13 +284,17 @@ def print_table() -> None:
     header = f"{'section':<26} {'case':<24} {'loop':<8} {'method':<40} {'median':>12}  ratio"
     print(header)
     print("-" * len(header))
-    for section, case, loop, method, value, unit in ROWS:
+    for section, case, loop, method, values, unit in ROWS:
+        value = statistics.median(values)
         reference = REFERENCES.get(section)
         ratio = ""
         if reference is not None:
             base = [r[4] for r in ROWS if r[:3] == (section, case, loop) and r[3] == reference]
-            if base and base[0]:
-                ratio = f"{value / base[0]:.2f}x"
+            if base and len(base[0]) == len(values) and all(base[0]):
+                # Median of the per-round ratios: rounds are interleaved, so each ratio
+                # compares runs made under the same machine load.
+                ratios = [v / b for v, b in zip(values, base[0], strict=True)]
+                ratio = f"{statistics.median(ratios):.2f}x"
         shown = f"{value:.2f} {unit}" if unit != "us/call" else f"{value:.1f} {unit}"
         print(f"{section:<26} {case:<24} {loop:<8} {method:<40} {shown:>12}  {ratio}")
 
