@@ -86,8 +86,10 @@ def test_example_is_an_async_function_ending_with_a_call(entry: Entry) -> None:
     assert len(imports) == len(tree.body) - 1
     last = handler.body[-1]
     assert any(isinstance(node, ast.Call) for node in ast.walk(last))
-    # the call on the last line names the entry's last component (method, function or class)
-    assert entry.name.rsplit(".", 1)[1] in body[-1], body[-1]
+    # the call on the last line names the entry's last component (method, function or class);
+    # a ``Type.*`` entry's example calls one method of the type
+    last_part = entry.name.rsplit(".", 1)[1]
+    assert last_part == "*" or last_part in body[-1], body[-1]
     assert last.lineno == len(source.splitlines())
 
 
@@ -156,9 +158,18 @@ def test_returns_follow_instances() -> None:
     assert CATALOG.returns("redis.Redis") == "redis.Redis"
     assert CATALOG.returns("sqlalchemy.orm.Session") == "sqlalchemy.orm.Session"
     assert CATALOG.returns("time.sleep") is None
-    # every factory's result has at least one blocking method in the table, or is itself returned on
+    assert CATALOG.returns("sqlalchemy.orm.sessionmaker.__call__") == "sqlalchemy.orm.Session"
+    assert CATALOG.returns("pymongo.MongoClient.__getitem__") == "pymongo.database.Database"
+    assert CATALOG.element("pathlib.Path.glob") == "pathlib.Path"
+    assert CATALOG.element("pathlib.Path.read_text") is None
+    # every factory's result has at least one blocking method in the table, or is itself returned on;
+    # plain built-in values mark the non-blocking helpers of a ``Type.*`` entry
     prefixes = {name.rsplit(".", 1)[0] for entry in ENTRIES for name in entry.names}
-    for returned in set(CATALOG.types.values()):
+    for returned in set(CATALOG.types.values()) - {
+        "builtins.bool",
+        "builtins.str",
+        "builtins.dict",
+    }:
         followed = {v for k, v in CATALOG.types.items() if k.startswith(returned + ".")}
         assert returned in prefixes or followed, f"nothing blocking is known on {returned!r}"
 
@@ -263,7 +274,7 @@ def test_user_entry_offload_defaults_to_the_kind() -> None:
         (
             {"name": "mylib.fetch", **BASE, "timeout": 3},
             "Catalog entry 'mylib.fetch' in pyproject.toml has unknown key(s) 'timeout'; valid keys are "
-            "aliases, alternative, audit_event, example, fix, kind, name, nonblocking, offload, returns, why.",
+            "aliases, alternative, audit_event, example, fix, kind, name, nonblocking, offload, returns, why, yields.",
         ),
         (
             {"name": "mylib.fetch", **BASE, "kind": "telepathy"},
@@ -276,7 +287,18 @@ def test_user_entry_offload_defaults_to_the_kind() -> None:
         ),
         (
             {"name": "my lib", **BASE},
-            "A catalog entry in pyproject.toml has 'name' = 'my lib'; it must be a dotted qualified name such as 'time.sleep'.",
+            "A catalog entry in pyproject.toml has 'name' = 'my lib'; it must be a dotted qualified name such "
+            "as 'time.sleep', or a type's name followed by '.*' for all its methods.",
+        ),
+        (
+            {"name": "mylib.*.fetch", **BASE},
+            "A catalog entry in pyproject.toml has 'name' = 'mylib.*.fetch'; it must be a dotted qualified name "
+            "such as 'time.sleep', or a type's name followed by '.*' for all its methods.",
+        ),
+        (
+            {"name": "mylib.fetch", **BASE, "yields": "each page"},
+            "Catalog entry 'mylib.fetch' in pyproject.toml has yields 'each page'; it must be a dotted qualified "
+            "type name such as 'sqlite3.Connection'.",
         ),
         (
             {"name": "mylib.fetch", "kind": "network", "why": "", "alternative": "x"},
@@ -321,7 +343,7 @@ def test_bad_user_entries_are_clear_errors(table: dict[str, Any], message: str) 
     with pytest.raises(CatalogError) as info:
         CATALOG.extended([table], source="pyproject.toml")
     assert str(info.value) == message
-    if table["name"] != "my lib":
+    if table["name"] not in ("my lib", "mylib.*.fetch"):
         assert info.value.entry == table["name"]
 
 
@@ -379,14 +401,25 @@ _ENTRY = '\n[[entry]]\nname = "a.b"\nkind = "sleep"\nwhy = "W."\nalternative = "
         ),
         (
             _ENTRY + '\n[[type]]\nname = "a.b"\nreturns = "a.B"\n',
-            "names a blocking entry; set 'returns' on that entry instead",
+            "names a blocking entry; set 'returns' or 'yields' on that entry instead",
         ),
         (
             _ENTRY
             + '\n[[type]]\nname = "a.f"\nreturns = "a.B"\n[[type]]\nname = "a.f"\nreturns = "a.C"\n',
             "Two [[type]] rows in the built-in table (blocking.toml) name 'a.f'",
         ),
-        (_ENTRY + '\n[[type]]\nname = "a.f"\n', "must have exactly the keys 'name' and 'returns'"),
+        (
+            _ENTRY + '\n[[type]]\nname = "a.f"\n',
+            "must have the key 'name' and 'returns', 'yields' or both",
+        ),
+        (
+            _ENTRY + '\n[[type]]\nname = "a.f"\nreturns = "a.B"\nsize = 1\n',
+            "must have the key 'name' and 'returns', 'yields' or both",
+        ),
+        (
+            _ENTRY + '\n[[type]]\nname = "a.f"\nyields = "not a type"\n',
+            "both must be dotted qualified names",
+        ),
         (
             _ENTRY + '\n[[type]]\nname = "a.f"\nreturns = "not a type"\n',
             "both must be dotted qualified names",
@@ -408,3 +441,26 @@ def test_kinds_table_errors() -> None:
     with pytest.raises(CatalogError, match="not valid TOML"):
         catalog_from_text("[kinds")
     assert isinstance(catalog_from_text(_KINDS_ONLY + _ENTRY), Catalog)
+
+
+def test_any_method_entry_covers_public_methods_but_not_helpers() -> None:
+    extended = CATALOG.extended(
+        [{"name": "mylib.Client.*", **BASE}],
+    )
+    entry = extended.lookup("mylib.Client.fetch_all")
+    assert entry is not None and entry.name == "mylib.Client.*"
+    assert "mylib.Client.fetch_all" in extended
+    assert extended.lookup("mylib.Client._private") is None
+    assert extended.lookup("mylib.Client.__enter__") is None
+    assert extended.lookup("mylib.Client.inner.fetch") is None
+    assert extended.lookup("mylib.fetch") is None
+    # a [[type]] row marks a method as a non-blocking helper
+    boto = CATALOG.lookup("botocore.client.BaseClient.upload_file")
+    assert boto is not None and boto.name == "botocore.client.BaseClient.*"
+    assert CATALOG.lookup("botocore.client.BaseClient.get_paginator") is None
+
+
+def test_nonblocking_any_value_keyword() -> None:
+    entry = CATALOG.lookup("tarfile.open")
+    assert entry is not None
+    assert "fileobj=*" in entry.nonblocking

@@ -29,14 +29,17 @@ _ENTRY_KEYS = frozenset(
         "audit_event",
         "offload",
         "example",
+        "yields",
     }
 )
 _REQUIRED = ("name", "kind", "why", "alternative")
-_TYPE_KEYS = frozenset({"name", "returns"})
+_TYPE_KEYS = frozenset({"name", "returns", "yields"})
 _KIND_KEYS = frozenset({"code", "title", "why", "offload"})
 _FIX_FIELDS = frozenset({"func", "args"})
 _CODE = re.compile(r"UNS[1-8]\d\d")
 _NONBLOCKING = re.compile(r"[A-Za-z_]\w*=\S.*")
+# A name that stands for every public method of a type: "botocore.client.BaseClient.*".
+_ANY_METHOD = ".*"
 
 
 class Catalog:
@@ -45,28 +48,49 @@ class Catalog:
     Instances are immutable once built; :meth:`extended` returns a new catalog.
     ``types`` maps qualified names of non-blocking factories (``sqlite3.Connection.cursor``)
     to the qualified type they return, so the analysis can follow instances; entries with
-    ``returns`` are in it too.
+    ``returns`` are in it too. ``elements`` maps qualified names to the type of each item of
+    their result when it is iterated (``pathlib.Path.glob`` -> ``pathlib.Path``).
     """
 
-    __slots__ = ("_by_event", "_by_name", "digest", "entries", "kinds", "types")
+    __slots__ = (
+        "_by_event",
+        "_by_name",
+        "_by_owner",
+        "digest",
+        "elements",
+        "entries",
+        "kinds",
+        "types",
+    )
 
     def __init__(
-        self, kinds: Mapping[Kind, KindInfo], entries: Iterable[Entry], types: Mapping[str, str]
+        self,
+        kinds: Mapping[Kind, KindInfo],
+        entries: Iterable[Entry],
+        types: Mapping[str, str],
+        elements: Mapping[str, str] | None = None,
     ) -> None:
         self.kinds: Mapping[Kind, KindInfo] = dict(kinds)
         self.entries: tuple[Entry, ...] = tuple(entries)
         merged = dict(types)
+        items = dict(elements or {})
         self._by_name: dict[str, Entry] = {}
+        self._by_owner: dict[str, Entry] = {}
         self._by_event: dict[str, list[Entry]] = {}
         for entry in self.entries:
             for name in entry.names:
                 self._by_name[name] = entry
+                if name.endswith(_ANY_METHOD):
+                    self._by_owner[name.removesuffix(_ANY_METHOD)] = entry
             if entry.audit_event:
                 self._by_event.setdefault(entry.audit_event, []).append(entry)
-            if entry.returns:
-                for name in entry.names:
+            for name in entry.names:
+                if entry.returns:
                     merged.setdefault(name, entry.returns)
+                if entry.yields:
+                    items.setdefault(name, entry.yields)
         self.types: Mapping[str, str] = merged
+        self.elements: Mapping[str, str] = items
         hasher = hashlib.sha256()
         for info in self.kinds.values():
             hasher.update(repr(info).encode())
@@ -74,6 +98,8 @@ class Catalog:
             hasher.update(repr(entry).encode())
         for name, returned in sorted(self.types.items()):
             hasher.update(f"{name}->{returned}".encode())
+        for name, item in sorted(self.elements.items()):
+            hasher.update(f"{name}=>{item}".encode())
         self.digest = hasher.hexdigest()
 
     def __len__(self) -> int:
@@ -83,14 +109,25 @@ class Catalog:
         return iter(self.entries)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._by_name
+        return isinstance(name, str) and self.lookup(name) is not None
 
     def __repr__(self) -> str:
         return f"<Catalog {len(self.entries)} entries, {len(self.types)} types>"
 
     def lookup(self, name: str) -> Entry | None:
-        """The entry whose qualified name or alias is ``name``, or ``None``."""
-        return self._by_name.get(name)
+        """The entry whose qualified name or alias is ``name``, or ``None``.
+
+        A method that no entry names falls to its type's ``Type.*`` entry, unless it is
+        private or a ``[[type]]`` row names it (a non-blocking helper such as
+        ``get_paginator``).
+        """
+        entry = self._by_name.get(name)
+        if entry is not None or not self._by_owner:
+            return entry
+        owner, _, method = name.rpartition(".")
+        if not owner or method.startswith("_") or name in self.types:
+            return None
+        return self._by_owner.get(owner)
 
     def by_audit_event(self, event: str) -> tuple[Entry, ...]:
         """Entries the runtime tripwire maps the ``sys.audit`` event ``event`` to, in table order."""
@@ -103,6 +140,10 @@ class Catalog:
     def returns(self, name: str) -> str | None:
         """Qualified type returned by calling ``name``, when the catalog knows it."""
         return self.types.get(name)
+
+    def element(self, name: str) -> str | None:
+        """Qualified type of each item of ``name``'s result when iterated, when the catalog knows it."""
+        return self.elements.get(name)
 
     def kind_info(self, kind: Kind) -> KindInfo:
         """The rule (code, title, why, offload) of ``kind``."""
@@ -125,7 +166,11 @@ class Catalog:
         _check_unique(extra, source)
         replaced = {name for entry in extra for name in entry.names}
         kept = [entry for entry in self.entries if not (set(entry.names) & replaced)]
-        return Catalog(self.kinds, [*kept, *extra], self.types)
+        return Catalog(self.kinds, [*kept, *extra], self.types, self.elements)
+
+
+def _is_pattern(value: object) -> bool:
+    return isinstance(value, str) and value.endswith(_ANY_METHOD) and _is_qualified(value[:-2])
 
 
 def _is_qualified(value: object) -> bool:
@@ -176,9 +221,9 @@ def entry_from_table(
     :class:`CatalogError` naming the entry, the key and the valid values.
     """
     name = table.get("name")
-    if not _is_qualified(name):
+    if not _is_qualified(name) and not _is_pattern(name):
         raise CatalogError(
-            f"A catalog entry in {source} has 'name' = {name!r}; it must be a dotted qualified name such as 'time.sleep'."
+            f"A catalog entry in {source} has 'name' = {name!r}; it must be a dotted qualified name such as 'time.sleep', or a type's name followed by '.*' for all its methods."
         )
     assert isinstance(name, str)
     unknown = sorted(set(table) - _ENTRY_KEYS)
@@ -209,7 +254,7 @@ def entry_from_table(
             entry=name,
         ) from None
     optional: dict[str, str | None] = {}
-    for key in ("fix", "returns", "audit_event", "example"):
+    for key in ("fix", "returns", "audit_event", "example", "yields"):
         value = table.get(key)
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise CatalogError(
@@ -219,11 +264,12 @@ def entry_from_table(
         optional[key] = value
     if optional["fix"] is not None:
         _check_fix(optional["fix"], name, source)
-    if optional["returns"] is not None and not _is_qualified(optional["returns"]):
-        raise CatalogError(
-            f"Catalog entry {name!r} in {source} has returns {optional['returns']!r}; it must be a dotted qualified type name such as 'sqlite3.Connection'.",
-            entry=name,
-        )
+    for key in ("returns", "yields"):
+        if optional[key] is not None and not _is_qualified(optional[key]):
+            raise CatalogError(
+                f"Catalog entry {name!r} in {source} has {key} {optional[key]!r}; it must be a dotted qualified type name such as 'sqlite3.Connection'.",
+                entry=name,
+            )
     if require_example and optional["example"] is None:
         raise CatalogError(
             f"Catalog entry {name!r} in {source} has no 'example'; every built-in entry needs one (imports, then lines that end with the blocking call).",
@@ -256,6 +302,7 @@ def entry_from_table(
         audit_event=optional["audit_event"],
         offload=offload,
         example=optional["example"],
+        yields=optional["yields"],
     )
 
 
@@ -311,32 +358,46 @@ def _kinds_from_table(raw: Any) -> dict[Kind, KindInfo]:
     return kinds
 
 
-def _types_from_table(raw: Any, entries: Iterable[Entry], source: str) -> dict[str, str]:
+def _types_from_table(
+    raw: Any, entries: Iterable[Entry], source: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The ``[[type]]`` rows as (name -> returned type, name -> type of each iterated item)."""
     if not isinstance(raw, list):
         raise CatalogError(f"[[type]] in {source} must be an array of tables, got {raw!r}.")
     entry_names = {name for entry in entries for name in entry.names}
     types: dict[str, str] = {}
+    elements: dict[str, str] = {}
     for table in raw:
-        name = table.get("name") if isinstance(table, Mapping) else None
-        returns = table.get("returns") if isinstance(table, Mapping) else None
-        if not isinstance(table, Mapping) or set(table) != _TYPE_KEYS:
+        if (
+            not isinstance(table, Mapping)
+            or "name" not in table
+            or not set(table) <= _TYPE_KEYS
+            or not {"returns", "yields"} & set(table)
+        ):
             raise CatalogError(
-                f"A [[type]] row in {source} is {table!r}; it must have exactly the keys 'name' and 'returns'."
+                f"A [[type]] row in {source} is {table!r}; it must have the key 'name' and 'returns', 'yields' or both, and no other keys."
             )
-        if not _is_qualified(name) or not _is_qualified(returns):
+        name = table["name"]
+        returns = table.get("returns")
+        yields = table.get("yields")
+        if not _is_qualified(name) or not all(
+            _is_qualified(value) for value in (returns, yields) if value is not None
+        ):
             raise CatalogError(
-                f"The [[type]] row {name!r} -> {returns!r} in {source} is invalid; both must be dotted qualified names such as 'sqlite3.Connection.cursor' -> 'sqlite3.Cursor'."
+                f"The [[type]] row {name!r} -> {returns or yields!r} in {source} is invalid; both must be dotted qualified names such as 'sqlite3.Connection.cursor' -> 'sqlite3.Cursor'."
             )
         assert isinstance(name, str)
-        assert isinstance(returns, str)
-        if name in types:
+        if name in types or name in elements:
             raise CatalogError(f"Two [[type]] rows in {source} name {name!r}; keep one.")
         if name in entry_names:
             raise CatalogError(
-                f"The [[type]] row {name!r} in {source} names a blocking entry; set 'returns' on that entry instead."
+                f"The [[type]] row {name!r} in {source} names a blocking entry; set 'returns' or 'yields' on that entry instead."
             )
-        types[name] = returns
-    return types
+        if isinstance(returns, str):
+            types[name] = returns
+        if isinstance(yields, str):
+            elements[name] = yields
+    return types, elements
 
 
 def catalog_from_text(text: str, *, source: str = "the built-in table (blocking.toml)") -> Catalog:
@@ -358,8 +419,8 @@ def catalog_from_text(text: str, *, source: str = "the built-in table (blocking.
         entry_from_table(table, kinds, source=source, require_example=True) for table in tables
     ]
     _check_unique(entries, source)
-    types = _types_from_table(raw.get("type", []), entries, source)
-    return Catalog(kinds, entries, types)
+    types, elements = _types_from_table(raw.get("type", []), entries, source)
+    return Catalog(kinds, entries, types, elements)
 
 
 @functools.cache

@@ -52,8 +52,12 @@ class Entry:
     ``{func}`` for the callee's source text. ``nonblocking`` lists ``keyword=value`` call
     arguments that make the call return at once (``"blocking=False"``). ``returns`` is the
     qualified type name of what the call returns, when the analysis should track it
-    (``builtins.open`` returns ``"io.IOBase"``). ``audit_event`` is the ``sys.audit`` event
-    the runtime tripwire maps to this entry, if CPython raises one.
+    (``builtins.open`` returns ``"io.IOBase"``); ``yields`` the qualified type of each item
+    when the result is iterated (``pathlib.Path.glob`` yields ``"pathlib.Path"``).
+    ``audit_event`` is the ``sys.audit`` event the runtime tripwire maps to this entry, if
+    CPython raises one. A ``name`` ending in ``.*`` (``"botocore.client.BaseClient.*"``)
+    stands for every public method of the type that no other entry or ``[[type]]`` row names.
+    A ``nonblocking`` item ``"keyword=*"`` means: the keyword given with any value but ``None``.
     """
 
     name: str
@@ -68,6 +72,7 @@ class Entry:
     audit_event: str | None = None
     offload: Offload = Offload.THREAD
     example: str | None = None
+    yields: str | None = None
 
     @property
     def names(self) -> tuple[str, ...]:

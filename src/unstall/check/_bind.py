@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import ast
 
-from unstall.check._scope import UNKNOWN, FunctionScope, Scope, annotation_ref, resolve_relative
+from unstall.check._scope import (
+    UNKNOWN,
+    Each,
+    FunctionScope,
+    Scope,
+    annotation_ref,
+    resolve_relative,
+)
 
 __all__ = ("Binder",)
 
@@ -64,7 +71,11 @@ class Binder:
         elif isinstance(node, ast.AugAssign):
             self.target(node.target, None, scope)
         elif isinstance(node, (ast.For, ast.AsyncFor)):
-            self.target(node.target, None, scope)
+            if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+                # ``for path in root.glob("*")``: each item, typed when the catalog knows it.
+                scope.bind(node.target.id, Each(node.iter))
+            else:
+                self.target(node.target, None, scope)
             self.block(node.body, scope, prefix=prefix, top=top)
             self.block(node.orelse, scope, prefix=prefix, top=top)
         elif isinstance(node, (ast.With, ast.AsyncWith)):

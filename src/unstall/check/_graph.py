@@ -197,6 +197,9 @@ class CallGraph:
             return None
         if value.kind == "x":
             entry = self.catalog.lookup(value.name)
+            if entry is not None and use.ref.endswith(".setter") and value.name not in entry.names:
+                # Assigning an attribute of a ``Type.*`` instance runs no method of the type.
+                return None
         elif value.kind in ("f", "c"):
             # A library checked along with the project is still known by its catalog name.
             entry = self.catalog.lookup(self.project.qualified(value.summary, value.name))
@@ -211,7 +214,11 @@ class CallGraph:
             return None
         if entry.nonblocking and use.keywords:
             for keyword, constant in self._nonblocking_of(entry):
-                if any(name == keyword and given == constant for name, given in use.keywords):
+                if any(
+                    name == keyword
+                    and (given is not None if constant is ... else given == constant)
+                    for name, given in use.keywords
+                ):
                     return None
         return entry
 
@@ -221,6 +228,10 @@ class CallGraph:
             known = []
             for text in entry.nonblocking:
                 keyword, _, raw = text.partition("=")
+                if raw.strip() == "*":
+                    # ``fileobj=*``: the keyword given with any value but ``None``.
+                    known.append((keyword.strip(), ...))
+                    continue
                 try:
                     constant = ast.literal_eval(raw.strip())
                 except (ValueError, SyntaxError):

@@ -6,7 +6,10 @@ A reference (see :mod:`unstall.check._summary_types`) resolves to a :data:`Value
 - ``f`` / ``c``: a function or class of the project;
 - ``i``: an instance of a project class;
 - ``x``: something outside the project, by qualified name (``requests.get``);
-- ``t``: an instance of an outside type (``sqlite3.Connection``).
+- ``t``: an instance of an outside type (``sqlite3.Connection``);
+- ``y``: what calling a ``contextlib.contextmanager`` generator function of the project
+  gives: ``with`` binds what it yields, and attributes are looked up there;
+- ``s``: the bases of a project class, bound to an instance (``super()``).
 
 Anything else is ``None``: unknown values are never guessed, which is what keeps the
 analysis precise. Results are memoized per reference, so a project resolves in near-linear time.
@@ -24,11 +27,14 @@ from unstall.check._summary_types import ClassInfo, FunctionInfo, ModuleSummary
 __all__ = ("Project", "Value")
 
 _MAX_DEPTH = 40
+# The reference segment for each item of an iteration (see ``unstall.check._scope.Each``).
+_EACH = "<each>"
+_CONTEXT_MANAGERS = frozenset({"contextlib.contextmanager", "contextlib.asynccontextmanager"})
 
 
 @dataclass(frozen=True, slots=True)
 class Value:
-    """A resolved reference: ``kind`` is one of ``m f c i x t`` (see the module docstring).
+    """A resolved reference: ``kind`` is one of ``m f c i x t y s`` (see the module docstring).
 
     ``summary`` indexes the project's summaries (``-1`` outside the project); ``name`` is the
     key inside that module, or the qualified name for ``x`` and ``t``.
@@ -115,12 +121,20 @@ class Project:
             if value is not None and value.kind == "x" and not calls[index]:
                 # An outside attribute read and then used (``path.parent.read_text``): the
                 # catalog's type table may say what it holds.
-                held = self.catalog.returns(value.name) if index + 1 < len(names) else None
+                used = index + 1 < len(names) and names[index + 1] != _EACH
+                held = self.catalog.returns(value.name) if used else None
                 if held is not None:
                     value = Value("t", name=held)
         return value
 
     def _step(self, value: Value | None, name: str, calls: int) -> Value | None:
+        if name == _EACH:
+            # Each item of iterating what ``value`` returns (``root.glob.<each>``): the
+            # catalog's ``yields`` of the callable.
+            if value is None or value.kind != "x":
+                return None
+            element = self.catalog.element(value.name)
+            return Value("t", name=element) if element else None
         if name == "<super>":
             # ``super()`` in a method of the class ``value``: its bases, bound to the instance.
             if value is None or value.kind != "c":
@@ -140,6 +154,13 @@ class Project:
         kind = value.kind
         if kind in ("x", "t"):
             return Value("x", name=f"{value.name}.{name}")
+        if kind == "y":
+            # A context manager's own protocol is its generator's; anything else is looked
+            # up on what it yields (``with get_db() as db: db.query(...)``).
+            if name.startswith("__"):
+                return None
+            yielded = self.functions[value.summary][value.name].yields
+            return self.attribute(self.resolve(yielded), name) if yielded else None
         if kind == "m":
             return self._module_attribute(value.summary, name)
         summary, key = value.summary, value.name
@@ -223,8 +244,14 @@ class Project:
         if kind == "c":
             return Value("i", value.summary, value.name)
         if kind == "f":
-            returns = self.functions[value.summary][value.name].returns
-            return self.resolve(returns) if returns else None
+            info = self.functions[value.summary][value.name]
+            if info.yields and self._is_context_manager(info):
+                return Value("y", value.summary, value.name)
+            return self.resolve(info.returns) if info.returns else None
+        if kind == "t":
+            # Calling an instance: its type's ``__call__`` row (a sessionmaker makes a Session).
+            returned = self.catalog.returns(f"{value.name}.__call__")
+            return Value("t", name=returned) if returned else None
         if kind == "x":
             name = value.name
             returned = self.catalog.returns(name)
@@ -236,3 +263,15 @@ class Project:
             if name.rpartition(".")[2][:1].isupper():
                 return Value("t", name=name)  # an outside class: calling it makes an instance
         return None
+
+    def _is_context_manager(self, info: FunctionInfo) -> bool:
+        """Whether ``contextlib.contextmanager`` (or its async twin) decorates the function."""
+        for ref in info.decorators:
+            decorator = self.resolve(ref)
+            if (
+                decorator is not None
+                and decorator.kind == "x"
+                and decorator.name in _CONTEXT_MANAGERS
+            ):
+                return True
+        return False

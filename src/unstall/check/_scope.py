@@ -12,6 +12,7 @@ import builtins
 
 __all__ = (
     "UNKNOWN",
+    "Each",
     "FunctionScope",
     "ModuleScope",
     "Scope",
@@ -41,6 +42,20 @@ def resolve_relative(module: str, is_package: bool, target: str | None, level: i
     return ".".join(parts) or None
 
 
+class Each:
+    """What a ``for`` loop binds its target name to: each item of the iterated expression.
+
+    Its reference is ``<callee>.<each>`` for a call (``root.glob("*")`` gives
+    ``...glob.<each>``: the catalog's ``yields`` of the callee) and ``<value>.__iter__.<each>``
+    for anything else.
+    """
+
+    __slots__ = ("iterable",)
+
+    def __init__(self, iterable: ast.expr) -> None:
+        self.iterable = iterable
+
+
 class Scope:
     """A name scope. Bindings hold raw values resolved on demand; cycles resolve to unknown."""
 
@@ -49,11 +64,11 @@ class Scope:
     def __init__(self, parent: Scope | None) -> None:
         self.parent = parent
         # name -> list of what was bound: a ready reference string, or an expression to resolve.
-        self._raw: dict[str, list[str | ast.expr]] = {}
+        self._raw: dict[str, list[str | ast.expr | Each]] = {}
         self._done: dict[str, str] = {}
         self._pending: set[str] = set()
 
-    def bind(self, name: str, value: str | ast.expr) -> None:
+    def bind(self, name: str, value: str | ast.expr | Each) -> None:
         """Record that ``name`` is bound to a reference (or an expression, resolved in this scope)."""
         self._raw.setdefault(name, []).append(value)
 
@@ -90,8 +105,16 @@ class Scope:
         self._done[name] = final
         return final
 
-    def value_ref(self, value: ast.expr) -> str | None:
+    def value_ref(self, value: ast.expr | Each) -> str | None:
         """The reference of an assigned value; ``None`` for a constant ``None`` (ignored)."""
+        if isinstance(value, Each):
+            iterable = value.iterable
+            if isinstance(iterable, ast.Call):
+                ref = expr_ref(iterable.func, self)
+            else:
+                ref = expr_ref(iterable, self)
+                ref = f"{ref}.__iter__" if ref else None
+            return f"{ref}.<each>" if ref else UNKNOWN
         if isinstance(value, ast.Constant) and value.value is None:
             return None
         return expr_ref(value, self) or UNKNOWN
@@ -168,6 +191,10 @@ def expr_ref(node: ast.expr, scope: Scope) -> str | None:
             # ``path / "name"``: the operator method's result (a path stays a path).
             suffix.append(".__truediv__()")
             node = node.left
+        elif isinstance(node, ast.Subscript):
+            # ``client["db"]``: what the type's ``__getitem__`` returns.
+            suffix.append(".__getitem__()")
+            node = node.value
         elif isinstance(node, ast.Name):
             base = scope.lookup(node.id)
             if base is None:

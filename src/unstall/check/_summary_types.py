@@ -62,7 +62,8 @@ class Use(NamedTuple):
 
     ``ref`` is the symbolic callee (or the attribute read, or the absolute module name of an
     import). ``parent`` is the index (in the same function's uses) of the call whose arguments
-    hold this one, or -1. ``keywords`` are the call's keyword arguments with constant values.
+    hold this one, or -1. ``keywords`` are the call's keyword arguments: constant values as
+    they are, any other value as ``...``.
     ``func_text`` / ``args_text`` are the callee's and the arguments' source text, kept only in
     ``async def`` bodies where a fix may be written.
     """
@@ -86,7 +87,9 @@ class FunctionInfo(NamedTuple):
     ``key`` is the dotted path inside the module (``load``, ``Repo.load``, ``retry.wrapper``).
     ``decorators`` are references to the decorators (``@retry(3)`` gives ``app.retry()``,
     the decorator its factory returns). ``returns`` is the reference of what the function returns, when
-    every ``return`` agrees (``requests.Session()``) or its annotation says.
+    every ``return`` agrees (``requests.Session()``) or its annotation says. ``yields`` is, for a
+    generator function decorated as a context manager, the reference of what it yields when
+    every ``yield`` agrees: what ``with f() as value`` binds.
     """
 
     key: str
@@ -98,6 +101,7 @@ class FunctionInfo(NamedTuple):
     is_property: bool = False
     decorators: tuple[str, ...] = ()
     returns: str | None = None
+    yields: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

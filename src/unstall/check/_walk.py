@@ -42,8 +42,13 @@ class Body(ExpressionWalker):
         is_property: bool = False,
         decorators: tuple[str, ...] = (),
         annotated: str | None = None,
+        context_manager: bool = False,
     ) -> FunctionInfo:
-        """The finished record of this body (``annotated``: the return annotation's reference)."""
+        """The finished record of this body.
+
+        ``annotated``: the return annotation's reference; ``context_manager``: a decorator
+        named like ``contextlib.contextmanager`` wraps it (what it yields is then recorded).
+        """
         returns: str | None = None
         if self.returns and not self.is_generator:
             first = self.returns[0]
@@ -51,6 +56,11 @@ class Body(ExpressionWalker):
                 returns = first
         if returns is None and not self.is_generator:
             returns = annotated
+        yields: str | None = None
+        if context_manager and self.is_generator and self.yielded:
+            first = self.yielded[0]
+            if first and all(ref == first for ref in self.yielded):
+                yields = first
         return FunctionInfo(
             key=self.key,
             line=line,
@@ -61,6 +71,7 @@ class Body(ExpressionWalker):
             is_property=is_property,
             decorators=decorators,
             returns=returns,
+            yields=yields,
         )
 
     # -- statements --------------------------------------------------------------------------
@@ -253,6 +264,7 @@ class Body(ExpressionWalker):
             is_property=any(name in _PROPERTY_DECORATORS for name in names),
             decorators=tuple(decorators),
             annotated=annotation_ref(node.returns, scope) if node.returns is not None else None,
+            context_manager="contextmanager" in names or "asynccontextmanager" in names,
         )
 
     def define_class(self, node: ast.ClassDef) -> None:

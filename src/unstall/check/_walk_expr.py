@@ -141,6 +141,7 @@ class ExpressionWalker:
         # Inside a generator expression's lazy parts (see ``expr``).
         self._lazy = 0
         self.returns: list[str | None] = []
+        self.yielded: list[str | None] = []
         self.module_level = key == MODULE_CODE
 
     def context_manager(self, node: ast.expr) -> None:
@@ -242,6 +243,11 @@ class ExpressionWalker:
             self._lazy -= lazy * len(node.generators)
         elif isinstance(node, (ast.Yield, ast.YieldFrom)):
             self.is_generator = True
+            self.yielded.append(
+                expr_ref(node.value, self.scope)
+                if isinstance(node, ast.Yield) and node.value is not None
+                else None
+            )
             if node.value is not None:
                 self.expr(
                     node.value,
@@ -316,12 +322,17 @@ class ExpressionWalker:
             flags &= ~PLAIN
         index = -1
         if ref is not None:
+            # Constant keyword values as they are; any other value as ``...`` (given, unknown).
             keywords = tuple(
-                (keyword.arg, keyword.value.value)
+                (
+                    keyword.arg,
+                    keyword.value.value
+                    if isinstance(keyword.value, ast.Constant)
+                    and isinstance(keyword.value.value, (bool, int, float, str, type(None)))
+                    else ...,
+                )
                 for keyword in node.keywords
                 if keyword.arg is not None
-                and isinstance(keyword.value, ast.Constant)
-                and isinstance(keyword.value.value, (bool, int, float, str, type(None)))
             )
             func_text = args_text = None
             if self.is_async:
