@@ -448,7 +448,8 @@ def test_any_method_entry_covers_public_methods_but_not_helpers() -> None:
         [{"name": "mylib.Client.*", **BASE}],
     )
     entry = extended.lookup("mylib.Client.fetch_all")
-    assert entry is not None and entry.name == "mylib.Client.*"
+    assert entry is not None
+    assert entry.name == "mylib.Client.*"
     assert "mylib.Client.fetch_all" in extended
     assert extended.lookup("mylib.Client._private") is None
     assert extended.lookup("mylib.Client.__enter__") is None
@@ -456,7 +457,8 @@ def test_any_method_entry_covers_public_methods_but_not_helpers() -> None:
     assert extended.lookup("mylib.fetch") is None
     # a [[type]] row marks a method as a non-blocking helper
     boto = CATALOG.lookup("botocore.client.BaseClient.upload_file")
-    assert boto is not None and boto.name == "botocore.client.BaseClient.*"
+    assert boto is not None
+    assert boto.name == "botocore.client.BaseClient.*"
     assert CATALOG.lookup("botocore.client.BaseClient.get_paginator") is None
 
 
