@@ -26,7 +26,7 @@ __all__ = ("AutoDecision", "AutoRouter")
 
 _HEARTBEAT = 0.002  # seconds between heartbeats while a measured call runs
 _WAITING_CPU_RATIO = 0.3  # below this share of wall time on CPU, a call mostly waits
-_FIRST_LOOK_BEATS = 3  # beats seen before concurrent first calls decide where to go
+_FIRST_LOOK_BEATS = 4  # beats seen before concurrent first calls decide where to go
 _LONG_CALL = 0.03  # one GIL-holding call this long (s) is enough evidence to decide at once
 
 
@@ -105,7 +105,8 @@ class _Heartbeat:
         """True when the beats so far were late by about the interpreter's switch interval."""
         if len(self.lags) < _FIRST_LOOK_BEATS:
             return False
-        return min(self.lags) >= _gil_threshold()
+        # The median: the first beat may come before the thread got going.
+        return sorted(self.lags)[len(self.lags) // 2] >= _gil_threshold()
 
     def stop(self) -> float | None:
         """Stop; return the lower-quartile lag in seconds, or None if the call was too short.
