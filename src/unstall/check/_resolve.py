@@ -129,11 +129,12 @@ class Project:
 
     def _step(self, value: Value | None, name: str, calls: int) -> Value | None:
         if name == _EACH:
-            # Each item of iterating what ``value`` returns (``root.glob.<each>``): the
-            # catalog's ``yields`` of the callable.
-            if value is None or value.kind != "x":
+            # Each item of iterating: what a callable's result (``root.glob.<each>``) or an
+            # attribute (``path.parents.<each>``) yields, or an instance's ``__iter__`` row.
+            if value is None or value.kind not in ("x", "t"):
                 return None
-            element = self.catalog.element(value.name)
+            key = value.name if value.kind == "x" else f"{value.name}.__iter__"
+            element = self.catalog.element(key)
             return Value("t", name=element) if element else None
         if name == "<super>":
             # ``super()`` in a method of the class ``value``: its bases, bound to the instance.

@@ -22,6 +22,8 @@ __all__ = (
 )
 
 BUILTIN_NAMES = frozenset(dir(builtins))
+# Builtins whose result, iterated, gives the items of their one argument.
+_SAME_ITEMS = frozenset({"sorted", "list", "tuple", "set", "frozenset", "reversed", "iter"})
 # A name bound to something the analysis cannot follow.
 UNKNOWN = ""
 
@@ -46,8 +48,8 @@ class Each:
     """What a ``for`` loop binds its target name to: each item of the iterated expression.
 
     Its reference is ``<callee>.<each>`` for a call (``root.glob("*")`` gives
-    ``...glob.<each>``: the catalog's ``yields`` of the callee) and ``<value>.__iter__.<each>``
-    for anything else.
+    ``...glob.<each>``: the catalog's ``yields`` of the callee) and ``<value>.<each>`` for
+    anything else (an attribute's ``yields``, or an instance's ``Type.__iter__`` row).
     """
 
     __slots__ = ("iterable",)
@@ -109,11 +111,20 @@ class Scope:
         """The reference of an assigned value; ``None`` for a constant ``None`` (ignored)."""
         if isinstance(value, Each):
             iterable = value.iterable
+            while (
+                isinstance(iterable, ast.Call)
+                and isinstance(iterable.func, ast.Name)
+                and iterable.func.id in _SAME_ITEMS
+                and len(iterable.args) == 1
+                and not isinstance(iterable.args[0], ast.Starred)
+                and self.lookup(iterable.func.id) == f"builtins.{iterable.func.id}"
+            ):
+                # ``sorted(root.glob("*"))``: the same items, in another container or order.
+                iterable = iterable.args[0]
             if isinstance(iterable, ast.Call):
                 ref = expr_ref(iterable.func, self)
             else:
                 ref = expr_ref(iterable, self)
-                ref = f"{ref}.__iter__" if ref else None
             return f"{ref}.<each>" if ref else UNKNOWN
         if isinstance(value, ast.Constant) and value.value is None:
             return None

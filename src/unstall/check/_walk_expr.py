@@ -7,7 +7,7 @@ import re
 from sys import intern
 
 from unstall.check._bind import Binder
-from unstall.check._scope import UNKNOWN, Scope, expr_ref
+from unstall.check._scope import UNKNOWN, Each, FunctionScope, Scope, expr_ref
 from unstall.check._summary_types import (
     AWAITED,
     CALL,
@@ -224,22 +224,31 @@ class ExpressionWalker:
             # ``await`` in a generator expression would make it an async generator: nothing
             # in it (but the first iterable, evaluated at once) may take an inserted ``await``.
             lazy = isinstance(node, ast.GeneratorExp)
-            for position, generator in enumerate(node.generators):
-                self._lazy += lazy and position > 0
-                self.expr(
-                    generator.iter,
-                    consumed=not generator.is_async,
-                    parent=parent,
-                    lambda_arg=lambda_arg,
-                )
-                self._lazy += lazy and position == 0
-                for condition in generator.ifs:
-                    self.expr(condition, parent=parent, lambda_arg=lambda_arg)
-            if isinstance(node, ast.DictComp):
-                self.expr(node.key, parent=parent, lambda_arg=lambda_arg)
-                self.expr(node.value, parent=parent, lambda_arg=lambda_arg)
-            else:
-                self.expr(node.elt, parent=parent, lambda_arg=lambda_arg)
+            # The comprehension's own scope: its targets are its items (the first iterable is
+            # evaluated outside it).
+            outer = self.scope
+            inner = FunctionScope(outer)
+            try:
+                for position, generator in enumerate(node.generators):
+                    self._lazy += lazy and position > 0
+                    self.expr(
+                        generator.iter,
+                        consumed=not generator.is_async,
+                        parent=parent,
+                        lambda_arg=lambda_arg,
+                    )
+                    _bind_items(inner, generator)
+                    self.scope = inner
+                    self._lazy += lazy and position == 0
+                    for condition in generator.ifs:
+                        self.expr(condition, parent=parent, lambda_arg=lambda_arg)
+                if isinstance(node, ast.DictComp):
+                    self.expr(node.key, parent=parent, lambda_arg=lambda_arg)
+                    self.expr(node.value, parent=parent, lambda_arg=lambda_arg)
+                else:
+                    self.expr(node.elt, parent=parent, lambda_arg=lambda_arg)
+            finally:
+                self.scope = outer
             self._lazy -= lazy * len(node.generators)
         elif isinstance(node, (ast.Yield, ast.YieldFrom)):
             self.is_generator = True
@@ -412,3 +421,14 @@ class ExpressionWalker:
         if isinstance(func, ast.Name):
             parts.append(func.id)
         return "?." + ".".join(reversed(parts)) if parts else None
+
+
+def _bind_items(scope: Scope, generator: ast.comprehension) -> None:
+    """Bind a comprehension's target names: each item of its iterable, or unknown."""
+    target = generator.target
+    if isinstance(target, ast.Name) and not generator.is_async:
+        scope.bind(target.id, Each(generator.iter))
+        return
+    for sub in ast.walk(target):
+        if isinstance(sub, ast.Name):
+            scope.bind(sub.id, UNKNOWN)

@@ -142,6 +142,44 @@ async def loop_in_a_helper(root: Path) -> None:
     load_all(root)  # UNS102
 
 
+async def comprehension_items(root: Path) -> None:
+    [path.read_text() for path in root.iterdir()]  # UNS102
+    {path.name for path in sorted(root.rglob("*.py"))}  # UNS102
+    sizes = (path.stat() for path in list(root.glob("*")))  # UNS102
+    str(sizes)
+
+
+def texts(root: Path) -> list[str]:
+    return [path.read_text() for path in sorted(root.glob("*.txt"))]
+
+
+def find_project(start: Path) -> Path | None:
+    for parent in start.parents:
+        if (parent / "pyproject.toml").exists():
+            return parent
+    return None
+
+
+async def items_of_an_attribute(start: Path) -> None:
+    for parent in start.parents:
+        parent.name.upper()
+        parent.is_dir()  # UNS102
+    [folder.exists() for folder in reversed(start.parents)]  # UNS102
+    [folder.name for folder in start.parents]
+    find_project(start)  # UNS102
+
+
+async def comprehension_in_a_helper(root: Path) -> None:
+    texts(root)  # UNS102
+
+
+async def comprehension_targets_shadow_outer_names(paths: list[str]) -> None:
+    path = Path("x")
+    [path.upper() for path in paths]
+    [name.upper() for name, path in {"a": "b"}.items()]
+    str(path)
+
+
 async def loop_over_unknown(items: list[Path], names: list[str]) -> None:
     for item in items:
         item.read_text()  # an unannotated element type: not followed (no guess)
