@@ -114,3 +114,21 @@ def test_importing_offload_stays_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_an_engine_that_cannot_load_here_is_unavailable() -> None:
+    # As on a platform without fcntl: the process engine's module cannot be imported.
+    code = (
+        "import sys; sys.modules['fcntl'] = None\n"
+        "from unstall.offload import Offloader\n"
+        "from unstall.errors import EngineUnavailable\n"
+        "try:\n"
+        "    Offloader().engine('process')\n"
+        "except EngineUnavailable as exc:\n"
+        "    print(exc.engine, exc)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.startswith("process "), out.stderr
+    assert "engine='thread'" in out.stdout

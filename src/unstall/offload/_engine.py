@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
 
-from unstall.errors import OffloadError
+from unstall.errors import EngineUnavailable, OffloadError
 
 __all__ = ("ENGINE_NAMES", "CancelMode", "Engine", "in_new_thread", "load_engine")
 
@@ -84,7 +84,14 @@ def load_engine(name: str, options: Mapping[str, Any]) -> Engine:
             " or 'auto'."
         ) from None
     module_name, _, class_name = target.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:  # e.g. the process engine needs POSIX pipes and fcntl
+        raise EngineUnavailable(
+            f"The {name!r} engine cannot run on this platform ({exc}); use engine='thread'.",
+            engine=name,
+        ) from exc
+    cls = getattr(module, class_name)
     engine: Engine = cls(**options)
     return engine
 
