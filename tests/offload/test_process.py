@@ -4,49 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
-import select
 import signal
 import socket
-import subprocess
-import sys
-import textwrap
-import time
 import traceback
 from pathlib import Path
 
 import offload_work as work
 import pytest
 from offload_work import Runner
+from process_helpers import process_engine, wait_gone
 
 import unstall
-from unstall.errors import NotPicklable, OffloaderClosed, OffloadError, WorkerCrashed
+from unstall.errors import NotPicklable, OffloadError, WorkerCrashed
 from unstall.offload import Offloader
-from unstall.offload._process import ProcessEngine
-
-
-def _process_engine(off: Offloader) -> ProcessEngine:
-    engine = off.engine("process")
-    assert isinstance(engine, ProcessEngine)
-    return engine
-
-
-def _gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in ("Z", "X")  # a zombie has exited; only its parent's bookkeeping is left
-
-
-def _wait_gone(pid: int, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if _gone(pid):
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_to_process_runs_in_another_process(run: Runner) -> None:
@@ -127,7 +98,7 @@ def test_not_picklable_names_the_argument(run: Runner) -> None:
 def test_timeout_kills_and_replaces_only_that_worker(run: Runner) -> None:
     async def main() -> None:
         async with Offloader(processes=2) as off:
-            engine = _process_engine(off)
+            engine = process_engine(off)
             other = asyncio.create_task(off.run(work.sleep_then, (0.6, "other"), engine="process"))
             await asyncio.sleep(0.1)
             with pytest.raises(TimeoutError, match="terminated"):
@@ -144,7 +115,7 @@ def test_timeout_kills_the_stuck_worker(run: Runner, tmp_path: Path) -> None:
 
     async def main() -> int:
         async with Offloader(processes=1) as off:
-            engine = _process_engine(off)
+            engine = process_engine(off)
             await off.run(work.add, (0, 0), engine="process")
             (pid,) = engine.pids()
             with pytest.raises(TimeoutError):
@@ -156,7 +127,7 @@ def test_timeout_kills_the_stuck_worker(run: Runner, tmp_path: Path) -> None:
             return pid
 
     pid = run(main())
-    assert _wait_gone(pid)
+    assert wait_gone(pid)
     assert not marker.exists()
 
 
@@ -168,7 +139,7 @@ def test_cancel_kill_terminates_the_worker_and_cancel_wait_lets_it_finish(
 
     async def main() -> None:
         async with Offloader(processes=1) as off:
-            engine = _process_engine(off)
+            engine = process_engine(off)
             task = asyncio.create_task(
                 off.run(
                     work.sleep_and_touch, (1.0, str(killed_marker)), engine="process", cancel="kill"
@@ -180,7 +151,7 @@ def test_cancel_kill_terminates_the_worker_and_cancel_wait_lets_it_finish(
             with pytest.raises(asyncio.CancelledError):
                 await task
             assert engine.pids() == []
-            assert _wait_gone(pid)
+            assert wait_gone(pid)
 
             task = asyncio.create_task(
                 off.run(work.sleep_and_touch, (0.3, str(waited_marker)), engine="process")
@@ -251,112 +222,9 @@ def test_worker_log_records_reach_the_parent_handlers(
     assert records[0].levelno == logging.WARNING
 
 
-def test_close_leaves_no_processes_and_rejects_new_calls(run: Runner) -> None:
-    async def main() -> list[int]:
-        off = Offloader(processes=2)
-        await asyncio.gather(
-            *(off.run(work.sleep_then, (0.05,), engine="process") for _ in range(2))
-        )
-        pids = _process_engine(off).pids()
-        assert len(pids) == 2
-        await off.close()
-        with pytest.raises(OffloaderClosed):
-            await off.run(work.add, (1,), engine="process")
-        return pids
-
-    pids = run(main())
-    active = {p.pid for p in multiprocessing.active_children()}
-    assert not active & set(pids)
-    assert all(_gone(pid) for pid in pids)
-
-
-def test_close_stops_a_running_call_after_the_grace_period(run: Runner) -> None:
-    async def main() -> None:
-        off = Offloader(processes=1)
-        engine = _process_engine(off)
-        task = asyncio.create_task(off.run(work.sleep_then, (30,), engine="process"))
-        await asyncio.sleep(0.3)
-        (pid,) = engine.pids()
-        started = time.monotonic()
-        await engine.aclose(grace=0.2)
-        assert time.monotonic() - started < 3
-        with pytest.raises(OffloaderClosed):
-            await task
-        assert _wait_gone(pid)
-
-    run(main())
-
-
-def test_spawn_start_method_works(run: Runner) -> None:
-    async def main() -> int:
-        async with Offloader(processes=1, start_method="spawn") as off:
-            assert _process_engine(off).start_method == "spawn"
-            return await off.run(work.add, (5, 6), engine="process")
-
-    assert run(main()) == 11
-
-
-def test_unknown_start_method_is_rejected() -> None:
-    with pytest.raises(ValueError, match="start_method"):
-        ProcessEngine(start_method="teleport")
-
-
-def test_workers_die_with_the_parent(tmp_path: Path) -> None:
-    script = textwrap.dedent(
-        """
-        import asyncio, os, signal, sys, time
-        from unstall.offload import Offloader
-
-        async def main():
-            off = Offloader(processes=1)
-            task = asyncio.create_task(off.run(time.sleep, (60,), engine="process"))
-            await asyncio.sleep(0.5)
-            print(off.engine("process").pids()[0], flush=True)
-            os.kill(os.getpid(), signal.SIGKILL)
-
-        asyncio.run(main())
-        """
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert proc.returncode == -signal.SIGKILL, proc.stderr
-    pid = int(proc.stdout.split()[0])
-    assert _wait_gone(pid, 10), f"worker {pid} outlived its parent"
-
-
 def test_offload_error_is_the_base_of_engine_errors() -> None:
     assert issubclass(WorkerCrashed, OffloadError)
     assert issubclass(NotPicklable, TypeError)
-
-
-def test_a_worker_that_cannot_start_says_so(tmp_path: Path) -> None:
-    # Without the __main__ guard, each spawned worker re-runs the script and dies at start.
-    script = tmp_path / "unguarded.py"
-    script.write_text(
-        textwrap.dedent(
-            """
-            import asyncio, time
-            from unstall.errors import WorkerCrashed
-            from unstall.offload import Offloader
-
-            async def main():
-                async with Offloader(processes=1) as off:
-                    try:
-                        await off.run(time.sleep, (0,), engine="process")
-                    except WorkerCrashed as exc:
-                        print("CRASHED:", exc)
-
-            asyncio.run(main())
-            """
-        )
-    )
-    proc = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert "CRASHED:" in proc.stdout, proc.stderr
-    assert "failed to start" in proc.stdout
-    assert "if __name__ == '__main__':" in proc.stdout
 
 
 def test_big_arguments_and_results_travel_without_blocking_the_loop(run: Runner) -> None:
@@ -369,29 +237,10 @@ def test_big_arguments_and_results_travel_without_blocking_the_loop(run: Runner)
     run(main())
 
 
-def test_a_call_orphaned_by_a_closed_loop_does_not_hold_its_worker() -> None:
-    off = Offloader(processes=1)
-
-    tasks: list[asyncio.Task[object]] = []
-
-    async def abandon() -> None:
-        tasks.append(asyncio.create_task(off.run(work.sleep_then, (30,), engine="process")))
-        await asyncio.sleep(0.3)  # the call is running when the loop shuts down
-
-    async def use() -> int:
-        return await off.run(work.add, (1, 2), engine="process", timeout=10)
-
-    asyncio.run(abandon())
-    started = time.monotonic()
-    assert asyncio.run(use()) == 3
-    assert time.monotonic() - started < 5
-    off.close_now()
-
-
 def test_pipelined_calls_queue_behind_a_busy_worker_and_keep_order(run: Runner) -> None:
     async def main() -> None:
         async with Offloader(processes=1) as off:
-            engine = _process_engine(off)
+            engine = process_engine(off)
             first = asyncio.create_task(
                 engine.run(work.sleep_then, (0.3, "first"), {}, pipeline=True)
             )
@@ -411,7 +260,7 @@ def test_pipelined_calls_queue_behind_a_busy_worker_and_keep_order(run: Runner) 
 def test_a_crash_fails_the_running_and_the_queued_pipelined_call(run: Runner) -> None:
     async def main() -> None:
         async with Offloader(processes=1) as off:
-            engine = _process_engine(off)
+            engine = process_engine(off)
             running = asyncio.create_task(engine.run(work.crash_after, (0.3,), {}, pipeline=True))
             await asyncio.sleep(0.1)
             queued = asyncio.create_task(engine.run(work.add, (1, 2), {}, pipeline=True))
@@ -432,49 +281,6 @@ def test_a_crash_inside_map_fails_the_map_and_the_pool_heals(run: Runner) -> Non
             assert await off.map_list(work.square, range(100), engine="process") == [
                 i * i for i in range(100)
             ]
-
-    run(main())
-
-
-def test_a_worker_that_dies_while_idle_is_replaced_without_failing_a_call(run: Runner) -> None:
-    off = Offloader(processes=1)
-
-    async def one() -> int:
-        pid: int = (await off.run(work.whoami, engine="process"))[0]
-        return pid
-
-    async def killed_while_watched() -> int:
-        pid = await one()
-        os.kill(pid, signal.SIGKILL)
-        await asyncio.sleep(0.3)  # the loop sees the pipe close and retires the worker
-        assert _process_engine(off).pids() == []
-        return await one()
-
-    first = run(one())
-    # Killed while no loop watches it: the next call finds the broken pipe and moves on.
-    (worker,) = _process_engine(off)._workers
-    os.kill(first, signal.SIGKILL)
-    # Wait until the process has really let go of its pipes (the reply pipe reads EOF): a
-    # zombie's threads may still hold them for a moment.
-    assert select.select([worker.reply_fd], [], [], 5)[0]
-    second = run(one())
-    assert second != first
-    third = run(killed_while_watched())
-    assert third not in (first, second)
-    assert _process_engine(off).describe()["crashes"] >= 1
-    off.close_now()
-
-
-def test_a_closed_pool_leaves_no_stale_registration_on_the_loop(run: Runner) -> None:
-    # Closing retires idle workers whose reply pipes the loop watches; the fd numbers are
-    # reused at once by the next pool's pipes, which must still be heard.
-    async def main() -> None:
-        async with asyncio.timeout(30):  # a lost reply would hang: fail instead
-            for _ in range(3):
-                async with Offloader(processes=2) as off:
-                    calls = (off.run(work.add, (i, 1), engine="process") for i in range(2))
-                    assert await asyncio.gather(*calls) == [1, 2]
-                    assert await off.run(work.add, (1, 1), engine="process") == 2
 
     run(main())
 
