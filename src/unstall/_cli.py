@@ -50,7 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = next((arg for arg in args_list if not arg.startswith("-")), None)
     for name, (_module, help_text) in _SUBCOMMANDS.items():
-        sub = subparsers.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".")
+        sub = subparsers.add_parser(
+            name, help=help_text, description=help_text[0].upper() + help_text[1:] + "."
+        )
         if name == chosen:
             _command(name).configure(sub)
     if not args_list:

@@ -70,7 +70,9 @@ class WorkerCrashed(OffloadError):
     the qualified name of the function that was running.
     """
 
-    def __init__(self, message: str, *, exitcode: int | None = None, function: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, exitcode: int | None = None, function: str | None = None
+    ) -> None:
         super().__init__(message)
         self.exitcode = exitcode
         self.function = function
