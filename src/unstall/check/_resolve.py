@@ -106,23 +106,33 @@ class Project:
             # The module segment itself was consumed; apply its calls (none make sense).
             if calls[start]:
                 return None
-            start += 1
-            for index in range(start, len(names)):
-                value = self._step(value, names[index], calls[index])
-                if value is None:
-                    return None
-            return value
+            return self._follow(value, names, calls, start + 1)
         for _ in range(calls[0]):
             value = self.call(value)
-        for index in range(1, len(names)):
+        return self._follow(value, names, calls, 1)
+
+    def _follow(
+        self, value: Value | None, names: list[str], calls: list[int], start: int
+    ) -> Value | None:
+        """Apply the segments from ``start`` on (attributes, then their calls) to ``value``."""
+        for index in range(start, len(names)):
             if value is None:
                 return None
+            previous = value
             value = self._step(value, names[index], calls[index])
-            if value is not None and value.kind == "x" and not calls[index]:
+            if (
+                value is not None
+                and value.kind == "x"
+                and not calls[index]
+                and index + 1 < len(names)
+                and names[index + 1] != _EACH
+            ):
                 # An outside attribute read and then used (``path.parent.read_text``): the
-                # catalog's type table may say what it holds.
-                used = index + 1 < len(names) and names[index + 1] != _EACH
-                held = self.catalog.returns(value.name) if used else None
+                # catalog's type table may say what it holds, by name or, on an instance, by
+                # its type's ``__getattr__`` row (``client.app_db`` is a pymongo Database).
+                held = self.catalog.returns(value.name)
+                if held is None and previous.kind == "t":
+                    held = self.catalog.returns(f"{previous.name}.__getattr__")
                 if held is not None:
                     value = Value("t", name=held)
         return value

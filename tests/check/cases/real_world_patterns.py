@@ -102,6 +102,11 @@ async def resources_through_a_generator() -> list[str]:
     return [name for name in grills()]  # UNS102
 
 
+async def resources_legacy_api() -> None:
+    resources.read_text(__package__, "grills.json")  # UNS102
+    resources.open_binary(__package__, "grills.json").read()  # UNS102
+
+
 async def resources_located_only() -> None:
     resources.files(__package__).joinpath("grills.json")
 
@@ -119,6 +124,22 @@ async def home_folder_helper() -> None:
     if (Path.cwd() / "x.json").exists():  # UNS102
         return
     str(themes / "a.json")
+
+
+HERE = Path(__file__)
+
+
+class Templates:
+    def __init__(self) -> None:
+        self.root = Path(__file__)
+
+    async def render(self) -> None:
+        self.root.parent.joinpath("page.html").read_text()  # UNS102
+
+
+async def module_path_attribute() -> None:
+    (HERE.parent / "page.html").read_text()  # UNS102
+    HERE.parent.name.upper()
 
 
 # -- iterating catalog calls types the loop variable ---------------------------------------------
@@ -251,6 +272,23 @@ SETTINGS: dict[str, dict[str, str]] = {}
 async def subscripted_collection(user_id: int) -> None:
     if not DB.exists(user_id):  # UNS107
         DB.client["app"]["users"].insert_one({"_id": user_id})  # UNS107
+
+
+class Store:
+    def __init__(self) -> None:
+        self.client = pymongo.MongoClient("mongodb://mongo:27017")
+
+    async def by_attribute(self) -> None:
+        self.client.app.users.find_one({})  # UNS107
+        self.client.app.users.name.upper()
+        self.client.app.get_collection("users").name.upper()
+
+
+MONGO = pymongo.MongoClient("mongodb://mongo:27017")
+
+
+async def module_client_by_attribute() -> None:
+    MONGO.app.users.insert_one({})  # UNS107
 
 
 async def subscripted_plain_values() -> None:
