@@ -129,3 +129,58 @@ def test_module_code_skips_the_main_guard_and_type_checking_imports() -> None:
 def test_texts_are_kept_only_in_async_defs() -> None:
     assert all(use.func_text is None for use in function("Repo.__init__").uses)
     assert module().insert_line == 6
+
+
+TYPED = """\
+import contextlib
+import tarfile
+from pathlib import Path
+
+import pymongo
+
+
+@contextlib.contextmanager
+def opened(name):
+    handle = open(name)
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+@contextlib.contextmanager
+def either(flag):
+    if flag:
+        yield Path("a")
+    else:
+        yield open("b")
+
+
+def work(root: Path, buffer):
+    client = pymongo.MongoClient()
+    client["app"]["users"].find_one()
+    for path in root.glob("*"):
+        path.read_text()
+    [item.stat() for item in sorted(root.iterdir())]
+    tarfile.open(fileobj=buffer, mode="r")
+"""
+
+
+def _typed(key: str) -> FunctionInfo:
+    summary = summarize(TYPED, path="typed.py", module="typed", is_package=False)
+    return next(info for info in summary.functions if info.key == key)
+
+
+def test_context_manager_generators_record_what_they_yield() -> None:
+    assert _typed("opened").yields == "builtins.open()"
+    assert _typed("either").yields is None  # two different things: unknown
+    assert _typed("work").yields is None
+
+
+def test_subscripts_loop_items_and_any_value_keywords() -> None:
+    refs = {use.ref: use for use in _typed("work").uses if use.kind == CALL}
+    assert "pymongo.MongoClient().__getitem__().__getitem__().find_one" in refs
+    assert "pathlib.Path().glob.<each>.read_text" in refs
+    # ``sorted`` keeps the items; the comprehension's target is its own
+    assert "pathlib.Path().iterdir.<each>.stat" in refs
+    assert refs["tarfile.open"].keywords == (("fileobj", ...), ("mode", "r"))

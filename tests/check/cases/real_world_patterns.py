@@ -14,6 +14,7 @@ from pathlib import Path
 
 import a2s
 import boto3
+import httpx
 import openai
 import pymongo
 from google import genai
@@ -50,6 +51,10 @@ async def openai_client_reused(prompt: str) -> None:
     await MODULE_CLIENT.chat.completions.create(model="m", messages=[])
 
 
+async def httpx_context() -> None:
+    httpx.create_ssl_context()  # UNS105
+
+
 async def genai_client(key: str) -> None:
     genai.Client(api_key=key)  # UNS105
 
@@ -75,6 +80,9 @@ async def boto3_session_client(path: str) -> None:
     s3 = boto3.Session(region_name="eu-west-1").client("s3")  # UNS102
     s3.upload_file(path, "bucket", "key")  # UNS103
     s3.get_paginator("list_objects_v2")
+    s3.meta.region_name.upper()
+    s3.close()
+    s3.tag = "uploads"
     s3.generate_presigned_url("get_object", Params={})
     await asyncio.to_thread(s3.upload_file, path, "bucket", "key")
 
