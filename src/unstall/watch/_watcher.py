@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from types import FrameType, TracebackType
 from typing import Any
@@ -123,6 +124,7 @@ class Watcher:
                 backstop = Backstop(self.threshold)
                 self._backstop = backstop if backstop.start() else None
             self._spawn()
+            _started.add(self)
         with contextlib.suppress(RuntimeError):
             loop = asyncio.get_running_loop()
             if self._attach(loop) is not None:
@@ -200,6 +202,7 @@ class Watcher:
             if not self.running:
                 return
             self.running = False
+            _started.discard(self)
             for cls, (original, wrapper) in self._patched.items():
                 if cls.__dict__.get("run_forever") is wrapper:
                     cls.run_forever = original  # type: ignore[attr-defined]
@@ -573,12 +576,13 @@ def _at_exit() -> None:
                 sys.stderr.write(watcher.report().render_text())
 
 
+_started: weakref.WeakSet[Watcher] = weakref.WeakSet()  # every running watcher, for fork
+
+
 def _child() -> None:
-    try:
-        if _current is not None:
-            _current._after_fork_child()
-    except Exception:  # a fork must never fail because of the watchdog
-        pass
+    for watcher in list(_started):
+        with contextlib.suppress(Exception):  # a fork must never fail because of the watchdog
+            watcher._after_fork_child()
 
 
 if hasattr(os, "register_at_fork"):
