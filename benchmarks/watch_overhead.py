@@ -86,20 +86,23 @@ while data := conn.recv(64):
     conn.sendall(data)
 '''
 
-async def echo():
-    # the echo server is another process: the timed loop serves one client socket, so the
-    # order in which a shared loop would see two sockets' events cannot change the work done
+# the echo server is another process, started before any tool is on: the timed loop serves
+# one client socket, so the order in which a shared loop would see two sockets' events
+# cannot change the work done
+SERVER = None
+if workload == "echo":
     import subprocess
-    server = subprocess.Popen([sys.executable, "-c", ECHO_SERVER], stdout=subprocess.PIPE, text=True)
-    port = int(server.stdout.readline())
-    r, w = await asyncio.open_connection("127.0.0.1", port)
+    SERVER = subprocess.Popen([sys.executable, "-c", ECHO_SERVER], stdout=subprocess.PIPE, text=True)
+    ECHO_PORT = int(SERVER.stdout.readline())
+
+async def echo():
+    r, w = await asyncio.open_connection("127.0.0.1", ECHO_PORT)
     begin()
     for _ in range(int(20_000 * scale)):
         w.write(b"ping")
         await r.readexactly(4)
     w.close()
     await w.wait_closed()
-    server.wait(timeout=30)
 
 async def http():
     import aiohttp
@@ -163,6 +166,8 @@ if loop_kind == "uvloop":
         r.run(main())
 else:
     asyncio.run(main(), debug=config == "debug")
+if SERVER is not None:
+    SERVER.wait(timeout=30)
 """
 
 
