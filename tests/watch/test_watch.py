@@ -169,7 +169,7 @@ def test_gc_pause_is_labelled_gc(run_loop: Runner) -> None:
 
 def test_regex_holding_the_gil_still_gets_its_line(run_loop: Runner) -> None:
     async def main() -> Watcher:
-        w = watch(threshold_ms=100, log=False)
+        w = watch(threshold_ms=100, log=False, backstop=True)
         await asyncio.sleep(0.05)
         re.match(r"(a+)+$", "a" * 23 + "b")  # REGEX LINE
         await wait_for(lambda: bool(w.events))

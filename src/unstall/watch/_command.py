@@ -37,6 +37,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="also report every blocking call made on a running loop, however short",
     )
+    parser.add_argument(
+        "--backstop",
+        action="store_true",
+        help="arm the faulthandler backstop: stalls in C code that holds the GIL get their line "
+        "too (for development and staging; see unstall.watch.Watcher)",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="report format")
     parser.add_argument("--output", default=None, help="write the report to FILE instead of stderr")
     parser.add_argument("-m", dest="module", default=None, help="run a library module as a script")
@@ -102,7 +108,9 @@ def run(args: argparse.Namespace) -> int:
         threshold = args.threshold_ms
     if args.tripwire:
         tripwire = True
-    watcher = watch(threshold, tripwire=_tripwire(allow) if tripwire else False)
+    watcher = watch(
+        threshold, tripwire=_tripwire(allow) if tripwire else False, backstop=args.backstop
+    )
     written = False
 
     def write_report(final: bool) -> None:

@@ -43,9 +43,13 @@ class Watcher:
     are also timed, in windows by default (``iteration_timing="sampled"``), always
     (``True``/``"always"``) or never (``False``/``"off"``). When an iteration runs past half
     the threshold the watchdog thread samples the loop thread's stack until it comes back and
-    then emits one :class:`StallEvent`. ``backstop=True`` arms ``faulthandler`` so a stall in C
-    code holding the GIL still gets its stack (turn it off if the program uses
-    ``faulthandler.dump_traceback_later`` itself).
+    then emits one :class:`StallEvent`. ``backstop=True`` (opt-in) arms ``faulthandler`` so a
+    stall in C code holding the GIL still gets its stack. It is off by default because a
+    ``faulthandler`` dump reads the other threads' frames without the GIL: safe while the loop
+    thread is stuck in C, but when the watchdog is only starved by many busy Python threads a
+    dump could race with them. Use it in development, tests and staging; leave it off if the
+    program uses ``faulthandler.dump_traceback_later`` itself. Without it such a stall is still
+    caught, with its real duration, but its line only when a sample lands on it.
 
     Events go to ``events`` (the last ``max_events``), the aggregated :meth:`report` (at most
     ``max_sites`` sites), the ``unstall`` logger (``log=True``) and every sink (a plain callable;
@@ -66,7 +70,7 @@ class Watcher:
         max_sites: int = 200,
         log: bool = True,
         iteration_timing: bool | str = "sampled",
-        backstop: bool = True,
+        backstop: bool = False,
     ) -> None:
         if not threshold_ms > 0:
             raise ValueError(
