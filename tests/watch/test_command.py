@@ -172,3 +172,25 @@ def test_usage_and_configuration_errors_exit_2(tmp_path: Path) -> None:
     bad = _run("app.py", cwd=tmp_path)
     assert bad.returncode == 2
     assert "threshold-ms" in bad.stderr
+
+
+REGEX_SCRIPT = """
+import asyncio, re
+
+async def main():
+    await asyncio.sleep(0.05)
+    re.match(r"(a+)+$", "a" * 24 + "b")  # C STALL
+    await asyncio.sleep(0.2)
+
+asyncio.run(main())
+"""
+
+
+def test_backstop_flag_names_the_line_of_c_code_holding_the_gil(tmp_path: Path) -> None:
+    script = tmp_path / "cstall.py"
+    script.write_text(REGEX_SCRIPT)
+    out = tmp_path / "report.json"
+    done = _run("--backstop", "--format", "json", "--output", str(out), str(script), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text())
+    assert "C STALL" in json.dumps(report)
