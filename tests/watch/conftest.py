@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 import unstall.watch._watcher as watcher_module
+from unstall.watch import Tripwire
 
 
 @pytest.fixture(params=["asyncio", "uvloop"])
@@ -30,3 +31,11 @@ def _no_leftover_watcher() -> Iterator[None]:
     if current is not None:
         current.stop()
     watcher_module._current = None
+
+
+@pytest.fixture
+def tripwire() -> Iterator[Tripwire]:
+    """A started tripwire with the default policy, stopped after the test."""
+    tw = Tripwire().start()
+    yield tw
+    tw.stop()

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +26,6 @@ HERE = str(Path(__file__))
 
 def _code(kind: Kind) -> str:
     return default_catalog().kind_info(kind).code
-
-
-@pytest.fixture
-def tripwire() -> Iterator[Tripwire]:
-    tw = Tripwire().start()
-    yield tw
-    tw.stop()
 
 
 def _line_of(marker: str) -> int:
