@@ -66,7 +66,9 @@ def test_entry_is_complete(entry: Entry) -> None:
         assert fields <= {"func", "args"}
     for item in entry.nonblocking:
         keyword, _, value = item.partition("=")
+        keyword, _, position = keyword.partition("@")
         assert keyword.isidentifier()
+        assert not position or position.isdigit()
         assert value
     if entry.offload is not CATALOG.kind_info(entry.kind).offload:
         # CPU work that releases the GIL belongs in a thread: the alternative must say so
@@ -177,13 +179,16 @@ def test_returns_follow_instances() -> None:
 def test_nonblocking_keywords() -> None:
     lock = CATALOG.lookup("threading.Lock.acquire")
     assert lock is not None
-    assert "blocking=False" in lock.nonblocking
+    assert "blocking@0=False" in lock.nonblocking
     queue_get = CATALOG.lookup("queue.Queue.get")
     assert queue_get is not None
-    assert "block=False" in queue_get.nonblocking
+    assert "block@0=False" in queue_get.nonblocking
     shutdown = CATALOG.lookup("concurrent.futures.Executor.shutdown")
     assert shutdown is not None
-    assert shutdown.nonblocking == ("wait=False",)
+    assert shutdown.nonblocking == ("wait@0=False",)
+    resolver = CATALOG.lookup("socket.getaddrinfo")
+    assert resolver is not None
+    assert resolver.nonblocking == ("flags@5=socket.AI_NUMERICHOST",)
 
 
 def test_by_audit_event_and_by_kind() -> None:
@@ -317,7 +322,7 @@ def test_user_entry_offload_defaults_to_the_kind() -> None:
         (
             {"name": "mylib.fetch", **BASE, "nonblocking": ["wait"]},
             "Catalog entry 'mylib.fetch' in pyproject.toml has nonblocking 'wait'; each item must be "
-            "'keyword=value', such as 'blocking=False'.",
+            "'keyword=value' or 'keyword@position=value', such as 'blocking=False' or 'blocking@0=False'.",
         ),
         (
             {"name": "mylib.fetch", **BASE, "aliases": ["mylib.fetch"]},

@@ -37,7 +37,7 @@ _TYPE_KEYS = frozenset({"name", "returns", "yields"})
 _KIND_KEYS = frozenset({"code", "title", "why", "offload"})
 _FIX_FIELDS = frozenset({"func", "args"})
 _CODE = re.compile(r"UNS[1-8]\d\d")
-_NONBLOCKING = re.compile(r"[A-Za-z_]\w*=\S.*")
+_NONBLOCKING = re.compile(r"[A-Za-z_]\w*(@\d+)?=\S.*")
 # A name that stands for every public method of a type: "botocore.client.BaseClient.*".
 _ANY_METHOD = ".*"
 
@@ -286,7 +286,7 @@ def entry_from_table(
     for item in nonblocking:
         if not _NONBLOCKING.fullmatch(item):
             raise CatalogError(
-                f"Catalog entry {name!r} in {source} has nonblocking {item!r}; each item must be 'keyword=value', such as 'blocking=False'.",
+                f"Catalog entry {name!r} in {source} has nonblocking {item!r}; each item must be 'keyword=value' or 'keyword@position=value', such as 'blocking=False' or 'blocking@0=False'.",
                 entry=name,
             )
     return Entry(

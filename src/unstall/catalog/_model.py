@@ -58,6 +58,9 @@ class Entry:
     CPython raises one. A ``name`` ending in ``.*`` (``"botocore.client.BaseClient.*"``)
     stands for every public method of the type that no other entry or ``[[type]]`` row names.
     A ``nonblocking`` item ``"keyword=*"`` means: the keyword given with any value but ``None``.
+    ``"keyword@N=value"`` also matches the value given as the N-th positional argument (from 0,
+    not counting ``self``). A dotted-name value (``"flags@5=socket.AI_NUMERICHOST"``) is a named
+    constant: it matches that constant given alone or OR-ed with other named constants.
     """
 
     name: str

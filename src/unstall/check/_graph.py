@@ -10,6 +10,7 @@ block, giving each function that can block its shortest chain to one.
 from __future__ import annotations
 
 import ast
+import re
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ from unstall.check._summary_types import (
 )
 
 __all__ = ("AnalysisSettings", "CallGraph", "Node")
+
+# A dotted name in a ``nonblocking`` condition: a named constant such as socket.AI_NUMERICHOST.
+_DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 
 
 # Callables that run what they are given in a thread or process, never on the loop.
@@ -116,7 +120,7 @@ class CallGraph:
         }
         self.threadpool = THREADPOOL_DECORATORS | set(settings.threadpool_decorators)
         self._allow = frozenset(settings.allow)
-        self._nonblocking: dict[str, list[tuple[str, object]]] = {}
+        self._nonblocking: dict[str, list[tuple[frozenset[str], object]]] = {}
         # Per explored sync function: its first blocking call and its edges.
         self.sites: dict[Node, _Site | None] = {}
         self.edges: dict[Node, list[_Edge]] = {}
@@ -213,30 +217,37 @@ class CallGraph:
         if entry is None or any(self.allowed(name) for name in entry.names):
             return None
         if entry.nonblocking and use.keywords:
-            for keyword, constant in self._nonblocking_of(entry):
+            for names, constant in self._nonblocking_of(entry):
                 if any(
-                    name == keyword
-                    and (given is not None if constant is ... else given == constant)
-                    for name, given in use.keywords
+                    name in names and _satisfies(given, constant) for name, given in use.keywords
                 ):
                     return None
         return entry
 
-    def _nonblocking_of(self, entry: Entry) -> list[tuple[str, object]]:
+    def _nonblocking_of(self, entry: Entry) -> list[tuple[frozenset[str], object]]:
         known = self._nonblocking.get(entry.name)
         if known is None:
             known = []
             for text in entry.nonblocking:
                 keyword, _, raw = text.partition("=")
-                if raw.strip() == "*":
+                # ``flags@5=...``: the keyword ``flags`` or the sixth positional argument.
+                name, _, position = keyword.strip().partition("@")
+                names = frozenset({name, f"@{position}"} if position else {name})
+                raw = raw.strip()
+                if raw == "*":
                     # ``fileobj=*``: the keyword given with any value but ``None``.
-                    known.append((keyword.strip(), ...))
+                    known.append((names, ...))
                     continue
-                try:
-                    constant = ast.literal_eval(raw.strip())
-                except (ValueError, SyntaxError):
-                    continue
-                known.append((keyword.strip(), constant))
+                constant: object
+                if _DOTTED.fullmatch(raw) and raw not in ("True", "False", "None"):
+                    # A named constant: matched alone or OR-ed with others.
+                    constant = frozenset({raw})
+                else:
+                    try:
+                        constant = ast.literal_eval(raw)
+                    except (ValueError, SyntaxError):
+                        continue
+                known.append((names, constant))
             self._nonblocking[entry.name] = known
         return known
 
@@ -448,6 +459,16 @@ class CallGraph:
     def _order(self, node: Node) -> tuple[str, int, str]:
         info = self.info(node)
         return (self.project.summaries[node[0]].path, info.line, node[1])
+
+
+def _satisfies(given: object, constant: object) -> bool:
+    """Whether an argument as recorded meets a ``nonblocking`` condition's value."""
+    if constant is ...:
+        return given is not None
+    if isinstance(constant, frozenset):
+        # A named constant: given alone or OR-ed with other named constants.
+        return isinstance(given, frozenset) and constant <= given
+    return not isinstance(given, frozenset) and given == constant
 
 
 def _critical_section(use: Use, entry: Entry) -> bool:

@@ -331,18 +331,25 @@ class ExpressionWalker:
             flags &= ~PLAIN
         index = -1
         if ref is not None:
-            # Constant keyword values as they are; any other value as ``...`` (given, unknown).
+            # Constant keyword values as they are; named constants (``socket.AI_NUMERICHOST``,
+            # OR-ed or alone) as the frozenset of their references; any other value as ``...``.
             keywords = tuple(
-                (
-                    keyword.arg,
-                    keyword.value.value
-                    if isinstance(keyword.value, ast.Constant)
-                    and isinstance(keyword.value.value, (bool, int, float, str, type(None)))
-                    else ...,
-                )
+                (keyword.arg, _argument_value(keyword.value, self.scope))
                 for keyword in node.keywords
                 if keyword.arg is not None
             )
+            # Positional flags and switches (``lock.acquire(False)``) as ``@N``; other
+            # positional values are left out: no catalog condition reads them.
+            positional = tuple(
+                (f"@{position}", value)
+                for position, argument in enumerate(node.args)
+                if not isinstance(argument, ast.Starred)
+                and isinstance(argument, (ast.Constant, ast.Attribute, ast.BinOp))
+                and (value := _argument_value(argument, self.scope)) is not ...
+                and not isinstance(value, (str, float))
+            )
+            if positional and not any(isinstance(a, ast.Starred) for a in node.args):
+                keywords += positional
             func_text = args_text = None
             if self.is_async:
                 func_text = self.owner.segment(
@@ -421,6 +428,33 @@ class ExpressionWalker:
         if isinstance(func, ast.Name):
             parts.append(func.id)
         return "?." + ".".join(reversed(parts)) if parts else None
+
+
+def _argument_value(node: ast.expr, scope: Scope) -> object:
+    """A call argument as a catalog ``nonblocking`` condition can test it (``...``: unknown).
+
+    A constant is itself; a named constant (``socket.AI_NUMERICHOST``) or an OR of named
+    constants is the frozenset of their references; anything else is ``...``.
+    """
+    if isinstance(node, ast.Constant):
+        value = node.value
+        return value if isinstance(value, (bool, int, float, str, type(None))) else ...
+    names: list[str] = []
+    pending = [node]
+    while pending and len(names) < 8:
+        part = pending.pop()
+        if isinstance(part, ast.BinOp) and isinstance(part.op, ast.BitOr):
+            pending.extend((part.left, part.right))
+        elif isinstance(part, (ast.Attribute, ast.Name)):
+            ref = expr_ref(part, scope)
+            if ref is None or ref.startswith("?"):
+                return ...
+            names.append(ref)
+        else:
+            return ...
+    if pending or not names:
+        return ...
+    return frozenset(names)
 
 
 def _bind_items(scope: Scope, generator: ast.comprehension) -> None:

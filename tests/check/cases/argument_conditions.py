@@ -1,0 +1,51 @@
+"""Arguments that make a blocking callable return at once, given by keyword, by position, or as
+named flags (``socket.AI_NUMERICHOST``); and the same calls without them, still flagged."""
+
+from __future__ import annotations
+
+import queue
+import socket
+import threading
+from socket import AI_NUMERICHOST, AI_PASSIVE
+
+
+async def numeric_host_parse_only(address: str) -> None:
+    socket.getaddrinfo(address, 0, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)
+    socket.getaddrinfo(address, 0, flags=socket.AI_NUMERICHOST)
+    socket.getaddrinfo(address, 0, 0, 0, 0, AI_NUMERICHOST | AI_PASSIVE)
+    socket.getaddrinfo(address, 0, flags=socket.AI_PASSIVE | socket.AI_NUMERICHOST)
+
+
+async def resolver_still_asked(host: str, flags: int) -> None:
+    socket.getaddrinfo(host, 443)  # UNS104
+    socket.getaddrinfo(host, 443, flags=socket.AI_PASSIVE)  # UNS104
+    socket.getaddrinfo(host, 0, 0, 0, 0, AI_PASSIVE)  # UNS104
+    socket.getaddrinfo(host, 0, 0, 0, socket.AI_NUMERICHOST)  # UNS104
+    socket.getaddrinfo(host, 0, flags=flags)  # UNS104
+    socket.getaddrinfo(host, 0, flags=socket.AI_NUMERICHOST & flags)  # UNS104
+
+
+def is_ip(text: str) -> bool:
+    try:
+        return bool(socket.getaddrinfo(text, 0, 0, 0, 0, socket.AI_NUMERICHOST))
+    except socket.gaierror:
+        return False
+
+
+def lookup(host: str) -> bool:
+    return bool(socket.getaddrinfo(host, 0))
+
+
+async def through_helpers(text: str) -> None:
+    is_ip(text)
+    lookup(text)  # UNS104
+
+
+async def positional_switches(lock: threading.Lock, jobs: queue.Queue[int]) -> None:
+    lock.acquire(False)
+    lock.acquire(True, 0)
+    jobs.get(False)
+    jobs.put(1, False)
+    lock.acquire(True)  # UNS108
+    jobs.get(True)  # UNS108
+    jobs.put(False)  # UNS108
