@@ -431,10 +431,12 @@ class Watcher:
         )
         source = "samples" if stacks else ""
         cause, cpu_time, gc_time = judge(state, start, duration, s, self.threshold, self._busy_poll)
-        if not stacks and cause is Cause.GC:
+        if cause is Cause.GC:
+            # a collection holds the GIL, so no sample can land inside it: samples show the loop
+            # before or after it, while the frame noted when it started is the line that set it off
             for a, b, where in list(state.gc_spans):
                 if where and a <= start + duration and (b or a) >= start:
-                    stacks, source = (frames_of(where),), "gc"
+                    stacks, source = (frames_of(where), *stacks[: _MAX_STACKS - 1]), "gc"
                     break
         if not stacks and self._backstop is not None:
             self._backstop.collect()
