@@ -87,9 +87,20 @@ def _run_parallel(jobs: list[Job], workers: int) -> list[CacheEntry | Finding]:
     chunks = max(1, min(len(jobs), workers * 4))
     parts = [jobs[index::chunks] for index in range(chunks)]
     results: list[CacheEntry | Finding | None] = [None] * len(jobs)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-        for index, part_results in enumerate(pool.map(run_jobs, parts)):
-            results[index::chunks] = part_results
+    # The fork server and spawned workers start as ``python -c ...``, which puts the working
+    # folder first on sys.path: a checked project's own ``collections.py`` or ``types.py`` would
+    # then shadow the standard library and kill them. PYTHONSAFEPATH (3.11+) keeps it off.
+    saved = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+            for index, part_results in enumerate(pool.map(run_jobs, parts)):
+                results[index::chunks] = part_results
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = saved
     return [result for result in results if result is not None]
 
 
@@ -177,8 +188,9 @@ def run_check(
     if used_workers > 1:
         try:
             results = _run_parallel(pending, used_workers)
-        except (BrokenProcessPool, OSError):
-            # A worker died (out of memory, a crash in C code): do the work here instead.
+        except (BrokenProcessPool, OSError, EOFError):
+            # A worker died (out of memory, a crash in C code) or the fork server could not
+            # start (EOFError): do the work here instead.
             used_workers = 1
             results = run_jobs(pending)
     else:
