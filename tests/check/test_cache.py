@@ -67,14 +67,45 @@ def test_touched_but_unchanged_file_is_not_resummarized(root: Path) -> None:
     assert run(root)[:2] == (0, 5)
 
 
+def _forget_last_result(root: Path) -> None:
+    for path in (root / ".unstall_cache").glob("result-*.pickle"):
+        path.unlink()
+
+
 def test_corrupt_cache_file_is_ignored_and_rewritten(root: Path) -> None:
     first = run(root)
     (cache_file,) = (root / ".unstall_cache").glob("check-*.pickle")
     cache_file.write_bytes(b"not a pickle at all")
+    _forget_last_result(root)
     assert run(root) == (5, 0, first[2])
+    _forget_last_result(root)
     assert run(root)[:2] == (0, 5)
     cache_file.write_bytes(pickle.dumps({"mod0.py": "wrong type"}))
+    _forget_last_result(root)
     assert run(root)[:2] == (5, 0)
+
+
+def test_unchanged_project_reuses_the_last_result_without_reading_summaries(root: Path) -> None:
+    first = check([root], config=Config(root=root), jobs=1)
+    (summaries,) = (root / ".unstall_cache").glob("check-*.pickle")
+    summaries.write_bytes(b"unreadable: a reused result never opens it")
+    second = check([root], config=Config(root=root), jobs=1)
+    assert second.findings == first.findings
+    assert second.digests == first.digests
+    assert (second.stats.summarized, second.stats.cached) == (0, 5)
+
+
+def test_last_result_is_not_reused_after_an_edit_or_a_config_change(root: Path) -> None:
+    assert run(root)[2] == ("mod0.py:UNS101",)
+    (root / "mod3.py").write_text(BLOCKING, encoding="utf-8")
+    assert run(root)[2] == ("mod0.py:UNS101", "mod3.py:UNS101")
+    ignoring = check([root], config=Config(root=root, ignore=("UNS101",)), jobs=1)
+    assert ignoring.findings == ()
+    (root / "mod4.py").unlink()
+    (root / "mod3.py").write_text("x = 3\n", encoding="utf-8")
+    assert run(root)[2] == ("mod0.py:UNS101",)
+    (root / "mod5.py").write_text(BLOCKING, encoding="utf-8")
+    assert run(root)[2] == ("mod0.py:UNS101", "mod5.py:UNS101")
 
 
 def test_no_cache_reads_and_writes_nothing(root: Path) -> None:

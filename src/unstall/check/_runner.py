@@ -18,6 +18,7 @@ from unstall.check._cache import Cache, CacheEntry, default_cache_dir
 from unstall.check._discover import discover, matches_any
 from unstall.check._model import Finding
 from unstall.check._read import FileStat, Source, digest, read_source, stat_file
+from unstall.check._results import load_result, project_key, save_result
 from unstall.check._suppress import is_suppressed, suppressions
 from unstall.check._worker import Job, run_jobs, summarize_source
 from unstall.errors import CatalogError, ConfigError
@@ -141,7 +142,23 @@ def run_check(
     if stdin is not None:
         stdin_path = Path(os.path.normpath(cwd / stdin[0]))
         files = sorted({*(pair for pair in files if pair[1] != stdin_path), (stdin[0], stdin_path)})
-    cache = Cache(cache_dir or default_cache_dir(config.root), cwd=cwd) if use_cache else None
+    cache_folder = cache_dir or default_cache_dir(config.root)
+    key = None
+    if use_cache and stdin is None:  # text from stdin is not a file the key could describe
+        key = _key(files, config, catalog, cwd)
+        if key is not None:
+            previous = load_result(cache_folder, cwd, key)
+            if isinstance(previous, CheckResult):
+                # nothing the result depends on changed: skip reading, summaries and analysis
+                stats = replace(
+                    previous.stats,
+                    summarized=0,
+                    cached=previous.stats.files,
+                    workers=1,
+                    seconds=time.perf_counter() - started,
+                )
+                return replace(previous, stats=stats)
+    cache = Cache(cache_folder, cwd=cwd) if use_cache else None
 
     entries: dict[str, CacheEntry] = {}
     problems: list[Finding] = []
@@ -244,7 +261,7 @@ def run_check(
         workers=used_workers,
         seconds=time.perf_counter() - started,
     )
-    return CheckResult(
+    checked = CheckResult(
         findings=tuple(sorted(reported, key=_sort_key)),
         files=tuple(shown for shown, _ in files),
         stats=stats,
@@ -252,6 +269,25 @@ def run_check(
         digests={shown: entry.digest for shown, entry in entries.items()},
         suppressed=suppressed,
     )
+    if key is not None and not problems:
+        # a run with unreadable files is not kept: what made them unreadable may be fixed
+        # without touching the files (permissions, a link's target)
+        save_result(cache_folder, cwd, key, checked)
+    return checked
+
+
+def _key(
+    files: Sequence[tuple[str, Path]], config: Config, catalog: Catalog, cwd: Path
+) -> str | None:
+    described = []
+    for shown, absolute in files:
+        try:
+            info = os.stat(absolute)
+        except OSError:
+            return None
+        module, is_package = _module_of(absolute)
+        described.append((shown, str(absolute), info.st_size, info.st_mtime_ns, module, is_package))
+    return project_key(described, config=repr(config), catalog=catalog.digest, cwd=cwd)
 
 
 def _sort_key(finding: Finding) -> tuple[str, int, int, str, str]:

@@ -1,0 +1,75 @@
+"""The last run's result, kept beside the summary cache: a re-run where nothing changed skips the analysis.
+
+The key covers everything a result depends on: unstall's version and code, the Python version,
+the catalog, the configuration, the working folder, and the path, size, modification time and
+module name of every file checked. Any difference is a miss and the run goes the normal way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from unstall import __version__
+
+__all__ = ("load_result", "project_key", "save_result")
+
+
+def _code_fingerprint() -> bytes:
+    hasher = hashlib.blake2b(digest_size=16)
+    folder = Path(__file__).parent
+    for path in sorted(folder.glob("*.py")):
+        with contextlib.suppress(OSError):
+            hasher.update(path.name.encode())
+            hasher.update(path.read_bytes())
+    return hasher.digest()
+
+
+def project_key(
+    files: Iterable[tuple[str, str, int, int, str, bool]], *, config: str, catalog: str, cwd: Path
+) -> str:
+    """A digest of one run's inputs: ``files`` as (shown path, path, size, mtime_ns, module, is_package)."""
+    hasher = hashlib.blake2b(digest_size=20)
+    for part in (__version__, sys.version, str(cwd), config, catalog):
+        hasher.update(part.encode("utf-8", "backslashreplace"))
+        hasher.update(b"\0")
+    hasher.update(_code_fingerprint())
+    for item in files:
+        hasher.update(repr(item).encode("utf-8", "backslashreplace"))
+    return hasher.hexdigest()
+
+
+def _file(directory: Path, cwd: Path) -> Path:
+    where = hashlib.blake2b(str(cwd).encode(), digest_size=6).hexdigest()
+    return directory / f"result-{where}.pickle"
+
+
+def load_result(directory: Path, cwd: Path, key: str) -> object | None:
+    """The result saved under ``key`` by the last run from ``cwd``, or ``None``."""
+    try:
+        data = _file(directory, cwd).read_bytes()
+        saved_key, result = pickle.loads(data)
+    except Exception:
+        return None
+    return result if saved_key == key else None
+
+
+def save_result(directory: Path, cwd: Path, key: str, result: object) -> None:
+    """Keep ``result`` under ``key`` (atomically); failures are ignored, as the cache is optional."""
+    with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump((key, result), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, _file(directory, cwd))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
