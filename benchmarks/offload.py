@@ -6,10 +6,11 @@ Prints medians over ``--rounds`` interleaved rounds and, per section, the median
 of each method's ratio to the reference method measured in the same round:
 
 1. thread round trip of a no-op, sequential and with 32 concurrent callers, on asyncio and
-   uvloop: unstall.to_thread vs asyncio.to_thread, loop.run_in_executor and
-   anyio.to_thread.run_sync (when installed);
+   uvloop: unstall.to_thread vs asyncio.to_thread, loop.run_in_executor,
+   anyio.to_thread.run_sync and asyncer.asyncify (when installed);
 2. process round trip of a no-op (sequential): unstall.to_process vs ProcessPoolExecutor via
-   run_in_executor, anyio.to_process.run_sync and Dask (``--dask``);
+   run_in_executor, anyio.to_process.run_sync, a long-lived aiomultiprocess.Pool (when
+   installed) and Dask on a two-worker LocalCluster of processes (``--dask``);
 3. throughput of many small CPU tasks as a fraction of ideal (serial CPU time / cores), with
    the event loop's lag (p99 and max of a 1 ms heartbeat) meanwhile: unstall.map with adaptive
    chunks vs one call per item (unstall and ProcessPoolExecutor, all futures submitted at once,
@@ -37,6 +38,10 @@ CONCURRENT_CALLERS = 32
 
 def noop() -> None:
     return None
+
+
+async def async_noop() -> None:
+    """aiomultiprocess runs coroutine functions only."""
 
 
 def cpu_item(seconds: float) -> float:
@@ -138,6 +143,13 @@ async def thread_round(rounds: int, n_seq: int, n_conc: int, loop_name: str) -> 
         import anyio.to_thread
 
         methods["anyio.to_thread.run_sync"] = lambda: anyio.to_thread.run_sync(noop)
+    if importlib.util.find_spec("asyncer"):
+        import asyncer
+
+        asyncified = asyncer.asyncify(noop)
+        methods["asyncer.asyncify"] = lambda: asyncified()
+    elif loop_name == "asyncio":
+        print("note: asyncer is not installed; skipping asyncer.asyncify rows")
     for call in methods.values():  # warm up threads
         await many_callers(call, CONCURRENT_CALLERS * 4)
     results: dict[tuple[str, str], list[float]] = {}
@@ -170,14 +182,30 @@ async def process_round(rounds: int, n: int, loop_name: str, dask: bool) -> None
         import anyio.to_process
 
         methods["anyio.to_process.run_sync"] = lambda: anyio.to_process.run_sync(noop)
+    amp_pool: Any = None
+    if importlib.util.find_spec("aiomultiprocess"):
+        import aiomultiprocess
+
+        amp_pool = aiomultiprocess.Pool(processes=workers)
+        methods["aiomultiprocess Pool.apply"] = lambda: amp_pool.apply(async_noop, ())
+    elif loop_name == "asyncio":
+        print("note: aiomultiprocess is not installed; skipping aiomultiprocess rows")
+    cluster: Any = None
     client: Any = None
-    if dask:
+    if dask and importlib.util.find_spec("distributed"):
         import distributed
 
-        client = await distributed.Client(  # type: ignore[no-untyped-call]
-            n_workers=1, threads_per_worker=1, asynchronous=True, dashboard_address=None
+        cluster = await distributed.LocalCluster(  # type: ignore[no-untyped-call]
+            processes=True,
+            n_workers=2,
+            threads_per_worker=1,
+            asynchronous=True,
+            dashboard_address=None,
         )
+        client = await distributed.Client(cluster, asynchronous=True)  # type: ignore[no-untyped-call]
         methods["dask Client.submit"] = lambda: client.submit(noop, pure=False)
+    elif dask and loop_name == "asyncio":
+        print("note: distributed is not installed; skipping Dask rows")
     for call in methods.values():  # warm up worker processes
         for _ in range(20):
             await call()
@@ -188,8 +216,12 @@ async def process_round(rounds: int, n: int, loop_name: str, dask: bool) -> None
     for name, values in results.items():
         record("process round trip", "sequential", loop_name, name, values, "us/call")
     pool.shutdown()
+    if amp_pool is not None:
+        amp_pool.close()
+        await amp_pool.join()
     if client is not None:
         await client.close()
+        await cluster.close()
     await get_default().close()
 
 
