@@ -144,8 +144,10 @@ def run_check(
         files = sorted({*(pair for pair in files if pair[1] != stdin_path), (stdin[0], stdin_path)})
     cache_folder = cache_dir or default_cache_dir(config.root)
     key = None
+    modules: dict[Path, tuple[str, bool]] = {}
     if use_cache and stdin is None:  # text from stdin is not a file the key could describe
-        key = _key(files, config, catalog, cwd)
+        modules = {absolute: _module_of(absolute) for _, absolute in files}
+        key = _key(files, modules, config, catalog, cwd)
         if key is not None:
             previous = load_result(cache_folder, cwd, key)
             if isinstance(previous, CheckResult):
@@ -165,7 +167,7 @@ def run_check(
     pending: list[Job] = []
     cached = 0
     for shown, absolute in files:
-        module, is_package = _module_of(absolute)
+        module, is_package = modules.get(absolute) or _module_of(absolute)
         if stdin is not None and shown == stdin[0]:
             data = stdin[1].encode("utf-8")
             source = Source(stdin[1], digest(data), "utf-8", stat=FileStat(len(data), 0))
@@ -277,7 +279,11 @@ def run_check(
 
 
 def _key(
-    files: Sequence[tuple[str, Path]], config: Config, catalog: Catalog, cwd: Path
+    files: Sequence[tuple[str, Path]],
+    modules: Mapping[Path, tuple[str, bool]],
+    config: Config,
+    catalog: Catalog,
+    cwd: Path,
 ) -> str | None:
     described = []
     for shown, absolute in files:
@@ -285,7 +291,7 @@ def _key(
             info = os.stat(absolute)
         except OSError:
             return None
-        module, is_package = _module_of(absolute)
+        module, is_package = modules[absolute]
         described.append((shown, str(absolute), info.st_size, info.st_mtime_ns, module, is_package))
     return project_key(described, config=repr(config), catalog=catalog.digest, cwd=cwd)
 
