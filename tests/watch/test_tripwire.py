@@ -10,35 +10,19 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.watch.tripwire_support import code_of, line_of, only
 
 from unstall.catalog import Kind, default_catalog
-from unstall.watch import Tripwire, TripwireEvent
+from unstall.watch import Tripwire
 from unstall.watch import _tripwire_hook as hook
 
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 HERE = str(Path(__file__))
-
-
-def _code(kind: Kind) -> str:
-    return default_catalog().kind_info(kind).code
-
-
-def _line_of(marker: str) -> int:
-    for number, line in enumerate(Path(__file__).read_text().splitlines(), start=1):
-        if line.rstrip().endswith(f"# {marker}"):
-            return number
-    raise AssertionError(marker)
-
-
-def _only(events: Iterable[TripwireEvent], name: str) -> TripwireEvent:
-    found = [e for e in events if e.name == name]
-    assert len(found) == 1, [(e.name, e.detail) for e in events]
-    return found[0]
 
 
 # ---- what is caught -----------------------------------------------------------------------------
@@ -51,14 +35,14 @@ def test_sleep_on_the_loop_is_caught_with_duration_line_and_task(
         time.sleep(0.05)  # SLEEP
 
     run_loop(main())
-    event = _only(tripwire.events, "time.sleep")
-    assert event.code == _code(Kind.SLEEP) == "UNS101"
+    event = only(tripwire.events, "time.sleep")
+    assert event.code == code_of(Kind.SLEEP) == "UNS101"
     assert event.kind == "sleep"
     assert event.detail == "0.05"
     assert event.duration is not None
     assert event.duration >= 0.045
     assert event.blamed is not None
-    assert (event.blamed.filename, event.blamed.lineno) == (HERE, _line_of("SLEEP"))
+    assert (event.blamed.filename, event.blamed.lineno) == (HERE, line_of(HERE, "SLEEP"))
     assert event.blamed.function.endswith("main")
     assert event.blamed.source == "time.sleep(0.05)  # SLEEP"
     assert event.stack[-1] == event.blamed
@@ -86,19 +70,19 @@ def test_file_dns_subprocess_and_database_calls_get_their_rule_codes(
 
     run_loop(main())
     by_line = {e.blamed.lineno: e for e in tripwire.events if e.blamed is not None}
-    file_event = by_line[_line_of("FILE")]
-    assert file_event.code == _code(Kind.FILE)
+    file_event = by_line[line_of(HERE, "FILE")]
+    assert file_event.code == code_of(Kind.FILE)
     assert str(target) in file_event.detail
-    dns = by_line[_line_of("DNS")]
-    assert (dns.code, dns.detail.split(",")[0]) == (_code(Kind.DNS), "'127.0.0.1'")
-    proc = by_line[_line_of("SUBPROCESS")]
-    assert proc.code == _code(Kind.SUBPROCESS)
+    dns = by_line[line_of(HERE, "DNS")]
+    assert (dns.code, dns.detail.split(",")[0]) == (code_of(Kind.DNS), "'127.0.0.1'")
+    proc = by_line[line_of(HERE, "SUBPROCESS")]
+    assert proc.code == code_of(Kind.SUBPROCESS)
     assert proc.name.startswith("subprocess.")
     # timed until subprocess.run returned, so the child's whole life is in it
     assert proc.duration is not None
     assert proc.duration > 0.005
-    database = by_line[_line_of("DATABASE")]
-    assert (database.code, database.name) == (_code(Kind.DATABASE), "sqlite3.connect")
+    database = by_line[line_of(HERE, "DATABASE")]
+    assert (database.code, database.name) == (code_of(Kind.DATABASE), "sqlite3.connect")
     assert len(tripwire.events) == 4, [(e.name, e.detail) for e in tripwire.events]
 
 
@@ -127,10 +111,10 @@ def test_blocking_socket_recv_is_caught_but_the_loops_own_socket_io_is_not(
         await server.wait_closed()
 
     run_loop(main())
-    recv = _only(tripwire.events, "socket.socket.recv")
-    assert recv.code == _code(Kind.NETWORK)
+    recv = only(tripwire.events, "socket.socket.recv")
+    assert recv.code == code_of(Kind.NETWORK)
     assert recv.blamed is not None
-    assert recv.blamed.lineno == _line_of("RECV")
+    assert recv.blamed.lineno == line_of(HERE, "RECV")
 
 
 def test_calls_with_no_audit_event_are_wrapped(run_loop: Runner, tripwire: Tripwire) -> None:
@@ -151,10 +135,10 @@ def test_calls_with_no_audit_event_are_wrapped(run_loop: Runner, tripwire: Tripw
     run_loop(main())
     seen = [(e.name, e.code, e.blamed.lineno if e.blamed else 0) for e in tripwire.events]
     assert seen == [
-        ("subprocess.Popen", _code(Kind.SUBPROCESS), _line_of("POPEN")),
-        ("subprocess.Popen.wait", _code(Kind.SUBPROCESS), _line_of("WAIT")),
-        ("queue.Queue.get", _code(Kind.THREAD), _line_of("QUEUE")),
-        ("ssl.create_default_context", _code(Kind.SSL), _line_of("SSL")),
+        ("subprocess.Popen", code_of(Kind.SUBPROCESS), line_of(HERE, "POPEN")),
+        ("subprocess.Popen.wait", code_of(Kind.SUBPROCESS), line_of(HERE, "WAIT")),
+        ("queue.Queue.get", code_of(Kind.THREAD), line_of(HERE, "QUEUE")),
+        ("ssl.create_default_context", code_of(Kind.SSL), line_of(HERE, "SSL")),
     ]
     assert all(e.duration is not None for e in tripwire.events)
 
@@ -176,11 +160,13 @@ def test_an_import_statement_on_the_loop_is_caught_once_lazy_library_imports_are
     finally:
         sys.modules.pop(name, None)
         sys.modules.pop(f"{name}_inner", None)
-    imports = [e for e in tripwire.events if e.code == _code(Kind.IMPORT)]
+    imports = [e for e in tripwire.events if e.code == code_of(Kind.IMPORT)]
     assert [(e.detail.split(",")[0], e.blamed.lineno if e.blamed else 0) for e in imports] == [
-        (repr(name), _line_of("IMPORT"))
+        (repr(name), line_of(HERE, "IMPORT"))
     ]
-    assert [e.code for e in tripwire.events if e.code != _code(Kind.IMPORT)] == [_code(Kind.DNS)]
+    assert [e.code for e in tripwire.events if e.code != code_of(Kind.IMPORT)] == [
+        code_of(Kind.DNS)
+    ]
 
 
 def test_each_call_is_timed_on_its_own(run_loop: Runner, tripwire: Tripwire) -> None:
@@ -228,10 +214,10 @@ def test_a_library_call_is_named_by_the_call_the_user_made(
         server.shutdown()
         server.server_close()
         thread.join()
-    event = _only(tripwire.events, "requests.get")
-    assert event.code == _code(Kind.NETWORK)
+    event = only(tripwire.events, "requests.get")
+    assert event.code == code_of(Kind.NETWORK)
     assert event.blamed is not None
-    assert event.blamed.lineno == _line_of("REQUESTS")
+    assert event.blamed.lineno == line_of(HERE, "REQUESTS")
     assert event.duration is not None  # timed until requests.get returned
 
 
@@ -259,8 +245,8 @@ def test_a_user_catalog_entry_names_the_call_it_covers(run_loop: Runner, tmp_pat
             assert types[".uns"] == "text/x-unstall"
 
         run_loop(main())
-    event = _only(tw.events, "mimetypes.read_mime_types")
-    assert event.code == _code(Kind.FILE)
+    event = only(tw.events, "mimetypes.read_mime_types")
+    assert event.code == code_of(Kind.FILE)
     assert dict(event.extra) == {"audit_event": "open"}
 
 
@@ -274,10 +260,10 @@ def test_a_loop_in_another_thread_is_checked_too(tripwire: Tripwire) -> None:
     thread = threading.Thread(target=asyncio.run, args=(handler(),), name="side-loop")
     thread.start()
     thread.join()
-    event = _only(tripwire.events, "time.sleep")
+    event = only(tripwire.events, "time.sleep")
     assert event.thread_id == idents[0] != threading.get_ident()
     assert event.blamed is not None
-    assert event.blamed.lineno == _line_of("IN THREAD")
+    assert event.blamed.lineno == line_of(HERE, "IN THREAD")
 
 
 def test_events_hold_no_local_values(run_loop: Runner, tripwire: Tripwire) -> None:
@@ -334,7 +320,7 @@ def test_switched_off_at_run_time_then_on_again(run_loop: Runner, tripwire: Trip
         time.sleep(0.01)  # AGAIN
 
     run_loop(main())
-    assert [e.blamed.lineno for e in tripwire.events if e.blamed] == [_line_of("AGAIN")]
+    assert [e.blamed.lineno for e in tripwire.events if e.blamed] == [line_of(HERE, "AGAIN")]
 
 
 def test_stopped_tripwire_restores_what_it_wrapped() -> None:

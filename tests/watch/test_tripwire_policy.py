@@ -5,36 +5,19 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.watch.tripwire_support import line_of
 
-from unstall.catalog import Kind, default_catalog
 from unstall.errors import BlockingCallError, BlockingCallWarning
 from unstall.watch import Action, Policy, Tripwire, TripwireEvent, Watcher
 from unstall.watch import _tripwire_hook as hook
 
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 HERE = str(Path(__file__))
-
-
-def _code(kind: Kind) -> str:
-    return default_catalog().kind_info(kind).code
-
-
-def _line_of(marker: str) -> int:
-    for number, line in enumerate(Path(__file__).read_text().splitlines(), start=1):
-        if line.rstrip().endswith(f"# {marker}"):
-            return number
-    raise AssertionError(marker)
-
-
-def _only(events: Iterable[TripwireEvent], name: str) -> TripwireEvent:
-    found = [e for e in events if e.name == name]
-    assert len(found) == 1, [(e.name, e.detail) for e in events]
-    return found[0]
 
 
 # ---- allow-lists -------------------------------------------------------------------------------------
@@ -70,7 +53,7 @@ def test_allow_list_by_function_module_and_entry_and_unused_items(
             time.sleep(0.001)  # NOT ALLOWED
 
         run_loop(main())
-    assert [e.blamed.lineno for e in tw.events if e.blamed] == [_line_of("NOT ALLOWED")]
+    assert [e.blamed.lineno for e in tw.events if e.blamed] == [line_of(HERE, "NOT ALLOWED")]
     assert tw.allowed == 3
     assert tw.unused_allow() == ("myapp.never.called", "sqlite3")
 
@@ -91,8 +74,8 @@ def test_allow_list_by_module_covers_callbacks_from_inside_it(run_loop: Runner) 
         run_loop(main())
     (event,) = tw.events
     assert event.blamed is not None
-    assert event.blamed.lineno == _line_of("SLOW HOOK")
-    assert event.stack[-2].lineno == _line_of("NOT UNDER JSON")
+    assert event.blamed.lineno == line_of(HERE, "SLOW HOOK")
+    assert event.stack[-2].lineno == line_of(HERE, "NOT UNDER JSON")
     assert tw.unused_allow() == ()
 
 
@@ -118,7 +101,7 @@ def test_raise_policy_fails_the_call_before_it_runs(run_loop: Runner, tmp_path: 
     assert (error.code, error.name) == ("UNS102", "builtins.open")
     assert isinstance(error.event, TripwireEvent)
     assert error.event.action == "raise"
-    assert f"test_tripwire_policy.py:{_line_of('RAISE')}" in str(error)
+    assert f"test_tripwire_policy.py:{line_of(HERE, 'RAISE')}" in str(error)
     assert "UNS102" in str(error)
     assert list(tw.events) == [error.event]
 
@@ -136,7 +119,7 @@ def test_warn_policy_warns_and_lets_the_call_run(run_loop: Runner, tmp_path: Pat
 
         warned: list[tuple[str, int]] = []
         run_loop(main())
-    assert warned == [(HERE, _line_of("WARN"))]
+    assert warned == [(HERE, line_of(HERE, "WARN"))]
     assert target.read_text() == "x"
     assert [e.action for e in tw.events] == ["warn"]
 
@@ -196,7 +179,7 @@ def test_watcher_with_tripwire_collects_blocking_calls(run_loop: Runner) -> None
     finally:
         watcher.stop()
     calls = [e for e in watcher.blocking_calls if e.name == "time.sleep"]
-    assert [e.blamed.lineno for e in calls if e.blamed] == [_line_of("WATCHED")]
+    assert [e.blamed.lineno for e in calls if e.blamed] == [line_of(HERE, "WATCHED")]
     assert calls[0] in seen
     assert hook.wrapped_names() == ()  # stopping the watcher stopped its tripwire
 
