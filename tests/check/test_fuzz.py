@@ -115,6 +115,29 @@ def _args(names: list[str]) -> ast.arguments:
     return arguments
 
 
+def _function(
+    node: type[ast.FunctionDef] | type[ast.AsyncFunctionDef],
+    body: st.SearchStrategy[list[ast.stmt]],
+    decorators: st.SearchStrategy[list[ast.expr]],
+) -> st.SearchStrategy[ast.stmt]:
+    """A ``def`` or ``async def`` with a generated name, parameters, body and decorators."""
+    return st.builds(
+        lambda n, a, b, d: node(
+            name=n,
+            args=_args(a),
+            body=b,
+            decorator_list=d,
+            returns=None,
+            lineno=1,
+            **TYPE_PARAMS,
+        ),
+        NAMES,
+        st.lists(NAMES, max_size=2),
+        body,
+        decorators,
+    )
+
+
 def _statements(depth: int, in_async: bool) -> st.SearchStrategy[list[ast.stmt]]:
     expr = _expressions(in_async)
     simple: list[st.SearchStrategy[ast.stmt]] = [
@@ -170,36 +193,8 @@ def _statements(depth: int, in_async: bool) -> st.SearchStrategy[list[ast.stmt]]
             body,
             body,
         ),
-        st.builds(
-            lambda n, a, b, d: ast.FunctionDef(
-                name=n,
-                args=_args(a),
-                body=b,
-                decorator_list=d,
-                returns=None,
-                lineno=1,
-                **TYPE_PARAMS,
-            ),
-            NAMES,
-            st.lists(NAMES, max_size=2),
-            sync_body,
-            decorators,
-        ),
-        st.builds(
-            lambda n, a, b, d: ast.AsyncFunctionDef(
-                name=n,
-                args=_args(a),
-                body=b,
-                decorator_list=d,
-                returns=None,
-                lineno=1,
-                **TYPE_PARAMS,
-            ),
-            NAMES,
-            st.lists(NAMES, max_size=2),
-            async_body,
-            decorators,
-        ),
+        _function(ast.FunctionDef, sync_body, decorators),
+        _function(ast.AsyncFunctionDef, async_body, decorators),
         st.builds(
             lambda n, bases, b, d: ast.ClassDef(
                 name=n, bases=bases, keywords=[], body=b, decorator_list=d, **TYPE_PARAMS
