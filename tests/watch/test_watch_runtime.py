@@ -346,3 +346,17 @@ def test_sites_aggregate_and_rank_by_total() -> None:
     assert small.max >= small.p99 > 0.1
     assert small.example
     assert "SMALL SITE" in small.example[-2].source
+
+
+def test_importing_the_watchdog_loads_neither_the_tripwire_nor_the_catalog() -> None:
+    code = (
+        "import sys, unstall.watch\n"
+        "print(sorted(m for m in ('unstall.catalog', 'unstall.watch._tripwire', 'tomllib')"
+        " if m in sys.modules))\n"
+        "from unstall.watch import Tripwire\n"
+        "print(Tripwire.__module__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.splitlines() == ["[]", "unstall.watch._tripwire"]

@@ -1,20 +1,32 @@
 """Runtime watchdog: find what stalls running event loops, in production.
 
 ``unstall.watch()`` (the module is callable) starts the process-wide :class:`Watcher`;
-``from unstall.watch import watch, Watcher`` works too.
+``from unstall.watch import watch, Watcher`` works too. The tripwire (:class:`Tripwire`,
+:class:`Policy`, :class:`Action`) is loaded on first use, so importing the watchdog does not
+load the catalog.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from unstall.watch._model import Cause, Frame, StallEvent, TaskInfo, TripwireEvent
-from unstall.watch._policy import Action, Policy
 from unstall.watch._report import LoopStats, Percentiles, Report, SiteStats
-from unstall.watch._tripwire import Tripwire
 from unstall.watch._watcher import Watcher, watch
+
+if TYPE_CHECKING:
+    from unstall.watch._policy import Action, Policy
+    from unstall.watch._tripwire import Tripwire
+
+# name -> module defining it, imported when the name is first used
+_LAZY = {
+    "Action": "unstall.watch._policy",
+    "Policy": "unstall.watch._policy",
+    "Tripwire": "unstall.watch._tripwire",
+}
 
 __all__ = (
     "Action",
@@ -32,6 +44,19 @@ __all__ = (
     "Watcher",
     "watch",
 )
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 class _CallableModule(types.ModuleType):
