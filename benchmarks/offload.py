@@ -1,6 +1,6 @@
 """unstall.offload against the standard library and peers, side by side, in one run.
 
-Usage: python benchmarks/offload.py [--rounds 5] [--quick] [--dask]
+Usage: python benchmarks/offload.py [--rounds 5] [--quick] [--dask] [--only SECTION ...]
 
 Prints medians over ``--rounds`` interleaved rounds and, per section, the median over rounds
 of each method's ratio to the reference method measured in the same round:
@@ -336,7 +336,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (about 1 minute)")
     parser.add_argument("--dask", action="store_true", help="include Dask (starts a cluster)")
+    parser.add_argument(
+        "--only",
+        choices=("thread", "process", "map", "auto"),
+        action="append",
+        help="run only these sections (repeatable; default: all)",
+    )
     args = parser.parse_args()
+    only = set(args.only or ("thread", "process", "map", "auto"))
     scale = 0.25 if args.quick else 1.0
     n_seq, n_conc, n_proc = int(2000 * scale), int(4000 * scale), int(500 * scale)
     loops = ["asyncio"]
@@ -344,13 +351,17 @@ def main() -> None:
         loops.append("uvloop")
     started = time.perf_counter()
     for loop_name in loops:
-        run_on(loop_name, thread_round(args.rounds, n_seq, n_conc, loop_name))
-        run_on(loop_name, process_round(args.rounds, n_proc, loop_name, args.dask))
+        if "thread" in only:
+            run_on(loop_name, thread_round(args.rounds, n_seq, n_conc, loop_name))
+        if "process" in only:
+            run_on(loop_name, process_round(args.rounds, n_proc, loop_name, args.dask))
     map_rounds = max(1, args.rounds // 2)
-    asyncio.run(throughput(int(10_000 * scale), 0.0001, map_rounds))
-    asyncio.run(throughput(int(1_000 * scale), 0.001, map_rounds))
-    asyncio.run(throughput(max(8, int(100 * scale)), 0.05, map_rounds))
-    asyncio.run(gil_holder(8, 0.05, max(1, args.rounds // 2)))
+    if "map" in only:
+        asyncio.run(throughput(int(10_000 * scale), 0.0001, map_rounds))
+        asyncio.run(throughput(int(1_000 * scale), 0.001, map_rounds))
+        asyncio.run(throughput(max(8, int(100 * scale)), 0.05, map_rounds))
+    if "auto" in only:
+        asyncio.run(gil_holder(8, 0.05, max(1, args.rounds // 2)))
     print(f"cpus={os.cpu_count()} rounds={args.rounds} quick={args.quick}")
     print_table()
     print(f"total {time.perf_counter() - started:.0f} s")

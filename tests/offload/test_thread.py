@@ -157,6 +157,21 @@ def test_idle_threads_retire(run: Runner) -> None:
     run(main())
 
 
+def test_sequential_calls_are_served_by_one_thread(run: Runner) -> None:
+    """A thread is idle again before its result is handed back, so the caller's next call
+    reuses it rather than starting a second thread (and waking a cold one each time)."""
+
+    async def main() -> set[int]:
+        async with Offloader(threads=8) as off:
+            idents = {await off.to_thread(threading.get_ident) for _ in range(3000)}
+            engine = off.engine("thread")
+            assert isinstance(engine, ThreadEngine)
+            assert len(engine.threads()) == 1
+            return idents
+
+    assert len(run(main())) == 1
+
+
 def test_close_leaves_no_threads_and_rejects_new_calls(run: Runner) -> None:
     threads_seen: list[threading.Thread] = []
 

@@ -222,13 +222,21 @@ class ThreadEngine(Engine):
                     self._threads.discard(me)
                 return
             if job.claim.acquire(blocking=False):
-                self._execute(job)
+                ok, value = self._execute(job)
+                # Idle again *before* the result goes back: the caller's next call, made as
+                # soon as it has this result, then finds a thread free instead of starting
+                # another one (sequential callers are served by one thread, not a rotation).
+                with self._lock:
+                    self._idle += 1
+                job.inbox.push(job, ok, value)
+                del value
+            else:
+                with self._lock:
+                    self._idle += 1
             del job
-            with self._lock:
-                self._idle += 1
 
     @staticmethod
-    def _execute(job: _Job) -> None:
+    def _execute(job: _Job) -> tuple[bool, Any]:
         measure = job.measure
         if measure is not None:
             cpu0, wall0 = time.thread_time(), time.perf_counter()
@@ -239,7 +247,7 @@ class ThreadEngine(Engine):
             value, ok = exc, False
         if measure is not None:
             measure[:] = [time.thread_time() - cpu0, time.perf_counter() - wall0]
-        job.inbox.push(job, ok, value)
+        return ok, value
 
     async def aclose(self) -> None:
         self.close_now()
