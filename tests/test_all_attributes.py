@@ -42,3 +42,14 @@ def test_every_public_name_is_exported(name: str) -> None:
     }
     missing = public - set(module.__all__)
     assert not missing, f"{name} defines public names not in __all__: {sorted(missing)}"
+
+
+def test_top_level_offload_names_are_resolved_once() -> None:
+    """``unstall.to_thread`` is loaded on first use, then is a plain attribute: a hot loop
+    calling it does not go through the lazy loader (an import lookup) on every call."""
+    import unstall
+    import unstall.offload
+
+    for name in ("Offloader", "map", "map_list", "to_process", "to_thread"):
+        assert getattr(unstall, name) is getattr(unstall.offload, name)
+        assert vars(unstall)[name] is getattr(unstall.offload, name)

@@ -32,7 +32,11 @@ _OFFLOAD_NAMES = frozenset({"Offloader", "map", "map_list", "to_process", "to_th
 
 def __getattr__(name: str) -> Any:
     if name in _OFFLOAD_NAMES:
-        return getattr(importlib.import_module("unstall.offload"), name)
+        value = getattr(importlib.import_module("unstall.offload"), name)
+        # Kept as a real attribute: later lookups (``await unstall.to_thread(...)`` in a hot
+        # loop) no longer come through here.
+        globals()[name] = value
+        return value
     if name in ("watch", "offload"):
         # The subpackage module is itself callable: unstall.watch() / @unstall.offload(...).
         return importlib.import_module(f"unstall.{name}")
