@@ -20,6 +20,7 @@ from typing import Any
 
 from unstall.errors import OffloaderClosed
 from unstall.offload._engine import CancelMode, Engine
+from unstall.offload._waiter import Waiter
 
 __all__ = ("ThreadEngine",)
 
@@ -33,7 +34,7 @@ class _Job:
         self,
         engine: ThreadEngine,
         inbox: _Inbox,
-        fut: asyncio.Future[Any],
+        fut: Waiter,
         fn: Callable[..., Any],
         args: tuple[Any, ...],
         kwargs: Mapping[str, Any],
@@ -49,16 +50,6 @@ class _Job:
         # (it never runs). A lock makes that race atomic without any check-then-act window.
         self.claim = threading.Lock()
         self.measure: list[float] | None = None
-
-
-def _complete(job: _Job, ok: bool, value: Any) -> None:
-    fut = job.fut
-    if fut.done():  # the caller was cancelled or timed out; the result is dropped
-        return
-    if ok:
-        fut.set_result(value)
-    else:
-        fut.set_exception(value)
 
 
 class _Inbox:
@@ -91,15 +82,25 @@ class _Inbox:
         schedules a drain of its own: none is left behind.
         """
         self.scheduled = False
-        pop = self.items.popleft
-        while self.items:
-            job, ok, value = pop()
-            _complete(job, ok, value)
+        items = self.items
+        pop = items.popleft
+        try:
+            while items:
+                job, ok, value = pop()
+                # Wakes the awaiting task right here, not one loop iteration later; a result
+                # whose caller was cancelled or timed out meanwhile is dropped.
+                job.fut.resolve(ok, value)
+        finally:
+            loop = self.loop_ref()
+            if items and not self.scheduled and loop is not None:
+                # A task's step raised out of here (SystemExit, KeyboardInterrupt): the
+                # results behind it are still delivered, on the next iteration.
+                self.scheduled = True
+                loop.call_soon(self.drain)
 
 
-def _expire(fut: asyncio.Future[Any], timeout: float) -> None:
-    if not fut.done():
-        fut.set_exception(TimeoutError(f"The offloaded call did not finish within {timeout!r} s."))
+def _expire(fut: Waiter, timeout: float) -> None:
+    fut.fail_later(TimeoutError(f"The offloaded call did not finish within {timeout!r} s."))
 
 
 class ThreadEngine(Engine):
@@ -159,7 +160,7 @@ class ThreadEngine(Engine):
         if self._closed:
             raise OffloaderClosed("The thread engine is closed; create a new Offloader.")
         loop = asyncio.get_running_loop()
-        fut = loop.create_future()
+        fut = Waiter(loop)
         inbox = self._last_inbox
         if inbox is None or inbox.loop_ref() is not loop:
             inbox = self._inbox(loop)

@@ -1,0 +1,219 @@
+"""The Waiter the thread engine completes results with, on real asyncio and uvloop loops."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import sys
+import threading
+from typing import Any
+
+import pytest
+from offload_work import Runner
+
+import unstall
+from unstall.offload import Offloader
+from unstall.offload._thread import _Inbox
+from unstall.offload._waiter import Waiter
+
+marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker", default="unset")
+
+
+def test_resolve_wakes_the_task_in_the_same_callback(run: Runner) -> None:
+    """An asyncio.Future would wake the task one iteration later, after ``after``."""
+
+    async def main() -> list[str]:
+        loop = asyncio.get_running_loop()
+        waiter = Waiter(loop)
+        order: list[str] = []
+
+        async def waiting() -> None:
+            value = await waiter
+            order.append(f"task got {value}")
+
+        task = loop.create_task(waiting())
+        await asyncio.sleep(0)  # the task is now suspended on the waiter
+        loop.call_soon(waiter.resolve, True, 7)
+        loop.call_soon(order.append, "after")
+        await task
+        return order
+
+    assert run(main()) == ["task got 7", "after"]
+
+
+def test_the_task_resumes_in_its_own_context(run: Runner) -> None:
+    async def main() -> tuple[str, str]:
+        loop = asyncio.get_running_loop()
+        waiter = Waiter(loop)
+
+        async def waiting() -> tuple[str, str]:
+            marker.set("task's own")
+            await waiter
+            return marker.get(), str(asyncio.current_task() is task)
+
+        task = loop.create_task(waiting())
+        await asyncio.sleep(0)
+        # resolve itself runs in an empty context; the task must still see its own.
+        loop.call_soon(waiter.resolve, True, None, context=contextvars.Context())
+        return await task
+
+    assert run(main()) == ("task's own", "True")
+
+
+def test_exceptions_come_back_as_the_same_object(run: Runner) -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        waiter = Waiter(loop)
+        error = KeyError("missing")
+        loop.call_soon(waiter.resolve, False, error)
+        with pytest.raises(KeyError) as caught:
+            await waiter
+        assert caught.value is error
+        assert waiter.done()
+        assert not waiter.cancelled()
+        assert waiter.exception() is error
+
+    run(main())
+
+
+def test_cancelling_the_task_cancels_the_waiter_and_drops_a_late_result(run: Runner) -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        waiter = Waiter(loop)
+        task = loop.create_task(_await(waiter))
+        await asyncio.sleep(0)
+        task.cancel("shutting down")
+        with pytest.raises(asyncio.CancelledError) as caught:
+            await task
+        assert caught.value.args == ("shutting down",)
+        assert waiter.cancelled()
+        waiter.resolve(True, "late")  # ignored
+        assert waiter.cancelled()
+        with pytest.raises(asyncio.CancelledError):
+            waiter.result()
+
+    run(main())
+
+
+def test_fail_later_wakes_on_the_next_iteration(run: Runner) -> None:
+    async def main() -> list[str]:
+        loop = asyncio.get_running_loop()
+        waiter = Waiter(loop)
+        order: list[str] = []
+
+        async def waiting() -> None:
+            try:
+                await waiter
+            except TimeoutError:
+                order.append("task timed out")
+
+        task = loop.create_task(waiting())
+        await asyncio.sleep(0)
+        loop.call_soon(waiter.fail_later, TimeoutError())
+        loop.call_soon(order.append, "after")
+        await task
+        waiter.fail_later(TimeoutError())  # already done: no effect
+        return order
+
+    assert run(main()) == ["after", "task timed out"]
+
+
+def test_a_done_waiter_is_not_suspended_on_and_callbacks_follow_the_protocol(
+    run: Runner,
+) -> None:
+    async def main() -> list[object]:
+        loop = asyncio.get_running_loop()
+        waiter = Waiter(loop)
+        looks_like_a_future = asyncio.isfuture(waiter)  # what Task checks
+        assert looks_like_a_future
+        assert waiter.get_loop() is loop
+        with pytest.raises(asyncio.InvalidStateError):
+            waiter.result()
+        with pytest.raises(asyncio.InvalidStateError):
+            waiter.exception()
+        seen: list[object] = []
+
+        def first(w: Waiter) -> None:
+            seen.append(("first", w.result()))
+
+        def second(w: Waiter) -> None:
+            seen.append("second")
+
+        waiter.add_done_callback(first)
+        waiter.add_done_callback(second)
+        assert waiter.remove_done_callback(second) == 1
+        waiter.resolve(True, "v")
+        assert await waiter == "v"  # done: no suspension
+        waiter.add_done_callback(second)  # after completion: scheduled, like a Future
+        assert seen == [("first", "v")]
+        await asyncio.sleep(0)
+        assert waiter.cancel() is False
+        return seen
+
+    assert run(main()) == [("first", "v"), "second"]
+
+
+def test_wait_for_and_gather_work_with_offloaded_calls(run: Runner) -> None:
+    async def main() -> None:
+        async with Offloader(threads=2) as off:
+            gate = threading.Event()
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(off.to_thread(gate.wait, 5), 0.05)
+            gate.set()
+            results = await asyncio.gather(
+                off.to_thread(pow, 2, 10), asyncio.shield(off.to_thread(pow, 3, 3))
+            )
+            assert list(results) == [1024, 27]
+
+    run(main())
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="eager tasks are new in Python 3.12")
+def test_eager_tasks_can_offload() -> None:
+    """On the stock loop (uvloop's task factory hook does not take eager tasks on 3.13)."""
+
+    async def main() -> list[int]:
+        loop = asyncio.get_running_loop()
+        loop.set_task_factory(asyncio.eager_task_factory)  # type: ignore[attr-defined,unused-ignore]
+        powers: list[int] = await asyncio.gather(*(unstall.to_thread(pow, 2, i) for i in range(5)))
+        return powers
+
+    assert asyncio.run(main()) == [1, 2, 4, 8, 16]
+
+
+def test_results_behind_a_task_that_raises_out_of_the_drain_are_still_delivered() -> None:
+    """SystemExit raised by a woken task's step leaves the drain; the rest arrive next."""
+
+    class _FakeJob:
+        def __init__(self, fut: Waiter) -> None:
+            self.fut = fut
+
+    async def exits(waiter: Waiter) -> None:
+        await waiter
+        raise SystemExit(3)
+
+    loop = asyncio.new_event_loop()
+    try:
+        first, second = Waiter(loop), Waiter(loop)
+        exiting = loop.create_task(exits(first))
+        waiting = loop.create_task(_await(second))
+        loop.run_until_complete(asyncio.sleep(0))
+        inbox = _Inbox(loop)
+
+        def push_both() -> None:  # from another thread, as a worker does
+            inbox.push(_FakeJob(first), True, None)  # type: ignore[arg-type]
+            inbox.push(_FakeJob(second), True, "second")  # type: ignore[arg-type]
+
+        pushed = threading.Thread(target=push_both)
+        pushed.start()
+        pushed.join()
+        with pytest.raises(SystemExit):
+            loop.run_until_complete(waiting)
+        assert loop.run_until_complete(waiting) == "second"
+        assert exiting.done()
+    finally:
+        loop.close()
+
+
+async def _await(waiter: Waiter) -> Any:
+    return await waiter
