@@ -8,7 +8,7 @@ Iteration timing (stock asyncio): the loop's ``_selector.select`` is wrapped on 
 the time from its return to the next call is the iteration's busy part, exact. Nothing runs
 per callback, but the wrapper and its two clock reads cost a few percent on loops that do
 nothing but switch tasks, so by default it runs in windows (``window`` = 20 ms of every
-``period`` = 1 s, the first one at once): utilization and busy-time percentiles come from the windows, and a stall that
+``period`` = 1 s, the first one a period after the start): utilization and busy-time percentiles come from the windows, and a stall that
 starts inside a window gets its exact start. ``timing="always"`` keeps it on.
 
 The loop thread writes; the watchdog thread reads racily, by design (floats and list appends
@@ -167,7 +167,10 @@ class LoopState:
             self._original = original
             self._wrapper = self._make_wrapper(original)
             self.mode = "iterations" if self.timing == "always" else "sampled iterations"
-            self.set_timing(True, self.created)
+            if self.timing == "always":
+                self.set_timing(True, self.created)
+            else:  # the first window opens one period in: short programs pay nothing for it
+                self.window_start = self.created
         self.active = True
         self.due = _perf() + self.interval
         self._handle = self.loop.call_later(self.interval, self._tick)
