@@ -14,7 +14,7 @@ from offload_work import Runner
 import unstall
 from unstall.offload import Offloader
 from unstall.offload._thread import _Inbox
-from unstall.offload._waiter import Waiter
+from unstall.offload._waiter import Waiter, resolve_all
 
 marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker", default="unset")
 
@@ -210,10 +210,62 @@ def test_results_behind_a_task_that_raises_out_of_the_drain_are_still_delivered(
         with pytest.raises(SystemExit):
             loop.run_until_complete(waiting)
         assert loop.run_until_complete(waiting) == "second"
-        assert exiting.done()
+        with pytest.raises(SystemExit):
+            exiting.result()
     finally:
         loop.close()
 
 
 async def _await(waiter: Waiter) -> Any:
     return await waiter
+
+
+def test_resolve_all_settles_the_rest_when_a_woken_task_raises_out() -> None:
+    async def exits(waiter: Waiter) -> None:
+        await waiter
+        raise SystemExit(4)
+
+    loop = asyncio.new_event_loop()
+    try:
+        first, second, third = Waiter(loop), Waiter(loop), Waiter(loop)
+        exiting = loop.create_task(exits(first))
+        waiting = [loop.create_task(_await(w)) for w in (second, third)]
+        loop.run_until_complete(asyncio.sleep(0))
+        error = ValueError("bad")
+        loop.call_soon(resolve_all, [(first, True, None), (second, True, 2), (third, False, error)])
+        with pytest.raises(SystemExit):
+            loop.run_until_complete(asyncio.sleep(0.05))
+        with pytest.raises(SystemExit):
+            exiting.result()
+        assert second.done()
+        assert third.done()
+        assert loop.run_until_complete(waiting[0]) == 2
+        with pytest.raises(ValueError, match="bad"):
+            loop.run_until_complete(waiting[1])
+    finally:
+        loop.close()
+
+
+def test_future_style_setters_wake_on_the_next_iteration(run: Runner) -> None:
+    async def main() -> list[str]:
+        loop = asyncio.get_running_loop()
+        ok, bad = Waiter(loop), Waiter(loop)
+        order: list[str] = []
+
+        async def waiting() -> None:
+            order.append(f"got {await ok}")
+            with pytest.raises(KeyError):
+                await bad
+            order.append("raised")
+
+        task = loop.create_task(waiting())
+        await asyncio.sleep(0)
+        loop.call_soon(ok.set_result, 1)
+        loop.call_soon(order.append, "after")
+        loop.call_soon(bad.set_exception, KeyError("k"))
+        await task
+        ok.set_result(2)  # already done: ignored
+        assert ok.result() == 1
+        return order
+
+    assert run(main()) == ["after", "got 1", "raised"]

@@ -15,6 +15,7 @@ import termios
 from typing import Any
 
 from unstall.errors import OffloadError
+from unstall.offload._waiter import Waiter
 from unstall.offload._wire import HEADER, decode, segment_count
 from unstall.offload._worker import ERROR, worker_main
 
@@ -40,7 +41,7 @@ class Call:
 
     __slots__ = ("fut", "name", "pipelined")
 
-    def __init__(self, fut: asyncio.Future[Any], name: str, pipelined: bool = False) -> None:
+    def __init__(self, fut: Waiter, name: str, pipelined: bool = False) -> None:
         self.fut = fut
         self.name = name
         self.pipelined = pipelined

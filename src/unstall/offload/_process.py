@@ -35,6 +35,7 @@ from unstall.offload._limits import Limiter
 from unstall.offload._names import qualname
 from unstall.offload._pickling import dumps_call
 from unstall.offload._replies import emit_log, exit_text, rebuild_error
+from unstall.offload._waiter import Waiter, resolve_all
 from unstall.offload._worker import ERROR, LOG, READY
 
 __all__ = ("ProcessEngine",)
@@ -140,7 +141,7 @@ class ProcessEngine(Engine):
                         f"The call to {name}() did not start within {timeout!r} s."
                     ) from None
             have_slot = True
-            fut: asyncio.Future[Any] = loop.create_future()
+            fut = Waiter(loop)
             call = Call(fut, name, pipelined=pipeline and timeout is None)
             if not self._send(loop, worker, call, payload):
                 # The worker died while idle (its pipe is broken): the call never reached
@@ -193,7 +194,7 @@ class ProcessEngine(Engine):
         payload: list[bytes | memoryview],
         cancel: CancelMode,
     ) -> Any:
-        call = Call(loop.create_future(), qualname(fn), pipelined=True)
+        call = Call(Waiter(loop), qualname(fn), pipelined=True)
         worker.queued.append(call)
         self._write(loop, worker, payload)
         try:
@@ -290,6 +291,7 @@ class ProcessEngine(Engine):
         if worker.loop is not asyncio._get_running_loop():
             return  # the worker moved to another loop, which reads it from now on
         messages, eof = read_messages(worker)
+        replies: list[tuple[Waiter, bool, Any]] = []
         for message in messages:
             kind = message[0]
             if kind == LOG:
@@ -297,11 +299,20 @@ class ProcessEngine(Engine):
             elif kind == READY:
                 worker.ready = True
             else:
-                self._on_reply(worker, message)
+                self._on_reply(worker, message, replies)
         if eof:
             self._on_eof(worker)
+        # Last, once the pool's state is up to date: each resolve runs the awaiting task's
+        # step right here (one loop iteration sooner than a Future would), and that step may
+        # well send its next call.
+        resolve_all(replies)
 
-    def _on_reply(self, worker: WorkerHandle, message: tuple[Any, ...]) -> None:
+    def _on_reply(
+        self,
+        worker: WorkerHandle,
+        message: tuple[Any, ...],
+        replies: list[tuple[Waiter, bool, Any]],
+    ) -> None:
         call = worker.call
         if worker.queued:
             # The worker is already on its next (pipelined) call, which takes over the slot.
@@ -317,9 +328,9 @@ class ProcessEngine(Engine):
         if call is None or call.fut.done():
             return
         if message[0] == ERROR:
-            call.fut.set_exception(rebuild_error(message, worker.pid, call.name))
+            replies.append((call.fut, False, rebuild_error(message, worker.pid, call.name)))
         else:
-            call.fut.set_result(message[1])
+            replies.append((call.fut, True, message[1]))
 
     def _on_eof(self, worker: WorkerHandle, tries: int = 0, untouched: bool = False) -> None:
         if tries == 0:

@@ -24,7 +24,7 @@ import contextvars
 from collections.abc import Callable, Generator
 from typing import Any
 
-__all__ = ("Waiter",)
+__all__ = ("Waiter", "resolve_all")
 
 _PENDING = 0
 _FINISHED = 1
@@ -120,15 +120,44 @@ class Waiter:
         for fn, context in callbacks:
             context.run(fn, self)
 
-    def fail_later(self, error: BaseException) -> None:
-        """Set an exception, waking the task on the next iteration (like a Future)."""
+    def settle_later(self, ok: bool, value: Any) -> None:
+        """Like :meth:`resolve`, but the task wakes on the next iteration (like a Future)."""
         if self._state != _PENDING:
             return
         self._state = _FINISHED
-        self._error = error
+        if ok:
+            self._value = value
+        else:
+            self._error = value
         self._schedule_callbacks()
+
+    def fail_later(self, error: BaseException) -> None:
+        """Set an exception, waking the task on the next iteration (like a Future)."""
+        self.settle_later(False, error)
+
+    # asyncio.Future's names, for code that completes either kind
+    def set_result(self, value: Any) -> None:
+        self.settle_later(True, value)
+
+    def set_exception(self, error: BaseException) -> None:
+        self.settle_later(False, error)
 
     def _schedule_callbacks(self) -> None:
         callbacks, self._callbacks = self._callbacks, []
         for fn, context in callbacks:
             self._loop.call_soon(fn, self, context=context)
+
+
+def resolve_all(outcomes: list[tuple[Waiter, bool, Any]]) -> None:
+    """Resolve each waiter in turn (from a loop callback).
+
+    A woken task's step can raise out of here (``SystemExit``, ``KeyboardInterrupt``); the
+    waiters after it are then settled for the next iteration, so none is left hanging.
+    """
+    for index, (waiter, ok, value) in enumerate(outcomes):
+        try:
+            waiter.resolve(ok, value)
+        except BaseException:
+            for rest, rest_ok, rest_value in outcomes[index + 1 :]:
+                rest.settle_later(rest_ok, rest_value)
+            raise
