@@ -9,8 +9,8 @@ process (timed from the first round trip; server start-up excluded), (c) ``http`
 server on 127.0.0.1 under an aiohttp load client with 32 requests in flight (4,000 requests).
 ``--scale`` multiplies every size.
 
-Configurations: ``bare``; ``watch`` (``unstall.watch()`` as shipped: heartbeat, sampled
-iteration timing, faulthandler backstop); ``watch_always`` (every iteration timed);
+Configurations: ``bare``; ``watch`` (``unstall.watch()`` as shipped: heartbeat and sampled
+iteration timing; the faulthandler backstop is opt-in); ``watch_always`` (every iteration timed);
 ``watch_heartbeat`` (iteration timing off); ``tripwire`` (``unstall.watch(tripwire=True)``);
 ``debug`` (asyncio debug mode); and the peer tools ``blockbuster``, ``aiocop``, ``pyleak`` and
 ``aiodebug`` when they are importable (install them into the environment that runs this

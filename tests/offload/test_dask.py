@@ -20,7 +20,7 @@ distributed = pytest.importorskip("distributed")
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
     cluster: Any = distributed.LocalCluster(
-        n_workers=1, threads_per_worker=3, processes=True, dashboard_address=None
+        n_workers=1, threads_per_worker=3, processes=True, dashboard_address="127.0.0.1:0"
     )
     try:
         yield cluster.scheduler_address
@@ -63,3 +63,26 @@ def test_missing_distributed_is_a_clear_error() -> None:
     )
     assert out.stdout.startswith("dask "), out.stderr
     assert "pip install 'unstall[dask]'" in out.stdout
+
+
+def test_without_an_address_a_local_cluster_is_started_on_demand_and_closed() -> None:
+    """No scheduler given: the engine starts a LocalCluster of worker processes on first use
+    (asynchronously, without blocking the loop) and closes it with the offloader."""
+    import asyncio
+
+    async def main() -> tuple[int, list[int], Any]:
+        async with Offloader(engine_options={"dask": {"n_workers": 1}}) as off:
+            engine = off.engine("dask")
+            assert engine.describe()["address"] is None  # nothing started yet
+            pid, _ = await off.run(work.whoami, engine="dask")
+            assert engine.describe()["address"] == "local"
+            cluster = engine._cluster  # type: ignore[attr-defined]
+            workers = [w.pid for w in cluster.workers.values()]
+            results = await off.map_list(work.square, range(12), engine="dask", chunksize=4)
+        assert cluster.status.name == "closed"
+        return pid, results, workers
+
+    pid, results, worker_pids = asyncio.run(main())
+    assert pid != os.getpid()
+    assert pid in worker_pids
+    assert results == [i * i for i in range(12)]

@@ -93,7 +93,9 @@ class DaskEngine(Engine):
                     threads_per_worker=1,
                     processes=True,
                     asynchronous=True,
-                    dashboard_address=None,
+                    # No fixed port: None would mean the default 8787, which another cluster
+                    # may hold (a warning, and its HTTP server on all interfaces otherwise).
+                    dashboard_address="127.0.0.1:0",
                 )
                 target = self._cluster
             self._client = await distributed.Client(
