@@ -109,27 +109,26 @@ class Waiter:
 
     def resolve(self, ok: bool, value: Any) -> None:
         """Set the outcome and wake the awaiting task now. Only from a callback on the loop."""
-        if self._state != _PENDING:  # cancelled or timed out meanwhile: the result is dropped
-            return
-        self._state = _FINISHED
-        if ok:
-            self._value = value
-        else:
-            self._error = value
-        callbacks, self._callbacks = self._callbacks, []
-        for fn, context in callbacks:
-            context.run(fn, self)
+        if self._finish(ok, value):
+            callbacks, self._callbacks = self._callbacks, []
+            for fn, context in callbacks:
+                context.run(fn, self)
 
     def settle_later(self, ok: bool, value: Any) -> None:
         """Like :meth:`resolve`, but the task wakes on the next iteration (like a Future)."""
+        if self._finish(ok, value):
+            self._schedule_callbacks()
+
+    def _finish(self, ok: bool, value: Any) -> bool:
+        """Record the outcome; ``False`` if already done (cancelled or timed out: dropped)."""
         if self._state != _PENDING:
-            return
+            return False
         self._state = _FINISHED
         if ok:
             self._value = value
         else:
             self._error = value
-        self._schedule_callbacks()
+        return True
 
     def fail_later(self, error: BaseException) -> None:
         """Set an exception, waking the task on the next iteration (like a Future)."""
