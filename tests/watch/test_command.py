@@ -105,7 +105,7 @@ def test_sigusr1_prints_the_report_so_far(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == -signal.SIGINT  # as the plain program would end
+    assert proc.returncode == -signal.SIGINT, err  # as the plain program would end
     assert "KeyboardInterrupt" in err
     assert err.count("EARLY STALL") >= 2  # once on SIGUSR1, once at exit
 
