@@ -86,8 +86,15 @@ def test_sigusr1_prints_the_report_so_far(tmp_path: Path) -> None:
         "asyncio.run(main())\n"
     )
     env = dict(os.environ)
+    # A shell's background jobs start with SIGINT ignored, and an ignored SIGINT stays ignored
+    # in Python: reset it, as for a program started from a terminal, then exec the command.
+    launcher = (
+        "import os, signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
+        "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])\n"
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "unstall", "run", str(script)],
+        [sys.executable, "-c", launcher, "-m", "unstall", "run", str(script)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
