@@ -28,18 +28,17 @@ __all__ = ("ThreadEngine",)
 class _Job:
     """One call travelling to a worker thread; ``claim`` decides who owns it (worker or canceller)."""
 
-    __slots__ = ("args", "claim", "ctx", "engine", "fn", "fut", "inbox", "kwargs", "measure")
+    __slots__ = ("args", "claim", "ctx", "fn", "fut", "inbox", "kwargs", "measure")
 
     def __init__(
         self,
-        engine: ThreadEngine,
         inbox: _Inbox,
         fut: Waiter,
         fn: Callable[..., Any],
         args: tuple[Any, ...],
         kwargs: Mapping[str, Any],
+        measure: list[float] | None,
     ) -> None:
-        self.engine = engine
         self.inbox = inbox
         self.fut = fut
         self.fn = fn
@@ -49,7 +48,7 @@ class _Job:
         # Whoever takes this lock first owns the job: the worker (it runs) or a canceller
         # (it never runs). A lock makes that race atomic without any check-then-act window.
         self.claim = threading.Lock()
-        self.measure: list[float] | None = None
+        self.measure = measure
 
 
 class _Inbox:
@@ -164,8 +163,7 @@ class ThreadEngine(Engine):
         inbox = self._last_inbox
         if inbox is None or inbox.loop_ref() is not loop:
             inbox = self._inbox(loop)
-        job = _Job(self, inbox, fut, fn, args, kwargs)
-        job.measure = measure
+        job = _Job(inbox, fut, fn, args, kwargs, measure)
         self._submit(job)
         handle = None if timeout is None else loop.call_later(timeout, _expire, fut, timeout)
         try:
@@ -222,19 +220,15 @@ class ThreadEngine(Engine):
                 with self._lock:
                     self._threads.discard(me)
                 return
-            if job.claim.acquire(blocking=False):
-                ok, value = self._execute(job)
-                # Idle again *before* the result goes back: the caller's next call, made as
-                # soon as it has this result, then finds a thread free instead of starting
-                # another one (sequential callers are served by one thread, not a rotation).
-                with self._lock:
-                    self._idle += 1
-                job.inbox.push(job, ok, value)
-                del value
-            else:
-                with self._lock:
-                    self._idle += 1
-            del job
+            done = self._execute(job) if job.claim.acquire(blocking=False) else None
+            # Idle again *before* the result goes back: the caller's next call, made as soon
+            # as it has this result, then finds a thread free instead of starting another one
+            # (sequential callers are served by one thread, not a rotation).
+            with self._lock:
+                self._idle += 1
+            if done is not None:
+                job.inbox.push(job, *done)
+            del done, job
 
     @staticmethod
     def _execute(job: _Job) -> tuple[bool, Any]:
