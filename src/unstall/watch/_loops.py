@@ -8,8 +8,9 @@ Iteration timing (stock asyncio): the loop's ``_selector.select`` is wrapped on 
 the time from its return to the next call is the iteration's busy part, exact. Nothing runs
 per callback, but the wrapper and its two clock reads cost a few percent on loops that do
 nothing but switch tasks, so by default it runs in windows (``window`` = 20 ms of every
-``period`` = 1 s, the first one a period after the start): utilization and busy-time percentiles come from the windows, and a stall that
-starts inside a window gets its exact start. ``timing="always"`` keeps it on.
+``period`` = 1 s, the first one a period after the start): utilization and busy-time
+percentiles come from the windows, and a stall that starts inside a window gets its exact
+start. ``timing="always"`` keeps it on.
 
 The loop thread writes; the watchdog thread reads racily, by design (floats and list appends
 are atomic under the GIL).
@@ -39,10 +40,11 @@ def thread_cpu_clock(thread_id: int) -> int | None:
         return None
 
 
-def _open_schedstat(native_id: int) -> int | None:
-    """A descriptor on the thread's ``schedstat`` (Linux): CPU time and run-queue wait time."""
+def _open_schedstat() -> int | None:
+    """A descriptor on this thread's ``schedstat`` (Linux): CPU time and run-queue wait time."""
     try:
-        return os.open(f"/proc/self/task/{native_id}/schedstat", os.O_RDONLY | os.O_CLOEXEC)
+        path = f"/proc/self/task/{threading.get_native_id()}/schedstat"
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except (OSError, AttributeError):
         return None
 
@@ -95,7 +97,6 @@ class LoopState:
         "loop",
         "loop_id",
         "mode",
-        "native_id",
         "pending",
         "period",
         "sched_fd",
@@ -111,6 +112,12 @@ class LoopState:
         "window_start",
     )
 
+    # set by _bind_thread, again after a fork
+    thread_id: int
+    clock: int | None
+    sched_fd: int | None
+    cpu_mark: tuple[float, float, float]
+
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
@@ -122,7 +129,6 @@ class LoopState:
     ) -> None:
         self.loop = loop
         self.loop_id = id(loop)
-        self.thread_id = threading.get_ident()
         self.thread_name = threading.current_thread().name
         self.threshold = threshold
         self.interval = min(0.05, max(0.002, threshold / 8))
@@ -146,10 +152,7 @@ class LoopState:
         self.gc_spans: collections.deque[tuple[float, float, tuple[Any, ...]]] = collections.deque(
             maxlen=32
         )
-        self.clock = thread_cpu_clock(self.thread_id)
-        self.native_id = threading.get_native_id()
-        self.sched_fd = _open_schedstat(self.native_id)
-        self.cpu_mark = run_times(self)
+        self._bind_thread()
         self.active = False
         self.mode = "heartbeat"
         self.selector: Any = None
@@ -286,14 +289,17 @@ class LoopState:
             with contextlib.suppress(OSError):
                 os.close(fd)
 
+    def _bind_thread(self) -> None:
+        """Take the calling thread as the loop's: its ids, CPU clock, statistics and CPU mark."""
+        self.thread_id = threading.get_ident()
+        self.clock = thread_cpu_clock(self.thread_id)
+        self.sched_fd = _open_schedstat()
+        self.cpu_mark = run_times(self)
+
     def after_fork(self) -> None:
         """In a forked child, on the thread that forked: this thread has a new id and statistics."""
         self.release()
-        self.thread_id = threading.get_ident()
-        self.clock = thread_cpu_clock(self.thread_id)
-        self.native_id = threading.get_native_id()
-        self.sched_fd = _open_schedstat(self.native_id)
         self.pending.clear()
         del self.lag[:], self.busy[:]
         self.busy_us = 0
-        self.cpu_mark = run_times(self)
+        self._bind_thread()
