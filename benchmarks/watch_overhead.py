@@ -17,7 +17,9 @@ iteration timing; the faulthandler backstop is opt-in); ``watch_always`` (every 
 script; a missing one is skipped with a note). Each cell is the median wall time of the
 workload alone (process start-up excluded) over ``--repeat`` runs, configurations interleaved,
 and its ratio to bare, in wall time and in process CPU time (all threads; less sensitive to a
-loaded machine). Every configuration runs ``gc.collect()`` just before the timed part, so the
+loaded machine); a ratio is the median over rounds of that round's ratio to its own bare run,
+and every child runs with ``PYTHONHASHSEED=0``. ``imported`` loads the package and builds a
+watcher without starting it: what merely importing costs (memory layout, garbage). Every configuration runs ``gc.collect()`` just before the timed part, so the
 one-time cost of importing a tool is not charged as a collection during the workload. A
 configuration that fails prints ``error``.
 """
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -34,6 +37,7 @@ import time
 
 CONFIGS = (
     "bare",
+    "imported",
     "watch",
     "watch_always",
     "watch_heartbeat",
@@ -134,7 +138,10 @@ class _Statsd:
 
 async def main():
     scope = contextlib.nullcontext()
-    if config.startswith("watch") or config == "tripwire":
+    if config == "imported":  # the package loaded and a watcher built, never started
+        import unstall
+        unstall.watch.Watcher(threshold_ms=100, log=False)
+    elif config.startswith("watch") or config == "tripwire":
         import unstall
         timing = {"watch": "sampled", "watch_always": True, "watch_heartbeat": False, "tripwire": "sampled"}[config]
         unstall.watch(threshold_ms=100, iteration_timing=timing, tripwire=config == "tripwire", log=False)
@@ -173,6 +180,10 @@ if SERVER is not None:
 """
 
 
+# one string-hash seed for every child: dict layouts then do not differ from run to run
+_CHILD_ENV = {**os.environ, "PYTHONHASHSEED": "0"}
+
+
 def _once(workload: str, config: str, loop: str, scale: float) -> tuple[float, float] | None:
     try:
         out = subprocess.run(
@@ -181,6 +192,7 @@ def _once(workload: str, config: str, loop: str, scale: float) -> tuple[float, f
             text=True,
             check=True,
             timeout=600,
+            env=_CHILD_ENV,
         )
         wall, cpu = out.stdout.strip().splitlines()[-1].split()
         return float(wall), float(cpu)
@@ -201,8 +213,8 @@ def _print_row(name: str, configs: list[str], row: dict[str, object]) -> None:
             continue
         wall, cpu = value["wall"], value["cpu"]
         print(
-            f"    {config:<16} {wall * 1e3:9.1f} ms  x{wall / bare['wall']:6.3f}   "
-            f"cpu {cpu * 1e3:9.1f} ms  x{cpu / bare['cpu']:6.3f}",
+            f"    {config:<16} {wall * 1e3:9.1f} ms  x{value['wall_ratio']:6.3f}   "
+            f"cpu {cpu * 1e3:9.1f} ms  x{value['cpu_ratio']:6.3f}",
             flush=True,
         )
 
@@ -238,12 +250,21 @@ def main() -> int:
                 else:
                     runnable.append(c)
             times: dict[str, list[tuple[float, float]]] = {c: [] for c in runnable}
+            # per round, each configuration's ratio to that round's bare run: slow drift of
+            # the machine cancels out of the ratio
+            ratios: dict[str, list[tuple[float, float]]] = {c: [] for c in runnable}
             for i in range(args.repeat):
                 order = runnable if i % 2 == 0 else list(reversed(runnable))
+                round_: dict[str, tuple[float, float]] = {}
                 for config in order:
                     value = _once(workload, config, loop, args.scale)
                     if value is not None:
                         times[config].append(value)
+                        round_[config] = value
+                base = round_.get("bare")
+                if base is not None:
+                    for config, (wall, cpu) in round_.items():
+                        ratios[config].append((wall / base[0], cpu / base[1]))
             row: dict[str, object] = {}
             for config in configs:
                 if config in notes:
@@ -251,9 +272,12 @@ def main() -> int:
                 elif not times[config]:
                     row[config] = "error"
                 else:
+                    paired = ratios[config] or [(float("nan"), float("nan"))]
                     row[config] = {
                         "wall": statistics.median(t[0] for t in times[config]),
                         "cpu": statistics.median(t[1] for t in times[config]),
+                        "wall_ratio": statistics.median(r[0] for r in paired),
+                        "cpu_ratio": statistics.median(r[1] for r in paired),
                     }
             results[f"{loop}/{workload}"] = row
             _print_row(f"{loop}/{workload}", configs, row)

@@ -150,10 +150,10 @@ def test_bounded_memory_over_ten_thousand_stalls() -> None:
         state = LoopState(loop, 0.001)
         now = time.perf_counter()
         for i in range(10_000):
-            session = Session(now, now, state.cpu_mark)
+            session = Session(now, now)
             frame = Frame(f"/app/mod{i % 40}.py", i % 97 + 1, f"handler{i % 40}", "app")
             session.stacks[(frame,)] = 1
-            state.pending.append((now + i, 0.002, True))
+            state.pending.append((now + i, 0.002, True, state.cpu_mark, state.cpu_mark))
             w._sessions[state.loop_id] = session
             w._flush(state, now)
     finally:

@@ -9,7 +9,7 @@ from types import FrameType
 from typing import Any
 
 from unstall.watch._frames import make_frame
-from unstall.watch._loops import LoopState, run_times
+from unstall.watch._loops import LoopState, Mark
 from unstall.watch._model import Cause, Frame, TaskInfo
 
 __all__ = ("Session", "frames_of", "judge", "running_loops", "where_of")
@@ -18,12 +18,11 @@ __all__ = ("Session", "frames_of", "judge", "running_loops", "where_of")
 class Session:
     """One stall being sampled: the watchdog's view while the loop has not come back."""
 
-    __slots__ = ("context", "cpu_mark", "first", "samples", "since", "stacks", "task")
+    __slots__ = ("context", "first", "samples", "since", "stacks", "task")
 
-    def __init__(self, since: float, first: float, cpu_mark: tuple[float, float, float]) -> None:
+    def __init__(self, since: float, first: float) -> None:
         self.since = since
         self.first = first
-        self.cpu_mark = cpu_mark
         self.stacks: collections.Counter[tuple[Frame, ...]] = collections.Counter()
         self.samples = 0
         self.task: TaskInfo | None = None
@@ -70,8 +69,12 @@ def judge(
     session: Session | None,
     threshold: float,
     busy_poll: float,
+    marks: tuple[Mark, Mark],
 ) -> tuple[Cause, float, float]:
     """``(cause, CPU seconds, GC seconds)`` of a stall of ``duration`` seconds from ``start``.
+
+    ``marks`` are the loop thread's ``(time, CPU, run-queue wait)`` before the stall began and
+    when it ended (see :func:`~unstall.watch._loops.run_times`).
 
     GC when collections on the loop thread covered half the stall; else CPU when the loop
     thread was on a CPU or waiting for one (``schedstat``) half the time, or on its CPU clock a
@@ -82,8 +85,7 @@ def judge(
     gc_time = sum(max(0.0, min(b or end, end) - max(a, start)) for a, b, _ in list(state.gc_spans))
     if gc_time >= duration / 2:
         return Cause.GC, 0.0, gc_time
-    mark_time, mark_cpu, mark_wait = session.cpu_mark if session is not None else state.cpu_mark
-    now, cpu_now, wait_now = run_times(state)
+    (mark_time, mark_cpu, mark_wait), (now, cpu_now, wait_now) = marks
     if mark_cpu >= 0 and cpu_now >= 0 and now > mark_time:
         cpu = max(0.0, cpu_now - mark_cpu)
         if mark_wait >= 0 and wait_now >= 0:

@@ -2,7 +2,10 @@
 
 Heartbeat: a ``call_later`` tick every ``interval`` seconds; its lateness is the loop's lag,
 and a tick later than the threshold ends a stall (its start known within half an interval).
-It works on any loop (uvloop included) and costs one timer callback per interval.
+It works on any loop (uvloop included) and costs one timer callback per interval. Each tick
+also pushes the loop's :class:`~unstall.watch._alarm.Alarm` forward (the watchdog sleeps until
+a tick is half a threshold late), takes the loop thread's CPU mark every few ticks (the baseline
+a stall's CPU share is measured from), and opens and closes the iteration-timing windows.
 
 Iteration timing (stock asyncio): the loop's ``_selector.select`` is wrapped on the instance;
 the time from its return to the next call is the iteration's busy part, exact. Nothing runs
@@ -27,7 +30,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ("LoopState",)
+from unstall.watch._alarm import create_alarm
+
+__all__ = ("LoopState", "Pending")
+
+Mark = tuple[float, float, float]
+# a finished stall: (start, duration, exact, CPU mark before it, CPU mark at its end)
+Pending = tuple[float, float, bool, Mark, Mark]
 
 _perf = time.perf_counter
 
@@ -84,6 +93,8 @@ class LoopState:
         "_original",
         "_wrapper",
         "active",
+        "alarm",
+        "alarm_ok",
         "busy",
         "busy_us",
         "clock",
@@ -96,7 +107,9 @@ class LoopState:
         "lag",
         "loop",
         "loop_id",
+        "marks_every",
         "mode",
+        "notify",
         "pending",
         "period",
         "sched_fd",
@@ -105,6 +118,7 @@ class LoopState:
         "thread_id",
         "thread_name",
         "threshold",
+        "ticks",
         "timed_wall",
         "timing",
         "timing_on",
@@ -116,7 +130,7 @@ class LoopState:
     thread_id: int
     clock: int | None
     sched_fd: int | None
-    cpu_mark: tuple[float, float, float]
+    cpu_mark: Mark
 
     def __init__(
         self,
@@ -126,6 +140,8 @@ class LoopState:
         timing: str = "sampled",
         window: float = 0.02,
         period: float = 1.0,
+        alarm: bool = False,
+        notify: Callable[[], object] | None = None,
     ) -> None:
         self.loop = loop
         self.loop_id = id(loop)
@@ -139,8 +155,13 @@ class LoopState:
         self.since = 0.0  # start of the current timed busy part; 0.0 in select or untimed
         self.timing_on = False
         self.exact_end = 0.0  # end of the last stall the iteration timer measured
-        # (start, duration, exact) of finished iterations longer than the threshold
-        self.pending: collections.deque[tuple[float, float, bool]] = collections.deque(maxlen=256)
+        # (start, duration, exact, CPU mark before, CPU mark at the end) of finished iterations
+        # longer than the threshold
+        self.pending: collections.deque[Pending] = collections.deque(maxlen=256)
+        self.notify = notify  # tells the watchdog a stall is pending (loop thread)
+        self.ticks = 0
+        # a CPU mark about every half threshold: the baseline is never older than that
+        self.marks_every = max(1, round(threshold / 2 / self.interval))
         self.lag: list[int] = []  # heartbeat lateness, microseconds
         self.busy: list[float] = []  # timed iteration busy parts, seconds
         self.busy_us = 0  # sum of drained busy parts
@@ -152,6 +173,8 @@ class LoopState:
         self.gc_spans: collections.deque[tuple[float, float, tuple[Any, ...]]] = collections.deque(
             maxlen=32
         )
+        self.alarm = create_alarm() if alarm else None
+        self.alarm_ok = self.alarm is not None  # False once arming failed: the watchdog polls
         self._bind_thread()
         self.active = False
         self.mode = "heartbeat"
@@ -164,8 +187,17 @@ class LoopState:
     def install(self) -> None:
         """Start the heartbeat and, on a reachable selector, prepare iteration timing (loop thread)."""
         sel: Any = getattr(self.loop, "_selector", None)
-        original = getattr(sel, "select", None)
-        if self.timing != "off" and callable(original) and "select" not in vars(sel):
+        original: Any = getattr(sel, "select", None)
+        # the bound method must be the class's own (not already replaced on the instance); the
+        # check must not touch ``sel.__dict__``: reading it turns the selector's inline attribute
+        # values into a real dict, and every later ``select()`` call reads its attributes slower
+        if (
+            self.timing != "off"
+            and sel is not None
+            and callable(original)
+            and getattr(original, "__self__", None) is sel
+            and getattr(original, "__func__", None) is getattr(type(sel), "select", None)
+        ):
             self.selector = sel
             self._original = original
             self._wrapper = self._make_wrapper(original)
@@ -176,12 +208,34 @@ class LoopState:
                 self.window_start = self.created
         self.active = True
         self.due = _perf() + self.interval
+        self._arm()
         self._handle = self.loop.call_later(self.interval, self._tick)
+
+    def _arm(self) -> None:
+        # fires when the next tick is half a threshold late: the watchdog wakes to sample
+        alarm = self.alarm
+        if (
+            alarm is not None
+            and self.alarm_ok
+            and not alarm.arm(self.due - _perf() + self.threshold / 2)
+        ):
+            self.alarm_ok = False
+            self._notify()
+
+    def _notify(self) -> None:
+        notify = self.notify
+        if notify is not None:
+            with contextlib.suppress(Exception):
+                notify()
+
+    def record_stall(self, start: float, duration: float, exact: bool) -> None:
+        """Queue a finished stall with its CPU marks and wake the watchdog (loop thread)."""
+        self.pending.append((start, duration, exact, self.cpu_mark, run_times(self)))
+        self._notify()
 
     def _make_wrapper(self, original: Callable[..., Any]) -> Callable[..., Any]:
         state = self
         threshold = self.threshold
-        pending = self.pending
         record = self.busy.append
         perf = _perf
 
@@ -192,7 +246,7 @@ class LoopState:
                 duration = now - start
                 record(duration)
                 if duration >= threshold:
-                    pending.append((start, duration, True))
+                    state.record_stall(start, duration, True)
                     state.exact_end = now
                 state.since = 0.0
             events = original(timeout)
@@ -214,15 +268,20 @@ class LoopState:
         timed = self.timing_on and since > 0.0 and now - since >= self.threshold
         if late >= self.threshold and self.exact_end < due and not timed:
             half = self.interval / 2
-            self.pending.append((due - half, late + half, False))
+            self.record_stall(due - half, late + half, False)
         self.due = now + self.interval
+        self._arm()
+        self.ticks += 1
+        if self.ticks % self.marks_every == 0:
+            self.cpu_mark = run_times(self)
+        if self.timing == "sampled":
+            self.update_window(now)
         try:
             self._handle = self.loop.call_later(self.interval, self._tick)
         except RuntimeError:  # the loop is closing
             self.active = False
             self.due = 0.0
 
-    # ---- watchdog thread -------------------------------------------------------------------
     def set_timing(self, on: bool, now: float) -> None:
         """Switch iteration timing on or off (any thread; the loop picks it up next iteration)."""
         if self.selector is None or on == self.timing_on:
@@ -242,7 +301,7 @@ class LoopState:
                 self.busy_us += int((now - since) * 1e6)
 
     def update_window(self, now: float) -> None:
-        """Open or close the timing window (watchdog thread, never during a stall)."""
+        """Open or close the timing window (from the heartbeat: never during a stall)."""
         if self.timing != "sampled" or self.selector is None or not self.active:
             return
         if self.timing_on:
@@ -251,6 +310,7 @@ class LoopState:
         elif now - self.window_start >= self.period:
             self.set_timing(True, now)
 
+    # ---- watchdog thread -------------------------------------------------------------------
     def busy_since(self) -> float:
         """Since when the loop has been busy without returning (perf_counter), or 0.0."""
         if self.timing_on:
@@ -274,6 +334,8 @@ class LoopState:
         """Stop measuring and restore the selector; safe from any thread, idempotent."""
         self.active = False
         self.due = 0.0
+        if self.alarm is not None:
+            self.alarm.disarm()
         if self.selector is not None:
             self.set_timing(False, _perf())
         handle, self._handle = self._handle, None
@@ -283,11 +345,15 @@ class LoopState:
                 self.loop.call_soon_threadsafe(handle.cancel)
 
     def release(self) -> None:
-        """Close the thread-statistics descriptor; only once nothing reads it (watchdog thread)."""
+        """Close the statistics and alarm descriptors; only once nothing uses them (watchdog thread)."""
         fd, self.sched_fd = self.sched_fd, None
         if fd is not None:
             with contextlib.suppress(OSError):
                 os.close(fd)
+        alarm, self.alarm = self.alarm, None
+        self.alarm_ok = False
+        if alarm is not None:
+            alarm.close()
 
     def _bind_thread(self) -> None:
         """Take the calling thread as the loop's: its ids, CPU clock, statistics and CPU mark."""
@@ -297,8 +363,17 @@ class LoopState:
         self.cpu_mark = run_times(self)
 
     def after_fork(self) -> None:
-        """In a forked child, on the thread that forked: this thread has a new id and statistics."""
+        """In a forked child, on the thread that forked: new ids, statistics and alarm.
+
+        The inherited ``timerfd`` is the parent's timer itself: the child closes its copy and
+        makes its own.
+        """
+        had_alarm = self.alarm is not None
         self.release()
+        self.alarm = create_alarm() if had_alarm else None
+        self.alarm_ok = self.alarm is not None
+        if self.active:
+            self._arm()
         self.pending.clear()
         del self.lag[:], self.busy[:]
         self.busy_us = 0

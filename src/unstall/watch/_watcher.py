@@ -10,6 +10,7 @@ import contextlib
 import gc
 import logging
 import os
+import select
 import sys
 import threading
 import time
@@ -21,7 +22,7 @@ from typing import Any
 from unstall.watch._backstop import Backstop
 from unstall.watch._frames import sample_stack, site_fix
 from unstall.watch._judge import Session, frames_of, judge, running_loops, where_of
-from unstall.watch._loops import LoopState, run_times
+from unstall.watch._loops import LoopState
 from unstall.watch._model import Cause, StallEvent, TripwireEvent
 from unstall.watch._report import Report
 from unstall.watch._stats import Histograms, Sites
@@ -33,6 +34,9 @@ logger = logging.getLogger("unstall")
 Sink = Callable[[Any], object]
 
 _MAX_STACKS = 8
+# with every loop on an alarm the watchdog sleeps until one fires; it still wakes this often to
+# drain histograms, notice loops that stopped and patch a uvloop imported since
+_HOUSEKEEPING = 1.0
 _TIMING = {False: "off", True: "always", "off": "off", "always": "always", "sampled": "sampled"}
 
 
@@ -96,7 +100,8 @@ class Watcher:
         self._timing = _TIMING[iteration_timing]
         self._use_backstop = backstop
         self._backstop: Backstop | None = None
-        # every wake-up of the watchdog takes the GIL from the loop: few of them while all is well
+        # every wake-up of the watchdog takes the GIL from the loop: none while all is well where
+        # loops have alarms (Linux), else a poll every half threshold
         self._idle_poll = min(0.05, max(0.002, self.threshold / 2))
         self._busy_poll = min(0.01, max(0.001, self.threshold / 20))
         self._sites = Sites(max_sites)
@@ -111,6 +116,7 @@ class Watcher:
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._wake_fds: tuple[int, int] | None = None  # the watchdog's wake-up pipe
         self._patched: dict[type, Any] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -158,11 +164,14 @@ class Watcher:
         cls.run_forever = run_forever  # type: ignore[attr-defined]
         self._patched[cls] = (original, run_forever)
 
-    def _patch_uvloop(self) -> None:
+    def _patch_uvloop(self) -> bool:
+        """Patch ``uvloop.Loop`` once it is imported; ``True`` when this call patched it."""
         uvloop = sys.modules.get("uvloop")
         loop_cls = getattr(uvloop, "Loop", None)
         if isinstance(loop_cls, type) and loop_cls not in self._patched:
             self._patch(loop_cls)
+            return True
+        return False
 
     def _discover(self) -> None:
         """Attach to loops already running in other threads (through ``call_soon_threadsafe``)."""
@@ -178,8 +187,28 @@ class Watcher:
             logger.debug("unstall: could not look for running loops", exc_info=True)
 
     def _spawn(self) -> None:
+        self._wake_fds = None
+        if hasattr(select, "poll"):
+            with contextlib.suppress(OSError):
+                r, w = os.pipe()
+                os.set_blocking(r, False)
+                os.set_blocking(w, False)
+                self._wake_fds = (r, w)
         self._thread = threading.Thread(target=self._run, name="unstall-watchdog", daemon=True)
         self._thread.start()
+
+    def _wake(self) -> None:
+        """Wake the watchdog now (any thread; a full pipe already means it will wake)."""
+        fds = self._wake_fds
+        if fds is not None:
+            with contextlib.suppress(OSError):
+                os.write(fds[1], b"\0")
+
+    def _close_wake_fds(self) -> None:
+        fds, self._wake_fds = self._wake_fds, None
+        for fd in fds or ():
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def _start_tripwire(self) -> None:
         try:
@@ -214,6 +243,7 @@ class Watcher:
             with contextlib.suppress(ValueError):
                 gc.callbacks.remove(self._gc_callback)
             self._stop.set()
+            self._wake()
             thread, self._thread = self._thread, None
             backstop, self._backstop = self._backstop, None
         if backstop is not None:
@@ -223,6 +253,8 @@ class Watcher:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
         joined = thread is None or not thread.is_alive()
+        if joined:
+            self._close_wake_fds()
         for state in (*self._states, *self._closing):
             with contextlib.suppress(Exception):
                 state.uninstall()
@@ -279,10 +311,17 @@ class Watcher:
             with self._lock:
                 if not self.running or id(loop) in self._loops or loop.is_closed():
                     return None
-                state = LoopState(loop, self.threshold, timing=self._timing)
+                state = LoopState(
+                    loop,
+                    self.threshold,
+                    timing=self._timing,
+                    alarm=self._wake_fds is not None and not self._use_backstop,
+                    notify=self._wake,
+                )
                 state.install()
                 self._loops[id(loop)] = state
                 self._states = tuple(self._loops.values())
+            self._wake()  # the watchdog starts listening to this loop's alarm
             return state
         except Exception:
             logger.warning(
@@ -299,6 +338,7 @@ class Watcher:
                     self._external.discard(state.loop_id)
                     self._closing.append(state)  # the watchdog emits what is pending
             state.uninstall()
+            self._wake()
         except Exception:
             logger.debug("unstall: could not detach from a loop", exc_info=True)
 
@@ -322,15 +362,42 @@ class Watcher:
     def _run(self) -> None:
         stop = self._stop
         wait = self._idle_poll
-        while not stop.wait(wait):
+        fds = self._wake_fds
+        poller: Any = None
+        alarms: dict[int, LoopState] = {}
+        listened: tuple[LoopState, ...] | None = None
+        while not stop.is_set():
+            if fds is None:
+                if stop.wait(wait):
+                    break
+            else:
+                states = self._states
+                if states is not listened:
+                    poller, alarms = self._listen(fds[0], states)
+                    listened = states
+                try:
+                    ready = poller.poll(wait * 1000)
+                except OSError:  # a descriptor closed under us: listen afresh
+                    listened, ready = None, []
+                for fd, _ in ready:
+                    if fd == fds[0]:
+                        with contextlib.suppress(OSError):
+                            os.read(fd, 4096)
+                    elif fd in alarms:
+                        alarm = alarms[fd].alarm
+                        if alarm is not None:
+                            alarm.clear()
+                if stop.is_set():
+                    break
             try:
                 now = time.perf_counter()
                 if self._backstop is not None:
                     self._backstop.tick(now)
                 if "uvloop" in sys.modules:
                     with self._lock:
-                        if self.running:
-                            self._patch_uvloop()
+                        patched = self.running and self._patch_uvloop()
+                    if patched:  # a uvloop loop may have started before the patch
+                        self._discover()
                 for state in self._states:
                     self._poll(state, now)
                 while self._closing:
@@ -339,9 +406,34 @@ class Watcher:
                     self._sessions.pop(state.loop_id, None)
                     self._hist.close(state)
                     state.release()
-                wait = self._busy_poll if self._sessions else self._idle_poll
+                wait = self._next_wait(fds is not None)
             except Exception:  # never let the watchdog die; the next poll starts afresh
                 logger.debug("unstall: watchdog poll failed", exc_info=True)
+
+    @staticmethod
+    def _listen(wake: int, states: tuple[LoopState, ...]) -> tuple[Any, dict[int, LoopState]]:
+        """A poll object on the wake-up pipe and every loop's alarm."""
+        poller = select.poll()
+        poller.register(wake, select.POLLIN)
+        alarms: dict[int, LoopState] = {}
+        for state in states:
+            alarm = state.alarm
+            if alarm is not None and alarm.fd >= 0:
+                poller.register(alarm.fd, select.POLLIN)
+                alarms[alarm.fd] = state
+        return poller, alarms
+
+    def _next_wait(self, listening: bool) -> float:
+        """Seconds until the watchdog must look again even if nothing wakes it."""
+        if self._sessions:
+            return self._busy_poll
+        if (
+            not listening
+            or self._backstop is not None
+            or any(not s.alarm_ok or s.timing == "always" for s in self._states)
+        ):
+            return self._idle_poll
+        return _HOUSEKEEPING
 
     def _poll(self, state: LoopState, now: float) -> None:
         since = state.busy_since()
@@ -351,15 +443,11 @@ class Watcher:
             del sessions[state.loop_id]
             self._recent.append((state.loop_id, current))
             current = None
-        # pending stalls first: their CPU baseline is the mark taken before they began
         self._flush(state, now)
         if since and now - since > self.threshold / 2:
             if current is None:
-                current = sessions[state.loop_id] = Session(since, now, state.cpu_mark)
+                current = sessions[state.loop_id] = Session(since, now)
             self._sample(state, current)
-        else:
-            state.cpu_mark = run_times(state)
-            state.update_window(now)
         if len(state.lag) > 4096 or len(state.busy) > 4096:
             self._hist.drain(state)
         if state.loop_id in self._external and (
@@ -408,12 +496,12 @@ class Watcher:
             backstop.collect()
             backstop.suspend()  # the watchdog is busy, not starved: no dump meanwhile
         while state.pending:
-            start, duration, exact = state.pending.popleft()
+            start, duration, exact, mark, end = state.pending.popleft()
             session = self._match(state.loop_id, start, duration)
             if session is not None:
                 with contextlib.suppress(ValueError):
                     self._recent.remove((state.loop_id, session))
-            self._emit(state, start, duration, exact, session, now)
+            self._emit(state, start, duration, exact, session, (mark, end))
         if backstop is not None:
             backstop.tick(time.perf_counter())
 
@@ -424,13 +512,15 @@ class Watcher:
         duration: float,
         exact: bool,
         s: Session | None,
-        now: float,
+        marks: tuple[tuple[float, float, float], tuple[float, float, float]],
     ) -> None:
         stacks = (
             tuple(stack for stack, _ in s.stacks.most_common(_MAX_STACKS)) if s is not None else ()
         )
         source = "samples" if stacks else ""
-        cause, cpu_time, gc_time = judge(state, start, duration, s, self.threshold, self._busy_poll)
+        cause, cpu_time, gc_time = judge(
+            state, start, duration, s, self.threshold, self._busy_poll, marks
+        )
         if cause is Cause.GC:
             # a collection holds the GIL, so no sample can land inside it: samples show the loop
             # before or after it, while the frame noted when it started is the line that set it off
@@ -540,6 +630,7 @@ class Watcher:
                 state.release()  # the child's copies of the parent's descriptors
         for state in kept.values():
             state.after_fork()
+        self._close_wake_fds()  # the child's copies of the parent's pipe
         self._loops = kept
         self._states = tuple(kept.values())
         if self.running:

@@ -1,0 +1,226 @@
+"""The loop's alarm (a timerfd the heartbeat re-arms) and the watchdog that sleeps on it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import select
+import sys
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
+
+import pytest
+
+import unstall.watch._alarm as alarm_module
+import unstall.watch._watcher as watcher_module
+from unstall.watch import Cause, Watcher
+from unstall.watch._alarm import Alarm, create_alarm
+from unstall.watch._loops import LoopState
+
+Runner = Callable[[Coroutine[Any, Any, Any]], Any]
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="timerfd is Linux's; elsewhere the watchdog polls"
+)
+
+
+@pytest.fixture
+def alarm() -> Iterator[Alarm]:
+    made = create_alarm()
+    assert made is not None
+    yield made
+    made.close()
+
+
+def _readable(fd: int, timeout: float) -> bool:
+    return bool(select.select([fd], [], [], timeout)[0])
+
+
+def test_an_armed_alarm_fires_once_after_its_delay(alarm: Alarm) -> None:
+    start = time.perf_counter()
+    assert alarm.arm(0.05)
+    assert not _readable(alarm.fd, 0.02)
+    assert _readable(alarm.fd, 1.0)
+    assert time.perf_counter() - start >= 0.045
+    assert alarm.clear()
+    assert not alarm.clear()  # one-shot: consumed, not re-fired
+    assert not _readable(alarm.fd, 0.08)
+
+
+def test_re_arming_pushes_the_deadline_and_disarming_cancels_it(alarm: Alarm) -> None:
+    alarm.arm(0.06)
+    for _ in range(5):  # a heartbeat that keeps coming: the alarm never fires
+        time.sleep(0.03)
+        alarm.arm(0.06)
+    assert not alarm.clear()
+    alarm.disarm()
+    assert not _readable(alarm.fd, 0.1)
+
+
+def test_re_arming_after_a_firing_makes_it_quiet_again(alarm: Alarm) -> None:
+    alarm.arm(0.001)
+    assert _readable(alarm.fd, 1.0)
+    alarm.arm(10.0)  # a late heartbeat: the watchdog must not see the old firing
+    assert not _readable(alarm.fd, 0.02)
+
+
+def test_a_closed_alarm_refuses_to_arm_without_raising(alarm: Alarm) -> None:
+    alarm.close()
+    alarm.close()
+    assert alarm.fd == -1
+    assert not alarm.arm(0.01)
+    alarm.disarm()
+    assert not alarm.clear()
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 13), reason="3.13 has os.timerfd_create")
+def test_before_3_13_the_alarm_goes_through_the_c_library() -> None:
+    backend = alarm_module._via_ctypes()
+    assert backend is not None
+    make, arm = backend
+    fd = make()
+    try:
+        arm(fd, 0.001)
+        assert _readable(fd, 1.0)
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="os.timerfd_create is new in 3.13")
+def test_from_3_13_the_alarm_uses_the_os_module() -> None:
+    assert alarm_module._via_os() is not None
+    made = create_alarm()
+    assert made is not None
+    made.close()
+
+
+def test_without_timerfd_there_is_no_alarm_and_the_watchdog_polls(
+    monkeypatch: pytest.MonkeyPatch, run_loop: Runner
+) -> None:
+    monkeypatch.setattr(alarm_module, "_probed", True)
+    monkeypatch.setattr(alarm_module, "_native", None)
+    assert create_alarm() is None
+
+    async def main() -> Watcher:
+        with Watcher(threshold_ms=40, log=False) as w:
+            state = w._states[0]
+            assert state.alarm is None
+            assert not state.alarm_ok
+            assert w._next_wait(True) == w._idle_poll
+            await asyncio.sleep(0.05)
+            time.sleep(0.15)
+            await asyncio.sleep(0.05)
+        return w
+
+    w = run_loop(main())
+    assert [e.cause for e in w.events] == [Cause.BLOCKED]
+    assert w.events[0].samples > 0
+
+
+def _count_polls(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    polls: list[float] = []
+    original = watcher_module.Watcher._poll
+
+    def counting(self: Watcher, state: Any, now: float) -> None:
+        polls.append(now)
+        original(self, state, now)
+
+    monkeypatch.setattr(watcher_module.Watcher, "_poll", counting)
+    return polls
+
+
+def test_the_watchdog_sleeps_while_the_loop_is_healthy(
+    monkeypatch: pytest.MonkeyPatch, run_loop: Runner
+) -> None:
+    polls = _count_polls(monkeypatch)
+
+    async def main() -> tuple[int, int]:
+        with Watcher(threshold_ms=100, log=False) as w:
+            assert w._states[0].alarm_ok
+            await asyncio.sleep(0.1)
+            before = len(polls)
+            deadline = time.perf_counter() + 1.2
+            while time.perf_counter() < deadline:  # busy but healthy: short steps
+                await asyncio.sleep(0)
+            busy = len(polls) - before
+            before = len(polls)
+            await asyncio.sleep(1.2)  # idle
+            return busy, len(polls) - before
+
+    busy, idle = run_loop(main())
+    # polling every half threshold would be 24 wake-ups in each phase; housekeeping is 1 s
+    assert busy <= 3
+    assert idle <= 3
+
+
+def test_a_sleeping_watchdog_still_samples_and_times_a_stall(
+    monkeypatch: pytest.MonkeyPatch, run_loop: Runner
+) -> None:
+    polls = _count_polls(monkeypatch)
+
+    async def main() -> Watcher:
+        with Watcher(threshold_ms=50, log=False) as w:
+            await asyncio.sleep(0.3)
+            quiet = len(polls)
+            time.sleep(0.25)  # the alarm fires half a threshold after the late heartbeat
+            await asyncio.sleep(0.05)
+            assert len(polls) - quiet >= 10  # sampling at the busy cadence meanwhile
+        return w
+
+    w = run_loop(main())
+    assert len(w.events) == 1
+    event = w.events[0]
+    assert event.cause is Cause.BLOCKED
+    assert 0.22 <= event.duration <= 0.35
+    assert event.samples >= 5
+    assert event.blamed is not None
+    assert event.blamed.function.endswith("main")
+
+
+def test_a_loop_started_later_in_another_thread_gets_its_alarm_listened_to(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    got: list[Watcher] = []
+
+    def other() -> None:
+        async def stall() -> None:
+            await asyncio.sleep(0.05)
+            time.sleep(0.2)
+            await asyncio.sleep(0.05)
+
+        asyncio.run(stall())
+
+    with Watcher(threshold_ms=50, log=False) as w:
+        time.sleep(0.05)  # the watchdog is asleep on its pipe, listening to no loop
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        got.append(w)
+    assert len(w.events) == 1
+    assert w.events[0].samples >= 3
+    assert w.events[0].thread_name == thread.name
+
+
+def test_after_a_fork_a_loop_state_makes_its_own_alarm() -> None:
+    # a forked child's copy of a timerfd is the parent's timer itself: re-arming it from the
+    # child would move the parent's deadline, so the child closes its copy and makes its own
+    loop = asyncio.new_event_loop()
+    state = LoopState(loop, 0.05, alarm=True)
+    try:
+        state.install()
+        inherited = state.alarm
+        assert inherited is not None
+        old_fd = inherited.fd
+        state.after_fork()
+        assert inherited.fd == -1  # the old descriptor is closed
+        assert state.alarm is not None
+        assert state.alarm is not inherited
+        assert state.alarm_ok
+        assert _readable(state.alarm.fd, 1.0)  # armed again: it fires without a heartbeat
+        assert old_fd >= 0
+    finally:
+        state.uninstall()
+        state.release()
+        loop.close()
