@@ -1,7 +1,7 @@
 """Overhead of ``unstall.watch()`` on real workloads, side by side, each run in a fresh process.
 
 Usage: python benchmarks/watch_overhead.py [--repeat 5] [--scale 1.0] [--loops asyncio,uvloop]
-                                           [--configs bare,watch,...] [--json]
+                                           [--configs bare,watch,...] [--cpu 1] [--json]
 
 Workloads: (a) ``steps``: 100k short task steps (``await asyncio.sleep(0)``, 4 tasks),
 (b) ``echo``: 20k loopback round trips over asyncio streams to an echo server in another
@@ -17,9 +17,9 @@ iteration timing; the faulthandler backstop is opt-in); ``watch_always`` (every 
 script; a missing one is skipped with a note). Each cell is the median wall time of the
 workload alone (process start-up excluded) over ``--repeat`` runs, configurations interleaved,
 and its ratio to bare, in wall time and in process CPU time (all threads; less sensitive to a
-loaded machine); a ratio is the median over rounds of that round's ratio to its own bare run,
-and every child runs with ``PYTHONHASHSEED=0``. ``imported`` loads the package and builds a
-watcher without starting it: what merely importing costs (memory layout, garbage). Every configuration runs ``gc.collect()`` just before the timed part, so the
+loaded machine); a ratio is the median over rounds of that round's ratio to its own bare run.
+``imported`` loads the package and builds a watcher without starting it: what merely importing
+costs (memory layout, garbage). ``--cpu`` pins every child to a CPU set. Every configuration runs ``gc.collect()`` just before the timed part, so the
 one-time cost of importing a tool is not charged as a collection during the workload. A
 configuration that fails prints ``error``.
 """
@@ -180,8 +180,13 @@ if SERVER is not None:
 """
 
 
-# one string-hash seed for every child: dict layouts then do not differ from run to run
-_CHILD_ENV = {**os.environ, "PYTHONHASHSEED": "0"}
+_CPUS: set[int] = set()
+
+
+def _pin() -> None:
+    """In the child, before it starts: keep it on the ``--cpu`` set."""
+    if _CPUS:
+        os.sched_setaffinity(0, _CPUS)
 
 
 def _once(workload: str, config: str, loop: str, scale: float) -> tuple[float, float] | None:
@@ -192,7 +197,7 @@ def _once(workload: str, config: str, loop: str, scale: float) -> tuple[float, f
             text=True,
             check=True,
             timeout=600,
-            env=_CHILD_ENV,
+            preexec_fn=_pin,
         )
         wall, cpu = out.stdout.strip().splitlines()[-1].split()
         return float(wall), float(cpu)
@@ -230,14 +235,28 @@ def main() -> int:
     parser.add_argument("--loops", default="asyncio,uvloop")
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument(
+        "--cpu",
+        default="",
+        help="run every child on these CPUs (e.g. 1 or 0,1): on a small VM a child moved "
+        "between CPUs mid-run can take 1.5x as long, which swamps a 1%% difference",
+    )
     args = parser.parse_args()
+    if args.cpu:
+        if not hasattr(os, "sched_setaffinity"):
+            parser.error("--cpu needs os.sched_setaffinity (Linux).")
+        try:
+            _CPUS.update(int(c) for c in args.cpu.split(","))
+        except ValueError:
+            parser.error(f"--cpu {args.cpu!r} is not a comma-separated list of CPU numbers.")
     configs = [c for c in args.configs.split(",") if c]
     if "bare" not in configs:
         configs.insert(0, "bare")
     results: dict[str, dict[str, object]] = {}
     notes: dict[str, str] = {}
     print(
-        f"python {sys.version.split()[0]}, repeat {args.repeat}, scale {args.scale}; "
+        f"python {sys.version.split()[0]}, repeat {args.repeat}, scale {args.scale}"
+        f"{f', cpu {args.cpu}' if args.cpu else ''}; "
         "median wall ms (ratio to bare) / median process CPU ms (ratio to bare)"
     )
     for loop in args.loops.split(","):

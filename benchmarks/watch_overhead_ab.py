@@ -1,6 +1,6 @@
 """In-process A/B of the watcher's modes: process CPU time of one workload, bare vs watched.
 
-Usage: python benchmarks/watch_overhead_ab.py [--repeat 7] [--workload steps|http]
+Usage: python benchmarks/watch_overhead_ab.py [--repeat 7] [--workload steps|http] [--modes ...]
 
 Complements ``watch_overhead.py`` (fresh process per run, wall and CPU): here every run
 shares one warm interpreter, configurations alternate order each round, and the figure is the
@@ -22,8 +22,7 @@ from collections.abc import Awaitable, Callable
 
 from unstall.watch import Watcher
 
-import os
-MODES = tuple(os.environ.get("MODES", "bare,off,sampled,always").split(","))
+MODES = ("bare", "off", "sampled", "always")
 
 
 async def _steps() -> None:
@@ -88,16 +87,19 @@ def main() -> int:
     )
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--workload", choices=("steps", "http"), default="steps")
+    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated subset")
     args = parser.parse_args()
-    times: dict[str, list[float]] = {m: [] for m in MODES}
+    modes = ["bare", *(m for m in args.modes.split(",") if m in MODES and m != "bare")]
+    times: dict[str, list[float]] = {m: [] for m in modes}
     for i in range(args.repeat):
-        for mode in MODES if i % 2 else tuple(reversed(MODES)):
+        for mode in modes if i % 2 else list(reversed(modes)):
             times[mode].append(asyncio.run(_run(mode, args.workload)))
-    bare = statistics.median(times["bare"])
     print(f"{args.workload}: median process CPU over {args.repeat} alternating rounds")
-    for mode in MODES:
+    for mode in modes:
         value = statistics.median(times[mode])
-        print(f"    {mode:<8} {value * 1e3:8.1f} ms  x{value / bare:.3f}")
+        # each round's ratio to that round's bare run, then the median of those
+        ratio = statistics.median(t / b for t, b in zip(times[mode], times["bare"], strict=True))
+        print(f"    {mode:<8} {value * 1e3:8.1f} ms  x{ratio:.3f}")
     return 0
 
 

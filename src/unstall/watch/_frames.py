@@ -256,6 +256,21 @@ def site_fix(
     return blamed, offender, code, entry_name, fix
 
 
+def is_io_entry(name: str | None) -> bool:
+    """Whether catalog entry ``name`` is blocking I/O (file, network, DNS, a subprocess, ...).
+
+    Such a call spends its time in system calls that release the GIL, even when the thread
+    stays on a CPU (page-cached file reads, a local socket): a thread is its fix, not a process.
+    """
+    if name is None:
+        return False
+    try:
+        entry = _catalog().lookup(name)
+    except Exception:  # the catalog is advisory: a broken one must not break the watchdog
+        return False
+    return entry is not None and entry.kind.value not in ("cpu", "import")
+
+
 def fix_for(
     blamed: Frame | None, offender: Frame | None, cause: Cause
 ) -> tuple[str | None, str | None, str]:

@@ -20,7 +20,7 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from unstall.watch._backstop import Backstop
-from unstall.watch._frames import sample_stack, site_fix
+from unstall.watch._frames import is_io_entry, sample_stack, site_fix
 from unstall.watch._judge import Session, frames_of, judge, running_loops, where_of
 from unstall.watch._loops import LoopState
 from unstall.watch._model import Cause, StallEvent, TripwireEvent
@@ -533,6 +533,9 @@ class Watcher:
             dumped = self._backstop.find(state.thread_id, start, start + duration)
             if dumped:
                 stacks, source = (dumped,), "faulthandler"
+        if cause is Cause.CPU and s is not None and _mostly_io(s):
+            # the samples sit in catalogued blocking I/O calls: their CPU time was system calls
+            cause = Cause.BLOCKED
         blamed, offender, code, entry, fix = site_fix(stacks[0] if stacks else (), cause)
         event = StallEvent(
             start=time.time() - (time.perf_counter() - start),
@@ -638,6 +641,21 @@ class Watcher:
                 self._backstop.after_fork()
             self._stop = threading.Event()
             self._spawn()
+
+
+def _mostly_io(session: Session) -> bool:
+    """Whether the samples the catalog can name are mostly blocking I/O, and a quarter of all.
+
+    Reads served from the page cache, or a socket to a local peer, keep the loop thread on a
+    CPU, in system calls that release the GIL: the stall is a blocked call, fixed by a thread.
+    """
+    named = io = 0
+    for stack, count in session.stacks.most_common(_MAX_STACKS):
+        entry = site_fix(stack, Cause.CPU)[3]
+        if entry is not None:
+            named += count
+            io += count if is_io_entry(entry) else 0
+    return io * 2 > named and io * 4 >= session.samples
 
 
 _current: Watcher | None = None

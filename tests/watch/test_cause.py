@@ -1,0 +1,75 @@
+"""The cause label of a stall: CPU-bound, blocked or GC, and the catalog's word on I/O calls."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from unstall.watch import Cause, Watcher
+from unstall.watch._frames import is_io_entry
+
+Runner = Callable[[Coroutine[Any, Any, Any]], Any]
+
+
+def test_io_entries_are_told_from_cpu_and_import_entries() -> None:
+    assert is_io_entry("builtins.open")
+    assert is_io_entry("time.sleep")
+    assert is_io_entry("subprocess.run")
+    assert not is_io_entry("importlib.import_module")
+    assert not is_io_entry("hashlib.pbkdf2_hmac")
+    assert not is_io_entry("no.such.callable")
+    assert not is_io_entry(None)
+
+
+def test_page_cached_file_reads_are_blocked_not_cpu(run_loop: Runner) -> None:
+    # reads served from the page cache keep the thread on a CPU (in system calls), so the CPU
+    # clock alone would call this CPU-bound; the samples sit on open(): a thread is the fix
+    fd, path = tempfile.mkstemp()
+    os.write(fd, b"x" * 65536)
+    os.close(fd)
+
+    async def main() -> Watcher:
+        with Watcher(threshold_ms=20, log=False) as w:
+            await asyncio.sleep(0.05)
+            started = time.perf_counter()
+            while time.perf_counter() - started < 0.15:
+                with open(path, "rb") as fh:
+                    fh.read()
+            await asyncio.sleep(0.05)
+        return w
+
+    try:
+        w = run_loop(main())
+    finally:
+        os.unlink(path)
+    assert w.events
+    event = max(w.events, key=lambda e: e.duration)
+    assert event.duration >= 0.12
+    assert event.blamed is not None
+    assert "open(path" in event.blamed.source or "fh.read()" in event.blamed.source
+    assert event.cause is Cause.BLOCKED
+
+
+def test_pure_python_work_stays_cpu(run_loop: Runner) -> None:
+    def spin(seconds: float) -> int:
+        n = 0
+        started = time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            n += sum(range(200))
+        return n
+
+    async def main() -> Watcher:
+        with Watcher(threshold_ms=20, log=False) as w:
+            await asyncio.sleep(0.05)
+            spin(0.15)
+            await asyncio.sleep(0.05)
+        return w
+
+    w = run_loop(main())
+    assert len(w.events) == 1
+    assert w.events[0].cause is Cause.CPU
+    assert not is_io_entry(w.events[0].entry)
