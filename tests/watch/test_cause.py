@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import tempfile
 import time
+import types
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from unstall.watch import Cause, Watcher
-from unstall.watch._frames import is_io_entry
+import pytest
+
+from unstall.watch import Cause, Frame, Watcher
+from unstall.watch._frames import fix_for, is_io_entry
 
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 
@@ -73,3 +77,15 @@ def test_pure_python_work_stays_cpu(run_loop: Runner) -> None:
     assert len(w.events) == 1
     assert w.events[0].cause is Cause.CPU
     assert not is_io_entry(w.events[0].entry)
+
+
+def test_a_builtin_called_by_bare_name_is_found_unless_the_module_shadows_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plain = Frame("/app/plain.py", 3, "handler", "app_plain", "data = open(path).read()")
+    assert fix_for(plain, None, Cause.CPU)[1] == "builtins.open"
+    shadowing = types.ModuleType("app_shadowing")
+    shadowing.open = lambda *args: None  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "app_shadowing", shadowing)
+    own = Frame("/app/shadowing.py", 3, "handler", "app_shadowing", "data = open(path).read()")
+    assert fix_for(own, None, Cause.CPU)[1] is None

@@ -14,6 +14,7 @@ import inspect
 import linecache
 import os
 import re
+import sys
 import sysconfig
 import threading
 import types
@@ -271,6 +272,14 @@ def is_io_entry(name: str | None) -> bool:
     return entry is not None and entry.kind.value not in ("cpu", "import")
 
 
+def _is_builtin_there(name: str, module: str) -> bool:
+    """Whether a bare ``name`` called in ``module`` is the builtin (the module does not define it)."""
+    if "." in name or not hasattr(builtins, name):
+        return False
+    namespace = getattr(sys.modules.get(module), "__dict__", {})
+    return name not in namespace
+
+
 def fix_for(
     blamed: Frame | None, offender: Frame | None, cause: Cause
 ) -> tuple[str | None, str | None, str]:
@@ -282,7 +291,10 @@ def fix_for(
             names.extend(_names(offender))
         for frame in (offender, blamed):
             if frame is not None and frame.source:
-                names.extend(reversed(_CALL.findall(frame.source)))
+                for name in reversed(_CALL.findall(frame.source)):
+                    names.append(name)
+                    if _is_builtin_there(name, frame.module):
+                        names.append("builtins." + name)
         for name in names:
             entry = catalog.lookup(name)
             if entry is not None:
