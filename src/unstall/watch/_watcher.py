@@ -117,7 +117,6 @@ class Watcher:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._wake_fds: tuple[int, int] | None = None  # the watchdog's wake-up pipe
-        self._listening = threading.Event()  # set when the watchdog first goes to sleep
         self._patched: dict[type, Any] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -134,7 +133,7 @@ class Watcher:
             if self._use_backstop:
                 backstop = Backstop(self.threshold)
                 self._backstop = backstop if backstop.start() else None
-            self._open_wake_pipe()
+            self._spawn()
             _started.add(self)
         with contextlib.suppress(RuntimeError):
             loop = asyncio.get_running_loop()
@@ -142,12 +141,6 @@ class Watcher:
                 self._external.add(
                     id(loop)
                 )  # not attached through run_forever: no detach on return
-        # the watchdog starts once the running loop is attached and returns once it is asleep:
-        # nothing of its start-up is left to contend for the GIL with the caller's first steps
-        self._drain_wake_pipe()
-        with self._lock:
-            if self.running and self._thread is None:
-                self._spawn()
         self._discover()
         if self._tripwire_option:
             self._start_tripwire()
@@ -193,7 +186,7 @@ class Watcher:
         except Exception:
             logger.debug("unstall: could not look for running loops", exc_info=True)
 
-    def _open_wake_pipe(self) -> None:
+    def _spawn(self) -> None:
         self._wake_fds = None
         if hasattr(select, "poll"):
             with contextlib.suppress(OSError):
@@ -201,19 +194,8 @@ class Watcher:
                 os.set_blocking(r, False)
                 os.set_blocking(w, False)
                 self._wake_fds = (r, w)
-
-    def _drain_wake_pipe(self) -> None:
-        fds = self._wake_fds
-        if fds is not None:
-            with contextlib.suppress(OSError):
-                os.read(fds[0], 4096)
-
-    def _spawn(self) -> None:
-        """Start the watchdog thread and wait (at most a second) until it first sleeps."""
-        self._listening = threading.Event()
         self._thread = threading.Thread(target=self._run, name="unstall-watchdog", daemon=True)
         self._thread.start()
-        self._listening.wait(1.0)
 
     def _wake(self) -> None:
         """Wake the watchdog now (any thread; a full pipe already means it will wake)."""
@@ -384,10 +366,7 @@ class Watcher:
         poller: Any = None
         alarms: dict[int, LoopState] = {}
         listened: tuple[LoopState, ...] | None = None
-        listening = self._listening
         while not stop.is_set():
-            if not listening.is_set():
-                listening.set()
             if fds is None:
                 if stop.wait(wait):
                     break
@@ -661,7 +640,6 @@ class Watcher:
             if self._backstop is not None:
                 self._backstop.after_fork()
             self._stop = threading.Event()
-            self._open_wake_pipe()
             self._spawn()
 
 
