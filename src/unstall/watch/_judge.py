@@ -8,7 +8,7 @@ import contextlib
 from types import FrameType
 from typing import Any
 
-from unstall.watch._frames import make_frame
+from unstall.watch._frames import is_io_entry, make_frame, site_fix
 from unstall.watch._loops import LoopState, Mark
 from unstall.watch._model import Cause, Frame, TaskInfo
 
@@ -79,7 +79,8 @@ def judge(
     GC when collections on the loop thread covered half the stall; else CPU when the loop
     thread was on a CPU or waiting for one (``schedstat``) half the time, or on its CPU clock a
     third of it; else BLOCKED. Without any clock, a watchdog that got far fewer samples than it
-    asked for was starved of the GIL: CPU work in C.
+    asked for was starved of the GIL: CPU work in C. A CPU verdict becomes BLOCKED when the
+    samples sit mostly in catalogued blocking I/O (see :func:`mostly_io`).
     """
     end = start + duration
     gc_time = sum(max(0.0, min(b or end, end) - max(a, start)) for a, b, _ in list(state.gc_spans))
@@ -94,13 +95,29 @@ def judge(
             cause = Cause.CPU if wanted / (now - mark_time) >= 0.5 else Cause.BLOCKED
         else:
             cause = Cause.CPU if cpu / (now - mark_time) >= 0.35 else Cause.BLOCKED
-        return cause, min(cpu, duration), gc_time
-    if session is None:
+        cpu_time = min(cpu, duration)
+    elif session is None:
         return Cause.UNKNOWN, 0.0, gc_time
-    # no CPU clock: a watchdog starved of samples was starved of the GIL, i.e. CPU work in C
-    expected = (duration - threshold / 2) / busy_poll
-    return (
-        (Cause.CPU if session.samples < max(2.0, expected / 4) else Cause.BLOCKED),
-        0.0,
-        gc_time,
-    )
+    else:
+        # no CPU clock: a watchdog starved of samples was starved of the GIL, i.e. CPU work in C
+        expected = (duration - threshold / 2) / busy_poll
+        cause = Cause.CPU if session.samples < max(2.0, expected / 4) else Cause.BLOCKED
+        cpu_time = 0.0
+    if cause is Cause.CPU and session is not None and mostly_io(session):
+        cause = Cause.BLOCKED
+    return cause, cpu_time, gc_time
+
+
+def mostly_io(session: Session) -> bool:
+    """Whether the samples the catalog can name are mostly blocking I/O, and a quarter of all.
+
+    Reads served from the page cache, or a socket to a local peer, keep the loop thread on a
+    CPU, in system calls that release the GIL: the stall is a blocked call, fixed by a thread.
+    """
+    named = io = 0
+    for stack, count in session.stacks.items():
+        entry = site_fix(stack, Cause.CPU)[3]
+        if entry is not None:
+            named += count
+            io += count if is_io_entry(entry) else 0
+    return io * 2 > named and io * 4 >= session.samples

@@ -107,7 +107,6 @@ class LoopState:
         "lag",
         "loop",
         "loop_id",
-        "marks_every",
         "mode",
         "notify",
         "pending",
@@ -118,7 +117,6 @@ class LoopState:
         "thread_id",
         "thread_name",
         "threshold",
-        "ticks",
         "timed_wall",
         "timing",
         "timing_on",
@@ -159,9 +157,6 @@ class LoopState:
         # longer than the threshold
         self.pending: collections.deque[Pending] = collections.deque(maxlen=256)
         self.notify = notify  # tells the watchdog a stall is pending (loop thread)
-        self.ticks = 0
-        # a CPU mark about every half threshold: the baseline is never older than that
-        self.marks_every = max(1, round(threshold / 2 / self.interval))
         self.lag: list[int] = []  # heartbeat lateness, microseconds
         self.busy: list[float] = []  # timed iteration busy parts, seconds
         self.busy_us = 0  # sum of drained busy parts
@@ -212,12 +207,12 @@ class LoopState:
         self._handle = self.loop.call_later(self.interval, self._tick)
 
     def _arm(self) -> None:
-        # fires when the next tick is half a threshold late: the watchdog wakes to sample
+        # just after a tick: fires when the next one is half a threshold late
         alarm = self.alarm
         if (
             alarm is not None
             and self.alarm_ok
-            and not alarm.arm(self.due - _perf() + self.threshold / 2)
+            and not alarm.arm(self.interval + self.threshold / 2)
         ):
             self.alarm_ok = False
             self._notify()
@@ -271,11 +266,9 @@ class LoopState:
             self.record_stall(due - half, late + half, False)
         self.due = now + self.interval
         self._arm()
-        self.ticks += 1
-        if self.ticks % self.marks_every == 0:
+        if now - self.cpu_mark[0] >= self.threshold / 2:  # a stall's baseline: at most this old
             self.cpu_mark = run_times(self)
-        if self.timing == "sampled":
-            self.update_window(now)
+        self.update_window(now)
         try:
             self._handle = self.loop.call_later(self.interval, self._tick)
         except RuntimeError:  # the loop is closing

@@ -20,9 +20,9 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from unstall.watch._backstop import Backstop
-from unstall.watch._frames import is_io_entry, sample_stack, site_fix
+from unstall.watch._frames import sample_stack, site_fix
 from unstall.watch._judge import Session, frames_of, judge, running_loops, where_of
-from unstall.watch._loops import LoopState
+from unstall.watch._loops import LoopState, Mark
 from unstall.watch._model import Cause, StallEvent, TripwireEvent
 from unstall.watch._report import Report
 from unstall.watch._stats import Histograms, Sites
@@ -406,7 +406,7 @@ class Watcher:
                     self._sessions.pop(state.loop_id, None)
                     self._hist.close(state)
                     state.release()
-                wait = self._next_wait(fds is not None)
+                wait = self._next_wait()
             except Exception:  # never let the watchdog die; the next poll starts afresh
                 logger.debug("unstall: watchdog poll failed", exc_info=True)
 
@@ -423,14 +423,15 @@ class Watcher:
                 alarms[alarm.fd] = state
         return poller, alarms
 
-    def _next_wait(self, listening: bool) -> float:
+    def _next_wait(self) -> float:
         """Seconds until the watchdog must look again even if nothing wakes it."""
         if self._sessions:
             return self._busy_poll
         if (
-            not listening
-            or self._backstop is not None
-            or any(not s.alarm_ok or s.timing == "always" for s in self._states)
+            self._wake_fds is None  # nothing can wake it: it polls
+            or self._backstop is not None  # the backstop's timer needs re-arming
+            or self._timing == "always"  # busy parts pile up every iteration: drain them often
+            or any(not s.alarm_ok for s in self._states)
         ):
             return self._idle_poll
         return _HOUSEKEEPING
@@ -512,7 +513,7 @@ class Watcher:
         duration: float,
         exact: bool,
         s: Session | None,
-        marks: tuple[tuple[float, float, float], tuple[float, float, float]],
+        marks: tuple[Mark, Mark],
     ) -> None:
         stacks = (
             tuple(stack for stack, _ in s.stacks.most_common(_MAX_STACKS)) if s is not None else ()
@@ -533,9 +534,6 @@ class Watcher:
             dumped = self._backstop.find(state.thread_id, start, start + duration)
             if dumped:
                 stacks, source = (dumped,), "faulthandler"
-        if cause is Cause.CPU and s is not None and _mostly_io(s):
-            # the samples sit in catalogued blocking I/O calls: their CPU time was system calls
-            cause = Cause.BLOCKED
         blamed, offender, code, entry, fix = site_fix(stacks[0] if stacks else (), cause)
         event = StallEvent(
             start=time.time() - (time.perf_counter() - start),
@@ -641,21 +639,6 @@ class Watcher:
                 self._backstop.after_fork()
             self._stop = threading.Event()
             self._spawn()
-
-
-def _mostly_io(session: Session) -> bool:
-    """Whether the samples the catalog can name are mostly blocking I/O, and a quarter of all.
-
-    Reads served from the page cache, or a socket to a local peer, keep the loop thread on a
-    CPU, in system calls that release the GIL: the stall is a blocked call, fixed by a thread.
-    """
-    named = io = 0
-    for stack, count in session.stacks.most_common(_MAX_STACKS):
-        entry = site_fix(stack, Cause.CPU)[3]
-        if entry is not None:
-            named += count
-            io += count if is_io_entry(entry) else 0
-    return io * 2 > named and io * 4 >= session.samples
 
 
 _current: Watcher | None = None
