@@ -19,7 +19,12 @@ workload alone (process start-up excluded) over ``--repeat`` runs, configuration
 and its ratio to bare, in wall time and in process CPU time (all threads; less sensitive to a
 loaded machine); a ratio is the median over rounds of that round's ratio to its own bare run.
 ``imported`` loads the package and builds a watcher without starting it: what merely importing
-costs (memory layout, garbage). ``--cpu`` pins every child to a CPU set. Every configuration runs ``gc.collect()`` just before the timed part, so the
+costs (memory layout, garbage). ``thread`` is bare plus one idle thread blocked in a read, as
+in any process that has used an executor (``asyncio.to_thread``, ``getaddrinfo``): while a
+process has a second thread, Linux takes a reference on the file for every system call on a
+descriptor (``epoll_wait``, ``recv``, ``send``) instead of its single-threaded fast path, so a
+loop that does little but such calls runs about 2% slower. The watchdog is such a thread; in a
+process that already has one, that part of its cost is already paid. ``--cpu`` pins every child to a CPU set. Every configuration runs ``gc.collect()`` just before the timed part, so the
 one-time cost of importing a tool is not charged as a collection during the workload. A
 configuration that fails prints ``error``.
 """
@@ -38,6 +43,7 @@ import time
 CONFIGS = (
     "bare",
     "imported",
+    "thread",
     "watch",
     "watch_always",
     "watch_heartbeat",
@@ -64,6 +70,12 @@ def _available(config: str, loop: str) -> str | None:
 
 
 CHILD = r"""
+# glibc's malloc raises its mmap threshold the first time it frees a large mapped block, and
+# asyncio reads a socket into a fresh 256 KiB buffer: in a process that has not yet freed a
+# big block, every read is an mmap/mremap/munmap (measured: 1.7x on the echo workload, in
+# whichever configuration happened to import less). Every configuration starts from the same
+# allocator state.
+bytes(1 << 20)
 import asyncio, contextlib, gc, sys, time
 workload, config, loop_kind, scale = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 
@@ -141,6 +153,10 @@ async def main():
     if config == "imported":  # the package loaded and a watcher built, never started
         import unstall
         unstall.watch.Watcher(threshold_ms=100, log=False)
+    elif config == "thread":  # one idle thread, as an executor leaves behind
+        import os, threading
+        idle_r, idle_w = os.pipe()
+        threading.Thread(target=os.read, args=(idle_r, 1), daemon=True).start()
     elif config.startswith("watch") or config == "tripwire":
         import unstall
         timing = {"watch": "sampled", "watch_always": True, "watch_heartbeat": False, "tripwire": "sampled"}[config]

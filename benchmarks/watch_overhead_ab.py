@@ -1,14 +1,18 @@
-"""In-process A/B of the watcher's modes: process CPU time of one workload, bare vs watched.
+"""In-process A/B of the watcher's modes: CPU time of one workload, bare vs watched.
 
-Usage: python benchmarks/watch_overhead_ab.py [--repeat 7] [--workload steps|http] [--modes ...]
+Usage: python benchmarks/watch_overhead_ab.py [--repeat 31] [--workload steps|echo|http]
+                                              [--loop asyncio|uvloop] [--modes ...] [--cpu 1]
 
-Complements ``watch_overhead.py`` (fresh process per run, wall and CPU): here every run
-shares one warm interpreter, configurations alternate order each round, and the figure is the
-median process CPU time (all threads, so the watchdog's own work counts) of the timed part.
-Modes: ``bare``; ``off`` (heartbeat + watchdog + backstop, no iteration timing); ``sampled``
-(the default: iterations timed 20 ms of every second); ``always`` (every iteration timed).
-Steps: 100k ``asyncio.sleep(0)`` steps over 4 tasks. Http: 4,000 requests to an aiohttp
-server on 127.0.0.1, 32 in flight.
+Complements ``watch_overhead.py`` (a fresh process per run): here every run shares one warm
+interpreter and the modes alternate within each round (order reversed every other round), so
+a slow phase of the machine, which on a small VM lasts seconds and moves whole runs by 30%,
+falls on both sides of a comparison. Two figures per mode: the median process CPU time (all
+threads, so the watchdog's own work counts) and the median over rounds of that round's ratio
+to its bare run. Modes: ``bare``; ``off`` (heartbeat + watchdog, no iteration timing);
+``sampled`` (the default: iterations timed 20 ms of every second; on uvloop the same as
+``off``); ``always`` (every iteration timed). Workloads: ``steps``, 100k ``asyncio.sleep(0)``
+steps over 4 tasks; ``echo``, 20k round trips over asyncio streams to a blocking echo server
+in another process; ``http``, 4,000 requests to an aiohttp server on 127.0.0.1, 32 in flight.
 """
 
 from __future__ import annotations
@@ -16,13 +20,32 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
+import socket
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 
 from unstall.watch import Watcher
 
 MODES = ("bare", "off", "sampled", "always")
+Body = Callable[[], Awaitable[None]]
+
+ECHO_SERVER = """
+import socket, sys
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen()
+print(srv.getsockname()[1], flush=True)
+while True:
+    conn, _ = srv.accept()
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    while data := conn.recv(64):
+        conn.sendall(data)
+    conn.close()
+"""
 
 
 async def _steps() -> None:
@@ -33,7 +56,24 @@ async def _steps() -> None:
     await asyncio.gather(*(worker(25_000) for _ in range(4)))
 
 
-async def _http_setup() -> tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]:
+async def _echo_setup(port: int) -> tuple[Body, Body]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    async def trips() -> None:
+        for _ in range(20_000):
+            writer.write(b"ping")
+            await reader.readexactly(4)
+
+    async def close() -> None:
+        writer.close()
+        await writer.wait_closed()
+
+    return trips, close
+
+
+async def _http_setup() -> tuple[Body, Body]:
     import aiohttp
     from aiohttp import web
 
@@ -61,14 +101,16 @@ async def _http_setup() -> tuple[Callable[[], Awaitable[None]], Callable[[], Awa
     return load, runner.cleanup
 
 
-async def _run(mode: str, workload: str) -> float:
+async def _run(mode: str, workload: str, echo_port: int) -> float:
     watcher = None
     if mode != "bare":
         watcher = Watcher(threshold_ms=100, log=False, iteration_timing=mode).start()
     cleanup = None
-    body: Callable[[], Awaitable[None]] = _steps
+    body: Body = _steps
     if workload == "http":
         body, cleanup = await _http_setup()
+    elif workload == "echo":
+        body, cleanup = await _echo_setup(echo_port)
     gc.collect()
     start = time.process_time()
     await body()
@@ -85,16 +127,53 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--workload", choices=("steps", "http"), default="steps")
+    parser.add_argument("--repeat", type=int, default=31)
+    parser.add_argument("--workload", choices=("steps", "echo", "http"), default="steps")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated subset")
+    parser.add_argument("--cpu", default="", help="pin this process (and the echo server) here")
     args = parser.parse_args()
-    modes = ["bare", *(m for m in args.modes.split(",") if m in MODES and m != "bare")]
+    unknown = [m for m in args.modes.split(",") if m and m not in MODES]
+    if unknown:
+        parser.error(f"unknown mode(s) {', '.join(unknown)}; choose from {', '.join(MODES)}")
+    if args.cpu:
+        if not hasattr(os, "sched_setaffinity"):
+            parser.error("--cpu needs os.sched_setaffinity (Linux).")
+        try:
+            os.sched_setaffinity(0, {int(c) for c in args.cpu.split(",")})
+        except ValueError:
+            parser.error(f"--cpu {args.cpu!r} is not a comma-separated list of CPU numbers.")
+    factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop
+    if args.loop == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            parser.error("--loop uvloop needs uvloop installed.")
+        factory = uvloop.new_event_loop
+    modes = ["bare", *(m for m in args.modes.split(",") if m and m != "bare")]
+    bytes(1 << 20)  # see watch_overhead.py: the allocator's mmap threshold, raised up front
+    server = None
+    echo_port = 0
+    if args.workload == "echo":
+        server = subprocess.Popen(
+            [sys.executable, "-c", ECHO_SERVER], stdout=subprocess.PIPE, text=True
+        )
+        assert server.stdout is not None
+        echo_port = int(server.stdout.readline())
     times: dict[str, list[float]] = {m: [] for m in modes}
-    for i in range(args.repeat):
-        for mode in modes if i % 2 else list(reversed(modes)):
-            times[mode].append(asyncio.run(_run(mode, args.workload)))
-    print(f"{args.workload}: median process CPU over {args.repeat} alternating rounds")
+    try:
+        for i in range(args.repeat):
+            for mode in modes if i % 2 else list(reversed(modes)):
+                with asyncio.Runner(loop_factory=factory) as runner:
+                    times[mode].append(runner.run(_run(mode, args.workload, echo_port)))
+    finally:
+        if server is not None:
+            server.kill()
+            server.wait()
+    print(
+        f"{args.loop}/{args.workload}: median process CPU over {args.repeat} alternating rounds"
+        f"{f', cpu {args.cpu}' if args.cpu else ''}"
+    )
     for mode in modes:
         value = statistics.median(times[mode])
         # each round's ratio to that round's bare run, then the median of those
