@@ -1,4 +1,5 @@
-"""The loop's alarm (a timerfd the heartbeat re-arms) and the watchdog that sleeps on it."""
+"""The loop's kernel timers: the alarm the heartbeat re-arms (the watchdog sleeps on it) and the
+periodic beat that is the heartbeat itself."""
 
 from __future__ import annotations
 
@@ -75,6 +76,19 @@ def test_a_closed_alarm_refuses_to_arm_without_raising(alarm: Alarm) -> None:
     assert not alarm.clear()
 
 
+def test_a_periodic_timer_counts_every_period_since_the_last_read(alarm: Alarm) -> None:
+    assert alarm.expirations() == 0  # never armed: nothing to read
+    assert alarm.arm(0.01, 0.01)
+    time.sleep(0.105)
+    first = alarm.expirations()
+    assert 5 <= first <= 11
+    assert alarm.expirations() == 0  # consumed
+    assert _readable(alarm.fd, 1.0)  # and it keeps firing
+    alarm.disarm()
+    alarm.expirations()
+    assert not _readable(alarm.fd, 0.05)
+
+
 @pytest.mark.skipif(sys.version_info >= (3, 13), reason="3.13 has os.timerfd_create")
 def test_before_3_13_the_alarm_goes_through_the_c_library() -> None:
     backend = alarm_module._via_ctypes()
@@ -82,8 +96,12 @@ def test_before_3_13_the_alarm_goes_through_the_c_library() -> None:
     make, arm = backend
     fd = make()
     try:
-        arm(fd, 0.001)
+        arm(fd, 0.001, 0.0)
         assert _readable(fd, 1.0)
+        assert int.from_bytes(os.read(fd, 8), sys.byteorder) == 1
+        arm(fd, 0.005, 0.005)  # periodic
+        time.sleep(0.06)
+        assert int.from_bytes(os.read(fd, 8), sys.byteorder) >= 5
     finally:
         os.close(fd)
 
@@ -223,4 +241,176 @@ def test_after_a_fork_a_loop_state_makes_its_own_alarm() -> None:
     finally:
         state.uninstall()
         state.release()
+        loop.close()
+
+
+# ---- the beat: the heartbeat as a periodic timer the loop reads ------------------------------
+
+
+def _loop_of(kind: str) -> asyncio.AbstractEventLoop:
+    if kind == "uvloop":
+        uvloop = pytest.importorskip("uvloop")
+        return uvloop.new_event_loop()  # type: ignore[no-any-return]
+    return asyncio.new_event_loop()
+
+
+@pytest.mark.parametrize("kind", ["asyncio", "uvloop"])
+def test_the_heartbeat_is_a_timer_the_loop_reads_not_a_pending_callback(kind: str) -> None:
+    loop = _loop_of(kind)
+    state = LoopState(loop, 0.1)
+
+    async def main() -> tuple[int, int]:
+        state.install()
+        assert state.beat is not None
+        assert state._handle is None  # no call_later chain
+        if kind == "asyncio":
+            # nothing of ours in the timer heap: a blocking select waits without a timeout
+            assert not [h for h in loop._scheduled if not h.cancelled()]  # type: ignore[attr-defined]
+        before = len(state.lag)
+        await asyncio.sleep(0.3)
+        return before, len(state.lag)
+
+    try:
+        before, after = loop.run_until_complete(main())
+        # 0.3 s at a 12.5 ms interval: about 24 ticks, each with its lateness
+        assert 15 <= after - before <= 30
+        assert max(state.lag[before:]) < 50_000
+        assert not state.pending
+    finally:
+        state.uninstall()
+        state.release()
+        loop.close()
+
+
+@pytest.mark.parametrize("kind", ["asyncio", "uvloop"])
+def test_a_beat_missed_for_many_periods_reports_the_whole_stall_and_keeps_its_schedule(
+    kind: str,
+) -> None:
+    loop = _loop_of(kind)
+    state = LoopState(loop, 0.05)  # interval 6.25 ms
+
+    async def main() -> tuple[float, float]:
+        state.install()
+        await asyncio.sleep(0.05)
+        began = time.perf_counter()
+        time.sleep(0.2)  # about 32 periods pass unread
+        stalled = time.perf_counter() - began
+        await asyncio.sleep(0.1)
+        return began, stalled
+
+    try:
+        began, stalled = loop.run_until_complete(main())
+        assert len(state.pending) == 1
+        start, duration, exact, _, _ = state.pending[0]
+        assert not exact
+        assert began - state.interval <= start <= began + 0.01
+        assert stalled - 0.01 <= duration <= stalled + 0.03
+        # after the stall the ticks are on time again: the schedule was not lost
+        assert max(state.lag[-8:]) < 10_000
+        assert state.due > time.perf_counter() - state.interval
+    finally:
+        state.uninstall()
+        state.release()
+        loop.close()
+
+
+def test_a_loop_that_cannot_take_a_reader_gets_a_call_later_heartbeat() -> None:
+    class NoReaders(asyncio.SelectorEventLoop):
+        def add_reader(self, fd: Any, callback: Any, *args: Any) -> None:  # type: ignore[override]
+            raise NotImplementedError
+
+    loop = NoReaders()
+    state = LoopState(loop, 0.1)
+
+    async def main() -> int:
+        state.install()
+        await asyncio.sleep(0.1)
+        return len(state.lag)
+
+    try:
+        ticks = loop.run_until_complete(main())
+        assert state.beat is None
+        assert state._handle is not None
+        assert ticks >= 4
+    finally:
+        state.uninstall()
+        state.release()
+        loop.close()
+
+
+def _beat_of(state: LoopState) -> Alarm | None:
+    return state.beat
+
+
+@pytest.mark.parametrize("kind", ["asyncio", "uvloop"])
+def test_uninstalling_unregisters_the_beat_on_the_loop_thread_or_through_the_loop(
+    kind: str,
+) -> None:
+    loop = _loop_of(kind)
+    state = LoopState(loop, 0.1)
+
+    async def install() -> Alarm:
+        state.install()
+        assert state.beat is not None
+        return state.beat
+
+    try:
+        beat = loop.run_until_complete(install())
+        fd = beat.fd
+        # from another thread: the loop unregisters and closes it when it next runs
+        worker = threading.Thread(target=state.uninstall)
+        worker.start()
+        worker.join()
+        assert state.beat is None
+        assert beat.fd == fd  # not yet: the loop has not run
+        loop.run_until_complete(asyncio.sleep(0.02))
+        assert beat.fd == -1
+        if kind == "asyncio":
+            assert fd not in loop._selector.get_map()  # type: ignore[attr-defined]
+        # on the loop's own thread it is immediate
+        state.install()
+        again = _beat_of(state)  # (a call: the earlier ``is None`` does not carry over)
+        assert again is not None
+        state.uninstall()
+        assert again.fd == -1
+    finally:
+        state.release()
+        loop.close()
+
+
+def test_a_beat_left_registered_on_a_loop_that_closed_is_closed_with_it() -> None:
+    loop = asyncio.new_event_loop()
+    state = LoopState(loop, 0.1)
+    loop.run_until_complete(asyncio.sleep(0))
+    state.install()
+    beat = state.beat
+    assert beat is not None
+    loop.close()  # closed without running again
+    state.uninstall()
+    assert beat.fd == -1
+    state.release()
+
+
+def test_after_a_fork_the_inherited_beat_is_left_to_the_parent() -> None:
+    # the child's loop shares the parent's epoll instance: unregistering the beat there would
+    # unregister the parent's; the child forgets it and ticks by call_later
+    loop = asyncio.new_event_loop()
+    state = LoopState(loop, 0.05, alarm=True)
+    try:
+        state.install()
+        beat = state.beat
+        assert beat is not None
+        state.after_fork()
+        assert state.beat is None
+        assert beat.fd >= 0  # neither closed nor unregistered
+        assert beat.fd in loop._selector.get_map()  # type: ignore[attr-defined]
+        assert state._handle is not None
+        loop.run_until_complete(asyncio.sleep(0.06))
+        assert state.lag  # the call_later heartbeat ticks
+    finally:
+        state.uninstall()
+        state.release()
+        if beat is not None:
+            loop.remove_reader(beat.fd)
+            beat.close()
         loop.close()
