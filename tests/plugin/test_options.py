@@ -38,7 +38,8 @@ def test_off_by_default_no_effect_and_no_watchdog_thread(
 def test_nothing_runs():
     import sys, threading
     assert not [t for t in threading.enumerate() if t.name == "unstall-watchdog"]
-    assert "unstall.watch" not in sys.modules or not sys.modules["unstall.watch"]._tripwire_hook._tripwires
+    hook = sys.modules.get("unstall.watch._tripwire_hook")
+    assert hook is None or not hook._tripwires
 """
     )
     result = run_pytest()
@@ -198,3 +199,33 @@ def test_broken_project_settings_are_a_usage_error(
     result = run_pytest("--unstall")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: unstall: tool.unstall.watch.allow*"])
+
+
+def test_a_sqlite_statement_on_the_loop_fails_the_test_with_its_line(
+    tester: pytest.Pytester, run_pytest: RunPytest
+) -> None:
+    tester.makepyfile(
+        test_db="""
+import asyncio
+import sqlite3
+
+def test_query(tmp_path):
+    conn = sqlite3.connect(tmp_path / "app.db")  # made outside the loop
+
+    async def handler():
+        return conn.execute("select 1").fetchone()  # QUERY
+
+    try:
+        assert asyncio.run(handler()) == (1,)
+    finally:
+        conn.close()
+"""
+    )
+    result = run_pytest("--unstall")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*sqlite3.Connection.execute*UNS107*",
+            "*test_db.py:*in test_query.<locals>.handler*conn.execute*# QUERY*",
+        ]
+    )

@@ -337,3 +337,57 @@ def test_stopped_tripwire_restores_what_it_wrapped() -> None:
 
     asyncio.run(main())
     assert list(tw.events) == []
+
+
+# ---- SQLite statements: no audit event, a C type; caught through the connection's trace -------------
+
+
+def test_sqlite_statements_on_the_loop_are_caught_on_a_connection_made_before_the_loop(
+    run_loop: Runner, tripwire: Tripwire, tmp_path: Path
+) -> None:
+    conn = sqlite3.connect(tmp_path / "app.db")  # made outside any loop: not itself a hit
+    conn.execute("create table t (x)")
+
+    async def main() -> None:
+        conn.execute("insert into t values (1)")  # EXECUTE
+        conn.commit()  # COMMIT
+        conn.executescript("insert into t values (2); insert into t values (3);")  # SCRIPT
+        assert conn.execute("select count(*) from t").fetchone() == (3,)  # SELECT
+
+    try:
+        run_loop(main())
+    finally:
+        conn.close()
+    rows = [(e.name, e.blamed.lineno if e.blamed else 0) for e in tripwire.events]
+    assert rows == [
+        ("sqlite3.Connection.execute", line_of(HERE, "EXECUTE")),
+        ("sqlite3.Connection.commit", line_of(HERE, "COMMIT")),
+        ("sqlite3.Connection.execute", line_of(HERE, "SCRIPT")),  # one event per call
+        ("sqlite3.Connection.execute", line_of(HERE, "SELECT")),
+    ]
+    assert {e.code for e in tripwire.events} == {code_of(Kind.DATABASE)}
+    assert all(e.duration is not None for e in tripwire.events)
+    assert "aiosqlite" in (tripwire.events[0].fix or "")
+
+
+def test_sqlite_statements_off_the_loop_or_after_the_tripwire_stopped_are_not_caught(
+    run_loop: Runner, tmp_path: Path
+) -> None:
+    with Tripwire() as tw:
+        conn = sqlite3.connect(tmp_path / "app.db", check_same_thread=False)
+
+        async def main() -> None:
+            await asyncio.to_thread(conn.execute, "create table t (x)")  # an executor thread
+
+        run_loop(main())
+    assert not tw.events
+
+    async def after() -> None:
+        conn.execute("insert into t values (1)")
+
+    try:
+        run_loop(after())  # the trace left on the connection is inert
+        assert conn.execute("select x from t").fetchall() == [(1,)]
+    finally:
+        conn.close()
+    assert not tw.events

@@ -198,3 +198,27 @@ def test_watcher_accepts_a_configured_tripwire_instance(run_loop: Runner) -> Non
     assert [e.name for e in watcher.blocking_calls] == ["time.sleep"]
     assert tw.unused_allow() == ("builtins.open",)
     assert not tw.running
+
+
+def test_raise_policy_on_a_sqlite_statement_records_it_and_lets_it_run(
+    run_loop: Runner, tmp_path: Path
+) -> None:
+    # SQLite swallows an exception raised in its trace callback: the statement is recorded
+    # with the policy's action and runs
+    with Tripwire("raise") as tw:
+        conn = sqlite3.connect(tmp_path / "app.db")
+        conn.execute("create table t (x)")
+
+        async def main() -> None:
+            conn.execute("insert into t values (1)")  # SQL RAISE
+
+        try:
+            run_loop(main())
+            rows = conn.execute("select x from t").fetchall()
+        finally:
+            conn.close()
+    assert rows == [(1,)]
+    assert [(e.name, e.action) for e in tw.events] == [("sqlite3.Connection.execute", "raise")]
+    blamed = tw.events[0].blamed
+    assert blamed is not None
+    assert blamed.lineno == line_of(HERE, "SQL RAISE")

@@ -9,6 +9,15 @@ linecache, unstall) are skipped, as are calls on non-blocking sockets.
 A caught call that is allowed to run is timed: a profile function is set on that thread only
 until control comes back to the frame that made the call, so the cost is paid only while a
 blocking call runs.
+
+SQLite statements raise no audit event and ``sqlite3.Connection`` methods cannot be wrapped
+(a C type), but every new connection is announced (``sqlite3.connect/handle``): while a
+tripwire is active, each connection made gets a trace callback (set as the ``connect`` call
+returns: the connection is not initialised yet when the event is raised), which SQLite calls as
+each statement starts, whatever method ran it (``execute``, ``executemany``, ``commit``, a cursor's
+``fetchall`` stepping a query...). A raise policy cannot raise from there (SQLite swallows a
+callback's exception, and no later point is the call's own): such a statement is recorded,
+with the action ``raise``, and runs.
 """
 
 from __future__ import annotations
@@ -128,7 +137,7 @@ class _Pending:
     instruction at the call, which moves once the call has returned.
     """
 
-    __slots__ = ("hits", "lasti", "start", "target", "under")
+    __slots__ = ("connections", "hits", "lasti", "start", "target", "under")
 
     def __init__(
         self,
@@ -142,6 +151,7 @@ class _Pending:
         self.under = under
         self.lasti = target.f_lasti if target is not None else -1
         self.start = start
+        self.connections: list[Any] = []  # SQLite connections to trace once the call returns
 
     def done(self, frame: FrameType, event: str) -> bool:
         """Whether this profile event shows that control is back in the caller."""
@@ -176,6 +186,7 @@ def _profile(frame: FrameType, event: str, arg: object) -> None:
             duration = _perf() - pending.start
             _local.pending = None
             sys.setprofile(None)
+            _trace(pending.connections)
             _finish(pending, duration)
     except Exception:  # a profile function that raises would be removed and the error raised
         _local.pending = None
@@ -233,6 +244,9 @@ def _caught(
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     if not _tripwires:
         return
+    if event == "sqlite3.connect/handle":  # on any thread: the connection may be used on a loop
+        _trace_after_connect(args, sys._getframe(1))
+        return
     interesting = _interest.get(event)
     if interesting is None:
         interesting = _learn(event)
@@ -252,6 +266,81 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         sys.setprofile(_profile)
     except _POLICY_ERRORS:
         raise
+    except Exception:  # a bug here must never break the host's call
+        _local.busy = False
+        return
+
+
+# the statement's first word -> the catalog entry that names it; anything else is ``execute``
+_SQLITE_VERBS = {
+    "COMMIT": "sqlite3.Connection.commit",
+    "END": "sqlite3.Connection.commit",
+    "ROLLBACK": "sqlite3.Connection.rollback",
+}
+_SQLITE_EXECUTE = "sqlite3.Connection.execute"
+
+
+def _trace_after_connect(args: tuple[Any, ...], frame: FrameType) -> None:
+    """Arrange for a connection being made to get the statement trace once ``connect`` returns."""
+    try:
+        if not args or not any(tw._wants_wrapper(_SQLITE_EXECUTE) for tw in _tripwires):
+            return
+        pending: _Pending | None = getattr(_local, "pending", None)
+        profile = sys.getprofile()
+        if pending is not None and profile is _profile:  # the connect itself is being timed
+            pending.connections.append(args[0])
+        elif profile is None:  # someone else's profiler: their connections go untraced
+            waiting = _Pending([], frame, 0.0)
+            waiting.connections.append(args[0])
+            _local.connecting = waiting
+            sys.setprofile(_connected)
+    except Exception:  # a bug here must never break the host's call
+        return
+
+
+def _connected(frame: FrameType, event: str, arg: object) -> None:
+    """Profile function while ``connect`` runs: trace the connection once its caller resumes."""
+    try:
+        waiting: _Pending | None = getattr(_local, "connecting", None)
+        if waiting is None or waiting.done(frame, event):
+            _local.connecting = None
+            sys.setprofile(None)
+            if waiting is not None:
+                waiting.target = None
+                _trace(waiting.connections)
+    except Exception:
+        _local.connecting = None
+        sys.setprofile(None)
+
+
+def _trace(connections: list[Any]) -> None:
+    for conn in connections:
+        try:
+            conn.set_trace_callback(_statement)
+        except Exception:  # a connection whose initialisation failed: nothing to trace
+            continue
+    connections.clear()
+
+
+def _statement(sql: str) -> None:
+    """SQLite's trace callback: a statement starts on this connection."""
+    if not _tripwires or _get_running_loop() is None or getattr(_local, "busy", False):
+        return
+    try:
+        if _flush_stale():  # the same call's next statement (an implicit BEGIN, a script)
+            return
+        verb = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+        try:
+            pending = _caught(None, _SQLITE_VERBS.get(verb, _SQLITE_EXECUTE), (), sys._getframe(1))
+        except _POLICY_ERRORS:  # recorded already, and SQLite would swallow the error: an
+            # empty measurement keeps the same call's next statements from being caught again
+            pending = _Pending([], sys._getframe(1), _perf())
+        if pending is None or sys.getprofile() is not None:
+            if pending is not None:
+                _finish(pending, None)
+            return
+        _local.pending = pending
+        sys.setprofile(_profile)
     except Exception:  # a bug here must never break the host's call
         _local.busy = False
         return
