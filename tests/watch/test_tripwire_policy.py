@@ -222,3 +222,27 @@ def test_raise_policy_on_a_sqlite_statement_records_it_and_lets_it_run(
     blamed = tw.events[0].blamed
     assert blamed is not None
     assert blamed.lineno == line_of(HERE, "SQL RAISE")
+
+
+def test_a_watcher_uses_the_tripwire_it_is_given_even_from_a_module_imported_again(
+    monkeypatch: pytest.MonkeyPatch, run_loop: Runner
+) -> None:
+    # an in-process test run that restores sys.modules makes the next import of the tripwire
+    # module a fresh one, with another Tripwire class: the given tripwire (its policy and
+    # allow-list) must still be the one used
+    import importlib
+    import sys
+
+    monkeypatch.delitem(sys.modules, "unstall.watch._tripwire")
+    fresh = importlib.import_module("unstall.watch._tripwire")
+    assert fresh.Tripwire is not Tripwire
+    given = Tripwire(allow=[f"{__name__}"])
+
+    async def main() -> None:
+        time.sleep(0.001)
+
+    with Watcher(threshold_ms=100, tripwire=given, log=False) as w:
+        assert w._tripwire is given
+        run_loop(main())
+    assert given.allowed == 1
+    assert not w.blocking_calls

@@ -217,7 +217,11 @@ class Watcher:
             # the tripwire is optional and heavier: imported only when asked for
             module: Any = importlib.import_module("unstall.watch._tripwire")
             option: Any = self._tripwire_option
-            if isinstance(option, module.Tripwire):
+            # a Tripwire given by the caller (by its methods: a module imported afresh, as an
+            # in-process test run that restores ``sys.modules`` does, has another class object)
+            if callable(getattr(option, "add_sink", None)) and callable(
+                getattr(option, "start", None)
+            ):
                 tw: Any = option
                 tw.add_sink(self._on_tripwire)
             else:
