@@ -231,9 +231,12 @@ class LoopState:
         return True
 
     def _on_beat(self, beat: Alarm) -> None:
-        count = beat.expirations()
-        if count and beat is self.beat:
-            self._tick(count)
+        try:
+            count = beat.expirations()
+            if count and beat is self.beat:
+                self._tick(count)
+        except Exception:  # a reader callback that raised would be reported by the host's loop
+            return
 
     def _arm(self) -> None:
         # just after a tick: fires when the next one is half a threshold late
