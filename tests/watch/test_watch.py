@@ -267,6 +267,28 @@ def test_short_iterations_produce_no_events_and_sane_percentiles(
         assert hist.get_total_count() == loop.busy.count
 
 
+def test_utilization_covers_every_run_of_a_loop_asyncio_run_makes() -> None:
+    # started before asyncio.run, as `unstall run` does: the loop is attached for its main run
+    # and again for each shutdown step; utilization must come from the windows of the main run
+    async def main() -> int:
+        end = time.perf_counter() + 2.2  # two sampled windows, at 1 s and 2 s
+        while time.perf_counter() < end:
+            time.sleep(0.005)
+            await asyncio.sleep(0.005)
+        return id(asyncio.get_running_loop())
+
+    w = watch(threshold_ms=100, log=False)
+    try:
+        loop_id = asyncio.run(main())
+        rows = [lp for lp in w.report().loops if lp.loop_id == loop_id]
+    finally:
+        w.stop()
+    assert len(rows) == 1
+    assert rows[0].mode == "sampled iterations"
+    assert rows[0].timed
+    assert 0.25 < rows[0].utilization < 0.85
+
+
 def test_utilization_tracks_the_busy_fraction() -> None:
     async def main(busy: bool) -> tuple[Watcher, int]:
         w = watch(threshold_ms=100, iteration_timing="always", log=False)

@@ -350,14 +350,17 @@ class LoopState:
                 return 0.0  # in select right after a measured stall; the late tick is explained
         return self.due
 
+    def timed(self) -> tuple[float, float]:
+        """``(busy seconds, timed wall seconds)`` of the timing windows so far; zeros if none."""
+        if self.selector is None:
+            return 0.0, 0.0
+        wall = self.timed_wall + (_perf() - self.window_start if self.timing_on else 0.0)
+        return self.busy_us / 1e6, max(0.0, wall)
+
     def utilization(self) -> float | None:
         """Busy fraction of the timed wall time (0..1), or ``None`` when iterations were never timed."""
-        if self.selector is None:
-            return None
-        wall = self.timed_wall + (_perf() - self.window_start if self.timing_on else 0.0)
-        if wall <= 0:
-            return None
-        return min(1.0, self.busy_us / 1e6 / wall)
+        busy, wall = self.timed()
+        return min(1.0, busy / wall) if wall > 0 else None
 
     def uninstall(self) -> None:
         """Stop measuring and restore the selector; safe from any thread, idempotent."""

@@ -140,13 +140,30 @@ class Sites:
 
 
 class _LoopHist:
-    __slots__ = ("busy", "closed", "lag", "state")
+    """One loop's histograms, and the timed windows of the runs of it that have finished.
+
+    A loop run several times (``asyncio.run`` runs it again to shut down async generators and
+    the executor; ``run_until_complete`` in a loop) gets a new state per run: its windows are
+    added up here, so utilization covers every run, not only the last.
+    """
+
+    __slots__ = ("busy", "closed", "lag", "past_busy", "past_wall", "state", "tallied")
 
     def __init__(self, state: LoopState) -> None:
         self.state = state
         self.lag = _new_histogram()
         self.busy = _new_histogram()
         self.closed = False
+        self.past_busy = 0.0  # busy and timed wall seconds of finished runs
+        self.past_wall = 0.0
+        self.tallied: LoopState | None = None  # the last finished run added to them
+
+    def utilization(self) -> float | None:
+        busy, wall = self.past_busy, self.past_wall
+        if self.tallied is not self.state:
+            now_busy, now_wall = self.state.timed()
+            busy, wall = busy + now_busy, wall + now_wall
+        return min(1.0, busy / wall) if wall > 0 else None
 
 
 class Histograms:
@@ -193,8 +210,13 @@ class Histograms:
         self.drain(state)
         with self._lock:
             entry = self._loops.get(state.loop_id)
-            if entry is not None and entry.state is state:
-                entry.closed = True
+            if entry is not None and entry.state.loop is state.loop:
+                busy, wall = state.timed()
+                entry.past_busy += busy
+                entry.past_wall += wall
+                entry.tallied = state
+                if entry.state is state:
+                    entry.closed = True
             self._evict()
 
     def _evict(self) -> None:
@@ -232,7 +254,7 @@ class Histograms:
         busy = _percentiles(entry.busy)
         lag = _percentiles(entry.lag)
         main = busy or lag or Percentiles(0, 0.0, 0.0, 0.0, 0.0, 0.0)
-        util = state.utilization()
+        util = entry.utilization()
         return LoopStats(
             state.loop_id,
             name,
