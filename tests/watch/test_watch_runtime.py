@@ -360,3 +360,47 @@ def test_importing_the_watchdog_loads_neither_the_tripwire_nor_the_catalog() -> 
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.splitlines() == ["[]", "unstall.watch._tripwire"]
+
+
+def test_a_sample_that_lands_in_the_heartbeat_is_not_taken_for_the_stall() -> None:
+    # after C code held the GIL for a whole stall, the watchdog's first chance to sample is
+    # when the loop thread releases it: in the tick that ends the stall (reading its timer).
+    # That sample says nothing about the stall and must not become its blamed line.
+    from unstall.watch._alarm import Alarm
+
+    def reader_in(module_function: Callable[[], object]) -> threading.Thread:
+        thread = threading.Thread(target=module_function, daemon=True)
+        thread.start()
+        time.sleep(0.05)  # blocked in its read by now
+        return thread
+
+    loop = asyncio.new_event_loop()
+    w = Watcher(threshold_ms=100, log=False)
+    state = LoopState(loop, 0.1)
+    r1, w1 = os.pipe()
+    r2, w2 = os.pipe()
+    beat = Alarm(r1, lambda fd, delay, interval: None)  # reads a pipe: blocks like a late tick
+    try:
+        in_tick = reader_in(beat.expirations)
+        state.thread_id = in_tick.ident or 0
+        session = Session(time.perf_counter(), time.perf_counter())
+        w._sample(state, session)
+        assert session.samples == 0
+
+        def user_code() -> None:
+            os.read(r2, 1)  # USER READ
+
+        in_user = reader_in(user_code)
+        state.thread_id = in_user.ident or 0
+        w._sample(state, session)
+        assert session.samples == 1
+        (stack,) = session.stacks
+        assert any(f.function.endswith("user_code") for f in stack)
+    finally:
+        os.write(w1, b"\0" * 8)
+        os.write(w2, b"\0")
+        for fd in (w1, r2, w2):
+            os.close(fd)
+        beat.close()
+        state.release()
+        loop.close()

@@ -38,6 +38,8 @@ _MAX_STACKS = 8
 # drain histograms, notice loops that stopped and patch a uvloop imported since
 _HOUSEKEEPING = 1.0
 _TIMING = {False: "off", True: "always", "off": "off", "always": "always", "sampled": "sampled"}
+# the modules of the code a loop runs for the heartbeat (ticks, alarms, CPU marks)
+_HEARTBEAT_MODULES = frozenset({"unstall.watch._loops", "unstall.watch._alarm"})
 
 
 class Watcher:
@@ -465,6 +467,11 @@ class Watcher:
         if frame is None:
             return
         try:
+            if frame.f_globals.get("__name__") in _HEARTBEAT_MODULES:
+                # the loop is in the heartbeat's own code, so the stall is over: this is the
+                # first moment the watchdog got the GIL back (a tick's system call released
+                # it) after C code held it for the whole stall, and not where the time went
+                return
             current.stacks[sample_stack(frame)] += 1
             current.samples += 1
             if len(current.stacks) > 4 * _MAX_STACKS:
