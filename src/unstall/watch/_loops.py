@@ -211,8 +211,12 @@ class LoopState:
         self.active = True
         self._arm()
         if not self._start_beat():
-            self.due = _perf() + self.interval
-            self._handle = self.loop.call_later(self.interval, self._tick)
+            self._start_timer()
+
+    def _start_timer(self) -> None:
+        """The heartbeat as a ``call_later`` chain (no beat here, or a forked child's loop)."""
+        self.due = _perf() + self.interval
+        self._handle = self.loop.call_later(self.interval, self._tick)
 
     def _start_beat(self) -> bool:
         """Register a periodic ``timerfd`` as the heartbeat; ``False`` where there is none."""
@@ -357,11 +361,6 @@ class LoopState:
         wall = self.timed_wall + (_perf() - self.window_start if self.timing_on else 0.0)
         return self.busy_us / 1e6, max(0.0, wall)
 
-    def utilization(self) -> float | None:
-        """Busy fraction of the timed wall time (0..1), or ``None`` when iterations were never timed."""
-        busy, wall = self.timed()
-        return min(1.0, busy / wall) if wall > 0 else None
-
     def uninstall(self) -> None:
         """Stop measuring and restore the selector; safe from any thread, idempotent."""
         self.active = False
@@ -428,10 +427,9 @@ class LoopState:
         # the parent. It is forgotten (its callback ignores it) and the child ticks by call_later.
         if self.beat is not None:
             self.beat = None
-            if self.active and self._handle is None:
-                self.due = _perf() + self.interval
+            if self.active:
                 with contextlib.suppress(RuntimeError):
-                    self._handle = self.loop.call_later(self.interval, self._tick)
+                    self._start_timer()
         self.release()
         self.alarm = create_alarm() if had_alarm else None
         self.alarm_ok = self.alarm is not None

@@ -241,6 +241,16 @@ def _caught(
     return _Pending(hits, user, _perf(), under)
 
 
+def _until_return(pending: _Pending) -> None:
+    """Let ``_profile`` finish ``pending`` once control is back in its caller; at once, without
+    a duration, when another profiler runs on this thread."""
+    if sys.getprofile() is not None:
+        _finish(pending, None)
+        return
+    _local.pending = pending
+    sys.setprofile(_profile)
+
+
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     if not _tripwires:
         return
@@ -255,15 +265,9 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     try:
         if _flush_stale():
             return
-        frame = sys._getframe(1)
-        pending = _caught(event, None, args, frame)
-        if pending is None:
-            return
-        if sys.getprofile() is not None:  # another profiler runs here: record without a duration
-            _finish(pending, None)
-            return
-        _local.pending = pending
-        sys.setprofile(_profile)
+        pending = _caught(event, None, args, sys._getframe(1))
+        if pending is not None:
+            _until_return(pending)
     except _POLICY_ERRORS:
         raise
     except Exception:  # a bug here must never break the host's call
@@ -285,32 +289,15 @@ def _trace_after_connect(args: tuple[Any, ...], frame: FrameType) -> None:
     try:
         if not args or not any(tw._wants_wrapper(_SQLITE_EXECUTE) for tw in _tripwires):
             return
-        pending: _Pending | None = getattr(_local, "pending", None)
-        profile = sys.getprofile()
-        if pending is not None and profile is _profile:  # the connect itself is being timed
-            pending.connections.append(args[0])
-        elif profile is None:  # someone else's profiler: their connections go untraced
-            waiting = _Pending([], frame, 0.0)
-            waiting.connections.append(args[0])
-            _local.connecting = waiting
-            sys.setprofile(_connected)
+        if _flush_stale():  # the connect itself is being timed
+            pending: _Pending = _local.pending
+        else:  # an empty measurement just waits for ``connect`` to return (under someone
+            # else's profiler it ends at once, and the connection goes untraced)
+            pending = _Pending([], frame, _perf())
+            _until_return(pending)
+        pending.connections.append(args[0])
     except Exception:  # a bug here must never break the host's call
         return
-
-
-def _connected(frame: FrameType, event: str, arg: object) -> None:
-    """Profile function while ``connect`` runs: trace the connection once its caller resumes."""
-    try:
-        waiting: _Pending | None = getattr(_local, "connecting", None)
-        if waiting is None or waiting.done(frame, event):
-            _local.connecting = None
-            sys.setprofile(None)
-            if waiting is not None:
-                waiting.target = None
-                _trace(waiting.connections)
-    except Exception:
-        _local.connecting = None
-        sys.setprofile(None)
 
 
 def _trace(connections: list[Any]) -> None:
@@ -329,18 +316,16 @@ def _statement(sql: str) -> None:
     try:
         if _flush_stale():  # the same call's next statement (an implicit BEGIN, a script)
             return
-        verb = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+        words = sql.split(None, 1)
+        name = _SQLITE_VERBS.get(words[0].upper() if words else "", _SQLITE_EXECUTE)
+        frame = sys._getframe(1)
         try:
-            pending = _caught(None, _SQLITE_VERBS.get(verb, _SQLITE_EXECUTE), (), sys._getframe(1))
+            pending = _caught(None, name, (), frame)
         except _POLICY_ERRORS:  # recorded already, and SQLite would swallow the error: an
             # empty measurement keeps the same call's next statements from being caught again
-            pending = _Pending([], sys._getframe(1), _perf())
-        if pending is None or sys.getprofile() is not None:
-            if pending is not None:
-                _finish(pending, None)
-            return
-        _local.pending = pending
-        sys.setprofile(_profile)
+            pending = _Pending([], frame, _perf())
+        if pending is not None:
+            _until_return(pending)
     except Exception:  # a bug here must never break the host's call
         _local.busy = False
         return
