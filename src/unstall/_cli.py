@@ -23,7 +23,7 @@ __all__ = ("main",)
 # name -> (module implementing it, one-line help)
 _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "check": ("unstall.check._command", "find async code that can reach a blocking call"),
-    "rules": ("unstall.catalog._command", "print the catalog of blocking callables and rules"),
+    "rules": ("unstall.check._rules_command", "print the catalog of blocking callables and rules"),
     "run": ("unstall.watch._command", "run a script or module under the event-loop watchdog"),
     "bench": ("unstall.bench._command", "load-test a real async service: naive vs fixed"),
 }

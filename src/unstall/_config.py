@@ -14,13 +14,15 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from unstall.errors import ConfigError
 
+if TYPE_CHECKING:
+    from unstall.catalog import Catalog
+
 __all__ = (
     "DEFAULT_MAX_FILE_SIZE",
-    "EXTRA_CODES",
     "Config",
     "WatchConfig",
     "config_from_table",
@@ -31,22 +33,13 @@ __all__ = (
 )
 
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
-# Rule codes that are not catalog kinds: awaiting a blocking call, and files that cannot be checked.
-EXTRA_CODES: Mapping[str, str] = {
-    "UNS201": "blocking call awaited",
-    "UNS901": "syntax error",
-    "UNS902": "undecodable source",
-    "UNS903": "binary file",
-    "UNS904": "file too large",
-    "UNS905": "unreadable file",
-}
 
 
 def known_codes() -> tuple[str, ...]:
-    """Every rule code ``select`` / ``ignore`` may name (catalog kinds plus UNS201 and UNS9xx), sorted."""
+    """Every rule code ``select`` / ``ignore`` may name (the catalog's kinds and other rules), sorted."""
     from unstall.catalog import default_catalog
 
-    return tuple(sorted({*default_catalog().codes(), *EXTRA_CODES}))
+    return default_catalog().all_codes()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +94,36 @@ class Config:
     def replace(self, **changes: Any) -> Config:
         """A copy with ``changes`` applied (the same keyword names as the fields)."""
         return replace(self, **changes)
+
+    def catalog(self) -> Catalog:
+        """The built-in catalog with this project's additions: ``blocking`` entries, offload helpers
+        and thread-pool decorators (as boundaries).
+
+        Raises :class:`ConfigError` naming ``tool.unstall.blocking`` for an invalid entry.
+        """
+        from unstall.catalog import Boundary, BoundaryKind, default_catalog
+        from unstall.errors import CatalogError
+
+        source = str(self.source or "configuration")
+        why = f"configured in {source}"
+        boundaries = [
+            *(
+                Boundary(name, BoundaryKind.OFFLOAD, why, method=True)
+                for name in self.offload_helpers
+            ),
+            *(
+                Boundary(name, BoundaryKind.THREADPOOL_DECORATOR, why)
+                for name in self.threadpool_decorators
+            ),
+        ]
+        if not self.blocking and not boundaries:
+            return default_catalog()
+        try:
+            return default_catalog().extended(
+                self.blocking, boundaries=boundaries, source=f"tool.unstall.blocking in {source}"
+            )
+        except CatalogError as exc:
+            raise ConfigError(str(exc), key="tool.unstall.blocking", source=source) from None
 
 
 def _specificity(prefix: str, code: str) -> int:

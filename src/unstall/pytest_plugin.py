@@ -146,14 +146,9 @@ def _project(config: pytest.Config) -> tuple[Any, tuple[str, ...]]:
     cached = config.stash.get(_PROJECT, None)
     if cached is None:
         from unstall._config import load_config
-        from unstall.catalog import default_catalog
 
         project = load_config(start=config.rootpath)
-        catalog = (
-            default_catalog().extended(project.blocking, source=str(project.source))
-            if project.blocking
-            else None
-        )
+        catalog = project.catalog() if project.blocking else None
         cached = config.stash[_PROJECT] = (catalog, tuple(project.watch.allow))
     return cached
 

@@ -11,7 +11,16 @@ from typing import Any
 
 import pytest
 
-from unstall.catalog import Catalog, Entry, Kind, Offload, default_catalog, entry_from_table
+from unstall.catalog import (
+    Catalog,
+    Condition,
+    Entry,
+    Kind,
+    Match,
+    Offload,
+    default_catalog,
+    entry_from_table,
+)
 from unstall.catalog._load import catalog_from_text
 from unstall.errors import CatalogError
 
@@ -65,11 +74,9 @@ def test_entry_is_complete(entry: Entry) -> None:
         fields = {field for _, field, _, _ in string.Formatter().parse(entry.fix) if field}
         assert fields <= {"func", "args"}
     for item in entry.nonblocking:
-        keyword, _, value = item.partition("=")
-        keyword, _, position = keyword.partition("@")
-        assert keyword.isidentifier()
-        assert not position or position.isdigit()
-        assert value
+        assert item.keyword.isidentifier()
+        assert item.position is None or item.position >= 0
+        assert str(item).startswith(item.keyword)
     if entry.offload is not CATALOG.kind_info(entry.kind).offload:
         # CPU work that releases the GIL belongs in a thread: the alternative must say so
         assert "to_thread" in entry.alternative
@@ -179,16 +186,26 @@ def test_returns_follow_instances() -> None:
 def test_nonblocking_keywords() -> None:
     lock = CATALOG.lookup("threading.Lock.acquire")
     assert lock is not None
-    assert "blocking@0=False" in lock.nonblocking
+    assert "blocking@0=False" in map(str, lock.nonblocking)
     queue_get = CATALOG.lookup("queue.Queue.get")
     assert queue_get is not None
-    assert "block@0=False" in queue_get.nonblocking
+    assert "block@0=False" in map(str, queue_get.nonblocking)
     shutdown = CATALOG.lookup("concurrent.futures.Executor.shutdown")
     assert shutdown is not None
-    assert shutdown.nonblocking == ("wait@0=False",)
+    assert shutdown.nonblocking == (
+        Condition(keyword="wait", position=0, match=Match.EQUALS, value=False, text="wait@0=False"),
+    )
     resolver = CATALOG.lookup("socket.getaddrinfo")
     assert resolver is not None
-    assert resolver.nonblocking == ("flags@5=socket.AI_NUMERICHOST",)
+    assert resolver.nonblocking == (
+        Condition(
+            keyword="flags",
+            position=5,
+            match=Match.FLAG,
+            value="socket.AI_NUMERICHOST",
+            text="flags@5=socket.AI_NUMERICHOST",
+        ),
+    )
 
 
 def test_by_audit_event_and_by_kind() -> None:
@@ -323,6 +340,12 @@ def test_user_entry_offload_defaults_to_the_kind() -> None:
             {"name": "mylib.fetch", **BASE, "nonblocking": ["wait"]},
             "Catalog entry 'mylib.fetch' in pyproject.toml has nonblocking 'wait'; each item must be "
             "'keyword=value' or 'keyword@position=value', such as 'blocking=False' or 'blocking@0=False'.",
+        ),
+        (
+            {"name": "mylib.fetch", **BASE, "nonblocking": ["wait=open()"]},
+            "Catalog entry 'mylib.fetch' in pyproject.toml has nonblocking 'wait=open()'; its value 'open()' "
+            "must be a literal (False, 0, 'r'), '*' for any value but None, or a named constant such as "
+            "socket.AI_NUMERICHOST.",
         ),
         (
             {"name": "mylib.fetch", **BASE, "aliases": ["mylib.fetch"]},
@@ -470,4 +493,36 @@ def test_any_method_entry_covers_public_methods_but_not_helpers() -> None:
 def test_nonblocking_any_value_keyword() -> None:
     entry = CATALOG.lookup("tarfile.open")
     assert entry is not None
-    assert "fileobj=*" in entry.nonblocking
+    assert [(item.keyword, item.match) for item in entry.nonblocking] == [("fileobj", Match.GIVEN)]
+
+
+@pytest.mark.parametrize(
+    ("text", "given", "accepted"),
+    [
+        ("blocking=False", False, True),
+        ("blocking=False", True, False),
+        ("blocking=False", ..., False),
+        ("timeout@1=0", 0, True),
+        ("fileobj=*", ..., True),
+        ("fileobj=*", None, False),
+        ("flags@5=socket.AI_NUMERICHOST", frozenset({"socket.AI_NUMERICHOST"}), True),
+        (
+            "flags@5=socket.AI_NUMERICHOST",
+            frozenset({"socket.AI_NUMERICHOST", "socket.AI_CANONNAME"}),
+            True,
+        ),
+        ("flags@5=socket.AI_NUMERICHOST", frozenset({"socket.AI_CANONNAME"}), False),
+        ("flags@5=socket.AI_NUMERICHOST", 4, False),
+    ],
+)
+def test_nonblocking_conditions_are_parsed_once_and_evaluated(
+    text: str, given: object, accepted: bool
+) -> None:
+    entry = entry_from_table(
+        {"name": "mylib.fetch", **BASE, "nonblocking": [text]}, CATALOG.kinds, source="test"
+    )
+    (condition,) = entry.nonblocking
+    assert str(condition) == text
+    assert condition.accepts(given) is accepted
+    keyword, _, position = text.partition("=")[0].partition("@")
+    assert condition.keys == ({keyword, f"@{position}"} if position else {keyword})

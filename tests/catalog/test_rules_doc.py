@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from unstall._config import EXTRA_CODES
 from unstall.catalog import Entry, default_catalog
 from unstall.catalog._docs import fixed_example, render_rules_markdown
 from unstall.check._rules_info import rule_infos
@@ -17,6 +16,7 @@ from unstall.check._rules_info import rule_infos
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "rules.md"
 CATALOG = default_catalog()
+EXTRA_CODES = {code: rule.title for code, rule in CATALOG.rules.items()}
 
 
 def _sections(text: str) -> dict[str, str]:

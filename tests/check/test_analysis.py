@@ -49,9 +49,19 @@ def summaries(files: Mapping[str, str]) -> list[ModuleSummary]:
     return result
 
 
-def run(files: Mapping[str, str], **settings: tuple[str, ...]) -> list[tuple[str, int, str]]:
+def run(
+    files: Mapping[str, str],
+    *,
+    allow: tuple[str, ...] = (),
+    offload_helpers: tuple[str, ...] = (),
+    threadpool_decorators: tuple[str, ...] = (),
+) -> list[tuple[str, int, str]]:
+    """Findings as (path, line, code), with the catalog and allow-list a ``Config`` gives."""
+    config = Config(
+        allow=allow, offload_helpers=offload_helpers, threadpool_decorators=threadpool_decorators
+    )
     found = analyze(
-        summaries(files), catalog=default_catalog(), settings=AnalysisSettings(**settings)
+        summaries(files), catalog=config.catalog(), settings=AnalysisSettings(allow=config.allow)
     )
     return sorted((f.location.path, f.location.line, f.code) for f in found)
 

@@ -1,12 +1,40 @@
 """The catalog of known blocking callables: one data table that drives the linter, the tripwire and the docs.
 
-The table itself is ``blocking.toml`` beside this module. :func:`default_catalog` loads it;
-users add entries through ``[tool.unstall] blocking`` in ``pyproject.toml``.
+The table itself is ``blocking.toml`` beside this module: the kinds of blocking work and their
+rule codes, the other rules (UNS201, UNS9xx), the blocking callables with the arguments that make
+them non-blocking, the non-blocking factories the analysis follows, and the boundaries (offload
+calls, partials, thread-pool and context-manager decorators). :func:`default_catalog` loads it;
+users add entries through ``[tool.unstall] blocking`` in ``pyproject.toml``. This package is the
+leaf of unstall: it imports nothing of the other parts.
 """
 
 from __future__ import annotations
 
-from unstall.catalog._load import Catalog, default_catalog, entry_from_table
-from unstall.catalog._model import Entry, Kind, KindInfo, Offload
+from unstall.catalog._load import Catalog, default_catalog
+from unstall.catalog._model import (
+    Boundary,
+    BoundaryKind,
+    Condition,
+    Entry,
+    Kind,
+    KindInfo,
+    Match,
+    Offload,
+    Rule,
+)
+from unstall.catalog._rows import entry_from_table
 
-__all__ = ("Catalog", "Entry", "Kind", "KindInfo", "Offload", "default_catalog", "entry_from_table")
+__all__ = (
+    "Boundary",
+    "BoundaryKind",
+    "Catalog",
+    "Condition",
+    "Entry",
+    "Kind",
+    "KindInfo",
+    "Match",
+    "Offload",
+    "Rule",
+    "default_catalog",
+    "entry_from_table",
+)

@@ -4,79 +4,14 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from unstall.catalog._load import Catalog
-from unstall.catalog._model import Entry
+from unstall.catalog._model import Boundary, BoundaryKind, Entry, Rule
 
-__all__ = ("ExtraRule", "extra_rules", "fixed_example", "render_rules_markdown")
+__all__ = ("fixed_example", "render_rules_markdown")
 
-DOC_PATH = "docs/rules.md"
 TABLE_PATH = "src/unstall/catalog/blocking.toml"
 REGENERATE = "python scripts/gen_rules_doc.py"
-
-
-@dataclass(frozen=True, slots=True)
-class ExtraRule:
-    """A rule that is not a catalog kind (UNS201, UNS9xx): its code, title, why and the docs' texts."""
-
-    code: str
-    title: str
-    why: str
-    flags: str
-    example: str
-    instead: str
-
-
-# What each non-catalog rule flags, an example, and what to do instead; titles and "why" come
-# from the check's rule descriptions so the reports and this reference say the same thing.
-_EXTRA_TEXT: dict[str, tuple[str, str, str]] = {
-    "UNS201": (
-        "`await` applied to the result of a known blocking call, such as `await requests.get(url)`.",
-        'import requests\n\n\nasync def handler():\n    await requests.get("http://127.0.0.1:8000/")\n',
-        "Call the async-native API the blocking call's own rule names (`await client.get(url)` with "
-        "`httpx.AsyncClient`), or offload the call itself: `await asyncio.to_thread(requests.get, url)`.",
-    ),
-    "UNS901": (
-        "A Python file that does not parse; the finding carries the parser's message and position.",
-        "def broken(:\n    pass\n",
-        "Fix the syntax error, or leave the file out with `exclude` in `[tool.unstall]`.",
-    ),
-    "UNS902": (
-        "A file whose bytes are not valid in its declared encoding (UTF-8 when it declares none).",
-        "# a file saved as Latin-1 without a coding declaration\nNAME = 'caf\\xe9'\n",
-        "Save the file as UTF-8, or declare its encoding on the first two lines (`# -*- coding: latin-1 -*-`).",
-    ),
-    "UNS903": (
-        "A file named like Python source that contains NUL bytes (a binary file).",
-        "# any .py file containing a NUL (\\x00) byte\n",
-        "Rename the file, or leave it out with `exclude` in `[tool.unstall]`.",
-    ),
-    "UNS904": (
-        "A file larger than `max-file-size` (5 MiB by default), which is skipped.",
-        "# generated_tables.py: 40 MB of literal data\n",
-        "Raise `max-file-size` in `[tool.unstall]`, or leave generated files out with `exclude`.",
-    ),
-    "UNS905": (
-        "A path that cannot be read as a file: a broken symbolic link, a special file, or no permission.",
-        "# link.py -> missing.py (a symbolic link whose target is gone)\n",
-        "Fix the link or the permissions, or leave the path out with `exclude` in `[tool.unstall]`.",
-    ),
-}
-
-
-def extra_rules(catalog: Catalog) -> tuple[ExtraRule, ...]:
-    """UNS201 and the UNS9xx file problems, with the same titles and reasons ``unstall check`` reports."""
-    from unstall.check._rules_info import rule_infos
-
-    infos = rule_infos(catalog)
-    rules = []
-    for code, (flags, example, instead) in _EXTRA_TEXT.items():
-        info = infos.get(code)
-        if info is None:  # a code the check no longer reports: leave it out of the reference
-            continue
-        rules.append(ExtraRule(code, info.title, info.why, flags, example, instead))
-    return tuple(rules)
 
 
 def _call_parts(line: str) -> tuple[str, str] | None:
@@ -129,7 +64,7 @@ def _entry_row(entry: Entry) -> str:
     if entry.aliases:
         notes.append("also " + ", ".join(_code_cell(alias) for alias in entry.aliases))
     if entry.nonblocking:
-        notes.append("not with " + ", ".join(_code_cell(item) for item in entry.nonblocking))
+        notes.append("not with " + ", ".join(_code_cell(str(item)) for item in entry.nonblocking))
     if notes:
         name += "<br><sub>" + "; ".join(notes) + "</sub>"
     why = _cell(entry.why)
@@ -190,12 +125,12 @@ def _section_for_kind(catalog: Catalog, entries: Iterable[Entry], code: str) -> 
     return out
 
 
-def _section_for_extra(rule: ExtraRule) -> list[str]:
+def _section_for_rule(rule: Rule) -> list[str]:
     language = "python"
     return [
         f"## {rule.code}",
         "",
-        f"**{rule.title}** (`{rule.title.replace(' ', '-')}`)",
+        f"**{rule.title}** (`{rule.name}`)",
         "",
         "### What it flags",
         "",
@@ -218,12 +153,49 @@ def _section_for_extra(rule: ExtraRule) -> list[str]:
     ]
 
 
+_BOUNDARY_TITLES = {
+    BoundaryKind.OFFLOAD: "Offload calls: what is passed to them does not run on the loop",
+    BoundaryKind.PARTIAL: "Partials: the wrapped callable runs wherever the partial is called",
+    BoundaryKind.THREADPOOL_DECORATOR: "Thread-pool decorators: the decorated function runs in a thread",
+    BoundaryKind.CONTEXT_MANAGER: "Context-manager decorators: `with` runs the generator up to its yield",
+}
+
+
+def _section_for_boundaries(boundaries: Iterable[Boundary]) -> list[str]:
+    rows = list(boundaries)
+    out = [
+        "## Boundaries",
+        "",
+        "What the analysis knows about where code handed to a callable runs. Add offload helpers "
+        "and thread-pool decorators of your own framework with `offload-helpers` and "
+        "`threadpool-decorators` in `[tool.unstall]`; `unstall rules --boundaries` lists them with "
+        "these.",
+        "",
+    ]
+    for kind, title in _BOUNDARY_TITLES.items():
+        chosen = [row for row in rows if row.kind is kind]
+        if not chosen:
+            continue
+        out += [f"### {title}", "", "| Callable | What it does |", "|---|---|"]
+        for row in chosen:
+            name = _code_cell(row.name)
+            if row.method:
+                name += (
+                    "<br><sub>also `."
+                    + row.name.rpartition(".")[2]
+                    + "(...)` on any receiver</sub>"
+                )
+            out.append(f"| {name} | {_cell(row.why)} |")
+        out.append("")
+    return out
+
+
 def render_rules_markdown(catalog: Catalog) -> str:
     """The whole rule reference as Markdown: a summary table, then one section per rule code.
 
     Each section's anchor is the lower-case code (``#uns101``), which the reports link to.
     """
-    extras = extra_rules(catalog)
+    extras = tuple(catalog.rules.values())
     kinds = sorted(catalog.kinds.values(), key=lambda info: info.code)
     out = [
         "# Rule reference",
@@ -244,7 +216,7 @@ def render_rules_markdown(catalog: Catalog) -> str:
             f"| [{info.code}](#{info.code.lower()}) | `blocking-{info.kind.value}` | {info.title} | {count} |"
         )
     out.extend(
-        f"| [{rule.code}](#{rule.code.lower()}) | `{rule.title.replace(' ', '-')}` | {rule.title} | |"
+        f"| [{rule.code}](#{rule.code.lower()}) | `{rule.name}` | {rule.title} | |"
         for rule in extras
     )
     out += [
@@ -256,7 +228,8 @@ def render_rules_markdown(catalog: Catalog) -> str:
     for info in kinds:
         out += _section_for_kind(catalog, catalog.entries, info.code)
     for rule in extras:
-        out += _section_for_extra(rule)
+        out += _section_for_rule(rule)
+    out += _section_for_boundaries(catalog.boundaries)
     out += [
         "## Adding your own blocking callables",
         "",

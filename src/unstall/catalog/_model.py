@@ -5,7 +5,17 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-__all__ = ("Entry", "Kind", "KindInfo", "Offload")
+__all__ = (
+    "Boundary",
+    "BoundaryKind",
+    "Condition",
+    "Entry",
+    "Kind",
+    "KindInfo",
+    "Match",
+    "Offload",
+    "Rule",
+)
 
 
 class Kind(enum.Enum):
@@ -41,6 +51,107 @@ class KindInfo:
     offload: Offload
 
 
+class Match(enum.Enum):
+    """How a :class:`Condition` tests the argument it names."""
+
+    EQUALS = "equals"  # the argument is this literal (``blocking=False``)
+    GIVEN = "given"  # the argument is given, with any value but ``None`` (``fileobj=*``)
+    FLAG = "flag"  # the argument holds this named constant, alone or OR-ed with others
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One argument with which a blocking callable returns at once: a parsed ``nonblocking`` item.
+
+    ``keyword`` names the argument; ``position`` is its index when given positionally (from 0,
+    not counting ``self``), or ``None`` when only the keyword counts. ``value`` is the literal
+    for :attr:`Match.EQUALS` and the dotted constant (``"socket.AI_NUMERICHOST"``) for
+    :attr:`Match.FLAG`. ``text`` is the item as written in the table (``"flags@5=socket.AI_NUMERICHOST"``).
+    """
+
+    keyword: str
+    position: int | None
+    match: Match
+    value: bool | int | float | str | None
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """How the analysis names the argument: the keyword, and ``"@N"`` for position N."""
+        if self.position is None:
+            return frozenset({self.keyword})
+        return frozenset({self.keyword, f"@{self.position}"})
+
+    def accepts(self, given: object) -> bool:
+        """Whether an argument value meets the condition.
+
+        ``given`` is a literal (``False``, ``0``, ``"x"``), a frozenset of the dotted named
+        constants OR-ed together (``frozenset({"socket.AI_NUMERICHOST"})``), or ``...`` for a
+        value not known before run time (which meets only :attr:`Match.GIVEN`).
+        """
+        if self.match is Match.GIVEN:
+            return given is not None
+        if self.match is Match.FLAG:
+            return isinstance(given, frozenset) and self.value in given
+        return given is not ... and not isinstance(given, frozenset) and given == self.value
+
+
+class BoundaryKind(enum.Enum):
+    """What a :class:`Boundary` does to the code handed to it."""
+
+    OFFLOAD = "offload"  # runs what it is given in a thread, a process or elsewhere: off the loop
+    PARTIAL = "partial"  # wraps a callable: what it wraps runs wherever the wrapper runs
+    THREADPOOL_DECORATOR = (
+        "threadpool-decorator"  # the framework runs the decorated function in a pool
+    )
+    CONTEXT_MANAGER = "context-manager"  # makes a generator function a context manager
+
+
+@dataclass(frozen=True, slots=True)
+class Boundary:
+    """A callable the analysis treats specially because of where the code given to it runs.
+
+    ``name`` is its qualified name; with ``method`` it is also recognised by its last name
+    alone, on a receiver whose type the analysis does not know (``loop.run_in_executor``,
+    ``executor.submit``). ``asynchronous`` marks an async twin (``contextlib.asynccontextmanager``).
+    """
+
+    name: str
+    kind: BoundaryKind
+    why: str
+    method: bool = False
+    asynchronous: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A rule code that is not a kind of blocking callable: an awaited blocking call, or a file problem.
+
+    ``flags`` says what it flags, ``example`` shows it, ``instead`` says what to do; the rule
+    reference and ``unstall rules`` print them. ``name`` is the slug (``"blocking-call-awaited"``).
+    """
+
+    code: str
+    title: str
+    why: str
+    flags: str
+    example: str
+    instead: str
+
+    @property
+    def name(self) -> str:
+        """The rule's slug: its title with hyphens."""
+        return self.title.replace(" ", "-")
+
+    @property
+    def file_problem(self) -> bool:
+        """Whether the rule reports a file that cannot be checked (the UNS9xx codes)."""
+        return self.code.startswith("UNS9")
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One known blocking callable.
@@ -49,8 +160,8 @@ class Entry:
     ``"builtins.open"``); a method is named through its class. ``aliases`` are other
     qualified names of the same callable (``"requests.api.get"``). ``fix`` is a mechanical
     rewrite template or ``None``: ``{args}`` stands for the call's argument source text,
-    ``{func}`` for the callee's source text. ``nonblocking`` lists ``keyword=value`` call
-    arguments that make the call return at once (``"blocking=False"``). ``returns`` is the
+    ``{func}`` for the callee's source text. ``nonblocking`` lists the arguments that make the
+    call return at once, parsed from ``keyword=value`` items (``"blocking=False"``). ``returns`` is the
     qualified type name of what the call returns, when the analysis should track it
     (``builtins.open`` returns ``"io.IOBase"``); ``yields`` the qualified type of each item
     when the result is iterated (``pathlib.Path.glob`` yields ``"pathlib.Path"``).
@@ -70,7 +181,7 @@ class Entry:
     alternative: str
     fix: str | None = None
     aliases: tuple[str, ...] = ()
-    nonblocking: tuple[str, ...] = ()
+    nonblocking: tuple[Condition, ...] = ()
     returns: str | None = None
     audit_event: str | None = None
     offload: Offload = Offload.THREAD

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from unstall.catalog import Catalog, Entry
 from unstall.check._fixes import fix_for
-from unstall.check._graph import AnalysisSettings, CallGraph, Node
+from unstall.check._graph import AnalysisSettings, CallGraph, Node, Step
 from unstall.check._model import ChainStep, Finding, Location
 from unstall.check._summary_types import (
     AWAITED,
@@ -38,9 +38,9 @@ def _use_location(path: str, use: Use) -> Location:
 
 
 def _step_name(analysis: CallGraph, node: Node) -> str:
-    if node[1] == MODULE_CODE:
-        return f"import {analysis.project.summaries[node[0]].module}"
-    return node[1]
+    if node.key == MODULE_CODE:
+        return f"import {analysis.project.summaries[node.summary].module}"
+    return node.key
 
 
 def analyze(
@@ -57,7 +57,7 @@ def analyze(
     for index, functions in enumerate(project.functions):
         for key, info in functions.items():
             if info.is_async and not analysis.allowed(project.qualified(index, key)):
-                roots.append((index, key))
+                roots.append(Node(index, key))
     analysis.explore(roots)
     chains = analysis.chains()
     findings: list[Finding] = []
@@ -67,7 +67,7 @@ def analyze(
 
 
 def _chain(
-    analysis: CallGraph, target: Node, chains: dict[Node, tuple[int, Node | Entry]]
+    analysis: CallGraph, target: Node, chains: dict[Node, Step]
 ) -> tuple[list[ChainStep], list[str], Entry] | None:
     """The steps from ``target`` to its blocking call: each function where it is defined, then the call."""
     project = analysis.project
@@ -76,7 +76,7 @@ def _chain(
     node = target
     for _ in range(len(chains) + 1):
         info = analysis.info(node)
-        where = project.summaries[node[0]].path
+        where = project.summaries[node.summary].path
         name = _step_name(analysis, node)
         steps.append(ChainStep(name, Location(where, max(info.line, 1), info.col)))
         names.append(name)
@@ -89,11 +89,9 @@ def _chain(
     return None
 
 
-def _root_findings(
-    analysis: CallGraph, root: Node, chains: dict[Node, tuple[int, Node | Entry]]
-) -> Iterable[Finding]:
+def _root_findings(analysis: CallGraph, root: Node, chains: dict[Node, Step]) -> Iterable[Finding]:
     project = analysis.project
-    summary = project.summaries[root[0]]
+    summary = project.summaries[root.summary]
     info = analysis.info(root)
     offloaded = analysis.offloaded(root)
     function = project.qualified(*root)
@@ -114,12 +112,12 @@ def _root_findings(
             if use.flags & AWAITED:
                 code = "UNS201"
                 message = (
-                    f"`{root[1]}` awaits the result of `{_short(entry)}`, a {title}: the call "
+                    f"`{root.key}` awaits the result of `{_short(entry)}`, a {title}: the call "
                     "runs and blocks the event loop before `await` sees its result."
                 )
             else:
                 code = entry.code
-                message = f"`{root[1]}` can block the event loop: `{_short(entry)}` ({title})."
+                message = f"`{root.key}` can block the event loop: `{_short(entry)}` ({title})."
             fix, edits, safe = fix_for(summary, use, entry, uses=info.uses, direct=True)
             reported.add(span)
             if (use.line, use.col, code) in positions:
@@ -134,7 +132,7 @@ def _root_findings(
             steps, names, final = found
             title = analysis.catalog.kind_info(final.kind).title
             message = (
-                f"`{root[1]}` can block the event loop: "
+                f"`{root.key}` can block the event loop: "
                 + " → ".join(f"`{name}`" for name in names)
                 + f" ({title})."
             )
@@ -147,8 +145,8 @@ def _root_findings(
                 callee=names[0],
                 inner=names[-2],
                 plain_call=use.kind == CALL
-                and target[1] != MODULE_CODE
-                and not _is_constructor(target[1], use),
+                and target.key != MODULE_CODE
+                and not _is_constructor(target.key, use),
             )
             reported.add(span)
             if (use.line, use.col, final.code) in positions:

@@ -161,9 +161,8 @@ def _line_source(result: CheckResult, stdin: tuple[str, str] | None) -> dict[str
 def _report(
     result: CheckResult, args: argparse.Namespace, config: Config, stdin: tuple[str, str] | None
 ) -> None:
-    from unstall.check._runner import _catalog
 
-    infos = rule_infos(_catalog(config))
+    infos = rule_infos(config.catalog())
     out = sys.stdout
     if args.format == "json":
         out.write(format_json(result.findings, infos, files=len(result.files)))

@@ -9,13 +9,12 @@ block, giving each function that can block its shortest chain to one.
 
 from __future__ import annotations
 
-import ast
-import re
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from unstall.catalog import Catalog, Entry, Kind
+from unstall.catalog import BoundaryKind, Catalog, Entry, Kind
 from unstall.check._resolve import Project
 from unstall.check._summary_types import (
     CALL,
@@ -31,64 +30,38 @@ from unstall.check._summary_types import (
     Use,
 )
 
-__all__ = ("AnalysisSettings", "CallGraph", "Node")
-
-# A dotted name in a ``nonblocking`` condition: a named constant such as socket.AI_NUMERICHOST.
-_DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
+__all__ = ("AnalysisSettings", "CallGraph", "Node", "Step")
 
 
-# Callables that run what they are given in a thread or process, never on the loop.
-OFFLOAD_FUNCTIONS = frozenset(
-    {
-        "asyncio.to_thread",
-        "anyio.to_thread.run_sync",
-        "trio.to_thread.run_sync",
-        "starlette.concurrency.run_in_threadpool",
-        "fastapi.concurrency.run_in_threadpool",
-        "asgiref.sync.sync_to_async",
-        "unstall.to_thread",
-        "unstall.to_process",
-        "unstall.offload",
-        "unstall.map",
-        "concurrent.futures.ThreadPoolExecutor.submit",
-        "concurrent.futures.ProcessPoolExecutor.submit",
-        "asyncer.asyncify",
-        # A thread or process of its own: its target never runs on the loop.
-        "threading.Thread",
-        "threading.Timer",
-        "multiprocessing.Process",
-        "multiprocessing.pool.Pool.apply_async",
-        "multiprocessing.pool.Pool.map_async",
-    }
-)
-# Decorators that make a generator function a context manager: ``with`` runs it to its yield.
-CONTEXT_MANAGERS = frozenset({"contextlib.contextmanager"})
-# Method names that offload whatever the receiver (``loop.run_in_executor``, ``executor.submit``).
-OFFLOAD_METHODS = frozenset(
-    {"run_in_executor", "to_thread", "run_in_threadpool", "submit", "to_process"}
-)
-PARTIALS = frozenset({"functools.partial"})
-# Decorators whose function the framework runs in a thread pool.
-THREADPOOL_DECORATORS = frozenset({"asgiref.sync.sync_to_async"})
+class Node(NamedTuple):
+    """A function of the project: its module summary's index and its key in that module."""
 
-Node = tuple[int, str]
+    summary: int
+    key: str
+
+
+class Step(NamedTuple):
+    """One link of a chain: the use (by index) in a function, and what it runs next.
+
+    ``next`` is the project function the use calls on the way to a blocking call, or the
+    catalog entry of the blocking call itself.
+    """
+
+    use: int
+    next: Node | Entry
 
 
 @dataclass(frozen=True, slots=True)
 class AnalysisSettings:
-    """What the configuration adds: offload helpers, allowed names, thread-pool decorators.
+    """What the configuration adds beyond the catalog (whose boundaries include the project's
+    offload helpers and thread-pool decorators): the names never reported.
 
-    ``offload_helpers`` are qualified names of callables that run their argument off the loop
-    (matched by qualified name, or by method name when the receiver's type is unknown);
     ``allow`` are qualified names never reported, with everything below them: a function,
     class or module of the project, or a blocking callable (``time.sleep``) or a library
-    (``requests``) of the catalog; ``threadpool_decorators`` are qualified names of
-    decorators whose functions run in a thread pool.
+    (``requests``) of the catalog.
     """
 
-    offload_helpers: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()
-    threadpool_decorators: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,13 +87,17 @@ class CallGraph:
         self.project = Project(summaries, catalog)
         self.catalog = catalog
         self.settings = settings
-        self.offload_names = OFFLOAD_FUNCTIONS | set(settings.offload_helpers)
-        self.offload_methods = OFFLOAD_METHODS | {
-            name.rpartition(".")[2] for name in settings.offload_helpers
-        }
-        self.threadpool = THREADPOOL_DECORATORS | set(settings.threadpool_decorators)
+        self.offload_names = catalog.boundary_names(BoundaryKind.OFFLOAD)
+        self.offload_methods = catalog.boundary_methods(BoundaryKind.OFFLOAD)
+        self.partials = catalog.boundary_names(BoundaryKind.PARTIAL)
+        self.partial_methods = catalog.boundary_methods(BoundaryKind.PARTIAL)
+        self.threadpool = catalog.boundary_names(BoundaryKind.THREADPOOL_DECORATOR)
+        self.context_managers = frozenset(
+            row.name
+            for row in catalog.boundaries
+            if row.kind is BoundaryKind.CONTEXT_MANAGER and not row.asynchronous
+        )
         self._allow = frozenset(settings.allow)
-        self._nonblocking: dict[str, list[tuple[frozenset[str], object]]] = {}
         # Per explored sync function: its first blocking call and its edges.
         self.sites: dict[Node, _Site | None] = {}
         self.edges: dict[Node, list[_Edge]] = {}
@@ -140,7 +117,7 @@ class CallGraph:
 
     def info(self, node: Node) -> FunctionInfo:
         """The summary of a function node."""
-        return self.project.functions[node[0]][node[1]]
+        return self.project.functions[node.summary][node.key]
 
     def name_of(self, ref: str) -> str | None:
         """The qualified name a reference resolves to (outside or project), if any."""
@@ -168,8 +145,9 @@ class CallGraph:
         """Whether a call is ``functools.partial`` (what it wraps goes where it goes)."""
         if use.kind != CALL:
             return False
-        name = self.name_of(use.ref)
-        return name in PARTIALS or use.ref.endswith(".partial")
+        if use.ref.rpartition(".")[2] in self.partial_methods:
+            return True
+        return self.name_of(use.ref) in self.partials
 
     def offloaded(self, node: Node) -> list[bool]:
         """For each use of a function, whether it runs off the loop (inside a lambda given to an offload call)."""
@@ -217,39 +195,11 @@ class CallGraph:
         if entry is None or any(self.allowed(name) for name in entry.names):
             return None
         if entry.nonblocking and use.keywords:
-            for names, constant in self._nonblocking_of(entry):
-                if any(
-                    name in names and _satisfies(given, constant) for name, given in use.keywords
-                ):
+            for condition in entry.nonblocking:
+                keys = condition.keys
+                if any(key in keys and condition.accepts(given) for key, given in use.keywords):
                     return None
         return entry
-
-    def _nonblocking_of(self, entry: Entry) -> list[tuple[frozenset[str], object]]:
-        known = self._nonblocking.get(entry.name)
-        if known is None:
-            known = []
-            for text in entry.nonblocking:
-                keyword, _, raw = text.partition("=")
-                # ``flags@5=...``: the keyword ``flags`` or the sixth positional argument.
-                name, _, position = keyword.strip().partition("@")
-                names = frozenset({name, f"@{position}"} if position else {name})
-                raw = raw.strip()
-                if raw == "*":
-                    # ``fileobj=*``: the keyword given with any value but ``None``.
-                    known.append((names, ...))
-                    continue
-                constant: object
-                if _DOTTED.fullmatch(raw) and raw not in ("True", "False", "None"):
-                    # A named constant: matched alone or OR-ed with others.
-                    constant = frozenset({raw})
-                else:
-                    try:
-                        constant = ast.literal_eval(raw)
-                    except (ValueError, SyntaxError):
-                        continue
-                known.append((names, constant))
-            self._nonblocking[entry.name] = known
-        return known
 
     def runs_in_threadpool(self, node: Node) -> bool:
         """Whether a thread-pool decorator wraps the function (calling it runs nothing here)."""
@@ -276,11 +226,11 @@ class CallGraph:
                 continue
             wrapper = project.call(decorator)
             if wrapper is not None and wrapper.kind == "f":
-                candidates = [(wrapper.summary, wrapper.name)]
+                candidates = [Node(wrapper.summary, wrapper.name)]
             else:
                 prefix = decorator.name + "."
                 candidates = [
-                    (decorator.summary, inner)
+                    Node(decorator.summary, inner)
                     for inner in project.functions[decorator.summary]
                     if inner.startswith(prefix)
                 ]
@@ -344,8 +294,8 @@ class CallGraph:
             ]
             if not candidates:
                 return []
-            loaded = self.loaded(owner[0], top_level=owner[1] == MODULE_CODE)
-            return [(module, MODULE_CODE) for name, module in candidates if name not in loaded]
+            loaded = self.loaded(owner.summary, top_level=owner.key == MODULE_CODE)
+            return [Node(module, MODULE_CODE) for name, module in candidates if name not in loaded]
         value = project.resolve(use.ref)
         if value is not None and value.kind == "i" and use.kind == CALL:
             # Calling an instance of a project class runs its ``__call__``.
@@ -358,19 +308,19 @@ class CallGraph:
             if value.kind != "f":
                 return []
             info = project.functions[summary][key]
-            return [(summary, key)] if info.is_generator and not info.is_async else []
+            return [Node(summary, key)] if info.is_generator and not info.is_async else []
         if use.kind == READ:
             if value.kind == "f" and project.functions[summary][key].is_property:
-                return [(summary, key)]
+                return [Node(summary, key)]
             return []
         if value.kind == "c":
             found = []
             for method in ("__init__", "__post_init__"):
                 init = project.member(summary, key, method)
                 if init is not None and init.kind == "f":
-                    found.append((init.summary, init.name))
+                    found.append(Node(init.summary, init.name))
             return [node for node in found if not self.info(node).is_async]
-        node = (summary, key)
+        node = Node(summary, key)
         info = project.functions[summary][key]
         if self.runs_in_threadpool(node):
             return []
@@ -384,7 +334,7 @@ class CallGraph:
     def is_context_manager(self, node: Node) -> bool:
         """Whether a generator function is a ``contextlib.contextmanager`` (``with`` runs it)."""
         return any(
-            self.name_of(ref.removesuffix("()")) in CONTEXT_MANAGERS
+            self.name_of(ref.removesuffix("()")) in self.context_managers
             for ref in self.info(node).decorators
         )
 
@@ -434,41 +384,31 @@ class CallGraph:
             for target in self.targets(use, node)
         ]
 
-    def chains(self) -> dict[Node, tuple[int, Node | Entry]]:
-        """For each explored function that can block: (use index, next function or the entry), shortest first."""
+    def chains(self) -> dict[Node, Step]:
+        """For each explored function that can block: its first step on the shortest chain to a blocking call."""
         reverse: dict[Node, list[tuple[Node, int]]] = {}
         for node, edges in self.edges.items():
             for edge in edges:
                 reverse.setdefault(edge.target, []).append((node, edge.use))
-        result: dict[Node, tuple[int, Node | Entry]] = {}
+        result: dict[Node, Step] = {}
         queue: deque[Node] = deque()
         for node in sorted(self.sites, key=self._order):
             site = self.sites[node]
             if site is not None:
-                result[node] = (site.use, site.entry)
+                result[node] = Step(site.use, site.entry)
                 queue.append(node)
         while queue:
             node = queue.popleft()
             for caller, use in reverse.get(node, ()):
                 if caller in result or self.allowed(self.project.qualified(*caller)):
                     continue
-                result[caller] = (use, node)
+                result[caller] = Step(use, node)
                 queue.append(caller)
         return result
 
     def _order(self, node: Node) -> tuple[str, int, str]:
         info = self.info(node)
-        return (self.project.summaries[node[0]].path, info.line, node[1])
-
-
-def _satisfies(given: object, constant: object) -> bool:
-    """Whether an argument as recorded meets a ``nonblocking`` condition's value."""
-    if constant is ...:
-        return given is not None
-    if isinstance(constant, frozenset):
-        # A named constant: given alone or OR-ed with other named constants.
-        return isinstance(given, frozenset) and constant <= given
-    return not isinstance(given, frozenset) and given == constant
+        return (self.project.summaries[node.summary].path, info.line, node.key)
 
 
 def _critical_section(use: Use, entry: Entry) -> bool:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from unstall.catalog import Catalog
+from unstall.catalog import BoundaryKind, Catalog
 from unstall.check._scope import BUILTIN_NAMES
 from unstall.check._summary_types import ClassInfo, FunctionInfo, ModuleSummary
 
@@ -29,7 +29,6 @@ __all__ = ("Project", "Value")
 _MAX_DEPTH = 40
 # The reference segment for each item of an iteration (see ``unstall.check._scope.Each``).
 _EACH = "<each>"
-_CONTEXT_MANAGERS = frozenset({"contextlib.contextmanager", "contextlib.asynccontextmanager"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +281,7 @@ class Project:
             if (
                 decorator is not None
                 and decorator.kind == "x"
-                and decorator.name in _CONTEXT_MANAGERS
+                and decorator.name in self.catalog.boundary_names(BoundaryKind.CONTEXT_MANAGER)
             ):
                 return True
         return False

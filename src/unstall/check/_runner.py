@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from unstall._config import Config, load_config
-from unstall.catalog import Catalog, default_catalog
+from unstall.catalog import Catalog
 from unstall.check._cache import Cache, CacheEntry, default_cache_dir
 from unstall.check._discover import discover, matches_any
 from unstall.check._model import Finding
@@ -21,7 +21,7 @@ from unstall.check._read import FileStat, Source, digest, read_source, stat_file
 from unstall.check._results import load_result, project_key, save_result
 from unstall.check._suppress import is_suppressed, suppressions
 from unstall.check._worker import Job, run_jobs, summarize_source
-from unstall.errors import CatalogError, ConfigError
+from unstall.errors import ConfigError
 
 __all__ = ("CheckResult", "CheckStats", "check", "run_check")
 
@@ -56,19 +56,6 @@ class CheckResult:
     paths: Mapping[str, Path] = field(default_factory=dict)
     digests: Mapping[str, str] = field(default_factory=dict)
     suppressed: int = 0
-
-
-def _catalog(config: Config) -> Catalog:
-    if not config.blocking:
-        return default_catalog()
-    try:
-        return default_catalog().extended(
-            config.blocking, source=str(config.source or "configuration")
-        )
-    except CatalogError as exc:
-        raise ConfigError(
-            str(exc), key="tool.unstall.blocking", source=str(config.source)
-        ) from None
 
 
 def _default_jobs() -> int:
@@ -130,7 +117,7 @@ def run_check(
 
     started = time.perf_counter()
     cwd = (cwd or Path.cwd()).resolve()
-    catalog = _catalog(config)
+    catalog = config.catalog()
     workers = jobs if jobs is not None else _default_jobs()
     if workers < 1:
         raise ConfigError(
@@ -245,11 +232,7 @@ def run_check(
             problems.append(value)
         else:
             summaries.append(value)
-    settings = AnalysisSettings(
-        offload_helpers=config.offload_helpers,
-        allow=config.allow,
-        threadpool_decorators=config.threadpool_decorators,
-    )
+    settings = AnalysisSettings(allow=config.allow)
     found = [*analyze(summaries, catalog=catalog, settings=settings), *problems]
     path_map = dict(files)
     reported, suppressed = _filter(found, config, path_map, stdin, entries, cache)

@@ -88,8 +88,8 @@ class FunctionInfo(NamedTuple):
     ``decorators`` are references to the decorators (``@retry(3)`` gives ``app.retry()``,
     the decorator its factory returns). ``returns`` is the reference of what the function returns, when
     every ``return`` agrees (``requests.Session()``) or its annotation says. ``yields`` is, for a
-    generator function decorated as a context manager, the reference of what it yields when
-    every ``yield`` agrees: what ``with f() as value`` binds.
+    generator function, the reference of what it yields when every ``yield`` agrees: what
+    ``with f() as value`` binds when a context-manager decorator wraps it.
     """
 
     key: str

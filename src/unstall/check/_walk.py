@@ -42,12 +42,12 @@ class Body(ExpressionWalker):
         is_property: bool = False,
         decorators: tuple[str, ...] = (),
         annotated: str | None = None,
-        context_manager: bool = False,
     ) -> FunctionInfo:
         """The finished record of this body.
 
-        ``annotated``: the return annotation's reference; ``context_manager``: a decorator
-        named like ``contextlib.contextmanager`` wraps it (what it yields is then recorded).
+        ``annotated``: the return annotation's reference. What a generator yields is recorded
+        when every ``yield`` agrees: the analysis reads it where a context-manager decorator of
+        the catalog wraps the generator (``with f() as value``).
         """
         returns: str | None = None
         if self.returns and not self.is_generator:
@@ -57,7 +57,7 @@ class Body(ExpressionWalker):
         if returns is None and not self.is_generator:
             returns = annotated
         yields: str | None = None
-        if context_manager and self.is_generator and self.yielded:
+        if self.is_generator and self.yielded:
             first = self.yielded[0]
             if first and all(ref == first for ref in self.yielded):
                 yields = first
@@ -264,7 +264,6 @@ class Body(ExpressionWalker):
             is_property=any(name in _PROPERTY_DECORATORS for name in names),
             decorators=tuple(decorators),
             annotated=annotation_ref(node.returns, scope) if node.returns is not None else None,
-            context_manager="contextmanager" in names or "asynccontextmanager" in names,
         )
 
     def define_class(self, node: ast.ClassDef) -> None:

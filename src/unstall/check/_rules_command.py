@@ -1,4 +1,7 @@
-"""The ``unstall rules`` subcommand: the rules and the catalog of blocking callables, in text, JSON or Markdown."""
+"""The ``unstall rules`` subcommand: the rules, the catalog of blocking callables and the boundaries, in text, JSON or Markdown.
+
+It shows the catalog as ``unstall check`` uses it for this project: the built-in table plus the
+project's ``[tool.unstall]`` additions."""
 
 from __future__ import annotations
 
@@ -11,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from unstall._config import load_config
-from unstall.catalog._docs import ExtraRule, extra_rules, render_rules_markdown
-from unstall.catalog._load import Catalog, default_catalog
-from unstall.catalog._model import Entry, Kind, KindInfo
-from unstall.errors import CatalogError, ConfigError
+from unstall.catalog import Boundary, Catalog, Entry, Kind, KindInfo, Rule
+from unstall.catalog._docs import render_rules_markdown
+from unstall.errors import ConfigError
 
 __all__ = ("configure", "run")
 
@@ -24,6 +26,7 @@ Examples:
   unstall rules UNS103              one rule in full
   unstall rules requests.get        one blocking callable in full
   unstall rules --kind database --format json
+  unstall rules --boundaries        offload calls, partials, thread-pool and context-manager decorators
 
 The catalog includes the entries of [tool.unstall] blocking in the nearest pyproject.toml
 (or --config FILE). Exit codes: 0 shown, 2 unknown rule or callable, or a configuration error.
@@ -46,6 +49,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="only the rule and callables of this kind",
     )
     parser.add_argument(
+        "--boundaries",
+        action="store_true",
+        help="list the boundaries instead: offload calls, partials, thread-pool and context-manager decorators",
+    )
+    parser.add_argument(
         "--format",
         choices=("text", "json", "markdown"),
         default="text",
@@ -60,16 +68,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _catalog(config_path: Path | None) -> Catalog:
-    config = load_config(config_path)
-    if not config.blocking:
-        return default_catalog()
-    source = str(config.source or "configuration")
-    try:
-        return default_catalog().extended(
-            config.blocking, source=f"tool.unstall.blocking in {source}"
-        )
-    except CatalogError as exc:
-        raise ConfigError(str(exc), key="tool.unstall.blocking", source=source) from None
+    return load_config(config_path).catalog()
 
 
 def _entry_dict(entry: Entry) -> dict[str, Any]:
@@ -81,7 +80,7 @@ def _entry_dict(entry: Entry) -> dict[str, Any]:
         "alternative": entry.alternative,
         "fix": entry.fix,
         "aliases": list(entry.aliases),
-        "nonblocking": list(entry.nonblocking),
+        "nonblocking": [str(item) for item in entry.nonblocking],
         "returns": entry.returns,
         "audit_event": entry.audit_event,
         "offload": entry.offload.value,
@@ -101,10 +100,10 @@ def _kind_dict(catalog: Catalog, info: KindInfo) -> dict[str, Any]:
     }
 
 
-def _extra_dict(rule: ExtraRule) -> dict[str, Any]:
+def _rule_dict(rule: Rule) -> dict[str, Any]:
     return {
         "code": rule.code,
-        "name": rule.title.replace(" ", "-"),
+        "name": rule.name,
         "kind": None,
         "title": rule.title,
         "why": rule.why,
@@ -122,7 +121,28 @@ def _rows(entries: Sequence[Entry]) -> list[str]:
     ]
 
 
-def _text_table(catalog: Catalog, kinds: Sequence[KindInfo], extras: Sequence[ExtraRule]) -> str:
+def _boundary_dict(row: Boundary) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "kind": row.kind.value,
+        "why": row.why,
+        "method": row.method,
+        "async": row.asynchronous,
+    }
+
+
+def _text_boundaries(rows: Sequence[Boundary]) -> str:
+    width = min(48, max((len(row.name) for row in rows), default=0))
+    kind_width = max((len(row.kind.value) for row in rows), default=0)
+    lines = [
+        f"  {row.kind.value:<{kind_width}}  {row.name:<{width}}  {row.why}"
+        + (f" (also .{row.name.rpartition('.')[2]}(...) on any receiver)" if row.method else "")
+        for row in rows
+    ]
+    return "\n".join([*lines, "", f"{len(rows)} boundaries."]) + "\n"
+
+
+def _text_table(catalog: Catalog, kinds: Sequence[KindInfo], extras: Sequence[Rule]) -> str:
     lines: list[str] = []
     for info in kinds:
         entries = catalog.by_kind(info.kind)
@@ -153,7 +173,7 @@ def _text_kind(catalog: Catalog, info: KindInfo) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _text_extra(rule: ExtraRule) -> str:
+def _text_rule(rule: Rule) -> str:
     return (
         f"{rule.code} {rule.title}\n  flags:       {rule.flags}\n  why:         {rule.why}\n"
         f"  use instead: {rule.instead}\n"
@@ -169,7 +189,7 @@ def _text_entry(catalog: Catalog, entry: Entry) -> str:
         ("use instead", entry.alternative),
         ("fix", entry.fix or ""),
         ("offload", entry.offload.value),
-        ("not flagged with", ", ".join(entry.nonblocking)),
+        ("not flagged with", ", ".join(map(str, entry.nonblocking))),
         ("returns", entry.returns or ""),
         ("audit event", entry.audit_event or ""),
     ]
@@ -200,7 +220,7 @@ def _markdown_entry(catalog: Catalog, entry: Entry) -> str:
     return "\n".join(out) + "\n"
 
 
-def _unknown(query: str, catalog: Catalog, extras: Sequence[ExtraRule]) -> ConfigError:
+def _unknown(query: str, catalog: Catalog, extras: Sequence[Rule]) -> ConfigError:
     codes = [*catalog.codes(), *(rule.code for rule in extras)]
     names = [name for entry in catalog for name in entry.names]
     close = difflib.get_close_matches(query.upper(), codes, n=3, cutoff=0.6)
@@ -216,10 +236,29 @@ def _unknown(query: str, catalog: Catalog, extras: Sequence[ExtraRule]) -> Confi
     )
 
 
+def _run_boundaries(catalog: Catalog, args: argparse.Namespace) -> int:
+    if args.query is not None or args.kind or args.format == "markdown":
+        raise ConfigError(
+            "--boundaries lists every boundary in text or JSON; drop the rule or callable, --kind and --format markdown.",
+            key="--boundaries",
+            source="command line",
+        )
+    rows = catalog.boundaries
+    if args.format == "json":
+        sys.stdout.write(
+            json.dumps({"boundaries": [_boundary_dict(row) for row in rows]}, indent=2) + "\n"
+        )
+    else:
+        sys.stdout.write(_text_boundaries(rows))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the rules (all, one rule, or one callable) in the chosen format; return the exit code."""
     catalog = _catalog(args.config)
-    extras = extra_rules(catalog)
+    if args.boundaries:
+        return _run_boundaries(catalog, args)
+    extras: Sequence[Rule] = tuple(catalog.rules.values())
     kinds = sorted(catalog.kinds.values(), key=lambda info: info.code)
     query: str | None = args.query
     if args.kind:
@@ -228,7 +267,7 @@ def run(args: argparse.Namespace) -> int:
     output: str
     if query is None:
         if args.format == "json":
-            rules = [_kind_dict(catalog, info) for info in kinds] + [_extra_dict(r) for r in extras]
+            rules = [_kind_dict(catalog, info) for info in kinds] + [_rule_dict(r) for r in extras]
             output = json.dumps({"rules": rules}, indent=2) + "\n"
         elif args.format == "markdown":
             if args.kind:
@@ -260,12 +299,12 @@ def run(args: argparse.Namespace) -> int:
     elif code in extra_by_code:
         rule = extra_by_code[code]
         if args.format == "json":
-            output = json.dumps(_extra_dict(rule), indent=2) + "\n"
+            output = json.dumps(_rule_dict(rule), indent=2) + "\n"
         elif args.format == "markdown":
             section = render_rules_markdown(catalog).split(f"\n## {code}\n", 1)[1]
             output = f"## {code}\n" + section.split("\n## ", 1)[0].rstrip() + "\n"
         else:
-            output = _text_extra(rule)
+            output = _text_rule(rule)
     elif entry is not None:
         if args.format == "json":
             output = json.dumps(_entry_dict(entry), indent=2) + "\n"

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from unstall._cli import main
-from unstall._config import EXTRA_CODES
 from unstall.catalog import Kind, default_catalog
 from unstall.catalog._docs import render_rules_markdown
 
 CATALOG = default_catalog()
+EXTRA_CODES = {code: rule.title for code, rule in CATALOG.rules.items()}
 Run = Callable[..., tuple[int, str, str]]
 
 
@@ -264,3 +264,42 @@ def test_python_dash_m_entry_point(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("UNS110 import at run time (blocking-import)\n")
+
+
+def test_boundaries_with_the_projects_own(rules: Run, tmp_path: Path) -> None:
+    _pyproject(
+        tmp_path,
+        """
+        [tool.unstall]
+        offload-helpers = ["homeassistant.core.HomeAssistant.async_add_executor_job"]
+        threadpool-decorators = ["web.threaded"]
+        """,
+    )
+    code, out, err = rules("--boundaries")
+    assert (code, err) == (0, "")
+    rows = [line.split()[:2] for line in out.splitlines() if line.startswith("  ")]
+    expected = [[row.kind.value, row.name] for row in CATALOG.boundaries]
+    assert rows == [
+        *expected,
+        ["offload", "homeassistant.core.HomeAssistant.async_add_executor_job"],
+        ["threadpool-decorator", "web.threaded"],
+    ]
+    assert "(also .run_in_executor(...) on any receiver)" in out
+    assert out.endswith(f"{len(expected) + 2} boundaries.\n")
+    code, out, err = rules("--boundaries", "--format", "json")
+    assert code == 0
+    document = json.loads(out)["boundaries"]
+    assert document[0] == {
+        "name": "asyncio.to_thread",
+        "kind": "offload",
+        "why": CATALOG.boundaries[0].why,
+        "method": True,
+        "async": False,
+    }
+    assert document[-2]["why"].startswith("configured in ")
+
+
+def test_boundaries_refuse_a_query(rules: Run) -> None:
+    code, out, err = rules("--boundaries", "UNS101")
+    assert (code, out) == (2, "")
+    assert "--boundaries lists every boundary" in err

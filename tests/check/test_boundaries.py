@@ -1,0 +1,104 @@
+"""Every boundary row of the catalog does what its kind says, checked from generated sources.
+
+The rows are data: this test reads them from the catalog, so a row added to the table is tested
+without a new test, and a row whose kind the analysis ignores fails here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from unstall.catalog import Boundary, BoundaryKind, default_catalog
+from unstall.check._analyze import AnalysisSettings, analyze
+from unstall.check._summary import summarize
+
+CATALOG = default_catalog()
+
+
+def _codes(source: str) -> list[tuple[int, str]]:
+    summary = summarize(source, path="app.py", module="app", is_package=False)
+    found = analyze([summary], catalog=CATALOG, settings=AnalysisSettings())
+    return sorted((finding.location.line, finding.code) for finding in found)
+
+
+def _module_and_rest(name: str) -> tuple[str, list[str]]:
+    """``concurrent.futures.ThreadPoolExecutor.submit`` -> (``concurrent.futures``, [class, method])."""
+    parts = name.split(".")
+    cut = next((i for i, part in enumerate(parts) if part[:1].isupper()), len(parts) - 1)
+    return ".".join(parts[:cut]), parts[cut:]
+
+
+def _offload_call(row: Boundary, target: str) -> tuple[str, str]:
+    """(imports, the call) that hands ``target`` (a lambda's source) to the boundary ``row``."""
+    module, rest = _module_and_rest(row.name)
+    if len(rest) == 2:  # a method: reached through a parameter annotated with its class
+        return f"import {module}\n", f"obj.{rest[1]}({target})"
+    return f"import {module}\n", f"{row.name}({target})"
+
+
+def _handler(imports: str, call: str, row: Boundary) -> str:
+    module, rest = _module_and_rest(row.name)
+    annotation = f"{module}.{rest[0]}" if len(rest) == 2 else "object"
+    return f"import time\n{imports}\n\nasync def handler(obj: {annotation}):\n    {call}\n"
+
+
+OFFLOADS = [row for row in CATALOG.boundaries if row.kind is BoundaryKind.OFFLOAD]
+
+
+@pytest.mark.parametrize("row", OFFLOADS, ids=[row.name for row in OFFLOADS])
+def test_what_an_offload_boundary_is_handed_does_not_run_on_the_loop(row: Boundary) -> None:
+    imports, call = _offload_call(row, "lambda: time.sleep(1)")
+    assert _codes(_handler(imports, call, row)) == []
+    # The same lambda handed to something that is no boundary runs on the loop.
+    control = call.replace(row.name.rpartition(".")[2] + "(", "not_a_boundary(", 1)
+    assert _codes(_handler(imports, control, row)) == [(6, "UNS101")]
+
+
+@pytest.mark.parametrize(
+    "row", [row for row in OFFLOADS if row.method], ids=[r.name for r in OFFLOADS if r.method]
+)
+def test_a_method_boundary_is_known_by_its_name_on_any_receiver(row: Boundary) -> None:
+    method = row.name.rpartition(".")[2]
+    source = f"import time\n\n\nasync def handler(anything):\n    anything.{method}(lambda: time.sleep(1))\n"
+    assert _codes(source) == []
+
+
+@pytest.mark.parametrize(
+    "row", CATALOG.boundaries, ids=[f"{row.kind.value}:{row.name}" for row in CATALOG.boundaries]
+)
+def test_boundary_rows_by_kind(row: Boundary) -> None:
+    module = row.name.rpartition(".")[0]
+    if row.kind is BoundaryKind.PARTIAL:
+        # What a partial wraps runs where the partial goes: off the loop inside an offload call.
+        source = (
+            f"import asyncio\nimport time\nimport {module}\n\n\nasync def handler():\n"
+            f"    await asyncio.to_thread({row.name}(lambda: time.sleep(1)))\n"
+        )
+        assert _codes(source) == []
+    elif row.kind is BoundaryKind.THREADPOOL_DECORATOR:
+        source = (
+            f"import time\nimport {module}\n\n\n@{row.name}\ndef work():\n    time.sleep(1)\n\n\n"
+            "async def handler():\n    await work()\n"
+        )
+        assert _codes(source) == []
+        assert _codes(source.replace(f"@{row.name}\n", "")) == [(10, "UNS101")]
+    elif row.kind is BoundaryKind.CONTEXT_MANAGER and not row.asynchronous:
+        # ``with`` runs a context manager's generator up to its yield, on the loop.
+        source = (
+            f"import time\nimport {module}\n\n\n@{row.name}\ndef opened():\n    time.sleep(1)\n"
+            "    yield 1\n\n\nasync def handler():\n    with opened():\n        pass\n"
+        )
+        assert _codes(source) == [(12, "UNS101")]
+        assert _codes(source.replace(f"@{row.name}\n", "")) == []
+    elif row.kind is BoundaryKind.CONTEXT_MANAGER:
+        # What ``async with`` binds is what the generator yields: its methods are followed.
+        source = (
+            f"import sqlite3\nimport {module}\n\n\n@{row.name}\n"
+            "async def opened(conn: sqlite3.Connection):\n    yield conn\n\n\n"
+            "async def handler(conn):\n    async with opened(conn) as db:\n"
+            '        db.execute("select 1")\n'
+        )
+        assert _codes(source) == [(12, "UNS107")]
+        assert _codes(source.replace(f"@{row.name}\n", "")) == []
+    else:
+        assert row.kind is BoundaryKind.OFFLOAD  # covered above
