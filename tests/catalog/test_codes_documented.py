@@ -82,4 +82,6 @@ def test_the_catalog_is_the_leaf_package() -> None:
                 imported.update(alias.name for alias in node.names)
     ours = {name for name in imported if name.split(".")[0] == "unstall"}
     assert ours
-    assert all(name.startswith("unstall.catalog") or name == "unstall.errors" for name in ours), ours
+    assert all(name.startswith("unstall.catalog") or name == "unstall.errors" for name in ours), (
+        ours
+    )
