@@ -68,6 +68,8 @@ TRIGGERS: dict[str, str] = {
     "subprocess.getoutput": "subprocess.getoutput('exit 0')",
     "subprocess.getstatusoutput": "subprocess.getstatusoutput('exit 0')",
     "os.popen": "os.popen('exit 0').close()",
+    "os.posix_spawn": "os.waitpid(os.posix_spawn(sys.executable, [sys.executable, '-c', ''], os.environ), 0)",
+    "os.posix_spawnp": "os.waitpid(os.posix_spawnp('true', ['true'], os.environ), 0)",
     "os.system": "os.system('exit 0')",
     "sqlite3.connect": "sqlite3.connect(':memory:').close()",
     "builtins.__import__": "sys.modules.pop('colorsys', None); __import__('colorsys')",

@@ -114,6 +114,8 @@ def _section_for_kind(catalog: Catalog, entries: Iterable[Entry], code: str) -> 
             out += ["```python", fixed.rstrip(), "```", ""]
         else:
             out += [f"For `{example.name}`: {example.alternative}.", ""]
+    if info.not_flagged:
+        out += ["### Not flagged on purpose", "", info.not_flagged, ""]
     out += [
         f"### Callables ({len(chosen)})",
         "",

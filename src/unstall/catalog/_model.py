@@ -42,13 +42,18 @@ class Offload(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class KindInfo:
-    """A kind's rule: its code, a short title, why it blocks, and the usual fix."""
+    """A kind's rule: its code, a short title, why it blocks, and the usual fix.
+
+    ``not_flagged`` says what looks like this kind of work but is left out on purpose (pure
+    path-string functions for the file system), for the rule reference.
+    """
 
     kind: Kind
     code: str
     title: str
     why: str
     offload: Offload
+    not_flagged: str = ""
 
 
 class Match(enum.Enum):

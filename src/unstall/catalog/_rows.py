@@ -54,7 +54,7 @@ _ENTRY_KEYS = frozenset(
 )
 _REQUIRED = ("name", "kind", "why", "alternative")
 _TYPE_KEYS = frozenset({"name", "returns", "yields"})
-_KIND_KEYS = frozenset({"code", "title", "why", "offload"})
+_KIND_KEYS = frozenset({"code", "title", "why", "offload", "not-flagged"})
 _FIX_FIELDS = frozenset({"func", "args"})
 _CODE = re.compile(r"UNS[1-8]\d\d")
 _NONBLOCKING = re.compile(r"(?P<keyword>[A-Za-z_]\w*)(@(?P<position>\d+))?=(?P<value>\S.*)")
@@ -291,8 +291,18 @@ def kinds_from_table(raw: Any) -> dict[Kind, KindInfo]:
             raise CatalogError(
                 f"[kinds.{kind.value}] in the built-in catalog has offload {table.get('offload')!r}; valid values are {', '.join(o.value for o in Offload)}."
             ) from None
+        not_flagged = table.get("not-flagged", "")
+        if not isinstance(not_flagged, str):
+            raise CatalogError(
+                f"[kinds.{kind.value}] in the built-in catalog has not-flagged {not_flagged!r}; it must be a string."
+            )
         kinds[kind] = KindInfo(
-            kind=kind, code=code, title=table["title"], why=table["why"], offload=offload
+            kind=kind,
+            code=code,
+            title=table["title"],
+            why=table["why"],
+            offload=offload,
+            not_flagged=not_flagged.strip(),
         )
     return kinds
 
