@@ -133,7 +133,13 @@ def _specificity(prefix: str, code: str) -> int:
 
 
 def find_config_file(start: Path) -> Path | None:
-    """The nearest ``pyproject.toml`` with a ``[tool.unstall]`` table (or ``unstall.toml``), searching up from ``start``."""
+    """The nearest ``pyproject.toml`` with a ``[tool.unstall]`` table (or ``unstall.toml``), searching up from ``start``.
+
+    A ``pyproject.toml`` is read as TOML: ``[tool.unstall]``, ``[tool] unstall = {...}`` and
+    dotted keys all count. One that cannot be read or parsed but names unstall raises
+    :class:`ConfigError` (its settings must not be skipped silently for a parent folder's);
+    one that does not name unstall is not ours and is passed over.
+    """
     start = start.resolve()
     folder = start if start.is_dir() else start.parent
     for candidate in (folder, *folder.parents):
@@ -141,14 +147,33 @@ def find_config_file(start: Path) -> Path | None:
         if own.is_file():
             return own
         pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file():
-            try:
-                text = pyproject.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-            if "[tool.unstall" in text or "tool.unstall" in text:
-                return pyproject
+        if pyproject.is_file() and _has_unstall_table(pyproject):
+            return pyproject
     return None
+
+
+def _has_unstall_table(pyproject: Path) -> bool:
+    source = str(pyproject)
+    try:
+        data = pyproject.read_bytes()
+    except OSError:
+        return False
+    if b"unstall" not in data:
+        return False
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"The config file {source!r} mentions unstall but is not valid UTF-8 ({exc.reason} at byte {exc.start}); TOML files must be UTF-8.",
+            source=source,
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"The config file {source!r} mentions unstall but is not valid TOML: {exc}.",
+            source=source,
+        ) from None
+    tool = document.get("tool")
+    return isinstance(tool, Mapping) and "unstall" in tool
 
 
 def load_config(path: Path | None = None, *, start: Path | None = None) -> Config:
@@ -180,13 +205,18 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Confi
         raise ConfigError(
             f"The config file {source!r} is not valid TOML: {exc}.", source=source
         ) from None
-    if path.name == "unstall.toml":
-        table: Any = (
-            document.get("tool", {}).get("unstall", document) if "tool" in document else document
+    tool = document.get("tool")
+    if "tool" in document and not isinstance(tool, Mapping):
+        raise ConfigError(
+            f"tool in {source!r} must be a table, got {tool!r}; write the settings under [tool.unstall].",
+            key="tool",
+            source=source,
         )
-        prefix = "tool.unstall" if "tool" in document else ""
+    if path.name == "unstall.toml":
+        table: Any = tool.get("unstall", document) if isinstance(tool, Mapping) else document
+        prefix = "tool.unstall" if isinstance(tool, Mapping) else ""
     else:
-        table = document.get("tool", {}).get("unstall", {})
+        table = tool.get("unstall", {}) if isinstance(tool, Mapping) else {}
         prefix = "tool.unstall"
     if not isinstance(table, Mapping):
         raise ConfigError(

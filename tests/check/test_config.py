@@ -190,3 +190,62 @@ def test_selection_by_prefix_specificity(
     select: tuple[str, ...], ignore: tuple[str, ...], code: str, selected: bool
 ) -> None:
     assert Config(select=select, ignore=ignore).is_selected(code) is selected
+
+
+def test_a_tool_that_is_not_a_table_is_a_clear_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "tool = 5\n")
+    with pytest.raises(ConfigError, match=r"tool in .* must be a table, got 5"):
+        load_config(path)
+    (tmp_path / "unstall.toml").write_text("tool = 5\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="must be a table"):
+        load_config(tmp_path / "unstall.toml")
+
+
+def test_tool_unstall_written_as_a_key_of_tool_is_found(tmp_path: Path) -> None:
+    write(tmp_path, '[tool]\nunstall = { ignore = ["UNS102"] }\n')
+    assert find_config_file(tmp_path) == tmp_path / "pyproject.toml"
+    assert load_config(start=tmp_path).ignore == ("UNS102",)
+    write(tmp_path, 'tool.unstall.ignore = ["UNS101"]\n')
+    assert load_config(start=tmp_path).ignore == ("UNS101",)
+
+
+def test_a_pyproject_that_only_mentions_unstall_elsewhere_is_passed_over(tmp_path: Path) -> None:
+    write(tmp_path, '[tool.unstall]\nignore = ["UNS102"]\n')
+    inner = tmp_path / "sub"
+    inner.mkdir()
+    write(inner, '[project]\nname = "x"\ndependencies = ["unstall"]\n')
+    assert find_config_file(inner) == tmp_path / "pyproject.toml"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'[tool.unstall]\nignore = ["UNS102"]\n# caf\xe9\n', "is not valid UTF-8"),
+        (b"[tool.unstall]\nignore = = 1\n", "is not valid TOML"),
+    ],
+)
+def test_an_unreadable_unstall_pyproject_is_an_error_not_skipped(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    # The parent folder's settings must not silently apply instead.
+    write(tmp_path, '[tool.unstall]\nignore = ["UNS1"]\n')
+    inner = tmp_path / "sub"
+    inner.mkdir()
+    (inner / "pyproject.toml").write_bytes(content)
+    with pytest.raises(ConfigError, match=message):
+        load_config(start=inner)
+
+
+def test_config_errors_exit_2_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from unstall._cli import main
+
+    write(tmp_path, "tool = 5\n")
+    (tmp_path / "app.py").write_text("x = 1\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--config", "pyproject.toml", "."]) == 2
+    assert "must be a table" in capsys.readouterr().err
+    (tmp_path / "pyproject.toml").write_bytes(b"[tool.unstall]\n# \xff\n")
+    assert main(["check", "."]) == 2
+    assert "is not valid UTF-8" in capsys.readouterr().err

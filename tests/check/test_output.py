@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -169,3 +170,38 @@ def test_statistics_sorted_by_count_with_titles() -> None:
     assert out[1] == f"1  UNS102      {INFOS['UNS102'].title}"
     assert out[2] == f"1  UNS901      {INFOS['UNS901'].title}"
     assert format_statistics([], INFOS) == ""
+
+
+def test_text_escapes_what_comes_from_the_program(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from unstall._cli import main
+
+    # A file name that would start a GitHub Actions command on a line of its own, and a source
+    # line that would clear the terminal and hide text behind a bidirectional override.
+    name = "x\n::warning file=evil.py::pwned\n.py"
+    (tmp_path / name).write_text(
+        "import time\n\n\nasync def handler():\n    time.sleep(1)  # \x1b[2J \u202e\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--no-cache", "."]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "\u202e" not in out
+    assert not any(line.startswith("::") for line in out.splitlines())
+    assert "x\\n::warning file=evil.py::pwned\\n.py:5:5: UNS101" in out
+    assert "time.sleep(1)  # \\x1b[2J \\u202e" in out
+    # The caret still sits under the call.
+    lines = out.splitlines()
+    source = next(i for i, line in enumerate(lines) if "time.sleep(1)" in line)
+    assert lines[source + 1].index("^") == lines[source].index("time.sleep")
+    assert lines[source + 1].count("^") == len("time.sleep(1)")
+
+
+def test_clean_leaves_ordinary_text_alone() -> None:
+    from unstall.check._format_text import clean
+
+    assert clean("app/handlers.py") == "app/handlers.py"
+    assert clean("café ünïcode → ok") == "café ünïcode → ok"
+    assert clean("a\tb\rc\x00\x7f\x9b") == "a\\tb\\rc\\x00\\x7f\\x9b"

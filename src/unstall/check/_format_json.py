@@ -13,7 +13,8 @@ JSON schema (``"schema": 1``; fields are only ever added)::
           "function": str | null, "entry": str | null,
           "chain": [{"name": str, "path": str, "line": int, "col": int, "end_line": ..., "end_col": ...}],
           "fix": str | null, "fix_safe": bool,
-          "edits": [{"path": str, "start": [line, col], "end": [line, col], "text": str}]
+          "edits": [{"path": str, "start": [line, col], "end": [line, col], "text": str}],
+          "related": [{"path": str, "line": int, "col": int, "end_line": ..., "end_col": ...}]
         }
       ]
     }
@@ -68,6 +69,7 @@ def finding_to_dict(finding: Finding, infos: Mapping[str, RuleInfo]) -> dict[str
             {"path": e.path, "start": list(e.start), "end": list(e.end), "text": e.text}
             for e in finding.edits
         ],
+        "related": [_location(location) for location in finding.related],
     }
 
 

@@ -93,6 +93,16 @@ def _result(finding: Finding, index: Mapping[str, int]) -> dict[str, Any]:
             for step in finding.chain
         )
         result["codeFlows"] = [{"threadFlows": [{"locations": flow}]}]
+    if finding.related:
+        start = len(result.get("relatedLocations", ())) + 1
+        result.setdefault("relatedLocations", []).extend(
+            {
+                "id": number,
+                "physicalLocation": _physical(location),
+                "message": {"text": "also here"},
+            }
+            for number, location in enumerate(finding.related, start=start)
+        )
     if finding.edits:
         by_path: dict[str, list[dict[str, Any]]] = {}
         for edit in finding.edits:

@@ -12,6 +12,7 @@ from unstall.check._rules_info import RuleInfo
 
 __all__ = (
     "char_col",
+    "clean",
     "format_finding",
     "format_statistics",
     "format_summary",
@@ -28,6 +29,31 @@ _RED = "\x1b[31m"
 _CYAN = "\x1b[36m"
 _DIM = "\x1b[2m"
 _GREEN = "\x1b[32m"
+
+
+# What comes from the checked program (file names, source lines, names in messages) can hold
+# control characters: a newline starts a new line that CI may read as a command
+# (``::warning ...``), escape sequences drive the terminal, and bidirectional overrides make
+# text read other than it runs. Each is shown as its escape instead.
+_UNSAFE = {
+    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    for code in (
+        *range(0x20),
+        *range(0x7F, 0xA0),
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+        0x200E,
+        0x200F,
+        0x2028,
+        0x2029,
+    )
+}
+_UNSAFE.update({ord("\t"): "\\t", ord("\n"): "\\n", ord("\r"): "\\r"})
+
+
+def clean(text: str) -> str:
+    """``text`` with every control, line-separator and bidirectional-override character escaped."""
+    return text if text.isprintable() and text.isascii() else text.translate(_UNSAFE)
 
 
 def use_color(stream: TextIO) -> bool:
@@ -53,19 +79,22 @@ def _underline(finding: Finding, lines: Sequence[str] | None, color: bool) -> li
     loc = finding.location
     if lines is None or not 1 <= loc.line <= len(lines):
         return []
-    text = lines[loc.line - 1].rstrip("\r\n").expandtabs(1)
-    start = min(char_col(text, loc.col), len(text))
+    raw = lines[loc.line - 1].rstrip("\r\n").expandtabs(1)
+    start = min(char_col(raw, loc.col), len(raw))
     if loc.end_col is not None and (loc.end_line is None or loc.end_line == loc.line):
-        end = min(char_col(text, loc.end_col), len(text))
+        end = min(char_col(raw, loc.end_col), len(raw))
     else:
-        end = len(text)
-    width = max(end - start, 1)
+        end = len(raw)
+    # Columns are counted on the cleaned text, where an escaped character takes several places.
+    before, span = clean(raw[:start]), clean(raw[start:end])
+    text = before + span + clean(raw[end:])
+    width = max(len(span), 1)
     gutter = str(loc.line)
     pad = " " * len(gutter)
     return [
         f"{pad} {_paint('|', _DIM, color)}",
         f"{gutter} {_paint('|', _DIM, color)} {text}",
-        f"{pad} {_paint('|', _DIM, color)} {' ' * start}{_paint('^' * width, _RED + _BOLD, color)}",
+        f"{pad} {_paint('|', _DIM, color)} {' ' * len(before)}{_paint('^' * width, _RED + _BOLD, color)}",
     ]
 
 
@@ -77,7 +106,7 @@ def _chain(finding: Finding) -> str | None:
         where = f"{step.location.path}:{step.location.line}"
         parts.append(f"{step.name} ({where})")
     head = finding.function
-    return "via " + " -> ".join([head, *parts] if head else parts)
+    return clean("via " + " -> ".join([head, *parts] if head else parts))
 
 
 def format_finding(
@@ -86,8 +115,8 @@ def format_finding(
     """One finding as a block of text (header, source excerpt, chain, fix)."""
     loc = finding.location
     header = (
-        f"{_paint(loc.path, _BOLD, color)}:{loc.line}:{loc.col + 1}: "
-        f"{_paint(finding.code, _RED + _BOLD, color)} {finding.message}"
+        f"{_paint(clean(loc.path), _BOLD, color)}:{loc.line}:{loc.col + 1}: "
+        f"{_paint(finding.code, _RED + _BOLD, color)} {clean(finding.message)}"
     )
     out = [header]
     if show_source:
@@ -101,7 +130,7 @@ def format_finding(
             if not finding.edits
             else (" [fixable with --fix]" if finding.fix_safe else " [fixable with --unsafe-fixes]")
         )
-        out.append(f"  {_paint('fix:', _GREEN, color)} {finding.fix}{marker}")
+        out.append(f"  {_paint('fix:', _GREEN, color)} {clean(finding.fix)}{marker}")
     return "\n".join(out)
 
 

@@ -44,7 +44,8 @@ class Finding:
     evidence from that call to the blocking callable, the last step being the catalog entry.
     ``entry`` is the blocking callable's qualified name (``None`` for UNS9xx file problems).
     ``edits`` is a mechanical fix, empty when none is safe; ``fix_safe`` says whether
-    ``--fix`` applies it (unsafe ones need ``--unsafe-fixes``).
+    ``--fix`` applies it (unsafe ones need ``--unsafe-fixes``). ``related`` are other places
+    the finding speaks for (the other files of a merged UNS906).
     """
 
     code: str
@@ -56,3 +57,4 @@ class Finding:
     fix: str | None = None
     edits: tuple[Edit, ...] = field(default=())
     fix_safe: bool = False
+    related: tuple[Location, ...] = ()

@@ -20,6 +20,7 @@ from unstall.check._model import Finding
 from unstall.check._read import FileStat, Source, digest, read_source, stat_file
 from unstall.check._results import load_result, project_key, save_result
 from unstall.check._suppress import is_suppressed, suppressions
+from unstall.check._syntax import merge_newer_syntax
 from unstall.check._worker import Job, run_jobs, summarize_source
 from unstall.errors import ConfigError
 
@@ -233,7 +234,7 @@ def run_check(
         else:
             summaries.append(value)
     settings = AnalysisSettings(allow=config.allow)
-    found = [*analyze(summaries, catalog=catalog, settings=settings), *problems]
+    found = [*analyze(summaries, catalog=catalog, settings=settings), *merge_newer_syntax(problems)]
     path_map = dict(files)
     reported, suppressed = _filter(found, config, path_map, stdin, entries, cache)
     if cache is not None:

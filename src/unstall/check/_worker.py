@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from unstall.check._cache import CacheEntry
 from unstall.check._model import Finding
 from unstall.check._read import FileStat, Source, file_problem, read_source
+from unstall.check._syntax import newer_syntax_problem
 
 __all__ = ("Job", "run_jobs", "summarize_source")
 
@@ -34,7 +35,7 @@ def summarize_source(source: Source, job: Job) -> CacheEntry:
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = max((exc.offset or 1) - 1, 0)
-        result = file_problem(
+        result = newer_syntax_problem(job.path, exc.msg, source.text, line, col) or file_problem(
             "UNS901",
             job.path,
             f"Syntax error: {exc.msg} (line {line}, column {col + 1}).",
