@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from unstall.check._suppress import ALL_CODES, is_suppressed, suppressions
@@ -39,3 +41,37 @@ def test_noqa_inside_a_string_is_not_a_comment() -> None:
 def test_broken_source_never_raises() -> None:
     assert suppressions("x = (  # noqa\n") == {1: ALL_CODES}
     assert suppressions('x = """never closed # noqa\n') == {}
+
+
+def test_flake8_async_and_ruff_noqa_codes_suppress_the_same_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from unstall.check import Config, check
+
+    (tmp_path / "app.py").write_text(
+        "import subprocess\nimport time\n\nimport requests\n\n\n"
+        "async def handler(url):\n"
+        "    time.sleep(1)  # noqa: ASYNC251\n"
+        "    requests.get(url)  # noqa: ASYNC210\n"
+        "    subprocess.run(['ls'])  # noqa: ASYNC221\n"
+        "    await requests.get(url)  # noqa: ASYNC210\n"
+        "    time.sleep(1)  # noqa: ASYNC210\n"
+        "    open('x')  # noqa: ASYNC230\n"
+        "    requests.get(url)  # noqa: ASYNC230\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    result = check(["."], config=Config(root=tmp_path), jobs=1, use_cache=False)
+    # A code for another problem suppresses nothing.
+    assert [(f.location.line, f.code) for f in result.findings] == [(12, "UNS101"), (14, "UNS103")]
+    assert result.suppressed == 5
+
+
+def test_every_kind_equivalent_is_an_async2xx_code() -> None:
+    from unstall.catalog import default_catalog
+
+    catalog = default_catalog()
+    codes = {code for info in catalog.kinds.values() for code in info.equivalents}
+    assert codes
+    assert all(code.startswith("ASYNC2") for code in codes)
+    assert catalog.equivalents("UNS201", "requests.get") == catalog.equivalents("UNS103", None)

@@ -114,6 +114,15 @@ def _section_for_kind(catalog: Catalog, entries: Iterable[Entry], code: str) -> 
             out += ["```python", fixed.rstrip(), "```", ""]
         else:
             out += [f"For `{example.name}`: {example.alternative}.", ""]
+    if info.equivalents:
+        codes = ", ".join(f"`{code}`" for code in info.equivalents)
+        out += [
+            "### Suppressing",
+            "",
+            f"`# noqa: {info.code}` on the line; `# noqa` comments written for flake8-async or ruff "
+            f"with {codes} suppress it as well.",
+            "",
+        ]
     if info.not_flagged:
         out += ["### Not flagged on purpose", "", info.not_flagged, ""]
     out += [

@@ -156,6 +156,19 @@ class Catalog:
         """Every rule code of a kind, sorted."""
         return tuple(sorted(info.code for info in self.kinds.values()))
 
+    def equivalents(self, code: str, entry: str | None) -> frozenset[str]:
+        """Other linters' codes that mean the finding ``code`` about the blocking callable ``entry``.
+
+        A kind's code has its kind's equivalents; an awaited blocking call (UNS201) has those of
+        the awaited callable's kind.
+        """
+        found = self.lookup(entry) if entry is not None else None
+        codes: set[str] = set()
+        for info in self.kinds.values():
+            if info.code == code or (found is not None and found.kind is info.kind):
+                codes.update(info.equivalents)
+        return frozenset(codes)
+
     def all_codes(self) -> tuple[str, ...]:
         """Every rule code, of a kind or not (UNS201, UNS9xx), sorted."""
         return tuple(sorted({*self.codes(), *self.rules}))

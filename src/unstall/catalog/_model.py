@@ -45,7 +45,9 @@ class KindInfo:
     """A kind's rule: its code, a short title, why it blocks, and the usual fix.
 
     ``not_flagged`` says what looks like this kind of work but is left out on purpose (pure
-    path-string functions for the file system), for the rule reference.
+    path-string functions for the file system), for the rule reference. ``equivalents`` are
+    other linters' codes for the same problem (flake8-async and ruff's ``ASYNC251`` for a
+    blocking sleep): their ``# noqa`` comments suppress this rule too.
     """
 
     kind: Kind
@@ -54,6 +56,7 @@ class KindInfo:
     why: str
     offload: Offload
     not_flagged: str = ""
+    equivalents: tuple[str, ...] = ()
 
 
 class Match(enum.Enum):

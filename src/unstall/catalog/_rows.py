@@ -54,7 +54,8 @@ _ENTRY_KEYS = frozenset(
 )
 _REQUIRED = ("name", "kind", "why", "alternative")
 _TYPE_KEYS = frozenset({"name", "returns", "yields"})
-_KIND_KEYS = frozenset({"code", "title", "why", "offload", "not-flagged"})
+_KIND_KEYS = frozenset({"code", "title", "why", "offload", "not-flagged", "equivalents"})
+_OTHER_CODE = re.compile(r"[A-Z]+[0-9]+")
 _FIX_FIELDS = frozenset({"func", "args"})
 _CODE = re.compile(r"UNS[1-8]\d\d")
 _NONBLOCKING = re.compile(r"(?P<keyword>[A-Za-z_]\w*)(@(?P<position>\d+))?=(?P<value>\S.*)")
@@ -296,6 +297,13 @@ def kinds_from_table(raw: Any) -> dict[Kind, KindInfo]:
             raise CatalogError(
                 f"[kinds.{kind.value}] in the built-in catalog has not-flagged {not_flagged!r}; it must be a string."
             )
+        equivalents = table.get("equivalents", [])
+        if not isinstance(equivalents, list) or not all(
+            isinstance(item, str) and _OTHER_CODE.fullmatch(item) for item in equivalents
+        ):
+            raise CatalogError(
+                f"[kinds.{kind.value}] in the built-in catalog has equivalents {equivalents!r}; it must be a list of codes such as ['ASYNC251']."
+            )
         kinds[kind] = KindInfo(
             kind=kind,
             code=code,
@@ -303,6 +311,7 @@ def kinds_from_table(raw: Any) -> dict[Kind, KindInfo]:
             why=table["why"],
             offload=offload,
             not_flagged=not_flagged.strip(),
+            equivalents=tuple(equivalents),
         )
     return kinds
 

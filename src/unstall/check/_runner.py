@@ -236,7 +236,7 @@ def run_check(
     settings = AnalysisSettings(allow=config.allow)
     found = [*analyze(summaries, catalog=catalog, settings=settings), *merge_newer_syntax(problems)]
     path_map = dict(files)
-    reported, suppressed = _filter(found, config, path_map, stdin, entries, cache)
+    reported, suppressed = _filter(found, config, catalog, path_map, stdin, entries, cache)
     if cache is not None:
         cache.save()
     stats = CheckStats(
@@ -288,6 +288,7 @@ def _sort_key(finding: Finding) -> tuple[str, int, int, str, str]:
 def _filter(
     found: list[Finding],
     config: Config,
+    catalog: Catalog,
     paths: Mapping[str, Path],
     stdin: tuple[str, str] | None,
     entries: dict[str, CacheEntry],
@@ -317,7 +318,8 @@ def _filter(
         if not finding.code.startswith("UNS9"):
             if path not in comments:
                 comments[path] = _comments_of(path, paths, stdin, entries, cache)
-            if is_suppressed(finding.code, finding.location.line, comments[path]):
+            equivalents = catalog.equivalents(finding.code, finding.entry)
+            if is_suppressed(finding.code, finding.location.line, comments[path], equivalents):
                 suppressed += 1
                 continue
         kept.append(finding)

@@ -1,4 +1,5 @@
-"""Inline suppression comments: ``# noqa``, ``# noqa: UNS101,UNS102``, ``# unstall: ignore[UNS101]``.
+"""Inline suppression comments: ``# noqa``, ``# noqa: UNS101,UNS102``, ``# unstall: ignore[UNS101]``,
+and other linters' codes for the same problem (``# noqa: ASYNC251`` for a blocking sleep).
 
 Comments are found with :mod:`tokenize`, so ``"# noqa"`` inside a string suppresses nothing.
 A suppression applies to findings whose location starts on the comment's line.
@@ -62,9 +63,15 @@ def suppressions(text: str) -> dict[int, frozenset[str]]:
     return {line: (ALL_CODES if "*" in codes else codes) for line, codes in result.items()}
 
 
-def is_suppressed(code: str, line: int, table: Suppressions) -> bool:
-    """Whether a finding of ``code`` starting on ``line`` is suppressed by ``table``."""
+def is_suppressed(
+    code: str, line: int, table: Suppressions, equivalents: frozenset[str] = frozenset()
+) -> bool:
+    """Whether a finding of ``code`` starting on ``line`` is suppressed by ``table``.
+
+    ``equivalents`` are other linters' codes for the same problem (``ASYNC251``): a project
+    that already silenced a line for flake8-async or ruff is not asked again.
+    """
     codes = table.get(line)
     if codes is None:
         return False
-    return codes is ALL_CODES or "*" in codes or code in codes
+    return codes is ALL_CODES or "*" in codes or code in codes or not codes.isdisjoint(equivalents)
