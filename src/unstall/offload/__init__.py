@@ -62,7 +62,7 @@ async def to_thread(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     awaiting task is cancelled before a thread picks the call up, it never runs; once running,
     it finishes in the background and its result is dropped.
     """
-    return await get_default().engine("thread").run(fn, args, kwargs)  # type: ignore[no-any-return]
+    return await get_default().engine("thread").run(fn, args, kwargs)
 
 
 async def to_process(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -73,7 +73,7 @@ async def to_process(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     this call only. For a timeout that kills the worker, use ``@offload(engine="process",
     timeout=...)`` or :meth:`Offloader.run`.
     """
-    return await get_default().engine("process").run(fn, args, kwargs)  # type: ignore[no-any-return]
+    return await get_default().engine("process").run(fn, args, kwargs)
 
 
 def map(

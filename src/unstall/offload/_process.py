@@ -16,10 +16,10 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from unstall.errors import OffloaderClosed, WorkerCrashed
-from unstall.offload._engine import CancelMode, Engine
+from unstall.offload._engine import CancelMode, Engine, TimingSink, engine_closed
 from unstall.offload._handles import (
     JOIN_LIMIT,
     START_METHODS,
@@ -40,6 +40,8 @@ from unstall.offload._worker import ERROR, LOG, READY
 
 __all__ = ("ProcessEngine",)
 
+T = TypeVar("T")
+
 
 class _NeverStarted(Exception):
     """A call's worker died before reading it: the call is handed to another worker."""
@@ -58,13 +60,12 @@ class ProcessEngine(Engine):
     that dies fails only its own call with :class:`~unstall.errors.WorkerCrashed`; ``timeout``
     and ``cancel="kill"`` terminate the worker running the call, and it is replaced. Workers
     exit when the parent process dies, even mid-call. Log records emitted in workers are passed
-    to the parent's handlers.
+    to the parent's handlers. ``pipeline=True`` may queue a call behind another pipelined call
+    on a busy worker (see :meth:`Engine.run`).
     """
 
     name = "process"
     remote = True
-    #: Accepts ``pipeline=True`` in :meth:`run` (``unstall.map`` uses it for its chunks).
-    pipelines = True
 
     def __init__(self, max_workers: int | None = None, start_method: str | None = None) -> None:
         if start_method is None:
@@ -101,23 +102,23 @@ class ProcessEngine(Engine):
 
     async def run(
         self,
-        fn: Callable[..., Any],
+        fn: Callable[..., T],
         args: tuple[Any, ...],
         kwargs: Mapping[str, Any],
         *,
         timeout: float | None = None,
         cancel: CancelMode = "wait",
         pipeline: bool = False,
-    ) -> Any:
+        measure: TimingSink | None = None,
+    ) -> T:
         """Run ``fn(*args, **kwargs)`` in a worker process (see :meth:`Engine.run`).
 
-        ``pipeline=True`` (used by ``unstall.map`` for its chunks, never with a timeout) may
-        queue the call behind another pipelined call on a busy worker, so the worker goes
-        straight on to it without waiting for the loop: if that worker dies or is killed,
-        the queued call fails with :class:`~unstall.errors.WorkerCrashed` too.
+        A pipelined call queued behind another on a busy worker fails with
+        :class:`~unstall.errors.WorkerCrashed` too if that worker dies or is killed.
+        ``measure`` is not supported (nothing is timed across the process boundary).
         """
         if self._closed:
-            raise OffloaderClosed("The process engine is closed; create a new Offloader.")
+            raise engine_closed(self.name)
         payload = dumps_call(fn, args, kwargs)
         loop = asyncio.get_running_loop()
         have_slot = self._limiter.try_acquire()
@@ -155,7 +156,8 @@ class ProcessEngine(Engine):
                 else loop.call_at(deadline, self._on_timeout, worker, call, timeout)
             )
             try:
-                return await fut
+                result: T = await fut
+                return result
             except _NeverStarted:
                 have_slot = False  # the dead worker's slot was given back
             except asyncio.CancelledError:
@@ -190,15 +192,17 @@ class ProcessEngine(Engine):
         self,
         loop: asyncio.AbstractEventLoop,
         worker: WorkerHandle,
-        fn: Callable[..., Any],
+        fn: Callable[..., T],
         payload: list[bytes | memoryview],
         cancel: CancelMode,
-    ) -> Any:
-        call = Call(Waiter(loop), qualname(fn), pipelined=True)
+    ) -> T:
+        fut = Waiter(loop)
+        call = Call(fut, qualname(fn), pipelined=True)
         worker.queued.append(call)
         self._write(loop, worker, payload)
         try:
-            return await call.fut
+            result: T = await fut
+            return result
         except asyncio.CancelledError:
             if (
                 cancel == "kill"
