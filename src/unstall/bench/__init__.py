@@ -11,7 +11,8 @@ from __future__ import annotations
 from unstall.bench._load import LoadResult, run_load
 from unstall.bench._runner import BenchConfig, BenchResult, Row, run_bench, run_url
 from unstall.bench._scenarios import Scenario, Variant
-from unstall.bench._stats import Percentiles, percentile, summarize
+from unstall.bench._stats import percentile, summarize
+from unstall.watch import Percentiles
 
 __all__ = (
     "BenchConfig",
