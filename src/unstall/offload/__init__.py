@@ -26,6 +26,7 @@ import types
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, Literal, TypeVar
 
+from unstall._exports import publish as _publish
 from unstall.offload._auto import AutoDecision
 from unstall.offload._decorator import OffloadedFunction, offload
 from unstall.offload._engine import CancelMode, Engine
@@ -134,3 +135,8 @@ class _CallableModule(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _CallableModule
+
+#: What ``unstall`` itself exports from here is named by that shortest path: ``unstall.map``.
+_TOP_LEVEL = ("Offloader", "map", "map_list", "to_process", "to_thread")
+_publish(__name__, globals(), (name for name in __all__ if name not in _TOP_LEVEL))
+_publish("unstall", globals(), _TOP_LEVEL)
