@@ -248,7 +248,7 @@ def test_pipelined_calls_queue_behind_a_busy_worker_and_keep_order(run: Runner) 
             # No free slot: the next pipelined call is sent to the busy worker right away.
             second = asyncio.create_task(engine.run(work.add, (1, 2), {}, pipeline=True))
             await asyncio.sleep(0.05)
-            (worker,) = engine._workers
+            (worker,) = engine._pool.workers
             assert len(worker.queued) == 1
             assert await first == "first"
             assert await second == 3

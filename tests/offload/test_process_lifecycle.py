@@ -161,7 +161,7 @@ def test_a_worker_that_dies_while_idle_is_replaced_without_failing_a_call(run: R
 
     first = run(one())
     # Killed while no loop watches it: the next call finds the broken pipe and moves on.
-    (worker,) = process_engine(off)._workers
+    (worker,) = process_engine(off)._pool.workers
     os.kill(first, signal.SIGKILL)
     # Wait until the process has really let go of its pipes (the reply pipe reads EOF): a
     # zombie's threads may still hold them for a moment.

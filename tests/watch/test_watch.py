@@ -251,6 +251,7 @@ def test_short_iterations_produce_no_events_and_sane_percentiles(
     assert loop.lag.count > 0
     for p in filter(None, (loop.busy, loop.lag)):
         assert 0 <= p.p50 <= p.p90 <= p.p99 <= p.p999 <= p.max < 0.1
+        assert 0 < p.mean <= p.max
     if loop.mode == "heartbeat":
         assert loop.busy is None
         assert not loop.timed

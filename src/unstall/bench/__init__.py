@@ -8,10 +8,12 @@ drive every scenario), :func:`run_load` (the closed-loop load generator, loopbac
 
 from __future__ import annotations
 
+from unstall._exports import publish as _publish
 from unstall.bench._load import LoadResult, run_load
 from unstall.bench._runner import BenchConfig, BenchResult, Row, run_bench, run_url
 from unstall.bench._scenarios import Scenario, Variant
-from unstall.bench._stats import Percentiles, percentile, summarize
+from unstall.bench._stats import percentile, summarize
+from unstall.watch import Percentiles
 
 __all__ = (
     "BenchConfig",
@@ -27,3 +29,6 @@ __all__ = (
     "run_url",
     "summarize",
 )
+
+# Percentiles is unstall.watch's (the watcher's reports hold it too).
+_publish(__name__, globals(), (name for name in __all__ if name != "Percentiles"))

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from unstall.bench._client import HTTPConnection, ProtocolError
-from unstall.bench._stats import Percentiles, summarize
+from unstall.bench._stats import summarize
+from unstall.watch import Percentiles
 
 __all__ = ("LoadResult", "check_loopback_url", "run_load")
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
-__all__ = ("Percentiles", "percentile", "summarize")
+from unstall.watch import Percentiles
+
+__all__ = ("percentile", "summarize")
 
 
 def percentile(sorted_values: Sequence[float], p: float) -> float:
@@ -29,22 +30,6 @@ def percentile(sorted_values: Sequence[float], p: float) -> float:
     hi_value = float(sorted_values[high])
     # clamped: float rounding must never put the result outside its two neighbours
     return min(max(lo_value + (hi_value - lo_value) * fraction, lo_value), hi_value)
-
-
-@dataclass(frozen=True, slots=True)
-class Percentiles:
-    """Summary of a sample set, in the samples' unit: count, mean, p50/p90/p99/p99.9 and max.
-
-    Every field but ``count`` is ``nan`` when there were no samples.
-    """
-
-    count: int
-    mean: float
-    p50: float
-    p90: float
-    p99: float
-    p999: float
-    max: float
 
 
 def summarize(values: Iterable[float]) -> Percentiles:

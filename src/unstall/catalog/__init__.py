@@ -38,3 +38,9 @@ __all__ = (
     "default_catalog",
     "entry_from_table",
 )
+
+# Named by this public path (unstall.catalog.Entry), as unstall._exports.publish does for the
+# other parts; done here by hand because the catalog imports nothing else of unstall.
+for _name in __all__:
+    globals()[_name].__module__ = __name__
+del _name

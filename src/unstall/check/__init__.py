@@ -8,6 +8,7 @@ nearest ``pyproject.toml`` by default).
 from __future__ import annotations
 
 from unstall._config import Config
+from unstall._exports import publish as _publish
 from unstall.check._model import ChainStep, Edit, Finding, Location
 from unstall.check._runner import CheckResult, CheckStats, check
 
@@ -21,3 +22,5 @@ __all__ = (
     "Location",
     "check",
 )
+
+_publish(__name__, globals(), __all__)

@@ -26,6 +26,7 @@ import types
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, Literal, TypeVar
 
+from unstall._exports import publish as _publish
 from unstall.offload._auto import AutoDecision
 from unstall.offload._decorator import OffloadedFunction, offload
 from unstall.offload._engine import CancelMode, Engine
@@ -62,7 +63,7 @@ async def to_thread(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     awaiting task is cancelled before a thread picks the call up, it never runs; once running,
     it finishes in the background and its result is dropped.
     """
-    return await get_default().engine("thread").run(fn, args, kwargs)  # type: ignore[no-any-return]
+    return await get_default().engine("thread").run(fn, args, kwargs)
 
 
 async def to_process(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -73,7 +74,7 @@ async def to_process(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     this call only. For a timeout that kills the worker, use ``@offload(engine="process",
     timeout=...)`` or :meth:`Offloader.run`.
     """
-    return await get_default().engine("process").run(fn, args, kwargs)  # type: ignore[no-any-return]
+    return await get_default().engine("process").run(fn, args, kwargs)
 
 
 def map(
@@ -134,3 +135,8 @@ class _CallableModule(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _CallableModule
+
+#: What ``unstall`` itself exports from here is named by that shortest path: ``unstall.map``.
+_TOP_LEVEL = ("Offloader", "map", "map_list", "to_process", "to_thread")
+_publish(__name__, globals(), (name for name in __all__ if name not in _TOP_LEVEL))
+_publish("unstall", globals(), _TOP_LEVEL)

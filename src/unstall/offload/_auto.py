@@ -13,16 +13,15 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from unstall.errors import NotPicklable
-from unstall.offload._engine import CancelMode
+from unstall.offload._engine import CallTiming, CancelMode, EngineLookup
 from unstall.offload._names import qualname
 
-if TYPE_CHECKING:
-    from unstall.offload._offloader import Offloader
-
 __all__ = ("AutoDecision", "AutoRouter")
+
+T = TypeVar("T")
 
 _HEARTBEAT = 0.002  # seconds between heartbeats while a measured call runs
 _WAITING_CPU_RATIO = 0.3  # below this share of wall time on CPU, a call mostly waits
@@ -128,9 +127,15 @@ class _Heartbeat:
 
 
 class AutoRouter:
-    """Per-function routing decisions of one :class:`Offloader` (thread-safe)."""
+    """Per-function routing decisions of one :class:`Offloader` (thread-safe).
 
-    def __init__(self, samples: int = 3) -> None:
+    ``engines`` finds an engine by name; calls being measured run on its ``"thread"`` engine,
+    which must time them (``measure``), and decided ones on ``"thread"`` or ``"process"``.
+    ``samples`` is how many measured calls it takes to decide.
+    """
+
+    def __init__(self, engines: EngineLookup, samples: int = 3) -> None:
+        self._engines = engines
         self._samples = max(1, samples)
         self._profiles: dict[str, _Profile] = {}
         self._lock = threading.Lock()
@@ -173,64 +178,75 @@ class AutoRouter:
 
     async def run(
         self,
-        offloader: Offloader,
-        fn: Callable[..., Any],
+        fn: Callable[..., T],
         args: tuple[Any, ...],
         kwargs: Mapping[str, Any],
         timeout: float | None,
         cancel: CancelMode,
-    ) -> Any:
+    ) -> T:
         """Run one call on the engine chosen (or being chosen) for ``fn``."""
         profile = self._profile(qualname(fn))
+        target = profile.engine
+        if target is None:
+            target = await self._wait_for_route(profile)
+            if target is None:
+                return await self._measure(profile, fn, args, kwargs, timeout, cancel)
+        if target != "process":
+            return await self._engines(target).run(fn, args, kwargs, timeout=timeout, cancel=cancel)
+        try:
+            return await self._engines("process").run(
+                fn, args, kwargs, timeout=timeout, cancel=cancel
+            )
+        except NotPicklable as exc:
+            if exc.what == "result":
+                raise
+            # This call's arguments cannot travel; it still must not run on the loop.
+            return await self._engines("thread").run(
+                fn, args, kwargs, timeout=timeout, cancel=cancel
+            )
+
+    async def _wait_for_route(self, profile: _Profile) -> str | None:
+        """The engine for a call of a function not decided yet, or None to measure this call."""
         while True:
-            engine = profile.engine
-            if engine == "process":
-                try:
-                    return await offloader._run_engine("process", fn, args, kwargs, timeout, cancel)
-                except NotPicklable as exc:
-                    if exc.what == "result":
-                        raise
-                    # This call's arguments cannot travel; it still must not run on the loop.
-                    return await offloader._run_engine("thread", fn, args, kwargs, timeout, cancel)
-            if engine is not None:
-                return await offloader._run_engine(engine, fn, args, kwargs, timeout, cancel)
+            if profile.engine is not None:  # decided while this call waited
+                return profile.engine
             measuring = profile.measuring
             if measuring is None:
-                break
+                return None
             # Another call is being measured. Running this one on a thread meanwhile would
             # skew it and, if the function holds the GIL, stall the loop twice as hard: take
             # a first look at the loop's lag, and wait for the verdict if it looks GIL-bound.
             if measuring.loop is not asyncio.get_running_loop():
-                return await offloader._run_engine("thread", fn, args, kwargs, timeout, cancel)
+                return "thread"
             await asyncio.shield(measuring.first_look)
             if not measuring.looks_gil_bound():
-                return await offloader._run_engine("thread", fn, args, kwargs, timeout, cancel)
+                return "thread"
             await asyncio.shield(measuring.done)
             if profile.measuring is measuring:  # let its finally clear it first
                 await asyncio.sleep(0)
-        return await self._measure(offloader, profile, fn, args, kwargs, timeout, cancel)
 
     async def _measure(
         self,
-        offloader: Offloader,
         profile: _Profile,
-        fn: Callable[..., Any],
+        fn: Callable[..., T],
         args: tuple[Any, ...],
         kwargs: Mapping[str, Any],
         timeout: float | None,
         cancel: CancelMode,
-    ) -> Any:
-        measure: list[float] = []
+    ) -> T:
+        timings: list[CallTiming] = []
         heartbeat = _Heartbeat(asyncio.get_running_loop())
         profile.measuring = heartbeat
         try:
-            engine = offloader._thread_engine()
-            return await engine.run(fn, args, kwargs, timeout=timeout, measure=measure)
+            engine = self._engines("thread")
+            return await engine.run(
+                fn, args, kwargs, timeout=timeout, cancel=cancel, measure=timings.append
+            )
         finally:
             profile.measuring = None
             lag = heartbeat.stop()
-            if len(measure) == 2 and profile.engine is None:
-                cpu, wall = measure
+            if timings and profile.engine is None:
+                cpu, wall = timings[0]
                 profile.cpu += cpu
                 profile.wall += wall
                 profile.count += 1

@@ -10,13 +10,22 @@ import asyncio
 import contextlib
 import importlib
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
-from unstall.errors import EngineUnavailable, OffloaderClosed
-from unstall.offload._engine import CancelMode, Engine, in_new_thread
+from unstall.errors import EngineUnavailable
+from unstall.offload._engine import (
+    CancelMode,
+    Engine,
+    TimingSink,
+    engine_closed,
+    in_new_thread,
+    within,
+)
 from unstall.offload._limits import Limiter
 
 __all__ = ("DaskEngine",)
+
+T = TypeVar("T")
 
 
 def apply(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -105,39 +114,36 @@ class DaskEngine(Engine):
 
     async def run(
         self,
-        fn: Callable[..., Any],
+        fn: Callable[..., T],
         args: tuple[Any, ...],
         kwargs: Mapping[str, Any],
         *,
         timeout: float | None = None,
         cancel: CancelMode = "wait",
-    ) -> Any:
+        pipeline: bool = False,
+        measure: TimingSink | None = None,
+    ) -> T:
         if self._closed:
-            raise OffloaderClosed("The dask engine is closed; create a new Offloader.")
-        limiter = self._limiter
-        if not limiter.try_acquire():
-            await limiter.acquire()
-        try:
+            raise engine_closed(self.name)
+        async with self._limiter:
             client = await self._connect()
             future = client.submit(apply, fn, tuple(args), dict(kwargs), pure=False)
             try:
-                if timeout is None:
-                    return await future
                 try:
-                    async with asyncio.timeout(timeout):
-                        return await future
+                    result: T = await within(future, timeout)
                 except TimeoutError:
+                    if timeout is None:  # the call's own TimeoutError
+                        raise
                     raise TimeoutError(
-                        f"The Dask task running {getattr(fn, '__qualname__', fn)!r} did not finish "
-                        f"within {timeout!r} s; it was cancelled on the cluster."
+                        f"The Dask task running {getattr(fn, '__qualname__', fn)!r} did not "
+                        f"finish within {timeout!r} s; it was cancelled on the cluster."
                     ) from None
             except BaseException:
                 # Cancelled, timed out or failed: make sure the cluster forgets it.
                 with contextlib.suppress(Exception):
                     await asyncio.shield(future.cancel())
                 raise
-        finally:
-            limiter.release()
+            return result
 
     async def aclose(self) -> None:
         self._closed = True

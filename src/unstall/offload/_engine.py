@@ -7,14 +7,40 @@ import asyncio
 import contextlib
 import importlib
 import threading
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
 
-from unstall.errors import EngineUnavailable, OffloadError
+from unstall.errors import EngineUnavailable, OffloaderClosed, OffloadError
 
-__all__ = ("ENGINE_NAMES", "CancelMode", "Engine", "in_new_thread", "load_engine")
+__all__ = (
+    "ENGINE_NAMES",
+    "CallTiming",
+    "CancelMode",
+    "Engine",
+    "EngineLookup",
+    "TimingSink",
+    "engine_closed",
+    "in_new_thread",
+    "load_engine",
+    "within",
+)
+
+T = TypeVar("T")
 
 CancelMode = Literal["wait", "kill"]
+
+
+class CallTiming(NamedTuple):
+    """How long one call took as the worker that ran it saw it, in seconds."""
+
+    #: CPU time of the thread that ran the call.
+    cpu: float
+    #: Wall-clock time from the call's start to its end on that thread.
+    wall: float
+
+
+#: Receives a measured call's :class:`CallTiming` once, on whichever thread ran the call.
+TimingSink = Callable[[CallTiming], object]
 
 #: Engine name -> "module:Class". Modules are imported only when the engine is first used,
 #: so ``import unstall.offload`` never pays for multiprocessing or distributed.
@@ -33,6 +59,8 @@ class Engine(abc.ABC):
 
     An engine is not bound to one event loop: each call completes on the loop it was awaited
     from. ``capacity`` is the number of calls it runs at once; more callers wait (backpressure).
+    Everything a caller may ask of an engine is a parameter of :meth:`run`: an engine that
+    cannot honour a hint (``pipeline``, ``measure``, ``cancel="kill"``) ignores it.
     """
 
     name: ClassVar[str]
@@ -47,18 +75,27 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     async def run(
         self,
-        fn: Callable[..., Any],
+        fn: Callable[..., T],
         args: tuple[Any, ...],
         kwargs: Mapping[str, Any],
         *,
         timeout: float | None = None,
         cancel: CancelMode = "wait",
-    ) -> Any:
+        pipeline: bool = False,
+        measure: TimingSink | None = None,
+    ) -> T:
         """Run ``fn(*args, **kwargs)`` and return its result or raise its exception.
 
         ``timeout`` (seconds) raises the builtin :class:`TimeoutError`; ``cancel="kill"``
         asks the engine to stop the worker if the awaiting task is cancelled mid-call
         (engines that cannot kill, such as threads, let the call finish in the background).
+        ``pipeline=True`` says more calls like this one follow (``unstall.map`` sends its
+        chunks so): an engine may queue the call behind a running one on a busy worker, which
+        then goes straight on to it, at the price that the worker's death fails both calls.
+        It is ignored together with a ``timeout``. ``measure``, when given, receives the
+        call's :class:`CallTiming` once the call ends, whether it returned or raised (the
+        ``auto`` engine measures on the thread engine); an engine that cannot time its calls
+        never calls it. Raises :class:`~unstall.errors.OffloaderClosed` once closed.
         """
 
     @abc.abstractmethod
@@ -72,6 +109,23 @@ class Engine(abc.ABC):
     def describe(self) -> dict[str, Any]:
         """A small JSON-able summary for :meth:`Offloader.stats`."""
         return {"engine": self.name, "capacity": self.capacity}
+
+
+#: Finds an engine by name (starting it on first use), as :meth:`Offloader.engine` does.
+EngineLookup = Callable[[str], Engine]
+
+
+def engine_closed(name: str) -> OffloaderClosed:
+    """The error an engine raises for a call made after it was closed."""
+    return OffloaderClosed(f"The {name} engine is closed; create a new Offloader.")
+
+
+async def within(awaitable: Awaitable[T], timeout: float | None) -> T:
+    """Await ``awaitable``, raising :class:`TimeoutError` after ``timeout`` seconds (None: never)."""
+    if timeout is None:
+        return await awaitable
+    async with asyncio.timeout(timeout):
+        return await awaitable
 
 
 def load_engine(name: str, options: Mapping[str, Any]) -> Engine:
@@ -96,13 +150,13 @@ def load_engine(name: str, options: Mapping[str, Any]) -> Engine:
     return engine
 
 
-async def in_new_thread(fn: Callable[[], Any], name: str = "unstall-helper") -> Any:
+async def in_new_thread(fn: Callable[[], T], name: str = "unstall-helper") -> T:
     """Run a rare, slow setup or teardown step (an import, a shutdown) on a short-lived thread.
 
     The thread ends with the step, so nothing lingers after an engine closes.
     """
     loop = asyncio.get_running_loop()
-    fut: asyncio.Future[Any] = loop.create_future()
+    fut: asyncio.Future[T] = loop.create_future()
 
     def deliver(ok: bool, value: Any) -> None:
         if fut.done():
@@ -113,6 +167,7 @@ async def in_new_thread(fn: Callable[[], Any], name: str = "unstall-helper") -> 
             fut.set_exception(value)
 
     def target() -> None:
+        value: Any
         try:
             value, ok = fn(), True
         except BaseException as exc:

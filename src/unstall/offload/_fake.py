@@ -4,29 +4,51 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
-from unstall.errors import OffloaderClosed
-from unstall.offload._engine import CancelMode, Engine
+from unstall.offload._engine import CallTiming, CancelMode, Engine, TimingSink, engine_closed
 from unstall.offload._limits import Limiter
 
-__all__ = ("InlineEngine",)
+__all__ = ("InlineCall", "InlineEngine", "call_through")
+
+T = TypeVar("T")
+
+
+class InlineCall(NamedTuple):
+    """One call the inline engine received: the function and its arguments."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+
+def call_through(call: InlineCall) -> Any:
+    """The default handler: run the call."""
+    return call.fn(*call.args, **call.kwargs)
 
 
 class InlineEngine(Engine):
-    """Runs ``fn`` right on the event loop's thread (it blocks the loop!), after one loop turn.
+    """Runs each call right on the event loop's thread (it blocks the loop!), after one loop turn.
 
-    Only for tests of code built on an :class:`~unstall.offload.Offloader` (limits, routing,
-    ``map``): it makes calls deterministic and lets a test inspect :attr:`calls`.
+    Only for tests of code built on an :class:`~unstall.offload.Offloader` or an
+    :class:`~unstall.offload.Engine` (limits, routing, ``map``, ``auto``): calls are
+    deterministic, recorded in :attr:`calls`, and ``handler`` decides what each one returns or
+    raises (by default it runs the function), in the caller's context. At most ``capacity``
+    calls are in flight; ``measure`` gets the loop thread's CPU and wall time of the handler;
+    ``timeout``, ``cancel`` and ``pipeline`` change nothing (nothing here can be interrupted).
     """
 
     name = "inline"
 
-    def __init__(self, capacity: int = 4) -> None:
+    def __init__(
+        self, capacity: int = 4, handler: Callable[[InlineCall], Any] = call_through
+    ) -> None:
         self._limiter = Limiter(capacity)
         self._capacity = capacity
-        self.calls: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
+        self._handler = handler
+        self.calls: list[InlineCall] = []
         self.closed = False
 
     @property
@@ -35,23 +57,28 @@ class InlineEngine(Engine):
 
     async def run(
         self,
-        fn: Callable[..., Any],
+        fn: Callable[..., T],
         args: tuple[Any, ...],
         kwargs: Mapping[str, Any],
         *,
         timeout: float | None = None,
         cancel: CancelMode = "wait",
-    ) -> Any:
+        pipeline: bool = False,
+        measure: TimingSink | None = None,
+    ) -> T:
         if self.closed:
-            raise OffloaderClosed("The inline engine is closed; create a new Offloader.")
-        if not self._limiter.try_acquire():
-            await self._limiter.acquire()
-        try:
+            raise engine_closed(self.name)
+        async with self._limiter:
             await asyncio.sleep(0)  # a cancellation here means the call never starts
-            self.calls.append((fn, tuple(args), dict(kwargs)))
-            return contextvars.copy_context().run(fn, *args, **kwargs)
-        finally:
-            self._limiter.release()
+            call = InlineCall(fn, tuple(args), dict(kwargs))
+            self.calls.append(call)
+            cpu, wall = time.thread_time(), time.perf_counter()
+            try:
+                result: T = contextvars.copy_context().run(self._handler, call)
+            finally:
+                if measure is not None:
+                    measure(CallTiming(time.thread_time() - cpu, time.perf_counter() - wall))
+            return result
 
     async def aclose(self) -> None:
         self.closed = True

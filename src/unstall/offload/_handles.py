@@ -20,14 +20,15 @@ from unstall.offload._wire import HEADER, decode, segment_count
 from unstall.offload._worker import ERROR, worker_main
 
 __all__ = (
-    "JOIN_LIMIT",
     "START_METHODS",
     "Call",
     "WorkerHandle",
     "default_start_method",
+    "detach",
     "read_messages",
     "start_worker",
     "unread_bytes",
+    "write_request",
     "write_some",
 )
 
@@ -137,6 +138,80 @@ def write_some(fd: int, views: list[memoryview]) -> list[memoryview]:
     if views and written:
         views = [views[0][written:], *views[1:]]
     return views
+
+
+def write_request(
+    loop: asyncio.AbstractEventLoop, worker: WorkerHandle, segments: list[bytes | memoryview]
+) -> bool:
+    """Send an encoded request to ``worker`` without blocking; False if its pipe is broken.
+
+    What the pipe does not take now goes out as the worker drains it (a writer callback on
+    ``loop``), after anything still queued, so requests never interleave.
+    """
+    if worker.unsent is not None:  # an earlier request is still going out: keep order
+        worker.unsent.extend(memoryview(s).cast("B") for s in segments if len(s))
+        return True
+    if len(segments) == 1:  # the common case: one system call writes it all
+        data = segments[0]
+        try:
+            written = os.write(worker.request_fd, data)
+        except BlockingIOError:
+            written = 0
+        except OSError:
+            return False
+        if written == len(data):
+            return True
+        segments = [memoryview(data).cast("B")[written:]]
+    if sum(len(segment) for segment in segments) <= JOIN_LIMIT:
+        views = [memoryview(b"".join(segments))]
+    else:  # big: write each buffer from its own memory
+        views = [memoryview(s).cast("B") for s in segments if len(s)]
+    try:
+        views = write_some(worker.request_fd, views)
+    except OSError:
+        return False
+    if views:
+        worker.unsent = views
+        loop.add_writer(worker.request_fd, _on_writable, worker)
+    return True
+
+
+def _on_writable(worker: WorkerHandle) -> None:
+    if worker.unsent is None:
+        return
+    try:
+        worker.unsent = write_some(worker.request_fd, worker.unsent)
+    except OSError:
+        worker.unsent = []  # the worker is gone; its EOF will fail the call
+    if not worker.unsent:
+        worker.unsent = None
+        if worker.loop is not None:
+            worker.loop.remove_writer(worker.request_fd)
+
+
+def detach(worker: WorkerHandle) -> None:
+    """Unregister the worker's pipes from the loop watching them (from any thread)."""
+    loop = worker.loop
+    reading, writing = worker.reading, worker.unsent is not None
+    worker.reading = False
+    worker.unsent = None
+    if loop is None or loop.is_closed() or not (reading or writing):
+        return
+
+    def unregister() -> None:
+        # The loop may be shutting down; the fds are closed next anyway.
+        with contextlib.suppress(Exception):
+            if reading:
+                loop.remove_reader(worker.reply_fd)
+            if writing:
+                loop.remove_writer(worker.request_fd)
+
+    if loop.is_running() and loop is not asyncio._get_running_loop():
+        # That loop runs in another thread: it must unregister the pipes itself.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(unregister)
+    else:
+        unregister()
 
 
 def unread_bytes(fd: int) -> int:

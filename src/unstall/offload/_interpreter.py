@@ -13,13 +13,22 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
-from unstall.errors import EngineUnavailable, OffloaderClosed
-from unstall.offload._engine import CancelMode, Engine, in_new_thread
+from unstall.errors import EngineUnavailable
+from unstall.offload._engine import (
+    CancelMode,
+    Engine,
+    TimingSink,
+    engine_closed,
+    in_new_thread,
+    within,
+)
 from unstall.offload._limits import Limiter
 
 __all__ = ("InterpreterEngine",)
+
+T = TypeVar("T")
 
 
 class InterpreterEngine(Engine):
@@ -53,26 +62,20 @@ class InterpreterEngine(Engine):
 
     async def run(
         self,
-        fn: Callable[..., Any],
+        fn: Callable[..., T],
         args: tuple[Any, ...],
         kwargs: Mapping[str, Any],
         *,
         timeout: float | None = None,
         cancel: CancelMode = "wait",
-    ) -> Any:
+        pipeline: bool = False,
+        measure: TimingSink | None = None,
+    ) -> T:
         if self._closed:
-            raise OffloaderClosed("The interpreter engine is closed; create a new Offloader.")
-        limiter = self._limiter
-        if not limiter.try_acquire():
-            await limiter.acquire()
-        try:
+            raise engine_closed(self.name)
+        async with self._limiter:
             future = asyncio.wrap_future(self._executor.submit(fn, *args, **kwargs))
-            if timeout is None:
-                return await future
-            async with asyncio.timeout(timeout):
-                return await future
-        finally:
-            limiter.release()
+            return await within(future, timeout)
 
     async def aclose(self) -> None:
         self._closed = True

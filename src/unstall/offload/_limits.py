@@ -6,6 +6,7 @@ import asyncio
 import collections
 import contextlib
 import threading
+from types import TracebackType
 
 __all__ = ("Limiter",)
 
@@ -16,6 +17,9 @@ class Limiter:
     Unlike :class:`asyncio.Semaphore` it is not bound to one event loop (a process-wide
     offloader serves every loop of the process) and :meth:`try_acquire` takes a free slot
     without creating a future or awaiting anything, which is the common case.
+
+    ``async with limiter:`` holds a slot for the block (taken at once when one is free,
+    else in line; given back however the block ends).
     """
 
     __slots__ = ("_free", "_lock", "_total", "_waiters")
@@ -73,6 +77,18 @@ class Limiter:
             if granted:
                 self.release()
             raise
+
+    async def __aenter__(self) -> None:
+        if not self.try_acquire():
+            await self.acquire()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
 
     def release(self) -> None:
         """Give a slot back, handing it straight to the first live waiter if there is one."""

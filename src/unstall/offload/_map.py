@@ -7,12 +7,11 @@ import collections
 import itertools
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
-if TYPE_CHECKING:
-    from unstall.offload._offloader import Offloader
+from unstall.offload._engine import Engine
 
-__all__ = ("map_items", "run_chunk")
+__all__ = ("ChunkResult", "check_map_options", "map_items", "run_chunk")
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -21,11 +20,18 @@ TARGET_CHUNK_SECONDS = 0.010  # enough work per chunk to make a round trip negli
 MAX_CHUNK = 1 << 14
 
 
-def run_chunk(fn: Callable[[Any], Any], items: list[Any]) -> tuple[list[Any], float]:
+class ChunkResult(NamedTuple):
+    """What a worker sends back for one chunk: the results in order, and the seconds they took."""
+
+    results: list[Any]
+    seconds: float
+
+
+def run_chunk(fn: Callable[[Any], Any], items: list[Any]) -> ChunkResult:
     """Apply ``fn`` to each item in a worker; return the results and the seconds it took."""
     start = time.perf_counter()
     results = [fn(item) for item in items]
-    return results, time.perf_counter() - start
+    return ChunkResult(results, time.perf_counter() - start)
 
 
 def next_chunksize(per_item: float) -> int:
@@ -35,37 +41,42 @@ def next_chunksize(per_item: float) -> int:
     return max(1, min(MAX_CHUNK, int(TARGET_CHUNK_SECONDS / per_item)))
 
 
-async def map_items(
-    offloader: Offloader,
-    fn: Callable[[T], R],
-    iterable: Iterable[T],
-    *,
-    engine: str,
-    chunksize: int | Literal["auto"],
-    window: int | None,
-    timeout: float | None,
-) -> AsyncIterator[R]:
-    """The engine behind :func:`unstall.map` (an async generator; see there).
-
-    Closing the stream early cancels the chunks in flight; process workers still running one
-    are terminated (and replaced on demand) rather than left computing unwanted results.
-    """
+def check_map_options(engine: str, chunksize: int | Literal["auto"], window: int | None) -> None:
+    """Raise :class:`ValueError` for map options that cannot work, naming the fix."""
     if engine == "auto":
         raise ValueError(
             "unstall.map needs an explicit engine ('process' for CPU work, 'thread' for blocking "
             "calls); 'auto' decides per call, which does not fit a stream of chunks."
         )
-    adaptive = chunksize == "auto"
-    if not adaptive and (not isinstance(chunksize, int) or chunksize < 1):
+    if chunksize != "auto" and (not isinstance(chunksize, int) or chunksize < 1):
         raise ValueError(f"chunksize must be a positive int or 'auto', got {chunksize!r}.")
     if window is not None and window < 1:
         raise ValueError(f"window must be at least 1 chunk, got {window!r}.")
+
+
+async def map_items(
+    engine: Engine,
+    fn: Callable[[T], R],
+    iterable: Iterable[T],
+    *,
+    chunksize: int | Literal["auto"],
+    window: int | None,
+    timeout: float | None,
+) -> AsyncIterator[R]:
+    """The stream behind :func:`unstall.map` (an async generator; see there).
+
+    The options are checked by :func:`check_map_options` first. Chunks go out with
+    ``cancel="kill"`` and, without a timeout, as a ``pipeline``. Closing the stream early
+    cancels the chunks in flight; process workers still running one are terminated (and
+    replaced on demand) rather than left computing unwanted results.
+    """
+    adaptive = chunksize == "auto"
     size = 1 if adaptive else int(chunksize)
-    runner = offloader.engine(engine)
-    in_flight = window or 2 * runner.capacity
-    pipelined = getattr(runner, "pipelines", False) and timeout is None
+    in_flight = window or 2 * engine.capacity
+    # Each worker may get its next chunk before it finishes the current one.
+    pipeline = timeout is None
     items = iter(iterable)
-    pending: collections.deque[asyncio.Future[tuple[list[R], float]]] = collections.deque()
+    pending: collections.deque[asyncio.Future[ChunkResult]] = collections.deque()
     per_item: float | None = None
     exhausted = False
     try:
@@ -75,11 +86,14 @@ async def map_items(
                 if not chunk:
                     exhausted = True
                     break
-                if pipelined:
-                    # Each worker gets its next chunk before it finishes the current one.
-                    job = runner.run(run_chunk, (fn, chunk), {}, cancel="kill", pipeline=True)  # type: ignore[call-arg]
-                else:
-                    job = runner.run(run_chunk, (fn, chunk), {}, timeout=timeout, cancel="kill")
+                job = engine.run(
+                    run_chunk,
+                    (fn, chunk),
+                    {},
+                    timeout=timeout,
+                    cancel="kill",
+                    pipeline=pipeline,
+                )
                 pending.append(asyncio.ensure_future(job))
             if not pending:
                 return

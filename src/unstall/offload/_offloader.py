@@ -8,15 +8,12 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from unstall.errors import OffloaderClosed, OffloadError
 from unstall.offload._auto import AutoDecision, AutoRouter
 from unstall.offload._engine import ENGINE_NAMES, CancelMode, Engine, load_engine
 from unstall.offload._limits import Limiter
-
-if TYPE_CHECKING:
-    from unstall.offload._thread import ThreadEngine
 
 __all__ = ("OffloadStats", "Offloader", "get_default")
 
@@ -77,7 +74,7 @@ class Offloader:
         self._engines: dict[str, Engine] = dict(engines or {})
         self._lock = threading.Lock()
         self._closed = False
-        self._auto = AutoRouter(auto_samples)
+        self._auto = AutoRouter(self.engine, auto_samples)
 
     # -- engines ---------------------------------------------------------------------------
 
@@ -102,9 +99,6 @@ class Offloader:
                 engine = load_engine(name, self._options.get(name, {}))
                 self._engines[name] = engine
         return engine
-
-    def _thread_engine(self) -> ThreadEngine:
-        return self.engine("thread")  # type: ignore[return-value]
 
     # -- calling ---------------------------------------------------------------------------
 
@@ -133,45 +127,30 @@ class Offloader:
             raise OffloaderClosed("The offloader is closed; create a new Offloader.")
         kw = kwargs or {}
         if limiter is None:
-            return await self._dispatch(engine, fn, args, kw, timeout, cancel)  # type: ignore[no-any-return]
-        if not limiter.try_acquire():
-            await limiter.acquire()
-        try:
-            return await self._dispatch(engine, fn, args, kw, timeout, cancel)  # type: ignore[no-any-return]
-        finally:
-            limiter.release()
+            return await self._dispatch(engine, fn, args, kw, timeout, cancel)
+        async with limiter:
+            return await self._dispatch(engine, fn, args, kw, timeout, cancel)
 
     async def _dispatch(
         self,
         engine: str,
-        fn: Callable[..., Any],
+        fn: Callable[..., T],
         args: tuple[Any, ...],
         kwargs: Mapping[str, Any],
         timeout: float | None,
         cancel: CancelMode,
-    ) -> Any:
+    ) -> T:
         if engine == "auto":
-            return await self._auto.run(self, fn, args, kwargs, timeout, cancel)
-        return await self._run_engine(engine, fn, args, kwargs, timeout, cancel)
-
-    async def _run_engine(
-        self,
-        name: str,
-        fn: Callable[..., Any],
-        args: tuple[Any, ...],
-        kwargs: Mapping[str, Any],
-        timeout: float | None,
-        cancel: CancelMode,
-    ) -> Any:
-        return await self.engine(name).run(fn, args, kwargs, timeout=timeout, cancel=cancel)
+            return await self._auto.run(fn, args, kwargs, timeout, cancel)
+        return await self.engine(engine).run(fn, args, kwargs, timeout=timeout, cancel=cancel)
 
     async def to_thread(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run ``fn(*args, **kwargs)`` on a worker thread (contextvars are propagated)."""
-        return await self.engine("thread").run(fn, args, kwargs)  # type: ignore[no-any-return]
+        return await self.engine("thread").run(fn, args, kwargs)
 
     async def to_process(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run ``fn(*args, **kwargs)`` in a worker process (everything must pickle)."""
-        return await self.engine("process").run(fn, args, kwargs)  # type: ignore[no-any-return]
+        return await self.engine("process").run(fn, args, kwargs)
 
     def map(
         self,
@@ -183,11 +162,16 @@ class Offloader:
         window: int | None = None,
         timeout: float | None = None,
     ) -> AsyncIterator[R]:
-        """Apply ``fn`` to every item, yielding results in input order (see :func:`unstall.map`)."""
-        from unstall.offload._map import map_items
+        """Apply ``fn`` to every item, yielding results in input order (see :func:`unstall.map`).
 
+        Raises :class:`ValueError` for ``engine="auto"``, a bad ``chunksize`` or ``window``,
+        and the errors of :meth:`engine`, when called.
+        """
+        from unstall.offload._map import check_map_options, map_items
+
+        check_map_options(engine, chunksize, window)
         return map_items(
-            self, fn, iterable, engine=engine, chunksize=chunksize, window=window, timeout=timeout
+            self.engine(engine), fn, iterable, chunksize=chunksize, window=window, timeout=timeout
         )
 
     async def map_list(

@@ -33,8 +33,11 @@ def exit_text(code: int | None) -> str:
 
 def rebuild_error(message: tuple[Any, ...], pid: int, name: str) -> BaseException:
     """The exception an ``ERROR`` reply stands for, with the worker's traceback as a note."""
-    _, exc, text, *rest = message
-    if exc is None:
+    _, sent, text, *rest = message
+    exc: BaseException
+    if sent is not None:
+        exc = sent
+    else:
         typename, reason = rest[0], rest[1]
         if typename == "NotPicklable":
             exc = NotPicklable(
@@ -55,4 +58,4 @@ def rebuild_error(message: tuple[Any, ...], pid: int, name: str) -> BaseExceptio
             )
     if text:
         exc.add_note(f"Traceback in worker process {pid}:\n{text.rstrip()}")
-    return exc  # type: ignore[no-any-return]
+    return exc

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import contextvars
 import os
 import queue
@@ -16,13 +17,14 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
-from unstall.errors import OffloaderClosed
-from unstall.offload._engine import CancelMode, Engine
+from unstall.offload._engine import CallTiming, CancelMode, Engine, TimingSink, engine_closed
 from unstall.offload._waiter import Waiter
 
 __all__ = ("ThreadEngine",)
+
+T = TypeVar("T")
 
 
 class _Job:
@@ -37,7 +39,7 @@ class _Job:
         fn: Callable[..., Any],
         args: tuple[Any, ...],
         kwargs: Mapping[str, Any],
-        measure: list[float] | None,
+        measure: TimingSink | None,
     ) -> None:
         self.inbox = inbox
         self.fut = fut
@@ -143,21 +145,23 @@ class ThreadEngine(Engine):
 
     async def run(
         self,
-        fn: Callable[..., Any],
+        fn: Callable[..., T],
         args: tuple[Any, ...],
         kwargs: Mapping[str, Any],
         *,
         timeout: float | None = None,
         cancel: CancelMode = "wait",
-        measure: list[float] | None = None,
-    ) -> Any:
+        pipeline: bool = False,
+        measure: TimingSink | None = None,
+    ) -> T:
         """Run ``fn(*args, **kwargs)`` on a worker thread (see :meth:`Engine.run`).
 
-        ``measure``, when given, receives ``[cpu_seconds, wall_seconds]`` of the call as seen
-        by the worker thread (used by the ``auto`` engine).
+        ``measure`` gets the CPU time of the worker thread and the wall time of the call;
+        ``cancel`` and ``pipeline`` change nothing here (a thread cannot be killed, and a call
+        starts as soon as a thread is free).
         """
         if self._closed:
-            raise OffloaderClosed("The thread engine is closed; create a new Offloader.")
+            raise engine_closed(self.name)
         loop = asyncio.get_running_loop()
         fut = Waiter(loop)
         inbox = self._last_inbox
@@ -167,7 +171,8 @@ class ThreadEngine(Engine):
         self._submit(job)
         handle = None if timeout is None else loop.call_later(timeout, _expire, fut, timeout)
         try:
-            return await fut
+            result: T = await fut
+            return result
         except BaseException:
             # Cancelled or timed out before a worker picked it up: claiming it here means it
             # never starts. (If a worker claimed it first, it is running; it ends on its own.)
@@ -187,7 +192,7 @@ class ThreadEngine(Engine):
 
     def _submit(self, job: _Job) -> None:
         if self._closed:
-            raise OffloaderClosed("The thread engine is closed; create a new Offloader.")
+            raise engine_closed(self.name)
         self._queue.put(job)
         with self._lock:
             if self._idle:
@@ -241,7 +246,9 @@ class ThreadEngine(Engine):
         except BaseException as exc:
             value, ok = exc, False
         if measure is not None:
-            measure[:] = [time.thread_time() - cpu0, time.perf_counter() - wall0]
+            timing = CallTiming(time.thread_time() - cpu0, time.perf_counter() - wall0)
+            with contextlib.suppress(Exception):  # a failing sink must not lose the result
+                measure(timing)
         return ok, value
 
     async def aclose(self) -> None:

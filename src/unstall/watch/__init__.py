@@ -13,6 +13,7 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
+from unstall._exports import publish as _publish
 from unstall.watch._model import Cause, Frame, StallEvent, TaskInfo, TripwireEvent
 from unstall.watch._report import LoopStats, Percentiles, Report, SiteStats
 from unstall.watch._watcher import Watcher, watch
@@ -45,6 +46,8 @@ __all__ = (
     "watch",
 )
 
+_publish(__name__, globals(), __all__)
+
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
@@ -52,6 +55,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
+    _publish(__name__, globals(), (name,))
     return value
 
 

@@ -25,9 +25,15 @@ def _plain(value: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Percentiles:
-    """A distribution in seconds: sample count, p50, p90, p99, p99.9 and max (from an HDR histogram)."""
+    """A distribution in its samples' unit: sample count, mean, p50, p90, p99, p99.9 and max.
+
+    The watcher's are seconds read from an HDR histogram (about 1% resolution);
+    :func:`unstall.bench.summarize` computes them exactly from a list of samples, and gives
+    ``nan`` for every field but ``count`` when there are none.
+    """
 
     count: int
+    mean: float
     p50: float
     p90: float
     p99: float

@@ -33,12 +33,13 @@ def _percentiles(hist: Any) -> Percentiles | None:
     if not count:
         return None
     return Percentiles(
-        count,
-        hist.get_value_at_percentile(50) / 1e6,
-        hist.get_value_at_percentile(90) / 1e6,
-        hist.get_value_at_percentile(99) / 1e6,
-        hist.get_value_at_percentile(99.9) / 1e6,
-        hist.get_max_value() / 1e6,
+        count=count,
+        mean=hist.get_mean_value() / 1e6,
+        p50=hist.get_value_at_percentile(50) / 1e6,
+        p90=hist.get_value_at_percentile(90) / 1e6,
+        p99=hist.get_value_at_percentile(99) / 1e6,
+        p999=hist.get_value_at_percentile(99.9) / 1e6,
+        max=hist.get_max_value() / 1e6,
     )
 
 
@@ -253,7 +254,7 @@ class Histograms:
         state = entry.state
         busy = _percentiles(entry.busy)
         lag = _percentiles(entry.lag)
-        main = busy or lag or Percentiles(0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        main = busy or lag or Percentiles(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
         util = entry.utilization()
         return LoopStats(
             state.loop_id,
