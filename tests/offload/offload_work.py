@@ -9,12 +9,8 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
-
-#: The ``run`` fixture: runs a coroutine on a fresh asyncio or uvloop loop.
-Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 

@@ -12,29 +12,29 @@ from pathlib import Path
 
 import offload_work as work
 import pytest
-from offload_work import Runner
 from process_helpers import process_engine, wait_gone
+from tests.loops import RunLoop
 
 import unstall
 from unstall.errors import NotPicklable, OffloadError, WorkerCrashed
 from unstall.offload import Offloader
 
 
-def test_to_process_runs_in_another_process(run: Runner) -> None:
+def test_to_process_runs_in_another_process(run_loop: RunLoop) -> None:
     async def main() -> int:
         assert await unstall.to_process(work.add, 2, b=40) == 42
         pid: int = (await unstall.to_process(work.whoami))[0]
         return pid
 
-    assert run(main()) != os.getpid()
+    assert run_loop(main()) != os.getpid()
 
 
-def test_exception_type_and_worker_traceback_are_kept(run: Runner) -> None:
+def test_exception_type_and_worker_traceback_are_kept(run_loop: RunLoop) -> None:
     async def main() -> None:
         await unstall.to_process(work.fail, "bad input")
 
     with pytest.raises(work.WorkFailed, match="bad input") as info:
-        run(main())
+        run_loop(main())
     text = "".join(traceback.format_exception(info.value))
     assert "Traceback in worker process" in text
     assert "raise WorkFailed(message)" in text
@@ -44,7 +44,7 @@ def test_exception_type_and_worker_traceback_are_kept(run: Runner) -> None:
     ("crash", "exitcode"), [(work.exit_now, 3), (work.kill_self, -signal.SIGKILL)]
 )
 def test_a_dead_worker_fails_only_its_call_and_the_pool_heals(
-    run: Runner, crash: object, exitcode: int
+    run_loop: RunLoop, crash: object, exitcode: int
 ) -> None:
     async def main() -> None:
         async with Offloader(processes=2) as off:
@@ -64,10 +64,10 @@ def test_a_dead_worker_fails_only_its_call_and_the_pool_heals(
             assert results == [1, 2, 3, 4]
             assert off.stats().engines["process"]["crashes"] == 1
 
-    run(main())
+    run_loop(main())
 
 
-def test_not_picklable_names_the_argument(run: Runner) -> None:
+def test_not_picklable_names_the_argument(run_loop: RunLoop) -> None:
     def local_function() -> None:
         pass
 
@@ -92,10 +92,10 @@ def test_not_picklable_names_the_argument(run: Runner) -> None:
             await unstall.to_process(work.unpicklable_result)
         assert info.value.what == "result"
 
-    run(main())
+    run_loop(main())
 
 
-def test_timeout_kills_and_replaces_only_that_worker(run: Runner) -> None:
+def test_timeout_kills_and_replaces_only_that_worker(run_loop: RunLoop) -> None:
     async def main() -> None:
         async with Offloader(processes=2) as off:
             engine = process_engine(off)
@@ -107,10 +107,10 @@ def test_timeout_kills_and_replaces_only_that_worker(run: Runner) -> None:
             assert len(engine.pids()) == 1
             assert await off.run(work.add, (1, 2), engine="process") == 3
 
-    run(main())
+    run_loop(main())
 
 
-def test_timeout_kills_the_stuck_worker(run: Runner, tmp_path: Path) -> None:
+def test_timeout_kills_the_stuck_worker(run_loop: RunLoop, tmp_path: Path) -> None:
     marker = tmp_path / "finished"
 
     async def main() -> int:
@@ -126,13 +126,13 @@ def test_timeout_kills_the_stuck_worker(run: Runner, tmp_path: Path) -> None:
             assert new_pid != pid
             return pid
 
-    pid = run(main())
+    pid = run_loop(main())
     assert wait_gone(pid)
     assert not marker.exists()
 
 
 def test_cancel_kill_terminates_the_worker_and_cancel_wait_lets_it_finish(
-    run: Runner, tmp_path: Path
+    run_loop: RunLoop, tmp_path: Path
 ) -> None:
     killed_marker = tmp_path / "killed"
     waited_marker = tmp_path / "waited"
@@ -165,12 +165,12 @@ def test_cancel_kill_terminates_the_worker_and_cancel_wait_lets_it_finish(
             assert await off.run(work.add, (1, 1), engine="process") == 2
             assert engine.pids() == [pid]
 
-    run(main())
+    run_loop(main())
     assert not killed_marker.exists()
     assert waited_marker.exists()
 
 
-def test_cancelled_before_start_never_runs(run: Runner, tmp_path: Path) -> None:
+def test_cancelled_before_start_never_runs(run_loop: RunLoop, tmp_path: Path) -> None:
     marker = tmp_path / "never"
 
     async def main() -> None:
@@ -185,11 +185,11 @@ def test_cancelled_before_start_never_runs(run: Runner, tmp_path: Path) -> None:
             assert await busy == 1
             assert await off.run(work.add, (2, 2), engine="process") == 4
 
-    run(main())
+    run_loop(main())
     assert not marker.exists()
 
 
-def test_bounded_concurrency(run: Runner) -> None:
+def test_bounded_concurrency(run_loop: RunLoop) -> None:
     async def main() -> None:
         async with Offloader(processes=2) as off:
             tasks = [
@@ -203,11 +203,11 @@ def test_bounded_concurrency(run: Runner) -> None:
             assert await asyncio.gather(*tasks) == list(range(5))
             assert off.stats().engines["process"]["workers"] == 2
 
-    run(main())
+    run_loop(main())
 
 
 def test_worker_log_records_reach_the_parent_handlers(
-    run: Runner, caplog: pytest.LogCaptureFixture
+    run_loop: RunLoop, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
 
@@ -215,7 +215,7 @@ def test_worker_log_records_reach_the_parent_handlers(
         async with Offloader(processes=1) as off:
             return await off.run(work.log_something, ("hello",), engine="process")
 
-    pid = run(main())
+    pid = run_loop(main())
     records = [r for r in caplog.records if r.name == "offload.worker.test"]
     assert [r.getMessage() for r in records] == ["from worker: hello"]
     assert records[0].process == pid
@@ -227,17 +227,17 @@ def test_offload_error_is_the_base_of_engine_errors() -> None:
     assert issubclass(NotPicklable, TypeError)
 
 
-def test_big_arguments_and_results_travel_without_blocking_the_loop(run: Runner) -> None:
+def test_big_arguments_and_results_travel_without_blocking_the_loop(run_loop: RunLoop) -> None:
     blob = os.urandom(8 << 20)
 
     async def main() -> None:
         async with Offloader(processes=1) as off:
             assert await off.run(work.echo, (blob,), engine="process") == blob
 
-    run(main())
+    run_loop(main())
 
 
-def test_pipelined_calls_queue_behind_a_busy_worker_and_keep_order(run: Runner) -> None:
+def test_pipelined_calls_queue_behind_a_busy_worker_and_keep_order(run_loop: RunLoop) -> None:
     async def main() -> None:
         async with Offloader(processes=1) as off:
             engine = process_engine(off)
@@ -254,10 +254,10 @@ def test_pipelined_calls_queue_behind_a_busy_worker_and_keep_order(run: Runner) 
             assert await second == 3
             assert engine.describe()["running"] == 0
 
-    run(main())
+    run_loop(main())
 
 
-def test_a_crash_fails_the_running_and_the_queued_pipelined_call(run: Runner) -> None:
+def test_a_crash_fails_the_running_and_the_queued_pipelined_call(run_loop: RunLoop) -> None:
     async def main() -> None:
         async with Offloader(processes=1) as off:
             engine = process_engine(off)
@@ -270,10 +270,10 @@ def test_a_crash_fails_the_running_and_the_queued_pipelined_call(run: Runner) ->
                 await queued
             assert await engine.run(work.add, (2, 2), {}) == 4
 
-    run(main())
+    run_loop(main())
 
 
-def test_a_crash_inside_map_fails_the_map_and_the_pool_heals(run: Runner) -> None:
+def test_a_crash_inside_map_fails_the_map_and_the_pool_heals(run_loop: RunLoop) -> None:
     async def main() -> None:
         async with Offloader(processes=2) as off:
             with pytest.raises(WorkerCrashed):
@@ -282,7 +282,7 @@ def test_a_crash_inside_map_fails_the_map_and_the_pool_heals(run: Runner) -> Non
                 i * i for i in range(100)
             ]
 
-    run(main())
+    run_loop(main())
 
 
 @pytest.mark.parametrize(
@@ -293,7 +293,7 @@ def test_a_crash_inside_map_fails_the_map_and_the_pool_heals(run: Runner) -> Non
     ],
 )
 def test_exceptions_that_cannot_travel_still_say_what_happened(
-    run: Runner, fn: object, typename: str, text: str
+    run_loop: RunLoop, fn: object, typename: str, text: str
 ) -> None:
     async def main() -> None:
         async with Offloader(processes=1) as off:
@@ -305,11 +305,11 @@ def test_exceptions_that_cannot_travel_still_say_what_happened(
             assert "Traceback in worker process" in "".join(traceback.format_exception(info.value))
             assert await off.run(work.add, (1, 1), engine="process") == 2
 
-    run(main())
+    run_loop(main())
 
 
 def test_worker_log_records_keep_their_exception_text(
-    run: Runner, caplog: pytest.LogCaptureFixture
+    run_loop: RunLoop, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
 
@@ -317,7 +317,7 @@ def test_worker_log_records_keep_their_exception_text(
         async with Offloader(processes=1) as off:
             await off.run(work.log_exception, engine="process")
 
-    run(main())
+    run_loop(main())
     (record,) = [r for r in caplog.records if r.name == "offload.worker.test"]
     assert record.getMessage() == "it failed"
     assert record.exc_text is not None

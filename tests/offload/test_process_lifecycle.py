@@ -15,15 +15,15 @@ from pathlib import Path
 
 import offload_work as work
 import pytest
-from offload_work import Runner
 from process_helpers import gone, process_engine, wait_gone
+from tests.loops import RunLoop
 
 from unstall.errors import OffloaderClosed
 from unstall.offload import Offloader
 from unstall.offload._process import ProcessEngine
 
 
-def test_close_leaves_no_processes_and_rejects_new_calls(run: Runner) -> None:
+def test_close_leaves_no_processes_and_rejects_new_calls(run_loop: RunLoop) -> None:
     async def main() -> list[int]:
         off = Offloader(processes=2)
         await asyncio.gather(
@@ -36,13 +36,13 @@ def test_close_leaves_no_processes_and_rejects_new_calls(run: Runner) -> None:
             await off.run(work.add, (1,), engine="process")
         return pids
 
-    pids = run(main())
+    pids = run_loop(main())
     active = {p.pid for p in multiprocessing.active_children()}
     assert not active & set(pids)
     assert all(gone(pid) for pid in pids)
 
 
-def test_close_stops_a_running_call_after_the_grace_period(run: Runner) -> None:
+def test_close_stops_a_running_call_after_the_grace_period(run_loop: RunLoop) -> None:
     async def main() -> None:
         off = Offloader(processes=1)
         engine = process_engine(off)
@@ -56,16 +56,16 @@ def test_close_stops_a_running_call_after_the_grace_period(run: Runner) -> None:
             await task
         assert wait_gone(pid)
 
-    run(main())
+    run_loop(main())
 
 
-def test_spawn_start_method_works(run: Runner) -> None:
+def test_spawn_start_method_works(run_loop: RunLoop) -> None:
     async def main() -> int:
         async with Offloader(processes=1, start_method="spawn") as off:
             assert process_engine(off).start_method == "spawn"
             return await off.run(work.add, (5, 6), engine="process")
 
-    assert run(main()) == 11
+    assert run_loop(main()) == 11
 
 
 def test_unknown_start_method_is_rejected() -> None:
@@ -145,7 +145,9 @@ def test_a_call_orphaned_by_a_closed_loop_does_not_hold_its_worker() -> None:
     off.close_now()
 
 
-def test_a_worker_that_dies_while_idle_is_replaced_without_failing_a_call(run: Runner) -> None:
+def test_a_worker_that_dies_while_idle_is_replaced_without_failing_a_call(
+    run_loop: RunLoop,
+) -> None:
     off = Offloader(processes=1)
 
     async def one() -> int:
@@ -159,22 +161,22 @@ def test_a_worker_that_dies_while_idle_is_replaced_without_failing_a_call(run: R
         assert process_engine(off).pids() == []
         return await one()
 
-    first = run(one())
+    first = run_loop(one())
     # Killed while no loop watches it: the next call finds the broken pipe and moves on.
     (worker,) = process_engine(off)._workers
     os.kill(first, signal.SIGKILL)
     # Wait until the process has really let go of its pipes (the reply pipe reads EOF): a
     # zombie's threads may still hold them for a moment.
     assert select.select([worker.reply_fd], [], [], 5)[0]
-    second = run(one())
+    second = run_loop(one())
     assert second != first
-    third = run(killed_while_watched())
+    third = run_loop(killed_while_watched())
     assert third not in (first, second)
     assert process_engine(off).describe()["crashes"] >= 1
     off.close_now()
 
 
-def test_a_closed_pool_leaves_no_stale_registration_on_the_loop(run: Runner) -> None:
+def test_a_closed_pool_leaves_no_stale_registration_on_the_loop(run_loop: RunLoop) -> None:
     # Closing retires idle workers whose reply pipes the loop watches; the fd numbers are
     # reused at once by the next pool's pipes, which must still be heard.
     async def main() -> None:
@@ -185,4 +187,4 @@ def test_a_closed_pool_leaves_no_stale_registration_on_the_loop(run: Runner) -> 
                     assert await asyncio.gather(*calls) == [1, 2]
                     assert await off.run(work.add, (1, 1), engine="process") == 2
 
-    run(main())
+    run_loop(main())

@@ -9,18 +9,17 @@ import select
 import sys
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.loops import RunLoop
 
 import unstall.watch._alarm as alarm_module
 import unstall.watch._watcher as watcher_module
 from unstall.watch import Cause, Watcher
 from unstall.watch._alarm import Alarm, create_alarm
 from unstall.watch._loops import LoopState
-
-Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="timerfd is Linux's; elsewhere the watchdog polls"
@@ -115,7 +114,7 @@ def test_from_3_13_the_alarm_uses_the_os_module() -> None:
 
 
 def test_without_timerfd_there_is_no_alarm_and_the_watchdog_polls(
-    monkeypatch: pytest.MonkeyPatch, run_loop: Runner
+    monkeypatch: pytest.MonkeyPatch, run_loop: RunLoop
 ) -> None:
     monkeypatch.setattr(alarm_module, "_probed", True)
     monkeypatch.setattr(alarm_module, "_native", None)
@@ -150,7 +149,7 @@ def _count_polls(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 def test_the_watchdog_sleeps_while_the_loop_is_healthy(
-    monkeypatch: pytest.MonkeyPatch, run_loop: Runner
+    monkeypatch: pytest.MonkeyPatch, run_loop: RunLoop
 ) -> None:
     polls = _count_polls(monkeypatch)
 
@@ -174,7 +173,7 @@ def test_the_watchdog_sleeps_while_the_loop_is_healthy(
 
 
 def test_a_sleeping_watchdog_still_samples_and_times_a_stall(
-    monkeypatch: pytest.MonkeyPatch, run_loop: Runner
+    monkeypatch: pytest.MonkeyPatch, run_loop: RunLoop
 ) -> None:
     polls = _count_polls(monkeypatch)
 
@@ -247,23 +246,17 @@ def test_after_a_fork_a_loop_state_makes_its_own_alarm() -> None:
 # ---- the beat: the heartbeat as a periodic timer the loop reads ------------------------------
 
 
-def _loop_of(kind: str) -> asyncio.AbstractEventLoop:
-    if kind == "uvloop":
-        uvloop = pytest.importorskip("uvloop")
-        return uvloop.new_event_loop()  # type: ignore[no-any-return]
-    return asyncio.new_event_loop()
-
-
-@pytest.mark.parametrize("kind", ["asyncio", "uvloop"])
-def test_the_heartbeat_is_a_timer_the_loop_reads_not_a_pending_callback(kind: str) -> None:
-    loop = _loop_of(kind)
+def test_the_heartbeat_is_a_timer_the_loop_reads_not_a_pending_callback(
+    run_loop: RunLoop,
+) -> None:
+    loop = run_loop.new_loop()
     state = LoopState(loop, 0.1)
 
     async def main() -> tuple[int, int]:
         state.install()
         assert state.beat is not None
         assert state._handle is None  # no call_later chain
-        if kind == "asyncio":
+        if run_loop.kind == "asyncio":
             # nothing of ours in the timer heap: a blocking select waits without a timeout
             assert not [h for h in loop._scheduled if not h.cancelled()]  # type: ignore[attr-defined]
         before = len(state.lag)
@@ -282,11 +275,10 @@ def test_the_heartbeat_is_a_timer_the_loop_reads_not_a_pending_callback(kind: st
         loop.close()
 
 
-@pytest.mark.parametrize("kind", ["asyncio", "uvloop"])
 def test_a_beat_missed_for_many_periods_reports_the_whole_stall_and_keeps_its_schedule(
-    kind: str,
+    run_loop: RunLoop,
 ) -> None:
-    loop = _loop_of(kind)
+    loop = run_loop.new_loop()
     state = LoopState(loop, 0.05)  # interval 6.25 ms
 
     async def main() -> tuple[float, float]:
@@ -342,11 +334,10 @@ def _beat_of(state: LoopState) -> Alarm | None:
     return state.beat
 
 
-@pytest.mark.parametrize("kind", ["asyncio", "uvloop"])
 def test_uninstalling_unregisters_the_beat_on_the_loop_thread_or_through_the_loop(
-    kind: str,
+    run_loop: RunLoop,
 ) -> None:
-    loop = _loop_of(kind)
+    loop = run_loop.new_loop()
     state = LoopState(loop, 0.1)
 
     async def install() -> Alarm:
@@ -365,7 +356,7 @@ def test_uninstalling_unregisters_the_beat_on_the_loop_thread_or_through_the_loo
         assert beat.fd == fd  # not yet: the loop has not run
         loop.run_until_complete(asyncio.sleep(0.02))
         assert beat.fd == -1
-        if kind == "asyncio":
+        if run_loop.kind == "asyncio":
             assert fd not in loop._selector.get_map()  # type: ignore[attr-defined]
         # on the loop's own thread it is immediate
         state.install()

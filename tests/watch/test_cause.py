@@ -8,15 +8,12 @@ import sys
 import tempfile
 import time
 import types
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 import pytest
+from tests.loops import RunLoop
 
 from unstall.watch import Cause, Frame, Watcher
 from unstall.watch._frames import fix_for, is_io_entry
-
-Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 
 
 def test_io_entries_are_told_from_cpu_and_import_entries() -> None:
@@ -29,7 +26,7 @@ def test_io_entries_are_told_from_cpu_and_import_entries() -> None:
     assert not is_io_entry(None)
 
 
-def test_page_cached_file_reads_are_blocked_not_cpu(run_loop: Runner) -> None:
+def test_page_cached_file_reads_are_blocked_not_cpu(run_loop: RunLoop) -> None:
     # reads served from the page cache keep the thread on a CPU (in system calls), so the CPU
     # clock alone would call this CPU-bound; the samples sit on open(): a thread is the fix
     fd, path = tempfile.mkstemp()
@@ -58,7 +55,7 @@ def test_page_cached_file_reads_are_blocked_not_cpu(run_loop: Runner) -> None:
     assert event.cause is Cause.BLOCKED
 
 
-def test_pure_python_work_stays_cpu(run_loop: Runner) -> None:
+def test_pure_python_work_stays_cpu(run_loop: RunLoop) -> None:
     def spin(seconds: float) -> int:
         n = 0
         started = time.perf_counter()

@@ -13,28 +13,20 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from tests.loops import RunLoop
 
 from unstall.watch import Cause, Frame, Watcher, watch
 from unstall.watch._backstop import Backstop, parse_dump
 from unstall.watch._judge import Session
 from unstall.watch._loops import LoopState
 
-Runner = Callable[[Coroutine[Any, Any, Any]], Any]
-
 
 def _watchdogs() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "unstall-watchdog"]
-
-
-def _loop_factory(kind: str) -> Callable[[], asyncio.AbstractEventLoop]:
-    if kind == "uvloop":
-        uvloop = pytest.importorskip("uvloop")
-        return uvloop.new_event_loop  # type: ignore[no-any-return]
-    return asyncio.new_event_loop
 
 
 async def _settle(w: Watcher, count: int) -> None:
@@ -43,9 +35,7 @@ async def _settle(w: Watcher, count: int) -> None:
         await asyncio.sleep(0.01)
 
 
-@pytest.mark.parametrize("kind", ["asyncio", "uvloop"])
-def test_loops_in_two_threads_and_a_loop_that_restarts(kind: str) -> None:
-    factory = _loop_factory(kind)
+def test_loops_in_two_threads_and_a_loop_that_restarts(run_loop: RunLoop) -> None:
     w = watch(threshold_ms=100, log=False)
 
     def thread_main() -> None:
@@ -55,8 +45,7 @@ def test_loops_in_two_threads_and_a_loop_that_restarts(kind: str) -> None:
             await asyncio.sleep(0.2)
 
         for _ in range(2):  # a loop that closes, then a new one
-            with asyncio.Runner(loop_factory=factory) as runner:
-                runner.run(main())
+            run_loop(main())
 
     threads = [threading.Thread(target=thread_main) for _ in range(2)]
     for t in threads:
@@ -132,7 +121,7 @@ def test_raising_sinks_and_providers_are_contained_and_stop_restores_everything(
     w.stop()  # idempotent
 
 
-def test_no_watchdog_thread_is_left_after_stop(run_loop: Runner) -> None:
+def test_no_watchdog_thread_is_left_after_stop(run_loop: RunLoop) -> None:
     async def main() -> None:
         with Watcher(threshold_ms=100, log=False) as w:
             await asyncio.sleep(0.05)
