@@ -35,12 +35,20 @@ def fail(message: str) -> None:
     raise WorkFailed(message)
 
 
-def sleep_then(seconds: float, value: Any = None) -> Any:
+def _mark_started(started: str | None) -> None:
+    """Create the file ``started``: the test waits for it to know the call is running."""
+    if started is not None:
+        Path(started).touch()
+
+
+def sleep_then(seconds: float, value: Any = None, started: str | None = None) -> Any:
+    _mark_started(started)
     time.sleep(seconds)
     return value
 
 
-def sleep_and_touch(seconds: float, path: str) -> int:
+def sleep_and_touch(seconds: float, path: str, started: str | None = None) -> int:
+    _mark_started(started)
     time.sleep(seconds)
     Path(path).write_text("ran")
     return os.getpid()
@@ -115,7 +123,8 @@ def echo(value: Any) -> Any:
     return value
 
 
-def crash_after(seconds: float) -> None:
+def crash_after(seconds: float, started: str | None = None) -> None:
+    _mark_started(started)
     time.sleep(seconds)
     os._exit(9)
 

@@ -9,6 +9,7 @@ import sys
 import offload_work as work
 import pytest
 from tests.loops import RunLoop
+from tests.waiting import wait_for
 
 import unstall
 from unstall.errors import OffloaderClosed, OffloadError
@@ -91,8 +92,7 @@ def test_limiter_hands_slots_over_in_order(run_loop: RunLoop) -> None:
             limiter.release()
 
         tasks = [asyncio.create_task(waiter(i)) for i in range(3)]
-        await asyncio.sleep(0.01)
-        assert limiter.waiting == 3
+        assert await wait_for(lambda: limiter.waiting == 3)
         tasks[1].cancel()
         limiter.release()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -14,6 +14,7 @@ import offload_work as work
 import pytest
 from process_helpers import process_engine, wait_gone
 from tests.loops import RunLoop
+from tests.waiting import wait_for
 
 import unstall
 from unstall.errors import NotPicklable, OffloadError, WorkerCrashed
@@ -44,12 +45,16 @@ def test_exception_type_and_worker_traceback_are_kept(run_loop: RunLoop) -> None
     ("crash", "exitcode"), [(work.exit_now, 3), (work.kill_self, -signal.SIGKILL)]
 )
 def test_a_dead_worker_fails_only_its_call_and_the_pool_heals(
-    run_loop: RunLoop, crash: object, exitcode: int
+    run_loop: RunLoop, tmp_path: Path, crash: object, exitcode: int
 ) -> None:
+    started = tmp_path / "started"
+
     async def main() -> None:
         async with Offloader(processes=2) as off:
-            other = asyncio.create_task(off.run(work.sleep_then, (0.4, "ok"), engine="process"))
-            await asyncio.sleep(0.1)
+            other = asyncio.create_task(
+                off.run(work.sleep_then, (0.4, "ok"), {"started": str(started)}, engine="process")
+            )
+            assert await wait_for(started.exists)
             args = (3,) if crash is work.exit_now else ()
             with pytest.raises(WorkerCrashed) as info:
                 await off.run(crash, args, engine="process")  # type: ignore[arg-type]
@@ -95,12 +100,18 @@ def test_not_picklable_names_the_argument(run_loop: RunLoop) -> None:
     run_loop(main())
 
 
-def test_timeout_kills_and_replaces_only_that_worker(run_loop: RunLoop) -> None:
+def test_timeout_kills_and_replaces_only_that_worker(run_loop: RunLoop, tmp_path: Path) -> None:
+    started = tmp_path / "started"
+
     async def main() -> None:
         async with Offloader(processes=2) as off:
             engine = process_engine(off)
-            other = asyncio.create_task(off.run(work.sleep_then, (0.6, "other"), engine="process"))
-            await asyncio.sleep(0.1)
+            other = asyncio.create_task(
+                off.run(
+                    work.sleep_then, (0.6, "other"), {"started": str(started)}, engine="process"
+                )
+            )
+            assert await wait_for(started.exists)
             with pytest.raises(TimeoutError, match="terminated"):
                 await off.run(work.whoami_after, (30,), engine="process", timeout=0.3)
             assert await other == "other"
@@ -136,16 +147,22 @@ def test_cancel_kill_terminates_the_worker_and_cancel_wait_lets_it_finish(
 ) -> None:
     killed_marker = tmp_path / "killed"
     waited_marker = tmp_path / "waited"
+    killed_started = tmp_path / "killed-started"
+    waited_started = tmp_path / "waited-started"
 
     async def main() -> None:
         async with Offloader(processes=1) as off:
             engine = process_engine(off)
             task = asyncio.create_task(
                 off.run(
-                    work.sleep_and_touch, (1.0, str(killed_marker)), engine="process", cancel="kill"
+                    work.sleep_and_touch,
+                    (1.0, str(killed_marker)),
+                    {"started": str(killed_started)},
+                    engine="process",
+                    cancel="kill",
                 )
             )
-            await asyncio.sleep(0.3)
+            assert await wait_for(killed_started.exists)
             (pid,) = engine.pids()
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
@@ -154,9 +171,14 @@ def test_cancel_kill_terminates_the_worker_and_cancel_wait_lets_it_finish(
             assert wait_gone(pid)
 
             task = asyncio.create_task(
-                off.run(work.sleep_and_touch, (0.3, str(waited_marker)), engine="process")
+                off.run(
+                    work.sleep_and_touch,
+                    (0.3, str(waited_marker)),
+                    {"started": str(waited_started)},
+                    engine="process",
+                )
             )
-            await asyncio.sleep(0.15)
+            assert await wait_for(waited_started.exists)
             (pid,) = engine.pids()
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
@@ -172,13 +194,16 @@ def test_cancel_kill_terminates_the_worker_and_cancel_wait_lets_it_finish(
 
 def test_cancelled_before_start_never_runs(run_loop: RunLoop, tmp_path: Path) -> None:
     marker = tmp_path / "never"
+    started = tmp_path / "started"
 
     async def main() -> None:
         async with Offloader(processes=1) as off:
-            busy = asyncio.create_task(off.run(work.sleep_then, (0.3, 1), engine="process"))
-            await asyncio.sleep(0.05)
+            busy = asyncio.create_task(
+                off.run(work.sleep_then, (0.3, 1), {"started": str(started)}, engine="process")
+            )
+            assert await wait_for(started.exists)
             queued = asyncio.create_task(off.run(work.touch, (str(marker),), engine="process"))
-            await asyncio.sleep(0.05)
+            assert await wait_for(lambda: off.stats().engines["process"]["waiting"] == 1)
             queued.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await queued
@@ -192,11 +217,15 @@ def test_cancelled_before_start_never_runs(run_loop: RunLoop, tmp_path: Path) ->
 def test_bounded_concurrency(run_loop: RunLoop) -> None:
     async def main() -> None:
         async with Offloader(processes=2) as off:
+            engine = process_engine(off)
             tasks = [
                 asyncio.create_task(off.run(work.sleep_then, (0.2, i), engine="process"))
                 for i in range(5)
             ]
-            await asyncio.sleep(0.1)
+            # every call holds a slot or waits for one
+            assert await wait_for(
+                lambda: engine.describe()["running"] + engine.describe()["waiting"] == 5
+            )
             described = off.stats().engines["process"]
             assert described["running"] == 2
             assert described["waiting"] == 3
@@ -237,19 +266,24 @@ def test_big_arguments_and_results_travel_without_blocking_the_loop(run_loop: Ru
     run_loop(main())
 
 
-def test_pipelined_calls_queue_behind_a_busy_worker_and_keep_order(run_loop: RunLoop) -> None:
+def test_pipelined_calls_queue_behind_a_busy_worker_and_keep_order(
+    run_loop: RunLoop, tmp_path: Path
+) -> None:
+    started = tmp_path / "started"
+
     async def main() -> None:
         async with Offloader(processes=1) as off:
             engine = process_engine(off)
             first = asyncio.create_task(
-                engine.run(work.sleep_then, (0.3, "first"), {}, pipeline=True)
+                engine.run(
+                    work.sleep_then, (0.3, "first"), {"started": str(started)}, pipeline=True
+                )
             )
-            await asyncio.sleep(0.1)
+            assert await wait_for(started.exists)
             # No free slot: the next pipelined call is sent to the busy worker right away.
             second = asyncio.create_task(engine.run(work.add, (1, 2), {}, pipeline=True))
-            await asyncio.sleep(0.05)
             (worker,) = engine._workers
-            assert len(worker.queued) == 1
+            assert await wait_for(lambda: len(worker.queued) == 1)
             assert await first == "first"
             assert await second == 3
             assert engine.describe()["running"] == 0
@@ -257,13 +291,21 @@ def test_pipelined_calls_queue_behind_a_busy_worker_and_keep_order(run_loop: Run
     run_loop(main())
 
 
-def test_a_crash_fails_the_running_and_the_queued_pipelined_call(run_loop: RunLoop) -> None:
+def test_a_crash_fails_the_running_and_the_queued_pipelined_call(
+    run_loop: RunLoop, tmp_path: Path
+) -> None:
+    started = tmp_path / "started"
+
     async def main() -> None:
         async with Offloader(processes=1) as off:
             engine = process_engine(off)
-            running = asyncio.create_task(engine.run(work.crash_after, (0.3,), {}, pipeline=True))
-            await asyncio.sleep(0.1)
+            running = asyncio.create_task(
+                engine.run(work.crash_after, (0.3,), {"started": str(started)}, pipeline=True)
+            )
+            assert await wait_for(started.exists)
             queued = asyncio.create_task(engine.run(work.add, (1, 2), {}, pipeline=True))
+            (worker,) = engine._workers
+            assert await wait_for(lambda: len(worker.queued) == 1)  # sent before the crash
             with pytest.raises(WorkerCrashed, match="died with exit code 9"):
                 await running
             with pytest.raises(WorkerCrashed, match="before it started"):

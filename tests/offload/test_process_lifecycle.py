@@ -17,6 +17,7 @@ import offload_work as work
 import pytest
 from process_helpers import gone, process_engine, wait_gone
 from tests.loops import RunLoop
+from tests.waiting import wait_for
 
 from unstall.errors import OffloaderClosed
 from unstall.offload import Offloader
@@ -42,12 +43,18 @@ def test_close_leaves_no_processes_and_rejects_new_calls(run_loop: RunLoop) -> N
     assert all(gone(pid) for pid in pids)
 
 
-def test_close_stops_a_running_call_after_the_grace_period(run_loop: RunLoop) -> None:
+def test_close_stops_a_running_call_after_the_grace_period(
+    run_loop: RunLoop, tmp_path: Path
+) -> None:
+    running = tmp_path / "running"
+
     async def main() -> None:
         off = Offloader(processes=1)
         engine = process_engine(off)
-        task = asyncio.create_task(off.run(work.sleep_then, (30,), engine="process"))
-        await asyncio.sleep(0.3)
+        task = asyncio.create_task(
+            off.run(work.sleep_then, (30,), {"started": str(running)}, engine="process")
+        )
+        assert await wait_for(running.exists)
         (pid,) = engine.pids()
         started = time.monotonic()
         await engine.aclose(grace=0.2)
@@ -81,9 +88,11 @@ def test_workers_die_with_the_parent(tmp_path: Path) -> None:
 
         async def main():
             off = Offloader(processes=1)
+            pid = await off.run(os.getpid, engine="process")  # the worker is up and serving
             task = asyncio.create_task(off.run(time.sleep, (60,), engine="process"))
-            await asyncio.sleep(0.5)
-            print(off.engine("process").pids()[0], flush=True)
+            while not off.stats().engines["process"]["running"]:  # the call is on its way
+                await asyncio.sleep(0.01)
+            print(pid, flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
 
         asyncio.run(main())
@@ -126,14 +135,19 @@ def test_a_worker_that_cannot_start_says_so(tmp_path: Path) -> None:
     assert "if __name__ == '__main__':" in proc.stdout
 
 
-def test_a_call_orphaned_by_a_closed_loop_does_not_hold_its_worker() -> None:
+def test_a_call_orphaned_by_a_closed_loop_does_not_hold_its_worker(tmp_path: Path) -> None:
     off = Offloader(processes=1)
+    running = tmp_path / "running"
 
     tasks: list[asyncio.Task[object]] = []
 
     async def abandon() -> None:
-        tasks.append(asyncio.create_task(off.run(work.sleep_then, (30,), engine="process")))
-        await asyncio.sleep(0.3)  # the call is running when the loop shuts down
+        tasks.append(
+            asyncio.create_task(
+                off.run(work.sleep_then, (30,), {"started": str(running)}, engine="process")
+            )
+        )
+        assert await wait_for(running.exists)  # the call is running when the loop shuts down
 
     async def use() -> int:
         return await off.run(work.add, (1, 2), engine="process", timeout=10)
@@ -156,9 +170,12 @@ def test_a_worker_that_dies_while_idle_is_replaced_without_failing_a_call(
 
     async def killed_while_watched() -> int:
         pid = await one()
+        engine = process_engine(off)
+        crashes = engine.describe()["crashes"]
         os.kill(pid, signal.SIGKILL)
-        await asyncio.sleep(0.3)  # the loop sees the pipe close and retires the worker
-        assert process_engine(off).pids() == []
+        # the loop sees the pipe close and retires the worker, once its exit status is known
+        assert await wait_for(lambda: engine.describe()["crashes"] > crashes)
+        assert engine.pids() == []
         return await one()
 
     first = run_loop(one())

@@ -11,6 +11,7 @@ import traceback
 import offload_work as work
 import pytest
 from tests.loops import RunLoop
+from tests.waiting import wait_for
 
 import unstall
 from unstall.errors import OffloaderClosed
@@ -68,7 +69,7 @@ def test_concurrency_is_bounded_and_callers_wait(run_loop: RunLoop) -> None:
     async def main() -> None:
         async with Offloader(threads=2) as off:
             tasks = [asyncio.create_task(off.to_thread(tracked)) for _ in range(5)]
-            await asyncio.sleep(0.05)
+            assert await wait_for(lambda: active[0] == 2)  # two calls started
             described = off.stats().engines["thread"]
             assert described["running"] == 2
             assert described["waiting"] == 3
@@ -85,9 +86,11 @@ def test_cancelled_before_start_never_runs(run_loop: RunLoop) -> None:
 
     async def main() -> None:
         async with Offloader(threads=1) as off:
+            engine = off.engine("thread")
             first = asyncio.create_task(off.to_thread(gate.wait, 5))
             second = asyncio.create_task(off.to_thread(ran.append, "second"))
-            await asyncio.sleep(0.05)
+            # the thread took the first call; the second waits in the queue
+            assert await wait_for(lambda: engine.describe()["waiting"] == 1)
             second.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await second
@@ -103,22 +106,29 @@ def test_cancelled_before_start_never_runs(run_loop: RunLoop) -> None:
 def test_cancelled_while_queued_in_the_engine_never_runs(run_loop: RunLoop) -> None:
     # Bypass the limiter wait: the job is already in the queue when it is cancelled.
     gate = threading.Event()
+    started: list[int] = []
     ran: list[str] = []
+
+    def block() -> bool:
+        started.append(threading.get_ident())
+        return gate.wait(5)
 
     async def main() -> None:
         engine = ThreadEngine(max_workers=2)
         try:
-            blockers = [asyncio.create_task(engine.run(gate.wait, (5,), {})) for _ in range(2)]
-            await asyncio.sleep(0.05)
+            blockers = [asyncio.create_task(engine.run(block, (), {})) for _ in range(2)]
+            assert await wait_for(lambda: len(started) == 2)
             victim = asyncio.create_task(engine.run(ran.append, ("x",), {}))
-            await asyncio.sleep(0.05)
+            assert await wait_for(lambda: engine.describe()["waiting"] == 1)
             victim.cancel()
             await asyncio.gather(victim, return_exceptions=True)
             gate.set()
             await asyncio.gather(*blockers)
-            await asyncio.sleep(0.05)
         finally:
+            # the threads take the queue in order and end only at the close sentinels behind
+            # the cancelled job: once they are gone, it has been taken (and must not have run)
             await engine.aclose()
+        assert engine.threads() == []
 
     run_loop(main())
     assert ran == []
@@ -150,8 +160,7 @@ def test_idle_threads_retire(run_loop: RunLoop) -> None:
             engine = off.engine("thread")
             assert isinstance(engine, ThreadEngine)
             assert len(engine.threads()) == 4
-            await asyncio.sleep(0.5)
-            assert engine.threads() == []
+            assert await wait_for(lambda: engine.threads() == [])
             assert await off.to_thread(work.add, 1, 2) == 3
 
     run_loop(main())
