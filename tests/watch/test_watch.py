@@ -9,11 +9,11 @@ import itertools
 import re
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from tests.loops import RunLoop
+from tests.waiting import wait_for
 
 import unstall
 from unstall.watch import Cause, StallEvent, Watcher, watch
@@ -31,13 +31,6 @@ def _cpu_inner(seconds: float) -> int:
 
 def _cpu_outer(seconds: float) -> int:
     return _cpu_inner(seconds)
-
-
-async def wait_for(predicate: Callable[[], bool], timeout: float = 3.0) -> None:
-    """Let the watchdog thread finish sampling and emit (the loop keeps running meanwhile)."""
-    deadline = time.perf_counter() + timeout
-    while not predicate() and time.perf_counter() < deadline:
-        await asyncio.sleep(0.01)
 
 
 def test_module_is_callable_and_returns_one_watcher() -> None:
