@@ -256,6 +256,7 @@ def _check_files(contents: list[str | bytes]) -> None:
             assert finding.location.line >= 1
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150,
     deadline=None,
@@ -273,6 +274,7 @@ def test_generated_python_never_crashes(sources: list[str]) -> None:
     _check_files(list(sources))
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(FILE_CONTENTS, min_size=1, max_size=3))
 def test_random_text_and_bytes_never_crash(contents: list[str | bytes]) -> None:
@@ -290,6 +292,7 @@ def _python_files_under(folder: Path) -> int:
     return count
 
 
+@pytest.mark.slow
 def test_all_of_site_packages_in_one_run(cli: Cli, tmp_path: Path) -> None:
     purelib = Path(sysconfig.get_paths()["purelib"])
     installed = _python_files_under(purelib)

@@ -168,6 +168,7 @@ def _asleep(sleeps: list[tuple[int, float]], loops: int, longer_than: float) -> 
     return any(n == loops and wait > longer_than for n, wait in sleeps)
 
 
+@pytest.mark.slow
 def test_the_watchdog_sleeps_while_the_loop_is_healthy(
     monkeypatch: pytest.MonkeyPatch, run_loop: RunLoop
 ) -> None:

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 SCRIPT = """
 import asyncio, sys, time
 print("argv", sys.argv[1:])
@@ -38,6 +40,7 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_script_argv_exit_codes_and_text_report(tmp_path: Path) -> None:
     script = tmp_path / "app.py"
     script.write_text(SCRIPT)
@@ -161,6 +164,7 @@ def test_sigterm_writes_the_report_and_ends_the_process_by_the_signal(tmp_path: 
     assert "TERM STALL" in json.dumps(data["sites"])
 
 
+@pytest.mark.slow
 def test_settings_come_from_pyproject_and_flags_override_them(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.unstall.watch]\nthreshold-ms = 2000\n")
     script = tmp_path / "app.py"

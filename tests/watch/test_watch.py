@@ -249,6 +249,7 @@ def test_short_iterations_produce_no_events_and_sane_percentiles(
         assert hist.get_total_count() == loop.busy.count
 
 
+@pytest.mark.slow
 def test_utilization_covers_every_run_of_a_loop_asyncio_run_makes() -> None:
     # started before asyncio.run, as `unstall run` does: the loop is attached for its main run
     # and again for each shutdown step; utilization must come from the windows of the main run
