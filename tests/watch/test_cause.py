@@ -11,6 +11,7 @@ import types
 
 import pytest
 from tests.loops import RunLoop
+from tests.waiting import wait_for
 
 from unstall.watch import Cause, Frame, Watcher
 from unstall.watch._frames import fix_for, is_io_entry
@@ -40,7 +41,7 @@ def test_page_cached_file_reads_are_blocked_not_cpu(run_loop: RunLoop) -> None:
             while time.perf_counter() - started < 0.15:
                 with open(path, "rb") as fh:
                     fh.read()
-            await asyncio.sleep(0.05)
+            await wait_for(lambda: w.events)
         return w
 
     try:
@@ -67,7 +68,7 @@ def test_pure_python_work_stays_cpu(run_loop: RunLoop) -> None:
         with Watcher(threshold_ms=20, log=False) as w:
             await asyncio.sleep(0.05)
             spin(0.15)
-            await asyncio.sleep(0.05)
+            await wait_for(lambda: w.events)
         return w
 
     w = run_loop(main())

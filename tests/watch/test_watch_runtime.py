@@ -66,7 +66,7 @@ def test_a_loop_already_running_in_another_thread_is_found() -> None:
             while not go.is_set():
                 await asyncio.sleep(0.01)
             time.sleep(0.3)  # DISCOVERED
-            await asyncio.sleep(0.3)
+            await wait_for(lambda: w.stalls)
 
         asyncio.run(main())
 
@@ -169,9 +169,10 @@ def test_forked_child_starts_clean_and_keeps_watching() -> None:
         pytest.skip("needs os.fork")
 
     async def stall() -> None:
+        before = w.stalls
         await asyncio.sleep(0.02)
         time.sleep(0.3)  # FORK STALL
-        await asyncio.sleep(0.3)
+        await wait_for(lambda: w.stalls > before)
 
     w = watch(threshold_ms=100, log=False)
     other = Watcher(threshold_ms=100, log=False).start()  # every running watcher follows a fork
