@@ -8,31 +8,15 @@ import json
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiohttp import web
+from tests.loops import LOOP_KINDS
 
 from unstall.bench._work import create_database
-
-RunLoop = Callable[[Coroutine[Any, Any, Any]], Any]
-
-
-@pytest.fixture(params=["asyncio", "uvloop"])
-def run_loop(request: pytest.FixtureRequest) -> RunLoop:
-    """Run a coroutine to completion on a fresh asyncio or uvloop loop."""
-    if request.param == "uvloop":
-        uvloop = pytest.importorskip("uvloop")
-
-        def run_uv(coro: Coroutine[Any, Any, Any]) -> Any:
-            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-                return runner.run(coro)
-
-        return run_uv
-    return asyncio.run
 
 
 @dataclass
@@ -162,7 +146,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.stdout.close()
 
 
-@pytest.fixture(scope="module", params=["asyncio", "uvloop"])
+@pytest.fixture(scope="module", params=LOOP_KINDS)
 def servers(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Servers]:

@@ -9,12 +9,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.waiting import wait_until
 
 from unstall.bench import run_load
 
@@ -48,16 +48,20 @@ def _port() -> int:
 
 
 def _wait(url: str, proc: subprocess.Popen[bytes]) -> bytes:
-    deadline = time.monotonic() + 30
-    while True:
+    """The body of ``url`` once the server ``proc`` answers it."""
+    bodies: list[bytes] = []
+
+    def answered() -> bool:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
-                body: bytes = response.read()
-                return body
+                bodies.append(response.read())
+                return True
         except OSError:
             assert proc.poll() is None, f"the server for {url} exited with {proc.returncode}"
-            assert time.monotonic() < deadline, f"{url} did not answer in 30 s"
-            time.sleep(0.1)
+            return False
+
+    assert wait_until(answered, 30), f"{url} did not answer in 30 s"
+    return bodies[0]
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

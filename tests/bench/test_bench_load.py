@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
+from tests.loops import RunLoop
 
 from unstall.bench import run_load
 from unstall.bench._client import HTTPConnection
 from unstall.bench._load import check_loopback_url
 
-RunLoop = Callable[[Coroutine[Any, Any, Any]], Any]
 Server = Callable[[], AbstractAsyncContextManager[tuple[str, Any]]]
 
 

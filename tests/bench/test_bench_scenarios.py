@@ -63,6 +63,7 @@ def test_lag_is_reset_between_measurements(servers: Any) -> None:
     asyncio.run(main_())
 
 
+@pytest.mark.slow
 def test_a_tiny_real_run_produces_table_and_chart(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -9,12 +9,8 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
-
-#: The ``run`` fixture: runs a coroutine on a fresh asyncio or uvloop loop.
-Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -39,12 +35,20 @@ def fail(message: str) -> None:
     raise WorkFailed(message)
 
 
-def sleep_then(seconds: float, value: Any = None) -> Any:
+def _mark_started(started: str | None) -> None:
+    """Create the file ``started``: the test waits for it to know the call is running."""
+    if started is not None:
+        Path(started).touch()
+
+
+def sleep_then(seconds: float, value: Any = None, started: str | None = None) -> Any:
+    _mark_started(started)
     time.sleep(seconds)
     return value
 
 
-def sleep_and_touch(seconds: float, path: str) -> int:
+def sleep_and_touch(seconds: float, path: str, started: str | None = None) -> int:
+    _mark_started(started)
     time.sleep(seconds)
     Path(path).write_text("ran")
     return os.getpid()
@@ -119,7 +123,8 @@ def echo(value: Any) -> Any:
     return value
 
 
-def crash_after(seconds: float) -> None:
+def crash_after(seconds: float, started: str | None = None) -> None:
+    _mark_started(started)
     time.sleep(seconds)
     os._exit(9)
 

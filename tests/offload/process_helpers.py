@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
+
+from tests.waiting import wait_until
 
 from unstall.offload import Offloader
 from unstall.offload._process import ProcessEngine
@@ -24,9 +25,5 @@ def gone(pid: int) -> bool:
 
 
 def wait_gone(pid: int, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if gone(pid):
-            return True
-        time.sleep(0.02)
-    return False
+    """Whether process ``pid`` is gone within ``seconds``."""
+    return wait_until(lambda: gone(pid), seconds)

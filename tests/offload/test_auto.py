@@ -8,7 +8,7 @@ import time
 
 import offload_work as work
 import pytest
-from offload_work import Runner
+from tests.loops import RunLoop
 
 import unstall
 from unstall.errors import OffloadError
@@ -20,7 +20,7 @@ def _decision(off: Offloader, name: str) -> AutoDecision:
     return found
 
 
-def test_a_pure_python_cpu_loop_moves_to_a_process(run: Runner) -> None:
+def test_a_pure_python_cpu_loop_moves_to_a_process(run_loop: RunLoop) -> None:
     async def main() -> None:
         async with Offloader(processes=1, auto_samples=2) as off:
             pid, _ = await off.run(work.whoami, engine="auto")
@@ -38,10 +38,10 @@ def test_a_pure_python_cpu_loop_moves_to_a_process(run: Runner) -> None:
             assert await off.run(work.spin, (0.01,), engine="auto") > 0
             assert off.stats().engines["process"]["workers"] == 1
 
-    run(main())
+    run_loop(main())
 
 
-def test_sleeping_and_gil_releasing_work_stay_on_threads(run: Runner) -> None:
+def test_sleeping_and_gil_releasing_work_stay_on_threads(run_loop: RunLoop) -> None:
     async def main() -> None:
         async with Offloader(auto_samples=2) as off:
             for _ in range(2):
@@ -55,10 +55,10 @@ def test_sleeping_and_gil_releasing_work_stay_on_threads(run: Runner) -> None:
             assert hashing.samples == 2
             assert "process" not in off.stats().engines
 
-    run(main())
+    run_loop(main())
 
 
-def test_decisions_can_be_pinned_and_unpinned(run: Runner) -> None:
+def test_decisions_can_be_pinned_and_unpinned(run_loop: RunLoop) -> None:
     async def main() -> None:
         async with Offloader(processes=1) as off:
             off.pin(work.whoami, "process")
@@ -72,10 +72,10 @@ def test_decisions_can_be_pinned_and_unpinned(run: Runner) -> None:
             with pytest.raises(OffloadError, match="'warp'"):
                 off.pin(work.whoami, "warp")
 
-    run(main())
+    run_loop(main())
 
 
-def test_unpicklable_cpu_work_stays_on_a_thread(run: Runner) -> None:
+def test_unpicklable_cpu_work_stays_on_a_thread(run_loop: RunLoop) -> None:
     def local_spin(seconds: float) -> int:
         return work.spin(seconds)
 
@@ -86,10 +86,10 @@ def test_unpicklable_cpu_work_stays_on_a_thread(run: Runner) -> None:
             assert decision.engine == "thread"
             assert "cannot be pickled" in decision.reason
 
-    run(main())
+    run_loop(main())
 
 
-def test_module_level_stats_and_pin_use_the_default_offloader(run: Runner) -> None:
+def test_module_level_stats_and_pin_use_the_default_offloader(run_loop: RunLoop) -> None:
     async def main() -> None:
         unstall.offload.pin(work.square, "thread")
         assert await unstall.offload.offload(engine="auto")(work.square).aio(3) == 9
@@ -97,11 +97,11 @@ def test_module_level_stats_and_pin_use_the_default_offloader(run: Runner) -> No
         assert "offload_work.square" in names
         unstall.offload.unpin(work.square)
 
-    run(main())
+    run_loop(main())
 
 
 def test_concurrent_first_calls_wait_for_a_gil_verdict_but_not_for_waiting_work(
-    run: Runner,
+    run_loop: RunLoop,
 ) -> None:
     async def main() -> None:
         async with Offloader(processes=1, auto_samples=1) as off:
@@ -119,4 +119,4 @@ def test_concurrent_first_calls_wait_for_a_gil_verdict_but_not_for_waiting_work(
             await asyncio.gather(*(off.run(time.sleep, (0.3,), engine="auto") for _ in range(4)))
             assert time.perf_counter() - started < 0.9
 
-    run(main())
+    run_loop(main())

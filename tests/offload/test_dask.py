@@ -10,7 +10,7 @@ from typing import Any
 
 import offload_work as work
 import pytest
-from offload_work import Runner
+from tests.loops import RunLoop
 
 from unstall.offload import Offloader
 
@@ -28,7 +28,7 @@ def scheduler() -> Iterator[str]:
         cluster.close()
 
 
-def test_calls_run_on_the_cluster(run: Runner, scheduler: str) -> None:
+def test_calls_run_on_the_cluster(run_loop: RunLoop, scheduler: str) -> None:
     async def main() -> None:
         async with Offloader(dask_address=scheduler) as off:
             assert await off.run(work.add, (2,), {"b": 3}, engine="dask") == 5
@@ -42,7 +42,7 @@ def test_calls_run_on_the_cluster(run: Runner, scheduler: str) -> None:
             results = await off.map_list(work.square, range(30), engine="dask", chunksize=10)
             assert results == [i * i for i in range(30)]
 
-    run(main())
+    run_loop(main())
 
 
 def test_missing_distributed_is_a_clear_error() -> None:

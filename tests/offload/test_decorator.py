@@ -10,7 +10,7 @@ import time
 
 import offload_work as work
 import pytest
-from offload_work import Runner
+from tests.loops import RunLoop
 
 import unstall
 from unstall.offload import OffloadedFunction, Offloader, offload
@@ -62,31 +62,31 @@ def test_calling_it_stays_a_plain_sync_call() -> None:
     assert pid_plus(0) == os.getpid()
 
 
-def test_aio_runs_on_the_engine(run: Runner) -> None:
+def test_aio_runs_on_the_engine(run_loop: RunLoop) -> None:
     async def main() -> None:
         assert await plain.aio(4) == 8
         assert await limited.aio(0) != threading.get_ident()
         assert await pid_plus.aio(0) != os.getpid()
 
-    run(main())
+    run_loop(main())
 
 
-def test_per_function_limit(run: Runner) -> None:
+def test_per_function_limit(run_loop: RunLoop) -> None:
     _peak[0] = 0
 
     async def main() -> None:
         await asyncio.gather(*(limited.aio(0.05) for _ in range(6)))
 
-    run(main())
+    run_loop(main())
     assert _peak[0] == 2
 
 
-def test_timeout_from_the_decorator(run: Runner) -> None:
+def test_timeout_from_the_decorator(run_loop: RunLoop) -> None:
     async def main() -> None:
         with pytest.raises(TimeoutError):
             await too_slow.aio()
 
-    run(main())
+    run_loop(main())
 
 
 def test_decorated_functions_pickle_by_reference() -> None:
@@ -100,7 +100,7 @@ def test_bad_options_are_rejected() -> None:
         offload(cancel="later")(work.add)  # type: ignore[call-overload]
 
 
-def test_a_given_offloader_is_used(run: Runner) -> None:
+def test_a_given_offloader_is_used(run_loop: RunLoop) -> None:
     async def main() -> None:
         async with Offloader(engines={"thread": _inline()}) as off:
             doubled = offload(engine="thread", offloader=off)(work.square)
@@ -109,7 +109,7 @@ def test_a_given_offloader_is_used(run: Runner) -> None:
             # Not bound to a module attribute, it travels to a process as the plain function.
             assert pickle.loads(pickle.dumps(doubled)) is work.square
 
-    run(main())
+    run_loop(main())
 
 
 def _inline() -> InlineEngine:

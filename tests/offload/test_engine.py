@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import offload_work as work
 import pytest
-from offload_work import Runner
+from tests.loops import RunLoop
 
 from unstall.errors import NotPicklable, OffloaderClosed
 from unstall.offload import Engine, Limiter, Offloader
@@ -44,7 +44,7 @@ class RecordingEngine(InlineEngine):
         )
 
 
-def test_the_fake_answers_through_its_handler_and_records_calls(run: Runner) -> None:
+def test_the_fake_answers_through_its_handler_and_records_calls(run_loop: RunLoop) -> None:
     def handler(call: InlineCall) -> Any:
         if call.args == (0,):
             raise work.WorkFailed("zero")
@@ -67,10 +67,10 @@ def test_the_fake_answers_through_its_handler_and_records_calls(run: Runner) -> 
         ]
         assert fake.closed
 
-    run(main())
+    run_loop(main())
 
 
-def test_the_fake_times_each_call_even_when_it_raises(run: Runner) -> None:
+def test_the_fake_times_each_call_even_when_it_raises(run_loop: RunLoop) -> None:
     async def main() -> None:
         fake = InlineEngine()
         timings: list[CallTiming] = []
@@ -84,10 +84,10 @@ def test_the_fake_times_each_call_even_when_it_raises(run: Runner) -> None:
         with pytest.raises(OffloaderClosed, match="inline engine is closed"):
             await fake.run(work.add, (1,), {})
 
-    run(main())
+    run_loop(main())
 
 
-def test_the_thread_engine_times_calls_and_survives_a_failing_sink(run: Runner) -> None:
+def test_the_thread_engine_times_calls_and_survives_a_failing_sink(run_loop: RunLoop) -> None:
     def broken_sink(timing: CallTiming) -> None:
         raise RuntimeError("sink")
 
@@ -103,10 +103,10 @@ def test_the_thread_engine_times_calls_and_survives_a_failing_sink(run: Runner) 
         finally:
             await engine.aclose()
 
-    run(main())
+    run_loop(main())
 
 
-def test_map_sends_chunks_as_a_pipeline_unless_a_timeout_is_set(run: Runner) -> None:
+def test_map_sends_chunks_as_a_pipeline_unless_a_timeout_is_set(run_loop: RunLoop) -> None:
     async def main() -> None:
         fake = RecordingEngine(capacity=2)
         async with Offloader(engines={"process": fake}) as off:
@@ -116,7 +116,7 @@ def test_map_sends_chunks_as_a_pipeline_unless_a_timeout_is_set(run: Runner) -> 
             assert await off.map_list(work.square, range(3), chunksize=2, timeout=5) == [0, 1, 4]
             assert fake.options == [(5, "kill", False)] * 2
 
-    run(main())
+    run_loop(main())
 
 
 def test_map_checks_its_options_and_the_engine_when_called() -> None:
@@ -130,7 +130,7 @@ def test_map_checks_its_options_and_the_engine_when_called() -> None:
         off.map(work.square, [1], engine="thread")
 
 
-def test_map_keeps_at_most_a_window_of_chunks_in_flight(run: Runner) -> None:
+def test_map_keeps_at_most_a_window_of_chunks_in_flight(run_loop: RunLoop) -> None:
     in_flight = [0, 0]  # now, most
 
     class Counting(InlineEngine):
@@ -162,10 +162,10 @@ def test_map_keeps_at_most_a_window_of_chunks_in_flight(run: Runner) -> None:
             await off.map_list(work.square, range(40), engine="thread", chunksize=1, window=3)
             assert in_flight[1] == 3
 
-    run(main())
+    run_loop(main())
 
 
-def test_auto_routes_through_the_engines_it_is_given(run: Runner) -> None:
+def test_auto_routes_through_the_engines_it_is_given(run_loop: RunLoop) -> None:
     async def main() -> None:
         thread, process = InlineEngine(), InlineEngine()
         engines = {"thread": thread, "process": process}
@@ -182,10 +182,10 @@ def test_auto_routes_through_the_engines_it_is_given(run: Runner) -> None:
             assert await off.run(work.add, (2, 3), engine="auto") == 5
             assert process.calls == [InlineCall(work.add, (2, 3), {})]
 
-    run(main())
+    run_loop(main())
 
 
-def test_auto_falls_back_to_a_thread_when_the_arguments_cannot_travel(run: Runner) -> None:
+def test_auto_falls_back_to_a_thread_when_the_arguments_cannot_travel(run_loop: RunLoop) -> None:
     def refuse(call: InlineCall) -> Any:
         what = call.kwargs.get("what", "argument 0")
         raise NotPicklable(f"cannot send {what}", what=what, reason="test")
@@ -201,10 +201,10 @@ def test_auto_falls_back_to_a_thread_when_the_arguments_cannot_travel(run: Runne
                 await off.run(work.echo, (), {"what": "result"}, engine="auto")
             assert len(thread.calls) == 1
 
-    run(main())
+    run_loop(main())
 
 
-def test_the_limiter_as_a_context_manager(run: Runner) -> None:
+def test_the_limiter_as_a_context_manager(run_loop: RunLoop) -> None:
     async def main() -> None:
         limiter = Limiter(1)
         async with limiter:
@@ -232,7 +232,7 @@ def test_the_limiter_as_a_context_manager(run: Runner) -> None:
         assert order == [0, 1, 2, 3]
         assert limiter.in_use == 0
 
-    run(main())
+    run_loop(main())
 
 
 def test_an_engine_is_an_abstract_interface() -> None:

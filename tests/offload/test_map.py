@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import offload_work as work
 import pytest
-from offload_work import Runner
+from tests.loops import RunLoop
 
 import unstall
 from unstall.offload import Offloader
@@ -16,7 +16,7 @@ from unstall.offload._fake import InlineEngine
 from unstall.offload._map import MAX_CHUNK, next_chunksize
 
 
-def test_results_come_in_input_order(run: Runner) -> None:
+def test_results_come_in_input_order(run_loop: RunLoop) -> None:
     async def main() -> None:
         async with Offloader(processes=2) as off:
             results = await off.map_list(work.square, range(2000), engine="process")
@@ -24,18 +24,18 @@ def test_results_come_in_input_order(run: Runner) -> None:
             threaded = [r async for r in off.map(work.square, range(50), engine="thread")]
             assert threaded == [i * i for i in range(50)]
 
-    run(main())
+    run_loop(main())
 
 
-def test_the_default_helpers(run: Runner) -> None:
+def test_the_default_helpers(run_loop: RunLoop) -> None:
     async def main() -> None:
         assert await unstall.map_list(work.square, [1, 2, 3], engine="thread") == [1, 4, 9]
         assert [r async for r in unstall.map(work.square, [4], engine="thread")] == [16]
 
-    run(main())
+    run_loop(main())
 
 
-def test_an_endless_generator_is_consumed_lazily(run: Runner) -> None:
+def test_an_endless_generator_is_consumed_lazily(run_loop: RunLoop) -> None:
     pulled = [0]
 
     def endless() -> Iterator[int]:
@@ -54,12 +54,12 @@ def test_an_endless_generator_is_consumed_lazily(run: Runner) -> None:
                     break
             assert out == [i * i for i in range(20)]
 
-    run(main())
+    run_loop(main())
     # At most the window of chunks beyond what was consumed was pulled.
     assert pulled[0] <= 20 + 5 * 4
 
 
-def test_chunks_adapt_to_measured_item_time(run: Runner) -> None:
+def test_chunks_adapt_to_measured_item_time(run_loop: RunLoop) -> None:
     async def main() -> None:
         inline = InlineEngine(capacity=2)
         async with Offloader(engines={"thread": inline}) as off:
@@ -72,10 +72,10 @@ def test_chunks_adapt_to_measured_item_time(run: Runner) -> None:
         assert max(sizes) >= 10
         assert len(sizes) < 100
 
-    run(main())
+    run_loop(main())
 
 
-def test_fixed_chunksize_is_respected(run: Runner) -> None:
+def test_fixed_chunksize_is_respected(run_loop: RunLoop) -> None:
     async def main() -> None:
         inline = InlineEngine(capacity=2)
         async with Offloader(engines={"thread": inline}) as off:
@@ -84,10 +84,10 @@ def test_fixed_chunksize_is_respected(run: Runner) -> None:
             ]
         assert [len(args[1]) for _, args, _ in inline.calls] == [4, 4, 2]
 
-    run(main())
+    run_loop(main())
 
 
-def test_an_error_surfaces_in_order_and_stops_the_stream(run: Runner) -> None:
+def test_an_error_surfaces_in_order_and_stops_the_stream(run_loop: RunLoop) -> None:
     seen: list[int] = []
 
     async def consume(off: Offloader) -> None:
@@ -100,10 +100,10 @@ def test_an_error_surfaces_in_order_and_stops_the_stream(run: Runner) -> None:
                 await consume(off)
         return seen
 
-    assert run(main()) == list(range(6))
+    assert run_loop(main()) == list(range(6))
 
 
-def test_bad_arguments_are_rejected(run: Runner) -> None:
+def test_bad_arguments_are_rejected(run_loop: RunLoop) -> None:
     async def main() -> None:
         async with Offloader() as off:
             with pytest.raises(ValueError, match="chunksize"):
@@ -113,7 +113,7 @@ def test_bad_arguments_are_rejected(run: Runner) -> None:
             with pytest.raises(ValueError, match="explicit engine"):
                 await off.map_list(work.square, [1], engine="auto")
 
-    run(main())
+    run_loop(main())
 
 
 def test_next_chunksize() -> None:
@@ -123,7 +123,7 @@ def test_next_chunksize() -> None:
     assert next_chunksize(1e-12) == MAX_CHUNK
 
 
-def test_early_exit_cancels_chunks_in_flight(run: Runner) -> None:
+def test_early_exit_cancels_chunks_in_flight(run_loop: RunLoop) -> None:
     async def main() -> None:
         async with Offloader(processes=2) as off:
             stream = off.map(work.sleep_then, [0.01] + [5.0] * 6, engine="process", chunksize=1)
@@ -136,4 +136,4 @@ def test_early_exit_cancels_chunks_in_flight(run: Runner) -> None:
             assert await off.run(work.add, (1, 1), engine="process") == 2
             assert asyncio.get_running_loop().time() - started < 3
 
-    run(main())
+    run_loop(main())

@@ -8,7 +8,8 @@ import sys
 
 import offload_work as work
 import pytest
-from offload_work import Runner
+from tests.loops import RunLoop
+from tests.waiting import wait_for
 
 import unstall
 from unstall.errors import OffloaderClosed, OffloadError
@@ -29,7 +30,7 @@ def test_engines_are_loaded_by_name_and_unknown_names_are_rejected() -> None:
     off.close_now()
 
 
-def test_the_inline_fake_runs_calls_and_records_them(run: Runner) -> None:
+def test_the_inline_fake_runs_calls_and_records_them(run_loop: RunLoop) -> None:
     async def main() -> None:
         inline = InlineEngine()
         async with Offloader(engines={"process": inline}) as off:
@@ -37,10 +38,10 @@ def test_the_inline_fake_runs_calls_and_records_them(run: Runner) -> None:
             assert inline.calls == [(work.add, (1,), {"b": 2})]
         assert inline.closed
 
-    run(main())
+    run_loop(main())
 
 
-def test_a_closed_offloader_refuses_work(run: Runner) -> None:
+def test_a_closed_offloader_refuses_work(run_loop: RunLoop) -> None:
     async def main() -> None:
         off = Offloader()
         await off.close()
@@ -53,33 +54,33 @@ def test_a_closed_offloader_refuses_work(run: Runner) -> None:
         with pytest.raises(OffloaderClosed):
             off.engine("thread")
 
-    run(main())
+    run_loop(main())
 
 
-def test_cancel_mode_is_validated(run: Runner) -> None:
+def test_cancel_mode_is_validated(run_loop: RunLoop) -> None:
     async def main() -> None:
         async with Offloader() as off:
             with pytest.raises(ValueError, match="'later'"):
                 await off.run(work.add, (1,), cancel="later")  # type: ignore[arg-type]
 
-    run(main())
+    run_loop(main())
 
 
-def test_the_default_offloader_is_shared_and_replaced_after_close(run: Runner) -> None:
+def test_the_default_offloader_is_shared_and_replaced_after_close(run_loop: RunLoop) -> None:
     first = get_default()
     assert get_default() is first
 
     async def main() -> None:
         assert await unstall.to_thread(work.add, 1, 1) == 2
 
-    run(main())
+    run_loop(main())
     first.close_now()
     second = get_default()
     assert second is not first
-    run(main())
+    run_loop(main())
 
 
-def test_limiter_hands_slots_over_in_order(run: Runner) -> None:
+def test_limiter_hands_slots_over_in_order(run_loop: RunLoop) -> None:
     async def main() -> list[int]:
         limiter = Limiter(1)
         order: list[int] = []
@@ -91,15 +92,14 @@ def test_limiter_hands_slots_over_in_order(run: Runner) -> None:
             limiter.release()
 
         tasks = [asyncio.create_task(waiter(i)) for i in range(3)]
-        await asyncio.sleep(0.01)
-        assert limiter.waiting == 3
+        assert await wait_for(lambda: limiter.waiting == 3)
         tasks[1].cancel()
         limiter.release()
         await asyncio.gather(*tasks, return_exceptions=True)
         assert limiter.in_use == 0
         return order
 
-    assert run(main()) == [0, 2]
+    assert run_loop(main()) == [0, 2]
     with pytest.raises(ValueError, match="at least 1"):
         Limiter(0)
 

@@ -10,7 +10,8 @@ import traceback
 
 import offload_work as work
 import pytest
-from offload_work import Runner
+from tests.loops import RunLoop
+from tests.waiting import wait_for
 
 import unstall
 from unstall.errors import OffloaderClosed
@@ -22,37 +23,37 @@ def _unstall_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("unstall-thread")]
 
 
-def test_to_thread_runs_off_the_loop_thread(run: Runner) -> None:
+def test_to_thread_runs_off_the_loop_thread(run_loop: RunLoop) -> None:
     async def main() -> tuple[int, int]:
         pid, ident = await unstall.to_thread(work.whoami)
         assert await unstall.to_thread(work.add, 2, b=3) == 5
         return pid, ident
 
-    _, ident = run(main())
+    _, ident = run_loop(main())
     assert ident != threading.get_ident()
 
 
-def test_contextvars_reach_the_thread(run: Runner) -> None:
+def test_contextvars_reach_the_thread(run_loop: RunLoop) -> None:
     async def main() -> str:
         work.request_id.set("req-42")
         value: str = await unstall.to_thread(work.read_request_id)
         return value
 
-    assert run(main()) == "req-42"
+    assert run_loop(main()) == "req-42"
 
 
-def test_exception_type_and_traceback_text_are_kept(run: Runner) -> None:
+def test_exception_type_and_traceback_text_are_kept(run_loop: RunLoop) -> None:
     async def main() -> None:
         await unstall.to_thread(work.fail, "boom")
 
     with pytest.raises(work.WorkFailed, match="boom") as info:
-        run(main())
+        run_loop(main())
     text = "".join(traceback.format_exception(info.value))
     assert "raise WorkFailed(message)" in text
     assert "offload_work.py" in text
 
 
-def test_concurrency_is_bounded_and_callers_wait(run: Runner) -> None:
+def test_concurrency_is_bounded_and_callers_wait(run_loop: RunLoop) -> None:
     lock = threading.Lock()
     active = [0]
     peak = [0]
@@ -68,26 +69,28 @@ def test_concurrency_is_bounded_and_callers_wait(run: Runner) -> None:
     async def main() -> None:
         async with Offloader(threads=2) as off:
             tasks = [asyncio.create_task(off.to_thread(tracked)) for _ in range(5)]
-            await asyncio.sleep(0.05)
+            assert await wait_for(lambda: active[0] == 2)  # two calls started
             described = off.stats().engines["thread"]
             assert described["running"] == 2
             assert described["waiting"] == 3
             assert described["threads"] == 2
             await asyncio.gather(*tasks)
 
-    run(main())
+    run_loop(main())
     assert peak[0] == 2
 
 
-def test_cancelled_before_start_never_runs(run: Runner) -> None:
+def test_cancelled_before_start_never_runs(run_loop: RunLoop) -> None:
     gate = threading.Event()
     ran: list[str] = []
 
     async def main() -> None:
         async with Offloader(threads=1) as off:
+            engine = off.engine("thread")
             first = asyncio.create_task(off.to_thread(gate.wait, 5))
             second = asyncio.create_task(off.to_thread(ran.append, "second"))
-            await asyncio.sleep(0.05)
+            # the thread took the first call; the second waits in the queue
+            assert await wait_for(lambda: engine.describe()["waiting"] == 1)
             second.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await second
@@ -96,35 +99,42 @@ def test_cancelled_before_start_never_runs(run: Runner) -> None:
             # The slot the cancelled call held is free again.
             assert await off.to_thread(work.add, 1, 1) == 2
 
-    run(main())
+    run_loop(main())
     assert ran == []
 
 
-def test_cancelled_while_queued_in_the_engine_never_runs(run: Runner) -> None:
+def test_cancelled_while_queued_in_the_engine_never_runs(run_loop: RunLoop) -> None:
     # Bypass the limiter wait: the job is already in the queue when it is cancelled.
     gate = threading.Event()
+    started: list[int] = []
     ran: list[str] = []
+
+    def block() -> bool:
+        started.append(threading.get_ident())
+        return gate.wait(5)
 
     async def main() -> None:
         engine = ThreadEngine(max_workers=2)
         try:
-            blockers = [asyncio.create_task(engine.run(gate.wait, (5,), {})) for _ in range(2)]
-            await asyncio.sleep(0.05)
+            blockers = [asyncio.create_task(engine.run(block, (), {})) for _ in range(2)]
+            assert await wait_for(lambda: len(started) == 2)
             victim = asyncio.create_task(engine.run(ran.append, ("x",), {}))
-            await asyncio.sleep(0.05)
+            assert await wait_for(lambda: engine.describe()["waiting"] == 1)
             victim.cancel()
             await asyncio.gather(victim, return_exceptions=True)
             gate.set()
             await asyncio.gather(*blockers)
-            await asyncio.sleep(0.05)
         finally:
+            # the threads take the queue in order and end only at the close sentinels behind
+            # the cancelled job: once they are gone, it has been taken (and must not have run)
             await engine.aclose()
+        assert engine.threads() == []
 
-    run(main())
+    run_loop(main())
     assert ran == []
 
 
-def test_timeout_raises_and_the_thread_finishes_in_the_background(run: Runner) -> None:
+def test_timeout_raises_and_the_thread_finishes_in_the_background(run_loop: RunLoop) -> None:
     done = threading.Event()
 
     def slow() -> None:
@@ -140,24 +150,23 @@ def test_timeout_raises_and_the_thread_finishes_in_the_background(run: Runner) -
             assert await off.to_thread(work.add, 2, 2) == 4
             assert done.is_set()
 
-    run(main())
+    run_loop(main())
 
 
-def test_idle_threads_retire(run: Runner) -> None:
+def test_idle_threads_retire(run_loop: RunLoop) -> None:
     async def main() -> None:
         async with Offloader(threads=4, thread_idle_timeout=0.1) as off:
             await asyncio.gather(*(off.to_thread(time.sleep, 0.02) for _ in range(4)))
             engine = off.engine("thread")
             assert isinstance(engine, ThreadEngine)
             assert len(engine.threads()) == 4
-            await asyncio.sleep(0.5)
-            assert engine.threads() == []
+            assert await wait_for(lambda: engine.threads() == [])
             assert await off.to_thread(work.add, 1, 2) == 3
 
-    run(main())
+    run_loop(main())
 
 
-def test_sequential_calls_are_served_by_one_thread(run: Runner) -> None:
+def test_sequential_calls_are_served_by_one_thread(run_loop: RunLoop) -> None:
     """A thread is idle again before its result is handed back, so the caller's next call
     reuses it rather than starting a second thread (and waking a cold one each time)."""
 
@@ -169,10 +178,10 @@ def test_sequential_calls_are_served_by_one_thread(run: Runner) -> None:
             assert len(engine.threads()) == 1
             return idents
 
-    assert len(run(main())) == 1
+    assert len(run_loop(main())) == 1
 
 
-def test_close_leaves_no_threads_and_rejects_new_calls(run: Runner) -> None:
+def test_close_leaves_no_threads_and_rejects_new_calls(run_loop: RunLoop) -> None:
     threads_seen: list[threading.Thread] = []
 
     async def main() -> None:
@@ -188,7 +197,7 @@ def test_close_leaves_no_threads_and_rejects_new_calls(run: Runner) -> None:
         with pytest.raises(OffloaderClosed):
             await off.to_thread(work.add, 1)
 
-    run(main())
+    run_loop(main())
     assert not any(t in _unstall_threads() for t in threads_seen)
 
 
@@ -203,12 +212,12 @@ def test_one_offloader_serves_two_loops_one_after_the_other() -> None:
     off.close_now()
 
 
-def test_many_concurrent_calls_all_complete(run: Runner) -> None:
+def test_many_concurrent_calls_all_complete(run_loop: RunLoop) -> None:
     async def main() -> list[int]:
         async with Offloader(threads=4) as off:
             return await asyncio.gather(*(off.to_thread(work.add, i, 1) for i in range(500)))
 
-    assert run(main()) == [i + 1 for i in range(500)]
+    assert run_loop(main()) == [i + 1 for i in range(500)]
 
 
 def test_loops_served_are_not_kept_alive() -> None:

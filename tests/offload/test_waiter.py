@@ -9,7 +9,7 @@ import threading
 from typing import Any
 
 import pytest
-from offload_work import Runner
+from tests.loops import RunLoop
 
 import unstall
 from unstall.offload import Offloader
@@ -19,7 +19,7 @@ from unstall.offload._waiter import Waiter, resolve_all
 marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker", default="unset")
 
 
-def test_resolve_wakes_the_task_in_the_same_callback(run: Runner) -> None:
+def test_resolve_wakes_the_task_in_the_same_callback(run_loop: RunLoop) -> None:
     """An asyncio.Future would wake the task one iteration later, after ``after``."""
 
     async def main() -> list[str]:
@@ -38,10 +38,10 @@ def test_resolve_wakes_the_task_in_the_same_callback(run: Runner) -> None:
         await task
         return order
 
-    assert run(main()) == ["task got 7", "after"]
+    assert run_loop(main()) == ["task got 7", "after"]
 
 
-def test_the_task_resumes_in_its_own_context(run: Runner) -> None:
+def test_the_task_resumes_in_its_own_context(run_loop: RunLoop) -> None:
     async def main() -> tuple[str, str]:
         loop = asyncio.get_running_loop()
         waiter = Waiter(loop)
@@ -57,10 +57,10 @@ def test_the_task_resumes_in_its_own_context(run: Runner) -> None:
         loop.call_soon(waiter.resolve, True, None, context=contextvars.Context())
         return await task
 
-    assert run(main()) == ("task's own", "True")
+    assert run_loop(main()) == ("task's own", "True")
 
 
-def test_exceptions_come_back_as_the_same_object(run: Runner) -> None:
+def test_exceptions_come_back_as_the_same_object(run_loop: RunLoop) -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()
         waiter = Waiter(loop)
@@ -73,10 +73,10 @@ def test_exceptions_come_back_as_the_same_object(run: Runner) -> None:
         assert not waiter.cancelled()
         assert waiter.exception() is error
 
-    run(main())
+    run_loop(main())
 
 
-def test_cancelling_the_task_cancels_the_waiter_and_drops_a_late_result(run: Runner) -> None:
+def test_cancelling_the_task_cancels_the_waiter_and_drops_a_late_result(run_loop: RunLoop) -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()
         waiter = Waiter(loop)
@@ -92,10 +92,10 @@ def test_cancelling_the_task_cancels_the_waiter_and_drops_a_late_result(run: Run
         with pytest.raises(asyncio.CancelledError):
             waiter.result()
 
-    run(main())
+    run_loop(main())
 
 
-def test_fail_later_wakes_on_the_next_iteration(run: Runner) -> None:
+def test_fail_later_wakes_on_the_next_iteration(run_loop: RunLoop) -> None:
     async def main() -> list[str]:
         loop = asyncio.get_running_loop()
         waiter = Waiter(loop)
@@ -115,11 +115,11 @@ def test_fail_later_wakes_on_the_next_iteration(run: Runner) -> None:
         waiter.fail_later(TimeoutError())  # already done: no effect
         return order
 
-    assert run(main()) == ["after", "task timed out"]
+    assert run_loop(main()) == ["after", "task timed out"]
 
 
 def test_a_done_waiter_is_not_suspended_on_and_callbacks_follow_the_protocol(
-    run: Runner,
+    run_loop: RunLoop,
 ) -> None:
     async def main() -> list[object]:
         loop = asyncio.get_running_loop()
@@ -150,10 +150,10 @@ def test_a_done_waiter_is_not_suspended_on_and_callbacks_follow_the_protocol(
         assert waiter.cancel() is False
         return seen
 
-    assert run(main()) == [("first", "v"), "second"]
+    assert run_loop(main()) == [("first", "v"), "second"]
 
 
-def test_wait_for_and_gather_work_with_offloaded_calls(run: Runner) -> None:
+def test_wait_for_and_gather_work_with_offloaded_calls(run_loop: RunLoop) -> None:
     async def main() -> None:
         async with Offloader(threads=2) as off:
             gate = threading.Event()
@@ -165,7 +165,7 @@ def test_wait_for_and_gather_work_with_offloaded_calls(run: Runner) -> None:
             )
             assert list(results) == [1024, 27]
 
-    run(main())
+    run_loop(main())
 
 
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="eager tasks are new in Python 3.12")
@@ -246,7 +246,7 @@ def test_resolve_all_settles_the_rest_when_a_woken_task_raises_out() -> None:
         loop.close()
 
 
-def test_future_style_setters_wake_on_the_next_iteration(run: Runner) -> None:
+def test_future_style_setters_wake_on_the_next_iteration(run_loop: RunLoop) -> None:
     async def main() -> list[str]:
         loop = asyncio.get_running_loop()
         ok, bad = Waiter(loop), Waiter(loop)
@@ -268,4 +268,4 @@ def test_future_style_setters_wake_on_the_next_iteration(run: Runner) -> None:
         assert ok.result() == 1
         return order
 
-    assert run(main()) == ["after", "got 1", "raised"]
+    assert run_loop(main()) == ["after", "got 1", "raised"]

@@ -1,27 +1,11 @@
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
 import unstall.watch._watcher as watcher_module
 from unstall.watch import Tripwire
-
-
-@pytest.fixture(params=["asyncio", "uvloop"])
-def run_loop(request: pytest.FixtureRequest) -> Callable[[Coroutine[Any, Any, Any]], Any]:
-    """Run a coroutine to completion on a fresh asyncio or uvloop loop."""
-    if request.param == "uvloop":
-        uvloop = pytest.importorskip("uvloop")
-
-        def run_uv(coro: Coroutine[Any, Any, Any]) -> Any:
-            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-                return runner.run(coro)
-
-        return run_uv
-    return asyncio.run
 
 
 @pytest.fixture(autouse=True)

@@ -9,18 +9,18 @@ import select
 import sys
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.loops import RunLoop
+from tests.waiting import wait_for, wait_until
 
 import unstall.watch._alarm as alarm_module
 import unstall.watch._watcher as watcher_module
 from unstall.watch import Cause, Watcher
 from unstall.watch._alarm import Alarm, create_alarm
 from unstall.watch._loops import LoopState
-
-Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="timerfd is Linux's; elsewhere the watchdog polls"
@@ -115,7 +115,7 @@ def test_from_3_13_the_alarm_uses_the_os_module() -> None:
 
 
 def test_without_timerfd_there_is_no_alarm_and_the_watchdog_polls(
-    monkeypatch: pytest.MonkeyPatch, run_loop: Runner
+    monkeypatch: pytest.MonkeyPatch, run_loop: RunLoop
 ) -> None:
     monkeypatch.setattr(alarm_module, "_probed", True)
     monkeypatch.setattr(alarm_module, "_native", None)
@@ -127,9 +127,9 @@ def test_without_timerfd_there_is_no_alarm_and_the_watchdog_polls(
             assert state.alarm is None
             assert not state.alarm_ok
             assert w._next_wait() == w._idle_poll
-            await asyncio.sleep(0.05)
+            assert await wait_for(lambda: state.lag)  # the heartbeat ticks
             time.sleep(0.15)
-            await asyncio.sleep(0.05)
+            assert await wait_for(lambda: w.events)
         return w
 
     w = run_loop(main())
@@ -149,15 +149,37 @@ def _count_polls(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return polls
 
 
+def _record_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, float]]:
+    """(loops watched, seconds) of every wait the watchdog decides on after a look at its loops."""
+    sleeps: list[tuple[int, float]] = []
+    original = watcher_module.Watcher._next_wait
+
+    def recording(self: Watcher) -> float:
+        wait = original(self)
+        sleeps.append((len(self._states), wait))
+        return wait
+
+    monkeypatch.setattr(watcher_module.Watcher, "_next_wait", recording)
+    return sleeps
+
+
+def _asleep(sleeps: list[tuple[int, float]], loops: int, longer_than: float) -> bool:
+    """Whether the watchdog, watching ``loops`` loops, went to sleep for over ``longer_than`` s."""
+    return any(n == loops and wait > longer_than for n, wait in sleeps)
+
+
+@pytest.mark.slow
 def test_the_watchdog_sleeps_while_the_loop_is_healthy(
-    monkeypatch: pytest.MonkeyPatch, run_loop: Runner
+    monkeypatch: pytest.MonkeyPatch, run_loop: RunLoop
 ) -> None:
     polls = _count_polls(monkeypatch)
+    sleeps = _record_sleeps(monkeypatch)
 
     async def main() -> tuple[int, int]:
         with Watcher(threshold_ms=100, log=False) as w:
             assert w._states[0].alarm_ok
-            await asyncio.sleep(0.1)
+            # start-up is over: it sleeps past the threshold
+            assert await wait_for(lambda: _asleep(sleeps, 1, 0.1))
             before = len(polls)
             deadline = time.perf_counter() + 1.2
             while time.perf_counter() < deadline:  # busy but healthy: short steps
@@ -174,16 +196,18 @@ def test_the_watchdog_sleeps_while_the_loop_is_healthy(
 
 
 def test_a_sleeping_watchdog_still_samples_and_times_a_stall(
-    monkeypatch: pytest.MonkeyPatch, run_loop: Runner
+    monkeypatch: pytest.MonkeyPatch, run_loop: RunLoop
 ) -> None:
     polls = _count_polls(monkeypatch)
+    sleeps = _record_sleeps(monkeypatch)
 
     async def main() -> Watcher:
         with Watcher(threshold_ms=50, log=False) as w:
-            await asyncio.sleep(0.3)
+            # asleep for longer than the stall: only the alarm can wake it in time
+            assert await wait_for(lambda: _asleep(sleeps, 1, 0.25))
             quiet = len(polls)
             time.sleep(0.25)  # the alarm fires half a threshold after the late heartbeat
-            await asyncio.sleep(0.05)
+            assert await wait_for(lambda: w.events)
             assert len(polls) - quiet >= 10  # sampling at the busy cadence meanwhile
         return w
 
@@ -201,17 +225,19 @@ def test_a_loop_started_later_in_another_thread_gets_its_alarm_listened_to(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     got: list[Watcher] = []
+    sleeps = _record_sleeps(monkeypatch)
 
     def other() -> None:
         async def stall() -> None:
             await asyncio.sleep(0.05)
             time.sleep(0.2)
-            await asyncio.sleep(0.05)
+            await wait_for(lambda: w.events)  # checked below
 
         asyncio.run(stall())
 
     with Watcher(threshold_ms=50, log=False) as w:
-        time.sleep(0.05)  # the watchdog is asleep on its pipe, listening to no loop
+        # the watchdog is asleep on its pipe, listening to no loop, for longer than the stall
+        assert wait_until(lambda: _asleep(sleeps, 0, 0.2))
         thread = threading.Thread(target=other)
         thread.start()
         thread.join()
@@ -247,23 +273,17 @@ def test_after_a_fork_a_loop_state_makes_its_own_alarm() -> None:
 # ---- the beat: the heartbeat as a periodic timer the loop reads ------------------------------
 
 
-def _loop_of(kind: str) -> asyncio.AbstractEventLoop:
-    if kind == "uvloop":
-        uvloop = pytest.importorskip("uvloop")
-        return uvloop.new_event_loop()  # type: ignore[no-any-return]
-    return asyncio.new_event_loop()
-
-
-@pytest.mark.parametrize("kind", ["asyncio", "uvloop"])
-def test_the_heartbeat_is_a_timer_the_loop_reads_not_a_pending_callback(kind: str) -> None:
-    loop = _loop_of(kind)
+def test_the_heartbeat_is_a_timer_the_loop_reads_not_a_pending_callback(
+    run_loop: RunLoop,
+) -> None:
+    loop = run_loop.new_loop()
     state = LoopState(loop, 0.1)
 
     async def main() -> tuple[int, int]:
         state.install()
         assert state.beat is not None
         assert state._handle is None  # no call_later chain
-        if kind == "asyncio":
+        if run_loop.kind == "asyncio":
             # nothing of ours in the timer heap: a blocking select waits without a timeout
             assert not [h for h in loop._scheduled if not h.cancelled()]  # type: ignore[attr-defined]
         before = len(state.lag)
@@ -282,16 +302,15 @@ def test_the_heartbeat_is_a_timer_the_loop_reads_not_a_pending_callback(kind: st
         loop.close()
 
 
-@pytest.mark.parametrize("kind", ["asyncio", "uvloop"])
 def test_a_beat_missed_for_many_periods_reports_the_whole_stall_and_keeps_its_schedule(
-    kind: str,
+    run_loop: RunLoop,
 ) -> None:
-    loop = _loop_of(kind)
+    loop = run_loop.new_loop()
     state = LoopState(loop, 0.05)  # interval 6.25 ms
 
     async def main() -> tuple[float, float]:
         state.install()
-        await asyncio.sleep(0.05)
+        assert await wait_for(lambda: state.lag)  # the beat ticks
         began = time.perf_counter()
         time.sleep(0.2)  # about 32 periods pass unread
         stalled = time.perf_counter() - began
@@ -322,16 +341,14 @@ def test_a_loop_that_cannot_take_a_reader_gets_a_call_later_heartbeat() -> None:
     loop = NoReaders()
     state = LoopState(loop, 0.1)
 
-    async def main() -> int:
+    async def main() -> bool:
         state.install()
-        await asyncio.sleep(0.1)
-        return len(state.lag)
+        return await wait_for(lambda: len(state.lag) >= 4)
 
     try:
-        ticks = loop.run_until_complete(main())
+        assert loop.run_until_complete(main())  # it ticks
         assert state.beat is None
         assert state._handle is not None
-        assert ticks >= 4
     finally:
         state.uninstall()
         state.release()
@@ -342,11 +359,10 @@ def _beat_of(state: LoopState) -> Alarm | None:
     return state.beat
 
 
-@pytest.mark.parametrize("kind", ["asyncio", "uvloop"])
 def test_uninstalling_unregisters_the_beat_on_the_loop_thread_or_through_the_loop(
-    kind: str,
+    run_loop: RunLoop,
 ) -> None:
-    loop = _loop_of(kind)
+    loop = run_loop.new_loop()
     state = LoopState(loop, 0.1)
 
     async def install() -> Alarm:
@@ -363,9 +379,8 @@ def test_uninstalling_unregisters_the_beat_on_the_loop_thread_or_through_the_loo
         worker.join()
         assert state.beat is None
         assert beat.fd == fd  # not yet: the loop has not run
-        loop.run_until_complete(asyncio.sleep(0.02))
-        assert beat.fd == -1
-        if kind == "asyncio":
+        assert loop.run_until_complete(wait_for(lambda: beat.fd == -1))
+        if run_loop.kind == "asyncio":
             assert fd not in loop._selector.get_map()  # type: ignore[attr-defined]
         # on the loop's own thread it is immediate
         state.install()
@@ -405,8 +420,9 @@ def test_after_a_fork_the_inherited_beat_is_left_to_the_parent() -> None:
         assert beat.fd >= 0  # neither closed nor unregistered
         assert beat.fd in loop._selector.get_map()  # type: ignore[attr-defined]
         assert state._handle is not None
-        loop.run_until_complete(asyncio.sleep(0.06))
-        assert state.lag  # the call_later heartbeat ticks
+        assert loop.run_until_complete(
+            wait_for(lambda: state.lag)
+        )  # the call_later heartbeat ticks
     finally:
         state.uninstall()
         state.release()

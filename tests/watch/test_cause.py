@@ -8,15 +8,13 @@ import sys
 import tempfile
 import time
 import types
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 import pytest
+from tests.loops import RunLoop
+from tests.waiting import wait_for
 
 from unstall.watch import Cause, Frame, Watcher
 from unstall.watch._frames import fix_for, is_io_entry
-
-Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 
 
 def test_io_entries_are_told_from_cpu_and_import_entries() -> None:
@@ -29,7 +27,7 @@ def test_io_entries_are_told_from_cpu_and_import_entries() -> None:
     assert not is_io_entry(None)
 
 
-def test_page_cached_file_reads_are_blocked_not_cpu(run_loop: Runner) -> None:
+def test_page_cached_file_reads_are_blocked_not_cpu(run_loop: RunLoop) -> None:
     # reads served from the page cache keep the thread on a CPU (in system calls), so the CPU
     # clock alone would call this CPU-bound; the samples sit on open(): a thread is the fix
     fd, path = tempfile.mkstemp()
@@ -43,7 +41,7 @@ def test_page_cached_file_reads_are_blocked_not_cpu(run_loop: Runner) -> None:
             while time.perf_counter() - started < 0.15:
                 with open(path, "rb") as fh:
                     fh.read()
-            await asyncio.sleep(0.05)
+            await wait_for(lambda: w.events)
         return w
 
     try:
@@ -58,7 +56,7 @@ def test_page_cached_file_reads_are_blocked_not_cpu(run_loop: Runner) -> None:
     assert event.cause is Cause.BLOCKED
 
 
-def test_pure_python_work_stays_cpu(run_loop: Runner) -> None:
+def test_pure_python_work_stays_cpu(run_loop: RunLoop) -> None:
     def spin(seconds: float) -> int:
         n = 0
         started = time.perf_counter()
@@ -70,7 +68,7 @@ def test_pure_python_work_stays_cpu(run_loop: Runner) -> None:
         with Watcher(threshold_ms=20, log=False) as w:
             await asyncio.sleep(0.05)
             spin(0.15)
-            await asyncio.sleep(0.05)
+            await wait_for(lambda: w.events)
         return w
 
     w = run_loop(main())

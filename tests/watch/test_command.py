@@ -6,8 +6,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
+from typing import IO
+
+import pytest
+from tests.waiting import wait_until
 
 SCRIPT = """
 import asyncio, sys, time
@@ -38,6 +42,7 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_script_argv_exit_codes_and_text_report(tmp_path: Path) -> None:
     script = tmp_path / "app.py"
     script.write_text(SCRIPT)
@@ -74,14 +79,35 @@ def test_json_output_file_and_module(tmp_path: Path) -> None:
     assert site["count"] == 1
 
 
+# the line of a served script that tells the test its stall has been recorded
+READY_AFTER_ONE_STALL = (
+    "    watcher = unstall.watch()  # the one 'unstall run' started\n"
+    "    while not watcher.stalls:\n"
+    "        await asyncio.sleep(0.01)\n"
+    "    print('ready', flush=True)\n"
+)
+
+
+def _read_lines(stream: IO[str]) -> tuple[list[str], threading.Thread]:
+    """The lines of ``stream`` as they come, and the thread reading them until its end.
+
+    A test can wait for a line without blocking on the stream.
+    """
+    lines: list[str] = []
+    # extend appends each line as it is read: the list grows while the process runs
+    reader = threading.Thread(target=lines.extend, args=(stream,), daemon=True)
+    reader.start()
+    return lines, reader
+
+
 def test_sigusr1_prints_the_report_so_far(tmp_path: Path) -> None:
     script = tmp_path / "server.py"
     script.write_text(
-        "import asyncio, time\n"
+        "import asyncio, time, unstall\n"
         "async def main():\n"
         "    await asyncio.sleep(0.02)\n"
         "    time.sleep(0.12)  # EARLY STALL\n"
-        "    print('ready', flush=True)\n"
+        f"{READY_AFTER_ONE_STALL}"
         "    await asyncio.sleep(30)\n"
         "asyncio.run(main())\n"
     )
@@ -93,25 +119,28 @@ def test_sigusr1_prints_the_report_so_far(tmp_path: Path) -> None:
         "signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
         "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])\n"
     )
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", launcher, "-m", "unstall", "run", str(script)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
-    )
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(0.3)
-        proc.send_signal(signal.SIGUSR1)
-        time.sleep(0.3)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            assert proc.stderr is not None
+            errors, reader = _read_lines(proc.stderr)
+            assert proc.stdout.readline().strip() == "ready"
+            proc.send_signal(signal.SIGUSR1)
+            assert wait_until(lambda: any("stall(s)" in line for line in errors))  # the report
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
+            reader.join(30)
+            err = "".join(errors)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     assert proc.returncode == -signal.SIGINT, err  # as the plain program would end
     assert "KeyboardInterrupt" in err
     assert err.count("EARLY STALL") >= 2  # once on SIGUSR1, once at exit
@@ -120,11 +149,11 @@ def test_sigusr1_prints_the_report_so_far(tmp_path: Path) -> None:
 def test_sigterm_writes_the_report_and_ends_the_process_by_the_signal(tmp_path: Path) -> None:
     script = tmp_path / "server.py"
     script.write_text(
-        "import asyncio, time\n"
+        "import asyncio, time, unstall\n"
         "async def main():\n"
         "    await asyncio.sleep(0.02)\n"
         "    time.sleep(0.3)  # TERM STALL\n"
-        "    print('ready', flush=True)\n"
+        f"{READY_AFTER_ONE_STALL}"
         "    await asyncio.sleep(30)\n"
         "asyncio.run(main())\n"
     )
@@ -148,7 +177,6 @@ def test_sigterm_writes_the_report_and_ends_the_process_by_the_signal(tmp_path: 
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "ready"
-        time.sleep(0.3)
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
     finally:
@@ -161,6 +189,7 @@ def test_sigterm_writes_the_report_and_ends_the_process_by_the_signal(tmp_path: 
     assert "TERM STALL" in json.dumps(data["sites"])
 
 
+@pytest.mark.slow
 def test_settings_come_from_pyproject_and_flags_override_them(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.unstall.watch]\nthreshold-ms = 2000\n")
     script = tmp_path / "app.py"

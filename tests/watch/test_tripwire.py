@@ -10,18 +10,17 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.loops import RunLoop
 from tests.watch.tripwire_support import code_of, line_of, only
 
 from unstall.catalog import Kind, default_catalog
 from unstall.watch import Tripwire
 from unstall.watch import _tripwire_hook as hook
 
-Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 HERE = str(Path(__file__))
 
 
@@ -29,7 +28,7 @@ HERE = str(Path(__file__))
 
 
 def test_sleep_on_the_loop_is_caught_with_duration_line_and_task(
-    run_loop: Runner, tripwire: Tripwire
+    run_loop: RunLoop, tripwire: Tripwire
 ) -> None:
     async def main() -> None:
         time.sleep(0.05)  # SLEEP
@@ -57,7 +56,7 @@ def test_sleep_on_the_loop_is_caught_with_duration_line_and_task(
 
 
 def test_file_dns_subprocess_and_database_calls_get_their_rule_codes(
-    run_loop: Runner, tripwire: Tripwire, tmp_path: Path
+    run_loop: RunLoop, tripwire: Tripwire, tmp_path: Path
 ) -> None:
     target = tmp_path / "data.txt"
     target.write_text("x")
@@ -87,7 +86,7 @@ def test_file_dns_subprocess_and_database_calls_get_their_rule_codes(
 
 
 def test_blocking_socket_recv_is_caught_but_the_loops_own_socket_io_is_not(
-    run_loop: Runner, tripwire: Tripwire
+    run_loop: RunLoop, tripwire: Tripwire
 ) -> None:
     async def main() -> None:
         async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -117,7 +116,7 @@ def test_blocking_socket_recv_is_caught_but_the_loops_own_socket_io_is_not(
     assert recv.blamed.lineno == line_of(HERE, "RECV")
 
 
-def test_calls_with_no_audit_event_are_wrapped(run_loop: Runner, tripwire: Tripwire) -> None:
+def test_calls_with_no_audit_event_are_wrapped(run_loop: RunLoop, tripwire: Tripwire) -> None:
     import queue
     import ssl
 
@@ -144,7 +143,7 @@ def test_calls_with_no_audit_event_are_wrapped(run_loop: Runner, tripwire: Tripw
 
 
 def test_an_import_statement_on_the_loop_is_caught_once_lazy_library_imports_are_not(
-    run_loop: Runner, tripwire: Tripwire, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    run_loop: RunLoop, tripwire: Tripwire, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     name = f"fresh_{tmp_path.name.replace('-', '_')}"
     (tmp_path / f"{name}.py").write_text(f"import {name}_inner\n")
@@ -169,7 +168,7 @@ def test_an_import_statement_on_the_loop_is_caught_once_lazy_library_imports_are
     ]
 
 
-def test_each_call_is_timed_on_its_own(run_loop: Runner, tripwire: Tripwire) -> None:
+def test_each_call_is_timed_on_its_own(run_loop: RunLoop, tripwire: Tripwire) -> None:
     async def main() -> None:
         sqlite3.connect(":memory:").close()
         time.sleep(0.3)
@@ -184,7 +183,7 @@ def test_each_call_is_timed_on_its_own(run_loop: Runner, tripwire: Tripwire) -> 
 
 
 def test_a_library_call_is_named_by_the_call_the_user_made(
-    run_loop: Runner, tripwire: Tripwire
+    run_loop: RunLoop, tripwire: Tripwire
 ) -> None:
     import http.server
 
@@ -221,7 +220,7 @@ def test_a_library_call_is_named_by_the_call_the_user_made(
     assert event.duration is not None  # timed until requests.get returned
 
 
-def test_a_user_catalog_entry_names_the_call_it_covers(run_loop: Runner, tmp_path: Path) -> None:
+def test_a_user_catalog_entry_names_the_call_it_covers(run_loop: RunLoop, tmp_path: Path) -> None:
     # mimetypes.read_mime_types opens its file through open(); the built-in catalog has no
     # entry for it, a user's catalog extension does
     assert default_catalog().lookup("mimetypes.read_mime_types") is None
@@ -266,7 +265,7 @@ def test_a_loop_in_another_thread_is_checked_too(tripwire: Tripwire) -> None:
     assert event.blamed.lineno == line_of(HERE, "IN THREAD")
 
 
-def test_events_hold_no_local_values(run_loop: Runner, tripwire: Tripwire) -> None:
+def test_events_hold_no_local_values(run_loop: RunLoop, tripwire: Tripwire) -> None:
     async def main() -> None:
         secret = "hunter2-do-not-log"
         assert secret
@@ -286,7 +285,7 @@ def test_events_hold_no_local_values(run_loop: Runner, tripwire: Tripwire) -> No
 
 
 def test_executor_threads_plain_threads_and_code_without_a_loop_are_not_caught(
-    run_loop: Runner, tripwire: Tripwire, tmp_path: Path
+    run_loop: RunLoop, tripwire: Tripwire, tmp_path: Path
 ) -> None:
     target = tmp_path / "f.txt"
 
@@ -312,7 +311,7 @@ def test_executor_threads_plain_threads_and_code_without_a_loop_are_not_caught(
     assert list(tripwire.events) == []
 
 
-def test_switched_off_at_run_time_then_on_again(run_loop: Runner, tripwire: Tripwire) -> None:
+def test_switched_off_at_run_time_then_on_again(run_loop: RunLoop, tripwire: Tripwire) -> None:
     async def main() -> None:
         tripwire.disable()
         time.sleep(0.01)
@@ -343,7 +342,7 @@ def test_stopped_tripwire_restores_what_it_wrapped() -> None:
 
 
 def test_sqlite_statements_on_the_loop_are_caught_on_a_connection_made_before_the_loop(
-    run_loop: Runner, tripwire: Tripwire, tmp_path: Path
+    run_loop: RunLoop, tripwire: Tripwire, tmp_path: Path
 ) -> None:
     conn = sqlite3.connect(tmp_path / "app.db")  # made outside any loop: not itself a hit
     conn.execute("create table t (x)")
@@ -371,7 +370,7 @@ def test_sqlite_statements_on_the_loop_are_caught_on_a_connection_made_before_th
 
 
 def test_sqlite_statements_off_the_loop_or_after_the_tripwire_stopped_are_not_caught(
-    run_loop: Runner, tmp_path: Path
+    run_loop: RunLoop, tmp_path: Path
 ) -> None:
     with Tripwire() as tw:
         conn = sqlite3.connect(tmp_path / "app.db", check_same_thread=False)

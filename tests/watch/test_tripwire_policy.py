@@ -5,18 +5,17 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.loops import RunLoop
 from tests.watch.tripwire_support import line_of
 
 from unstall.errors import BlockingCallError, BlockingCallWarning
 from unstall.watch import Action, Policy, Tripwire, TripwireEvent, Watcher
 from unstall.watch import _tripwire_hook as hook
 
-Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 HERE = str(Path(__file__))
 
 
@@ -35,7 +34,7 @@ def _log_it() -> None:
 
 
 def test_allow_list_by_function_module_and_entry_and_unused_items(
-    run_loop: Runner, tmp_path: Path
+    run_loop: RunLoop, tmp_path: Path
 ) -> None:
     allow = [
         f"{__name__}._load_cache",  # a function
@@ -63,7 +62,7 @@ def _slow_hook(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
-def test_allow_list_by_module_covers_callbacks_from_inside_it(run_loop: Runner) -> None:
+def test_allow_list_by_module_covers_callbacks_from_inside_it(run_loop: RunLoop) -> None:
     with Tripwire(allow=["json"]) as tw:
 
         async def main() -> None:
@@ -87,7 +86,7 @@ def test_bad_allow_item_is_a_clear_error() -> None:
 # ---- policies ----------------------------------------------------------------------------------------
 
 
-def test_raise_policy_fails_the_call_before_it_runs(run_loop: Runner, tmp_path: Path) -> None:
+def test_raise_policy_fails_the_call_before_it_runs(run_loop: RunLoop, tmp_path: Path) -> None:
     target = tmp_path / "never.txt"
     with Tripwire("raise") as tw:
 
@@ -106,7 +105,7 @@ def test_raise_policy_fails_the_call_before_it_runs(run_loop: Runner, tmp_path: 
     assert list(tw.events) == [error.event]
 
 
-def test_warn_policy_warns_and_lets_the_call_run(run_loop: Runner, tmp_path: Path) -> None:
+def test_warn_policy_warns_and_lets_the_call_run(run_loop: RunLoop, tmp_path: Path) -> None:
     target = tmp_path / "written.txt"
     with Tripwire("warn") as tw:
 
@@ -124,7 +123,7 @@ def test_warn_policy_warns_and_lets_the_call_run(run_loop: Runner, tmp_path: Pat
     assert [e.action for e in tw.events] == ["warn"]
 
 
-def test_policy_per_rule_code(run_loop: Runner, tmp_path: Path) -> None:
+def test_policy_per_rule_code(run_loop: RunLoop, tmp_path: Path) -> None:
     policy = Policy("record", {"UNS101": "raise", "UNS102": Action.IGNORE})
     with Tripwire(policy) as tw:
 
@@ -150,7 +149,7 @@ def test_policy_rejects_unknown_actions_and_codes() -> None:
     assert Policy.of(None).action_for("UNS999") is Action.RECORD
 
 
-def test_sink_errors_are_counted_not_raised(run_loop: Runner) -> None:
+def test_sink_errors_are_counted_not_raised(run_loop: RunLoop) -> None:
     def bad_sink(event: TripwireEvent) -> None:
         raise RuntimeError("sink broke")
 
@@ -167,7 +166,7 @@ def test_sink_errors_are_counted_not_raised(run_loop: Runner) -> None:
 # ---- the watcher's contract --------------------------------------------------------------------------
 
 
-def test_watcher_with_tripwire_collects_blocking_calls(run_loop: Runner) -> None:
+def test_watcher_with_tripwire_collects_blocking_calls(run_loop: RunLoop) -> None:
     seen: list[object] = []
     watcher = Watcher(1000, tripwire=True, sinks=[seen.append], log=False).start()
     try:
@@ -184,7 +183,7 @@ def test_watcher_with_tripwire_collects_blocking_calls(run_loop: Runner) -> None
     assert hook.wrapped_names() == ()  # stopping the watcher stopped its tripwire
 
 
-def test_watcher_accepts_a_configured_tripwire_instance(run_loop: Runner) -> None:
+def test_watcher_accepts_a_configured_tripwire_instance(run_loop: RunLoop) -> None:
     tw = Tripwire("record", allow=["builtins.open"])
     watcher = Watcher(1000, tripwire=tw, log=False).start()
     try:
@@ -201,7 +200,7 @@ def test_watcher_accepts_a_configured_tripwire_instance(run_loop: Runner) -> Non
 
 
 def test_raise_policy_on_a_sqlite_statement_records_it_and_lets_it_run(
-    run_loop: Runner, tmp_path: Path
+    run_loop: RunLoop, tmp_path: Path
 ) -> None:
     # SQLite swallows an exception raised in its trace callback: the statement is recorded
     # with the policy's action and runs
@@ -225,7 +224,7 @@ def test_raise_policy_on_a_sqlite_statement_records_it_and_lets_it_run(
 
 
 def test_a_watcher_uses_the_tripwire_it_is_given_even_from_a_module_imported_again(
-    monkeypatch: pytest.MonkeyPatch, run_loop: Runner
+    monkeypatch: pytest.MonkeyPatch, run_loop: RunLoop
 ) -> None:
     # an in-process test run that restores sys.modules makes the next import of the tripwire
     # module a fresh one, with another Tripwire class: the given tripwire (its policy and

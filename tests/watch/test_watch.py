@@ -9,15 +9,15 @@ import itertools
 import re
 import sys
 import time
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
+from tests.loops import RunLoop
+from tests.waiting import wait_for
 
 import unstall
 from unstall.watch import Cause, StallEvent, Watcher, watch
 
-Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id")
 
 
@@ -33,17 +33,6 @@ def _cpu_outer(seconds: float) -> int:
     return _cpu_inner(seconds)
 
 
-async def wait_for(predicate: Callable[[], bool], timeout: float = 3.0) -> None:
-    """Let the watchdog thread finish sampling and emit (the loop keeps running meanwhile)."""
-    deadline = time.perf_counter() + timeout
-    while not predicate() and time.perf_counter() < deadline:
-        await asyncio.sleep(0.01)
-
-
-def _loop_kind() -> str:
-    return type(asyncio.get_running_loop()).__module__.split(".")[0]
-
-
 def test_module_is_callable_and_returns_one_watcher() -> None:
     assert callable(unstall.watch)
     w = unstall.watch(threshold_ms=50, log=False)
@@ -53,13 +42,6 @@ def test_module_is_callable_and_returns_one_watcher() -> None:
     assert not w.running
 
 
-def test_public_names_are_exported() -> None:
-    import unstall.watch as package
-
-    for name in package.__all__:
-        assert getattr(package, name) is not None, name
-
-
 def test_invalid_options_raise_with_the_fix() -> None:
     with pytest.raises(ValueError, match="threshold_ms=0"):
         Watcher(threshold_ms=0)
@@ -67,7 +49,7 @@ def test_invalid_options_raise_with_the_fix() -> None:
         Watcher(iteration_timing="sometimes")
 
 
-def test_sleep_is_blocked_with_line_offender_task_and_context(run_loop: Runner) -> None:
+def test_sleep_is_blocked_with_line_offender_task_and_context(run_loop: RunLoop) -> None:
     seen: list[object] = []
 
     async def handler() -> None:
@@ -75,13 +57,13 @@ def test_sleep_is_blocked_with_line_offender_task_and_context(run_loop: Runner) 
         time.sleep(0.3)  # SLEEP LINE
         await wait_for(lambda: bool(seen))
 
-    async def main() -> tuple[Watcher, str]:
+    async def main() -> Watcher:
         w = watch(threshold_ms=100, sinks=[seen.append], context=[request_id], log=False)
         await asyncio.sleep(0.05)
         await asyncio.create_task(handler(), name="handler-task")
-        return w, _loop_kind()
+        return w
 
-    w, kind = run_loop(main())
+    w = run_loop(main())
     w.stop()
     events = [e for e in w.events if e.blamed and "SLEEP LINE" in e.blamed.source]
     assert len(events) == 1, list(w.events)
@@ -100,14 +82,14 @@ def test_sleep_is_blocked_with_line_offender_task_and_context(run_loop: Runner) 
     assert event.task.coroutine.endswith("handler")
     assert event.task.awaiting[0].endswith("handler")
     # 3.11's C task hides its context; on uvloop there is no Handle frame to read it from
-    if sys.version_info >= (3, 12) or kind == "asyncio":
+    if sys.version_info >= (3, 12) or run_loop.kind == "asyncio":
         assert ("request_id", "req-42") in event.context
     assert seen
     assert all(isinstance(s, StallEvent) for s in seen)
     assert all(not hasattr(f, "__dict__") for f in event.stacks[0])  # plain slotted data
 
 
-def test_cpu_two_calls_deep_is_cpu_with_the_inner_line(run_loop: Runner) -> None:
+def test_cpu_two_calls_deep_is_cpu_with_the_inner_line(run_loop: RunLoop) -> None:
     async def main() -> Watcher:
         w = watch(threshold_ms=100, log=False)
         await asyncio.sleep(0.05)
@@ -144,7 +126,7 @@ def _make_cyclic_garbage(n: int) -> None:
     nodes[-1].other = nodes[0]
 
 
-def test_gc_pause_is_labelled_gc(run_loop: Runner) -> None:
+def test_gc_pause_is_labelled_gc(run_loop: RunLoop) -> None:
     async def main() -> Watcher:
         w = watch(threshold_ms=20, log=False)
         await asyncio.sleep(0.05)
@@ -167,7 +149,7 @@ def test_gc_pause_is_labelled_gc(run_loop: Runner) -> None:
     assert "garbage collection" in (events[0].fix or "")
 
 
-def test_regex_holding_the_gil_still_gets_its_line(run_loop: Runner) -> None:
+def test_regex_holding_the_gil_still_gets_its_line(run_loop: RunLoop) -> None:
     async def main() -> Watcher:
         w = watch(threshold_ms=100, log=False, backstop=True)
         await asyncio.sleep(0.05)
@@ -187,7 +169,7 @@ def test_regex_holding_the_gil_still_gets_its_line(run_loop: Runner) -> None:
     assert event.offender.function == "match"
 
 
-def test_real_http_server_with_a_stalling_handler(run_loop: Runner) -> None:
+def test_real_http_server_with_a_stalling_handler(run_loop: RunLoop) -> None:
     import aiohttp
     from aiohttp import web
 
@@ -226,7 +208,7 @@ def test_real_http_server_with_a_stalling_handler(run_loop: Runner) -> None:
 
 @pytest.mark.parametrize("timing", ["sampled", "always", "off"])
 def test_short_iterations_produce_no_events_and_sane_percentiles(
-    run_loop: Runner, timing: str
+    run_loop: RunLoop, timing: str
 ) -> None:
     async def main() -> tuple[Watcher, int]:
         w = watch(threshold_ms=100, iteration_timing=timing, log=False)
@@ -268,6 +250,7 @@ def test_short_iterations_produce_no_events_and_sane_percentiles(
         assert hist.get_total_count() == loop.busy.count
 
 
+@pytest.mark.slow
 def test_utilization_covers_every_run_of_a_loop_asyncio_run_makes() -> None:
     # started before asyncio.run, as `unstall run` does: the loop is attached for its main run
     # and again for each shutdown step; utilization must come from the windows of the main run

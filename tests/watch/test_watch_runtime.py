@@ -13,39 +13,24 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from tests.loops import RunLoop
+from tests.waiting import wait_for, wait_until
 
 from unstall.watch import Cause, Frame, Watcher, watch
 from unstall.watch._backstop import Backstop, parse_dump
 from unstall.watch._judge import Session
 from unstall.watch._loops import LoopState
 
-Runner = Callable[[Coroutine[Any, Any, Any]], Any]
-
 
 def _watchdogs() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "unstall-watchdog"]
 
 
-def _loop_factory(kind: str) -> Callable[[], asyncio.AbstractEventLoop]:
-    if kind == "uvloop":
-        uvloop = pytest.importorskip("uvloop")
-        return uvloop.new_event_loop  # type: ignore[no-any-return]
-    return asyncio.new_event_loop
-
-
-async def _settle(w: Watcher, count: int) -> None:
-    deadline = time.perf_counter() + 3.0
-    while w.stalls < count and time.perf_counter() < deadline:
-        await asyncio.sleep(0.01)
-
-
-@pytest.mark.parametrize("kind", ["asyncio", "uvloop"])
-def test_loops_in_two_threads_and_a_loop_that_restarts(kind: str) -> None:
-    factory = _loop_factory(kind)
+def test_loops_in_two_threads_and_a_loop_that_restarts(run_loop: RunLoop) -> None:
     w = watch(threshold_ms=100, log=False)
 
     def thread_main() -> None:
@@ -55,8 +40,7 @@ def test_loops_in_two_threads_and_a_loop_that_restarts(kind: str) -> None:
             await asyncio.sleep(0.2)
 
         for _ in range(2):  # a loop that closes, then a new one
-            with asyncio.Runner(loop_factory=factory) as runner:
-                runner.run(main())
+            run_loop(main())
 
     threads = [threading.Thread(target=thread_main) for _ in range(2)]
     for t in threads:
@@ -74,21 +58,23 @@ def test_loops_in_two_threads_and_a_loop_that_restarts(kind: str) -> None:
 
 def test_a_loop_already_running_in_another_thread_is_found() -> None:
     go = threading.Event()
+    loops: list[int] = []
 
     def thread_main() -> None:
         async def main() -> None:
+            loops.append(id(asyncio.get_running_loop()))
             while not go.is_set():
                 await asyncio.sleep(0.01)
             time.sleep(0.3)  # DISCOVERED
-            await asyncio.sleep(0.3)
+            await wait_for(lambda: w.stalls)
 
         asyncio.run(main())
 
     t = threading.Thread(target=thread_main)
     t.start()
-    time.sleep(0.1)
+    assert wait_until(lambda: loops)  # the loop runs before the watcher starts
     w = watch(threshold_ms=100, log=False)
-    time.sleep(0.1)
+    assert wait_until(lambda: any(lp.loop_id == loops[0] for lp in w.report().loops))
     go.set()
     t.join()
     w.stop()
@@ -117,7 +103,7 @@ def test_raising_sinks_and_providers_are_contained_and_stop_restores_everything(
         )
         await asyncio.sleep(0.02)
         time.sleep(0.3)
-        await _settle(w, 1)
+        await wait_for(lambda: w.stalls >= 1)
         selector = asyncio.get_running_loop()._selector  # type: ignore[attr-defined]
         assert "select" in vars(selector)
         w.stop()
@@ -132,7 +118,7 @@ def test_raising_sinks_and_providers_are_contained_and_stop_restores_everything(
     w.stop()  # idempotent
 
 
-def test_no_watchdog_thread_is_left_after_stop(run_loop: Runner) -> None:
+def test_no_watchdog_thread_is_left_after_stop(run_loop: RunLoop) -> None:
     async def main() -> None:
         with Watcher(threshold_ms=100, log=False) as w:
             await asyncio.sleep(0.05)
@@ -183,9 +169,10 @@ def test_forked_child_starts_clean_and_keeps_watching() -> None:
         pytest.skip("needs os.fork")
 
     async def stall() -> None:
+        before = w.stalls
         await asyncio.sleep(0.02)
         time.sleep(0.3)  # FORK STALL
-        await asyncio.sleep(0.3)
+        await wait_for(lambda: w.stalls > before)
 
     w = watch(threshold_ms=100, log=False)
     other = Watcher(threshold_ms=100, log=False).start()  # every running watcher follows a fork
@@ -266,7 +253,7 @@ def test_report_text_and_json() -> None:
         w = watch(threshold_ms=100, log=False)
         await asyncio.sleep(0.02)
         time.sleep(0.3)  # REPORT STALL
-        await _settle(w, 1)
+        await wait_for(lambda: w.stalls >= 1)
         return w
 
     w = asyncio.run(main())
@@ -297,7 +284,7 @@ def test_logger_gets_every_event(caplog: pytest.LogCaptureFixture) -> None:
         w = watch(threshold_ms=100)
         await asyncio.sleep(0.02)
         time.sleep(0.3)
-        await _settle(w, 1)
+        await wait_for(lambda: w.stalls >= 1)
         return w
 
     with caplog.at_level("WARNING", logger="unstall"):
@@ -333,7 +320,7 @@ def test_sites_aggregate_and_rank_by_total() -> None:
             time.sleep(seconds)  # SMALL SITE
         await asyncio.sleep(0.02)
         time.sleep(0.3)  # BIG SITE
-        await _settle(w, 4)
+        await wait_for(lambda: w.stalls >= 4)
         return w
 
     w = asyncio.run(main())
@@ -368,10 +355,20 @@ def test_a_sample_that_lands_in_the_heartbeat_is_not_taken_for_the_stall() -> No
     # That sample says nothing about the stall and must not become its blamed line.
     from unstall.watch._alarm import Alarm
 
+    readers: list[threading.Thread] = []
+
     def reader_in(module_function: Callable[[], object]) -> threading.Thread:
         thread = threading.Thread(target=module_function, daemon=True)
         thread.start()
-        time.sleep(0.05)  # blocked in its read by now
+        readers.append(thread)
+
+        def reading() -> bool:  # inside the function: it blocks in its read
+            frame = sys._current_frames().get(thread.ident or 0)
+            while frame is not None and frame.f_code is not module_function.__code__:
+                frame = frame.f_back
+            return frame is not None
+
+        assert wait_until(reading)
         return thread
 
     loop = asyncio.new_event_loop()
@@ -399,6 +396,8 @@ def test_a_sample_that_lands_in_the_heartbeat_is_not_taken_for_the_stall() -> No
     finally:
         os.write(w1, b"\0" * 8)
         os.write(w2, b"\0")
+        for thread in readers:  # done reading before the descriptors close
+            thread.join(5)
         for fd in (w1, r2, w2):
             os.close(fd)
         beat.close()

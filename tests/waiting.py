@@ -1,0 +1,31 @@
+"""Waiting on a condition instead of a fixed sleep: from a coroutine (the loop keeps running) or a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+
+async def wait_for(predicate: Callable[[], object], timeout: float = 5.0) -> bool:
+    """Whether ``predicate()`` came true within ``timeout`` seconds, checked every 10 ms.
+
+    The loop runs other work between checks, so callbacks, tasks and the watchdog thread
+    can make progress. Returns ``False`` on timeout: assert on it where the test needs it.
+    """
+    deadline = time.perf_counter() + timeout
+    while not predicate():
+        if time.perf_counter() >= deadline:
+            return False
+        await asyncio.sleep(0.01)
+    return True
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 5.0) -> bool:
+    """Whether ``predicate()`` came true within ``timeout`` seconds, checked every 10 ms, blocking."""
+    deadline = time.perf_counter() + timeout
+    while not predicate():
+        if time.perf_counter() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
