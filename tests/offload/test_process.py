@@ -12,7 +12,7 @@ from pathlib import Path
 
 import offload_work as work
 import pytest
-from process_helpers import process_engine, wait_gone
+from process_helpers import loop_errors, process_engine, wait_gone
 from tests.loops import RunLoop
 from tests.waiting import wait_for
 
@@ -249,6 +249,34 @@ def test_worker_log_records_reach_the_parent_handlers(
     assert [r.getMessage() for r in records] == ["from worker: hello"]
     assert records[0].process == pid
     assert records[0].levelno == logging.WARNING
+
+
+def test_a_failing_log_filter_in_the_parent_loses_no_reply_and_raises_nothing_into_the_loop(
+    run_loop: RunLoop, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Broken(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            raise RuntimeError("the host's filter is broken")
+
+    logger = logging.getLogger("offload.worker.test")
+    broken = Broken()
+    logger.addFilter(broken)
+
+    async def main() -> list[int]:
+        raised = loop_errors(asyncio.get_running_loop())
+        async with asyncio.timeout(30), Offloader(processes=1) as off:  # a lost reply hangs
+            pids = [
+                await off.run(work.log_something, (str(i),), engine="process") for i in range(3)
+            ]
+        assert raised == []
+        return pids
+
+    try:
+        assert len(set(run_loop(main()))) == 1
+    finally:
+        logger.removeFilter(broken)
+    # Reported as logging reports a failing handler, on stderr.
+    assert "the host's filter is broken" in capsys.readouterr().err
 
 
 def test_offload_error_is_the_base_of_engine_errors() -> None:

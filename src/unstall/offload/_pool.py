@@ -2,6 +2,12 @@
 
 The pool knows which processes exist and which are free; it knows nothing of the calls they
 run (the engine routes those, and fails them when a worker dies or is killed).
+
+The pool alone touches a worker's process object once it is started: it reads the exit
+status for the engine (:meth:`WorkerPool.exit_code`), kills it, and closes it once it has
+been reaped, which happens only after the worker was retired. A worker is retired once, by
+whoever settles its calls; anything that comes later for it (its pipe's EOF, another look at
+its exit status) finds it ``retired`` and does nothing.
 """
 
 from __future__ import annotations
@@ -24,13 +30,24 @@ class WorkerPool:
     comes back idle is retired instead of kept.
     """
 
-    __slots__ = ("_graveyard", "_lock", "_starting", "closed", "idle", "start_method", "workers")
+    __slots__ = (
+        "_graveyard",
+        "_lock",
+        "_starting",
+        "closed",
+        "dying",
+        "idle",
+        "start_method",
+        "workers",
+    )
 
     def __init__(self, start_method: str) -> None:
         self.start_method = start_method
         #: Workers waiting for a call (a subset of ``workers``), the most recent last.
         self.idle: list[WorkerHandle] = []
         self.workers: set[WorkerHandle] = set()
+        #: Workers whose pipes closed (see :meth:`forget`), until they are retired.
+        self.dying: set[WorkerHandle] = set()
         self.closed = False
         self._graveyard: list[Any] = []  # retired processes not yet joined
         self._starting = 0
@@ -41,12 +58,20 @@ class WorkerPool:
         return sorted(w.pid for w in self.workers)
 
     def busy(self) -> bool:
-        """True while a worker is starting or running a call."""
-        return bool(self._starting) or any(w.call is not None for w in self.workers)
+        """True while a worker is starting or running a call (or dying in one)."""
+        return (
+            bool(self._starting)
+            or any(w.call is not None for w in self.workers)
+            or any(w.call is not None for w in self.dying)
+        )
 
     def empty(self) -> bool:
-        """True when no worker is alive and every retired one was reaped."""
-        return not self.workers and not self._graveyard
+        """True when no worker is alive or dying and every retired one was reaped."""
+        return not self.workers and not self.dying and not self._graveyard
+
+    def owned(self) -> list[WorkerHandle]:
+        """Every worker not retired yet: the live ones and the dying ones."""
+        return [*self.workers, *self.dying]
 
     async def spawn(self) -> WorkerHandle:
         """Start a worker on a short-lived thread; it is the caller's (not idle) on return.
@@ -98,9 +123,31 @@ class WorkerPool:
             self.idle.append(worker)
 
     def forget(self, worker: WorkerHandle) -> None:
-        """Stop watching a worker whose pipe closed; :meth:`retire` it once its exit is known."""
+        """A worker's pipe closed: stop watching it and handing it out; it is ``dying`` now.
+
+        It stays the pool's until :meth:`retire` (once its exit status is known, or when the
+        engine shuts down), so that nothing of it is left behind.
+        """
         detach(worker)
         self.workers.discard(worker)
+        if worker in self.idle:  # died while idle: no call may be sent to it any more
+            self.idle.remove(worker)
+        if not worker.retired:
+            self.dying.add(worker)
+
+    def exit_code(self, worker: WorkerHandle) -> int | None:
+        """How a worker's process ended (an exit code, or minus a signal); None while unknown.
+
+        Also None once the worker is retired (its process object may be closed by then);
+        never raises.
+        """
+        if worker.retired:
+            return None
+        try:
+            code: int | None = worker.proc.exitcode
+        except (ValueError, OSError):  # closed by close_now on another thread just now
+            return None
+        return code
 
     def retire(self, worker: WorkerHandle, *, kill: bool) -> None:
         """Take a worker out of the pool for good: close its pipes, kill it if asked, reap it."""
@@ -108,6 +155,7 @@ class WorkerPool:
         # mistake the next pipe to get that number for it.
         detach(worker)
         self.workers.discard(worker)
+        self.dying.discard(worker)
         if worker in self.idle:  # died while idle
             self.idle.remove(worker)
         if worker.retired:
@@ -129,7 +177,10 @@ class WorkerPool:
         self.idle.clear()
 
     def reap(self) -> None:
-        """Join the retired processes that have exited, without waiting for the others."""
+        """Join the retired processes that have exited, without waiting for the others.
+
+        The one place a process object is closed.
+        """
         alive = []
         for proc in self._graveyard:
             try:
@@ -157,7 +208,7 @@ class WorkerPool:
         """Kill every worker and reap them within about a second; never raises."""
         self.closed = True
         try:
-            for worker in list(self.workers) + list(self.idle):
+            for worker in [*self.owned(), *self.idle]:
                 self.retire(worker, kill=True)
             self.idle.clear()
             deadline = time.monotonic() + 1.0

@@ -136,6 +136,7 @@ class ProcessEngine(Engine):
                 # The worker died while idle (its pipe is broken): the call never reached
                 # it, so it goes to another worker.
                 worker.call = None
+                self._crashes += 1
                 pool.retire(worker, kill=True)
                 continue
             handle = (
@@ -248,8 +249,10 @@ class ProcessEngine(Engine):
     # -- replies -------------------------------------------------------------------------
 
     def _on_readable(self, worker: WorkerHandle) -> None:
-        if worker.loop is not asyncio._get_running_loop():
-            return  # the worker moved to another loop, which reads it from now on
+        if worker.loop is not asyncio._get_running_loop() or worker.retired:
+            # The worker moved to another loop, which reads it from now on, or it was
+            # retired from another thread, whose request to unregister its pipe is on its way.
+            return
         messages, eof = read_messages(worker)
         replies: list[tuple[Waiter, bool, Any]] = []
         for message in messages:
@@ -289,13 +292,18 @@ class ProcessEngine(Engine):
             replies.append((call.fut, True, message[1]))
 
     def _on_eof(self, worker: WorkerHandle, tries: int = 0, untouched: bool = False) -> None:
+        if worker.retired:
+            # Retired meanwhile (a call found its pipe broken, a timeout or a kill, shutdown):
+            # whoever retired it settled its calls.
+            return
+        pool = self._pool
         if tries == 0:
             # A request still (even partly) in the pipe was never read: that call never ran,
             # and can safely go to another worker. (A worker can die just as it is handed a
             # call: its pipes close a moment after it is gone.)
             untouched = worker.unsent is not None or unread_bytes(worker.request_fd) > 0
-            self._pool.forget(worker)
-        code = worker.proc.exitcode
+            pool.forget(worker)
+        code = pool.exit_code(worker)
         loop = worker.loop
         if code is None and tries < 40 and loop is not None and not loop.is_closed():
             # The pipe closes as the process exits; its status follows a moment later.
@@ -304,7 +312,7 @@ class ProcessEngine(Engine):
         call = worker.call
         worker.call = None
         self._crashes += 1
-        self._pool.retire(worker, kill=True)
+        pool.retire(worker, kill=True)
         self._fail_queued(worker, f"died with {exit_text(code)}", code)
         if call is None:
             return
@@ -331,8 +339,9 @@ class ProcessEngine(Engine):
 
     def _reclaim_orphans(self) -> None:
         # A call whose event loop was closed mid-call can never be completed: its reply would
-        # be read by that loop. Terminate such workers so their slots come back.
-        for worker in list(self._pool.workers):
+        # be read by that loop, and so would the exit status of a worker that died in it.
+        # Terminate such workers so their slots come back.
+        for worker in self._pool.owned():
             loop = worker.loop
             if worker.call is not None and loop is not None and loop.is_closed():
                 self._kill(worker, None)
@@ -392,7 +401,7 @@ class ProcessEngine(Engine):
             if not pool.busy():
                 break
             await asyncio.sleep(0.01)
-        for worker in list(pool.workers):
+        for worker in pool.owned():
             self._kill(
                 worker,
                 OffloaderClosed(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
+import sys
+import traceback
 from typing import Any
 
 from unstall.errors import NotPicklable, OffloadError
@@ -12,11 +15,22 @@ __all__ = ("emit_log", "exit_text", "rebuild_error")
 
 
 def emit_log(state: dict[str, Any]) -> None:
-    """Hand a worker's log record to this process's logger of the same name."""
-    record = logging.makeLogRecord(state)
-    logger = logging.getLogger(record.name)
-    if logger.isEnabledFor(record.levelno):
-        logger.handle(record)
+    """Hand a worker's log record to this process's logger of the same name; never raises.
+
+    A filter or handler of the host that fails is reported as :mod:`logging` reports a failing
+    handler (on stderr, unless ``logging.raiseExceptions`` is false), and the record dropped:
+    raised here, it would escape into the host's loop and lose the replies read with it.
+    """
+    try:
+        record = logging.makeLogRecord(state)
+        logger = logging.getLogger(record.name)
+        if logger.isEnabledFor(record.levelno):
+            logger.handle(record)
+    except Exception:
+        if logging.raiseExceptions and sys.stderr is not None:
+            with contextlib.suppress(OSError):  # stderr is gone: as logging does
+                sys.stderr.write("--- Logging error in a record from a worker process ---\n")
+                traceback.print_exc(file=sys.stderr)
 
 
 def exit_text(code: int | None) -> str:
