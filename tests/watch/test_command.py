@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.request
 from pathlib import Path
 from typing import IO
 
@@ -230,3 +231,210 @@ def test_backstop_flag_names_the_line_of_c_code_holding_the_gil(tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     report = json.loads(out.read_text())
     assert "C STALL" in json.dumps(report)
+
+
+# ---- the program's command line is the program's ------------------------------------------------
+
+ARGV_MODULE = """
+import json, sys
+print("ARGV " + json.dumps({"argv": sys.argv, "path0": sys.path[0], "main": __name__}), flush=True)
+"""
+
+
+def _argv_seen(out: str) -> dict[str, object]:
+    line = next(line for line in out.splitlines() if line.startswith("ARGV "))
+    seen: dict[str, object] = json.loads(line[5:])
+    return seen
+
+
+def _python(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, cwd=cwd, timeout=60, check=False
+    )
+
+
+PROGRAM_ARGS = [
+    ["app:app", "--port", "8000"],
+    ["-x", "--help"],
+    ["--bind", "127.0.0.1", "0"],
+    ["--output", "x.json", "-m", "other", "--threshold-ms", "5"],  # unstall's own option names
+    ["--t", "--out"],  # abbreviations of unstall's options, one of them ambiguous
+    ["a", "--", "-b", "--"],
+    [],
+]
+
+
+@pytest.mark.parametrize("program_args", PROGRAM_ARGS, ids=lambda a: " ".join(a) or "none")
+def test_module_gets_the_argv_python_gives_it(tmp_path: Path, program_args: list[str]) -> None:
+    (tmp_path / "argvmod.py").write_text(ARGV_MODULE)
+    plain = _python("-m", "argvmod", *program_args, cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    watched = _run("--format", "json", "-m", "argvmod", *program_args, cwd=tmp_path)
+    assert watched.returncode == 0, watched.stderr
+    assert _argv_seen(watched.stdout) == _argv_seen(plain.stdout)
+    assert _argv_seen(watched.stdout)["argv"] == [str(tmp_path / "argvmod.py"), *program_args]
+    assert '"stalls"' in watched.stderr  # the report, in the format asked for before -m
+
+
+@pytest.mark.parametrize("program_args", PROGRAM_ARGS, ids=lambda a: " ".join(a) or "none")
+def test_script_gets_the_argv_python_gives_it(tmp_path: Path, program_args: list[str]) -> None:
+    folder = tmp_path / "real"
+    folder.mkdir()
+    (folder / "argvapp.py").write_text(ARGV_MODULE)
+    (tmp_path / "link.py").symlink_to(folder / "argvapp.py")  # python resolves it for sys.path
+    for script in ("real/argvapp.py", "link.py"):
+        plain = _python(script, *program_args, cwd=tmp_path)
+        assert plain.returncode == 0, plain.stderr
+        watched = _run("--tripwire", script, *program_args, cwd=tmp_path)
+        assert watched.returncode == 0, watched.stderr
+        assert _argv_seen(watched.stdout) == _argv_seen(plain.stdout)
+        assert _argv_seen(watched.stdout)["argv"] == [script, *program_args]
+        assert _argv_seen(watched.stdout)["path0"] == str(folder)
+
+
+def test_double_dash_before_the_script_is_python_s(tmp_path: Path) -> None:
+    (tmp_path / "argvapp.py").write_text(ARGV_MODULE)
+    done = _run("--", "argvapp.py", "--format", "x", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert _argv_seen(done.stdout)["argv"] == ["argvapp.py", "--format", "x"]
+    assert "stall(s)" in done.stderr  # the report kept its own (default text) format
+
+
+def test_module_help_reaches_the_module(tmp_path: Path) -> None:
+    (tmp_path / "helpmod.py").write_text(
+        "import argparse\n"
+        "parser = argparse.ArgumentParser(prog='helpmod', description='HELPMOD OWN HELP')\n"
+        "parser.add_argument('--port', type=int)\n"
+        "parser.parse_args()\n"
+    )
+    done = _run("-m", "helpmod", "--help", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "HELPMOD OWN HELP" in done.stdout
+    assert "--threshold-ms" not in done.stdout + done.stderr  # not unstall's help
+
+
+def test_pytest_module_takes_its_own_flags(tmp_path: Path) -> None:
+    (tmp_path / "test_two.py").write_text(
+        "def test_first():\n    assert False\n\ndef test_second():\n    assert False\n"
+    )
+    done = _run("-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "test_two.py", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 failed" in done.stdout  # -x reached pytest: it stopped at the first failure
+    assert "stall(s)" in done.stderr
+
+
+def test_http_server_module_serves_with_its_own_bind_option(tmp_path: Path) -> None:
+    (tmp_path / "hello.txt").write_text("hello from http.server\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "unstall", "run", "-m", "http.server", "--bind", "127.0.0.1", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        found = re.search(r"Serving HTTP on 127\.0\.0\.1 port (\d+)", line)
+        assert found, line
+        url = f"http://127.0.0.1:{found.group(1)}/hello.txt"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.read() == b"hello from http.server\n"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGTERM
+    assert "stall(s)" in err
+
+
+# ---- what cannot start fails at once, as python would, with no report ----------------------------
+
+
+def test_missing_script_exits_2_with_python_s_message_and_no_report(tmp_path: Path) -> None:
+    plain = _python("missing.py", cwd=tmp_path)
+    done = _run("missing.py", "--flag", cwd=tmp_path)
+    assert (plain.returncode, done.returncode) == (2, 2)
+    message = (
+        f"can't open file {str(tmp_path / 'missing.py')!r}: [Errno 2] No such file or directory"
+    )
+    assert message in plain.stderr
+    assert done.stderr == f"unstall run: {message}\n"  # no empty report after it
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("module", "message"),
+    [
+        ("nosuchmod", "No module named nosuchmod"),
+        ("json.nosuch", "No module named json.nosuch"),
+        (
+            "nosuchpkg.sub",
+            "Error while finding module specification for 'nosuchpkg.sub' "
+            "(ModuleNotFoundError: No module named 'nosuchpkg')",
+        ),
+        ("pkg", "No module named pkg.__main__; 'pkg' is a package and cannot be directly executed"),
+    ],
+)
+def test_missing_module_exits_1_with_python_s_message_and_no_report(
+    tmp_path: Path, module: str, message: str
+) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    plain = _python("-m", module, cwd=tmp_path)
+    done = _run("-m", module, cwd=tmp_path)
+    assert (plain.returncode, done.returncode) == (1, 1)
+    assert message in plain.stderr
+    assert done.stderr == f"unstall run: {message}\n"
+
+
+MARKER_SCRIPT = """
+import pathlib
+pathlib.Path("ran.marker").write_text("the program ran")
+"""
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("no/such/folder/report.json", "the folder 'no/such/folder' does not exist"),
+        ("afile/report.json", "'afile' is not a folder"),
+        ("adir", "--output 'adir' is a folder"),
+    ],
+)
+def test_bad_report_path_exits_2_before_the_program_starts(
+    tmp_path: Path, output: str, message: str
+) -> None:
+    (tmp_path / "app.py").write_text(MARKER_SCRIPT)
+    (tmp_path / "afile").write_text("")
+    (tmp_path / "adir").mkdir()
+    done = _run("--output", output, "app.py", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"unstall run: --output {output!r}")
+    assert message in done.stderr
+    assert not (tmp_path / "ran.marker").exists()
+    assert not (tmp_path / output).is_file()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write to any folder")
+def test_report_path_in_a_read_only_folder_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(MARKER_SCRIPT)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        done = _run("--output", "locked/report.txt", "app.py", cwd=tmp_path)
+    finally:
+        locked.chmod(0o700)
+    assert done.returncode == 2
+    assert "the folder 'locked' is not writable" in done.stderr
+    assert not (tmp_path / "ran.marker").exists()
+
+
+def test_module_options_need_a_module(tmp_path: Path) -> None:
+    done = _run("-m", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "-m needs the name of a module" in done.stderr

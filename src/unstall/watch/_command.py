@@ -1,30 +1,44 @@
 """``unstall run``: run a script or module under the event-loop watchdog and report at exit.
 
-``unstall run [--threshold-ms N] [--tripwire] [--format text|json] [--output FILE]
-(SCRIPT [ARGS...] | -m MODULE [ARGS...])``. The target sees the same ``sys.argv`` it would
-see under ``python``; its exit code is returned; SIGINT and SIGTERM end the process the way
-they would end the plain program (after the report is written); SIGUSR1 writes the report so
-far. Settings not given on the command line come from ``[tool.unstall.watch]``.
+``unstall run [OPTIONS] (SCRIPT | -m MODULE) [ARGS...]``: as with ``python`` (and
+``coverage run``), everything after the script or ``-m MODULE`` belongs to the program, its
+options included (``unstall run -m uvicorn app:app --port 8000``). The program sees the
+``sys.argv`` and ``sys.path[0]`` that ``python`` would give it; its exit code is returned; a
+script that cannot be opened exits 2 and a module that cannot be found exits 1, with python's
+message and no report; report files are checked before the program starts. SIGINT and SIGTERM
+end the process the way they would end the plain program (after the report is written);
+SIGUSR1 writes the report so far. Settings not given on the command line come from
+``[tool.unstall.watch]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import atexit
+import importlib.util
 import os
 import runpy
 import signal
 import sys
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
 __all__ = ("configure", "run")
 
+# The options that name a file the report is written to: checked before the program starts, so
+# a bad path fails at once rather than after an hour of traffic (option -> its dest).
+_REPORT_FILES = {"--output": "output"}
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the ``run`` options to ``parser``."""
+    # The program's own options follow its name and must reach it untouched: an abbreviation of
+    # one of ours ("--t") must not be taken for ours, nor rejected as ambiguous.
+    parser.allow_abbrev = False
+    parser.usage = "unstall run [OPTIONS] (SCRIPT | -m MODULE) [ARGS...]"
     parser.add_argument(
         "--threshold-ms",
         type=float,
@@ -45,10 +59,149 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="report format")
     parser.add_argument("--output", default=None, help="write the report to FILE instead of stderr")
-    parser.add_argument("-m", dest="module", default=None, help="run a library module as a script")
+    # -m takes the rest of the command line, as python's does: the module's name, then its
+    # arguments, options included (argparse stops it at a "--", which run() puts back)
     parser.add_argument(
-        "target", nargs=argparse.REMAINDER, help="SCRIPT [ARGS...] (or ARGS for -m)"
+        "-m",
+        dest="module",
+        nargs=argparse.REMAINDER,
+        default=None,
+        metavar="MODULE [ARGS...]",
+        help="run library module MODULE as a script; every argument after it is the module's",
     )
+    parser.add_argument(
+        "target",
+        nargs=argparse.REMAINDER,
+        metavar="SCRIPT [ARGS...]",
+        help="the script to run; every argument after it is the script's",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Program:
+    """What ``unstall run`` starts: a script path or a module name, and the ``sys.argv`` it gets.
+
+    ``argv[0]`` is the script as given, or the module's name (runpy replaces it with the
+    module's file, as ``python -m`` does).
+    """
+
+    script: str | None
+    module: str | None
+    argv: tuple[str, ...]
+
+
+class _UsageError(Exception):
+    """A command line or path that cannot run; ``code`` is the exit code python would give."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _program(module: list[str] | None, target: list[str]) -> _Program:
+    """The :class:`_Program` named by the parsed ``-m`` and ``SCRIPT`` arguments.
+
+    Raises :class:`_UsageError` when neither names a program.
+    """
+    if module is not None:
+        words = [*module, *target]  # argparse ends -m's words at a "--"; the rest is the module's
+        if not words or not words[0]:
+            raise _UsageError(
+                "-m needs the name of a module to run, e.g. `unstall run -m http.server 8000`."
+            )
+        return _Program(None, words[0], tuple(words))
+    if target[:1] == ["--"]:  # `unstall run -- app.py`, as `python -- app.py`
+        target = target[1:]
+    if not target:
+        raise _UsageError("give a SCRIPT or -m MODULE to run, e.g. `unstall run app.py`.")
+    return _Program(target[0], None, tuple(target))
+
+
+def _check_report_file(option: str, path: str) -> None:
+    """Raise :class:`_UsageError` unless a report can be written to ``path`` (nothing is created)."""
+    file = Path(path)
+    folder = file.parent
+    if file.is_dir():
+        raise _UsageError(
+            f"{option} {path!r} is a folder; give the path of a file in it, "
+            f"e.g. {option} {str(file / 'unstall-report.txt')!r}."
+        )
+    if not folder.exists():
+        raise _UsageError(
+            f"{option} {path!r}: the folder {str(folder)!r} does not exist; "
+            "create it first or give a path in an existing folder."
+        )
+    if not folder.is_dir():
+        raise _UsageError(
+            f"{option} {path!r}: {str(folder)!r} is not a folder; give a path in a folder."
+        )
+    if file.exists():
+        if not os.access(file, os.W_OK):
+            raise _UsageError(
+                f"{option} {path!r}: the file is not writable; give a path you can write to."
+            )
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        raise _UsageError(
+            f"{option} {path!r}: the folder {str(folder)!r} is not writable; "
+            "give a path in a folder you can write to."
+        )
+
+
+def _check_program(prog: _Program) -> None:
+    """Raise :class:`_UsageError`, with python's own message and exit code, if ``prog`` cannot start.
+
+    A script that cannot be opened exits 2 (``can't open file ...: [Errno 2] ...``); a module
+    that cannot be found exits 1 (``No module named ...``). Finding a dotted module imports its
+    parent packages, as ``python -m`` does before running it.
+    """
+    if prog.script is not None:
+        path = os.path.abspath(prog.script)
+        if os.path.isdir(path):
+            return  # a folder with a __main__.py: runpy says so if it has none
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise _UsageError(
+                f"can't open file {path!r}: [Errno {exc.errno}] {exc.strerror}"
+            ) from None
+        return
+    assert prog.module is not None
+    problem = _module_problem(prog.module)
+    if problem is not None:
+        raise _UsageError(problem, code=1)
+
+
+def _path0(prog: _Program) -> str:
+    """The ``sys.path[0]`` python gives ``prog``: the working folder for ``-m``, else the script's
+    folder with symbolic links resolved (a folder run as a script is its own)."""
+    if prog.script is None:
+        return os.getcwd()
+    path = os.path.realpath(prog.script)
+    return path if os.path.isdir(path) else os.path.dirname(path)
+
+
+def _module_problem(name: str) -> str | None:
+    """Python's message for a ``-m`` module that cannot run, or ``None`` when it can be found."""
+    if name.startswith("."):
+        return "Relative module names not supported"
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError, AttributeError) as exc:
+        return (
+            f"Error while finding module specification for {name!r} ({type(exc).__name__}: {exc})"
+        )
+    if spec is None:
+        return f"No module named {name}"
+    if spec.submodule_search_locations is not None:  # a package runs its __main__
+        main_name = f"{name}.__main__"
+        try:
+            main = importlib.util.find_spec(main_name)
+        except (ImportError, ValueError) as exc:
+            return f"Error while finding module specification for {main_name!r} ({type(exc).__name__}: {exc})"
+        if main is None:
+            return f"No module named {main_name}; {name!r} is a package and cannot be directly executed"
+    return None
 
 
 def _settings() -> tuple[float, bool, tuple[str, ...]]:
@@ -89,23 +242,28 @@ def _die_by(signum: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the target under :func:`unstall.watch`; return its exit code (uncaught exception: 1)."""
+    """Run the program under :func:`unstall.watch`; return its exit code (uncaught exception: 1)."""
     from unstall.watch import watch
 
-    target: list[str] = list(args.target)
-    if args.module is None and not target:
-        sys.stderr.write(
-            "unstall run: give a SCRIPT or -m MODULE to run, e.g. `unstall run app.py`.\n"
-        )
-        return 2
-    threshold, tripwire, allow = _settings()  # a ConfigError becomes exit code 2 in the CLI
-    if args.threshold_ms is not None:
-        if not args.threshold_ms > 0:
-            sys.stderr.write(
-                f"unstall run: --threshold-ms {args.threshold_ms!r} is invalid; give a positive number of milliseconds.\n"
-            )
-            return 2
-        threshold = args.threshold_ms
+    try:
+        prog = _program(args.module, list(args.target))
+        threshold, tripwire, allow = _settings()  # a ConfigError becomes exit code 2 in the CLI
+        if args.threshold_ms is not None:
+            if not args.threshold_ms > 0:
+                raise _UsageError(
+                    f"--threshold-ms {args.threshold_ms!r} is invalid; give a positive number of milliseconds."
+                )
+            threshold = args.threshold_ms
+        for option, dest in _REPORT_FILES.items():
+            path = getattr(args, dest, None)
+            if path is not None:
+                _check_report_file(option, path)
+        # where python looks for the program's imports (set first: the module is looked up there)
+        sys.path[0] = _path0(prog)
+        _check_program(prog)
+    except _UsageError as exc:
+        sys.stderr.write(f"unstall run: {exc}\n")
+        return exc.code
     if args.tripwire:
         tripwire = True
     watcher = watch(
@@ -146,15 +304,12 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, on_term)
     code = 0
     try:
-        if args.module is not None:
-            sys.argv = [args.module, *target]
-            sys.path[0] = os.getcwd()  # as `python -m` does
-            runpy.run_module(args.module, run_name="__main__", alter_sys=True)
+        sys.argv = list(prog.argv)
+        if prog.module is not None:
+            runpy.run_module(prog.module, run_name="__main__", alter_sys=True)
         else:
-            script = target[0]
-            sys.argv = target
-            sys.path[0] = os.path.dirname(os.path.abspath(script))
-            runpy.run_path(script, run_name="__main__")
+            assert prog.script is not None
+            runpy.run_path(prog.script, run_name="__main__")
     except SystemExit as exc:
         code = _exit_code(exc.code)
     except KeyboardInterrupt as exc:
