@@ -14,6 +14,7 @@ import types
 from typing import TYPE_CHECKING, Any
 
 from unstall._exports import publish as _publish
+from unstall.watch._histogram import Histogram
 from unstall.watch._model import Cause, Frame, StallEvent, TaskInfo, TripwireEvent
 from unstall.watch._report import LoopStats, Percentiles, Report, SiteStats
 from unstall.watch._watcher import Watcher, watch
@@ -33,6 +34,7 @@ __all__ = (
     "Action",
     "Cause",
     "Frame",
+    "Histogram",
     "LoopStats",
     "Percentiles",
     "Policy",

@@ -27,9 +27,9 @@ def _plain(value: Any) -> Any:
 class Percentiles:
     """A distribution in its samples' unit: sample count, mean, p50, p90, p99, p99.9 and max.
 
-    The watcher's are seconds read from an HDR histogram (about 1% resolution);
-    :func:`unstall.bench.summarize` computes them exactly from a list of samples, and gives
-    ``nan`` for every field but ``count`` when there are none.
+    The watcher's are seconds read from a log-linear histogram (percentiles within 0.5%; count,
+    mean and max exact); :func:`unstall.bench.summarize` computes them exactly from a list of
+    samples, and gives ``nan`` for every field but ``count`` when there are none.
     """
 
     count: int

@@ -1,11 +1,11 @@
-"""Bounded aggregates: stall sites ranked by total time, and HDR histograms of lag and busy time per loop."""
+"""Bounded aggregates: stall sites ranked by total time, and log-linear histograms of lag and busy time per loop."""
 
 from __future__ import annotations
 
 import collections
 import threading
-from typing import Any
 
+from unstall.watch._histogram import Histogram
 from unstall.watch._loops import LoopState
 from unstall.watch._model import Cause, Frame, StallEvent
 from unstall.watch._report import LoopStats, Percentiles, SiteStats, site_key
@@ -13,33 +13,27 @@ from unstall.watch._report import LoopStats, Percentiles, SiteStats, site_key
 __all__ = ("Histograms", "Sites")
 
 _MAX_DURATIONS = 512
-_HIGHEST_US = 3_600_000_000  # one hour, in microseconds
+_HIGHEST_US = 3_600_000_000  # one hour, in microseconds: a longer value is recorded as an hour
 
 
-def _new_histogram() -> Any:
-    from hdrh.histogram import HdrHistogram
-
-    return HdrHistogram(1, _HIGHEST_US, 2)
-
-
-def _record(hist: Any, values: list[int]) -> None:
+def _record(hist: Histogram, values: list[int]) -> None:
     # short iterations repeat the same few microsecond values: count them, record once each
     for value, count in collections.Counter(values).items():
-        hist.record_value(min(max(1, value), _HIGHEST_US), count)
+        hist.record(min(max(1, value), _HIGHEST_US), count)
 
 
-def _percentiles(hist: Any) -> Percentiles | None:
-    count = hist.get_total_count()
+def _percentiles(hist: Histogram) -> Percentiles | None:
+    count = hist.count
     if not count:
         return None
     return Percentiles(
         count=count,
-        mean=hist.get_mean_value() / 1e6,
-        p50=hist.get_value_at_percentile(50) / 1e6,
-        p90=hist.get_value_at_percentile(90) / 1e6,
-        p99=hist.get_value_at_percentile(99) / 1e6,
-        p999=hist.get_value_at_percentile(99.9) / 1e6,
-        max=hist.get_max_value() / 1e6,
+        mean=hist.mean / 1e6,
+        p50=hist.percentile(50) / 1e6,
+        p90=hist.percentile(90) / 1e6,
+        p99=hist.percentile(99) / 1e6,
+        p999=hist.percentile(99.9) / 1e6,
+        max=hist.max / 1e6,
     )
 
 
@@ -152,8 +146,8 @@ class _LoopHist:
 
     def __init__(self, state: LoopState) -> None:
         self.state = state
-        self.lag = _new_histogram()
-        self.busy = _new_histogram()
+        self.lag = Histogram()
+        self.busy = Histogram()
         self.closed = False
         self.past_busy = 0.0  # busy and timed wall seconds of finished runs
         self.past_wall = 0.0
@@ -228,14 +222,19 @@ class Histograms:
                 if self._retired is None:
                     self._retired = old
                 else:
-                    self._retired.lag.add(old.lag)
-                    self._retired.busy.add(old.busy)
+                    self._retired.lag.merge(old.lag)
+                    self._retired.busy.merge(old.busy)
                 self._retired_count += 1
 
-    def histogram(self, loop_id: int, kind: str = "busy") -> Any:
-        """The HdrHistogram (microseconds) of ``kind`` ("busy" or "lag") for loop ``loop_id``, or ``None``."""
+    def histogram(self, loop_id: int, kind: str = "busy") -> Histogram | None:
+        """The :class:`Histogram` (microseconds) of ``kind`` ("busy" or "lag") for loop ``loop_id``, or ``None``."""
+        if kind not in ("busy", "lag"):
+            raise ValueError(f"kind={kind!r} is not a histogram of a loop; choose 'busy' or 'lag'.")
         entry = self._loops.get(loop_id)
-        return None if entry is None else getattr(entry, kind)
+        if entry is None:
+            return None
+        hist: Histogram = entry.busy if kind == "busy" else entry.lag
+        return hist
 
     def stats(self, live: list[LoopState]) -> tuple[LoopStats, ...]:
         """One :class:`LoopStats` per loop seen (live ones drained first)."""
