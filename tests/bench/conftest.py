@@ -8,9 +8,12 @@ import json
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -26,6 +29,7 @@ class Counting:
     hits: dict[str, int] = field(default_factory=dict)
     active: int = 0
     max_active: int = 0
+    arrivals: list[float] = field(default_factory=list)  # time.perf_counter() of each request
 
 
 @contextlib.asynccontextmanager
@@ -42,6 +46,7 @@ async def _counting_server() -> AsyncIterator[tuple[str, Counting]]:
         request: web.Request,
         handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
     ) -> web.StreamResponse:
+        seen.arrivals.append(time.perf_counter())
         seen.hits[request.path] = seen.hits.get(request.path, 0) + 1
         seen.active += 1
         seen.max_active = max(seen.max_active, seen.active)
@@ -166,3 +171,53 @@ def servers(
     finally:
         for proc in reversed(procs):
             _stop(proc)
+
+
+@contextlib.contextmanager
+def _stalling_server(stall: float) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1, on its own loop in a thread, whose loop blocks for ``stall``
+    seconds (``time.sleep``) on the first request, then answers everything at once."""
+    ready = threading.Event()
+    state: dict[str, Any] = {}
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                if not state.get("stalled"):
+                    state["stalled"] = True
+                    time.sleep(stall)  # the server's loop stalls: nothing is read or answered
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def serve() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+        state["port"] = server.sockets[0].getsockname()[1]
+        state["loop"] = asyncio.get_running_loop()
+        state["stop"] = asyncio.Event()
+        ready.set()
+        async with server:
+            await state["stop"].wait()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), name="stalling-server")
+    thread.start()
+    try:
+        assert ready.wait(10), "the stalling server did not start"
+        yield f"http://127.0.0.1:{state['port']}/"
+    finally:
+        if "loop" in state:
+            state["loop"].call_soon_threadsafe(state["stop"].set)
+        thread.join(10)
+
+
+StallingServer = Callable[[float], contextlib.AbstractContextManager[str]]
+
+
+@pytest.fixture
+def stalling_server() -> StallingServer:
+    """Start a server whose loop stalls on its first request: ``with stalling_server(0.4) as url``."""
+    return _stalling_server

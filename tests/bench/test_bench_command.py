@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import math
 import re
+import struct
+import sys
 from pathlib import Path
 
 import pytest
 
 from unstall._cli import main
 from unstall.bench import BenchConfig, BenchResult, Row
-from unstall.bench._chart import render_html, render_svg
+from unstall.bench._chart import layout, render_html, render_svg
+from unstall.bench._png import write_png
 from unstall.bench._report import format_json, format_markdown, format_text
 
 
@@ -29,6 +32,12 @@ from unstall.bench._report import format_json, format_markdown, format_text
         (["--loop", "trio"], r"invalid choice: 'trio'"),
         (["--url", "http://example.com/"], r"host 'example.com', which is not this machine"),
         (["--url", "https://127.0.0.1/"], r"URL 'https://127.0.0.1/' is not an http:// URL"),
+        (
+            ["--rate", "50,fast"],
+            r"argument --rate: 'fast' in '50,fast' is not a number of requests",
+        ),
+        (["--rate", "0"], r"'0' in '0' is not a number of requests per second from 0 to 100000"),
+        (["--rate", "inf"], r"'inf' in 'inf' is not a number of requests per second"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_clear_message(
@@ -115,3 +124,122 @@ def test_a_server_that_cannot_start_is_reported_with_its_output(tmp_path: Path) 
         asyncio.run(ServerProcess.start("nonsense", log_dir=tmp_path))
     # the child's own error (argparse's) is in the message
     assert "invalid choice: 'nonsense'" in str(info.value)
+
+
+def _open_result() -> BenchResult:
+    rows = (
+        Row("sleep", "time.sleep", 64, 49.0, 410.0, 900.0, 50, 0, 800.0, 20.0, 40, True, rate=50.0),
+        Row(
+            "sleep",
+            "time.sleep",
+            64,
+            50.0,
+            2100.0,
+            4000.0,
+            100,
+            0,
+            900.0,
+            20.0,
+            64,
+            True,
+            rate=100.0,
+        ),
+        Row("sleep", "asyncio.sleep", 64, 50.0, 21.0, 23.0, 50, 0, 1.0, 2.0, 2, rate=50.0),
+        Row("sleep", "asyncio.sleep", 64, 100.0, 21.0, 24.0, 100, 0, 1.0, 2.0, 3, rate=100.0),
+    )
+    config = BenchConfig(scenarios=("sleep",), concurrency=(64,), rates=(50.0, 100.0), duration=1.0)
+    return BenchResult(config, rows, {"cpus": "2"})
+
+
+def test_an_open_loop_table_and_chart_say_which_load_ran() -> None:
+    result = _open_result()
+    text = format_text(result).splitlines()
+    assert "open loop: requests start on schedule at each rate, on up to 64 connections" in text[0]
+    assert "latency counts from each scheduled start" in text[0]
+    assert text[1].split()[:5] == ["scenario", "variant", "rate", "req/s", "req/s"]
+    assert text[3].split()[:4] == ["sleep", "time.sleep", "50", "49.0"]
+    md = format_markdown(result)
+    assert "| scenario | variant | rate req/s | req/s |" in md
+    assert "open loop" in md.splitlines()[0]
+    data = json.loads(format_json(result))
+    assert data["mode"] == "open loop"
+    assert data["config"]["rates"] == [50.0, 100.0]
+    assert [row["rate"] for row in data["rows"]] == [50.0, 100.0, 50.0, 100.0]
+    svg = render_svg(result)
+    assert re.findall(r"<title>time\.sleep, (\d+) req/s: ", svg) == ["50", "100"] * 3
+    assert "open-loop load on 127.0.0.1, latency from each scheduled start" in svg
+    assert "open loop" in render_html(result)
+    closed = format_text(_result()).splitlines()[0]
+    assert "closed loop: each client sends its next request when the last returns" in closed
+    assert json.loads(format_json(_result()))["mode"] == "closed loop"
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def _fake_run(result: BenchResult, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command as it is, with the measurements replaced by ``result``."""
+
+    async def run_bench(config: BenchConfig, progress: object) -> BenchResult:
+        return result
+
+    monkeypatch.setattr("unstall.bench._runner.run_bench", run_bench)
+
+
+@pytest.mark.parametrize("make", [_result, _open_result], ids=["closed", "open"])
+def test_the_png_chart_is_written_at_twice_the_svg_size(
+    make: object,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from PIL import Image
+
+    assert callable(make)
+    result: BenchResult = make()
+    _fake_run(result, monkeypatch)
+    out = tmp_path / "out"
+    assert main(["bench", "--output", str(out)]) == 0
+    err = capsys.readouterr().err
+    png = out / "bench.png"
+    assert str(png) in err.splitlines()[-1]  # listed with the files written
+    assert "warning" not in err
+    chart = layout(result)
+    assert _png_size(png.read_bytes()) == (chart.width * 2, chart.height * 2)
+    svg = (out / "bench.svg").read_text()
+    assert f"width='{chart.width}' height='{chart.height}'" in svg
+    with Image.open(png) as image:
+        image.verify()  # a whole, valid PNG
+    with Image.open(png) as image:
+        colors = {color for _count, color in image.convert("RGB").getcolors(1 << 20) or ()}
+    assert (0xD6, 0x27, 0x28) in colors  # the naive variant's red bars were drawn
+    assert (0x22, 0x22, 0x22) in colors  # and text
+
+
+def test_without_pillow_the_missing_png_is_said_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _fake_run(_result(), monkeypatch)
+    monkeypatch.setitem(sys.modules, "PIL", None)  # import PIL now raises ImportError
+    out = tmp_path / "out"
+    assert main(["bench", "--output", str(out)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].startswith(
+        f"unstall bench: warning: no PNG chart written to {out / 'bench.png'}"
+    )
+    assert "Pillow is not installed" in err[-1]
+    assert "pip install 'unstall[bench]'" in err[-1]
+    assert "bench.png" not in err[-2]  # not among the files written
+    assert (out / "bench.svg").exists()
+    assert not (out / "bench.png").exists()
+
+
+def test_a_png_that_cannot_be_saved_is_explained(tmp_path: Path) -> None:
+    problem = write_png(_result(), tmp_path / "no-such-folder" / "bench.png")
+    assert problem is not None
+    assert "No such file or directory" in problem
+    assert "no-such-folder" in problem

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any
 
 import pytest
 from tests.loops import RunLoop
 
-from unstall.bench import run_load
+from unstall.bench import LoadResult, Sample, run_load
 from unstall.bench._client import HTTPConnection
 from unstall.bench._load import check_loopback_url
 
 Server = Callable[[], AbstractAsyncContextManager[tuple[str, Any]]]
+StallingServer = Callable[[float], AbstractContextManager[str]]
 
 
 def test_request_cap_counts_match_the_server(run_loop: RunLoop, counting_server: Server) -> None:
@@ -165,3 +167,67 @@ def test_bounds_are_validated() -> None:
         asyncio.run(run_load(url, concurrency=1, duration=1, max_requests=0))
     assert check_loopback_url("http://localhost:8080/a?b=1") == ("localhost", 8080, "/a?b=1")
     assert check_loopback_url("http://[::1]/") == ("::1", 80, "/")
+
+
+# ---- the open loop -------------------------------------------------------------------------------
+
+
+def test_open_loop_starts_requests_on_schedule(run_loop: RunLoop, counting_server: Server) -> None:
+    samples: list[Sample] = []
+
+    async def main() -> None:
+        async with counting_server() as (base, seen):
+            before = time.perf_counter()  # the server runs on this loop: one clock for both
+            result = await run_load(
+                f"{base}/ok", concurrency=8, duration=0.5, rate=100, on_sample=samples.append
+            )
+            assert (result.mode, result.rate) == ("open loop", 100)
+            # request n is due at n / 100 s: fifty of them start before 0.5 s
+            assert result.requests == result.ok == seen.hits["/ok"] == 50
+            assert sorted(s.start for s in samples) == pytest.approx([n / 100 for n in range(50)])
+            assert all(s.outcome == 200 for s in samples)
+            # the server saw them spread over the half second, none before it was due (give or
+            # take uvloop's timers, which run on a millisecond clock)
+            for n, arrived in enumerate(sorted(seen.arrivals)):
+                assert arrived - before >= n / 100 - 0.002
+            assert seen.arrivals[-1] - before >= 0.49
+            assert 0.49 <= result.elapsed < 0.49 + 2.0
+            assert result.latency.count == 50
+
+    run_loop(main())
+
+
+def test_open_loop_counts_latency_from_the_scheduled_start_through_a_stall(
+    run_loop: RunLoop, stalling_server: StallingServer
+) -> None:
+    stall = 0.4
+    samples: list[Sample] = []
+
+    async def main() -> tuple[LoadResult, LoadResult]:
+        with stalling_server(stall) as url:
+            opened = await run_load(
+                url, concurrency=64, duration=1.0, rate=50, on_sample=samples.append
+            )
+        with stalling_server(stall) as url:
+            closed = await run_load(url, concurrency=2, duration=1.0)
+        return opened, closed
+
+    opened, closed = run_loop(main())
+    assert opened.ok == opened.requests == 50
+    during = [s for s in samples if s.start < stall - 0.05]
+    assert len(during) >= 15  # scheduled every 20 ms while the server's loop was stalled
+    for sample in during:
+        # it waited for the stall to end: its latency runs from when it was due, not sent
+        assert sample.latency >= stall - sample.start - 0.03, sample
+    assert opened.max_in_flight >= len(during)  # they were sent on time, all outstanding at once
+    # the same stall in a closed loop is two slow requests among hundreds: p90 hides it
+    assert closed.mode == "closed loop"
+    assert closed.latency.max >= stall - 0.03
+    assert closed.latency.p90 < 0.1 < 0.2 < opened.latency.p90
+
+
+def test_open_loop_rate_is_validated() -> None:
+    with pytest.raises(ValueError, match=r"rate=0 must be a positive number of requests"):
+        asyncio.run(run_load("http://127.0.0.1:9/", concurrency=1, duration=1, rate=0))
+    with pytest.raises(ValueError, match=r"rate=inf"):
+        asyncio.run(run_load("http://127.0.0.1:9/", concurrency=1, duration=1, rate=math.inf))

@@ -119,6 +119,33 @@ def test_a_tiny_real_run_produces_table_and_chart(
         assert f"<td>{variant}</td>" in html
 
 
+def test_a_tiny_open_loop_run_keeps_its_schedule_and_draws_the_png(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from PIL import Image
+
+    out = tmp_path / "out"
+    args = ["bench", "--scenarios", "sleep", "--rate", "20,40", "--concurrency", "8"]
+    code = main([*args, "--duration", "0.3", "--output", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "open loop: requests start on schedule" in captured.out.splitlines()[0]
+    assert len(re.findall(r"\[ ?\d/6\] sleep .* rate=(?:20|40) ", captured.err)) == 6
+    data = json.loads((out / "bench.json").read_text())
+    assert data["mode"] == "open loop"
+    assert [(row["rate"], row["concurrency"]) for row in data["rows"]] == [(20, 8), (40, 8)] * 3
+    for row in data["rows"]:
+        # request n is due at n / rate: 6 and 12 of them start within 0.3 s, whatever the answers
+        assert row["requests"] == round(row["rate"] * 0.3)
+        assert row["errors"] == 0
+        assert row["max_in_flight"] <= 8
+    with Image.open(out / "bench.png") as image:
+        assert image.format == "PNG"
+        assert image.size[0] == 2 * int(
+            re.findall(r"width='(\d+)'", (out / "bench.svg").read_text())[0]
+        )
+
+
 def test_offload_auto_decision_is_reported(servers: Any) -> None:
     async def main_() -> None:
         result = await run_load(

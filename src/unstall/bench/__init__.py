@@ -2,14 +2,14 @@
 
 ``unstall bench`` is the command line (see :mod:`unstall.bench._command`). The pieces it is
 built from are public for scripts and tests: :func:`run_bench` (start the bundled servers and
-drive every scenario), :func:`run_load` (the closed-loop load generator, loopback only) and
+drive every scenario), :func:`run_load` (the load generator, closed or open loop, loopback only) and
 :func:`percentile` / :func:`summarize` (the percentile maths).
 """
 
 from __future__ import annotations
 
 from unstall._exports import publish as _publish
-from unstall.bench._load import LoadResult, run_load
+from unstall.bench._load import LoadResult, Sample, run_load
 from unstall.bench._runner import BenchConfig, BenchResult, Row, run_bench, run_url
 from unstall.bench._scenarios import Scenario, Variant
 from unstall.bench._stats import percentile, summarize
@@ -21,6 +21,7 @@ __all__ = (
     "LoadResult",
     "Percentiles",
     "Row",
+    "Sample",
     "Scenario",
     "Variant",
     "percentile",

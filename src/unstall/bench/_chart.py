@@ -1,7 +1,9 @@
-"""The benchmark's chart: inline SVG (no dependency, no script) and a self-contained HTML page.
+"""The benchmark's chart, laid out once as shapes, written as SVG (no dependency, no script),
+a self-contained HTML page, or a PNG (Pillow, from the ``bench`` extra; see ``_png``).
 
 One row per scenario, three panels per row — requests/s, p99 latency and loop-lag max — each a
-grouped bar chart with one group per concurrency level and one bar per variant.
+grouped bar chart with one group per load level (concurrency, or rate for an open loop) and one
+bar per variant.
 """
 
 from __future__ import annotations
@@ -10,13 +12,58 @@ import html
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Literal, NamedTuple
 
-from unstall.bench._report import COLUMNS, table_cells
+from unstall.bench._report import columns, describe_load, table_cells
 from unstall.bench._runner import BenchResult, Row
 from unstall.bench._scenarios import SCENARIOS
 
-__all__ = ("render_html", "render_png", "render_svg")
+__all__ = ("Chart", "Line", "Rect", "Text", "layout", "render_html", "render_svg")
+
+
+class Rect(NamedTuple):
+    """A filled rectangle; ``title`` is its tooltip (SVG only)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    fill: str
+    title: str | None = None
+
+
+class Line(NamedTuple):
+    """A one-pixel line."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    stroke: str
+
+
+class Text(NamedTuple):
+    """A line of text whose baseline starts, is centred or ends (``anchor``) at ``x``, ``y``."""
+
+    x: float
+    y: float
+    text: str
+    size: float
+    anchor: Literal["start", "middle", "end"] = "start"
+    bold: bool = False
+    fill: str = "#222"
+
+
+Shape = Rect | Line | Text
+
+
+class Chart(NamedTuple):
+    """The laid-out chart: its size in pixels and its shapes, drawn in order."""
+
+    width: int
+    height: int
+    shapes: tuple[Shape, ...]
+
 
 _PANEL_W, _PANEL_H = 330, 210
 _LEFT, _RIGHT, _TOP, _BOTTOM = 52, 10, 26, 30
@@ -87,20 +134,17 @@ def _variant_colors(rows: Sequence[Row]) -> dict[str, str]:
 
 def _panel(
     x0: float, y0: float, metric: _Metric, rows: Sequence[Row], colors: dict[str, str]
-) -> list[str]:
-    out = [
-        f"<text x='{x0 + _LEFT}' y='{y0 + 16}' font-size='12' font-weight='600' {_FONT}>{_esc(metric.title)}</text>"
-    ]
+) -> list[Shape]:
+    out: list[Shape] = [Text(x0 + _LEFT, y0 + 16, metric.title, 12, bold=True)]
     plot_w = _PANEL_W - _LEFT - _RIGHT
     plot_h = _PANEL_H - _TOP - _BOTTOM
     px, py = x0 + _LEFT, y0 + _TOP
-    levels = sorted({r.concurrency for r in rows})
+    labels = {r.level: r.level_label for r in rows}
+    levels = sorted(labels)
     variants = list(dict.fromkeys(r.variant for r in rows))
     values = [v for r in rows if (v := metric.value(r)) is not None and v > 0 and math.isfinite(v)]
     if not values:
-        out.append(
-            f"<text x='{px + plot_w / 2}' y='{py + plot_h / 2}' text-anchor='middle' font-size='11' fill='#777' {_FONT}>no data</text>"
-        )
+        out.append(Text(px + plot_w / 2, py + plot_h / 2, "no data", 11, "middle", fill="#777"))
         return out
     if metric.log:
         ticks = _log_ticks(min(values), max(values))
@@ -115,35 +159,30 @@ def _panel(
             return plot_h * v / ticks[-1]
 
     for t in ticks:
-        y = py + plot_h - scale(t)
-        out.append(
-            f"<line x1='{px}' x2='{px + plot_w}' y1='{y:.1f}' y2='{y:.1f}' stroke='#e5e5e5'/>"
-        )
-        out.append(
-            f"<text x='{px - 4}' y='{y + 3.5:.1f}' text-anchor='end' font-size='10' fill='#555' {_FONT}>{_fmt(t)}</text>"
-        )
+        y = round(py + plot_h - scale(t), 1)
+        out.append(Line(px, y, px + plot_w, y, "#e5e5e5"))
+        out.append(Text(px - 4, round(y + 3.5, 1), _fmt(t), 10, "end", fill="#555"))
     group_w = plot_w / len(levels)
     bar_w = min(26.0, (group_w - 10) / max(1, len(variants)))
-    by_key = {(r.variant, r.concurrency): r for r in rows}
+    by_key = {(r.variant, r.level): r for r in rows}
     for g, level in enumerate(levels):
         gx = px + g * group_w + (group_w - bar_w * len(variants)) / 2
+        label = labels[level]
         out.append(
-            f"<text x='{px + g * group_w + group_w / 2:.1f}' y='{py + plot_h + 14}' text-anchor='middle' font-size='10' fill='#333' {_FONT}>{level} concurrent</text>"
+            Text(round(px + g * group_w + group_w / 2, 1), py + plot_h + 14, label, 10, "middle")
         )
         for i, variant in enumerate(variants):
             row = by_key.get((variant, level))
             value = metric.value(row) if row is not None else None
             if value is None or not math.isfinite(value) or value <= 0:
                 continue
-            h = max(1.0, scale(value))
-            x = gx + i * bar_w
+            h = round(max(1.0, scale(value)), 1)
+            x = round(gx + i * bar_w, 1)
+            title = f"{variant}, {label}: {_fmt(value)} {metric.unit}"
             out.append(
-                f"<rect x='{x:.1f}' y='{py + plot_h - h:.1f}' width='{bar_w - 1.5:.1f}' height='{h:.1f}' fill='{colors[variant]}'>"
-                f"<title>{_esc(variant)}, {level} concurrent: {_fmt(value)} {metric.unit}</title></rect>"
+                Rect(x, round(py + plot_h - h, 1), round(bar_w - 1.5, 1), h, colors[variant], title)
             )
-    out.append(
-        f"<line x1='{px}' x2='{px + plot_w}' y1='{py + plot_h}' y2='{py + plot_h}' stroke='#333'/>"
-    )
+    out.append(Line(px, py + plot_h, px + plot_w, py + plot_h, "#333"))
     return out
 
 
@@ -153,7 +192,10 @@ def _subtitle(result: BenchResult) -> tuple[str, str]:
         env.get("python", ""),
         f"{env['cpus']} CPUs" if "cpus" in env else "",
         f"{env['loop']} loop" if "loop" in env else "",
-        f"{result.config.duration:g} s per measurement, closed-loop clients on 127.0.0.1",
+        f"{result.config.duration:g} s per measurement",
+        "open-loop load on 127.0.0.1, latency from each scheduled start"
+        if result.config.rates
+        else "closed-loop clients on 127.0.0.1",
     ]
     second = [
         f'offload(engine="auto") chose {env["offload_auto"]}' if "offload_auto" in env else "",
@@ -162,8 +204,8 @@ def _subtitle(result: BenchResult) -> tuple[str, str]:
     return "; ".join(p for p in first if p), "; ".join(p for p in second if p)
 
 
-def render_svg(result: BenchResult) -> str:
-    """The chart as a standalone SVG document (no scripts, no external resources)."""
+def layout(result: BenchResult) -> Chart:
+    """Lay the chart of ``result`` out as shapes, for :func:`render_svg` and the PNG writer."""
     titles = {s.name: s.title for s in SCENARIOS}
     scenarios = list(dict.fromkeys(r.scenario for r in result.rows))
     colors = _variant_colors(result.rows)
@@ -171,40 +213,61 @@ def render_svg(result: BenchResult) -> str:
     width = _PANEL_W * len(_METRICS) + 20
     top = 72
     height = top + row_h * len(scenarios) + 10
-    parts = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' viewBox='0 0 {width} {height}'>",
-        f"<rect width='{width}' height='{height}' fill='white'/>",
-        f"<text x='14' y='24' font-size='16' font-weight='700' {_FONT}>unstall bench: naive vs fixed under concurrent load</text>",
-        *(
-            f"<text x='14' y='{43 + 15 * i}' font-size='11' fill='#555' {_FONT}>{_esc(line)}</text>"
-            for i, line in enumerate(_subtitle(result))
-        ),
+    shapes: list[Shape] = [
+        Rect(0, 0, width, height, "white"),
+        Text(14, 24, "unstall bench: naive vs fixed under concurrent load", 16, bold=True),
+        *(Text(14, 43 + 15 * i, line, 11, fill="#555") for i, line in enumerate(_subtitle(result))),
     ]
     for n, scenario in enumerate(scenarios):
         rows = [r for r in result.rows if r.scenario == scenario]
         y0 = top + n * row_h
         title = f"{scenario}: {titles.get(scenario, '')}".rstrip(": ")
-        parts.append(
-            f"<text x='14' y='{y0 + 16}' font-size='14' font-weight='700' {_FONT}>{_esc(title)}</text>"
-        )
+        shapes.append(Text(14, y0 + 16, title, 14, bold=True))
         lx = 14 + 9 * len(title) + 16
         for variant in dict.fromkeys(r.variant for r in rows):
-            parts.append(
-                f"<rect x='{lx}' y='{y0 + 6}' width='11' height='11' fill='{colors[variant]}'/>"
-            )
-            parts.append(
-                f"<text x='{lx + 15}' y='{y0 + 16}' font-size='12' {_FONT}>{_esc(variant)}</text>"
-            )
+            shapes.append(Rect(lx, y0 + 6, 11, 11, colors[variant]))
+            shapes.append(Text(lx + 15, y0 + 16, variant, 12))
             lx += 15 + 7 * len(variant) + 18
         for m, metric in enumerate(_METRICS):
-            parts.extend(_panel(10 + m * _PANEL_W, y0 + _ROW_HEAD - 10, metric, rows, colors))
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+            shapes.extend(_panel(10 + m * _PANEL_W, y0 + _ROW_HEAD - 10, metric, rows, colors))
+    return Chart(width, height, tuple(shapes))
+
+
+def _n(value: float) -> str:
+    """A coordinate for SVG: at most one decimal, no trailing zeros."""
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _svg(shape: Shape) -> str:
+    if isinstance(shape, Rect):
+        box = f"x='{_n(shape.x)}' y='{_n(shape.y)}' width='{_n(shape.width)}' height='{_n(shape.height)}'"
+        if shape.title is None:
+            return f"<rect {box} fill='{shape.fill}'/>"
+        return f"<rect {box} fill='{shape.fill}'><title>{_esc(shape.title)}</title></rect>"
+    if isinstance(shape, Line):
+        ends = f"x1='{_n(shape.x1)}' x2='{_n(shape.x2)}' y1='{_n(shape.y1)}' y2='{_n(shape.y2)}'"
+        return f"<line {ends} stroke='{shape.stroke}'/>"
+    anchor = "" if shape.anchor == "start" else f" text-anchor='{shape.anchor}'"
+    weight = " font-weight='700'" if shape.bold else ""
+    return (
+        f"<text x='{_n(shape.x)}' y='{_n(shape.y)}'{anchor} font-size='{_n(shape.size)}'{weight} "
+        f"fill='{shape.fill}' {_FONT}>{_esc(shape.text)}</text>"
+    )
+
+
+def render_svg(result: BenchResult) -> str:
+    """The chart as a standalone SVG document (no scripts, no external resources)."""
+    chart = layout(result)
+    w, h = chart.width, chart.height
+    head = (
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}' viewBox='0 0 {w} {h}'>"
+    )
+    return "\n".join([head, *map(_svg, chart.shapes), "</svg>"]) + "\n"
 
 
 def render_html(result: BenchResult) -> str:
     """A self-contained HTML page: the SVG chart, the table and the environment."""
-    head = "".join(f"<th>{_esc(c)}</th>" for c in COLUMNS)
+    head = "".join(f"<th>{_esc(c)}</th>" for c in columns(result))
     body = "\n".join(
         "<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in table_cells(row)) + "</tr>"
         for row in result.rows
@@ -220,27 +283,10 @@ td:nth-child(n+3) {{ text-align: right; font-variant-numeric: tabular-nums; }}
 th {{ background: #f4f4f4; }}
 </style></head><body>
 <h1>unstall bench</h1>
-<p>{env}; {result.config.duration:g} s per measurement.</p>
+<p>{env}; {result.config.duration:g} s per measurement; {_esc(describe_load(result))}.</p>
 {render_svg(result)}
 <table><thead><tr>{head}</tr></thead><tbody>
 {body}
 </tbody></table>
 </body></html>
 """
-
-
-def render_png(svg: str, path: Path, *, scale: float = 2.0) -> str | None:
-    """Rasterize ``svg`` to a PNG at ``path`` with CairoSVG (the ``bench`` extra).
-
-    Returns ``None`` on success, else why no PNG was written (CairoSVG or the system cairo
-    library is missing); never raises for that.
-    """
-    try:
-        import cairosvg  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    except (ImportError, OSError) as exc:
-        return (
-            f"no PNG: CairoSVG is unavailable ({exc}); install it with "
-            "pip install 'unstall[bench]' (it needs the system cairo library)"
-        )
-    cairosvg.svg2png(bytestring=svg.encode(), write_to=str(path), scale=scale)
-    return None

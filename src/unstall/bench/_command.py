@@ -61,6 +61,23 @@ def _duration(text: str) -> float:
     return value
 
 
+def _rates(text: str) -> tuple[float, ...]:
+    rates = []
+    for part in text.split(","):
+        item = part.strip()
+        try:
+            value = float(item)
+        except ValueError:
+            value = float("nan")
+        if not 0 < value <= 100_000:
+            raise argparse.ArgumentTypeError(
+                f"{item!r} in {text!r} is not a number of requests per second from 0 to 100000; "
+                "give comma-separated rates such as '50,200'."
+            )
+        rates.append(value)
+    return tuple(sorted(set(rates)))
+
+
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number.")
@@ -89,6 +106,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="N,N,...",
         help="concurrent clients per measurement (default "
         f"{','.join(map(str, _FULL_CONCURRENCY))})",
+    )
+    parser.add_argument(
+        "--rate",
+        type=_rates,
+        default=None,
+        metavar="N,N,...",
+        help="open loop: start requests on schedule at N per second (one measurement per rate) "
+        "and count latency from each scheduled start, so queueing behind a stall is measured; "
+        "--concurrency then caps the connections (its largest level). Default: closed loop",
     )
     parser.add_argument(
         "--scenarios",
@@ -125,7 +151,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=Path("bench-results"),
         metavar="DIR",
-        help="where to write bench.json, .md, .svg, .html and .png (default ./bench-results)",
+        help="where to write bench.json, .md, .svg, .html and .png (default ./bench-results; "
+        "the PNG needs Pillow, from the bench extra)",
     )
     parser.add_argument(
         "--no-output", action="store_true", help="print the table only, write no files"
@@ -140,8 +167,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark described by ``args``; print the table, write the files; return the exit code."""
-    from unstall.bench._chart import render_html, render_png, render_svg
+    from unstall.bench._chart import render_html, render_svg
     from unstall.bench._load import check_loopback_url
+    from unstall.bench._png import write_png
     from unstall.bench._report import format_json, format_markdown, format_text
     from unstall.bench._runner import BenchConfig, run_bench, run_url
 
@@ -165,6 +193,7 @@ def run(args: argparse.Namespace) -> int:
     config = BenchConfig(
         scenarios=tuple(args.scenarios),
         concurrency=args.concurrency or (_QUICK_CONCURRENCY if quick else _FULL_CONCURRENCY),
+        rates=args.rate or (),
         duration=args.duration or (_QUICK_DURATION if quick else _FULL_DURATION),
         max_requests=args.max_requests,
         loop=args.loop,
@@ -197,10 +226,10 @@ def run(args: argparse.Namespace) -> int:
         for name, text in files.items():
             (out / name).write_text(text, encoding="utf-8")
         written = [str(out / name) for name in files]
-        problem = render_png(files["bench.svg"], out / "bench.png")
+        problem = write_png(result, out / "bench.png")
         if problem is None:
             written.append(str(out / "bench.png"))
-        else:
-            progress(problem)
         progress(f"wrote {', '.join(written)}")
+        if problem is not None:
+            progress(f"warning: no PNG chart written to {out / 'bench.png'}: {problem}")
     return 0

@@ -8,7 +8,15 @@ from dataclasses import asdict
 
 from unstall.bench._runner import BenchResult, Row
 
-__all__ = ("COLUMNS", "format_json", "format_markdown", "format_text", "table_cells")
+__all__ = (
+    "COLUMNS",
+    "columns",
+    "describe_load",
+    "format_json",
+    "format_markdown",
+    "format_text",
+    "table_cells",
+)
 
 COLUMNS = (
     "scenario",
@@ -24,6 +32,28 @@ COLUMNS = (
 _RIGHT = frozenset(range(2, len(COLUMNS)))
 
 
+def columns(result: BenchResult) -> tuple[str, ...]:
+    """The table's headings: :data:`COLUMNS`, with the scheduled rate for an open loop's level."""
+    if result.config.rates:
+        return (*COLUMNS[:2], "rate req/s", *COLUMNS[3:])
+    return COLUMNS
+
+
+def describe_load(result: BenchResult) -> str:
+    """Which load ran, in words: the closed or the open loop, and what its latency means."""
+    cfg = result.config
+    if cfg.rates:
+        return (
+            "open loop: requests start on schedule at each rate, on up to "
+            f"{max(cfg.concurrency)} connections; latency counts from each scheduled start, "
+            "queueing included"
+        )
+    return (
+        "closed loop: each client sends its next request when the last returns "
+        "(a stall delays the requests behind it unmeasured: use --rate for an open loop)"
+    )
+
+
 def _num(value: float | None, digits: int = 1) -> str:
     if value is None or math.isnan(value):
         return "-"
@@ -35,7 +65,7 @@ def table_cells(row: Row) -> tuple[str, ...]:
     return (
         row.scenario,
         row.variant,
-        str(row.concurrency),
+        str(row.concurrency) if row.rate is None else f"{row.rate:g}",
         _num(row.rps, 0 if row.rps >= 100 else 1),
         _num(row.p50_ms),
         _num(row.p99_ms),
@@ -50,13 +80,14 @@ def _environment_line(result: BenchResult) -> str:
     parts = [f"{key} {value}" for key, value in env.items() if not key.endswith("_reason")]
     cfg = result.config
     parts.append(f"{cfg.duration:g} s per measurement")
-    return ", ".join(parts)
+    return ", ".join(parts) + f"; {describe_load(result)}"
 
 
 def format_text(result: BenchResult) -> str:
     """An aligned plain-text table with a header line naming the machine and settings."""
-    cells = [COLUMNS, *(table_cells(row) for row in result.rows)]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(COLUMNS))]
+    heads = columns(result)
+    cells = [heads, *(table_cells(row) for row in result.rows)]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(heads))]
     lines = []
     for n, r in enumerate(cells):
         lines.append(
@@ -71,14 +102,14 @@ def format_text(result: BenchResult) -> str:
 
 def format_markdown(result: BenchResult) -> str:
     """A GitHub-flavoured Markdown table, preceded by the environment in italics."""
-    header = "| " + " | ".join(COLUMNS) + " |"
+    header = "| " + " | ".join(columns(result)) + " |"
     align = "|" + "|".join("---:" if i in _RIGHT else "---" for i in range(len(COLUMNS))) + "|"
     body = ["| " + " | ".join(table_cells(row)) + " |" for row in result.rows]
     return f"_{_environment_line(result)}_\n\n" + "\n".join([header, align, *body]) + "\n"
 
 
 def format_json(result: BenchResult) -> str:
-    """The whole result (configuration, environment, rows) as JSON; ``NaN`` becomes ``null``."""
+    """The whole result (load mode, configuration, environment, rows) as JSON; ``NaN`` becomes ``null``."""
 
     def clean(value: object) -> object:
         if isinstance(value, float) and math.isnan(value):
@@ -89,4 +120,5 @@ def format_json(result: BenchResult) -> str:
             return [clean(v) for v in value]
         return value
 
-    return json.dumps(clean(asdict(result)), indent=2) + "\n"
+    data = {"mode": result.config.mode, **asdict(result)}
+    return json.dumps(clean(data), indent=2) + "\n"

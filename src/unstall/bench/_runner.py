@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from unstall import __version__
 from unstall.bench._client import HTTPConnection
@@ -21,21 +21,33 @@ from unstall.bench._load import LoadResult, run_load
 from unstall.bench._scenarios import SCENARIOS, Scenario, Variant
 from unstall.bench._work import calibrate_cpu, cpu_work, create_database
 
-__all__ = ("BenchConfig", "BenchResult", "Row", "ServerProcess", "run_bench", "run_url")
+__all__ = ("BenchConfig", "BenchResult", "Load", "Row", "ServerProcess", "run_bench", "run_url")
 
 Progress = Callable[[str], None]
 
 
+class Load(NamedTuple):
+    """The :func:`run_load` settings of one measurement: ``concurrency`` clients (or connections,
+    with a ``rate`` in requests per second)."""
+
+    concurrency: int
+    rate: float | None
+
+
 @dataclass(frozen=True, slots=True)
 class BenchConfig:
-    """What to run: scenario names, concurrency levels, seconds per measurement and its request cap.
+    """What to run: scenario names, load levels, seconds per measurement and its request cap.
 
+    Without ``rates`` the load is a closed loop at each of the ``concurrency`` levels. With
+    ``rates`` (requests per second) it is an open loop at each rate: requests start on schedule
+    on at most ``max(concurrency)`` connections, and latency counts from each scheduled start.
     ``loop`` is the service's event loop (``"asyncio"`` or ``"uvloop"``); ``cpu_ms`` the size of
     the CPU work unit, ``sleep_ms`` the wait and the upstream's delay.
     """
 
     scenarios: tuple[str, ...] = tuple(s.name for s in SCENARIOS)
     concurrency: tuple[int, ...] = (1, 16, 64)
+    rates: tuple[float, ...] = ()
     duration: float = 3.0
     max_requests: int = 100_000
     request_timeout: float = 10.0
@@ -44,15 +56,32 @@ class BenchConfig:
     cpu_ms: float = 5.0
     sleep_ms: float = 20.0
 
+    @property
+    def mode(self) -> str:
+        """``"open loop"`` with ``rates``, else ``"closed loop"``."""
+        return "open loop" if self.rates else "closed loop"
+
+    def levels(self) -> tuple[float, ...]:
+        """The load levels measured, in order: the rates of an open loop, else the concurrency levels."""
+        return self.rates or self.concurrency
+
+    def load(self, level: float) -> Load:
+        """How to drive one measurement at ``level``."""
+        if self.rates:
+            return Load(max(self.concurrency), level)
+        return Load(int(level), None)
+
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One measurement: a variant of a scenario at one concurrency level.
+    """One measurement: a variant of a scenario at one load level.
 
-    Latencies and loop lag are in milliseconds; the lag fields are ``None`` for the sync server
-    (it has no event loop) and for external targets. ``stalls`` counts loop iterations the
-    service's watcher saw run past its 40 ms threshold; ``max_in_flight`` is the concurrency
-    the load generator actually reached.
+    ``rate`` is the open loop's schedule in requests per second (``None`` for a closed loop,
+    whose level is ``concurrency``; in an open loop ``concurrency`` caps the connections).
+    Latencies and loop lag are in milliseconds; an open loop's latency counts from each
+    request's scheduled start. The lag fields are ``None`` for the sync server (it has no event
+    loop) and for external targets. ``stalls`` counts loop iterations the service's watcher saw
+    run past its 40 ms threshold; ``max_in_flight`` is the most requests outstanding at once.
     """
 
     scenario: str
@@ -68,6 +97,19 @@ class Row:
     max_in_flight: int
     blocks_loop: bool = False
     stalls: int | None = None
+    rate: float | None = None
+
+    @property
+    def level(self) -> float:
+        """The load level: ``rate`` in an open loop, else ``concurrency``."""
+        return self.concurrency if self.rate is None else self.rate
+
+    @property
+    def level_label(self) -> str:
+        """The load level for people: ``"16 concurrent"`` or ``"200 req/s"``."""
+        if self.rate is None:
+            return f"{self.concurrency} concurrent"
+        return f"{self.rate:g} req/s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +238,7 @@ def _row(scenario: str, variant: Variant | str, result: LoadResult, lag: Any) ->
         max_in_flight=result.max_in_flight,
         blocks_loop=blocks,
         stalls=int(lag["stalls"]) if isinstance(lag, dict) and "stalls" in lag else None,
+        rate=result.rate,
     )
 
 
@@ -285,23 +328,25 @@ async def _steps(
     rows: list[Row],
     progress: Progress,
 ) -> None:
-    levels = config.concurrency
+    levels = config.levels()
     total = len(plan) * len(levels)
     step = 0
     for scenario, variant in plan:
         server = service if variant.server == "async" else sync
         url = server.url + variant.path
         if config.warmup:
-            top = max(levels)
+            top = max(config.concurrency)
             await run_load(url, concurrency=top, duration=1.0, max_requests=2 * top)
         for level in levels:
             step += 1
-            label = f"[{step:>2}/{total}] {scenario.name:<5} {variant.name:<22} c={level:<4}"
+            label = f"[{step:>2}/{total}] {scenario.name:<5} {variant.name:<22} {_level_tag(config, level)}"
             if variant.server == "async":
                 await get_json(service.url, "/__unstall/reset")
+            load = config.load(level)
             result = await run_load(
                 url,
-                concurrency=level,
+                concurrency=load.concurrency,
+                rate=load.rate,
                 duration=config.duration,
                 max_requests=config.max_requests,
                 request_timeout=config.request_timeout,
@@ -316,6 +361,10 @@ async def _steps(
                 server.check_alive()
 
 
+def _level_tag(config: BenchConfig, level: float) -> str:
+    return f"rate={level:<6g}" if config.rates else f"c={int(level):<4}"
+
+
 async def run_url(
     url: str,
     config: BenchConfig,
@@ -323,7 +372,7 @@ async def run_url(
     *,
     label: str | None = None,
 ) -> BenchResult:
-    """Drive an already running service at ``url`` (loopback only) at each concurrency level.
+    """Drive an already running service at ``url`` (loopback only) at each load level.
 
     Rows are named ``"url"`` / ``label`` (default: the URL's path); they have no loop lag.
     """
@@ -331,20 +380,25 @@ async def run_url(
 
     _host, _port, path = check_loopback_url(url)
     rows: list[Row] = []
-    levels: Sequence[int] = config.concurrency
+    levels: Sequence[float] = config.levels()
     if config.warmup:
-        await run_load(url, concurrency=max(levels), duration=1.0, max_requests=2 * max(levels))
+        top = max(config.concurrency)
+        await run_load(url, concurrency=top, duration=1.0, max_requests=2 * top)
     for step, level in enumerate(levels, 1):
+        load = config.load(level)
         result = await run_load(
             url,
-            concurrency=level,
+            concurrency=load.concurrency,
+            rate=load.rate,
             duration=config.duration,
             max_requests=config.max_requests,
             request_timeout=config.request_timeout,
         )
         row = _row("url", label or path, result, None)
         rows.append(row)
-        progress(f"[{step:>2}/{len(levels)}] {label or path} c={level:<4} {describe_row(row)}")
+        progress(
+            f"[{step:>2}/{len(levels)}] {label or path} {_level_tag(config, level)} {describe_row(row)}"
+        )
     environment = {
         "unstall": __version__,
         "python": f"{platform.python_implementation()} {platform.python_version()}",
