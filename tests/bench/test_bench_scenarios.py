@@ -119,6 +119,7 @@ def test_a_tiny_real_run_produces_table_and_chart(
         assert f"<td>{variant}</td>" in html
 
 
+@pytest.mark.slow
 def test_a_tiny_open_loop_run_keeps_its_schedule_and_draws_the_png(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

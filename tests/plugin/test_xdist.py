@@ -23,6 +23,7 @@ def test_worker_is_named():
 """
 
 
+@pytest.mark.slow
 def test_every_worker_fails_a_blocking_test_with_the_plugin_message(
     tester: pytest.Pytester,
 ) -> None:
@@ -45,6 +46,7 @@ def test_every_worker_fails_a_blocking_test_with_the_plugin_message(
     result.stdout.no_fnmatch_line("*INTERNALERROR*")
 
 
+@pytest.mark.slow
 def test_load_distribution_fails_only_the_blocking_tests(tester: pytest.Pytester) -> None:
     for n in range(3):
         tester.makepyfile(**{f"test_part{n}": BLOCKS})

@@ -313,6 +313,7 @@ def test_module_help_reaches_the_module(tmp_path: Path) -> None:
     assert "--threshold-ms" not in done.stdout + done.stderr  # not unstall's help
 
 
+@pytest.mark.slow
 def test_pytest_module_takes_its_own_flags(tmp_path: Path) -> None:
     (tmp_path / "test_two.py").write_text(
         "def test_first():\n    assert False\n\ndef test_second():\n    assert False\n"
