@@ -33,6 +33,7 @@ from unstall.watch import _tripwire_hook as hook
 from unstall.watch._frames import blame, stack_of
 from unstall.watch._model import TaskInfo, TripwireEvent
 from unstall.watch._policy import Action, Policy
+from unstall.watch._sinks import Sinks
 from unstall.watch._tripwire_allow import AllowList
 
 __all__ = ("Tripwire", "describe")
@@ -121,7 +122,7 @@ class Tripwire:
         self.running = False
         self.allowed = 0
         self.sink_errors = 0
-        self._sinks: list[Sink] = list(sinks)
+        self._sinks: Sinks[TripwireEvent] = Sinks(sinks)
         self._wrappers = wrappers
         self._by_event: dict[str, Entry | None] = {}
         self._lock = threading.Lock()
@@ -160,12 +161,11 @@ class Tripwire:
 
     def add_sink(self, sink: Sink) -> None:
         """Call ``sink(event)`` for every future event; exceptions it raises are counted, not raised."""
-        self._sinks.append(sink)
+        self._sinks.add(sink)
 
     def remove_sink(self, sink: Sink) -> None:
         """Stop calling ``sink``; no error when it is not registered."""
-        if sink in self._sinks:
-            self._sinks.remove(sink)
+        self._sinks.remove(sink)
 
     def unused_allow(self) -> tuple[str, ...]:
         """Allow-list items that never allowed a call: stale entries to delete."""
@@ -278,8 +278,6 @@ class Tripwire:
 
     def _emit(self, event: TripwireEvent) -> None:
         self.events.append(event)
-        for sink in list(self._sinks):
-            try:
-                sink(event)
-            except Exception:
-                self.sink_errors += 1
+        failed = self._sinks.send(event)
+        if failed:  # added once the sinks ran: another thread may count meanwhile
+            self.sink_errors += failed

@@ -25,6 +25,7 @@ from unstall.watch._judge import Session, frames_of, judge, running_loops, where
 from unstall.watch._loops import LoopState, Mark
 from unstall.watch._model import Cause, StallEvent, TripwireEvent
 from unstall.watch._report import Report
+from unstall.watch._sinks import Sinks
 from unstall.watch._stats import Histograms, Sites
 from unstall.watch._tasks import ContextProvider, read_context, task_snapshot
 
@@ -93,7 +94,7 @@ class Watcher:
         self.sink_errors = 0
         self.stalls = 0
         self.running = False
-        self._sinks: list[Sink] = list(sinks)
+        self._sinks: Sinks[Any] = Sinks(sinks)
         self._context = list(context)
         self._tripwire_option = tripwire
         self._tripwire: Any = None
@@ -299,12 +300,11 @@ class Watcher:
 
     def add_sink(self, sink: Sink) -> None:
         """Call ``sink(event)`` for every future StallEvent / TripwireEvent; exceptions it raises are counted."""
-        self._sinks.append(sink)
+        self._sinks.add(sink)
 
     def remove_sink(self, sink: Sink) -> None:
         """Stop calling ``sink``; no error when it is not registered."""
-        with contextlib.suppress(ValueError):
-            self._sinks.remove(sink)
+        self._sinks.remove(sink)
 
     def watch_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """Watch ``loop`` explicitly (a loop started before the watcher); call from the loop's thread."""
@@ -591,11 +591,9 @@ class Watcher:
         self._to_sinks(event)
 
     def _to_sinks(self, event: object) -> None:
-        for sink in list(self._sinks):
-            try:
-                sink(event)
-            except Exception:
-                self.sink_errors += 1
+        failed = self._sinks.send(event)
+        if failed:  # added once the sinks ran: another thread may count meanwhile
+            self.sink_errors += failed
 
     def _on_tripwire(self, event: TripwireEvent) -> None:
         self.blocking_calls.append(event)
