@@ -21,7 +21,7 @@ import pytest
 from unstall.watch import Cause, Frame, Watcher, watch
 from unstall.watch._backstop import Backstop, parse_dump
 from unstall.watch._judge import Session
-from unstall.watch._loops import LoopState
+from unstall.watch._loops import LoopState, Pending
 
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 
@@ -153,7 +153,7 @@ def test_bounded_memory_over_ten_thousand_stalls() -> None:
             session = Session(now, now)
             frame = Frame(f"/app/mod{i % 40}.py", i % 97 + 1, f"handler{i % 40}", "app")
             session.stacks[(frame,)] = 1
-            state.pending.append((now + i, 0.002, True, state.cpu_mark, state.cpu_mark))
+            state.pending.append(Pending(now + i, 0.002, True, state.cpu_mark, state.cpu_mark))
             w._sessions[state.loop_id] = session
             w._flush(state, now)
     finally:

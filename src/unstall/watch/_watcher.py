@@ -22,7 +22,7 @@ from typing import Any
 from unstall.watch._backstop import Backstop
 from unstall.watch._frames import sample_stack, site_fix
 from unstall.watch._judge import Session, frames_of, judge, running_loops, where_of
-from unstall.watch._loops import LoopState, Mark
+from unstall.watch._loops import LoopState, Pending
 from unstall.watch._model import Cause, StallEvent, TripwireEvent
 from unstall.watch._report import Report
 from unstall.watch._sinks import Sinks
@@ -508,31 +508,22 @@ class Watcher:
             backstop.collect()
             backstop.suspend()  # the watchdog is busy, not starved: no dump meanwhile
         while state.pending:
-            start, duration, exact, mark, end = state.pending.popleft()
-            session = self._match(state.loop_id, start, duration)
+            stall = state.pending.popleft()
+            session = self._match(state.loop_id, stall.start, stall.duration)
             if session is not None:
                 with contextlib.suppress(ValueError):
                     self._recent.remove((state.loop_id, session))
-            self._emit(state, start, duration, exact, session, (mark, end))
+            self._emit(state, stall, session)
         if backstop is not None:
             backstop.tick(time.perf_counter())
 
-    def _emit(
-        self,
-        state: LoopState,
-        start: float,
-        duration: float,
-        exact: bool,
-        s: Session | None,
-        marks: tuple[Mark, Mark],
-    ) -> None:
+    def _emit(self, state: LoopState, stall: Pending, s: Session | None) -> None:
+        start, duration = stall.start, stall.duration
         stacks = (
             tuple(stack for stack, _ in s.stacks.most_common(_MAX_STACKS)) if s is not None else ()
         )
         source = "samples" if stacks else ""
-        cause, cpu_time, gc_time = judge(
-            state, start, duration, s, self.threshold, self._busy_poll, marks
-        )
+        cause, cpu_time, gc_time = judge(state, stall, s, self.threshold, self._busy_poll)
         if cause is Cause.GC:
             # a collection holds the GIL, so no sample can land inside it: samples show the loop
             # before or after it, while the frame noted when it started is the line that set it off
@@ -565,7 +556,7 @@ class Watcher:
             entry=entry,
             fix=fix,
             samples=s.samples if s is not None else 0,
-            precision=0.0 if exact else state.interval / 2,
+            precision=0.0 if stall.exact else state.interval / 2,
             stack_source=source,
         )
         self._record(event)
