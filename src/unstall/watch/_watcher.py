@@ -306,11 +306,6 @@ class Watcher:
         """Stop calling ``sink``; no error when it is not registered."""
         self._sinks.remove(sink)
 
-    def watch_loop(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Watch ``loop`` explicitly (a loop started before the watcher); call from the loop's thread."""
-        if self._attach(loop) is not None:
-            self._external.add(id(loop))
-
     # ---- loop registration (loop threads) ---------------------------------------------------------
     def _attach(self, loop: asyncio.AbstractEventLoop) -> LoopState | None:
         try:
