@@ -24,6 +24,7 @@ from unstall.watch._frames import sample_stack, site_fix
 from unstall.watch._judge import Session, frames_of, judge, running_loops, where_of
 from unstall.watch._loops import LoopState, Pending
 from unstall.watch._model import Cause, StallEvent, TripwireEvent
+from unstall.watch._patch import RunForeverPatch
 from unstall.watch._report import Report
 from unstall.watch._sinks import Sinks
 from unstall.watch._stats import Histograms, Sites
@@ -120,7 +121,7 @@ class Watcher:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._wake_fds: tuple[int, int] | None = None  # the watchdog's wake-up pipe
-        self._patched: dict[type, Any] = {}
+        self._run_forever = RunForeverPatch(self._attach, self._detach)
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> Watcher:
@@ -130,8 +131,8 @@ class Watcher:
                 return self
             self.running = True
             self._stop = threading.Event()
-            self._patch(asyncio.base_events.BaseEventLoop)
-            self._patch_uvloop()
+            self._run_forever.patch(asyncio.base_events.BaseEventLoop)
+            self._run_forever.patch_uvloop()
             gc.callbacks.append(self._gc_callback)
             if self._use_backstop:
                 backstop = Backstop(self.threshold)
@@ -148,33 +149,6 @@ class Watcher:
         if self._tripwire_option:
             self._start_tripwire()
         return self
-
-    def _patch(self, cls: type) -> None:
-        if cls in self._patched:
-            return
-        original = cls.__dict__.get("run_forever") or cls.run_forever  # type: ignore[attr-defined]
-        watcher = self
-
-        def run_forever(loop: asyncio.AbstractEventLoop) -> Any:
-            state = watcher._attach(loop)
-            try:
-                return original(loop)
-            finally:
-                if state is not None:
-                    watcher._detach(state)
-
-        run_forever.__wrapped__ = original  # type: ignore[attr-defined]
-        cls.run_forever = run_forever  # type: ignore[attr-defined]
-        self._patched[cls] = (original, run_forever)
-
-    def _patch_uvloop(self) -> bool:
-        """Patch ``uvloop.Loop`` once it is imported; ``True`` when this call patched it."""
-        uvloop = sys.modules.get("uvloop")
-        loop_cls = getattr(uvloop, "Loop", None)
-        if isinstance(loop_cls, type) and loop_cls not in self._patched:
-            self._patch(loop_cls)
-            return True
-        return False
 
     def _discover(self) -> None:
         """Attach to loops already running in other threads (through ``call_soon_threadsafe``)."""
@@ -243,10 +217,7 @@ class Watcher:
                 return
             self.running = False
             _started.discard(self)
-            for cls, (original, wrapper) in self._patched.items():
-                if cls.__dict__.get("run_forever") is wrapper:
-                    cls.run_forever = original  # type: ignore[attr-defined]
-            self._patched.clear()
+            self._run_forever.restore()
             with contextlib.suppress(ValueError):
                 gc.callbacks.remove(self._gc_callback)
             self._stop.set()
@@ -396,7 +367,7 @@ class Watcher:
                     self._backstop.tick(now)
                 if "uvloop" in sys.modules:
                     with self._lock:
-                        patched = self.running and self._patch_uvloop()
+                        patched = self.running and self._run_forever.patch_uvloop()
                     if patched:  # a uvloop loop may have started before the patch
                         self._discover()
                 for state in self._states:
