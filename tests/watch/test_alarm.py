@@ -126,7 +126,7 @@ def test_without_timerfd_there_is_no_alarm_and_the_watchdog_polls(
             state = w._states[0]
             assert state.alarm is None
             assert not state.alarm_ok
-            assert w._next_wait() == w._idle_poll
+            assert w._watchdog.next_wait(False, w._states) == w._watchdog.idle_poll
             await asyncio.sleep(0.05)
             time.sleep(0.15)
             await asyncio.sleep(0.05)

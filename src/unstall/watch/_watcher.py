@@ -10,7 +10,6 @@ import contextlib
 import gc
 import logging
 import os
-import select
 import sys
 import threading
 import time
@@ -29,6 +28,7 @@ from unstall.watch._report import Report
 from unstall.watch._sinks import Sinks
 from unstall.watch._stats import Histograms, Sites
 from unstall.watch._tasks import ContextProvider, read_context, task_snapshot
+from unstall.watch._watchdog import Watchdog
 
 __all__ = ("Watcher", "watch")
 
@@ -36,9 +36,6 @@ logger = logging.getLogger("unstall")
 Sink = Callable[[Any], object]
 
 _MAX_STACKS = 8
-# with every loop on an alarm the watchdog sleeps until one fires; it still wakes this often to
-# drain histograms, notice loops that stopped and patch a uvloop imported since
-_HOUSEKEEPING = 1.0
 _TIMING = {False: "off", True: "always", "off": "off", "always": "always", "sampled": "sampled"}
 # the modules of the code a loop runs for the heartbeat (ticks, alarms, CPU marks)
 _HEARTBEAT_MODULES = frozenset({"unstall.watch._loops", "unstall.watch._alarm"})
@@ -104,10 +101,6 @@ class Watcher:
         self._timing = _TIMING[iteration_timing]
         self._use_backstop = backstop
         self._backstop: Backstop | None = None
-        # every wake-up of the watchdog takes the GIL from the loop: none while all is well where
-        # loops have alarms (Linux), else a poll every half threshold
-        self._idle_poll = min(0.05, max(0.002, self.threshold / 2))
-        self._busy_poll = min(0.01, max(0.001, self.threshold / 20))
         self._sites = Sites(max_sites)
         self._hist = Histograms()
         self._loops: dict[int, LoopState] = {}
@@ -118,9 +111,7 @@ class Watcher:
         self._recent: collections.deque[tuple[int, Session]] = collections.deque(maxlen=8)
         # reentrant: stop() may run in a signal handler that interrupted _attach on this thread
         self._lock = threading.RLock()
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._wake_fds: tuple[int, int] | None = None  # the watchdog's wake-up pipe
+        self._watchdog = Watchdog(self.threshold, self._look, lambda: self._states)
         self._run_forever = RunForeverPatch(self._attach, self._detach)
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -130,14 +121,13 @@ class Watcher:
             if self.running:
                 return self
             self.running = True
-            self._stop = threading.Event()
             self._run_forever.patch(asyncio.base_events.BaseEventLoop)
             self._run_forever.patch_uvloop()
             gc.callbacks.append(self._gc_callback)
             if self._use_backstop:
                 backstop = Backstop(self.threshold)
                 self._backstop = backstop if backstop.start() else None
-            self._spawn()
+            self._start_watchdog()
             _started.add(self)
         with contextlib.suppress(RuntimeError):
             loop = asyncio.get_running_loop()
@@ -163,29 +153,9 @@ class Watcher:
         except Exception:
             logger.debug("unstall: could not look for running loops", exc_info=True)
 
-    def _spawn(self) -> None:
-        self._wake_fds = None
-        if hasattr(select, "poll"):
-            with contextlib.suppress(OSError):
-                r, w = os.pipe()
-                os.set_blocking(r, False)
-                os.set_blocking(w, False)
-                self._wake_fds = (r, w)
-        self._thread = threading.Thread(target=self._run, name="unstall-watchdog", daemon=True)
-        self._thread.start()
-
-    def _wake(self) -> None:
-        """Wake the watchdog now (any thread; a full pipe already means it will wake)."""
-        fds = self._wake_fds
-        if fds is not None:
-            with contextlib.suppress(OSError):
-                os.write(fds[1], b"\0")
-
-    def _close_wake_fds(self) -> None:
-        fds, self._wake_fds = self._wake_fds, None
-        for fd in fds or ():
-            with contextlib.suppress(OSError):
-                os.close(fd)
+    def _start_watchdog(self) -> None:
+        # with a backstop to re-arm, or busy parts piling up every iteration, it wakes often
+        self._watchdog.start(steady=self._backstop is not None or self._timing == "always")
 
     def _start_tripwire(self) -> None:
         try:
@@ -220,19 +190,13 @@ class Watcher:
             self._run_forever.restore()
             with contextlib.suppress(ValueError):
                 gc.callbacks.remove(self._gc_callback)
-            self._stop.set()
-            self._wake()
-            thread, self._thread = self._thread, None
+            thread = self._watchdog.stop()
             backstop, self._backstop = self._backstop, None
         if backstop is not None:
             backstop.collect()
             backstop.stop()  # first: nobody re-arms the timer once the watchdog is gone
             self._backstop = backstop  # still read by the last emissions below
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-        joined = thread is None or not thread.is_alive()
-        if joined:
-            self._close_wake_fds()
+        joined = self._watchdog.join(thread, timeout)
         for state in (*self._states, *self._closing):
             with contextlib.suppress(Exception):
                 state.uninstall()
@@ -287,13 +251,13 @@ class Watcher:
                     loop,
                     self.threshold,
                     timing=self._timing,
-                    alarm=self._wake_fds is not None and not self._use_backstop,
-                    notify=self._wake,
+                    alarm=self._watchdog.sleeps and not self._use_backstop,
+                    notify=self._watchdog.wake,
                 )
                 state.install()
                 self._loops[id(loop)] = state
                 self._states = tuple(self._loops.values())
-            self._wake()  # the watchdog starts listening to this loop's alarm
+            self._watchdog.wake()  # the watchdog starts listening to this loop's alarm
             return state
         except Exception:
             logger.warning(
@@ -310,7 +274,7 @@ class Watcher:
                     self._external.discard(state.loop_id)
                     self._closing.append(state)  # the watchdog emits what is pending
             state.uninstall()
-            self._wake()
+            self._watchdog.wake()
         except Exception:
             logger.debug("unstall: could not detach from a loop", exc_info=True)
 
@@ -331,82 +295,25 @@ class Watcher:
                     spans[-1] = (first, time.perf_counter(), where)
 
     # ---- the watchdog thread -----------------------------------------------------------------------
-    def _run(self) -> None:
-        stop = self._stop
-        wait = self._idle_poll
-        fds = self._wake_fds
-        poller: Any = None
-        alarms: dict[int, LoopState] = {}
-        listened: tuple[LoopState, ...] | None = None
-        while not stop.is_set():
-            if fds is None:
-                if stop.wait(wait):
-                    break
-            else:
-                states = self._states
-                if states is not listened:
-                    poller, alarms = self._listen(fds[0], states)
-                    listened = states
-                try:
-                    ready = poller.poll(wait * 1000)
-                except OSError:  # a descriptor closed under us: listen afresh
-                    listened, ready = None, []
-                for fd, _ in ready:
-                    if fd == fds[0]:
-                        with contextlib.suppress(OSError):
-                            os.read(fd, 4096)
-                    elif fd in alarms:
-                        alarm = alarms[fd].alarm
-                        if alarm is not None:
-                            alarm.clear()
-                if stop.is_set():
-                    break
-            try:
-                now = time.perf_counter()
-                if self._backstop is not None:
-                    self._backstop.tick(now)
-                if "uvloop" in sys.modules:
-                    with self._lock:
-                        patched = self.running and self._run_forever.patch_uvloop()
-                    if patched:  # a uvloop loop may have started before the patch
-                        self._discover()
-                for state in self._states:
-                    self._poll(state, now)
-                while self._closing:
-                    state = self._closing.popleft()
-                    self._flush(state, now)
-                    self._sessions.pop(state.loop_id, None)
-                    self._hist.close(state)
-                    state.release()
-                wait = self._next_wait()
-            except Exception:  # never let the watchdog die; the next poll starts afresh
-                logger.debug("unstall: watchdog poll failed", exc_info=True)
-
-    @staticmethod
-    def _listen(wake: int, states: tuple[LoopState, ...]) -> tuple[Any, dict[int, LoopState]]:
-        """A poll object on the wake-up pipe and every loop's alarm."""
-        poller = select.poll()
-        poller.register(wake, select.POLLIN)
-        alarms: dict[int, LoopState] = {}
-        for state in states:
-            alarm = state.alarm
-            if alarm is not None and alarm.fd >= 0:
-                poller.register(alarm.fd, select.POLLIN)
-                alarms[alarm.fd] = state
-        return poller, alarms
-
-    def _next_wait(self) -> float:
-        """Seconds until the watchdog must look again even if nothing wakes it."""
-        if self._sessions:
-            return self._busy_poll
-        if (
-            self._wake_fds is None  # nothing can wake it: it polls
-            or self._backstop is not None  # the backstop's timer needs re-arming
-            or self._timing == "always"  # busy parts pile up every iteration: drain them often
-            or any(not s.alarm_ok for s in self._states)
-        ):
-            return self._idle_poll
-        return _HOUSEKEEPING
+    def _look(self) -> bool:
+        """One look at every loop (watchdog thread); whether a stall is being sampled."""
+        now = time.perf_counter()
+        if self._backstop is not None:
+            self._backstop.tick(now)
+        if "uvloop" in sys.modules:
+            with self._lock:
+                patched = self.running and self._run_forever.patch_uvloop()
+            if patched:  # a uvloop loop may have started before the patch
+                self._discover()
+        for state in self._states:
+            self._poll(state, now)
+        while self._closing:
+            state = self._closing.popleft()
+            self._flush(state, now)
+            self._sessions.pop(state.loop_id, None)
+            self._hist.close(state)
+            state.release()
+        return bool(self._sessions)
 
     def _poll(self, state: LoopState, now: float) -> None:
         since = state.busy_since()
@@ -489,7 +396,7 @@ class Watcher:
             tuple(stack for stack, _ in s.stacks.most_common(_MAX_STACKS)) if s is not None else ()
         )
         source = "samples" if stacks else ""
-        cause, cpu_time, gc_time = judge(state, stall, s, self.threshold, self._busy_poll)
+        cause, cpu_time, gc_time = judge(state, stall, s, self.threshold, self._watchdog.busy_poll)
         if cause is Cause.GC:
             # a collection holds the GIL, so no sample can land inside it: samples show the loop
             # before or after it, while the frame noted when it started is the line that set it off
@@ -597,14 +504,13 @@ class Watcher:
                 state.release()  # the child's copies of the parent's descriptors
         for state in kept.values():
             state.after_fork()
-        self._close_wake_fds()  # the child's copies of the parent's pipe
+        self._watchdog.close()  # the child's copies of the parent's pipe
         self._loops = kept
         self._states = tuple(kept.values())
         if self.running:
             if self._backstop is not None:
                 self._backstop.after_fork()
-            self._stop = threading.Event()
-            self._spawn()
+            self._start_watchdog()
 
 
 _current: Watcher | None = None
