@@ -19,13 +19,14 @@ from types import FrameType, TracebackType
 from typing import Any
 
 from unstall.watch._backstop import Backstop
-from unstall.watch._frames import sample_stack, site_fix
-from unstall.watch._judge import Session, frames_of, judge, running_loops, where_of
+from unstall.watch._frames import sample_stack
+from unstall.watch._judge import Session, running_loops, where_of
 from unstall.watch._loops import LoopState, Pending
-from unstall.watch._model import Cause, StallEvent, TripwireEvent
+from unstall.watch._model import Frame, StallEvent, TripwireEvent
 from unstall.watch._patch import RunForeverPatch
 from unstall.watch._report import Report
 from unstall.watch._sinks import Sinks
+from unstall.watch._stall_event import MAX_STACKS, stall_event
 from unstall.watch._stats import Histograms, Sites
 from unstall.watch._tasks import ContextProvider, read_context, task_snapshot
 from unstall.watch._watchdog import Watchdog
@@ -35,7 +36,6 @@ __all__ = ("Watcher", "watch")
 logger = logging.getLogger("unstall")
 Sink = Callable[[Any], object]
 
-_MAX_STACKS = 8
 _TIMING = {False: "off", True: "always", "off": "off", "always": "always", "sampled": "sampled"}
 # the modules of the code a loop runs for the heartbeat (ticks, alarms, CPU marks)
 _HEARTBEAT_MODULES = frozenset({"unstall.watch._loops", "unstall.watch._alarm"})
@@ -347,7 +347,7 @@ class Watcher:
                 return
             current.stacks[sample_stack(frame)] += 1
             current.samples += 1
-            if len(current.stacks) > 4 * _MAX_STACKS:
+            if len(current.stacks) > 4 * MAX_STACKS:
                 rare = min(current.stacks, key=lambda k: current.stacks[k])
                 del current.stacks[rare]
             if current.samples == 1:
@@ -386,53 +386,28 @@ class Watcher:
             if session is not None:
                 with contextlib.suppress(ValueError):
                     self._recent.remove((state.loop_id, session))
-            self._emit(state, stall, session)
+            event = stall_event(
+                state,
+                stall,
+                session,
+                threshold=self.threshold,
+                busy_poll=self._watchdog.busy_poll,
+                dumped=self._dumped(state, stall, session),
+                wall=time.time() - time.perf_counter(),
+            )
+            self._record(event)
         if backstop is not None:
             backstop.tick(time.perf_counter())
 
-    def _emit(self, state: LoopState, stall: Pending, s: Session | None) -> None:
-        start, duration = stall.start, stall.duration
-        stacks = (
-            tuple(stack for stack, _ in s.stacks.most_common(_MAX_STACKS)) if s is not None else ()
-        )
-        source = "samples" if stacks else ""
-        cause, cpu_time, gc_time = judge(state, stall, s, self.threshold, self._watchdog.busy_poll)
-        if cause is Cause.GC:
-            # a collection holds the GIL, so no sample can land inside it: samples show the loop
-            # before or after it, while the frame noted when it started is the line that set it off
-            for a, b, where in list(state.gc_spans):
-                if where and a <= start + duration and (b or a) >= start:
-                    stacks, source = (frames_of(where), *stacks[: _MAX_STACKS - 1]), "gc"
-                    break
-        if not stacks and self._backstop is not None:
-            self._backstop.collect()
-            dumped = self._backstop.find(state.thread_id, start, start + duration)
-            if dumped:
-                stacks, source = (dumped,), "faulthandler"
-        blamed, offender, code, entry, fix = site_fix(stacks[0] if stacks else (), cause)
-        event = StallEvent(
-            start=time.time() - (time.perf_counter() - start),
-            duration=duration,
-            threshold=self.threshold,
-            cause=cause,
-            blamed=blamed,
-            offender=offender,
-            stacks=stacks,
-            task=s.task if s is not None else None,
-            context=s.context if s is not None else (),
-            cpu_time=cpu_time,
-            gc_time=gc_time,
-            thread_id=state.thread_id,
-            thread_name=state.thread_name,
-            loop_id=state.loop_id,
-            code=code,
-            entry=entry,
-            fix=fix,
-            samples=s.samples if s is not None else 0,
-            precision=0.0 if stall.exact else state.interval / 2,
-            stack_source=source,
-        )
-        self._record(event)
+    def _dumped(
+        self, state: LoopState, stall: Pending, session: Session | None
+    ) -> tuple[Frame, ...] | None:
+        """The loop thread's stack from a backstop dump during ``stall``, when no sample has one."""
+        backstop = self._backstop
+        if backstop is None or (session is not None and session.stacks):
+            return None
+        backstop.collect()
+        return backstop.find(state.thread_id, stall.start, stall.start + stall.duration)
 
     def _record(self, event: StallEvent) -> None:
         self.stalls += 1
