@@ -9,9 +9,10 @@ from collections.abc import Iterator
 import pytest
 
 from unstall.watch import Cause, Frame, TaskInfo
-from unstall.watch._judge import Session, where_of
+from unstall.watch._judge import where_of
 from unstall.watch._loops import LoopState, Mark, Pending
-from unstall.watch._stall_event import MAX_STACKS, stall_event
+from unstall.watch._sampling import MAX_STACKS, Session
+from unstall.watch._stall_event import stall_event
 
 NO_CLOCK = Mark(0.0, -1.0, -1.0)
 

@@ -1,32 +1,18 @@
-"""Judging a stall: the sampling session, its cause, and the stack behind a GC or a silent stall."""
+"""Judging a stall: its cause, and the stack behind a GC or a silent stall."""
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 from types import FrameType
 from typing import Any
 
 from unstall.watch._frames import is_io_entry, make_frame, site_fix
 from unstall.watch._loops import LoopState, Pending
-from unstall.watch._model import Cause, Frame, TaskInfo
+from unstall.watch._model import Cause, Frame
+from unstall.watch._sampling import Session
 
-__all__ = ("Session", "frames_of", "judge", "running_loops", "where_of")
-
-
-class Session:
-    """One stall being sampled: the watchdog's view while the loop has not come back."""
-
-    __slots__ = ("context", "first", "samples", "since", "stacks", "task")
-
-    def __init__(self, since: float, first: float) -> None:
-        self.since = since
-        self.first = first
-        self.stacks: collections.Counter[tuple[Frame, ...]] = collections.Counter()
-        self.samples = 0
-        self.task: TaskInfo | None = None
-        self.context: tuple[tuple[str, str], ...] = ()
+__all__ = ("frames_of", "judge", "running_loops", "where_of")
 
 
 def where_of(frame: FrameType | None) -> tuple[Any, ...]:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from unstall.watch._frames import site_fix
-from unstall.watch._judge import Session, frames_of, judge
+from unstall.watch._judge import frames_of, judge
 from unstall.watch._loops import LoopState, Pending
 from unstall.watch._model import Cause, Frame, StallEvent
+from unstall.watch._sampling import MAX_STACKS, Session
 
-__all__ = ("MAX_STACKS", "stall_event")
-
-MAX_STACKS = 8  # distinct stacks an event keeps, the most sampled first (a session keeps 4x)
+__all__ = ("stall_event",)
 
 
 def stall_event(

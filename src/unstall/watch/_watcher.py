@@ -15,20 +15,20 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import Any
 
 from unstall.watch._backstop import Backstop
-from unstall.watch._frames import sample_stack
-from unstall.watch._judge import Session, running_loops, where_of
+from unstall.watch._judge import running_loops, where_of
 from unstall.watch._loops import LoopState, Pending
 from unstall.watch._model import Frame, StallEvent, TripwireEvent
 from unstall.watch._patch import RunForeverPatch
 from unstall.watch._report import Report
+from unstall.watch._sampling import Sampler, Session
 from unstall.watch._sinks import Sinks
-from unstall.watch._stall_event import MAX_STACKS, stall_event
+from unstall.watch._stall_event import stall_event
 from unstall.watch._stats import Histograms, Sites
-from unstall.watch._tasks import ContextProvider, read_context, task_snapshot
+from unstall.watch._tasks import ContextProvider
 from unstall.watch._watchdog import Watchdog
 
 __all__ = ("Watcher", "watch")
@@ -37,8 +37,6 @@ logger = logging.getLogger("unstall")
 Sink = Callable[[Any], object]
 
 _TIMING = {False: "off", True: "always", "off": "off", "always": "always", "sampled": "sampled"}
-# the modules of the code a loop runs for the heartbeat (ticks, alarms, CPU marks)
-_HEARTBEAT_MODULES = frozenset({"unstall.watch._loops", "unstall.watch._alarm"})
 
 
 class Watcher:
@@ -93,7 +91,6 @@ class Watcher:
         self.stalls = 0
         self.running = False
         self._sinks: Sinks[Any] = Sinks(sinks)
-        self._context = list(context)
         self._tripwire_option = tripwire
         self._tripwire: Any = None
         self._max_sites = max_sites
@@ -107,8 +104,7 @@ class Watcher:
         self._states: tuple[LoopState, ...] = ()
         self._external: set[int] = set()  # loops found running at start: detached when they stop
         self._closing: collections.deque[LoopState] = collections.deque()
-        self._sessions: dict[int, Session] = {}
-        self._recent: collections.deque[tuple[int, Session]] = collections.deque(maxlen=8)
+        self._sampler = Sampler(list(context))
         # reentrant: stop() may run in a signal handler that interrupted _attach on this thread
         self._lock = threading.RLock()
         self._watchdog = Watchdog(self.threshold, self._look, lambda: self._states)
@@ -208,7 +204,7 @@ class Watcher:
             self._loops.clear()
             self._states = ()
             self._closing.clear()
-            self._sessions.clear()
+            self._sampler.current.clear()
         self._backstop = None
         if self._tripwire is not None:
             try:
@@ -310,68 +306,25 @@ class Watcher:
         while self._closing:
             state = self._closing.popleft()
             self._flush(state, now)
-            self._sessions.pop(state.loop_id, None)
+            self._sampler.current.pop(state.loop_id, None)
             self._hist.close(state)
             state.release()
-        return bool(self._sessions)
+        return bool(self._sampler.current)
 
     def _poll(self, state: LoopState, now: float) -> None:
         since = state.busy_since()
-        sessions = self._sessions
-        current = sessions.get(state.loop_id)
-        if current is not None and current.since != since:
-            del sessions[state.loop_id]
-            self._recent.append((state.loop_id, current))
-            current = None
+        self._sampler.follow(state.loop_id, since)
         self._flush(state, now)
         if since and now - since > self.threshold / 2:
-            if current is None:
-                current = sessions[state.loop_id] = Session(since, now)
-            self._sample(state, current)
+            errors = self._sampler.sample(state, since, now)
+            if errors:  # context providers that raised
+                self.sink_errors += errors
         if len(state.lag) > 4096 or len(state.busy) > 4096:
             self._hist.drain(state)
         if state.loop_id in self._external and (
             state.loop.is_closed() or not state.loop.is_running()
         ):
             self._detach(state)
-
-    def _sample(self, state: LoopState, current: Session) -> None:
-        frame: FrameType | None = sys._current_frames().get(state.thread_id)
-        if frame is None:
-            return
-        try:
-            if frame.f_globals.get("__name__") in _HEARTBEAT_MODULES:
-                # the loop is in the heartbeat's own code, so the stall is over: this is the
-                # first moment the watchdog got the GIL back (a tick's system call released
-                # it) after C code held it for the whole stall, and not where the time went
-                return
-            current.stacks[sample_stack(frame)] += 1
-            current.samples += 1
-            if len(current.stacks) > 4 * MAX_STACKS:
-                rare = min(current.stacks, key=lambda k: current.stacks[k])
-                del current.stacks[rare]
-            if current.samples == 1:
-                snap = task_snapshot(state.loop, frame)
-                if snap is not None:
-                    current.task = snap[0]
-                    current.context, errors = read_context(self._context, snap[1])
-                    self.sink_errors += errors
-        finally:
-            del frame
-
-    def _match(self, loop_id: int, start: float, duration: float) -> Session | None:
-        candidates = [s for lid, s in self._recent if lid == loop_id]
-        current = self._sessions.get(loop_id)
-        if current is not None:
-            candidates.append(current)
-        for session in candidates:
-            if session.since == start:
-                return session
-        end = start + duration
-        for session in candidates:
-            if start - 0.005 <= session.first <= end + 0.05:
-                return session
-        return None
 
     def _flush(self, state: LoopState, now: float) -> None:
         if not state.pending:
@@ -382,10 +335,7 @@ class Watcher:
             backstop.suspend()  # the watchdog is busy, not starved: no dump meanwhile
         while state.pending:
             stall = state.pending.popleft()
-            session = self._match(state.loop_id, stall.start, stall.duration)
-            if session is not None:
-                with contextlib.suppress(ValueError):
-                    self._recent.remove((state.loop_id, session))
+            session = self._sampler.match(state.loop_id, stall.start, stall.duration)
             event = stall_event(
                 state,
                 stall,
@@ -468,8 +418,7 @@ class Watcher:
         self.events.clear()
         self.blocking_calls.clear()
         self.stalls = self.sink_errors = 0
-        self._sessions.clear()
-        self._recent.clear()
+        self._sampler.clear()
         self._closing.clear()
         self._external.clear()
         tid = threading.get_ident()
