@@ -30,27 +30,12 @@ def stall_event(
     sampling interval while a stall runs (seconds); ``wall`` is ``time.time()`` minus
     ``time.perf_counter()``, to date the event. Reads ``state`` and ``session`` only.
     """
-    stacks = (
-        tuple(stack for stack, _ in session.stacks.most_common(MAX_STACKS))
-        if session is not None
-        else ()
-    )
-    source = "samples" if stacks else ""
     cause, cpu_time, gc_time = judge(state, stall, session, threshold, busy_poll)
-    start, duration = stall.start, stall.duration
-    if cause is Cause.GC:
-        # a collection holds the GIL, so no sample can land inside it: samples show the loop
-        # before or after it, while the frame noted when it started is the line that set it off
-        for a, b, where in list(state.gc_spans):
-            if where and a <= start + duration and (b or a) >= start:
-                stacks, source = (frames_of(where), *stacks[: MAX_STACKS - 1]), "gc"
-                break
-    if not stacks and dumped:
-        stacks, source = (dumped,), "faulthandler"
+    stacks, source = _stacks(state, stall, session, cause, dumped)
     blamed, offender, code, entry, fix = site_fix(stacks[0] if stacks else (), cause)
     return StallEvent(
-        start=wall + start,
-        duration=duration,
+        start=wall + stall.start,
+        duration=stall.duration,
         threshold=threshold,
         cause=cause,
         blamed=blamed,
@@ -70,3 +55,29 @@ def stall_event(
         precision=0.0 if stall.exact else state.interval / 2,
         stack_source=source,
     )
+
+
+def _stacks(
+    state: LoopState,
+    stall: Pending,
+    session: Session | None,
+    cause: Cause,
+    dumped: tuple[Frame, ...] | None,
+) -> tuple[tuple[tuple[Frame, ...], ...], str]:
+    """The stall's stacks, the one to blame first, and where they come from (``stack_source``)."""
+    stacks = (
+        tuple(stack for stack, _ in session.stacks.most_common(MAX_STACKS))
+        if session is not None
+        else ()
+    )
+    source = "samples" if stacks else ""
+    if cause is Cause.GC:
+        # a collection holds the GIL, so no sample can land inside it: samples show the loop
+        # before or after it, while the frame noted when it started is the line that set it off
+        start, end = stall.start, stall.start + stall.duration
+        for a, b, where in list(state.gc_spans):
+            if where and a <= end and (b or a) >= start:
+                return (frames_of(where), *stacks[: MAX_STACKS - 1]), "gc"
+    if not stacks and dumped:
+        return (dumped,), "faulthandler"
+    return stacks, source

@@ -1,4 +1,12 @@
-"""The watchdog: one daemon thread for every watched loop, turning long iterations into StallEvents."""
+"""The watcher: every loop attached as it starts, and what the watchdog finds turned into StallEvents.
+
+The parts it puts together: :class:`~unstall.watch._patch.RunForeverPatch` (loop start-up),
+:class:`~unstall.watch._loops.LoopState` (each loop's heartbeat and iteration timing),
+:class:`~unstall.watch._watchdog.Watchdog` (the thread that wakes to look at the loops),
+:class:`~unstall.watch._sampling.Sampler` (a stall's samples while it runs),
+:func:`~unstall.watch._stall_event.stall_event` (the event of a finished stall) and
+:class:`~unstall.watch._sinks.Sinks` (where events go).
+"""
 
 from __future__ import annotations
 
