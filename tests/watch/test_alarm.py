@@ -21,6 +21,7 @@ import unstall.watch._watcher as watcher_module
 from unstall.watch import Cause, Watcher
 from unstall.watch._alarm import Alarm, create_alarm
 from unstall.watch._loops import LoopState
+from unstall.watch._watchdog import Watchdog
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="timerfd is Linux's; elsewhere the watchdog polls"
@@ -126,7 +127,7 @@ def test_without_timerfd_there_is_no_alarm_and_the_watchdog_polls(
             state = w._states[0]
             assert state.alarm is None
             assert not state.alarm_ok
-            assert w._next_wait() == w._idle_poll
+            assert w._watchdog.next_wait(False, w._states) == w._watchdog.idle_poll
             assert await wait_for(lambda: state.lag)  # the heartbeat ticks
             time.sleep(0.15)
             assert await wait_for(lambda: w.events)
@@ -152,14 +153,14 @@ def _count_polls(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 def _record_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, float]]:
     """(loops watched, seconds) of every wait the watchdog decides on after a look at its loops."""
     sleeps: list[tuple[int, float]] = []
-    original = watcher_module.Watcher._next_wait
+    original = Watchdog.next_wait
 
-    def recording(self: Watcher) -> float:
-        wait = original(self)
-        sleeps.append((len(self._states), wait))
+    def recording(self: Watchdog, sampling: bool, loops: tuple[LoopState, ...]) -> float:
+        wait = original(self, sampling, loops)
+        sleeps.append((len(loops), wait))
         return wait
 
-    monkeypatch.setattr(watcher_module.Watcher, "_next_wait", recording)
+    monkeypatch.setattr(Watchdog, "next_wait", recording)
     return sleeps
 
 

@@ -22,8 +22,8 @@ from tests.waiting import wait_for, wait_until
 
 from unstall.watch import Cause, Frame, Watcher, watch
 from unstall.watch._backstop import Backstop, parse_dump
-from unstall.watch._judge import Session
-from unstall.watch._loops import LoopState
+from unstall.watch._loops import LoopState, Pending
+from unstall.watch._sampling import Session
 
 
 def _watchdogs() -> list[threading.Thread]:
@@ -139,8 +139,8 @@ def test_bounded_memory_over_ten_thousand_stalls() -> None:
             session = Session(now, now)
             frame = Frame(f"/app/mod{i % 40}.py", i % 97 + 1, f"handler{i % 40}", "app")
             session.stacks[(frame,)] = 1
-            state.pending.append((now + i, 0.002, True, state.cpu_mark, state.cpu_mark))
-            w._sessions[state.loop_id] = session
+            state.pending.append(Pending(now + i, 0.002, True, state.cpu_mark, state.cpu_mark))
+            w._sampler.current[state.loop_id] = session
             w._flush(state, now)
     finally:
         state.release()
@@ -151,7 +151,7 @@ def test_bounded_memory_over_ten_thousand_stalls() -> None:
     assert len(report.sites) <= 10
     assert sum(s.count for s in report.sites) <= 10_000
     assert len(report.recent) == 10
-    assert len(w._recent) <= 8
+    assert len(w._sampler.recent) <= 8
 
 
 def test_many_short_lived_loops_keep_a_bounded_number_of_rows() -> None:
@@ -381,7 +381,7 @@ def test_a_sample_that_lands_in_the_heartbeat_is_not_taken_for_the_stall() -> No
         in_tick = reader_in(beat.expirations)
         state.thread_id = in_tick.ident or 0
         session = Session(time.perf_counter(), time.perf_counter())
-        w._sample(state, session)
+        w._sampler.take(state, session)
         assert session.samples == 0
 
         def user_code() -> None:
@@ -389,7 +389,7 @@ def test_a_sample_that_lands_in_the_heartbeat_is_not_taken_for_the_stall() -> No
 
         in_user = reader_in(user_code)
         state.thread_id = in_user.ident or 0
-        w._sample(state, session)
+        w._sampler.take(state, session)
         assert session.samples == 1
         (stack,) = session.stacks
         assert any(f.function.endswith("user_code") for f in stack)

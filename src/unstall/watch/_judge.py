@@ -1,32 +1,18 @@
-"""Judging a stall: the sampling session, its cause, and the stack behind a GC or a silent stall."""
+"""Judging a stall: its cause, and the stack behind a GC or a silent stall."""
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 from types import FrameType
 from typing import Any
 
 from unstall.watch._frames import is_io_entry, make_frame, site_fix
-from unstall.watch._loops import LoopState, Mark
-from unstall.watch._model import Cause, Frame, TaskInfo
+from unstall.watch._loops import LoopState, Pending
+from unstall.watch._model import Cause, Frame
+from unstall.watch._sampling import Session
 
-__all__ = ("Session", "frames_of", "judge", "running_loops", "where_of")
-
-
-class Session:
-    """One stall being sampled: the watchdog's view while the loop has not come back."""
-
-    __slots__ = ("context", "first", "samples", "since", "stacks", "task")
-
-    def __init__(self, since: float, first: float) -> None:
-        self.since = since
-        self.first = first
-        self.stacks: collections.Counter[tuple[Frame, ...]] = collections.Counter()
-        self.samples = 0
-        self.task: TaskInfo | None = None
-        self.context: tuple[tuple[str, str], ...] = ()
+__all__ = ("frames_of", "judge", "running_loops", "where_of")
 
 
 def where_of(frame: FrameType | None) -> tuple[Any, ...]:
@@ -64,17 +50,15 @@ def running_loops() -> set[asyncio.AbstractEventLoop]:
 
 def judge(
     state: LoopState,
-    start: float,
-    duration: float,
+    stall: Pending,
     session: Session | None,
     threshold: float,
     busy_poll: float,
-    marks: tuple[Mark, Mark],
 ) -> tuple[Cause, float, float]:
-    """``(cause, CPU seconds, GC seconds)`` of a stall of ``duration`` seconds from ``start``.
+    """``(cause, CPU seconds, GC seconds)`` of a finished ``stall``.
 
-    ``marks`` are the loop thread's ``(time, CPU, run-queue wait)`` before the stall began and
-    when it ended (see :func:`~unstall.watch._loops.run_times`).
+    The stall carries the loop thread's clocks from before it began and from when it ended
+    (see :func:`~unstall.watch._loops.run_times`).
 
     GC when collections on the loop thread covered half the stall; else CPU when the loop
     thread was on a CPU or waiting for one (``schedstat``) half the time, or on its CPU clock a
@@ -82,11 +66,12 @@ def judge(
     asked for was starved of the GIL: CPU work in C. A CPU verdict becomes BLOCKED when the
     samples sit mostly in catalogued blocking I/O (see :func:`mostly_io`).
     """
+    start, duration = stall.start, stall.duration
     end = start + duration
     gc_time = sum(max(0.0, min(b or end, end) - max(a, start)) for a, b, _ in list(state.gc_spans))
     if gc_time >= duration / 2:
         return Cause.GC, 0.0, gc_time
-    (mark_time, mark_cpu, mark_wait), (now, cpu_now, wait_now) = marks
+    (mark_time, mark_cpu, mark_wait), (now, cpu_now, wait_now) = stall.before, stall.end
     if mark_cpu >= 0 and cpu_now >= 0 and now > mark_time:
         cpu = max(0.0, cpu_now - mark_cpu)
         if mark_wait >= 0 and wait_now >= 0:

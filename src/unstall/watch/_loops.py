@@ -33,15 +33,30 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from unstall.watch._alarm import Alarm, create_alarm
 
-__all__ = ("LoopState", "Pending")
+__all__ = ("LoopState", "Mark", "Pending")
 
-Mark = tuple[float, float, float]
-# a finished stall: (start, duration, exact, CPU mark before it, CPU mark at its end)
-Pending = tuple[float, float, bool, Mark, Mark]
+
+class Mark(NamedTuple):
+    """The loop thread's clocks at one moment (see :func:`run_times`); ``-1.0`` when unknown."""
+
+    time: float  # perf_counter seconds
+    cpu: float  # CPU seconds the thread has used
+    wait: float  # seconds it has waited for a CPU in the run queue
+
+
+class Pending(NamedTuple):
+    """A finished stall, queued by the loop thread for the watchdog to emit."""
+
+    start: float  # perf_counter seconds
+    duration: float  # seconds
+    exact: bool  # measured by iteration timing (else from a late heartbeat: +- half an interval)
+    before: Mark  # the loop thread's CPU mark from before the stall
+    end: Mark  # its clocks when the stall ended
+
 
 _perf = time.perf_counter
 
@@ -63,8 +78,8 @@ def _open_schedstat() -> int | None:
         return None
 
 
-def run_times(state: LoopState) -> tuple[float, float, float]:
-    """``(perf_counter, CPU seconds, run-queue wait seconds)`` of the loop thread; -1.0 when unknown.
+def run_times(state: LoopState) -> Mark:
+    """The loop thread's :class:`Mark` now: perf_counter, CPU and run-queue wait seconds.
 
     CPU time plus run-queue wait is the time the thread wanted the CPU: on a loaded machine a
     CPU-bound stall spends part of its wall time waiting for a core, not blocked.
@@ -74,10 +89,10 @@ def run_times(state: LoopState) -> tuple[float, float, float]:
     if fd is not None:
         try:
             parts = os.pread(fd, 128, 0).split()
-            return now, int(parts[0]) / 1e9, int(parts[1]) / 1e9
+            return Mark(now, int(parts[0]) / 1e9, int(parts[1]) / 1e9)
         except (OSError, ValueError, IndexError):
             pass
-    return now, cpu_seconds(state.clock), -1.0
+    return Mark(now, cpu_seconds(state.clock), -1.0)
 
 
 def cpu_seconds(clock: int | None) -> float:
@@ -159,8 +174,7 @@ class LoopState:
         self.since = 0.0  # start of the current timed busy part; 0.0 in select or untimed
         self.timing_on = False
         self.exact_end = 0.0  # end of the last stall the iteration timer measured
-        # (start, duration, exact, CPU mark before, CPU mark at the end) of finished iterations
-        # longer than the threshold
+        # finished iterations longer than the threshold
         self.pending: collections.deque[Pending] = collections.deque(maxlen=256)
         self.notify = notify  # tells the watchdog a stall is pending (loop thread)
         self.lag: list[int] = []  # heartbeat lateness, microseconds
@@ -261,7 +275,7 @@ class LoopState:
 
     def record_stall(self, start: float, duration: float, exact: bool) -> None:
         """Queue a finished stall with its CPU marks and wake the watchdog (loop thread)."""
-        self.pending.append((start, duration, exact, self.cpu_mark, run_times(self)))
+        self.pending.append(Pending(start, duration, exact, self.cpu_mark, run_times(self)))
         self._notify()
 
     def _make_wrapper(self, original: Callable[..., Any]) -> Callable[..., Any]:
@@ -304,7 +318,7 @@ class LoopState:
         # the beat keeps its own schedule: the next period ends ``count`` periods after ``due``
         self.due = due + count * self.interval if count else now + self.interval
         self._arm()
-        if now - self.cpu_mark[0] >= self.threshold / 2:  # a stall's baseline: at most this old
+        if now - self.cpu_mark.time >= self.threshold / 2:  # a stall's baseline: at most this old
             self.cpu_mark = run_times(self)
         self.update_window(now)
         if count:

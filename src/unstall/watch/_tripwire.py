@@ -33,6 +33,7 @@ from unstall.watch import _tripwire_hook as hook
 from unstall.watch._frames import blame, stack_of
 from unstall.watch._model import TaskInfo, TripwireEvent
 from unstall.watch._policy import Action, Policy
+from unstall.watch._sinks import Sinks
 from unstall.watch._tripwire_allow import AllowList
 
 __all__ = ("Tripwire", "describe")
@@ -46,7 +47,6 @@ _MAX_ARG = 120
 class Hit:
     """One caught call, judged by one tripwire: its draft event and what to do with it."""
 
-    tripwire: Tripwire
     event: TripwireEvent
     action: Action
     entry: Entry
@@ -101,6 +101,10 @@ class Tripwire:
     and on at run time without stopping it. Threads with no running loop (executor workers)
     are never checked. With the ``raise`` policy the blocking call fails with
     :class:`~unstall.errors.BlockingCallError` before it runs; nothing else ever raises.
+
+    While started, the process-wide audit hook calls it through the hooks of its subscriber
+    protocol (:meth:`wants_event`, :meth:`wants_wrapper`, :meth:`judge`, :meth:`before_call`,
+    :meth:`after_call`); they are not meant to be called otherwise.
     """
 
     def __init__(
@@ -121,7 +125,7 @@ class Tripwire:
         self.running = False
         self.allowed = 0
         self.sink_errors = 0
-        self._sinks: list[Sink] = list(sinks)
+        self._sinks: Sinks[TripwireEvent] = Sinks(sinks)
         self._wrappers = wrappers
         self._by_event: dict[str, Entry | None] = {}
         self._lock = threading.Lock()
@@ -160,18 +164,25 @@ class Tripwire:
 
     def add_sink(self, sink: Sink) -> None:
         """Call ``sink(event)`` for every future event; exceptions it raises are counted, not raised."""
-        self._sinks.append(sink)
+        self._sinks.add(sink)
 
     def remove_sink(self, sink: Sink) -> None:
         """Stop calling ``sink``; no error when it is not registered."""
-        if sink in self._sinks:
-            self._sinks.remove(sink)
+        self._sinks.remove(sink)
 
     def unused_allow(self) -> tuple[str, ...]:
         """Allow-list items that never allowed a call: stale entries to delete."""
         return self.allow.unused()
 
-    # ---- called by the hook -----------------------------------------------------------------
+    # ---- the subscriber hooks, called by the audit hook ----------------------------------------
+    def wants_event(self, event: str) -> bool:
+        """Whether audit event ``event`` maps to an entry of the catalog."""
+        return self._entry_for_event(event) is not None
+
+    def wants_wrapper(self, name: str) -> bool:
+        """Whether ``name`` is to be wrapped: a catalog entry, and wrappers are on."""
+        return self._wrappers and self.catalog.lookup(name) is not None
+
     def _entry_for_event(self, event: str) -> Entry | None:
         try:
             return self._by_event[event]
@@ -184,9 +195,6 @@ class Tripwire:
         entry = (named or entries)[0] if entries else self.catalog.lookup(event)
         self._by_event[event] = entry
         return entry
-
-    def _wants_wrapper(self, name: str) -> bool:
-        return self._wrappers and self.catalog.lookup(name) is not None
 
     def _entry_for(
         self, event: str | None, name: str | None, under: FrameType | None
@@ -207,7 +215,7 @@ class Tripwire:
             return self._entry_for_event(event)
         return self.catalog.lookup(name) if name is not None else None
 
-    def _judge(
+    def judge(
         self,
         event: str | None,
         name: str | None,
@@ -216,6 +224,11 @@ class Tripwire:
         user: FrameType | None,
         under: FrameType | None,
     ) -> Hit | None:
+        """The call's :class:`Hit`, or ``None`` to let it pass; never raises.
+
+        ``None`` when disabled, when the catalog does not name the call, when the policy
+        ignores its rule, when the allow-list allows it, and on any internal error.
+        """
         if not self.enabled:
             return None
         try:
@@ -251,12 +264,12 @@ class Tripwire:
                 action=action.value,
                 extra=extra,
             )
-            return Hit(self, draft, action, entry)
+            return Hit(draft, action, entry)
         except Exception:  # judging must never break the host's call
             return None
 
-    def _act(self, hit: Hit) -> None:
-        """Raise or warn, as the policy says, before the call runs."""
+    def before_call(self, hit: Hit) -> None:
+        """Raise or warn, as the policy says, before the call runs (a raised call is recorded first)."""
         if hit.action is Action.RAISE:
             self._emit(hit.event)
             raise BlockingCallError(
@@ -272,14 +285,12 @@ class Tripwire:
                 module=blamed.module if blamed is not None and blamed.module else None,
             )
 
-    def _record(self, hit: Hit, duration: float | None) -> None:
-        """The call returned (or could not be timed): emit its event."""
+    def after_call(self, hit: Hit, duration: float | None) -> None:
+        """The call returned (or could not be timed): emit its event, with its duration."""
         self._emit(replace(hit.event, duration=duration) if duration is not None else hit.event)
 
     def _emit(self, event: TripwireEvent) -> None:
         self.events.append(event)
-        for sink in list(self._sinks):
-            try:
-                sink(event)
-            except Exception:
-                self.sink_errors += 1
+        failed = self._sinks.send(event)
+        if failed:  # added once the sinks ran: another thread may count meanwhile
+            self.sink_errors += failed

@@ -1,7 +1,9 @@
 """The process-wide half of the tripwire: one audit hook, a few thin wrappers, and call timing.
 
+The hook dispatches every caught call to the active tripwires through the hooks of the
+:class:`~unstall.watch._tripwire_subscriber.Subscriber` protocol, and knows nothing else of them.
 An audit hook cannot be removed, so exactly one is installed, the first time a tripwire
-starts; it returns at once while no tripwire is active, for events no catalog entry names,
+starts; it returns at once while no tripwire is active, for events no active tripwire wants,
 and on threads with no running event loop (executor threads, plain threads). Calls whose
 innermost frames belong to the loop's own machinery (asyncio, selectors, uvloop, imports,
 linecache, unstall) are skipped, as are calls on non-blocking sockets.
@@ -33,14 +35,12 @@ import time
 from asyncio.events import _get_running_loop
 from collections.abc import Callable
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
 from unstall.errors import BlockingCallError, BlockingCallWarning
 from unstall.watch._frames import is_user_file
+from unstall.watch._tripwire_subscriber import Subscriber
 from unstall.watch._tripwire_targets import TARGETS, Predicate, blocking_socket
-
-if TYPE_CHECKING:
-    from unstall.watch._tripwire import Hit, Tripwire
 
 __all__ = ("activate", "deactivate", "wrapped_names")
 
@@ -72,8 +72,8 @@ _POLICY_ERRORS = (BlockingCallError, BlockingCallWarning)
 _MAX_INTEREST = 4096
 
 _lock = threading.RLock()
-_tripwires: tuple[Tripwire, ...] = ()
-# audit event name -> whether an active tripwire maps it to a catalog entry (learned lazily)
+_tripwires: tuple[Subscriber[Any], ...] = ()  # the active subscribers
+# audit event name -> whether an active tripwire wants it (learned lazily)
 _interest: dict[str, bool] = {}
 _hook_installed = False
 _local = threading.local()
@@ -129,8 +129,15 @@ def _walk(frame: FrameType | None) -> tuple[bool, FrameType | None, FrameType | 
     return False, None, under
 
 
+class _Caught(NamedTuple):
+    """A call one subscriber reports: the subscriber and its own record of the call."""
+
+    subscriber: Subscriber[Any]
+    hit: Any
+
+
 class _Pending:
-    """Hits waiting for their call to return, so their duration is known.
+    """Calls caught and reported, waiting to return so that their duration is known.
 
     ``target`` is the user's frame that made the call; ``under`` the library function it
     called (``None`` when it called a C function directly); ``lasti`` the target's
@@ -141,7 +148,7 @@ class _Pending:
 
     def __init__(
         self,
-        hits: list[Hit],
+        hits: list[_Caught],
         target: FrameType | None,
         start: float,
         under: FrameType | None = None,
@@ -169,8 +176,8 @@ def _finish(pending: _Pending, duration: float | None) -> None:
     pending.target = pending.under = None
     _local.busy = True
     try:
-        for hit in pending.hits:
-            hit.tripwire._record(hit, duration)
+        for subscriber, hit in pending.hits:
+            subscriber.after_call(hit, duration)
     finally:
         _local.busy = False
 
@@ -223,15 +230,15 @@ def _caught(
     skip, user, under = _walk(frame)
     if skip or (event in _DIRECT_ONLY and user is not frame):
         return None
-    hits: list[Hit] = []
+    hits: list[_Caught] = []
     _local.busy = True  # judging and warning read source files: those are not the user's calls
     try:
-        for tripwire in _tripwires:
-            hit = tripwire._judge(event, name, args, frame, user, under)
+        for subscriber in _tripwires:
+            hit = subscriber.judge(event, name, args, frame, user, under)
             if hit is not None:
-                hits.append(hit)
-        for hit in hits:
-            hit.tripwire._act(hit)  # raises for the raise policy, warns for warn
+                hits.append(_Caught(subscriber, hit))
+        for subscriber, hit in hits:
+            subscriber.before_call(hit)  # raises for the raise policy, warns for warn
     finally:
         _local.busy = False
     if not hits:
@@ -287,7 +294,7 @@ _SQLITE_EXECUTE = "sqlite3.Connection.execute"
 def _trace_after_connect(args: tuple[Any, ...], frame: FrameType) -> None:
     """Arrange for a connection being made to get the statement trace once ``connect`` returns."""
     try:
-        if not args or not any(tw._wants_wrapper(_SQLITE_EXECUTE) for tw in _tripwires):
+        if not args or not any(tw.wants_wrapper(_SQLITE_EXECUTE) for tw in _tripwires):
             return
         if _flush_stale():  # the connect itself is being timed
             pending: _Pending = _local.pending
@@ -333,7 +340,7 @@ def _statement(sql: str) -> None:
 
 def _learn(event: str) -> bool:
     _seen.add(event)
-    interesting = any(tw._entry_for_event(event) is not None for tw in _tripwires)
+    interesting = any(tw.wants_event(event) for tw in _tripwires)
     if len(_interest) < _MAX_INTEREST:
         _interest[event] = interesting
     return interesting
@@ -415,7 +422,7 @@ def _sync_wrappers() -> None:
     wanted = {
         name
         for name, target in TARGETS.items()
-        if any(tw._wants_wrapper(name) for tw in _tripwires)
+        if any(tw.wants_wrapper(name) for tw in _tripwires)
         and not (target.audit_event and _audited(target.audit_event))
     }
     for name in list(_installed):
@@ -442,7 +449,7 @@ def _sync_wrappers() -> None:
         _installed[name] = (owner, own, wrapper)
 
 
-def activate(tripwire: Tripwire) -> None:
+def activate(tripwire: Subscriber[Any]) -> None:
     """Start dispatching to ``tripwire`` (installs the audit hook the first time)."""
     global _tripwires, _hook_installed
     with _lock:
@@ -455,7 +462,7 @@ def activate(tripwire: Tripwire) -> None:
         _sync_wrappers()
 
 
-def deactivate(tripwire: Tripwire) -> None:
+def deactivate(tripwire: Subscriber[Any]) -> None:
     """Stop dispatching to ``tripwire``; restores the wrappers no active tripwire needs."""
     global _tripwires
     with _lock:

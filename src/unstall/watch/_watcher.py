@@ -1,4 +1,12 @@
-"""The watchdog: one daemon thread for every watched loop, turning long iterations into StallEvents."""
+"""The watcher: every loop attached as it starts, and what the watchdog finds turned into StallEvents.
+
+The parts it puts together: :class:`~unstall.watch._patch.RunForeverPatch` (loop start-up),
+:class:`~unstall.watch._loops.LoopState` (each loop's heartbeat and iteration timing),
+:class:`~unstall.watch._watchdog.Watchdog` (the thread that wakes to look at the loops),
+:class:`~unstall.watch._sampling.Sampler` (a stall's samples while it runs),
+:func:`~unstall.watch._stall_event.stall_event` (the event of a finished stall) and
+:class:`~unstall.watch._sinks.Sinks` (where events go).
+"""
 
 from __future__ import annotations
 
@@ -10,36 +18,33 @@ import contextlib
 import gc
 import logging
 import os
-import select
 import sys
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import Any
 
 from unstall.watch._backstop import Backstop
-from unstall.watch._frames import sample_stack, site_fix
-from unstall.watch._judge import Session, frames_of, judge, running_loops, where_of
-from unstall.watch._loops import LoopState, Mark
-from unstall.watch._model import Cause, StallEvent, TripwireEvent
+from unstall.watch._judge import running_loops, where_of
+from unstall.watch._loops import LoopState, Pending
+from unstall.watch._model import Frame, StallEvent, TripwireEvent
+from unstall.watch._patch import RunForeverPatch
 from unstall.watch._report import Report
+from unstall.watch._sampling import Sampler, Session
+from unstall.watch._sinks import Sinks
+from unstall.watch._stall_event import stall_event
 from unstall.watch._stats import Histograms, Sites
-from unstall.watch._tasks import ContextProvider, read_context, task_snapshot
+from unstall.watch._tasks import ContextProvider
+from unstall.watch._watchdog import Watchdog
 
 __all__ = ("Watcher", "watch")
 
 logger = logging.getLogger("unstall")
 Sink = Callable[[Any], object]
 
-_MAX_STACKS = 8
-# with every loop on an alarm the watchdog sleeps until one fires; it still wakes this often to
-# drain histograms, notice loops that stopped and patch a uvloop imported since
-_HOUSEKEEPING = 1.0
 _TIMING = {False: "off", True: "always", "off": "off", "always": "always", "sampled": "sampled"}
-# the modules of the code a loop runs for the heartbeat (ticks, alarms, CPU marks)
-_HEARTBEAT_MODULES = frozenset({"unstall.watch._loops", "unstall.watch._alarm"})
 
 
 class Watcher:
@@ -93,8 +98,7 @@ class Watcher:
         self.sink_errors = 0
         self.stalls = 0
         self.running = False
-        self._sinks: list[Sink] = list(sinks)
-        self._context = list(context)
+        self._sinks: Sinks[Any] = Sinks(sinks)
         self._tripwire_option = tripwire
         self._tripwire: Any = None
         self._max_sites = max_sites
@@ -102,24 +106,17 @@ class Watcher:
         self._timing = _TIMING[iteration_timing]
         self._use_backstop = backstop
         self._backstop: Backstop | None = None
-        # every wake-up of the watchdog takes the GIL from the loop: none while all is well where
-        # loops have alarms (Linux), else a poll every half threshold
-        self._idle_poll = min(0.05, max(0.002, self.threshold / 2))
-        self._busy_poll = min(0.01, max(0.001, self.threshold / 20))
         self._sites = Sites(max_sites)
         self._hist = Histograms()
         self._loops: dict[int, LoopState] = {}
         self._states: tuple[LoopState, ...] = ()
         self._external: set[int] = set()  # loops found running at start: detached when they stop
         self._closing: collections.deque[LoopState] = collections.deque()
-        self._sessions: dict[int, Session] = {}
-        self._recent: collections.deque[tuple[int, Session]] = collections.deque(maxlen=8)
+        self._sampler = Sampler(list(context))
         # reentrant: stop() may run in a signal handler that interrupted _attach on this thread
         self._lock = threading.RLock()
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._wake_fds: tuple[int, int] | None = None  # the watchdog's wake-up pipe
-        self._patched: dict[type, Any] = {}
+        self._watchdog = Watchdog(self.threshold, self._look, lambda: self._states)
+        self._run_forever = RunForeverPatch(self._attach, self._detach)
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> Watcher:
@@ -128,14 +125,13 @@ class Watcher:
             if self.running:
                 return self
             self.running = True
-            self._stop = threading.Event()
-            self._patch(asyncio.base_events.BaseEventLoop)
-            self._patch_uvloop()
+            self._run_forever.patch(asyncio.base_events.BaseEventLoop)
+            self._run_forever.patch_uvloop()
             gc.callbacks.append(self._gc_callback)
             if self._use_backstop:
                 backstop = Backstop(self.threshold)
                 self._backstop = backstop if backstop.start() else None
-            self._spawn()
+            self._start_watchdog()
             _started.add(self)
         with contextlib.suppress(RuntimeError):
             loop = asyncio.get_running_loop()
@@ -147,33 +143,6 @@ class Watcher:
         if self._tripwire_option:
             self._start_tripwire()
         return self
-
-    def _patch(self, cls: type) -> None:
-        if cls in self._patched:
-            return
-        original = cls.__dict__.get("run_forever") or cls.run_forever  # type: ignore[attr-defined]
-        watcher = self
-
-        def run_forever(loop: asyncio.AbstractEventLoop) -> Any:
-            state = watcher._attach(loop)
-            try:
-                return original(loop)
-            finally:
-                if state is not None:
-                    watcher._detach(state)
-
-        run_forever.__wrapped__ = original  # type: ignore[attr-defined]
-        cls.run_forever = run_forever  # type: ignore[attr-defined]
-        self._patched[cls] = (original, run_forever)
-
-    def _patch_uvloop(self) -> bool:
-        """Patch ``uvloop.Loop`` once it is imported; ``True`` when this call patched it."""
-        uvloop = sys.modules.get("uvloop")
-        loop_cls = getattr(uvloop, "Loop", None)
-        if isinstance(loop_cls, type) and loop_cls not in self._patched:
-            self._patch(loop_cls)
-            return True
-        return False
 
     def _discover(self) -> None:
         """Attach to loops already running in other threads (through ``call_soon_threadsafe``)."""
@@ -188,29 +157,9 @@ class Watcher:
         except Exception:
             logger.debug("unstall: could not look for running loops", exc_info=True)
 
-    def _spawn(self) -> None:
-        self._wake_fds = None
-        if hasattr(select, "poll"):
-            with contextlib.suppress(OSError):
-                r, w = os.pipe()
-                os.set_blocking(r, False)
-                os.set_blocking(w, False)
-                self._wake_fds = (r, w)
-        self._thread = threading.Thread(target=self._run, name="unstall-watchdog", daemon=True)
-        self._thread.start()
-
-    def _wake(self) -> None:
-        """Wake the watchdog now (any thread; a full pipe already means it will wake)."""
-        fds = self._wake_fds
-        if fds is not None:
-            with contextlib.suppress(OSError):
-                os.write(fds[1], b"\0")
-
-    def _close_wake_fds(self) -> None:
-        fds, self._wake_fds = self._wake_fds, None
-        for fd in fds or ():
-            with contextlib.suppress(OSError):
-                os.close(fd)
+    def _start_watchdog(self) -> None:
+        # with a backstop to re-arm, or busy parts piling up every iteration, it wakes often
+        self._watchdog.start(steady=self._backstop is not None or self._timing == "always")
 
     def _start_tripwire(self) -> None:
         try:
@@ -242,25 +191,16 @@ class Watcher:
                 return
             self.running = False
             _started.discard(self)
-            for cls, (original, wrapper) in self._patched.items():
-                if cls.__dict__.get("run_forever") is wrapper:
-                    cls.run_forever = original  # type: ignore[attr-defined]
-            self._patched.clear()
+            self._run_forever.restore()
             with contextlib.suppress(ValueError):
                 gc.callbacks.remove(self._gc_callback)
-            self._stop.set()
-            self._wake()
-            thread, self._thread = self._thread, None
+            thread = self._watchdog.stop()
             backstop, self._backstop = self._backstop, None
         if backstop is not None:
             backstop.collect()
             backstop.stop()  # first: nobody re-arms the timer once the watchdog is gone
             self._backstop = backstop  # still read by the last emissions below
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-        joined = thread is None or not thread.is_alive()
-        if joined:
-            self._close_wake_fds()
+        joined = self._watchdog.join(thread, timeout)
         for state in (*self._states, *self._closing):
             with contextlib.suppress(Exception):
                 state.uninstall()
@@ -272,7 +212,7 @@ class Watcher:
             self._loops.clear()
             self._states = ()
             self._closing.clear()
-            self._sessions.clear()
+            self._sampler.current.clear()
         self._backstop = None
         if self._tripwire is not None:
             try:
@@ -299,17 +239,11 @@ class Watcher:
 
     def add_sink(self, sink: Sink) -> None:
         """Call ``sink(event)`` for every future StallEvent / TripwireEvent; exceptions it raises are counted."""
-        self._sinks.append(sink)
+        self._sinks.add(sink)
 
     def remove_sink(self, sink: Sink) -> None:
         """Stop calling ``sink``; no error when it is not registered."""
-        with contextlib.suppress(ValueError):
-            self._sinks.remove(sink)
-
-    def watch_loop(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Watch ``loop`` explicitly (a loop started before the watcher); call from the loop's thread."""
-        if self._attach(loop) is not None:
-            self._external.add(id(loop))
+        self._sinks.remove(sink)
 
     # ---- loop registration (loop threads) ---------------------------------------------------------
     def _attach(self, loop: asyncio.AbstractEventLoop) -> LoopState | None:
@@ -321,13 +255,13 @@ class Watcher:
                     loop,
                     self.threshold,
                     timing=self._timing,
-                    alarm=self._wake_fds is not None and not self._use_backstop,
-                    notify=self._wake,
+                    alarm=self._watchdog.sleeps and not self._use_backstop,
+                    notify=self._watchdog.wake,
                 )
                 state.install()
                 self._loops[id(loop)] = state
                 self._states = tuple(self._loops.values())
-            self._wake()  # the watchdog starts listening to this loop's alarm
+            self._watchdog.wake()  # the watchdog starts listening to this loop's alarm
             return state
         except Exception:
             logger.warning(
@@ -344,7 +278,7 @@ class Watcher:
                     self._external.discard(state.loop_id)
                     self._closing.append(state)  # the watchdog emits what is pending
             state.uninstall()
-            self._wake()
+            self._watchdog.wake()
         except Exception:
             logger.debug("unstall: could not detach from a loop", exc_info=True)
 
@@ -365,140 +299,40 @@ class Watcher:
                     spans[-1] = (first, time.perf_counter(), where)
 
     # ---- the watchdog thread -----------------------------------------------------------------------
-    def _run(self) -> None:
-        stop = self._stop
-        wait = self._idle_poll
-        fds = self._wake_fds
-        poller: Any = None
-        alarms: dict[int, LoopState] = {}
-        listened: tuple[LoopState, ...] | None = None
-        while not stop.is_set():
-            if fds is None:
-                if stop.wait(wait):
-                    break
-            else:
-                states = self._states
-                if states is not listened:
-                    poller, alarms = self._listen(fds[0], states)
-                    listened = states
-                try:
-                    ready = poller.poll(wait * 1000)
-                except OSError:  # a descriptor closed under us: listen afresh
-                    listened, ready = None, []
-                for fd, _ in ready:
-                    if fd == fds[0]:
-                        with contextlib.suppress(OSError):
-                            os.read(fd, 4096)
-                    elif fd in alarms:
-                        alarm = alarms[fd].alarm
-                        if alarm is not None:
-                            alarm.clear()
-                if stop.is_set():
-                    break
-            try:
-                now = time.perf_counter()
-                if self._backstop is not None:
-                    self._backstop.tick(now)
-                if "uvloop" in sys.modules:
-                    with self._lock:
-                        patched = self.running and self._patch_uvloop()
-                    if patched:  # a uvloop loop may have started before the patch
-                        self._discover()
-                for state in self._states:
-                    self._poll(state, now)
-                while self._closing:
-                    state = self._closing.popleft()
-                    self._flush(state, now)
-                    self._sessions.pop(state.loop_id, None)
-                    self._hist.close(state)
-                    state.release()
-                wait = self._next_wait()
-            except Exception:  # never let the watchdog die; the next poll starts afresh
-                logger.debug("unstall: watchdog poll failed", exc_info=True)
-
-    @staticmethod
-    def _listen(wake: int, states: tuple[LoopState, ...]) -> tuple[Any, dict[int, LoopState]]:
-        """A poll object on the wake-up pipe and every loop's alarm."""
-        poller = select.poll()
-        poller.register(wake, select.POLLIN)
-        alarms: dict[int, LoopState] = {}
-        for state in states:
-            alarm = state.alarm
-            if alarm is not None and alarm.fd >= 0:
-                poller.register(alarm.fd, select.POLLIN)
-                alarms[alarm.fd] = state
-        return poller, alarms
-
-    def _next_wait(self) -> float:
-        """Seconds until the watchdog must look again even if nothing wakes it."""
-        if self._sessions:
-            return self._busy_poll
-        if (
-            self._wake_fds is None  # nothing can wake it: it polls
-            or self._backstop is not None  # the backstop's timer needs re-arming
-            or self._timing == "always"  # busy parts pile up every iteration: drain them often
-            or any(not s.alarm_ok for s in self._states)
-        ):
-            return self._idle_poll
-        return _HOUSEKEEPING
+    def _look(self) -> bool:
+        """One look at every loop (watchdog thread); whether a stall is being sampled."""
+        now = time.perf_counter()
+        if self._backstop is not None:
+            self._backstop.tick(now)
+        if "uvloop" in sys.modules:
+            with self._lock:
+                patched = self.running and self._run_forever.patch_uvloop()
+            if patched:  # a uvloop loop may have started before the patch
+                self._discover()
+        for state in self._states:
+            self._poll(state, now)
+        while self._closing:
+            state = self._closing.popleft()
+            self._flush(state, now)
+            self._sampler.current.pop(state.loop_id, None)
+            self._hist.close(state)
+            state.release()
+        return bool(self._sampler.current)
 
     def _poll(self, state: LoopState, now: float) -> None:
         since = state.busy_since()
-        sessions = self._sessions
-        current = sessions.get(state.loop_id)
-        if current is not None and current.since != since:
-            del sessions[state.loop_id]
-            self._recent.append((state.loop_id, current))
-            current = None
+        self._sampler.follow(state.loop_id, since)
         self._flush(state, now)
         if since and now - since > self.threshold / 2:
-            if current is None:
-                current = sessions[state.loop_id] = Session(since, now)
-            self._sample(state, current)
+            errors = self._sampler.sample(state, since, now)
+            if errors:  # context providers that raised
+                self.sink_errors += errors
         if len(state.lag) > 4096 or len(state.busy) > 4096:
             self._hist.drain(state)
         if state.loop_id in self._external and (
             state.loop.is_closed() or not state.loop.is_running()
         ):
             self._detach(state)
-
-    def _sample(self, state: LoopState, current: Session) -> None:
-        frame: FrameType | None = sys._current_frames().get(state.thread_id)
-        if frame is None:
-            return
-        try:
-            if frame.f_globals.get("__name__") in _HEARTBEAT_MODULES:
-                # the loop is in the heartbeat's own code, so the stall is over: this is the
-                # first moment the watchdog got the GIL back (a tick's system call released
-                # it) after C code held it for the whole stall, and not where the time went
-                return
-            current.stacks[sample_stack(frame)] += 1
-            current.samples += 1
-            if len(current.stacks) > 4 * _MAX_STACKS:
-                rare = min(current.stacks, key=lambda k: current.stacks[k])
-                del current.stacks[rare]
-            if current.samples == 1:
-                snap = task_snapshot(state.loop, frame)
-                if snap is not None:
-                    current.task = snap[0]
-                    current.context, errors = read_context(self._context, snap[1])
-                    self.sink_errors += errors
-        finally:
-            del frame
-
-    def _match(self, loop_id: int, start: float, duration: float) -> Session | None:
-        candidates = [s for lid, s in self._recent if lid == loop_id]
-        current = self._sessions.get(loop_id)
-        if current is not None:
-            candidates.append(current)
-        for session in candidates:
-            if session.since == start:
-                return session
-        end = start + duration
-        for session in candidates:
-            if start - 0.005 <= session.first <= end + 0.05:
-                return session
-        return None
 
     def _flush(self, state: LoopState, now: float) -> None:
         if not state.pending:
@@ -508,67 +342,30 @@ class Watcher:
             backstop.collect()
             backstop.suspend()  # the watchdog is busy, not starved: no dump meanwhile
         while state.pending:
-            start, duration, exact, mark, end = state.pending.popleft()
-            session = self._match(state.loop_id, start, duration)
-            if session is not None:
-                with contextlib.suppress(ValueError):
-                    self._recent.remove((state.loop_id, session))
-            self._emit(state, start, duration, exact, session, (mark, end))
+            stall = state.pending.popleft()
+            session = self._sampler.match(state.loop_id, stall.start, stall.duration)
+            event = stall_event(
+                state,
+                stall,
+                session,
+                threshold=self.threshold,
+                busy_poll=self._watchdog.busy_poll,
+                dumped=self._dumped(state, stall, session),
+                wall=time.time() - time.perf_counter(),
+            )
+            self._record(event)
         if backstop is not None:
             backstop.tick(time.perf_counter())
 
-    def _emit(
-        self,
-        state: LoopState,
-        start: float,
-        duration: float,
-        exact: bool,
-        s: Session | None,
-        marks: tuple[Mark, Mark],
-    ) -> None:
-        stacks = (
-            tuple(stack for stack, _ in s.stacks.most_common(_MAX_STACKS)) if s is not None else ()
-        )
-        source = "samples" if stacks else ""
-        cause, cpu_time, gc_time = judge(
-            state, start, duration, s, self.threshold, self._busy_poll, marks
-        )
-        if cause is Cause.GC:
-            # a collection holds the GIL, so no sample can land inside it: samples show the loop
-            # before or after it, while the frame noted when it started is the line that set it off
-            for a, b, where in list(state.gc_spans):
-                if where and a <= start + duration and (b or a) >= start:
-                    stacks, source = (frames_of(where), *stacks[: _MAX_STACKS - 1]), "gc"
-                    break
-        if not stacks and self._backstop is not None:
-            self._backstop.collect()
-            dumped = self._backstop.find(state.thread_id, start, start + duration)
-            if dumped:
-                stacks, source = (dumped,), "faulthandler"
-        blamed, offender, code, entry, fix = site_fix(stacks[0] if stacks else (), cause)
-        event = StallEvent(
-            start=time.time() - (time.perf_counter() - start),
-            duration=duration,
-            threshold=self.threshold,
-            cause=cause,
-            blamed=blamed,
-            offender=offender,
-            stacks=stacks,
-            task=s.task if s is not None else None,
-            context=s.context if s is not None else (),
-            cpu_time=cpu_time,
-            gc_time=gc_time,
-            thread_id=state.thread_id,
-            thread_name=state.thread_name,
-            loop_id=state.loop_id,
-            code=code,
-            entry=entry,
-            fix=fix,
-            samples=s.samples if s is not None else 0,
-            precision=0.0 if exact else state.interval / 2,
-            stack_source=source,
-        )
-        self._record(event)
+    def _dumped(
+        self, state: LoopState, stall: Pending, session: Session | None
+    ) -> tuple[Frame, ...] | None:
+        """The loop thread's stack from a backstop dump during ``stall``, when no sample has one."""
+        backstop = self._backstop
+        if backstop is None or (session is not None and session.stacks):
+            return None
+        backstop.collect()
+        return backstop.find(state.thread_id, stall.start, stall.start + stall.duration)
 
     def _record(self, event: StallEvent) -> None:
         self.stalls += 1
@@ -591,11 +388,9 @@ class Watcher:
         self._to_sinks(event)
 
     def _to_sinks(self, event: object) -> None:
-        for sink in list(self._sinks):
-            try:
-                sink(event)
-            except Exception:
-                self.sink_errors += 1
+        failed = self._sinks.send(event)
+        if failed:  # added once the sinks ran: another thread may count meanwhile
+            self.sink_errors += failed
 
     def _on_tripwire(self, event: TripwireEvent) -> None:
         self.blocking_calls.append(event)
@@ -631,8 +426,7 @@ class Watcher:
         self.events.clear()
         self.blocking_calls.clear()
         self.stalls = self.sink_errors = 0
-        self._sessions.clear()
-        self._recent.clear()
+        self._sampler.clear()
         self._closing.clear()
         self._external.clear()
         tid = threading.get_ident()
@@ -642,14 +436,13 @@ class Watcher:
                 state.release()  # the child's copies of the parent's descriptors
         for state in kept.values():
             state.after_fork()
-        self._close_wake_fds()  # the child's copies of the parent's pipe
+        self._watchdog.close()  # the child's copies of the parent's pipe
         self._loops = kept
         self._states = tuple(kept.values())
         if self.running:
             if self._backstop is not None:
                 self._backstop.after_fork()
-            self._stop = threading.Event()
-            self._spawn()
+            self._start_watchdog()
 
 
 _current: Watcher | None = None
