@@ -18,7 +18,7 @@ from unstall.check._cache import Cache, CacheEntry, default_cache_dir
 from unstall.check._discover import discover, matches_any
 from unstall.check._model import Finding
 from unstall.check._read import FileStat, Source, digest, read_source, stat_file
-from unstall.check._results import load_result, project_key, save_result
+from unstall.check._run_cache import load_result, project_key, save_result
 from unstall.check._suppress import is_suppressed, suppressions
 from unstall.check._worker import Job, run_jobs, summarize_source
 from unstall.errors import CatalogError, ConfigError
