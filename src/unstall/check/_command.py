@@ -14,7 +14,7 @@ from unstall.check._format_sarif import format_sarif
 from unstall.check._format_text import format_statistics, format_text, use_color
 from unstall.check._read import Source, read_source
 from unstall.check._rules_info import rule_infos
-from unstall.check._runner import CheckResult, run_check
+from unstall.check._runner import CheckResult, catalog_for, run_check
 from unstall.errors import ConfigError
 
 __all__ = ("configure", "run")
@@ -161,9 +161,7 @@ def _line_source(result: CheckResult, stdin: tuple[str, str] | None) -> dict[str
 def _report(
     result: CheckResult, args: argparse.Namespace, config: Config, stdin: tuple[str, str] | None
 ) -> None:
-    from unstall.check._runner import _catalog
-
-    infos = rule_infos(_catalog(config))
+    infos = rule_infos(catalog_for(config))
     out = sys.stdout
     if args.format == "json":
         out.write(format_json(result.findings, infos, files=len(result.files)))
