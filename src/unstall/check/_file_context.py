@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 from unstall.check._bind import Binder
@@ -63,3 +64,14 @@ class FileContext:
                 [lines[line - 1][col:], *lines[line : end_line - 1], lines[end_line - 1][:end_col]]
             )
         return data.decode("utf-8", errors="replace")
+
+    def arguments_text(self, node: ast.Call) -> str:
+        """The source text of a call's arguments, from the first to the last (``""`` for none)."""
+        parts: list[ast.expr | ast.keyword] = [*node.args, *node.keywords]
+        if not parts:
+            return ""
+        first = min(parts, key=lambda part: (part.lineno, part.col_offset))
+        last = max(parts, key=lambda part: (part.end_lineno or 0, part.end_col_offset or 0))
+        return self.segment(
+            first.lineno, first.col_offset, last.end_lineno or 0, last.end_col_offset or 0
+        )

@@ -161,7 +161,7 @@ class ExpressionWalker:
         """Record a call (its callee as a reference), then walk its callee and arguments."""
         ref = expr_ref(node.func, self.scope)
         if ref is None:
-            ref = self.unknown_ref(node)
+            ref = _unknown_ref(node)
         index = -1
         if ref is not None:
             flags = (
@@ -328,7 +328,7 @@ class ExpressionWalker:
                 func.end_lineno or func.lineno,
                 func.end_col_offset or 0,
             )
-            args_text = self.arguments_text(node)
+            args_text = self.owner.arguments_text(node)
         return Use(
             CALL,
             intern(ref),
@@ -341,17 +341,6 @@ class ExpressionWalker:
             _condition_arguments(node, self.scope),
             func_text,
             args_text,
-        )
-
-    def arguments_text(self, node: ast.Call) -> str:
-        """The source text of a call's arguments, from the first to the last."""
-        parts: list[ast.expr | ast.keyword] = [*node.args, *node.keywords]
-        if not parts:
-            return ""
-        first = min(parts, key=lambda part: (part.lineno, part.col_offset))
-        last = max(parts, key=lambda part: (part.end_lineno or 0, part.end_col_offset or 0))
-        return self.owner.segment(
-            first.lineno, first.col_offset, last.end_lineno or 0, last.end_col_offset or 0
         )
 
     def arguments(self, node: ast.Call, *, consumed: bool, parent: int, lambda_arg: bool) -> None:
@@ -405,23 +394,24 @@ class ExpressionWalker:
             )
         )
 
-    def unknown_ref(self, node: ast.Call) -> str | None:
-        """A ``?.``-prefixed reference for a call on an unknown receiver that takes a lambda."""
-        # A call on an unknown receiver is recorded only when a lambda is passed to it: it may be
-        # an offload helper matched by its method name (``executor.submit(lambda: ...)``).
-        if not any(
-            isinstance(arg, (ast.Lambda, ast.Call))
-            for arg in (*node.args, *(k.value for k in node.keywords))
-        ):
-            return None
-        parts: list[str] = []
-        func: ast.expr = node.func
-        while isinstance(func, ast.Attribute):
-            parts.append(func.attr)
-            func = func.value
-        if isinstance(func, ast.Name):
-            parts.append(func.id)
-        return "?." + ".".join(reversed(parts)) if parts else None
+
+def _unknown_ref(node: ast.Call) -> str | None:
+    """A ``?.``-prefixed reference for a call on an unknown receiver that takes a lambda."""
+    # A call on an unknown receiver is recorded only when a lambda is passed to it: it may be
+    # an offload helper matched by its method name (``executor.submit(lambda: ...)``).
+    if not any(
+        isinstance(arg, (ast.Lambda, ast.Call))
+        for arg in (*node.args, *(k.value for k in node.keywords))
+    ):
+        return None
+    parts: list[str] = []
+    func: ast.expr = node.func
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if isinstance(func, ast.Name):
+        parts.append(func.id)
+    return "?." + ".".join(reversed(parts)) if parts else None
 
 
 def _condition_arguments(node: ast.Call, scope: Scope) -> tuple[tuple[str, object], ...]:
