@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from unstall.check import Edit, Finding, Location
-from unstall.check._fix import apply_edits, plan_fixes, unified_diff, write_fixes
+from unstall.check._apply import apply_edits, plan_fixes, unified_diff, write_fixes
 from unstall.check._read import Source, read_source
 
 

@@ -3,6 +3,29 @@
 :func:`check` runs the analysis over files and folders as one project and returns a
 :class:`CheckResult`; :class:`Config` holds the ``[tool.unstall]`` settings (read from the
 nearest ``pyproject.toml`` by default).
+
+A run is a row of stages, each a function of :func:`~unstall.check._runner.run_check`
+handing a named record to the next:
+
+1. **plan**: the catalog (with the configuration's additions), the files to check
+   (``_discover``), their module names (``_modules``) and the key of the whole-run cache
+   (``_run_cache``); when nothing changed since the last run, its result is the answer.
+2. **summarize**: an unchanged file's summary comes from the summary cache (``_cache``); the
+   others are read (``_read``) and summarized (``_worker``, ``_summary``: ``_bind`` binds a
+   module's names, ``_walk`` and ``_walk_expr`` walk its bodies), in worker processes when
+   there are many (``_pool``).
+3. **merge**: the fresh summaries join the cached ones, and the cache; a file that cannot be
+   read or parsed is a UNS9xx finding.
+4. **analyze** (``_analyze``): over the summaries alone, ``_resolve`` resolves references
+   against the project and the catalog, ``_graph`` follows what each ``async def`` runs on
+   the loop's thread, and every blocking call reached is a finding with its chain and its
+   suggested fix (``_suggest``).
+5. **report**: findings the configuration or a comment silences (``_suppress``) are dropped;
+   the rest are sorted.
+6. **save**: the summary cache, then the result, for the next run.
+
+The command (``_command``) then prints the result (``_format_text``, ``_format_json``,
+``_format_sarif``) or applies its fixes (``_apply``).
 """
 
 from __future__ import annotations

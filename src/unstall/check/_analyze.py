@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from unstall.catalog import Catalog, Entry
-from unstall.check._fixes import fix_for
 from unstall.check._graph import AnalysisSettings, CallGraph, Node, Step
 from unstall.check._model import ChainStep, Finding, Location
+from unstall.check._suggest import fix_for
 from unstall.check._summary_types import (
     AWAITED,
     CALL,

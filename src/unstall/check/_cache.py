@@ -62,6 +62,7 @@ def _summarizer_fingerprint() -> str:
         "_bind.py",
         "_walk.py",
         "_walk_expr.py",
+        "_file_context.py",
         "_model.py",
         "_modules.py",
         "_cache.py",

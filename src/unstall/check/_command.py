@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from unstall._config import Config, load_config, parse_codes
-from unstall.check._fix import fixable, plan_fixes, unified_diff, write_fixes
+from unstall.check._apply import fixable, plan_fixes, unified_diff, write_fixes
 from unstall.check._format_json import format_github, format_json
 from unstall.check._format_sarif import format_sarif
 from unstall.check._format_text import format_statistics, format_text, use_color

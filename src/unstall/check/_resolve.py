@@ -1,15 +1,16 @@
 """Resolve the symbolic references of module summaries against the whole project and the catalog.
 
-A reference (see :mod:`unstall.check._summary_types`) resolves to a :data:`Value`:
+A reference (see :mod:`unstall.check._summary_types`) resolves to a :class:`Value` of one
+:class:`ValueKind`:
 
-- ``m``: a project module;
-- ``f`` / ``c``: a function or class of the project;
-- ``i``: an instance of a project class;
-- ``x``: something outside the project, by qualified name (``requests.get``);
-- ``t``: an instance of an outside type (``sqlite3.Connection``);
-- ``y``: what calling a ``contextlib.contextmanager`` generator function of the project
-  gives: ``with`` binds what it yields, and attributes are looked up there;
-- ``s``: the bases of a project class, bound to an instance (``super()``).
+- ``MODULE``: a project module;
+- ``FUNCTION`` / ``CLASS``: a function or class of the project;
+- ``INSTANCE``: an instance of a project class;
+- ``OUTSIDE``: something outside the project, by qualified name (``requests.get``);
+- ``OUTSIDE_INSTANCE``: an instance of an outside type (``sqlite3.Connection``);
+- ``CONTEXT_MANAGER``: what calling a ``contextlib.contextmanager`` generator function of the
+  project gives: ``with`` binds what it yields, and attributes are looked up there;
+- ``SUPER``: the bases of a project class, bound to an instance (``super()``).
 
 Anything else is ``None``: unknown values are never guessed, which is what keeps the
 analysis precise. Results are memoized per reference, so a project resolves in near-linear time.
@@ -19,27 +20,45 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from unstall.catalog import BoundaryKind, Catalog
 from unstall.check._scope import BUILTIN_NAMES
 from unstall.check._summary_types import ClassInfo, FunctionInfo, ModuleSummary
 
-__all__ = ("Project", "Value")
+__all__ = ("Project", "Value", "ValueKind")
 
 _MAX_DEPTH = 40
 # The reference segment for each item of an iteration (see ``unstall.check._scope.Each``).
 _EACH = "<each>"
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
-    """A resolved reference: ``kind`` is one of ``m f c i x t y s`` (see the module docstring).
+class ValueKind(StrEnum):
+    """What a resolved reference is (see the module docstring).
 
-    ``summary`` indexes the project's summaries (``-1`` outside the project); ``name`` is the
-    key inside that module, or the qualified name for ``x`` and ``t``.
+    Members are strings equal to their short codes (``ValueKind.OUTSIDE == "x"``); values
+    live only in memory, never in a cache.
     """
 
-    kind: str
+    MODULE = "m"
+    FUNCTION = "f"
+    CLASS = "c"
+    INSTANCE = "i"
+    OUTSIDE = "x"
+    OUTSIDE_INSTANCE = "t"
+    CONTEXT_MANAGER = "y"
+    SUPER = "s"
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A resolved reference of one :class:`ValueKind`.
+
+    ``summary`` indexes the project's summaries (``-1`` outside the project); ``name`` is the
+    key inside that module, or the qualified name for ``OUTSIDE`` and ``OUTSIDE_INSTANCE``.
+    """
+
+    kind: ValueKind
     summary: int = -1
     name: str = ""
 
@@ -97,10 +116,10 @@ class Project:
                 continue
             module = self.modules.get(".".join(names[:end]))
             if module is not None:
-                value, start = Value("m", module), end - 1
+                value, start = Value(ValueKind.MODULE, module), end - 1
                 break
         if value is None:
-            value = Value("x", name=names[0])
+            value = Value(ValueKind.OUTSIDE, name=names[0])
         else:
             # The module segment itself was consumed; apply its calls (none make sense).
             if calls[start]:
@@ -121,7 +140,7 @@ class Project:
             value = self._step(value, names[index], calls[index])
             if (
                 value is not None
-                and value.kind == "x"
+                and value.kind is ValueKind.OUTSIDE
                 and not calls[index]
                 and index + 1 < len(names)
                 and names[index + 1] != _EACH
@@ -130,26 +149,26 @@ class Project:
                 # catalog's type table may say what it holds, by name or, on an instance, by
                 # its type's ``__getattr__`` row (``client.app_db`` is a pymongo Database).
                 held = self.catalog.returns(value.name)
-                if held is None and previous.kind == "t":
+                if held is None and previous.kind is ValueKind.OUTSIDE_INSTANCE:
                     held = self.catalog.returns(f"{previous.name}.__getattr__")
                 if held is not None:
-                    value = Value("t", name=held)
+                    value = Value(ValueKind.OUTSIDE_INSTANCE, name=held)
         return value
 
     def _step(self, value: Value | None, name: str, calls: int) -> Value | None:
         if name == _EACH:
             # Each item of iterating: what a callable's result (``root.glob.<each>``) or an
             # attribute (``path.parents.<each>``) yields, or an instance's ``__iter__`` row.
-            if value is None or value.kind not in ("x", "t"):
+            if value is None or value.kind not in (ValueKind.OUTSIDE, ValueKind.OUTSIDE_INSTANCE):
                 return None
-            key = value.name if value.kind == "x" else f"{value.name}.__iter__"
+            key = value.name if value.kind is ValueKind.OUTSIDE else f"{value.name}.__iter__"
             element = self.catalog.element(key)
-            return Value("t", name=element) if element else None
+            return Value(ValueKind.OUTSIDE_INSTANCE, name=element) if element else None
         if name == "<super>":
             # ``super()`` in a method of the class ``value``: its bases, bound to the instance.
-            if value is None or value.kind != "c":
+            if value is None or value.kind is not ValueKind.CLASS:
                 return None
-            return Value("s", value.summary, value.name)
+            return Value(ValueKind.SUPER, value.summary, value.name)
         value = self.attribute(value, name)
         for _ in range(calls):
             if value is None:
@@ -162,41 +181,41 @@ class Project:
         if value is None:
             return None
         kind = value.kind
-        if kind in ("x", "t"):
-            return Value("x", name=f"{value.name}.{name}")
-        if kind == "y":
+        if kind in (ValueKind.OUTSIDE, ValueKind.OUTSIDE_INSTANCE):
+            return Value(ValueKind.OUTSIDE, name=f"{value.name}.{name}")
+        if kind is ValueKind.CONTEXT_MANAGER:
             # A context manager's own protocol is its generator's; anything else is looked
             # up on what it yields (``with get_db() as db: db.query(...)``).
             if name.startswith("__"):
                 return None
             yielded = self.functions[value.summary][value.name].yields
             return self.attribute(self.resolve(yielded), name) if yielded else None
-        if kind == "m":
+        if kind is ValueKind.MODULE:
             return self._module_attribute(value.summary, name)
         summary, key = value.summary, value.name
-        if kind == "s":
+        if kind is ValueKind.SUPER:
             return self.member(summary, key, name, skip_self=True)
-        if kind == "f":
+        if kind is ValueKind.FUNCTION:
             nested = f"{key}.{name}"
             if nested in self.functions[summary]:
-                return Value("f", summary, nested)
+                return Value(ValueKind.FUNCTION, summary, nested)
             if nested in self.classes[summary]:
-                return Value("c", summary, nested)
+                return Value(ValueKind.CLASS, summary, nested)
             return None
         return self.member(summary, key, name)
 
     def _module_attribute(self, summary: int, name: str) -> Value | None:
         if name in self.functions[summary]:
-            return Value("f", summary, name)
+            return Value(ValueKind.FUNCTION, summary, name)
         if name in self.classes[summary]:
-            return Value("c", summary, name)
+            return Value(ValueKind.CLASS, summary, name)
         bound = self.bindings[summary].get(name)
         if bound is not None:
             return self.resolve(bound) if bound else None
         module = self.summaries[summary].module
         sub = self.modules.get(f"{module}.{name}")
         if sub is not None:
-            return Value("m", sub)
+            return Value(ValueKind.MODULE, sub)
         stars = self.summaries[summary].star_imports
         for star in stars:
             inner = self.modules.get(star)
@@ -205,9 +224,9 @@ class Project:
                 if found is not None:
                     return found
             elif f"{star}.{name}" in self.catalog:
-                return Value("x", name=f"{star}.{name}")
+                return Value(ValueKind.OUTSIDE, name=f"{star}.{name}")
         if stars and name in BUILTIN_NAMES:
-            return Value("x", name=f"builtins.{name}")
+            return Value(ValueKind.OUTSIDE, name=f"builtins.{name}")
         return None
 
     def member(self, summary: int, key: str, name: str, *, skip_self: bool = False) -> Value | None:
@@ -230,9 +249,9 @@ class Project:
             else:
                 nested = f"{class_key}.{name}"
                 if nested in self.functions[index]:
-                    return Value("f", index, nested)
+                    return Value(ValueKind.FUNCTION, index, nested)
                 if nested in self.classes[index]:
-                    return Value("c", index, nested)
+                    return Value(ValueKind.CLASS, index, nested)
                 for attribute, ref in info.attributes if info is not None else ():
                     if attribute == name:
                         return self.resolve(ref) if ref else None
@@ -240,10 +259,12 @@ class Project:
                 continue
             for base in info.bases:
                 resolved = self.resolve(base)
-                if resolved is not None and resolved.kind == "c":
+                if resolved is not None and resolved.kind is ValueKind.CLASS:
                     pending.append((resolved.summary, resolved.name))
-                elif resolved is not None and resolved.kind == "x" and outside is None:
-                    outside = Value("x", name=f"{resolved.name}.{name}")
+                elif (
+                    resolved is not None and resolved.kind is ValueKind.OUTSIDE and outside is None
+                ):
+                    outside = Value(ValueKind.OUTSIDE, name=f"{resolved.name}.{name}")
         return outside
 
     def call(self, value: Value | None) -> Value | None:
@@ -251,27 +272,31 @@ class Project:
         if value is None:
             return None
         kind = value.kind
-        if kind == "c":
-            return Value("i", value.summary, value.name)
-        if kind == "f":
+        if kind is ValueKind.CLASS:
+            return Value(ValueKind.INSTANCE, value.summary, value.name)
+        if kind is ValueKind.FUNCTION:
             info = self.functions[value.summary][value.name]
             if info.yields and self._is_context_manager(info):
-                return Value("y", value.summary, value.name)
+                return Value(ValueKind.CONTEXT_MANAGER, value.summary, value.name)
             return self.resolve(info.returns) if info.returns else None
-        if kind == "t":
+        if kind is ValueKind.OUTSIDE_INSTANCE:
             # Calling an instance: its type's ``__call__`` row (a sessionmaker makes a Session).
             returned = self.catalog.returns(f"{value.name}.__call__")
-            return Value("t", name=returned) if returned else None
-        if kind == "x":
+            return Value(ValueKind.OUTSIDE_INSTANCE, name=returned) if returned else None
+        if kind is ValueKind.OUTSIDE:
             name = value.name
             returned = self.catalog.returns(name)
             if returned is not None:
-                return Value("t", name=returned)
+                return Value(ValueKind.OUTSIDE_INSTANCE, name=returned)
             owner, _, method = name.rpartition(".")
             if method == "__truediv__":
-                return Value("t", name=owner)  # ``/`` on an outside type keeps the type
+                return Value(
+                    ValueKind.OUTSIDE_INSTANCE, name=owner
+                )  # ``/`` on an outside type keeps the type
             if name.rpartition(".")[2][:1].isupper():
-                return Value("t", name=name)  # an outside class: calling it makes an instance
+                return Value(
+                    ValueKind.OUTSIDE_INSTANCE, name=name
+                )  # an outside class: calling it makes an instance
         return None
 
     def _is_context_manager(self, info: FunctionInfo) -> bool:
@@ -280,7 +305,7 @@ class Project:
             decorator = self.resolve(ref)
             if (
                 decorator is not None
-                and decorator.kind == "x"
+                and decorator.kind is ValueKind.OUTSIDE
                 and decorator.name in self.catalog.boundary_names(BoundaryKind.CONTEXT_MANAGER)
             ):
                 return True

@@ -1,33 +1,29 @@
-"""Run ``unstall check`` over a set of files: discover, read and summarize (cached, in parallel), analyze, filter."""
+"""Run ``unstall check`` over a set of files: :func:`run_check` calls the stages the package docstring maps."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import sys
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from unstall._config import Config, load_config
 from unstall.catalog import Catalog
 from unstall.check._cache import Cache, CacheEntry, default_cache_dir
 from unstall.check._discover import discover, matches_any
 from unstall.check._model import Finding
+from unstall.check._pool import default_workers, run_all
 from unstall.check._read import FileStat, Source, digest, read_source, stat_file
-from unstall.check._results import load_result, project_key, save_result
+from unstall.check._run_cache import load_result, project_key, save_result
+from unstall.check._summary_types import ModuleSummary
 from unstall.check._suppress import is_suppressed, suppressions
 from unstall.check._syntax import merge_newer_syntax
-from unstall.check._worker import Job, run_jobs, summarize_source
+from unstall.check._worker import Job, summarize_source
 from unstall.errors import ConfigError
 
 __all__ = ("CheckResult", "CheckStats", "check", "run_check")
-
-# Below this many files to summarize, starting worker processes costs more than it saves.
-_POOL_MIN_FILES = 96
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,50 +55,6 @@ class CheckResult:
     suppressed: int = 0
 
 
-def _default_jobs() -> int:
-    counter = getattr(os, "process_cpu_count", None) or os.cpu_count
-    return max(1, counter() or 1)
-
-
-def _pool_context() -> multiprocessing.context.BaseContext:
-    # forkserver: forking a process that may have threads is unsafe (and warns on 3.12+).
-    if sys.platform != "win32" and "forkserver" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("forkserver")
-    return multiprocessing.get_context("spawn")
-
-
-def _run_parallel(jobs: list[Job], workers: int) -> list[CacheEntry | Finding]:
-    # Interleaved chunks balance big and small files; several chunks per worker keep all busy.
-    chunks = max(1, min(len(jobs), workers * 4))
-    parts = [jobs[index::chunks] for index in range(chunks)]
-    results: list[CacheEntry | Finding | None] = [None] * len(jobs)
-    # The fork server and spawned workers start as ``python -c ...``, which puts the working
-    # folder first on sys.path: a checked project's own ``collections.py`` or ``types.py`` would
-    # then shadow the standard library and kill them. PYTHONSAFEPATH (3.11+) keeps it off.
-    saved = os.environ.get("PYTHONSAFEPATH")
-    os.environ["PYTHONSAFEPATH"] = "1"
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-            for index, part_results in enumerate(pool.map(run_jobs, parts)):
-                results[index::chunks] = part_results
-    finally:
-        if saved is None:
-            os.environ.pop("PYTHONSAFEPATH", None)
-        else:
-            os.environ["PYTHONSAFEPATH"] = saved
-    return [result for result in results if result is not None]
-
-
-def _module_of(path: Path) -> tuple[str, bool]:
-    from unstall.check._modules import module_name
-
-    try:
-        name, is_package = module_name(path)
-    except (OSError, ValueError):
-        return path.stem, False
-    return str(name), bool(is_package)
-
-
 def run_check(
     paths: Sequence[Path],
     *,
@@ -114,12 +66,63 @@ def run_check(
     cwd: Path | None = None,
 ) -> CheckResult:
     """The whole pipeline; ``stdin`` is ``(file name, text)`` checked in place of that file. Raises :class:`ConfigError`."""
-    from unstall.check._analyze import AnalysisSettings, analyze
-
     started = time.perf_counter()
+    plan = _plan(
+        paths, config, jobs=jobs, use_cache=use_cache, cache_dir=cache_dir, stdin=stdin, cwd=cwd
+    )
+    reused = _reuse(plan, started)
+    if reused is not None:
+        return reused
+    summarized = _summarize(plan)
+    merged = _merge(summarized)
+    found = _analyze(plan, merged)
+    report = _report(found, plan, merged)
+    return _save(plan, merged, report, started)
+
+
+# -- plan ---------------------------------------------------------------------------------------
+
+
+class _Module(NamedTuple):
+    name: str
+    is_package: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What one run checks, and with what; every later stage reads it.
+
+    ``files`` are ``(display path, path on disk)``, sorted; ``modules`` holds their module
+    names when the whole-run cache is used (``key`` is then its key, unless a file is gone).
+    """
+
+    config: Config
+    catalog: Catalog
+    cwd: Path
+    workers: int
+    files: list[tuple[str, Path]]
+    paths: dict[str, Path]
+    stdin: tuple[str, str] | None
+    use_cache: bool
+    cache_folder: Path
+    modules: dict[Path, _Module]
+    key: str | None
+
+
+def _plan(
+    paths: Sequence[Path],
+    config: Config,
+    *,
+    jobs: int | None,
+    use_cache: bool,
+    cache_dir: Path | None,
+    stdin: tuple[str, str] | None,
+    cwd: Path | None,
+) -> _Plan:
+    """The catalog, the number of workers, the files (standard input's among them) and the whole-run key."""
     cwd = (cwd or Path.cwd()).resolve()
     catalog = config.catalog()
-    workers = jobs if jobs is not None else _default_jobs()
+    workers = jobs if jobs is not None else default_workers()
     if workers < 1:
         raise ConfigError(
             f"--jobs must be at least 1, got {workers!r}.", key="--jobs", source="command line"
@@ -130,141 +133,39 @@ def run_check(
     if stdin is not None:
         stdin_path = Path(os.path.normpath(cwd / stdin[0]))
         files = sorted({*(pair for pair in files if pair[1] != stdin_path), (stdin[0], stdin_path)})
-    cache_folder = cache_dir or default_cache_dir(config.root)
+    modules: dict[Path, _Module] = {}
     key = None
-    modules: dict[Path, tuple[str, bool]] = {}
     if use_cache and stdin is None:  # text from stdin is not a file the key could describe
         modules = {absolute: _module_of(absolute) for _, absolute in files}
         key = _key(files, modules, config, catalog, cwd)
-        if key is not None:
-            previous = load_result(cache_folder, cwd, key)
-            if isinstance(previous, CheckResult):
-                # nothing the result depends on changed: skip reading, summaries and analysis
-                stats = replace(
-                    previous.stats,
-                    summarized=0,
-                    cached=previous.stats.files,
-                    workers=1,
-                    seconds=time.perf_counter() - started,
-                )
-                return replace(previous, stats=stats)
-    cache = Cache(cache_folder, cwd=cwd) if use_cache else None
-
-    entries: dict[str, CacheEntry] = {}
-    problems: list[Finding] = []
-    pending: list[Job] = []
-    cached = 0
-    for shown, absolute in files:
-        module, is_package = modules.get(absolute) or _module_of(absolute)
-        if stdin is not None and shown == stdin[0]:
-            data = stdin[1].encode("utf-8")
-            source = Source(stdin[1], digest(data), "utf-8", stat=FileStat(len(data), 0))
-            entries[shown] = summarize_source(
-                source, Job(shown, shown, module, is_package, config.max_file_size)
-            )
-            continue
-        file_stat = stat_file(str(absolute), shown)
-        if isinstance(file_stat, Finding):
-            problems.append(file_stat)
-            continue
-        known = cache.get(shown) if cache is not None else None
-        if known is not None and known.module == module and known.is_package == is_package:
-            if known.size == file_stat.size and known.mtime_ns == file_stat.mtime_ns:
-                entries[shown] = known
-                cached += 1
-                continue
-            pending.append(
-                Job(
-                    shown,
-                    str(absolute),
-                    module,
-                    is_package,
-                    config.max_file_size,
-                    file_stat,
-                    known.digest,
-                )
-            )
-        else:
-            pending.append(
-                Job(shown, str(absolute), module, is_package, config.max_file_size, file_stat)
-            )
-
-    used_workers = (
-        min(workers, len(pending)) if workers > 1 and len(pending) >= _POOL_MIN_FILES else 1
+    return _Plan(
+        config=config,
+        catalog=catalog,
+        cwd=cwd,
+        workers=workers,
+        files=files,
+        paths=dict(files),
+        stdin=stdin,
+        use_cache=use_cache,
+        cache_folder=cache_dir or default_cache_dir(config.root),
+        modules=modules,
+        key=key,
     )
-    if used_workers > 1:
-        try:
-            results = _run_parallel(pending, used_workers)
-        except (BrokenProcessPool, OSError, EOFError):
-            # A worker died (out of memory, a crash in C code) or the fork server could not
-            # start (EOFError): do the work here instead.
-            used_workers = 1
-            results = run_jobs(pending)
-    else:
-        results = run_jobs(pending)
-    summarized = 0
-    for job, result in zip(pending, results, strict=True):
-        if isinstance(result, Finding):
-            problems.append(result)
-            continue
-        if result.result is None and cache is not None:
-            previous = cache.get(job.path)
-            assert previous is not None
-            result = CacheEntry(
-                result.size,
-                result.mtime_ns,
-                result.digest,
-                result.module,
-                result.is_package,
-                result.lines,
-                previous.result,
-            )
-            cached += 1
-        else:
-            summarized += 1
-        entries[job.path] = result
-        if cache is not None:
-            cache.put(job.path, result)
 
-    summaries = []
-    for shown in sorted(entries):
-        value = entries[shown].result
-        if isinstance(value, Finding):
-            problems.append(value)
-        else:
-            summaries.append(value)
-    settings = AnalysisSettings(allow=config.allow)
-    found = [*analyze(summaries, catalog=catalog, settings=settings), *merge_newer_syntax(problems)]
-    path_map = dict(files)
-    reported, suppressed = _filter(found, config, catalog, path_map, stdin, entries, cache)
-    if cache is not None:
-        cache.save()
-    stats = CheckStats(
-        files=len(files),
-        lines=sum(entry.lines for entry in entries.values()),
-        summarized=summarized,
-        cached=cached,
-        workers=used_workers,
-        seconds=time.perf_counter() - started,
-    )
-    checked = CheckResult(
-        findings=tuple(sorted(reported, key=_sort_key)),
-        files=tuple(shown for shown, _ in files),
-        stats=stats,
-        paths=path_map,
-        digests={shown: entry.digest for shown, entry in entries.items()},
-        suppressed=suppressed,
-    )
-    if key is not None and not problems:
-        # a run with unreadable files is not kept: what made them unreadable may be fixed
-        # without touching the files (permissions, a link's target)
-        save_result(cache_folder, cwd, key, checked)
-    return checked
+
+def _module_of(path: Path) -> _Module:
+    from unstall.check._modules import module_name
+
+    try:
+        name, is_package = module_name(path)
+    except (OSError, ValueError):
+        return _Module(path.stem, False)
+    return _Module(str(name), bool(is_package))
 
 
 def _key(
     files: Sequence[tuple[str, Path]],
-    modules: Mapping[Path, tuple[str, bool]],
+    modules: Mapping[Path, _Module],
     config: Config,
     catalog: Catalog,
     cwd: Path,
@@ -280,21 +181,159 @@ def _key(
     return project_key(described, config=repr(config), catalog=catalog.digest, cwd=cwd)
 
 
-def _sort_key(finding: Finding) -> tuple[str, int, int, str, str]:
-    loc = finding.location
-    return (loc.path, loc.line, loc.col, finding.code, finding.message)
+def _reuse(plan: _Plan, started: float) -> CheckResult | None:
+    """The last run's result when nothing it depends on changed: no reading, summaries or analysis."""
+    if plan.key is None:
+        return None
+    previous = load_result(plan.cache_folder, plan.cwd, plan.key)
+    if not isinstance(previous, CheckResult):
+        return None
+    stats = replace(
+        previous.stats,
+        summarized=0,
+        cached=previous.stats.files,
+        workers=1,
+        seconds=time.perf_counter() - started,
+    )
+    return replace(previous, stats=stats)
 
 
-def _filter(
-    found: list[Finding],
-    config: Config,
-    catalog: Catalog,
-    paths: Mapping[str, Path],
-    stdin: tuple[str, str] | None,
-    entries: dict[str, CacheEntry],
-    cache: Cache | None,
-) -> tuple[list[Finding], int]:
-    root = config.root
+# -- summarize ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Summarized:
+    """Each file's summary so far: ``entries`` taken as they are (unchanged in the cache, or
+    standard input), ``jobs`` run for the others with their ``results``, ``problems`` of files
+    that cannot be read."""
+
+    cache: Cache | None
+    entries: dict[str, CacheEntry] = field(default_factory=dict)
+    problems: list[Finding] = field(default_factory=list)
+    cached: int = 0
+    jobs: list[Job] = field(default_factory=list)
+    results: list[CacheEntry | Finding] = field(default_factory=list)
+    workers: int = 1
+
+
+def _summarize(plan: _Plan) -> _Summarized:
+    """Take each unchanged file's summary from the cache; read and summarize the others (in worker processes when many)."""
+    cache = Cache(plan.cache_folder, cwd=plan.cwd) if plan.use_cache else None
+    done = _Summarized(cache)
+    for shown, absolute in plan.files:
+        module = plan.modules.get(absolute) or _module_of(absolute)
+        if plan.stdin is not None and shown == plan.stdin[0]:
+            done.entries[shown] = _summarize_stdin(plan.stdin[1], shown, module, plan.config)
+            continue
+        file_stat = stat_file(str(absolute), shown)
+        if isinstance(file_stat, Finding):
+            done.problems.append(file_stat)
+            continue
+        known = cache.get(shown) if cache is not None else None
+        if known is not None and (known.module, known.is_package) != module:
+            known = None  # the file moved in or out of a package: summarize it afresh
+        if known is not None and (known.size, known.mtime_ns) == (
+            file_stat.size,
+            file_stat.mtime_ns,
+        ):
+            done.entries[shown] = known
+            done.cached += 1
+            continue
+        done.jobs.append(
+            Job(
+                shown,
+                str(absolute),
+                module.name,
+                module.is_package,
+                plan.config.max_file_size,
+                file_stat,
+                known.digest if known is not None else None,
+            )
+        )
+    done.results, done.workers = run_all(done.jobs, plan.workers)
+    return done
+
+
+def _summarize_stdin(text: str, shown: str, module: _Module, config: Config) -> CacheEntry:
+    data = text.encode("utf-8")
+    source = Source(text, digest(data), "utf-8", stat=FileStat(len(data), 0))
+    return summarize_source(
+        source, Job(shown, shown, module.name, module.is_package, config.max_file_size)
+    )
+
+
+# -- merge --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Merged:
+    """Every file's entry by display path (remembered in ``cache``), the summaries in path
+    order, and ``problems``: files that could not be read or parsed, as UNS9xx findings."""
+
+    cache: Cache | None
+    entries: dict[str, CacheEntry]
+    summaries: list[ModuleSummary]
+    problems: list[Finding]
+    summarized: int
+    cached: int
+    workers: int
+
+
+def _merge(done: _Summarized) -> _Merged:
+    """Put the jobs' results with the entries taken as they are, and in the cache."""
+    cache, entries, problems, cached = done.cache, done.entries, done.problems, done.cached
+    summarized = 0
+    for job, result in zip(done.jobs, done.results, strict=True):
+        if isinstance(result, Finding):
+            problems.append(result)
+            continue
+        if result.result is None and cache is not None:
+            # Touched but unchanged (same digest): the cached summary still holds.
+            previous = cache.get(job.path)
+            assert previous is not None
+            result = replace(result, result=previous.result)
+            cached += 1
+        else:
+            summarized += 1
+        entries[job.path] = result
+        if cache is not None:
+            cache.put(job.path, result)
+    summaries = []
+    for shown in sorted(entries):
+        value = entries[shown].result
+        if isinstance(value, Finding):
+            problems.append(value)
+        else:
+            summaries.append(value)
+    return _Merged(cache, entries, summaries, problems, summarized, cached, done.workers)
+
+
+# -- analyze ------------------------------------------------------------------------------------
+
+
+def _analyze(plan: _Plan, merged: _Merged) -> list[Finding]:
+    """Every finding of the project's summaries, then the files' own problems."""
+    from unstall.check._analyze import AnalysisSettings, analyze
+
+    config = plan.config
+    settings = AnalysisSettings(allow=config.allow)
+    return [
+        *analyze(merged.summaries, catalog=plan.catalog, settings=settings),
+        *merge_newer_syntax(merged.problems),
+    ]
+
+
+# -- report -------------------------------------------------------------------------------------
+
+
+class _Report(NamedTuple):
+    findings: tuple[Finding, ...]
+    suppressed: int
+
+
+def _report(found: list[Finding], plan: _Plan, merged: _Merged) -> _Report:
+    """The findings neither configuration nor a comment silences, sorted, and how many were silenced."""
+    config = plan.config
     kept: list[Finding] = []
     suppressed = 0
     comments: dict[str, Mapping[int, frozenset[str]]] = {}
@@ -302,52 +341,91 @@ def _filter(
     for finding in found:
         path = finding.location.path
         if path not in file_ignores:
-            extra: list[str] = []
-            absolute = paths.get(path, Path(path))
-            try:
-                relative = absolute.resolve().relative_to(root).as_posix()
-            except (ValueError, OSError):
-                relative = path
-            for glob, codes in config.per_file_ignores:
-                if matches_any(relative, (glob,)):
-                    extra.extend(codes)
-            file_ignores[path] = tuple(extra)
+            file_ignores[path] = _file_ignores(path, plan)
         if not config.is_selected(finding.code, file_ignores[path]):
             suppressed += 1
             continue
         if not finding.code.startswith("UNS9"):
             if path not in comments:
-                comments[path] = _comments_of(path, paths, stdin, entries, cache)
-            equivalents = catalog.equivalents(finding.code, finding.entry)
+                comments[path] = _comments_of(path, plan, merged)
+            equivalents = plan.catalog.equivalents(finding.code, finding.entry)
             if is_suppressed(finding.code, finding.location.line, comments[path], equivalents):
                 suppressed += 1
                 continue
         kept.append(finding)
-    return kept, suppressed
+    return _Report(tuple(sorted(kept, key=_sort_key)), suppressed)
 
 
-def _comments_of(
-    path: str,
-    paths: Mapping[str, Path],
-    stdin: tuple[str, str] | None,
-    entries: dict[str, CacheEntry],
-    cache: Cache | None,
-) -> Mapping[int, frozenset[str]]:
+def _file_ignores(path: str, plan: _Plan) -> tuple[str, ...]:
+    """The codes ``per-file-ignores`` silences in the file shown as ``path``."""
+    config = plan.config
+    extra: list[str] = []
+    absolute = plan.paths.get(path, Path(path))
+    try:
+        relative = absolute.resolve().relative_to(config.root).as_posix()
+    except (ValueError, OSError):
+        relative = path
+    for glob, codes in config.per_file_ignores:
+        if matches_any(relative, (glob,)):
+            extra.extend(codes)
+    return tuple(extra)
+
+
+def _comments_of(path: str, plan: _Plan, merged: _Merged) -> Mapping[int, frozenset[str]]:
+    """The suppression comments of the file shown as ``path``, by line."""
+    stdin = plan.stdin
     if stdin is not None and path == stdin[0]:
         return suppressions(stdin[1])
+    entries = merged.entries
     entry = entries.get(path)
     if entry is not None and entry.suppressions is not None:
         return entry.suppressions
-    source = read_source(str(paths.get(path, Path(path))), max_size=1 << 62)
+    source = read_source(str(plan.paths.get(path, Path(path))), max_size=1 << 62)
     if not isinstance(source, Source):
         return {}
     table = suppressions(source.text)
     if entry is not None and entry.digest == source.digest:
         # Remembered with the summary, so a warm run never reads the file again.
         entries[path] = replace(entry, suppressions=table)
-        if cache is not None:
-            cache.put(path, entries[path])
+        if merged.cache is not None:
+            merged.cache.put(path, entries[path])
     return table
+
+
+def _sort_key(finding: Finding) -> tuple[str, int, int, str, str]:
+    loc = finding.location
+    return (loc.path, loc.line, loc.col, finding.code, finding.message)
+
+
+# -- save ---------------------------------------------------------------------------------------
+
+
+def _save(plan: _Plan, merged: _Merged, report: _Report, started: float) -> CheckResult:
+    """Save the summary cache, then the result (timed up to here) for the next run; return it."""
+    if merged.cache is not None:
+        merged.cache.save()
+    entries = merged.entries
+    stats = CheckStats(
+        files=len(plan.files),
+        lines=sum(entry.lines for entry in entries.values()),
+        summarized=merged.summarized,
+        cached=merged.cached,
+        workers=merged.workers,
+        seconds=time.perf_counter() - started,
+    )
+    checked = CheckResult(
+        findings=report.findings,
+        files=tuple(shown for shown, _ in plan.files),
+        stats=stats,
+        paths=plan.paths,
+        digests={shown: entry.digest for shown, entry in entries.items()},
+        suppressed=report.suppressed,
+    )
+    if plan.key is not None and not merged.problems:
+        # a run with unreadable files is not kept: what made them unreadable may be fixed
+        # without touching the files (permissions, a link's target)
+        save_result(plan.cache_folder, plan.cwd, plan.key, checked)
+    return checked
 
 
 def check(

@@ -9,16 +9,21 @@ property-candidate reads and imports that may run other code. Expressions are ha
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from sys import intern
+from typing import Any, ClassVar
 
+from unstall.check._file_context import ClassBuilder, FileContext
 from unstall.check._scope import UNKNOWN, FunctionScope, annotation_ref, expr_ref
 from unstall.check._summary_types import CALL, IMPORT, FunctionInfo, Use
-from unstall.check._walk_expr import ClassBuilder, ExpressionWalker, FileContext
+from unstall.check._walk_expr import ExpressionWalker
 
 __all__ = ("Body", "ClassBuilder", "FileContext")
 
+# A handler of one statement type: the walker (a Body or a subclass) and the node.
+_StatementHandler = Callable[[Any, Any], None]
+
 _PROPERTY_DECORATORS = frozenset({"property", "cached_property", "cached_property_with_ttl"})
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 def _decorator_name(node: ast.expr) -> str | None:
@@ -77,90 +82,115 @@ class Body(ExpressionWalker):
     # -- statements --------------------------------------------------------------------------
 
     def block(self, body: list[ast.stmt]) -> None:
-        """Walk a block of statements."""
+        """Walk a block of statements, each by the handler of its type in :attr:`statement_handlers`."""
+        handlers = self.statement_handlers
         for node in body:
             try:
-                self.statement(node)
+                handler = handlers.get(type(node))
+                # No handler: nothing in it runs code (``pass``, ``global``, ``break``).
+                if handler is not None:
+                    handler(self, node)
             except RecursionError:
                 # An expression nested deeper than the walker can follow (hundreds of
                 # chained calls): keep what was recorded and go on with the next statement.
                 continue
 
-    def statement(self, node: ast.stmt) -> None:
-        """Walk one statement: record what it may run, define what it defines."""
-        if isinstance(node, _FUNCTIONS):
-            self.define_function(node)
-        elif isinstance(node, ast.ClassDef):
-            self.define_class(node)
-        elif isinstance(node, ast.Expr):
+    def expression_statement(self, node: ast.Expr) -> None:
+        """An expression on its own line (``await`` may be put before it)."""
+        self.expr(node.value, plain=True)
+
+    def assign(self, node: ast.Assign) -> None:
+        """``a = b = value``: the value, then each target."""
+        self.expr(node.value, plain=True)
+        for target in node.targets:
+            self.target(target, node.value)
+
+    def annotated_assign(self, node: ast.AnnAssign) -> None:
+        """``a: T = value``: the annotation may type the target."""
+        if node.value is not None:
             self.expr(node.value, plain=True)
-        elif isinstance(node, ast.Assign):
+        self.target(node.target, node.value, node.annotation)
+
+    def augmented_assign(self, node: ast.AugAssign) -> None:
+        """``a += value``: the target is read too."""
+        self.expr(node.value, plain=True)
+        self.expr(node.target)
+
+    def return_(self, node: ast.Return) -> None:
+        """``return value``: what it returns is kept (see :meth:`info`)."""
+        if node.value is not None:
             self.expr(node.value, plain=True)
-            for target in node.targets:
-                self.target(target, node.value)
-        elif isinstance(node, ast.AnnAssign):
-            if node.value is not None:
-                self.expr(node.value, plain=True)
-            self.target(node.target, node.value, node.annotation)
-        elif isinstance(node, ast.AugAssign):
-            self.expr(node.value, plain=True)
-            self.expr(node.target)
-        elif isinstance(node, ast.Return):
-            if node.value is not None:
-                self.expr(node.value, plain=True)
-                self.returns.append(expr_ref(node.value, self.scope))
-        elif isinstance(node, (ast.For, ast.AsyncFor)):
-            self.expr(node.iter, consumed=isinstance(node, ast.For))
-            self.expr(node.target)
-            self.block(node.body)
+            self.returns.append(expr_ref(node.value, self.scope))
+
+    def for_(self, node: ast.For | ast.AsyncFor) -> None:
+        """A loop: a sync ``for`` iterates its iterable on the spot."""
+        self.expr(node.iter, consumed=isinstance(node, ast.For))
+        self.expr(node.target)
+        self.block(node.body)
+        self.block(node.orelse)
+
+    def with_(self, node: ast.With | ast.AsyncWith) -> None:
+        """A ``with``: a sync one calls its items' ``__enter__`` and ``__exit__``."""
+        for item in node.items:
+            self.expr(item.context_expr, plain=True)
+            if isinstance(node, ast.With):
+                self.context_manager(item.context_expr)
+        self.block(node.body)
+
+    def if_(self, node: ast.If) -> None:
+        """An ``if``: a ``__main__`` guard at module level and ``if TYPE_CHECKING:`` never run their body."""
+        if self.module_level and _is_main_guard(node.test):
             self.block(node.orelse)
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                self.expr(item.context_expr, plain=True)
-                if isinstance(node, ast.With):
-                    self.context_manager(item.context_expr)
+            return
+        type_checking = _is_type_checking(node.test)
+        self.expr(node.test)
+        if not type_checking:
             self.block(node.body)
-        elif isinstance(node, ast.If):
-            if self.module_level and _is_main_guard(node.test):
-                self.block(node.orelse)
-                return
-            type_checking = _is_type_checking(node.test)
-            self.expr(node.test)
-            if not type_checking:
-                self.block(node.body)
-            self.block(node.orelse)
-        elif isinstance(node, ast.While):
-            self.expr(node.test)
-            self.block(node.body)
-            self.block(node.orelse)
-        elif isinstance(node, (ast.Try, ast.TryStar)):
-            self.block(node.body)
-            for handler in node.handlers:
-                if handler.type is not None:
-                    self.expr(handler.type)
-                self.block(handler.body)
-            self.block(node.orelse)
-            self.block(node.finalbody)
-        elif isinstance(node, ast.Match):
-            self.expr(node.subject)
-            for case in node.cases:
-                if case.guard is not None:
-                    self.expr(case.guard)
-                self.block(case.body)
-        elif isinstance(node, ast.Import):
+        self.block(node.orelse)
+
+    def while_(self, node: ast.While) -> None:
+        """A ``while`` loop."""
+        self.expr(node.test)
+        self.block(node.body)
+        self.block(node.orelse)
+
+    def try_(self, node: ast.Try | ast.TryStar) -> None:
+        """A ``try`` (or ``try``/``except*``): every block, and the exception types."""
+        self.block(node.body)
+        for handler in node.handlers:
+            if handler.type is not None:
+                self.expr(handler.type)
+            self.block(handler.body)
+        self.block(node.orelse)
+        self.block(node.finalbody)
+
+    def match(self, node: ast.Match) -> None:
+        """A ``match``: its subject, each case's guard and body."""
+        self.expr(node.subject)
+        for case in node.cases:
+            if case.guard is not None:
+                self.expr(case.guard)
+            self.block(case.body)
+
+    def import_(self, node: ast.Import) -> None:
+        """``import a.b``: each module named."""
+        for alias in node.names:
+            self.import_use(alias.name, node)
+
+    def import_from(self, node: ast.ImportFrom) -> None:
+        """``from a import b``: the module, and each name (it may be a submodule)."""
+        base = self.owner.binder.absolute(node)
+        if base:
+            self.import_use(base, node)
             for alias in node.names:
-                self.import_use(alias.name, node)
-        elif isinstance(node, ast.ImportFrom):
-            base = self.owner.binder.absolute(node)
-            if base:
-                self.import_use(base, node)
-                for alias in node.names:
-                    if alias.name != "*":
-                        self.import_use(f"{base}.{alias.name}", node)
-        elif isinstance(node, (ast.Raise, ast.Assert, ast.Delete)):
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.expr):
-                    self.expr(child)
+                if alias.name != "*":
+                    self.import_use(f"{base}.{alias.name}", node)
+
+    def expressions_of(self, node: ast.stmt) -> None:
+        """``raise``, ``assert``, ``del``: their expressions."""
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self.expr(child)
 
     def import_use(self, name: str, node: ast.stmt) -> None:
         """Record an import of the absolute module ``name`` (its top-level code may run)."""
@@ -285,7 +315,30 @@ class Body(ExpressionWalker):
         body = ClassBody(self, builder)
         body.block(node.body)
 
-    # -- expressions --------------------------------------------------------------------------
+    statement_handlers: ClassVar[dict[type[ast.stmt], _StatementHandler]] = {
+        ast.FunctionDef: define_function,
+        ast.AsyncFunctionDef: define_function,
+        ast.ClassDef: define_class,
+        ast.Expr: expression_statement,
+        ast.Assign: assign,
+        ast.AnnAssign: annotated_assign,
+        ast.AugAssign: augmented_assign,
+        ast.Return: return_,
+        ast.For: for_,
+        ast.AsyncFor: for_,
+        ast.With: with_,
+        ast.AsyncWith: with_,
+        ast.If: if_,
+        ast.While: while_,
+        ast.Try: try_,
+        ast.TryStar: try_,
+        ast.Match: match,
+        ast.Import: import_,
+        ast.ImportFrom: import_from,
+        ast.Raise: expressions_of,
+        ast.Assert: expressions_of,
+        ast.Delete: expressions_of,
+    }
 
 
 class ClassBody(Body):
@@ -300,21 +353,24 @@ class ClassBody(Body):
         self.uses = outer.uses
         self.reads = outer.reads
 
-    def statement(self, node: ast.stmt) -> None:
-        """Walk one statement: record what it may run, define what it defines."""
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and self.class_of is not None:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                if isinstance(target, ast.Name):
-                    annotation = node.annotation if isinstance(node, ast.AnnAssign) else None
-                    ref = annotation_ref(annotation, self.scope) if annotation is not None else None
-                    if ref is None and node.value is not None:
-                        ref = self.scope.value_ref(node.value)
-                    self.class_of.attribute(target.id, ref)
-            if node.value is not None:
-                self.expr(node.value, plain=True)
-            return
-        super().statement(node)
+    def class_attribute(self, node: ast.Assign | ast.AnnAssign) -> None:
+        """``name = value`` in a class body types the class attribute ``name``."""
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for target in targets:
+            if isinstance(target, ast.Name) and self.class_of is not None:
+                annotation = node.annotation if isinstance(node, ast.AnnAssign) else None
+                ref = annotation_ref(annotation, self.scope) if annotation is not None else None
+                if ref is None and node.value is not None:
+                    ref = self.scope.value_ref(node.value)
+                self.class_of.attribute(target.id, ref)
+        if node.value is not None:
+            self.expr(node.value, plain=True)
+
+    statement_handlers: ClassVar[dict[type[ast.stmt], _StatementHandler]] = {
+        **Body.statement_handlers,
+        ast.Assign: class_attribute,
+        ast.AnnAssign: class_attribute,
+    }
 
 
 def _is_main_guard(test: ast.expr) -> bool:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ast
-import re
+from collections.abc import Callable
 from sys import intern
+from typing import Any, ClassVar
 
-from unstall.check._bind import Binder
+from unstall.check._file_context import ClassBuilder, FileContext
 from unstall.check._scope import UNKNOWN, Each, FunctionScope, Scope, expr_ref
 from unstall.check._summary_types import (
     AWAITED,
@@ -18,11 +19,10 @@ from unstall.check._summary_types import (
     MODULE_CODE,
     PLAIN,
     READ,
-    FunctionInfo,
     Use,
 )
 
-__all__ = ("ClassBuilder", "ExpressionWalker", "FileContext")
+__all__ = ("ExpressionWalker",)
 
 # Builtins that iterate their argument at once: a generator passed to them runs now.
 _CONSUMERS = frozenset(
@@ -61,63 +61,18 @@ _FIELDS: dict[type[ast.expr], tuple[str, ...]] = {
     ast.IfExp: ("test", "body", "orelse"),
     ast.Slice: ("lower", "upper", "step"),
 }
-_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
-
-class ClassBuilder:
-    """A class being summarized: its key, line, bases and attribute types so far."""
-
-    __slots__ = ("attributes", "bases", "key", "line")
-
-    def __init__(self, key: str, line: int, bases: tuple[str, ...]) -> None:
-        self.key = key
-        self.line = line
-        self.bases = bases
-        self.attributes: dict[str, str] = {}
-
-    def attribute(self, name: str, ref: str | None) -> None:
-        """Record an attribute's type; two different types make it unknown."""
-        if ref is None:
-            return
-        known = self.attributes.get(name)
-        if known is None:
-            self.attributes[name] = ref
-        elif known != ref:
-            self.attributes[name] = UNKNOWN
-
-
-class FileContext:
-    """One file being summarized: its text, module, binder and what has been defined so far."""
-
-    def __init__(self, text: str, path: str, module: str, is_package: bool) -> None:
-        self.text = text
-        self.path = path
-        self.module = module
-        self.is_package = is_package
-        self.binder = Binder(module, is_package)
-        self.functions: dict[str, FunctionInfo] = {}
-        self.classes: dict[str, ClassBuilder] = {}
-        self._lines: list[bytes] | None = None
-
-    def segment(self, line: int, col: int, end_line: int, end_col: int) -> str:
-        """The source text of a span (``ast`` positions: 1-based lines, UTF-8 byte columns)."""
-        if self._lines is None:
-            # Only \r\n, \r and \n end lines for ast (str.splitlines also splits on \f and others).
-            self._lines = [part.encode("utf-8") for part in _LINES.findall(self.text)]
-        lines = self._lines
-        if not (1 <= line <= end_line <= len(lines)):
-            return ""
-        if line == end_line:
-            data = lines[line - 1][col:end_col]
-        else:
-            data = b"".join(
-                [lines[line - 1][col:], *lines[line : end_line - 1], lines[end_line - 1][:end_col]]
-            )
-        return data.decode("utf-8", errors="replace")
+# A handler of one expression type: the walker, the node, then ``plain``, ``consumed``,
+# ``parent`` and ``lambda_arg`` as :meth:`ExpressionWalker.expr` takes them.
+_ExpressionHandler = Callable[["ExpressionWalker", Any, bool, bool, int, bool], None]
 
 
 class ExpressionWalker:
-    """The expression half of a body walker: records calls, property-candidate reads and ``with`` protocols."""
+    """The expression half of a body walker: records calls, property-candidate reads and ``with`` protocols.
+
+    :meth:`expr` hands each expression to the handler of its node type in
+    :attr:`expression_handlers`; every handler takes the node and :meth:`expr`'s flags.
+    """
 
     def __init__(
         self,
@@ -138,7 +93,7 @@ class ExpressionWalker:
         self.uses: list[Use] = []
         self.reads: set[tuple[str, int, bool]] = set()
         self.is_generator = False
-        # Inside a generator expression's lazy parts (see ``expr``).
+        # Inside a generator expression's lazy parts (see ``comprehension``).
         self._lazy = 0
         self.returns: list[str | None] = []
         self.yielded: list[str | None] = []
@@ -184,92 +139,223 @@ class ExpressionWalker:
         """
         kind = type(node)
         if kind in _LEAVES:
+            # Names and constants, most of the nodes, are settled here without a handler.
             if consumed and isinstance(node, ast.Name):
                 self.iterated(node)
             return
-        if kind is ast.Call:
-            assert isinstance(node, ast.Call)
-            self.call(node, plain=plain, consumed=consumed, parent=parent, lambda_arg=lambda_arg)
-        elif isinstance(node, ast.Await):
-            value = node.value
-            if isinstance(value, ast.Call):
-                self.call(
-                    value,
-                    plain=True,
-                    consumed=False,
-                    parent=parent,
-                    lambda_arg=lambda_arg,
-                    awaited=True,
-                )
-            else:
-                self.expr(value, parent=parent, lambda_arg=lambda_arg)
-        elif isinstance(node, ast.Attribute):
-            if isinstance(node.ctx, ast.Load):
-                self.read(node, parent, lambda_arg)
-            self.expr(node.value, parent=parent, lambda_arg=lambda_arg)
-        elif kind in _FIELDS:
-            # The common compound expressions, without ast.iter_child_nodes' generality.
-            for field in _FIELDS[kind]:
-                child = getattr(node, field)
-                if type(child) is list:
-                    for item in child:
-                        if item is not None and type(item) not in _LEAVES:
-                            self.expr(item, parent=parent, lambda_arg=lambda_arg)
-                elif child is not None and type(child) not in _LEAVES:
-                    self.expr(child, parent=parent, lambda_arg=lambda_arg)
-        elif isinstance(node, ast.Lambda):
-            if parent >= 0:
-                self.expr(node.body, parent=parent, lambda_arg=True)
-        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-            # ``await`` in a generator expression would make it an async generator: nothing
-            # in it (but the first iterable, evaluated at once) may take an inserted ``await``.
-            lazy = isinstance(node, ast.GeneratorExp)
-            # The comprehension's own scope: its targets are its items (the first iterable is
-            # evaluated outside it).
-            outer = self.scope
-            inner = FunctionScope(outer)
-            try:
-                for position, generator in enumerate(node.generators):
-                    self._lazy += lazy and position > 0
-                    self.expr(
-                        generator.iter,
-                        consumed=not generator.is_async,
-                        parent=parent,
-                        lambda_arg=lambda_arg,
-                    )
-                    _bind_items(inner, generator)
-                    self.scope = inner
-                    self._lazy += lazy and position == 0
-                    for condition in generator.ifs:
-                        self.expr(condition, parent=parent, lambda_arg=lambda_arg)
-                if isinstance(node, ast.DictComp):
-                    self.expr(node.key, parent=parent, lambda_arg=lambda_arg)
-                    self.expr(node.value, parent=parent, lambda_arg=lambda_arg)
-                else:
-                    self.expr(node.elt, parent=parent, lambda_arg=lambda_arg)
-            finally:
-                self.scope = outer
-            self._lazy -= lazy * len(node.generators)
-        elif isinstance(node, (ast.Yield, ast.YieldFrom)):
-            self.is_generator = True
-            self.yielded.append(
-                expr_ref(node.value, self.scope)
-                if isinstance(node, ast.Yield) and node.value is not None
-                else None
+        self.expression_handlers.get(kind, ExpressionWalker.children)(
+            self, node, plain, consumed, parent, lambda_arg
+        )
+
+    # -- one handler per expression type (see ``expression_handlers``) -------------------------
+
+    def call(
+        self,
+        node: ast.Call,
+        plain: bool,
+        consumed: bool,
+        parent: int,
+        lambda_arg: bool,
+        awaited: bool = False,
+    ) -> None:
+        """Record a call (its callee as a reference), then walk its callee and arguments."""
+        ref = expr_ref(node.func, self.scope)
+        if ref is None:
+            ref = _unknown_ref(node)
+        index = -1
+        if ref is not None:
+            flags = (
+                (AWAITED if awaited else 0)
+                | (CONSUMED if consumed else 0)
+                | (PLAIN if plain and not self._lazy else 0)
+                | (IN_LAMBDA if lambda_arg else 0)
             )
-            if node.value is not None:
+            index = len(self.uses)
+            self.uses.append(self.call_use(node, ref, flags, parent))
+        # The callee expression itself (``a.b().c``) may hold calls and property reads.
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            self.expr(func.value, parent=parent, lambda_arg=lambda_arg)
+        elif not isinstance(func, ast.Name):
+            self.expr(func, parent=parent, lambda_arg=lambda_arg)
+        self.arguments(
+            node,
+            consumed=consumed,
+            parent=index if index >= 0 else parent,
+            lambda_arg=lambda_arg and index < 0,
+        )
+
+    def await_(
+        self, node: ast.Await, plain: bool, consumed: bool, parent: int, lambda_arg: bool
+    ) -> None:
+        """``await``: a call right under it is recorded as awaited."""
+        value = node.value
+        if isinstance(value, ast.Call):
+            self.call(value, True, False, parent, lambda_arg, awaited=True)
+        else:
+            self.expr(value, parent=parent, lambda_arg=lambda_arg)
+
+    def attribute(
+        self, node: ast.Attribute, plain: bool, consumed: bool, parent: int, lambda_arg: bool
+    ) -> None:
+        """An attribute: a read may run a property getter; its object may hold calls."""
+        if isinstance(node.ctx, ast.Load):
+            self.read(node, parent, lambda_arg)
+        self.expr(node.value, parent=parent, lambda_arg=lambda_arg)
+
+    def compound(
+        self, node: ast.expr, plain: bool, consumed: bool, parent: int, lambda_arg: bool
+    ) -> None:
+        """One of the common compound expressions: its child expressions, by ``_FIELDS``."""
+        # Without ast.iter_child_nodes' generality, and skipping leaves before any call.
+        for field in _FIELDS[type(node)]:
+            child = getattr(node, field)
+            if type(child) is list:
+                for item in child:
+                    if item is not None and type(item) not in _LEAVES:
+                        self.expr(item, parent=parent, lambda_arg=lambda_arg)
+            elif child is not None and type(child) not in _LEAVES:
+                self.expr(child, parent=parent, lambda_arg=lambda_arg)
+
+    def lambda_(
+        self, node: ast.Lambda, plain: bool, consumed: bool, parent: int, lambda_arg: bool
+    ) -> None:
+        """A lambda: its body is walked only when it is passed to a call (which may run it)."""
+        if parent >= 0:
+            self.expr(node.body, parent=parent, lambda_arg=True)
+
+    def comprehension(
+        self,
+        node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp,
+        plain: bool,
+        consumed: bool,
+        parent: int,
+        lambda_arg: bool,
+    ) -> None:
+        """A comprehension, in its own scope: its targets are its items."""
+        # ``await`` in a generator expression would make it an async generator: nothing
+        # in it (but the first iterable, evaluated at once) may take an inserted ``await``.
+        lazy = isinstance(node, ast.GeneratorExp)
+        # The first iterable is evaluated outside the comprehension's scope.
+        outer = self.scope
+        inner = FunctionScope(outer)
+        try:
+            for position, generator in enumerate(node.generators):
+                self._lazy += lazy and position > 0
                 self.expr(
-                    node.value,
-                    consumed=isinstance(node, ast.YieldFrom),
+                    generator.iter,
+                    consumed=not generator.is_async,
                     parent=parent,
                     lambda_arg=lambda_arg,
                 )
-        elif isinstance(node, ast.NamedExpr):
-            self.expr(node.value, plain=True, parent=parent, lambda_arg=lambda_arg)
-        else:
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.expr):
-                    self.expr(child, parent=parent, lambda_arg=lambda_arg)
+                _bind_items(inner, generator)
+                self.scope = inner
+                self._lazy += lazy and position == 0
+                for condition in generator.ifs:
+                    self.expr(condition, parent=parent, lambda_arg=lambda_arg)
+            if isinstance(node, ast.DictComp):
+                self.expr(node.key, parent=parent, lambda_arg=lambda_arg)
+                self.expr(node.value, parent=parent, lambda_arg=lambda_arg)
+            else:
+                self.expr(node.elt, parent=parent, lambda_arg=lambda_arg)
+        finally:
+            self.scope = outer
+        self._lazy -= lazy * len(node.generators)
+
+    def yield_(
+        self,
+        node: ast.Yield | ast.YieldFrom,
+        plain: bool,
+        consumed: bool,
+        parent: int,
+        lambda_arg: bool,
+    ) -> None:
+        """``yield`` makes a generator (what it yields is kept); ``yield from`` iterates its value."""
+        self.is_generator = True
+        self.yielded.append(
+            expr_ref(node.value, self.scope)
+            if isinstance(node, ast.Yield) and node.value is not None
+            else None
+        )
+        if node.value is not None:
+            self.expr(
+                node.value,
+                consumed=isinstance(node, ast.YieldFrom),
+                parent=parent,
+                lambda_arg=lambda_arg,
+            )
+
+    def named_expr(
+        self, node: ast.NamedExpr, plain: bool, consumed: bool, parent: int, lambda_arg: bool
+    ) -> None:
+        """``name := value``: ``await`` may be put before the value."""
+        self.expr(node.value, plain=True, parent=parent, lambda_arg=lambda_arg)
+
+    def children(
+        self, node: ast.expr, plain: bool, consumed: bool, parent: int, lambda_arg: bool
+    ) -> None:
+        """Any other expression: its child expressions."""
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self.expr(child, parent=parent, lambda_arg=lambda_arg)
+
+    expression_handlers: ClassVar[dict[type[ast.expr], _ExpressionHandler]] = {
+        ast.Call: call,
+        ast.Await: await_,
+        ast.Attribute: attribute,
+        **dict.fromkeys(_FIELDS, compound),
+        ast.Lambda: lambda_,
+        ast.ListComp: comprehension,
+        ast.SetComp: comprehension,
+        ast.GeneratorExp: comprehension,
+        ast.DictComp: comprehension,
+        ast.Yield: yield_,
+        ast.YieldFrom: yield_,
+        ast.NamedExpr: named_expr,
+    }
+
+    # -- what a call records ----------------------------------------------------------------------
+
+    def call_use(self, node: ast.Call, ref: str, flags: int, parent: int) -> Use:
+        """The record of a call whose callee is ``ref``, with the arguments a catalog condition tests."""
+        func_text = args_text = None
+        if self.is_async:
+            # Kept only where a fix may be written.
+            func = node.func
+            func_text = self.owner.segment(
+                func.lineno,
+                func.col_offset,
+                func.end_lineno or func.lineno,
+                func.end_col_offset or 0,
+            )
+            args_text = self.owner.arguments_text(node)
+        return Use(
+            CALL,
+            intern(ref),
+            node.lineno,
+            node.col_offset,
+            node.end_lineno or node.lineno,
+            node.end_col_offset or 0,
+            flags,
+            parent,
+            _condition_arguments(node, self.scope),
+            func_text,
+            args_text,
+        )
+
+    def arguments(self, node: ast.Call, *, consumed: bool, parent: int, lambda_arg: bool) -> None:
+        """Walk a call's arguments (``parent``: the call's index when it was recorded)."""
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else None
+        # A generator passed to ``list(...)`` runs now; to ``zip(...)`` when that is consumed.
+        arg_consumed = name in _CONSUMERS or (consumed and name in _PASS_THROUGH)
+        for argument in node.args:
+            value = argument.value if isinstance(argument, ast.Starred) else argument
+            self.expr(
+                value, plain=True, consumed=arg_consumed, parent=parent, lambda_arg=lambda_arg
+            )
+        for keyword in node.keywords:
+            self.expr(keyword.value, plain=True, parent=parent, lambda_arg=lambda_arg)
 
     def iterated(self, node: ast.Name) -> None:
         """Record iterating a name bound to a call's result: a generator's body runs now."""
@@ -308,126 +394,48 @@ class ExpressionWalker:
             )
         )
 
-    def call(
-        self,
-        node: ast.Call,
-        *,
-        plain: bool,
-        consumed: bool,
-        parent: int,
-        lambda_arg: bool,
-        awaited: bool = False,
-    ) -> None:
-        """Record a call (its callee as a reference), then walk its callee and arguments."""
-        func = node.func
-        ref = expr_ref(func, self.scope)
-        if ref is None:
-            ref = self.unknown_ref(node)
-        flags = (
-            (AWAITED if awaited else 0) | (CONSUMED if consumed else 0) | (PLAIN if plain else 0)
-        )
-        flags |= IN_LAMBDA if lambda_arg else 0
-        if self._lazy:
-            flags &= ~PLAIN
-        index = -1
-        if ref is not None:
-            # Constant keyword values as they are; named constants (``socket.AI_NUMERICHOST``,
-            # OR-ed or alone) as the frozenset of their references; any other value as ``...``.
-            keywords = tuple(
-                (keyword.arg, _argument_value(keyword.value, self.scope))
-                for keyword in node.keywords
-                if keyword.arg is not None
-            )
-            # Positional flags and switches (``lock.acquire(False)``) as ``@N``; other
-            # positional values are left out: no catalog condition reads them.
-            positional = tuple(
-                (f"@{position}", value)
-                for position, argument in enumerate(node.args)
-                if not isinstance(argument, ast.Starred)
-                and isinstance(argument, (ast.Constant, ast.Attribute, ast.BinOp))
-                and (value := _argument_value(argument, self.scope)) is not ...
-                and not isinstance(value, (str, float))
-            )
-            if positional and not any(isinstance(a, ast.Starred) for a in node.args):
-                keywords += positional
-            func_text = args_text = None
-            if self.is_async:
-                func_text = self.owner.segment(
-                    func.lineno,
-                    func.col_offset,
-                    func.end_lineno or func.lineno,
-                    func.end_col_offset or 0,
-                )
-                parts: list[ast.expr | ast.keyword] = [*node.args, *node.keywords]
-                if parts:
-                    first = min(parts, key=lambda part: (part.lineno, part.col_offset))
-                    last = max(
-                        parts, key=lambda part: (part.end_lineno or 0, part.end_col_offset or 0)
-                    )
-                    args_text = self.owner.segment(
-                        first.lineno,
-                        first.col_offset,
-                        last.end_lineno or 0,
-                        last.end_col_offset or 0,
-                    )
-                else:
-                    args_text = ""
-            index = len(self.uses)
-            self.uses.append(
-                Use(
-                    CALL,
-                    intern(ref),
-                    node.lineno,
-                    node.col_offset,
-                    node.end_lineno or node.lineno,
-                    node.end_col_offset or 0,
-                    flags,
-                    parent,
-                    keywords,
-                    func_text,
-                    args_text,
-                )
-            )
-        # The callee expression itself (``a.b().c``) may hold calls and property reads.
-        if isinstance(func, ast.Attribute):
-            self.expr(func.value, parent=parent, lambda_arg=lambda_arg)
-        elif not isinstance(func, ast.Name):
-            self.expr(func, parent=parent, lambda_arg=lambda_arg)
-        name = func.id if isinstance(func, ast.Name) else None
-        passes = consumed and name in _PASS_THROUGH
-        arg_consumed = name in _CONSUMERS or passes
-        child_parent = index if index >= 0 else parent
-        for argument in node.args:
-            value = argument.value if isinstance(argument, ast.Starred) else argument
-            self.expr(
-                value,
-                plain=True,
-                consumed=arg_consumed,
-                parent=child_parent,
-                lambda_arg=lambda_arg and index < 0,
-            )
-        for keyword in node.keywords:
-            self.expr(
-                keyword.value, plain=True, parent=child_parent, lambda_arg=lambda_arg and index < 0
-            )
 
-    def unknown_ref(self, node: ast.Call) -> str | None:
-        """A ``?.``-prefixed reference for a call on an unknown receiver that takes a lambda."""
-        # A call on an unknown receiver is recorded only when a lambda is passed to it: it may be
-        # an offload helper matched by its method name (``executor.submit(lambda: ...)``).
-        if not any(
-            isinstance(arg, (ast.Lambda, ast.Call))
-            for arg in (*node.args, *(k.value for k in node.keywords))
-        ):
-            return None
-        parts: list[str] = []
-        func: ast.expr = node.func
-        while isinstance(func, ast.Attribute):
-            parts.append(func.attr)
-            func = func.value
-        if isinstance(func, ast.Name):
-            parts.append(func.id)
-        return "?." + ".".join(reversed(parts)) if parts else None
+def _unknown_ref(node: ast.Call) -> str | None:
+    """A ``?.``-prefixed reference for a call on an unknown receiver that takes a lambda."""
+    # A call on an unknown receiver is recorded only when a lambda is passed to it: it may be
+    # an offload helper matched by its method name (``executor.submit(lambda: ...)``).
+    if not any(
+        isinstance(arg, (ast.Lambda, ast.Call))
+        for arg in (*node.args, *(k.value for k in node.keywords))
+    ):
+        return None
+    parts: list[str] = []
+    func: ast.expr = node.func
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if isinstance(func, ast.Name):
+        parts.append(func.id)
+    return "?." + ".".join(reversed(parts)) if parts else None
+
+
+def _condition_arguments(node: ast.Call, scope: Scope) -> tuple[tuple[str, object], ...]:
+    """The arguments of a call a catalog ``nonblocking`` condition may test, by name or ``@N``."""
+    # Constant keyword values as they are; named constants (``socket.AI_NUMERICHOST``,
+    # OR-ed or alone) as the frozenset of their references; any other value as ``...``.
+    keywords = tuple(
+        (keyword.arg, _argument_value(keyword.value, scope))
+        for keyword in node.keywords
+        if keyword.arg is not None
+    )
+    # Positional flags and switches (``lock.acquire(False)``) as ``@N``; other
+    # positional values are left out: no catalog condition reads them.
+    positional = tuple(
+        (f"@{position}", value)
+        for position, argument in enumerate(node.args)
+        if not isinstance(argument, ast.Starred)
+        and isinstance(argument, (ast.Constant, ast.Attribute, ast.BinOp))
+        and (value := _argument_value(argument, scope)) is not ...
+        and not isinstance(value, (str, float))
+    )
+    if positional and not any(isinstance(a, ast.Starred) for a in node.args):
+        keywords += positional
+    return keywords
 
 
 def _argument_value(node: ast.expr, scope: Scope) -> object:
