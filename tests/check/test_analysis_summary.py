@@ -14,6 +14,7 @@ from unstall.check._summary_types import (
     READ,
     FunctionInfo,
     ModuleSummary,
+    Param,
     Use,
 )
 
@@ -102,13 +103,13 @@ def test_call_flags_texts_and_keywords_in_an_async_def() -> None:
     assert (sleep.func_text, sleep.args_text) == ("time.sleep", "1")
     get = uses["requests.get"]
     assert get.flags & AWAITED
-    assert get.keywords == (("timeout", 0), ("stream", True))
+    assert get.keywords == (("timeout", 0), ("stream", True), ("@0", "u"), ("#", 1))
     assert uses["pkg.sub.mod.Repo().rows"].flags & CONSUMED
     lambda_sleep = next(
         use for use in calls("handler") if use.line == 29 and use.ref == "time.sleep"
     )
     assert lambda_sleep.flags & IN_LAMBDA
-    assert calls("handler")[lambda_sleep.parent].ref == "pkg.sub.mod.run"
+    assert function("handler").uses[lambda_sleep.parent].ref == "pkg.sub.mod.run"
 
 
 def test_shadowed_and_star_imported_names() -> None:
@@ -183,4 +184,4 @@ def test_subscripts_loop_items_and_any_value_keywords() -> None:
     assert "pathlib.Path().glob.<each>.read_text" in refs
     # ``sorted`` keeps the items; the comprehension's target is its own
     assert "pathlib.Path().iterdir.<each>.stat" in refs
-    assert refs["tarfile.open"].keywords == (("fileobj", ...), ("mode", "r"))
+    assert refs["tarfile.open"].keywords == (("fileobj", Param("buffer")), ("mode", "r"))

@@ -25,6 +25,7 @@ from unstall.check._summary_types import (
     ITERATES,
     MODULE_CODE,
     READ,
+    REFERENCE,
     FunctionInfo,
     ModuleSummary,
     Use,
@@ -285,6 +286,8 @@ class CallGraph:
     def targets(self, use: Use, owner: Node) -> list[Node]:
         """The project functions a use of the function ``owner`` runs synchronously."""
         project = self.project
+        if use.kind == REFERENCE:
+            return []  # passed along, not called here
         if use.kind == IMPORT:
             parts = use.ref.split(".")
             candidates = [

@@ -78,6 +78,10 @@ class Scope:
         """Every name bound in this very scope, in the order first bound."""
         return list(self._raw)
 
+    def bound_once(self, name: str) -> bool:
+        """Whether ``name`` is bound here exactly once (a parameter nothing rebinds)."""
+        return len(self._raw.get(name, ())) == 1
+
     def binds(self, name: str) -> bool:
         """Whether ``name`` is bound in this very scope."""
         return name in self._raw

@@ -24,15 +24,25 @@ __all__ = (
     "CALL",
     "CONSUMED",
     "ENTER",
+    "EQUALS",
+    "HASATTR",
     "IMPORT",
     "IN_LAMBDA",
+    "IN_LOOP",
+    "ISINSTANCE",
+    "IS_NONE",
     "ITERATES",
+    "LAZY",
     "MODULE_CODE",
     "PLAIN",
     "READ",
+    "REFERENCE",
+    "TRUTHY",
     "ClassInfo",
     "FunctionInfo",
+    "Guard",
     "ModuleSummary",
+    "Param",
     "Use",
 )
 
@@ -40,6 +50,9 @@ __all__ = (
 CALL = 0
 READ = 1  # an attribute read: runs a getter when the attribute is a property
 IMPORT = 2  # an import statement: runs the module's top-level code the first time
+# A function passed by reference to a call (``app.on_startup.append(init)``, ``on_startup=[init]``),
+# not called: ``parent`` is the call; a keyword argument's name is in ``keywords`` as ("=", name).
+REFERENCE = 3
 
 # Use flags.
 AWAITED = 1  # the call is the operand of ``await``
@@ -52,9 +65,42 @@ ENTER = 16  # the implicit ``__enter__`` call of a ``with`` statement
 # Iterating a name bound to a call's result (``rows = read(); for row in rows``): runs the
 # call's body only when it is a generator function (its other effects were recorded at the call).
 ITERATES = 32
+IN_LOOP = 64  # inside a loop of its function (a ``for`` or ``while`` body, a comprehension)
+# Inside a first-use guard that fills what it tests (``if self._x is None: self._x = ...``,
+# ``if key not in cache: cache[key] = ...``): runs on the first call only.
+LAZY = 128
+
+# Guard tests (see ``Guard``).
+TRUTHY = 0  # ``if param:``
+IS_NONE = 1  # ``if param is None:``
+EQUALS = 2  # ``if param == constant:`` (``is`` with True, False or a named constant too)
+ISINSTANCE = 3  # ``if isinstance(param, T):``; the value is the tuple of type references
+HASATTR = 4  # ``if hasattr(param, "name"):``; the value is the name
 
 # The key of a module's top-level code, run when the module is first imported.
 MODULE_CODE = "<module>"
+
+
+class Param(NamedTuple):
+    """An argument value that is the calling function's own parameter, unchanged: the value
+    the caller was given flows on into the callee (``verify_ssl`` passed on as ``verify_ssl``)."""
+
+    name: str
+
+
+class Guard(NamedTuple):
+    """A condition on a parameter under which some uses run (``if verify_ssl:``).
+
+    ``test`` is one of ``TRUTHY``, ``IS_NONE``, ``EQUALS``, ``ISINSTANCE``, ``HASATTR``;
+    ``value`` what it compares with; ``negated`` flips it; ``parent`` is the index of the
+    enclosing guard (every guard up the chain holds), or -1.
+    """
+
+    subject: str
+    test: int
+    value: object
+    negated: bool
+    parent: int = -1
 
 
 class Use(NamedTuple):
@@ -62,8 +108,11 @@ class Use(NamedTuple):
 
     ``ref`` is the symbolic callee (or the attribute read, or the absolute module name of an
     import). ``parent`` is the index (in the same function's uses) of the call whose arguments
-    hold this one, or -1. ``keywords`` are the call's keyword arguments: constant values as
-    they are, any other value as ``...``.
+    hold this one, or -1. ``keywords`` are the call's arguments by keyword, or ``"@N"`` for the
+    N-th positional one: constants as they are, named constants as the frozenset of their
+    references, the caller's own parameter as a :class:`Param`, anything else as ``...``;
+    ``("#", N)`` counts the positional arguments, ``("*", True)`` marks ``*args`` or ``**kw``.
+    ``guard`` is the index of the innermost :class:`Guard` of the function that holds it, or -1.
     ``func_text`` / ``args_text`` are the callee's and the arguments' source text, kept only in
     ``async def`` bodies where a fix may be written.
     """
@@ -79,6 +128,7 @@ class Use(NamedTuple):
     keywords: tuple[tuple[str, object], ...] = ()
     func_text: str | None = None
     args_text: str | None = None
+    guard: int = -1
 
 
 class FunctionInfo(NamedTuple):
@@ -90,6 +140,11 @@ class FunctionInfo(NamedTuple):
     every ``return`` agrees (``requests.Session()``) or its annotation says. ``yields`` is, for a
     generator function, the reference of what it yields when every ``yield`` agrees: what
     ``with f() as value`` binds when a context-manager decorator wraps it.
+    ``params`` are the parameters a call binds by position, in order (a method's ``self`` or
+    ``cls`` left out); ``keyword_only`` those it binds by name only; ``defaults`` the constant
+    default of each parameter that has one (``...`` for a default that is no constant);
+    ``variadic`` says ``*args`` or ``**kwargs`` take the rest. ``guards`` are the conditions on
+    parameters its uses run under (see :class:`Guard` and ``Use.guard``).
     """
 
     key: str
@@ -102,6 +157,11 @@ class FunctionInfo(NamedTuple):
     decorators: tuple[str, ...] = ()
     returns: str | None = None
     yields: str | None = None
+    params: tuple[str, ...] = ()
+    keyword_only: tuple[str, ...] = ()
+    defaults: tuple[tuple[str, object], ...] = ()
+    variadic: bool = False
+    guards: tuple[Guard, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from sys import intern
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from unstall.check._file_context import ClassBuilder, FileContext
+from unstall.check._guards import exits, first_use
 from unstall.check._scope import UNKNOWN, FunctionScope, annotation_ref, expr_ref
-from unstall.check._summary_types import CALL, IMPORT, FunctionInfo, Use
-from unstall.check._walk_expr import ExpressionWalker
+from unstall.check._summary_types import CALL, IMPORT, IN_LOOP, LAZY, FunctionInfo, Use
+from unstall.check._walk_expr import ExpressionWalker, argument_value
 
 __all__ = ("Body", "ClassBuilder", "FileContext")
 
@@ -36,6 +37,16 @@ def _decorator_name(node: ast.expr) -> str | None:
     return None
 
 
+class _Signature(NamedTuple):
+    params: tuple[str, ...]
+    keyword_only: tuple[str, ...]
+    defaults: tuple[tuple[str, object], ...]
+    variadic: bool
+
+
+_NO_SIGNATURE = _Signature((), (), (), False)
+
+
 class Body(ExpressionWalker):
     """Walks one function body (or the module's top-level code), recording its uses."""
 
@@ -47,6 +58,7 @@ class Body(ExpressionWalker):
         is_property: bool = False,
         decorators: tuple[str, ...] = (),
         annotated: str | None = None,
+        signature: _Signature | None = None,
     ) -> FunctionInfo:
         """The finished record of this body.
 
@@ -66,17 +78,23 @@ class Body(ExpressionWalker):
             first = self.yielded[0]
             if first and all(ref == first for ref in self.yielded):
                 yields = first
+        signature = signature or _NO_SIGNATURE
         return FunctionInfo(
             key=self.key,
             line=line,
             col=col,
             is_async=self.is_async,
-            uses=tuple(self.uses),
+            uses=tuple(self.placed()),
             is_generator=self.is_generator,
             is_property=is_property,
             decorators=decorators,
             returns=returns,
             yields=yields,
+            params=signature.params,
+            keyword_only=signature.keyword_only,
+            defaults=signature.defaults,
+            variadic=signature.variadic,
+            guards=tuple(self.guards),
         )
 
     # -- statements --------------------------------------------------------------------------
@@ -84,16 +102,24 @@ class Body(ExpressionWalker):
     def block(self, body: list[ast.stmt]) -> None:
         """Walk a block of statements, each by the handler of its type in :attr:`statement_handlers`."""
         handlers = self.statement_handlers
-        for node in body:
+        places: list[tuple[int, int]] = []
+        for position, node in enumerate(body):
             try:
                 handler = handlers.get(type(node))
-                # No handler: nothing in it runs code (``pass``, ``global``, ``break``).
+                # No handler: nothing in it runs code (``pass``, ``break``).
                 if handler is not None:
                     handler(self, node)
             except RecursionError:
                 # An expression nested deeper than the walker can follow (hundreds of
                 # chained calls): keep what was recorded and go on with the next statement.
                 continue
+            if type(node) is ast.If and not node.orelse and exits(node.body):
+                # ``if not ready: return``: the rest of the block runs only where the test failed.
+                rest = body[position + 1 :]
+                lazy = LAZY if rest and first_use(node.test, False, rest, self.globals) else 0
+                places.append(self.enter(self.conditions(node.test, False), lazy))
+        for place in reversed(places):
+            self.leave(place)
 
     def expression_statement(self, node: ast.Expr) -> None:
         """An expression on its own line (``await`` may be put before it)."""
@@ -123,10 +149,12 @@ class Body(ExpressionWalker):
             self.returns.append(expr_ref(node.value, self.scope))
 
     def for_(self, node: ast.For | ast.AsyncFor) -> None:
-        """A loop: a sync ``for`` iterates its iterable on the spot."""
+        """A loop: a sync ``for`` iterates its iterable on the spot; its body runs per item."""
         self.expr(node.iter, consumed=isinstance(node, ast.For))
+        place = self.enter([], IN_LOOP)
         self.expr(node.target)
         self.block(node.body)
+        self.leave(place)
         self.block(node.orelse)
 
     def with_(self, node: ast.With | ast.AsyncWith) -> None:
@@ -138,21 +166,33 @@ class Body(ExpressionWalker):
         self.block(node.body)
 
     def if_(self, node: ast.If) -> None:
-        """An ``if``: a ``__main__`` guard at module level and ``if TYPE_CHECKING:`` never run their body."""
+        """An ``if``: each branch under what its test says of the parameters, and a first-use
+        set-up (``if self._x is None: self._x = ...``) marked LAZY. A ``__main__`` guard at
+        module level and ``if TYPE_CHECKING:`` never run their body."""
         if self.module_level and _is_main_guard(node.test):
             self.block(node.orelse)
             return
         type_checking = _is_type_checking(node.test)
         self.expr(node.test)
-        if not type_checking:
-            self.block(node.body)
-        self.block(node.orelse)
+        for branch, holds in ((node.body, True), (node.orelse, False)):
+            if not branch or (holds and type_checking):
+                continue
+            lazy = LAZY if first_use(node.test, holds, branch, self.globals) else 0
+            place = self.enter(self.conditions(node.test, holds), lazy)
+            self.block(branch)
+            self.leave(place)
 
     def while_(self, node: ast.While) -> None:
-        """A ``while`` loop."""
+        """A ``while`` loop: its test and body run again and again."""
+        place = self.enter([], IN_LOOP)
         self.expr(node.test)
         self.block(node.body)
+        self.leave(place)
         self.block(node.orelse)
+
+    def global_(self, node: ast.Global) -> None:
+        """``global name``: what the function stores in it outlives the call."""
+        self.globals.update(node.names)
 
     def try_(self, node: ast.Try | ast.TryStar) -> None:
         """A ``try`` (or ``try``/``except*``): every block, and the exception types."""
@@ -282,6 +322,10 @@ class Body(ExpressionWalker):
             class_of=in_class,
             self_name=self_name,
         )
+        signature = self.signature(node, bound_first=class_ref is not None and not is_static)
+        body.params = frozenset(
+            name for name in (*signature.params, *signature.keyword_only) if scope.bound_once(name)
+        )
         body.block(node.body)
         decorators = []
         for decorator in node.decorator_list:
@@ -294,6 +338,33 @@ class Body(ExpressionWalker):
             is_property=any(name in _PROPERTY_DECORATORS for name in names),
             decorators=tuple(decorators),
             annotated=annotation_ref(node.returns, scope) if node.returns is not None else None,
+            signature=signature,
+        )
+
+    def signature(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, *, bound_first: bool
+    ) -> _Signature:
+        """The parameters a call binds, with their constant defaults (``self``/``cls`` left out)."""
+        args = node.args
+        positional = [*args.posonlyargs, *args.args]
+        defaults: list[tuple[str, object]] = [
+            (argument.arg, argument_value(default, self.scope))
+            for argument, default in zip(
+                positional[len(positional) - len(args.defaults) :], args.defaults, strict=True
+            )
+        ]
+        defaults.extend(
+            (argument.arg, argument_value(default, self.scope))
+            for argument, default in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+            if default is not None
+        )
+        if bound_first and positional:
+            positional = positional[1:]
+        return _Signature(
+            params=tuple(intern(argument.arg) for argument in positional),
+            keyword_only=tuple(intern(argument.arg) for argument in args.kwonlyargs),
+            defaults=tuple(defaults),
+            variadic=args.vararg is not None or args.kwarg is not None,
         )
 
     def define_class(self, node: ast.ClassDef) -> None:
@@ -338,6 +409,7 @@ class Body(ExpressionWalker):
         ast.Raise: expressions_of,
         ast.Assert: expressions_of,
         ast.Delete: expressions_of,
+        ast.Global: global_,
     }
 
 
@@ -349,9 +421,13 @@ class ClassBody(Body):
         super().__init__(outer.owner, outer.scope, builder.key, is_async=False, class_of=builder)
         self.outer = outer
         self.module_level = False
-        # Uses, reads and flags go to the enclosing code, which runs the class body.
+        # Uses, reads and flags go to the enclosing code, which runs the class body, and so
+        # does where the walk is (the guards and marks that place them).
         self.uses = outer.uses
         self.reads = outer.reads
+        self.guards = outer.guards
+        self.marks = outer.marks
+        self.guard, self.state = outer.guard, outer.state
 
     def class_attribute(self, node: ast.Assign | ast.AnnAssign) -> None:
         """``name = value`` in a class body types the class attribute ``name``."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import itertools
 from collections.abc import Callable
 from sys import intern
 from typing import Any, ClassVar
 
 from unstall.check._file_context import ClassBuilder, FileContext
+from unstall.check._guards import Atom, atoms
 from unstall.check._scope import UNKNOWN, Each, FunctionScope, Scope, expr_ref
 from unstall.check._summary_types import (
     AWAITED,
@@ -15,14 +17,18 @@ from unstall.check._summary_types import (
     CONSUMED,
     ENTER,
     IN_LAMBDA,
+    IN_LOOP,
     ITERATES,
     MODULE_CODE,
     PLAIN,
     READ,
+    REFERENCE,
+    Guard,
+    Param,
     Use,
 )
 
-__all__ = ("ExpressionWalker",)
+__all__ = ("ExpressionWalker", "argument_value")
 
 # Builtins that iterate their argument at once: a generator passed to them runs now.
 _CONSUMERS = frozenset(
@@ -58,7 +64,6 @@ _FIELDS: dict[type[ast.expr], tuple[str, ...]] = {
     ast.JoinedStr: ("values",),
     ast.FormattedValue: ("value", "format_spec"),
     ast.Starred: ("value",),
-    ast.IfExp: ("test", "body", "orelse"),
     ast.Slice: ("lower", "upper", "step"),
 }
 
@@ -98,6 +103,64 @@ class ExpressionWalker:
         self.returns: list[str | None] = []
         self.yielded: list[str | None] = []
         self.module_level = key == MODULE_CODE
+        # The function's parameters that keep the value they were given (never rebound).
+        self.params: frozenset[str] = frozenset()
+        self.globals: set[str] = set()
+        # Where the walk is: the innermost guard on parameters, and IN_LOOP / LAZY.
+        self.guards: list[Guard] = []
+        self.guard = -1
+        self.state = 0
+        # (first use index, guard, state) each time the place changes; applied by ``placed``.
+        self.marks: list[tuple[int, int, int]] = []
+
+    # -- where the walk is ----------------------------------------------------------------------
+
+    def enter(self, conditions: list[Atom], flags: int = 0) -> tuple[int, int]:
+        """Walk on under ``conditions`` (on parameters) and ``flags``; returns what ``leave`` restores."""
+        saved = (self.guard, self.state)
+        guard = self.guard
+        for subject, test, value, negated in conditions:
+            self.guards.append(Guard(subject, test, value, negated, guard))
+            guard = len(self.guards) - 1
+        if guard == self.guard and not flags & ~self.state:
+            return saved
+        self.guard, self.state = guard, self.state | flags
+        self.marks.append((len(self.uses), self.guard, self.state))
+        return saved
+
+    def leave(self, saved: tuple[int, int]) -> None:
+        """Back to where ``enter`` was called."""
+        if saved != (self.guard, self.state):
+            self.guard, self.state = saved
+            self.marks.append((len(self.uses), self.guard, self.state))
+
+    def conditions(self, test: ast.expr, holds: bool) -> list[Atom]:
+        """What ``test`` being ``holds`` says of this function's parameters."""
+        if not self.params:
+            return []
+        return atoms(test, holds, self.params, self.value_of)
+
+    def placed(self) -> list[Use]:
+        """The uses, each with the guard and the loop and first-use flags of where it was found."""
+        uses = self.uses
+        if not self.marks:
+            return uses
+        placed = list(uses)
+        bounds = [*self.marks, (len(uses), -1, 0)]
+        for (start, guard, state), (end, _, _) in itertools.pairwise(bounds):
+            if guard < 0 and not state:
+                continue
+            for index in range(start, min(end, len(placed))):
+                use = placed[index]
+                placed[index] = use._replace(flags=use.flags | state, guard=guard)
+        return placed
+
+    def value_of(self, node: ast.expr) -> object:
+        """An argument as the analysis can follow it: a constant, named constants, this
+        function's own unchanged parameter (:class:`Param`), or ``...``."""
+        if isinstance(node, ast.Name) and node.id in self.params:
+            return Param(node.id)
+        return argument_value(node, self.scope)
 
     def context_manager(self, node: ast.expr) -> None:
         """Record a ``with`` item's ``__enter__`` and ``__exit__`` calls.
@@ -217,6 +280,16 @@ class ExpressionWalker:
             elif child is not None and type(child) not in _LEAVES:
                 self.expr(child, parent=parent, lambda_arg=lambda_arg)
 
+    def if_expression(
+        self, node: ast.IfExp, plain: bool, consumed: bool, parent: int, lambda_arg: bool
+    ) -> None:
+        """``a if test else b``: each branch under what the test says of the parameters."""
+        self.expr(node.test, parent=parent, lambda_arg=lambda_arg)
+        for branch, holds in ((node.body, True), (node.orelse, False)):
+            saved = self.enter(self.conditions(node.test, holds))
+            self.expr(branch, parent=parent, lambda_arg=lambda_arg)
+            self.leave(saved)
+
     def lambda_(
         self, node: ast.Lambda, plain: bool, consumed: bool, parent: int, lambda_arg: bool
     ) -> None:
@@ -239,6 +312,7 @@ class ExpressionWalker:
         # The first iterable is evaluated outside the comprehension's scope.
         outer = self.scope
         inner = FunctionScope(outer)
+        place = (self.guard, self.state)
         try:
             for position, generator in enumerate(node.generators):
                 self._lazy += lazy and position > 0
@@ -251,6 +325,9 @@ class ExpressionWalker:
                 _bind_items(inner, generator)
                 self.scope = inner
                 self._lazy += lazy and position == 0
+                if position == 0:
+                    # What follows the first iterable runs once per item.
+                    place = self.enter([], IN_LOOP)
                 for condition in generator.ifs:
                     self.expr(condition, parent=parent, lambda_arg=lambda_arg)
             if isinstance(node, ast.DictComp):
@@ -260,6 +337,7 @@ class ExpressionWalker:
                 self.expr(node.elt, parent=parent, lambda_arg=lambda_arg)
         finally:
             self.scope = outer
+            self.leave(place)
         self._lazy -= lazy * len(node.generators)
 
     def yield_(
@@ -304,6 +382,7 @@ class ExpressionWalker:
         ast.Await: await_,
         ast.Attribute: attribute,
         **dict.fromkeys(_FIELDS, compound),
+        ast.IfExp: if_expression,
         ast.Lambda: lambda_,
         ast.ListComp: comprehension,
         ast.SetComp: comprehension,
@@ -338,7 +417,7 @@ class ExpressionWalker:
             node.end_col_offset or 0,
             flags,
             parent,
-            _condition_arguments(node, self.scope),
+            _call_arguments(node, self.value_of),
             func_text,
             args_text,
         )
@@ -354,8 +433,36 @@ class ExpressionWalker:
             self.expr(
                 value, plain=True, consumed=arg_consumed, parent=parent, lambda_arg=lambda_arg
             )
+            if parent >= 0:
+                self.references(value, parent, None)
         for keyword in node.keywords:
             self.expr(keyword.value, plain=True, parent=parent, lambda_arg=lambda_arg)
+            if parent >= 0:
+                self.references(keyword.value, parent, keyword.arg)
+
+    def references(self, node: ast.expr, parent: int, keyword: str | None) -> None:
+        """Record the functions an argument passes by reference (``on_startup=[init]``): code
+        that calls them later (a framework's start-up, a callback) runs them."""
+        items = node.elts if isinstance(node, (ast.List, ast.Tuple)) else [node]
+        for item in items:
+            if not isinstance(item, (ast.Name, ast.Attribute)):
+                continue
+            ref = expr_ref(item, self.scope)
+            if not ref or ref.startswith("?"):
+                continue
+            self.uses.append(
+                Use(
+                    REFERENCE,
+                    intern(ref),
+                    item.lineno,
+                    item.col_offset,
+                    item.end_lineno or item.lineno,
+                    item.end_col_offset or 0,
+                    0,
+                    parent,
+                    (("=", keyword),) if keyword else (),
+                )
+            )
 
     def iterated(self, node: ast.Name) -> None:
         """Record iterating a name bound to a call's result: a generator's body runs now."""
@@ -414,31 +521,37 @@ def _unknown_ref(node: ast.Call) -> str | None:
     return "?." + ".".join(reversed(parts)) if parts else None
 
 
-def _condition_arguments(node: ast.Call, scope: Scope) -> tuple[tuple[str, object], ...]:
-    """The arguments of a call a catalog ``nonblocking`` condition may test, by name or ``@N``."""
-    # Constant keyword values as they are; named constants (``socket.AI_NUMERICHOST``,
-    # OR-ed or alone) as the frozenset of their references; any other value as ``...``.
-    keywords = tuple(
-        (keyword.arg, _argument_value(keyword.value, scope))
+def _call_arguments(
+    node: ast.Call, value_of: Callable[[ast.expr], object]
+) -> tuple[tuple[str, object], ...]:
+    """A call's arguments as the analysis follows them: by keyword, and ``@N`` by position.
+
+    Each value is what ``value_of`` makes of it; positions whose value is unknown are left out,
+    and ``("#", N)`` says how many were given (so an unknown argument is not taken for a
+    missing one, which would get the callee's default); ``("*", True)`` marks ``*args`` or
+    ``**kwargs``, whose contents are unknown.
+    """
+    found: list[tuple[str, object]] = [
+        (keyword.arg, value_of(keyword.value))
         for keyword in node.keywords
         if keyword.arg is not None
-    )
-    # Positional flags and switches (``lock.acquire(False)``) as ``@N``; other
-    # positional values are left out: no catalog condition reads them.
-    positional = tuple(
-        (f"@{position}", value)
-        for position, argument in enumerate(node.args)
-        if not isinstance(argument, ast.Starred)
-        and isinstance(argument, (ast.Constant, ast.Attribute, ast.BinOp))
-        and (value := _argument_value(argument, scope)) is not ...
-        and not isinstance(value, (str, float))
-    )
-    if positional and not any(isinstance(a, ast.Starred) for a in node.args):
-        keywords += positional
-    return keywords
+    ]
+    starred = any(keyword.arg is None for keyword in node.keywords)
+    for position, argument in enumerate(node.args):
+        if isinstance(argument, ast.Starred):
+            starred = True
+            break
+        value = value_of(argument)
+        if value is not ...:
+            found.append((f"@{position}", value))
+    if node.args:
+        found.append(("#", len(node.args)))
+    if starred:
+        found.append(("*", True))
+    return tuple(found)
 
 
-def _argument_value(node: ast.expr, scope: Scope) -> object:
+def argument_value(node: ast.expr, scope: Scope) -> object:
     """A call argument as a catalog ``nonblocking`` condition can test it (``...``: unknown).
 
     A constant is itself; a named constant (``socket.AI_NUMERICHOST``) or an OR of named

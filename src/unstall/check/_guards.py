@@ -1,0 +1,194 @@
+"""Read the conditions that decide whether code runs: guards on parameters, first-use checks, exits.
+
+Part of the summarizer. :func:`atoms` turns an ``if`` test into the conditions on the
+function's parameters that hold in one branch (``if verify_ssl and port is None:`` gives
+"verify_ssl is truthy" and "port is None" for the body), so the analysis can prune a branch that
+a constant argument decides. :func:`first_use` recognises lazy set-up that fills what it tests
+(``if self._ctx is None: self._ctx = make()``), whose body runs on the first call only.
+:func:`exits` tells a block that always leaves (``return``, ``raise``), after which the rest of
+the enclosing block runs only when the test failed.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Collection, Sequence
+
+from unstall.check._summary_types import EQUALS, HASATTR, IS_NONE, ISINSTANCE, TRUTHY
+
+__all__ = ("Atom", "atoms", "exits", "first_use")
+
+# (subject parameter, test, value, negated): one condition of a Guard, before it is numbered.
+Atom = tuple[str, int, object, bool]
+# How the walker turns an expression into a constant (``_argument_value``); ``...`` when it is none.
+Evaluate = Callable[[ast.expr], object]
+
+_EXITS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+
+
+def atoms(test: ast.expr, holds: bool, params: Collection[str], evaluate: Evaluate) -> list[Atom]:
+    """Conditions on ``params`` that are all true where ``test`` is ``holds``.
+
+    Only what can be said for sure is returned: ``a and b`` splits when it holds, ``a or b``
+    when it fails, ``not`` flips, and anything else about a parameter that is not one of the
+    simple tests gives nothing (the branch may run).
+    """
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return atoms(test.operand, not holds, params, evaluate)
+    if isinstance(test, ast.BoolOp):
+        splits = isinstance(test.op, ast.And) == holds
+        if not splits:
+            return []
+        found: list[Atom] = []
+        for value in test.values:
+            found.extend(atoms(value, holds, params, evaluate))
+        return found
+    atom = _atom(test, params, evaluate)
+    if atom is None:
+        return []
+    subject, kind, constant, negated = atom
+    return [(subject, kind, constant, negated != (not holds))]
+
+
+def _atom(test: ast.expr, params: Collection[str], evaluate: Evaluate) -> Atom | None:
+    if isinstance(test, ast.Name):
+        return (test.id, TRUTHY, None, False) if test.id in params else None
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        left, op, right = test.left, test.ops[0], test.comparators[0]
+        if not (isinstance(left, ast.Name) and left.id in params):
+            left, right = right, left
+            if not (isinstance(left, ast.Name) and left.id in params):
+                return None
+        negated = isinstance(op, (ast.IsNot, ast.NotEq))
+        if not isinstance(op, (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)):
+            return None
+        if isinstance(right, ast.Constant) and right.value is None:
+            return (left.id, IS_NONE, None, negated)
+        value = evaluate(right)
+        if value is ...:
+            return None
+        return (left.id, EQUALS, value, negated)
+    if (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Name)
+        and test.func.id in ("isinstance", "hasattr")
+        and len(test.args) == 2
+        and not test.keywords
+        and isinstance(test.args[0], ast.Name)
+        and test.args[0].id in params
+    ):
+        subject, second = test.args[0].id, test.args[1]
+        if test.func.id == "hasattr":
+            if isinstance(second, ast.Constant) and isinstance(second.value, str):
+                return (subject, HASATTR, second.value, False)
+            return None
+        names: list[str] = []
+        for item in second.elts if isinstance(second, ast.Tuple) else [second]:
+            ref = evaluate(item)
+            if not isinstance(ref, frozenset) or len(ref) != 1:
+                return None
+            names.extend(str(name) for name in ref)
+        return (subject, ISINSTANCE, tuple(sorted(names)), False) if names else None
+    return None
+
+
+def exits(body: Sequence[ast.stmt]) -> bool:
+    """Whether a block always leaves the enclosing one (it ends in ``return``, ``raise``, ...)."""
+    return bool(body) and isinstance(body[-1], _EXITS)
+
+
+def first_use(
+    test: ast.expr, holds: bool, body: Sequence[ast.stmt], globals_: Collection[str] = ()
+) -> bool:
+    """Whether ``body``, run where ``test`` is ``holds``, is a first-use set-up that fills what the test checks.
+
+    The test asks whether something is still missing (``x is None``, ``not x``, ``key not in
+    cache``, ``not hasattr(obj, "name")``) and the body stores into it, somewhere that outlives
+    the call: an attribute, an item, a global, or a local that is stored into one of those too
+    (``client = cache[key] = make()``), or a name in ``globals_`` (declared ``global``). Then
+    the body runs once per thing filled.
+    """
+    subject = _missing(test, holds)
+    if subject is None:
+        return False
+    wanted = ast.dump(subject)
+    for node in _statements(body):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+            targets = [node.target]
+        dumps = [ast.dump(_stored(target)) for target in targets]
+        if wanted not in dumps:
+            continue
+        if not isinstance(subject, ast.Name):
+            return True  # an attribute or an item outlives the call
+        if any(isinstance(target, (ast.Attribute, ast.Subscript)) for target in targets):
+            return True  # ``client = cache[key] = make()``
+        if isinstance(subject, ast.Name) and subject.id in globals_:
+            return True
+    return False
+
+
+def _missing(test: ast.expr, holds: bool) -> ast.expr | None:
+    """What ``test`` finds missing where it is ``holds``: the expression to be filled, or ``None``."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _missing(test.operand, not holds)
+    if isinstance(test, (ast.Name, ast.Attribute, ast.Subscript)):
+        return test if not holds else None  # ``if not x:`` is ``x`` missing
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        op, right = test.ops[0], test.comparators[0]
+        if isinstance(right, ast.Constant) and right.value is None:
+            if isinstance(op, ast.Is) == holds and isinstance(op, (ast.Is, ast.IsNot)):
+                return test.left
+            return None
+        if isinstance(op, (ast.In, ast.NotIn)) and isinstance(op, ast.NotIn) == holds:
+            # ``key not in cache`` misses ``cache[key]``
+            return ast.Subscript(value=right, slice=test.left, ctx=ast.Load())
+        return None
+    if (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Name)
+        and test.func.id == "hasattr"
+        and len(test.args) == 2
+        and isinstance(test.args[1], ast.Constant)
+        and isinstance(test.args[1].value, str)
+        and not holds
+    ):
+        return ast.Attribute(value=test.args[0], attr=test.args[1].value, ctx=ast.Load())
+    return None
+
+
+def _stored(target: ast.expr) -> ast.expr:
+    """A store target as the load it fills (context-free, for comparison)."""
+    if isinstance(target, ast.Name):
+        return ast.Name(id=target.id, ctx=ast.Load())
+    if isinstance(target, ast.Attribute):
+        return ast.Attribute(value=_stored(target.value), attr=target.attr, ctx=ast.Load())
+    if isinstance(target, ast.Subscript):
+        return ast.Subscript(
+            value=_stored(target.value), slice=_stored(target.slice), ctx=ast.Load()
+        )
+    return target
+
+
+def _statements(body: Sequence[ast.stmt]) -> list[ast.stmt]:
+    """The statements of ``body`` and of the blocks nested in it (not in nested functions)."""
+    found: list[ast.stmt] = []
+    pending = list(body)
+    while pending:
+        node = pending.pop()
+        found.append(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            inner = getattr(node, field, None)
+            if isinstance(inner, list):
+                pending.extend(item for item in inner if isinstance(item, ast.stmt))
+                pending.extend(
+                    part
+                    for handler in inner
+                    if isinstance(handler, ast.ExceptHandler)
+                    for part in handler.body
+                )
+    return found
