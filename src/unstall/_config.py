@@ -30,6 +30,7 @@ __all__ = (
     "known_codes",
     "load_config",
     "parse_codes",
+    "parse_frequency",
 )
 
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
@@ -62,7 +63,10 @@ class Config:
     ``select`` / ``ignore`` hold code prefixes (``"UNS1"``, ``"UNS101"``) or ``"ALL"``; the most
     specific matching prefix decides, and ``ignore`` wins a tie. ``per_file_ignores`` pairs a
     glob (relative to ``root``) with code prefixes. ``max_file_size`` is in bytes. ``blocking``
-    holds extra catalog entries as raw tables. ``root`` is the folder of the config file (or
+    holds extra catalog entries as raw tables. ``frequency`` lists the tiers reported (of
+    ``every``, ``first``, ``startup``: a finding that blocks every time, on the first call only,
+    or only at start-up or shutdown); ``lifecycle_roots`` names ``async def`` functions that run
+    only at start-up or shutdown. ``root`` is the folder of the config file (or
     the folder searched from); ``source`` the config file read, if any.
     """
 
@@ -77,6 +81,8 @@ class Config:
     offload_helpers: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()
     threadpool_decorators: tuple[str, ...] = ()
+    frequency: tuple[str, ...] = ("every", "first")
+    lifecycle_roots: tuple[str, ...] = ()
     watch: WatchConfig = field(default_factory=WatchConfig)
     root: Path = field(default_factory=Path.cwd)
     source: Path | None = None
@@ -107,10 +113,7 @@ class Config:
         source = str(self.source or "configuration")
         why = f"configured in {source}"
         boundaries = [
-            *(
-                Boundary(name, BoundaryKind.OFFLOAD, why, method=True)
-                for name in self.offload_helpers
-            ),
+            *(Boundary(name, BoundaryKind.OFFLOAD, why, tail=1) for name in self.offload_helpers),
             *(
                 Boundary(name, BoundaryKind.THREADPOOL_DECORATOR, why)
                 for name in self.threadpool_decorators
@@ -290,6 +293,28 @@ def parse_codes(value: Any, key: str, source: str) -> tuple[str, ...]:
     return codes
 
 
+FREQUENCIES = ("every", "first", "startup")
+
+
+def parse_frequency(value: Any, key: str, source: str) -> tuple[str, ...]:
+    """Validate the frequency tiers to report (``every``, ``first``, ``startup``, or ``all``); raise :class:`ConfigError`."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    tiers = _str_list(
+        value, key, source, what="a list of frequency tiers such as ['every', 'first'] or ['all']"
+    )
+    if "all" in tiers:
+        return FREQUENCIES
+    bad = [tier for tier in tiers if tier not in FREQUENCIES]
+    if bad or not tiers:
+        raise ConfigError(
+            f"{key} = {value!r} in {source} is invalid; choose from every, first, startup, or all (every: blocks each time; first: on the first call only; startup: only at start-up or shutdown).",
+            key=key,
+            source=source,
+        )
+    return tuple(tier for tier in FREQUENCIES if tier in tiers)
+
+
 def _glob_list(value: Any, key: str, source: str) -> tuple[str, ...]:
     return _str_list(
         value, key, source, what="a list of glob patterns such as ['tests/fixtures/**', '*_pb2.py']"
@@ -385,6 +410,8 @@ _KEYS: dict[str, tuple[str, _Parser]] = {
     "offload-helpers": ("offload_helpers", _qualified_names),
     "allow": ("allow", _qualified_names),
     "threadpool-decorators": ("threadpool_decorators", _qualified_names),
+    "frequency": ("frequency", parse_frequency),
+    "lifecycle-roots": ("lifecycle_roots", _qualified_names),
     "watch": ("watch", _watch),
 }
 

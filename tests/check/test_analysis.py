@@ -203,11 +203,13 @@ def test_configured_offload_helper_by_name_and_method() -> None:
             "import time\nfrom jobs import run_blocking\n\n"
             "async def handler(hass):\n"
             "    await run_blocking(lambda: time.sleep(1))\n"
+            "    await hass.run_in_pool(lambda: time.sleep(1))\n"
             "    await hass.async_add_executor_job(lambda: time.sleep(1))\n"
         )
     }
+    # Home Assistant's executor jobs are built in; a framework's own helper is configured.
     assert run(files) == [("app.py", 5, "UNS101"), ("app.py", 6, "UNS101")]
-    helpers = ("jobs.run_blocking", "homeassistant.core.HomeAssistant.async_add_executor_job")
+    helpers = ("jobs.run_blocking", "myframework.core.App.run_in_pool")
     assert run(files, offload_helpers=helpers) == []
 
 

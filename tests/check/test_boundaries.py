@@ -9,16 +9,24 @@ from __future__ import annotations
 import pytest
 
 from unstall.catalog import Boundary, BoundaryKind, default_catalog
+from unstall.check import Finding, Frequency
 from unstall.check._analyze import AnalysisSettings, analyze
 from unstall.check._summary import summarize
 
 CATALOG = default_catalog()
 
 
-def _codes(source: str) -> list[tuple[int, str]]:
+def _findings(source: str) -> list[Finding]:
     summary = summarize(source, path="app.py", module="app", is_package=False)
-    found = analyze([summary], catalog=CATALOG, settings=AnalysisSettings())
-    return sorted((finding.location.line, finding.code) for finding in found)
+    return analyze([summary], catalog=CATALOG, settings=AnalysisSettings())
+
+
+def _codes(source: str) -> list[tuple[int, str]]:
+    return sorted((finding.location.line, finding.code) for finding in _findings(source))
+
+
+def _frequencies(source: str) -> list[tuple[int, Frequency]]:
+    return sorted((finding.location.line, finding.frequency) for finding in _findings(source))
 
 
 def _module_and_rest(name: str) -> tuple[str, list[str]]:
@@ -100,5 +108,79 @@ def test_boundary_rows_by_kind(row: Boundary) -> None:
         )
         assert _codes(source) == [(12, "UNS107")]
         assert _codes(source.replace(f"@{row.name}\n", "")) == []
+    elif row.kind is BoundaryKind.MEMOIZE:
+        _memoize(row)
+    elif row.kind is BoundaryKind.LOOP_ENTRY:
+        _loop_entry(row)
+    elif row.kind in (
+        BoundaryKind.LIFECYCLE_DECORATOR,
+        BoundaryKind.LIFECYCLE_REGISTRATION,
+        BoundaryKind.LIFECYCLE_METHOD,
+    ):
+        _lifecycle(row)
     else:
         assert row.kind is BoundaryKind.OFFLOAD  # covered above
+
+
+def _memoize(row: Boundary) -> None:
+    """A memoized helper blocks on a first call only; one warmed at import, never."""
+    module = row.name.rpartition(".")[0]
+    if row.name.endswith("cached_property"):
+        source = (
+            f"import time\nimport {module}\n\n\nclass Box:\n    @{row.name}\n"
+            "    def data(self):\n        time.sleep(1)\n        return 1\n\n\n"
+            "async def handler(box: Box):\n    return box.data\n"
+        )
+        assert _frequencies(source) == [(13, Frequency.FIRST)]
+        return
+    for decorator in (row.name, row.name + "()"):
+        source = (
+            f"import time\nimport {module}\n\n\n@{decorator}\ndef load(name='a'):\n"
+            "    time.sleep(1)\n\n\nasync def handler():\n    load('b')\n"
+        )
+        (finding,) = _findings(source)
+        assert (finding.location.line, finding.frequency) == (11, Frequency.FIRST)
+        assert finding.reason == row.name
+        # Module-level code fills the cache for 'b': every call with 'b' is a hit.
+        warmed = source.replace("\n\n\nasync def", "\n\n\nload('b')\n\n\nasync def")
+        assert _frequencies(warmed) == []
+        assert _frequencies(warmed.replace("    load('b')\n", "    load('c')\n")) == [
+            (14, Frequency.FIRST)
+        ]
+
+
+def _loop_entry(row: Boundary) -> None:
+    """The coroutine a loop entry runs is start-up code: it runs once, outside its loops."""
+    module, rest = _module_and_rest(row.name)
+    runner = f"{row.name}(main())" if len(rest) < 2 else f"runner.{rest[-1]}(main())"
+    source = (
+        f"import time\nimport {module}\n\n\nasync def main():\n    time.sleep(1)\n"
+        "    for _ in range(3):\n        time.sleep(1)\n\n\n"
+        f"def cli(runner: {module}.{rest[0] if len(rest) > 1 else 'object'}):\n    {runner}\n"
+    )
+    assert _frequencies(source) == [(6, Frequency.STARTUP), (8, Frequency.EVERY)]
+
+
+def _lifecycle(row: Boundary) -> None:
+    """What a lifecycle boundary marks runs at start-up: its findings leave the default tier."""
+    module, rest = _module_and_rest(row.name)
+    handler = "async def hook():\n    time.sleep(1)\n"
+    header = f"import time\nimport {module}\n\n\n"
+    if row.kind is BoundaryKind.LIFECYCLE_METHOD:
+        source = f"{header}class Server:\n    async def {rest[-1]}(self):\n        time.sleep(1)\n"
+        assert _frequencies(source) == [(7, Frequency.STARTUP)]
+        renamed = source.replace(f"def {rest[-1]}(", "def handle_request(")
+        assert _frequencies(renamed) == [(7, Frequency.EVERY)]
+        return
+    if row.kind is BoundaryKind.LIFECYCLE_DECORATOR:
+        source = f"{header}app = {module}.{rest[0]}()\n\n\n@app.{rest[-1]}\n{handler}"
+        line = 10
+    elif row.keywords:
+        registration = f"{module}.{rest[0]}({row.keywords[0]}=hook)"
+        source = f"{header}{handler}\n\napp = {registration}\n"
+        line = 6
+    else:
+        call = ".".join(rest[1:])
+        source = f"{header}{handler}\n\ndef main(app: {module}.{rest[0]}):\n    app.{call}(hook)\n"
+        line = 6
+    assert _frequencies(source) == [(line, Frequency.STARTUP)]

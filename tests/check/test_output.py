@@ -115,6 +115,7 @@ def test_json_has_every_field() -> None:
         "findings": 2,
         "fixable": 1,
         "by_code": {"UNS101": 1, "UNS102": 1},
+        "by_frequency": {"every": 2},
     }
     first = document["findings"][0]
     assert first["code"] == "UNS102"

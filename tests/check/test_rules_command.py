@@ -294,6 +294,8 @@ def test_boundaries_with_the_projects_own(rules: Run, tmp_path: Path) -> None:
         "kind": "offload",
         "why": CATALOG.boundaries[0].why,
         "method": True,
+        "tail": 1,
+        "keywords": [],
         "async": False,
     }
     assert document[-2]["why"].startswith("configured in ")

@@ -169,6 +169,11 @@ _BOUNDARY_TITLES = {
     BoundaryKind.PARTIAL: "Partials: the wrapped callable runs wherever the partial is called",
     BoundaryKind.THREADPOOL_DECORATOR: "Thread-pool decorators: the decorated function runs in a thread",
     BoundaryKind.CONTEXT_MANAGER: "Context-manager decorators: `with` runs the generator up to its yield",
+    BoundaryKind.MEMOIZE: "Memo decorators: only a first call does the work (findings say *first call only*)",
+    BoundaryKind.LIFECYCLE_DECORATOR: "Start-up and shutdown decorators: what they mark is in the start-up tier",
+    BoundaryKind.LIFECYCLE_REGISTRATION: "Start-up and shutdown registrations: what is passed to them is in the start-up tier",
+    BoundaryKind.LIFECYCLE_METHOD: "Start-up and shutdown methods, by name",
+    BoundaryKind.LOOP_ENTRY: "Loop entries: the coroutine they run is start-up code outside its loops",
 }
 
 

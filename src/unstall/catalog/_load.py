@@ -37,6 +37,7 @@ class Catalog:
     __slots__ = (
         "_boundary_methods",
         "_boundary_names",
+        "_boundary_suffixes",
         "_by_event",
         "_by_name",
         "_by_owner",
@@ -65,11 +66,15 @@ class Catalog:
         self.boundaries: tuple[Boundary, ...] = tuple(boundaries)
         self._boundary_names: dict[BoundaryKind, frozenset[str]] = {}
         self._boundary_methods: dict[BoundaryKind, frozenset[str]] = {}
+        self._boundary_suffixes: dict[BoundaryKind, frozenset[str]] = {}
         for kind in BoundaryKind:
             rows = [row for row in self.boundaries if row.kind is kind]
             self._boundary_names[kind] = frozenset(row.name for row in rows)
             self._boundary_methods[kind] = frozenset(
                 row.name.rpartition(".")[2] for row in rows if row.method
+            )
+            self._boundary_suffixes[kind] = frozenset(
+                suffix for row in rows if (suffix := row.suffix) is not None
             )
         merged = dict(types)
         items = dict(elements or {})
@@ -180,6 +185,10 @@ class Catalog:
     def boundary_methods(self, kind: BoundaryKind) -> frozenset[str]:
         """Last names by which boundaries of ``kind`` are recognised on a receiver of unknown type."""
         return self._boundary_methods[kind]
+
+    def boundary_suffixes(self, kind: BoundaryKind) -> frozenset[str]:
+        """The dotted last names (``on_startup.append``) boundaries of ``kind`` are recognised by."""
+        return self._boundary_suffixes[kind]
 
     def boundary(self, name: str) -> Boundary | None:
         """The boundary row named ``name``, or ``None``."""

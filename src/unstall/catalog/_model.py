@@ -44,7 +44,9 @@ class Offload(enum.Enum):
 class KindInfo:
     """A kind's rule: its code, a short title, why it blocks, and the usual fix.
 
-    ``not_flagged`` says what looks like this kind of work but is left out on purpose (pure
+    ``severity`` orders kinds when one call reaches several blocking calls (the highest is
+    reported first: a network call before a ``stat``). ``not_flagged`` says what looks like
+    this kind of work but is left out on purpose (pure
     path-string functions for the file system), for the rule reference. ``equivalents`` are
     other linters' codes for the same problem (flake8-async and ruff's ``ASYNC251`` for a
     blocking sleep): their ``# noqa`` comments suppress this rule too.
@@ -57,6 +59,7 @@ class KindInfo:
     offload: Offload
     not_flagged: str = ""
     equivalents: tuple[str, ...] = ()
+    severity: int = 0
 
 
 class Match(enum.Enum):
@@ -112,26 +115,46 @@ class BoundaryKind(enum.Enum):
 
     OFFLOAD = "offload"  # runs what it is given in a thread, a process or elsewhere: off the loop
     PARTIAL = "partial"  # wraps a callable: what it wraps runs wherever the wrapper runs
-    THREADPOOL_DECORATOR = (
-        "threadpool-decorator"  # the framework runs the decorated function in a pool
-    )
+    # The framework runs the decorated function in a thread pool.
+    THREADPOOL_DECORATOR = "threadpool-decorator"
     CONTEXT_MANAGER = "context-manager"  # makes a generator function a context manager
+    MEMOIZE = "memoize"  # caches the decorated function's result: only a first call does the work
+    # The decorated function runs at process start-up or shutdown (``@app.before_server_start``).
+    LIFECYCLE_DECORATOR = "lifecycle-decorator"
+    # The functions passed to it run at start-up or shutdown (``app.on_startup.append(init)``,
+    # ``Starlette(lifespan=...)``).
+    LIFECYCLE_REGISTRATION = "lifecycle-registration"
+    LIFECYCLE_METHOD = "lifecycle-method"  # a method so named is a server's start-up or shutdown
+    LOOP_ENTRY = "loop-entry"  # runs the coroutine it is given as a whole loop's life (asyncio.run)
 
 
 @dataclass(frozen=True, slots=True)
 class Boundary:
     """A callable the analysis treats specially because of where the code given to it runs.
 
-    ``name`` is its qualified name; with ``method`` it is also recognised by its last name
-    alone, on a receiver whose type the analysis does not know (``loop.run_in_executor``,
-    ``executor.submit``). ``asynchronous`` marks an async twin (``contextlib.asynccontextmanager``).
+    ``name`` is its qualified name; with ``tail`` N it is also recognised by its last N names
+    alone, on a receiver whose type the analysis does not know (``loop.run_in_executor`` with
+    1, ``app.on_startup.append`` with 2). ``asynchronous`` marks an async twin
+    (``contextlib.asynccontextmanager``). ``keywords`` restricts a lifecycle registration to
+    the functions passed as those keyword arguments (``Starlette(lifespan=...)``).
     """
 
     name: str
     kind: BoundaryKind
     why: str
-    method: bool = False
+    tail: int = 0
     asynchronous: bool = False
+    keywords: tuple[str, ...] = ()
+
+    @property
+    def method(self) -> bool:
+        """Whether it is also recognised by its last name on any receiver."""
+        return self.tail == 1
+
+    @property
+    def suffix(self) -> str | None:
+        """The dotted last names it is recognised by on any receiver, or ``None``."""
+        return ".".join(self.name.split(".")[-self.tail :]) if self.tail else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,14 +54,16 @@ _ENTRY_KEYS = frozenset(
 )
 _REQUIRED = ("name", "kind", "why", "alternative")
 _TYPE_KEYS = frozenset({"name", "returns", "yields"})
-_KIND_KEYS = frozenset({"code", "title", "why", "offload", "not-flagged", "equivalents"})
+_KIND_KEYS = frozenset(
+    {"code", "title", "why", "offload", "not-flagged", "equivalents", "severity"}
+)
 _OTHER_CODE = re.compile(r"[A-Z]+[0-9]+")
 _FIX_FIELDS = frozenset({"func", "args"})
 _CODE = re.compile(r"UNS[1-8]\d\d")
 _NONBLOCKING = re.compile(r"(?P<keyword>[A-Za-z_]\w*)(@(?P<position>\d+))?=(?P<value>\S.*)")
 # A named constant in a ``nonblocking`` item: ``socket.AI_NUMERICHOST``.
 _DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
-_BOUNDARY_KEYS = frozenset({"name", "kind", "why", "method", "async"})
+_BOUNDARY_KEYS = frozenset({"name", "kind", "why", "method", "tail", "async", "keywords"})
 _RULE_KEYS = frozenset({"title", "why", "flags", "example", "instead"})
 _RULE_CODE = re.compile(r"UNS[2-9]\d\d")
 # A name that stands for every public method of a type: "botocore.client.BaseClient.*".
@@ -312,6 +314,7 @@ def kinds_from_table(raw: Any) -> dict[Kind, KindInfo]:
             offload=offload,
             not_flagged=not_flagged.strip(),
             equivalents=tuple(equivalents),
+            severity=_severity(table.get("severity", 0), kind),
         )
     return kinds
 
@@ -394,7 +397,28 @@ def boundary_from_table(table: Any, source: str) -> Boundary:
                 f"The [[boundary]] row {name!r} in {source} has {key} = {flag!r}; it must be true or false.",
                 entry=name,
             )
-    return Boundary(name, kind, why, method=flags["method"], asynchronous=flags["async"])
+    tail = table.get("tail", 1 if flags["method"] else 0)
+    if isinstance(tail, bool) or not isinstance(tail, int) or not 0 <= tail < len(name.split(".")):
+        raise CatalogError(
+            f"The [[boundary]] row {name!r} in {source} has tail = {tail!r}; it must be a number of trailing names, from 0 to {len(name.split('.')) - 1}.",
+            entry=name,
+        )
+    keywords = table.get("keywords", [])
+    if not isinstance(keywords, list) or not all(
+        isinstance(item, str) and item.isidentifier() for item in keywords
+    ):
+        raise CatalogError(
+            f"The [[boundary]] row {name!r} in {source} has keywords = {keywords!r}; it must be a list of argument names.",
+            entry=name,
+        )
+    return Boundary(
+        name,
+        kind,
+        why,
+        tail=tail,
+        asynchronous=flags["async"],
+        keywords=tuple(keywords),
+    )
 
 
 def rules_from_table(raw: Any, kinds: Mapping[Kind, KindInfo], source: str) -> dict[str, Rule]:
@@ -423,3 +447,11 @@ def rules_from_table(raw: Any, kinds: Mapping[Kind, KindInfo], source: str) -> d
             )
         rules[code] = Rule(code=code, **texts)
     return dict(sorted(rules.items()))
+
+
+def _severity(value: object, kind: Kind) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        raise CatalogError(
+            f"[kinds.{kind.value}] in the built-in catalog has severity {value!r}; it must be a whole number from 0 to 100."
+        )
+    return value

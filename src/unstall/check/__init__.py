@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from unstall._config import Config
 from unstall._exports import publish as _publish
-from unstall.check._model import ChainStep, Edit, Finding, Location
+from unstall.check._model import ChainStep, Edit, Finding, Frequency, Location
 from unstall.check._runner import CheckResult, CheckStats, check
 
 __all__ = (
@@ -42,6 +42,7 @@ __all__ = (
     "Config",
     "Edit",
     "Finding",
+    "Frequency",
     "Location",
     "check",
 )

@@ -1,46 +1,45 @@
-"""The project-wide analysis: which ``async def`` can reach a blocking call, and through what.
+"""The project-wide analysis: which ``async def`` can reach a blocking call, through what, how often.
 
 Works only over module summaries. From every ``async def`` it explores, through sync
 functions, methods, constructors, properties, consumed generators, decorators and imports,
-the code that runs on the event loop's thread; then a breadth-first walk backwards from the
-calls the catalog knows to block gives every reached sync function its shortest chain to one.
-Each call (or property read, or import) in an ``async def`` that reaches one is a finding,
-reported with the whole chain.
+the code that runs on the event loop's thread (:mod:`unstall.check._graph`), pruning the
+branches constant arguments decide; then, for each call (or property read, or import) in an
+``async def``, it finds the blocking calls it reaches (:mod:`unstall.check._reach`) and reports
+the worst, with its chain, how often it blocks (every time, on the first call only, or only at
+start-up or shutdown: :mod:`unstall.check._lifecycle`), and the chains to the others.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from unstall.catalog import Catalog, Entry
-from unstall.check._graph import AnalysisSettings, CallGraph, Node, Step
-from unstall.check._model import ChainStep, Finding, Location
+from unstall.catalog import Catalog, Entry, Kind
+from unstall.check._graph import (
+    FIRST_IMPORT,
+    LAZY_SETUP,
+    AnalysisSettings,
+    CallGraph,
+    Edge,
+    Node,
+    Site,
+)
+from unstall.check._lifecycle import Lifecycle
+from unstall.check._model import ChainStep, Finding, Frequency, Location
+from unstall.check._reach import Path, Reach, Reached
 from unstall.check._suggest import fix_for
 from unstall.check._summary_types import (
     AWAITED,
     CALL,
     CONSUMED,
+    IMPORT,
+    IN_LOOP,
+    LAZY,
     MODULE_CODE,
     ModuleSummary,
     Use,
 )
 
 __all__ = ("AnalysisSettings", "analyze")
-
-
-def _short(entry: Entry) -> str:
-    name = entry.name
-    return name.removeprefix("builtins.")
-
-
-def _use_location(path: str, use: Use) -> Location:
-    return Location(path, use.line, use.col, use.end_line, use.end_col)
-
-
-def _step_name(analysis: CallGraph, node: Node) -> str:
-    if node.key == MODULE_CODE:
-        return f"import {analysis.project.summaries[node.summary].module}"
-    return node.key
 
 
 def analyze(
@@ -51,111 +50,185 @@ def analyze(
 ) -> list[Finding]:
     """Every place where an ``async def`` of the project can reach a blocking call, as findings."""
     settings = settings or AnalysisSettings()
-    analysis = CallGraph(summaries, catalog, settings)
-    project = analysis.project
+    graph = CallGraph(summaries, catalog, settings)
+    project = graph.project
     roots: list[Node] = []
     for index, functions in enumerate(project.functions):
         for key, info in functions.items():
-            if info.is_async and not analysis.allowed(project.qualified(index, key)):
+            if info.is_async and not graph.allowed(project.qualified(index, key)):
                 roots.append(Node(index, key))
-    analysis.explore(roots)
-    chains = analysis.chains()
+    graph.warm_caches()
+    graph.explore(roots)
+    reach = Reach(graph, lambda entry: catalog.kind_info(entry.kind).severity)
+    lifecycle = Lifecycle(project, catalog, settings.lifecycle_roots)
     findings: list[Finding] = []
     for root in roots:
-        findings.extend(_root_findings(analysis, root, chains))
+        findings.extend(_Root(graph, reach, lifecycle, root).findings())
     return findings
 
 
-def _chain(
-    analysis: CallGraph, target: Node, chains: dict[Node, Step]
-) -> tuple[list[ChainStep], list[str], Entry] | None:
-    """The steps from ``target`` to its blocking call: each function where it is defined, then the call."""
-    project = analysis.project
-    steps: list[ChainStep] = []
-    names: list[str] = []
-    node = target
-    for _ in range(len(chains) + 1):
-        info = analysis.info(node)
-        where = project.summaries[node.summary].path
-        name = _step_name(analysis, node)
-        steps.append(ChainStep(name, Location(where, max(info.line, 1), info.col)))
-        names.append(name)
-        use_index, following = chains[node]
-        if isinstance(following, Entry):
-            steps.append(ChainStep(_short(following), _use_location(where, info.uses[use_index])))
-            names.append(_short(following))
-            return steps, names, following
-        node = following
-    return None
+class _Root:
+    """The findings of one ``async def``: one per place in its source that reaches a blocking call."""
 
+    def __init__(self, graph: CallGraph, reach: Reach, lifecycle: Lifecycle, root: Node) -> None:
+        self.graph = graph
+        self.reach = reach
+        self.root = root
+        self.info = graph.info(root)
+        self.summary = graph.project.summaries[root.summary]
+        self.function = graph.project.qualified(root.summary, root.key)
+        self.startup = lifecycle.reason((root.summary, root.key))
 
-def _root_findings(analysis: CallGraph, root: Node, chains: dict[Node, Step]) -> Iterable[Finding]:
-    project = analysis.project
-    summary = project.summaries[root.summary]
-    info = analysis.info(root)
-    offloaded = analysis.offloaded(root)
-    function = project.qualified(*root)
-    # One place in the source is one finding, even when several uses share it (``from m
-    # import a, b``; a ``with`` statement's ``__enter__`` and ``__exit__``).
-    reported: set[tuple[int, int, int, int]] = set()
-    # Nested calls start at one column (``get().engine()``): one finding per position and code.
-    positions: set[tuple[int, int, str]] = set()
-    for index, use in enumerate(info.uses):
-        span = (use.line, use.col, use.end_line, use.end_col)
-        if offloaded[index] or span in reported:
-            continue
-        location = _use_location(summary.path, use)
-        entry = analysis.blocking_entry(use)
-        if entry is not None:
-            title = analysis.catalog.kind_info(entry.kind).title
-            chain = (ChainStep(_short(entry), location),)
-            if use.flags & AWAITED:
-                code = "UNS201"
-                message = (
-                    f"`{root.key}` awaits the result of `{_short(entry)}`, a {title}: the call "
-                    "runs and blocks the event loop before `await` sees its result."
-                )
+    def findings(self) -> Iterable[Finding]:
+        graph, info = self.graph, self.info
+        offloaded = graph.offloaded(self.root)
+        edges = graph.root_edges(self.root)
+        by_use: dict[int, list[Edge]] = {}
+        for edge in edges:
+            by_use.setdefault(edge.use, []).append(edge)
+        # One place in the source is one finding, even when several uses share it (``from m
+        # import a, b``; a ``with`` statement's ``__enter__`` and ``__exit__``); nested calls
+        # starting at one column (``get().engine()``) give one finding per position and code.
+        reported: set[tuple[int, int, int, int]] = set()
+        positions: set[tuple[int, int, str]] = set()
+        for index, use in enumerate(info.uses):
+            span = (use.line, use.col, use.end_line, use.end_col)
+            if offloaded[index] or span in reported:
+                continue
+            entry = graph.blocking_entry(use)
+            if entry is not None:
+                finding = self._direct(use, entry)
             else:
-                code = entry.code
-                message = f"`{root.key}` can block the event loop: `{_short(entry)}` ({title})."
-            fix, edits, safe = fix_for(summary, use, entry, uses=info.uses, direct=True)
+                starts = by_use.get(index, [])
+                once = (
+                    FIRST_IMPORT if use.kind == IMPORT else LAZY_SETUP if use.flags & LAZY else None
+                )
+                reached = self.reach.reached(starts, once=once) if starts else None
+                if reached is None:
+                    continue
+                finding = self._chained(use, reached)
             reported.add(span)
-            if (use.line, use.col, code) in positions:
+            if (use.line, use.col, finding.code) in positions:
                 continue
-            positions.add((use.line, use.col, code))
-            yield Finding(code, message, location, function, entry.name, chain, fix, edits, safe)
-            continue
-        for target in analysis.targets(use, root):
-            found = _chain(analysis, target, chains) if target in chains else None
-            if found is None:
-                continue
-            steps, names, final = found
-            title = analysis.catalog.kind_info(final.kind).title
+            positions.add((use.line, use.col, finding.code))
+            yield finding
+
+    def _frequency(self, use: Use, once: str | None) -> tuple[Frequency, str | None]:
+        if self.startup is not None and not use.flags & IN_LOOP:
+            return Frequency.STARTUP, self.startup
+        if once is not None:
+            return Frequency.FIRST, once
+        return Frequency.EVERY, None
+
+    def _direct(self, use: Use, entry: Entry) -> Finding:
+        graph = self.graph
+        title = graph.catalog.kind_info(entry.kind).title
+        location = _use_location(self.summary.path, use)
+        if use.flags & AWAITED:
+            code = "UNS201"
             message = (
-                f"`{root.key}` can block the event loop: "
-                + " → ".join(f"`{name}`" for name in names)
-                + f" ({title})."
+                f"`{self.root.key}` awaits the result of `{_short(entry)}`, a {title}: the call "
+                "runs and blocks the event loop before `await` sees its result."
             )
-            fix, edits, safe = fix_for(
-                summary,
-                use,
-                final,
-                uses=info.uses,
-                direct=False,
-                callee=names[0],
-                inner=names[-2],
-                plain_call=use.kind == CALL
-                and target.key != MODULE_CODE
-                and not _is_constructor(target.key, use),
+        else:
+            code = entry.code
+            message = f"`{self.root.key}` can block the event loop: `{_short(entry)}` ({title})."
+        once = LAZY_SETUP if use.flags & LAZY else None
+        if entry.kind is Kind.IMPORT:
+            once = FIRST_IMPORT
+        frequency, reason = self._frequency(use, once)
+        fix, edits, safe = fix_for(self.summary, use, entry, uses=self.info.uses, direct=True)
+        return Finding(
+            code,
+            message,
+            location,
+            self.function,
+            entry.name,
+            (ChainStep(_short(entry), location),),
+            fix,
+            edits,
+            safe,
+            frequency=frequency,
+            reason=reason,
+        )
+
+    def _chained(self, use: Use, reached: Reached) -> Finding:
+        graph = self.graph
+        entry = reached.site.entry
+        steps, names = self._steps(reached.path, reached.site)
+        title = graph.catalog.kind_info(entry.kind).title
+        first = reached.path[0][0]
+        imported = first.key == MODULE_CODE
+        code = entry.code
+        chain = " → ".join(f"`{name}`" for name in names)
+        if imported:
+            # A first import is reported as the import: its module's top-level code blocks once.
+            code = graph.catalog.kind_info(Kind.IMPORT).code
+            message = (
+                f"`{self.root.key}` imports `{graph.project.summaries[first.summary].module}` at "
+                f"run time, and its top-level code blocks the first time: {chain} ({title})."
             )
-            reported.add(span)
-            if (use.line, use.col, final.code) in positions:
-                break
-            positions.add((use.line, use.col, final.code))
-            yield Finding(
-                final.code, message, location, function, final.name, tuple(steps), fix, edits, safe
-            )
-            break
+        else:
+            message = f"`{self.root.key}` can block the event loop: {chain} ({title})."
+        more = len(reached.others)
+        if more:
+            message += f" (+{more} more blocking call{'s' if more > 1 else ''} from here)"
+        frequency, reason = self._frequency(use, None if reached.every else reached.once)
+        fix, edits, safe = fix_for(
+            self.summary,
+            use,
+            entry,
+            uses=self.info.uses,
+            direct=False,
+            callee=names[0],
+            inner=names[-2],
+            plain_call=use.kind == CALL and not imported and not _is_constructor(first.key, use),
+        )
+        return Finding(
+            code,
+            message,
+            _use_location(self.summary.path, use),
+            self.function,
+            entry.name,
+            tuple(steps),
+            fix,
+            edits,
+            safe,
+            frequency=frequency,
+            reason=reason,
+            more=tuple(tuple(self._steps(path, site)[0]) for site, path in reached.others),
+        )
+
+    def _steps(self, path: Path, site: Site) -> tuple[list[ChainStep], list[str]]:
+        """The chain: each function where it is defined, then the blocking call itself."""
+        graph = self.graph
+        steps: list[ChainStep] = []
+        names: list[str] = []
+        for node, _ in path:
+            info = graph.info(node)
+            name = _step_name(graph, node)
+            where = graph.project.summaries[node.summary].path
+            steps.append(ChainStep(name, Location(where, max(info.line, 1), info.col)))
+            names.append(name)
+        last = graph.info(site.node).uses[site.use]
+        where = graph.project.summaries[site.node.summary].path
+        steps.append(ChainStep(_short(site.entry), _use_location(where, last)))
+        names.append(_short(site.entry))
+        return steps, names
+
+
+def _short(entry: Entry) -> str:
+    return entry.name.removeprefix("builtins.")
+
+
+def _use_location(path: str, use: Use) -> Location:
+    return Location(path, use.line, use.col, use.end_line, use.end_col)
+
+
+def _step_name(graph: CallGraph, node: Node) -> str:
+    if node.key == MODULE_CODE:
+        return f"import {graph.project.summaries[node.summary].module}"
+    return node.key
 
 
 def _is_constructor(key: str, use: Use) -> bool:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from unstall._config import Config, load_config, parse_codes
+from unstall._config import Config, load_config, parse_codes, parse_frequency
 from unstall.check._apply import fixable, plan_fixes, unified_diff, write_fixes
 from unstall.check._format_json import format_github, format_json
 from unstall.check._format_sarif import format_sarif
@@ -45,6 +45,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=("text", "json", "sarif", "github"),
         default="text",
         help="report format (default: text)",
+    )
+    parser.add_argument(
+        "--frequency",
+        metavar="TIERS",
+        help="report findings of these tiers, comma-separated: every (blocks each time), first "
+        "(on the first call only: a cache or lazy set-up fills, a first import), startup (only "
+        "at start-up or shutdown), or all (default: every,first)",
     )
     parser.add_argument(
         "--statistics",
@@ -141,6 +148,8 @@ def _config(args: argparse.Namespace, paths: Sequence[Path]) -> Config:
         changes["ignore"] = (*config.ignore, *parse_codes(args.ignore, "--ignore", "command line"))
     if args.exclude:
         changes["extend_exclude"] = (*config.extend_exclude, *args.exclude)
+    if args.frequency:
+        changes["frequency"] = parse_frequency(args.frequency, "--frequency", "command line")
     return config.replace(**changes) if changes else config
 
 
@@ -171,7 +180,7 @@ def _report(
     elif args.format == "github":
         out.write(format_github(result.findings))
     elif args.statistics:
-        out.write(format_statistics(result.findings, infos))
+        out.write(format_statistics(result.findings, infos, result.hidden))
     else:
         lines = _line_source(result, stdin)
         out.write(
@@ -182,6 +191,7 @@ def _report(
                 color=use_color(out),
                 show_source=args.show_source,
                 unsafe_fixes=args.unsafe_fixes,
+                hidden=result.hidden,
             )
         )
 

@@ -14,7 +14,9 @@ JSON schema (``"schema": 1``; fields are only ever added)::
           "chain": [{"name": str, "path": str, "line": int, "col": int, "end_line": ..., "end_col": ...}],
           "fix": str | null, "fix_safe": bool,
           "edits": [{"path": str, "start": [line, col], "end": [line, col], "text": str}],
-          "related": [{"path": str, "line": int, "col": int, "end_line": ..., "end_col": ...}]
+          "related": [{"path": str, "line": int, "col": int, "end_line": ..., "end_col": ...}],
+          "frequency": "every" | "first" | "startup", "reason": str | null,
+          "more": [[{"name": str, "path": str, "line": int, ...}, ...], ...]
         }
       ]
     }
@@ -30,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from unstall import __version__
-from unstall.check._model import Finding, Location
+from unstall.check._model import Finding, Frequency, Location
 from unstall.check._rules_info import RuleInfo
 
 __all__ = (
@@ -70,6 +72,12 @@ def finding_to_dict(finding: Finding, infos: Mapping[str, RuleInfo]) -> dict[str
             for e in finding.edits
         ],
         "related": [_location(location) for location in finding.related],
+        "frequency": finding.frequency.value,
+        "reason": finding.reason,
+        "more": [
+            [{"name": step.name, **_location(step.location)} for step in chain]
+            for chain in finding.more
+        ],
     }
 
 
@@ -83,6 +91,7 @@ def format_json(findings: Sequence[Finding], infos: Mapping[str, RuleInfo], *, f
             "findings": len(findings),
             "fixable": sum(1 for finding in findings if finding.edits),
             "by_code": dict(sorted(Counter(finding.code for finding in findings).items())),
+            "by_frequency": dict(Counter(finding.frequency.value for finding in findings)),
         },
         "findings": [finding_to_dict(finding, infos) for finding in findings],
     }
@@ -116,6 +125,13 @@ def format_github(findings: Sequence[Finding]) -> str:
         props.append(f"title={escape_github_property(finding.code)}")
         level = "warning" if finding.code.startswith("UNS9") else "error"
         message = finding.message
+        if finding.frequency is not Frequency.EVERY:
+            what = (
+                "first call only"
+                if finding.frequency is Frequency.FIRST
+                else "start-up/shutdown only"
+            )
+            message += f" [{what}{': ' + finding.reason if finding.reason else ''}]"
         if finding.chain:
             message += "\nvia " + " -> ".join(
                 f"{s.name} ({s.location.path}:{s.location.line})" for s in finding.chain

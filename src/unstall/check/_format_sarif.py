@@ -66,6 +66,12 @@ def _result(finding: Finding, index: Mapping[str, int]) -> dict[str, Any]:
     }
     if finding.code in index:
         result["ruleIndex"] = index[finding.code]
+    properties: dict[str, Any] = {"frequency": finding.frequency.value}
+    if finding.reason:
+        properties["frequencyReason"] = finding.reason
+    if finding.more:
+        properties["moreBlockingCalls"] = [[step.name for step in chain] for chain in finding.more]
+    result["properties"] = properties
     if finding.chain:
         result["relatedLocations"] = [
             {

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
-from unstall.check._model import Finding
+from unstall.check._model import Finding, Frequency
 from unstall.check._rules_info import RuleInfo
 
 __all__ = (
@@ -118,6 +118,9 @@ def format_finding(
         f"{_paint(clean(loc.path), _BOLD, color)}:{loc.line}:{loc.col + 1}: "
         f"{_paint(finding.code, _RED + _BOLD, color)} {clean(finding.message)}"
     )
+    label = frequency_label(finding)
+    if label:
+        header += " " + _paint(f"[{clean(label)}]", _DIM, color)
     out = [header]
     if show_source:
         out.extend(_underline(finding, lines, color))
@@ -134,18 +137,42 @@ def format_finding(
     return "\n".join(out)
 
 
+def frequency_label(finding: Finding) -> str | None:
+    """``first call only: functools.cache`` or ``start-up only: lifespan handler``; ``None`` for every time."""
+    if finding.frequency is Frequency.FIRST:
+        return "first call only" + (f": {finding.reason}" if finding.reason else "")
+    if finding.frequency is Frequency.STARTUP:
+        return "start-up/shutdown only" + (f": {finding.reason}" if finding.reason else "")
+    return None
+
+
+def _hidden_note(hidden: Mapping[str, int]) -> str:
+    count = sum(hidden.values())
+    if not count:
+        return ""
+    tiers = ", ".join(f"{number} {tier}" for tier, number in sorted(hidden.items()))
+    return f" {count} more in tiers not shown ({tiers}): --frequency all shows them."
+
+
 def format_summary(
-    findings: Sequence[Finding], *, files: int, color: bool = False, unsafe_fixes: bool = False
+    findings: Sequence[Finding],
+    *,
+    files: int,
+    color: bool = False,
+    unsafe_fixes: bool = False,
+    hidden: Mapping[str, int] | None = None,
 ) -> str:
     """The closing line: ``Found N problems in M files (K fixable with --fix).`` or ``All checks passed.``"""
+    note = _hidden_note(hidden or {})
     if not findings:
         return (
             _paint("All checks passed.", _GREEN + _BOLD, color)
             + f" ({files} file{'s' if files != 1 else ''} checked)"
+            + note
         )
     paths = {finding.location.path for finding in findings}
     fixable = sum(1 for finding in findings if finding.edits and (finding.fix_safe or unsafe_fixes))
-    hidden = sum(
+    unsafe = sum(
         1 for finding in findings if finding.edits and not finding.fix_safe and not unsafe_fixes
     )
     count = len(findings)
@@ -153,9 +180,9 @@ def format_summary(
     notes = []
     if fixable:
         notes.append(f"{fixable} fixable with --fix")
-    if hidden:
-        notes.append(f"{hidden} more with --unsafe-fixes")
-    return text + (f" ({', '.join(notes)})." if notes else ".")
+    if unsafe:
+        notes.append(f"{unsafe} more with --unsafe-fixes")
+    return text + (f" ({', '.join(notes)})." if notes else ".") + note
 
 
 def format_text(
@@ -166,18 +193,26 @@ def format_text(
     color: bool = False,
     show_source: bool = True,
     unsafe_fixes: bool = False,
+    hidden: Mapping[str, int] | None = None,
 ) -> str:
     """The full text report, ending with the summary line."""
     blocks = [
         format_finding(finding, lines(finding.location.path), color=color, show_source=show_source)
         for finding in findings
     ]
-    blocks.append(format_summary(findings, files=files, color=color, unsafe_fixes=unsafe_fixes))
+    blocks.append(
+        format_summary(findings, files=files, color=color, unsafe_fixes=unsafe_fixes, hidden=hidden)
+    )
     return ("\n\n" if show_source else "\n").join(blocks) + "\n"
 
 
-def format_statistics(findings: Sequence[Finding], infos: Mapping[str, RuleInfo]) -> str:
-    """One line per code: count, code, ``[*]`` when some are fixable, and the rule's title; most frequent first."""
+def format_statistics(
+    findings: Sequence[Finding],
+    infos: Mapping[str, RuleInfo],
+    hidden: Mapping[str, int] | None = None,
+) -> str:
+    """One line per code: count, code, ``[*]`` when some are fixable, and the rule's title; most
+    frequent first; then the count of each frequency tier, the hidden ones included."""
     counts = Counter(finding.code for finding in findings)
     fixable = {finding.code for finding in findings if finding.edits}
     width = max((len(str(n)) for n in counts.values()), default=1)
@@ -186,4 +221,11 @@ def format_statistics(findings: Sequence[Finding], infos: Mapping[str, RuleInfo]
         info = infos.get(code)
         marker = "[*]" if code in fixable else "   "
         rows.append(f"{count:>{width}}  {code}  {marker} {info.title if info else ''}".rstrip())
+    tiers = Counter(finding.frequency.value for finding in findings)
+    shown = [f"{tiers[tier.value]} {tier.value}" for tier in Frequency if tiers[tier.value]]
+    hidden_tiers = [
+        f"{number} {tier} (not shown)" for tier, number in sorted((hidden or {}).items())
+    ]
+    if shown or hidden_tiers:
+        rows.append("by frequency: " + ", ".join([*shown, *hidden_tiers]))
     return "\n".join(rows) + ("\n" if rows else "")

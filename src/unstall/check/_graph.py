@@ -2,27 +2,43 @@
 
 :class:`CallGraph` explores, from the uses of every ``async def``, the sync code they run on
 the loop's thread (functions, methods, constructors, properties, consumed generators,
-decorator wrappers, lazily imported modules), stopping at offload boundaries; then
-:meth:`CallGraph.chains` walks backwards, breadth first, from the calls the catalog knows to
-block, giving each function that can block its shortest chain to one.
+decorator wrappers, lazily imported modules), stopping at offload boundaries. A function is
+explored once per *context*: the constants its call binds to the parameters it tests or passes
+on (:mod:`unstall.check._context`), so a branch a constant argument decides is pruned. Each
+explored function keeps its blocking calls (:class:`Site`) and the calls it makes
+(:class:`Edge`); an edge or site that runs on a first call only (a memoized callee, a lazy
+set-up, a first import) says why. A memoized function that module-level code already calls
+with the same constant arguments is a cache hit from the loop: that edge is left out.
+:mod:`unstall.check._reach` then finds, for each call, the blocking calls it reaches.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from unstall.catalog import BoundaryKind, Catalog, Entry, Kind
+from unstall.check._context import (
+    Context,
+    argument,
+    assignments,
+    bind,
+    complete,
+    live,
+    relevant,
+    visible,
+)
 from unstall.check._resolve import Project
 from unstall.check._summary_types import (
+    ASSIGN,
     CALL,
     CONSUMED,
     ENTER,
     IMPORT,
     IN_LAMBDA,
     ITERATES,
+    LAZY,
     MODULE_CODE,
     READ,
     REFERENCE,
@@ -31,25 +47,39 @@ from unstall.check._summary_types import (
     Use,
 )
 
-__all__ = ("AnalysisSettings", "CallGraph", "Node", "Step")
+__all__ = ("FIRST_IMPORT", "LAZY_SETUP", "AnalysisSettings", "CallGraph", "Edge", "Node", "Site")
+
+# Why an edge or a site runs on a first call only (besides a memo decorator's name).
+LAZY_SETUP = "lazy set-up"
+FIRST_IMPORT = "first import"
 
 
 class Node(NamedTuple):
-    """A function of the project: its module summary's index and its key in that module."""
+    """A function of the project as explored: its module summary's index, its key in that
+    module, and the context its callers gave it (``()`` when nothing is known)."""
 
     summary: int
     key: str
+    context: Context = ()
 
 
-class Step(NamedTuple):
-    """One link of a chain: the use (by index) in a function, and what it runs next.
+class Site(NamedTuple):
+    """A blocking call in an explored function: the use's index and the catalog entry;
+    ``once`` says why it runs on a first call only, or is ``None``."""
 
-    ``next`` is the project function the use calls on the way to a blocking call, or the
-    catalog entry of the blocking call itself.
-    """
+    node: Node
+    use: int
+    entry: Entry
+    once: str | None
+
+
+class Edge(NamedTuple):
+    """A call from an explored function: the use's index and the function it runs;
+    ``once`` says why it runs on a first call only, or is ``None``."""
 
     use: int
-    next: Node | Entry
+    target: Node
+    once: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,24 +89,12 @@ class AnalysisSettings:
 
     ``allow`` are qualified names never reported, with everything below them: a function,
     class or module of the project, or a blocking callable (``time.sleep``) or a library
-    (``requests``) of the catalog.
+    (``requests``) of the catalog. ``lifecycle_roots`` are qualified names of ``async def``
+    functions the project runs only at start-up or shutdown.
     """
 
     allow: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class _Site:
-    """A blocking call: the use's index in its function and the catalog entry."""
-
-    use: int
-    entry: Entry
-
-
-@dataclass(frozen=True, slots=True)
-class _Edge:
-    use: int
-    target: Node
+    lifecycle_roots: tuple[str, ...] = ()
 
 
 class CallGraph:
@@ -98,12 +116,17 @@ class CallGraph:
             for row in catalog.boundaries
             if row.kind is BoundaryKind.CONTEXT_MANAGER and not row.asynchronous
         )
+        self.memoizers = catalog.boundary_names(BoundaryKind.MEMOIZE)
         self._allow = frozenset(settings.allow)
-        # Per explored sync function: its first blocking call and its edges.
-        self.sites: dict[Node, _Site | None] = {}
-        self.edges: dict[Node, list[_Edge]] = {}
-        self._offloaded: dict[Node, list[bool]] = {}
-        self._threadpool_memo: dict[Node, bool] = {}
+        # Per explored sync function: its blocking calls and its edges.
+        self.sites: dict[Node, list[Site]] = {}
+        self.edges: dict[Node, list[Edge]] = {}
+        self._offloaded: dict[tuple[int, str], list[bool]] = {}
+        self._threadpool_memo: dict[tuple[int, str], bool] = {}
+        self._memo: dict[tuple[int, str], str | None] = {}
+        self._relevant: dict[tuple[int, str], frozenset[str]] = {}
+        # Memoized functions module-level code calls, with the complete context of the call.
+        self.warm: set[Node] = set()
         self._loaded: dict[tuple[int, bool], frozenset[str]] = {}
         self._closures: dict[str, frozenset[str]] = {}
 
@@ -152,7 +175,7 @@ class CallGraph:
 
     def offloaded(self, node: Node) -> list[bool]:
         """For each use of a function, whether it runs off the loop (inside a lambda given to an offload call)."""
-        known = self._offloaded.get(node)
+        known = self._offloaded.get(node[:2])
         if known is not None:
             return known
         uses = self.info(node).uses
@@ -168,11 +191,12 @@ class CallGraph:
                 while 0 <= boundary < index and self.is_partial(uses[boundary]):
                     boundary = uses[boundary].parent
                 result[index] = 0 <= boundary < index and self.is_offload(uses[boundary])
-        self._offloaded[node] = result
+        self._offloaded[node[:2]] = result
         return result
 
-    def blocking_entry(self, use: Use) -> Entry | None:
-        """The catalog entry a call use blocks in, when it resolves to one and no argument makes it non-blocking."""
+    def blocking_entry(self, use: Use, context: Mapping[str, object] | None = None) -> Entry | None:
+        """The catalog entry a call use blocks in, when it resolves to one and no argument makes
+        it non-blocking (an argument the caller's ``context`` binds included)."""
         if use.kind != CALL or use.flags & ITERATES:
             return None
         value = self.project.resolve(use.ref)
@@ -196,22 +220,39 @@ class CallGraph:
         if entry is None or any(self.allowed(name) for name in entry.names):
             return None
         if entry.nonblocking and use.keywords:
+            bound = context or {}
             for condition in entry.nonblocking:
                 keys = condition.keys
-                if any(key in keys and condition.accepts(given) for key, given in use.keywords):
+                if any(
+                    key in keys and condition.accepts(argument(given, bound))
+                    for key, given in use.keywords
+                ):
                     return None
         return entry
 
     def runs_in_threadpool(self, node: Node) -> bool:
         """Whether a thread-pool decorator wraps the function (calling it runs nothing here)."""
-        known = self._threadpool_memo.get(node)
+        known = self._threadpool_memo.get(node[:2])
         if known is None:
             info = self.info(node)
             known = any(
                 self.name_of(ref.removesuffix("()")) in self.threadpool for ref in info.decorators
             )
-            self._threadpool_memo[node] = known
+            self._threadpool_memo[node[:2]] = known
         return known
+
+    def memoized(self, node: Node) -> str | None:
+        """The memo decorator wrapping the function (``functools.cache``), or ``None``."""
+        key = node[:2]
+        if key not in self._memo:
+            found = None
+            for ref in self.info(node).decorators:
+                name = self.name_of(ref.removesuffix("()"))
+                if name in self.memoizers:
+                    found = name
+                    break
+            self._memo[key] = found
+        return self._memo[key]
 
     def wrappers(self, node: Node) -> list[Node]:
         """The sync wrappers the project's decorators of ``node`` return: they run when it is called.
@@ -286,8 +327,8 @@ class CallGraph:
     def targets(self, use: Use, owner: Node) -> list[Node]:
         """The project functions a use of the function ``owner`` runs synchronously."""
         project = self.project
-        if use.kind == REFERENCE:
-            return []  # passed along, not called here
+        if use.kind in (REFERENCE, ASSIGN):
+            return []  # passed along, or a parameter's new value: nothing runs
         if use.kind == IMPORT:
             parts = use.ref.split(".")
             candidates = [
@@ -343,75 +384,149 @@ class CallGraph:
 
     # -- exploration ---------------------------------------------------------------------------
 
+    def edges_of(
+        self, use: Use, owner: Node, caller: Mapping[str, object] | None = None
+    ) -> list[Edge]:
+        """The calls a use of ``owner`` makes into the project, each with its callee's context
+        (``caller``: what ``owner``'s context still says where the use is).
+
+        A memoized callee whose whole cache key module-level code already warmed is left out:
+        from the loop it is a cache hit.
+        """
+        targets = self.targets(use, owner)
+        if not targets:
+            return []
+        once: str | None = None
+        if use.kind == IMPORT:
+            once = FIRST_IMPORT
+        elif use.flags & LAZY:
+            once = LAZY_SETUP
+        if caller is None:
+            caller = dict(owner.context)
+        found: list[Edge] = []
+        for target in targets:
+            info = self.info(target)
+            memo = self.memoized(target)
+            wanted = self._wanted(target, info, memo is not None)
+            context = bind(info, use, caller, wanted) if wanted else ()
+            node = Node(target.summary, target.key, context)
+            if memo is not None and complete(info, context) and node in self.warm:
+                continue
+            found.append(Edge(0, node, once or memo))
+        return found
+
+    def _wanted(self, node: Node, info: FunctionInfo, memoized: bool) -> frozenset[str]:
+        key = node[:2]
+        known = self._relevant.get(key)
+        if known is None:
+            known = self._relevant[key] = relevant(info, memoized=memoized)
+        return known
+
+    def warm_caches(self) -> None:
+        """Find the memoized functions module-level code calls, with the context of each call.
+
+        Module-level code runs when the module is imported, before any request: a memo it fills
+        with constant arguments answers every later call with the same ones from the cache.
+        """
+        stack: list[Node] = []
+        seen: set[Node] = set()
+        for index, functions in enumerate(self.project.functions):
+            if MODULE_CODE in functions:
+                stack.append(Node(index, MODULE_CODE))
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            info = self.info(node)
+            if node.key != MODULE_CODE and self.memoized(node) and complete(info, node.context):
+                self.warm.add(node)
+            context = dict(node.context)
+            assigned = assignments(info) if context else ()
+            offloaded = self.offloaded(node)
+            for index, use in enumerate(info.uses):
+                here = visible(info, index, context, assigned)
+                if offloaded[index] or use.kind == IMPORT or not live(info, use, here):
+                    continue
+                stack.extend(
+                    edge.target
+                    for edge in self.edges_of(use, node, dict(here))
+                    if edge.target.key != MODULE_CODE and edge.target not in seen
+                )
+
     def explore(self, roots: Iterable[Node]) -> None:
-        """Compute the blocking call and the edges of every sync function the roots can reach."""
+        """Compute the blocking calls and the edges of every sync function the roots can reach."""
         stack: list[Node] = []
         for root in roots:
-            stack.extend(self._targets_of(root))
+            stack.extend(edge.target for edge in self.root_edges(root))
         while stack:
             node = stack.pop()
             if node in self.sites:
                 continue
             info = self.info(node)
-            if self.allowed(self.project.qualified(*node)):
-                self.sites[node] = None
+            if self.allowed(self.project.qualified(node.summary, node.key)):
+                self.sites[node] = []
                 self.edges[node] = []
                 continue
             offloaded = self.offloaded(node)
-            site: _Site | None = None
-            edges: list[_Edge] = []
+            context = dict(node.context)
+            assigned = assignments(info) if context else ()
+            sites: list[Site] = []
+            edges: list[Edge] = []
             for index, use in enumerate(info.uses):
-                if offloaded[index]:
+                here = visible(info, index, context, assigned)
+                if offloaded[index] or not live(info, use, here):
                     continue
-                entry = self.blocking_entry(use)
+                entry = self.blocking_entry(use, here)
                 if entry is not None:
-                    # The first to run: ``open(p).read()`` blocks in ``open`` before ``read``.
-                    if not _critical_section(use, entry) and (
-                        site is None or _span(use) < _span(info.uses[site.use])
-                    ):
-                        site = _Site(index, entry)
+                    if not _critical_section(use, entry):
+                        sites.append(Site(node, index, entry, _site_once(use, entry)))
                     continue
-                for target in self.targets(use, node):
-                    edges.append(_Edge(index, target))
-                    if target not in self.sites:
-                        stack.append(target)
-            self.sites[node] = site
+                for edge in self.edges_of(use, node, dict(here)):
+                    edges.append(edge._replace(use=index))
+                    if edge.target not in self.sites:
+                        stack.append(edge.target)
+            self.sites[node] = _outermost_first(sites, info.uses)
             self.edges[node] = edges
 
-    def _targets_of(self, node: Node) -> list[Node]:
-        offloaded = self.offloaded(node)
+    def root_edges(self, root: Node) -> list[Edge]:
+        """The edges of an ``async def`` (explored as a root, with no context)."""
+        offloaded = self.offloaded(root)
+        info = self.info(root)
         return [
-            target
-            for index, use in enumerate(self.info(node).uses)
+            edge._replace(use=index)
+            for index, use in enumerate(info.uses)
             if not offloaded[index]
-            for target in self.targets(use, node)
+            for edge in self.edges_of(use, root)
         ]
 
-    def chains(self) -> dict[Node, Step]:
-        """For each explored function that can block: its first step on the shortest chain to a blocking call."""
-        reverse: dict[Node, list[tuple[Node, int]]] = {}
-        for node, edges in self.edges.items():
-            for edge in edges:
-                reverse.setdefault(edge.target, []).append((node, edge.use))
-        result: dict[Node, Step] = {}
-        queue: deque[Node] = deque()
-        for node in sorted(self.sites, key=self._order):
-            site = self.sites[node]
-            if site is not None:
-                result[node] = Step(site.use, site.entry)
-                queue.append(node)
-        while queue:
-            node = queue.popleft()
-            for caller, use in reverse.get(node, ()):
-                if caller in result or self.allowed(self.project.qualified(*caller)):
-                    continue
-                result[caller] = Step(use, node)
-                queue.append(caller)
-        return result
-
-    def _order(self, node: Node) -> tuple[str, int, str]:
+    def order(self, node: Node) -> tuple[str, int, str]:
+        """A stable order of functions: by path, line and key."""
         info = self.info(node)
         return (self.project.summaries[node.summary].path, info.line, node.key)
+
+
+def _site_once(use: Use, entry: Entry) -> str | None:
+    if use.flags & LAZY:
+        return LAZY_SETUP
+    if entry.kind is Kind.IMPORT:
+        return FIRST_IMPORT  # importlib.import_module: the module is in sys.modules afterwards
+    return None
+
+
+def _outermost_first(sites: list[Site], uses: Sequence[Use]) -> list[Site]:
+    """The sites of one function that count: the first of each kind in source order.
+
+    ``open(p).read()`` blocks in ``open`` first, and ``with open(p) as f: f.read()`` is one
+    file operation: further calls of a kind already reached in the same function add nothing
+    a reader needs (the function is fixed as a whole).
+    """
+    if len(sites) < 2:
+        return sites
+    kept: dict[Kind, Site] = {}
+    for site in sorted(sites, key=lambda site: _span(uses[site.use])):
+        kept.setdefault(site.entry.kind, site)
+    return list(kept.values())
 
 
 def _critical_section(use: Use, entry: Entry) -> bool:

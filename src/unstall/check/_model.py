@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 
-__all__ = ("ChainStep", "Edit", "Finding", "Location")
+__all__ = ("ChainStep", "Edit", "Finding", "Frequency", "Location")
+
+
+class Frequency(enum.Enum):
+    """How often a finding's blocking call runs while the program serves.
+
+    ``EVERY``: each time the ``async def`` reaches it (the default tier). ``FIRST``: on the first
+    call only (a cache or a lazy set-up fills, a module is first imported); still reported by
+    default, labelled. ``STARTUP``: only while the process starts or stops (lifespan handlers,
+    framework start/stop listeners, a server's start-up): an opt-in tier.
+    """
+
+    EVERY = "every"
+    FIRST = "first"
+    STARTUP = "startup"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -45,7 +60,10 @@ class Finding:
     ``entry`` is the blocking callable's qualified name (``None`` for UNS9xx file problems).
     ``edits`` is a mechanical fix, empty when none is safe; ``fix_safe`` says whether
     ``--fix`` applies it (unsafe ones need ``--unsafe-fixes``). ``related`` are other places
-    the finding speaks for (the other files of a merged UNS906).
+    the finding speaks for (the other files of a merged UNS906). ``frequency`` says how often
+    it blocks and ``reason`` why not every time (``"functools.cache"``, ``"lifespan handler"``).
+    ``more`` holds the chains to the other blocking calls the same call reaches, worst first
+    (the finding itself reports the worst).
     """
 
     code: str
@@ -58,3 +76,6 @@ class Finding:
     edits: tuple[Edit, ...] = field(default=())
     fix_safe: bool = False
     related: tuple[Location, ...] = ()
+    frequency: Frequency = Frequency.EVERY
+    reason: str | None = None
+    more: tuple[tuple[ChainStep, ...], ...] = ()

@@ -127,6 +127,8 @@ def _boundary_dict(row: Boundary) -> dict[str, Any]:
         "kind": row.kind.value,
         "why": row.why,
         "method": row.method,
+        "tail": row.tail,
+        "keywords": list(row.keywords),
         "async": row.asynchronous,
     }
 

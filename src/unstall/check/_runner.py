@@ -44,7 +44,8 @@ class CheckResult:
 
     ``paths`` maps each display path to the file's path on disk, ``digests`` to the content
     digest that was checked (``--fix`` refuses to rewrite a file whose content changed since).
-    ``suppressed`` counts findings silenced by comments or configuration.
+    ``suppressed`` counts findings silenced by comments or configuration; ``hidden`` the
+    findings of each frequency tier the configuration does not report (``{"startup": 3}``).
     """
 
     findings: tuple[Finding, ...]
@@ -53,6 +54,7 @@ class CheckResult:
     paths: Mapping[str, Path] = field(default_factory=dict)
     digests: Mapping[str, str] = field(default_factory=dict)
     suppressed: int = 0
+    hidden: Mapping[str, int] = field(default_factory=dict)
 
 
 def run_check(
@@ -316,7 +318,7 @@ def _analyze(plan: _Plan, merged: _Merged) -> list[Finding]:
     from unstall.check._analyze import AnalysisSettings, analyze
 
     config = plan.config
-    settings = AnalysisSettings(allow=config.allow)
+    settings = AnalysisSettings(allow=config.allow, lifecycle_roots=config.lifecycle_roots)
     return [
         *analyze(merged.summaries, catalog=plan.catalog, settings=settings),
         *merge_newer_syntax(merged.problems),
@@ -329,6 +331,7 @@ def _analyze(plan: _Plan, merged: _Merged) -> list[Finding]:
 class _Report(NamedTuple):
     findings: tuple[Finding, ...]
     suppressed: int
+    hidden: dict[str, int]
 
 
 def _report(found: list[Finding], plan: _Plan, merged: _Merged) -> _Report:
@@ -336,6 +339,7 @@ def _report(found: list[Finding], plan: _Plan, merged: _Merged) -> _Report:
     config = plan.config
     kept: list[Finding] = []
     suppressed = 0
+    hidden: dict[str, int] = {}
     comments: dict[str, Mapping[int, frozenset[str]]] = {}
     file_ignores: dict[str, tuple[str, ...]] = {}
     for finding in found:
@@ -352,8 +356,12 @@ def _report(found: list[Finding], plan: _Plan, merged: _Merged) -> _Report:
             if is_suppressed(finding.code, finding.location.line, comments[path], equivalents):
                 suppressed += 1
                 continue
+        tier = finding.frequency.value
+        if tier not in config.frequency:
+            hidden[tier] = hidden.get(tier, 0) + 1
+            continue
         kept.append(finding)
-    return _Report(tuple(sorted(kept, key=_sort_key)), suppressed)
+    return _Report(tuple(sorted(kept, key=_sort_key)), suppressed, hidden)
 
 
 def _file_ignores(path: str, plan: _Plan) -> tuple[str, ...]:
@@ -420,6 +428,7 @@ def _save(plan: _Plan, merged: _Merged, report: _Report, started: float) -> Chec
         paths=plan.paths,
         digests={shown: entry.digest for shown, entry in entries.items()},
         suppressed=report.suppressed,
+        hidden=report.hidden,
     )
     if plan.key is not None and not merged.problems:
         # a run with unreadable files is not kept: what made them unreadable may be fixed

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 __all__ = (
+    "ASSIGN",
     "AWAITED",
     "CALL",
     "CONSUMED",
@@ -53,6 +54,9 @@ IMPORT = 2  # an import statement: runs the module's top-level code the first ti
 # A function passed by reference to a call (``app.on_startup.append(init)``, ``on_startup=[init]``),
 # not called: ``parent`` is the call; a keyword argument's name is in ``keywords`` as ("=", name).
 REFERENCE = 3
+# A parameter given a new value (``address = resolve(address)``): ``ref`` is the parameter's name.
+# What the caller passed holds only up to a live one.
+ASSIGN = 4
 
 # Use flags.
 AWAITED = 1  # the call is the operand of ``await``

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, NamedTuple
 from unstall.check._file_context import ClassBuilder, FileContext
 from unstall.check._guards import exits, first_use
 from unstall.check._scope import UNKNOWN, FunctionScope, annotation_ref, expr_ref
-from unstall.check._summary_types import CALL, IMPORT, IN_LOOP, LAZY, FunctionInfo, Use
+from unstall.check._summary_types import ASSIGN, CALL, IMPORT, IN_LOOP, LAZY, FunctionInfo, Use
 from unstall.check._walk_expr import ExpressionWalker, argument_value
 
 __all__ = ("Body", "ClassBuilder", "FileContext")
@@ -130,17 +130,37 @@ class Body(ExpressionWalker):
         self.expr(node.value, plain=True)
         for target in node.targets:
             self.target(target, node.value)
+            self.rebind(target)
+
+    def rebind(self, target: ast.expr) -> None:
+        """Record each parameter a store target gives a new value (``timeout = parse(timeout)``)."""
+        if not self.params:
+            return
+        for node in ast.walk(target):
+            if isinstance(node, ast.Name) and node.id in self.params:
+                self.uses.append(
+                    Use(
+                        ASSIGN,
+                        intern(node.id),
+                        node.lineno,
+                        node.col_offset,
+                        node.end_lineno or node.lineno,
+                        node.end_col_offset or 0,
+                    )
+                )
 
     def annotated_assign(self, node: ast.AnnAssign) -> None:
         """``a: T = value``: the annotation may type the target."""
         if node.value is not None:
             self.expr(node.value, plain=True)
+            self.rebind(node.target)
         self.target(node.target, node.value, node.annotation)
 
     def augmented_assign(self, node: ast.AugAssign) -> None:
         """``a += value``: the target is read too."""
         self.expr(node.value, plain=True)
         self.expr(node.target)
+        self.rebind(node.target)
 
     def return_(self, node: ast.Return) -> None:
         """``return value``: what it returns is kept (see :meth:`info`)."""
@@ -153,6 +173,7 @@ class Body(ExpressionWalker):
         self.expr(node.iter, consumed=isinstance(node, ast.For))
         place = self.enter([], IN_LOOP)
         self.expr(node.target)
+        self.rebind(node.target)
         self.block(node.body)
         self.leave(place)
         self.block(node.orelse)
@@ -163,6 +184,8 @@ class Body(ExpressionWalker):
             self.expr(item.context_expr, plain=True)
             if isinstance(node, ast.With):
                 self.context_manager(item.context_expr)
+            if item.optional_vars is not None:
+                self.rebind(item.optional_vars)
         self.block(node.body)
 
     def if_(self, node: ast.If) -> None:
@@ -323,8 +346,12 @@ class Body(ExpressionWalker):
             self_name=self_name,
         )
         signature = self.signature(node, bound_first=class_ref is not None and not is_static)
+        # Rebinding by assignment, ``for`` or ``with`` is recorded (ASSIGN uses); a parameter
+        # rebound another way (``except E as p``, ``import p``) is left out.
         body.params = frozenset(
-            name for name in (*signature.params, *signature.keyword_only) if scope.bound_once(name)
+            name
+            for name in (*signature.params, *signature.keyword_only)
+            if scope.bound_once(name) or not _rebound_otherwise(node, name)
         )
         body.block(node.body)
         decorators = []
@@ -464,3 +491,28 @@ def _is_type_checking(test: ast.expr) -> bool:
     if isinstance(test, ast.Name):
         return test.id == "TYPE_CHECKING"
     return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+
+
+def _rebound_otherwise(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    """Whether the function rebinds ``name`` other than by assignment, ``for`` or ``with``."""
+    for child in ast.walk(node):
+        if child is node:
+            continue
+        if isinstance(child, ast.ExceptHandler) and child.name == name:
+            return True
+        if isinstance(child, (ast.Import, ast.ImportFrom)) and any(
+            (alias.asname or alias.name.split(".")[0]) == name for alias in child.names
+        ):
+            return True
+        if (
+            isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and child.name == name
+        ):
+            return True
+        if isinstance(child, (ast.Global, ast.Nonlocal)) and name in child.names:
+            return True
+        if isinstance(child, ast.NamedExpr) and child.target.id == name:
+            return True
+        if isinstance(child, ast.Delete):
+            return True
+    return False

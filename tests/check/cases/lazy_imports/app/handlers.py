@@ -2,19 +2,19 @@ import importlib
 
 
 async def lazy_heavy() -> str:
-    import app.heavy  # UNS102
+    import app.heavy  # UNS110
 
     return app.heavy.DATA
 
 
 async def lazy_relative() -> str:
-    from . import heavy  # UNS102
+    from . import heavy  # UNS110
 
     return heavy.DATA
 
 
 async def lazy_transitive() -> int:
-    from app.uses_heavy import SIZE  # UNS102
+    from app.uses_heavy import SIZE  # UNS110
 
     return SIZE
 

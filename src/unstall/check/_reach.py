@@ -1,0 +1,190 @@
+"""Which blocking calls a call reaches, how often, and the chain to each.
+
+Over the explored call graph (:mod:`unstall.check._graph`), :class:`Reach` gives every function
+two sets of blocking calls (*sites*): those it reaches every time it runs, through edges and
+sites that are not first-call-only, and those it reaches at all. For one call in an
+``async def``, :meth:`Reach.findings_of` picks the worst site (the highest severity among the
+every-time ones, else among all; the shortest chain on a tie), says why it runs on a first call
+only when it does, and lists the chains to the others.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+from unstall.catalog import Entry
+from unstall.check._graph import CallGraph, Edge, Node, Site
+
+__all__ = ("Reach", "Reached")
+
+# A chain: each function on the way (the node and the index of its use that goes on), the last
+# one holding the blocking call.
+Path = tuple[tuple[Node, int], ...]
+
+
+class Reached(NamedTuple):
+    """The worst blocking call a call reaches: its site, the path to it, whether it runs every
+    time, why not (``once``), and the paths to the other sites, worst first."""
+
+    site: Site
+    path: Path
+    every: bool
+    once: str | None
+    others: tuple[tuple[Site, Path], ...]
+
+
+class Reach:
+    """Every explored function's reachable sites, as bit sets over a numbered list of sites."""
+
+    def __init__(
+        self, graph: CallGraph, severity: Callable[[Entry], int], *, more: int = 20
+    ) -> None:
+        self.graph = graph
+        self.severity = severity
+        self.more = more
+        nodes = sorted(graph.sites, key=lambda node: (graph.order(node), node.context.__repr__()))
+        self.sites: list[Site] = [site for node in nodes for site in graph.sites[node]]
+        self.number: dict[Site, int] = {site: number for number, site in enumerate(self.sites)}
+        self.every: dict[Node, int] = {}
+        self.any: dict[Node, int] = {}
+        callers: dict[Node, list[tuple[Node, Edge]]] = {}
+        for node, edges in graph.edges.items():
+            for edge in edges:
+                callers.setdefault(edge.target, []).append((node, edge))
+        for number, site in enumerate(self.sites):
+            bit = 1 << number
+            self.any[site.node] = self.any.get(site.node, 0) | bit
+            if site.once is None:
+                self.every[site.node] = self.every.get(site.node, 0) | bit
+        self._propagate(callers)
+
+    def _propagate(self, callers: dict[Node, list[tuple[Node, Edge]]]) -> None:
+        """Carry each function's sets to its callers until nothing changes."""
+        pending = deque(node for node in self.any)
+        queued = set(pending)
+        while pending:
+            node = pending.popleft()
+            queued.discard(node)
+            reach_any = self.any.get(node, 0)
+            reach_every = self.every.get(node, 0)
+            for caller, edge in callers.get(node, ()):
+                if not self.graph.allowed(self.graph.project.qualified(caller.summary, caller.key)):
+                    changed = False
+                    merged = self.any.get(caller, 0) | reach_any
+                    if merged != self.any.get(caller, 0):
+                        self.any[caller] = merged
+                        changed = True
+                    if edge.once is None and reach_every:
+                        merged = self.every.get(caller, 0) | reach_every
+                        if merged != self.every.get(caller, 0):
+                            self.every[caller] = merged
+                            changed = True
+                    if changed and caller not in queued:
+                        queued.add(caller)
+                        pending.append(caller)
+
+    def reached(self, starts: Sequence[Edge], *, once: str | None = None) -> Reached | None:
+        """The worst site the edges of one call reach (``once``: the call itself runs once), or ``None``."""
+        reach_any = 0
+        reach_every = 0
+        for edge in starts:
+            reach_any |= self.any.get(edge.target, 0)
+            if edge.once is None and once is None:
+                reach_every |= self.every.get(edge.target, 0)
+        if not reach_any:
+            return None
+        every = bool(reach_every)
+        parents = self._search(starts, every_only=every)
+        chosen = self._worst(reach_every if every else reach_any, parents)
+        path = _path(parents, chosen)
+        reason = once if not every else None
+        if not every:
+            reason = reason or self._reason(starts, path, chosen)
+        others: list[tuple[Site, Path]] = []
+        rest = reach_any & ~(1 << self.number[chosen])
+        if rest:
+            every_parents = parents
+            parents = self._search(starts, every_only=False) if every else parents
+            for site in self._ranked(rest, parents)[: self.more]:
+                found = _path(every_parents, site) if site.node in every_parents else None
+                others.append((site, found or _path(parents, site)))
+        return Reached(chosen, path, every, reason, tuple(others))
+
+    def _search(
+        self, starts: Sequence[Edge], *, every_only: bool
+    ) -> dict[Node, tuple[Node | None, int, int]]:
+        """Breadth first from the call's edges: each node's parent, the use leading on, the depth."""
+        parents: dict[Node, tuple[Node | None, int, int]] = {}
+        queue: deque[Node] = deque()
+        for edge in starts:
+            if every_only and edge.once is not None:
+                continue
+            if edge.target not in parents:
+                parents[edge.target] = (None, edge.use, 0)
+                queue.append(edge.target)
+        edges = self.graph.edges
+        while queue:
+            node = queue.popleft()
+            depth = parents[node][2] + 1
+            for edge in edges.get(node, ()):
+                if every_only and edge.once is not None:
+                    continue
+                if edge.target not in parents:
+                    parents[edge.target] = (node, edge.use, depth)
+                    queue.append(edge.target)
+        return parents
+
+    def _ranked(self, bits: int, parents: dict[Node, tuple[Node | None, int, int]]) -> list[Site]:
+        sites = [self.sites[number] for number in _numbers(bits)]
+        reachable = [site for site in sites if site.node in parents]
+        return sorted(
+            reachable,
+            key=lambda site: (
+                -self.severity(site.entry),
+                parents[site.node][2],
+                self.number[site],
+            ),
+        )
+
+    def _worst(self, bits: int, parents: dict[Node, tuple[Node | None, int, int]]) -> Site:
+        ranked = self._ranked(bits, parents)
+        return ranked[0] if ranked else self.sites[next(iter(_numbers(bits)))]
+
+    def _reason(self, starts: Sequence[Edge], path: Path, site: Site) -> str | None:
+        """Why the chain to ``site`` runs on a first call only: its first first-call-only link."""
+        if path:
+            first_node = path[0][0]
+            for edge in starts:
+                if edge.target == first_node and edge.once is not None:
+                    return edge.once
+        for (node, use), (following, _) in itertools.pairwise(path):
+            for edge in self.graph.edges.get(node, ()):
+                if edge.use == use and edge.target == following and edge.once is not None:
+                    return edge.once
+        return site.once
+
+
+def _numbers(bits: int) -> list[int]:
+    """The positions of the set bits, lowest first."""
+    found = []
+    while bits:
+        lowest = bits & -bits
+        found.append(lowest.bit_length() - 1)
+        bits ^= lowest
+    return found
+
+
+def _path(parents: dict[Node, tuple[Node | None, int, int]], site: Site) -> Path:
+    """The functions from the call to ``site``'s function, each with the use that goes on."""
+    steps: list[tuple[Node, int]] = [(site.node, site.use)]
+    node = site.node
+    while node in parents:
+        parent, use, _ = parents[node]
+        if parent is None:
+            break
+        steps.append((parent, use))
+        node = parent
+    return tuple(reversed(steps))
