@@ -14,6 +14,7 @@ and a check must give the same answer on every machine and in CI.
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 from collections.abc import Sequence
@@ -134,9 +135,18 @@ def _strip_trailing_spaces(line: str) -> str:
     return line[:end]
 
 
+class _Scope(enum.Enum):
+    """What part of a path a pattern is matched against."""
+
+    LITERAL = "literal"  # a plain name at any depth: a dictionary look-up of the last part
+    NAME = "name"  # a glob without "/": the last part of the path, at any depth
+    PATH = "path"  # anchored (a "/" at the start or in the middle): the whole relative path
+
+
 @dataclass(frozen=True, slots=True)
 class _Rule:
-    regex: str
+    pattern: str  # the literal name, or the regex
+    scope: _Scope
     negate: bool
     folders_only: bool
 
@@ -154,40 +164,77 @@ def _rule(line: str) -> _Rule | None:
     if not line:
         return None
     # A slash at the start or in the middle anchors the pattern to the file's folder.
-    anchored = "/" in line
-    regex = _translate(line.removeprefix("/")) if anchored else "(?:.*/)?" + _translate(line)
-    return _Rule(regex, negate, folders_only)
+    if "/" in line:
+        return _Rule(_translate(line.removeprefix("/")), _Scope.PATH, negate, folders_only)
+    if not any(char in line for char in "*?[\\"):
+        return _Rule(line, _Scope.LITERAL, negate, folders_only)
+    return _Rule(_translate(line), _Scope.NAME, negate, folders_only)
+
+
+def _alternatives(
+    rules: Sequence[tuple[int, _Rule]],
+) -> tuple[re.Pattern[str] | None, tuple[int, ...]]:
+    """One regex of ``rules`` (numbered), last rule first, and the number of each alternative:
+    the first alternative that matches is the last rule that does."""
+    kept: list[tuple[int, _Rule]] = []
+    for number, rule in reversed(rules):
+        try:
+            re.compile(rule.pattern)
+        except re.error:
+            continue  # a pattern this translation cannot express must not stop the run
+        kept.append((number, rule))
+    if not kept:
+        return None, ()
+    regex = re.compile("|".join(f"({rule.pattern})" for _, rule in kept), re.DOTALL)
+    return regex, tuple(number for number, _ in kept)
+
+
+class _Matcher:
+    """Numbered rules split by scope: a plain name is a dictionary look-up, globs on names and
+    anchored paths are one regex each; the highest-numbered rule that matches decides."""
+
+    __slots__ = ("_literal", "_names", "_negate", "_paths")
+
+    def __init__(self, rules: Sequence[tuple[int, _Rule]], negate: Sequence[bool]) -> None:
+        self._negate = tuple(negate)
+        self._literal: dict[str, int] = {}
+        for number, rule in rules:
+            if rule.scope is _Scope.LITERAL:
+                self._literal[rule.pattern] = number
+        self._names = _alternatives([(n, r) for n, r in rules if r.scope is _Scope.NAME])
+        self._paths = _alternatives([(n, r) for n, r in rules if r.scope is _Scope.PATH])
+
+    def match(self, relative: str) -> bool | None:
+        name = relative.rpartition("/")[2]
+        best = self._literal.get(name, -1)
+        for text, (regex, numbers) in ((name, self._names), (relative, self._paths)):
+            if regex is None:
+                continue
+            found = regex.fullmatch(text)
+            if found is not None and found.lastindex is not None:
+                best = max(best, numbers[found.lastindex - 1])
+        return None if best < 0 else not self._negate[best]
 
 
 class IgnoreFile:
     """The patterns of one ignore file, applying to paths below ``base`` (an absolute folder).
 
-    Patterns are tried last to first through one regex (the first alternative that matches
-    is the last pattern in the file), one for folders and one for files, since a pattern
-    ending in ``/`` applies to folders only.
+    The last pattern that matches decides; patterns ending in ``/`` apply to folders only.
     """
 
-    __slots__ = ("_file_negate", "_files", "_folder_negate", "_folders", "base")
+    __slots__ = ("_files", "_folders", "base")
 
     def __init__(self, base: str, lines: Sequence[str]) -> None:
         self.base = base
         rules = [rule for rule in map(_rule, lines) if rule is not None]
-        rules.reverse()
-        self._folders, self._folder_negate = _combine(rules)
-        self._files, self._file_negate = _combine([r for r in rules if not r.folders_only])
+        numbered = list(enumerate(rules))
+        negate = [rule.negate for rule in rules]
+        self._folders = _Matcher(numbered, negate)
+        self._files = _Matcher([(n, r) for n, r in numbered if not r.folders_only], negate)
 
     def match(self, relative: str, *, is_dir: bool) -> bool | None:
         """True when ``relative`` (``/``-separated, below ``base``) is ignored, False when re-included, None when no pattern matches."""
-        regex, negate = (
-            (self._folders, self._folder_negate) if is_dir else (self._files, self._file_negate)
-        )
-        if regex is None:
-            return None
-        found = regex.fullmatch(relative)
-        if found is None:
-            return None
-        assert found.lastindex is not None
-        return not negate[found.lastindex - 1]
+        return (self._folders if is_dir else self._files).match(relative)
 
     @classmethod
     def read(cls, path: str, base: str) -> IgnoreFile | None:
@@ -198,24 +245,6 @@ class IgnoreFile:
         except OSError:
             return None
         return cls(base, data.decode("utf-8", errors="replace").splitlines())
-
-
-def _combine(rules: Sequence[_Rule]) -> tuple[re.Pattern[str] | None, tuple[bool, ...]]:
-    if not rules:
-        return None, ()
-    try:
-        regex = re.compile("|".join(f"({rule.regex})" for rule in rules), re.DOTALL)
-    except re.error:
-        # A pattern this translation gets wrong must not stop the run: drop the bad ones.
-        kept = []
-        for rule in rules:
-            try:
-                re.compile(rule.regex)
-            except re.error:
-                continue
-            kept.append(rule)
-        return _combine(kept) if len(kept) < len(rules) else (None, ())
-    return regex, tuple(rule.negate for rule in rules)
 
 
 def compile_patterns(lines: Sequence[str], base: str = "") -> IgnoreFile:
