@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from unstall.check._discover import discover
 from unstall.check._gitignore import compile_patterns, git_dir, work_tree
@@ -136,6 +138,17 @@ def test_patterns_agree_with_git(tmp_path: Path) -> None:
 )
 def test_pattern_table(pattern: str, path: str, is_dir: bool, expected: bool | None) -> None:
     assert compile_patterns([pattern]).match(path, is_dir=is_dir) is expected
+
+
+@given(
+    lines=st.lists(st.text(alphabet="ab/*?[]!\\#:-^ .", max_size=12), max_size=6),
+    path=st.text(alphabet="ab/.", min_size=1, max_size=10),
+    is_dir=st.booleans(),
+)
+def test_any_pattern_file_matches_without_raising(
+    lines: list[str], path: str, is_dir: bool
+) -> None:
+    assert compile_patterns(lines).match(path, is_dir=is_dir) in (True, False, None)
 
 
 def test_last_match_wins_and_negation_re_includes() -> None:

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 Project = Callable[[Mapping[str, str | bytes]], Path]
 Cli = Callable[..., "subprocess.CompletedProcess[str]"]
@@ -166,6 +168,34 @@ def test_fix_reports_what_remains_on_stderr(project: Project, cli: Cli, stdin: S
     assert cli("--fix", "--exit-zero", "--stdin-filename", "app/views.py", "-").returncode == 0
     stdin(VIEWS_CHAINED)
     assert cli("--fix", "--silent", "--stdin-filename", "app/views.py", "-").stderr == ""
+
+
+def test_fix_with_an_output_file_puts_the_report_there(
+    project: Project, cli: Cli, stdin: Stdin
+) -> None:
+    project(PROJECT)
+    stdin(VIEWS_CHAINED)
+    result = cli(
+        "--fix", "-o", "report.json", "--output-format", "json", "--stdin-filename", "app/views.py"
+    )
+    assert (result.returncode, result.stdout) == (1, VIEWS_CHAINED)
+    assert "UNS102" not in result.stderr
+    report = json.loads(Path("report.json").read_text(encoding="utf-8"))
+    assert [f["code"] for f in report["findings"]] == ["UNS102"]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.binary(max_size=200))
+def test_any_bytes_on_stdin_give_a_report_never_a_crash(
+    project: Project, cli: Cli, stdin: Stdin, data: bytes
+) -> None:
+    project(PROJECT)
+    stdin(b"# -*- coding: latin-1 -*-\n" + data if data[:1] == b"#" else data)
+    result = cli("--no-cache", "--output-format", "json", "--stdin-filename", "app/views.py")
+    assert result.returncode in (0, 1), result.stderr
+    assert json.loads(result.stdout)["summary"]["files"] == 1
 
 
 def test_fix_keeps_the_encoding_and_passes_undecodable_input_through(

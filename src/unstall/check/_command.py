@@ -271,9 +271,11 @@ def _check_stdin(command: _Run, config: Config, output: Output) -> int:
         source = source_from_bytes(fixed_data, stdin.name, max_size=config.max_file_size)
         result = command.check(config, stdin)
         output.note(f"Fixed {_plural(plan.fixed, 'problem')}.")
-    if result.findings and not output.silent:
-        style = _style(args, output)
-        sys.stderr.write(_render(command, result, config, style, source))
+    report = _render(command, result, config, _style(args, output), source)
+    if args.output_file is not None:
+        output.report(report)  # the report file asked for gets the report, even when clean
+    elif result.findings and not output.silent:
+        sys.stderr.write(report)
     return 1 if result.findings else 0
 
 
