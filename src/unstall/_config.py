@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from unstall.errors import ConfigError
 
@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
 __all__ = (
     "DEFAULT_MAX_FILE_SIZE",
+    "KEYS",
+    "WATCH_KEYS",
     "Config",
+    "ConfigKey",
     "WatchConfig",
     "config_from_table",
     "find_config_file",
@@ -66,7 +69,8 @@ class Config:
     holds extra catalog entries as raw tables. ``frequency`` lists the tiers reported (of
     ``every``, ``first``, ``startup``: a finding that blocks every time, on the first call only,
     or only at start-up or shutdown); ``lifecycle_roots`` names ``async def`` functions that run
-    only at start-up or shutdown. ``root`` is the folder of the config file (or
+    only at start-up or shutdown. ``respect_gitignore`` skips what ``.gitignore`` files ignore.
+    ``root`` is the folder of the config file (or
     the folder searched from); ``source`` the config file read, if any.
     """
 
@@ -77,6 +81,7 @@ class Config:
     extend_exclude: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    respect_gitignore: bool = True
     blocking: tuple[Mapping[str, Any], ...] = ()
     offload_helpers: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()
@@ -360,59 +365,163 @@ def _blocking(value: Any, key: str, source: str) -> tuple[Mapping[str, Any], ...
     return tuple(dict(item) for item in value)
 
 
+def _boolean(value: Any, key: str, source: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(
+            f"{key} = {value!r} in {source} is invalid; it must be true or false.",
+            key=key,
+            source=source,
+        )
+    return value
+
+
+def _threshold_ms(value: Any, key: str, source: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 1 <= value <= 60000
+    ):
+        raise ConfigError(
+            f"{key} = {value!r} in {source} is invalid; it must be a number of milliseconds from 1 to 60000.",
+            key=key,
+            source=source,
+        )
+    return float(value)
+
+
+_Parser = Callable[[Any, str, str], Any]
+
+
+class ConfigKey(NamedTuple):
+    """One setting of a table: the field it fills, its validator, its JSON Schema and its help.
+
+    ``schema`` is a JSON Schema fragment (``$ref`` points into the ``definitions`` that
+    :func:`unstall._config_schema.config_schema` adds); ``help`` is the one-line description
+    an editor shows.
+    """
+
+    attr: str
+    parse: _Parser
+    schema: Mapping[str, Any]
+    help: str
+
+
+_CODES = {"$ref": "#/definitions/codes"}
+_NAMES = {"$ref": "#/definitions/qualified-names"}
+_GLOBS = {"$ref": "#/definitions/globs"}
+
+WATCH_KEYS: dict[str, ConfigKey] = {
+    "threshold-ms": ConfigKey(
+        "threshold_ms",
+        _threshold_ms,
+        {"type": "number", "minimum": 1, "maximum": 60000, "default": 100},
+        "Stall threshold of the runtime watchdog, in milliseconds.",
+    ),
+    "tripwire": ConfigKey(
+        "tripwire",
+        _boolean,
+        {"type": "boolean", "default": False},
+        "Report every blocking call made on a running loop's thread, however short.",
+    ),
+    "allow": ConfigKey(
+        "allow", _qualified_names, _NAMES, "Qualified names the tripwire must not report."
+    ),
+}
+
+
 def _watch(value: Any, key: str, source: str) -> WatchConfig:
     if not isinstance(value, Mapping):
         raise ConfigError(
             f"{key} = {value!r} in {source} is invalid; it must be a table.", key=key, source=source
         )
-    valid = ("allow", "threshold-ms", "tripwire")
-    result = WatchConfig()
+    values: dict[str, Any] = {}
     for name, item in value.items():
-        sub = f"{key}.{name}"
-        if name == "threshold-ms":
-            if (
-                isinstance(item, bool)
-                or not isinstance(item, int | float)
-                or not math.isfinite(item)
-                or not 1 <= item <= 60000
-            ):
-                raise ConfigError(
-                    f"{sub} = {item!r} in {source} is invalid; it must be a number of milliseconds from 1 to 60000.",
-                    key=sub,
-                    source=source,
-                )
-            result = replace(result, threshold_ms=float(item))
-        elif name == "tripwire":
-            if not isinstance(item, bool):
-                raise ConfigError(
-                    f"{sub} = {item!r} in {source} is invalid; it must be true or false.",
-                    key=sub,
-                    source=source,
-                )
-            result = replace(result, tripwire=item)
-        elif name == "allow":
-            result = replace(result, allow=_qualified_names(item, sub, source))
-        else:
-            raise _unknown(key, name, valid, source)
-    return result
+        if name not in WATCH_KEYS:
+            raise _unknown(key, name, sorted(WATCH_KEYS), source)
+        row = WATCH_KEYS[name]
+        values[row.attr] = row.parse(item, f"{key}.{name}", source)
+    return WatchConfig(**values)
 
 
-_Parser = Callable[[Any, str, str], Any]
-_KEYS: dict[str, tuple[str, _Parser]] = {
-    "select": ("select", parse_codes),
-    "extend-select": ("extend_select", parse_codes),
-    "ignore": ("ignore", parse_codes),
-    "exclude": ("exclude", _glob_list),
-    "extend-exclude": ("extend_exclude", _glob_list),
-    "per-file-ignores": ("per_file_ignores", _per_file_ignores),
-    "max-file-size": ("max_file_size", _max_file_size),
-    "blocking": ("blocking", _blocking),
-    "offload-helpers": ("offload_helpers", _qualified_names),
-    "allow": ("allow", _qualified_names),
-    "threadpool-decorators": ("threadpool_decorators", _qualified_names),
-    "frequency": ("frequency", parse_frequency),
-    "lifecycle-roots": ("lifecycle_roots", _qualified_names),
-    "watch": ("watch", _watch),
+KEYS: dict[str, ConfigKey] = {
+    "select": ConfigKey(
+        "select", parse_codes, _CODES, "Rule codes or prefixes to report (default: ALL)."
+    ),
+    "extend-select": ConfigKey(
+        "extend_select", parse_codes, _CODES, "Rule codes or prefixes to report in addition."
+    ),
+    "ignore": ConfigKey("ignore", parse_codes, _CODES, "Rule codes or prefixes not to report."),
+    "exclude": ConfigKey(
+        "exclude",
+        _glob_list,
+        _GLOBS,
+        "Files and folders to skip, as globs relative to the project root.",
+    ),
+    "extend-exclude": ConfigKey(
+        "extend_exclude", _glob_list, _GLOBS, "More files and folders to skip, added to exclude."
+    ),
+    "per-file-ignores": ConfigKey(
+        "per_file_ignores",
+        _per_file_ignores,
+        {"type": "object", "additionalProperties": _CODES},
+        "Rule codes not to report in the files a glob (relative to the project root) matches.",
+    ),
+    "max-file-size": ConfigKey(
+        "max_file_size",
+        _max_file_size,
+        {"type": "integer", "minimum": 1, "default": DEFAULT_MAX_FILE_SIZE},
+        "Larger files are reported (UNS904) instead of checked, in bytes.",
+    ),
+    "respect-gitignore": ConfigKey(
+        "respect_gitignore",
+        _boolean,
+        {"type": "boolean", "default": True},
+        "Skip the files .gitignore files (and .git/info/exclude) ignore.",
+    ),
+    "blocking": ConfigKey(
+        "blocking",
+        _blocking,
+        {"type": "array", "items": {"$ref": "#/definitions/blocking-entry"}},
+        "Blocking callables of your own, added to the catalog.",
+    ),
+    "offload-helpers": ConfigKey(
+        "offload_helpers",
+        _qualified_names,
+        _NAMES,
+        "Your own functions that run what they are given off the loop (like asyncio.to_thread).",
+    ),
+    "allow": ConfigKey(
+        "allow", _qualified_names, _NAMES, "Names never reported, with everything below them."
+    ),
+    "threadpool-decorators": ConfigKey(
+        "threadpool_decorators",
+        _qualified_names,
+        _NAMES,
+        "Decorators whose sync functions a framework runs in a thread pool.",
+    ),
+    "frequency": ConfigKey(
+        "frequency",
+        parse_frequency,
+        {
+            "type": "array",
+            "items": {"enum": ["every", "first", "startup", "all"]},
+            "uniqueItems": True,
+        },
+        "Frequency tiers to report: every (blocks each time), first (first call only), startup (only at start-up or shutdown); default every and first.",
+    ),
+    "lifecycle-roots": ConfigKey(
+        "lifecycle_roots",
+        _qualified_names,
+        _NAMES,
+        "Your async functions that run only at start-up or shutdown: their findings go to the startup tier.",
+    ),
+    "watch": ConfigKey(
+        "watch",
+        _watch,
+        {"$ref": "#/definitions/watch"},
+        "Settings of the runtime watchdog (unstall run, unstall.watch(), pytest --unstall).",
+    ),
 }
 
 
@@ -427,8 +536,8 @@ def config_from_table(
     """Validate one ``[tool.unstall]`` table (kebab-case keys) into a :class:`Config`; raise :class:`ConfigError`."""
     values: dict[str, Any] = {}
     for name, value in table.items():
-        if name not in _KEYS:
-            raise _unknown(prefix, name, sorted(_KEYS), source)
-        attr, parser = _KEYS[name]
-        values[attr] = parser(value, _key(prefix, name), source)
+        if name not in KEYS:
+            raise _unknown(prefix, name, sorted(KEYS), source)
+        row = KEYS[name]
+        values[row.attr] = row.parse(value, _key(prefix, name), source)
     return Config(root=root or Path.cwd(), source=path, **values)

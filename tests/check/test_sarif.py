@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 
 from unstall.catalog import default_catalog
 from unstall.check import ChainStep, Edit, Finding, Location
-from unstall.check._format_sarif import format_sarif
+from unstall.check._format_sarif import format_sarif, sarif_document
 from unstall.check._rules_info import rule_infos
 
 INFOS = rule_infos(default_catalog())
@@ -115,3 +116,40 @@ def test_results_carry_locations_chain_and_fixes(tmp_path: Path) -> None:
     assert unreadable["locations"][0]["physicalLocation"]["artifactLocation"] == {
         "uri": "file:///elsewhere/x.py"
     }
+
+
+def test_run_carries_automation_details_and_the_invocation(tmp_path: Path) -> None:
+    run = json.loads(format_sarif(FINDINGS, INFOS, root=tmp_path))["runs"][0]
+    assert run["automationDetails"] == {"id": "unstall/"}
+    assert run["invocations"] == [{"executionSuccessful": True}]
+    document = sarif_document([], INFOS, root=tmp_path, successful=False)
+    assert document["runs"][0]["invocations"] == [{"executionSuccessful": False}]
+
+
+def _fingerprints(findings: list[Finding], root: Path) -> list[str]:
+    results = json.loads(format_sarif(findings, INFOS, root=root))["runs"][0]["results"]
+    return [result["partialFingerprints"]["unstall/v1"] for result in results]
+
+
+def _moved(finding: Finding, lines: int) -> Finding:
+    loc = finding.location
+    steps = tuple(
+        replace(step, location=replace(step.location, line=step.location.line + lines))
+        if step.location.path == loc.path
+        else step
+        for step in finding.chain
+    )
+    return replace(finding, location=replace(loc, line=loc.line + lines), chain=steps)
+
+
+def test_partial_fingerprints_survive_moved_lines_and_tell_twins_apart(tmp_path: Path) -> None:
+    before = _fingerprints(FINDINGS, tmp_path)
+    assert len(set(before)) == len(before)
+    after = _fingerprints([_moved(finding, 10) for finding in FINDINGS], tmp_path)
+    assert after == before
+    twin = replace(FINDINGS[1], location=replace(FINDINGS[1].location, line=9))
+    both = _fingerprints([FINDINGS[1], twin], tmp_path)
+    assert len(set(both)) == 2
+    assert both[0] == before[1]  # the first of the twins keeps its fingerprint
+    other_file = replace(FINDINGS[1], location=replace(FINDINGS[1].location, path="app/b.py"))
+    assert _fingerprints([other_file], tmp_path) != [before[1]]

@@ -24,8 +24,12 @@ handing a named record to the next:
    the rest are sorted.
 6. **save**: the summary cache, then the result, for the next run.
 
-The command (``_command``) then prints the result (``_format_text``, ``_format_json``,
-``_format_sarif``) or applies its fixes (``_apply``).
+The command (``_command``) then prints the result in the format asked for (``_output``:
+``_format_text``, ``_format_json``, ``_format_sarif``, ``_format_gitlab``, ``_format_junit``;
+``_fingerprint`` keeps a finding's identity across edits) or applies its fixes (``_apply``).
+Standard input is checked as a file of its project (``_stdin``), ``--watch`` re-runs the
+stages when files change (``_watch``), and ``--show-settings`` / ``--show-files`` print what a
+run would use (``_show``). Discovery skips what ``.gitignore`` files ignore (``_gitignore``).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from unstall.check._model import Edit, Finding
-from unstall.check._read import FileStat, Source, digest, read_source
+from unstall.check._read import Source, read_source
 
 __all__ = ("FileFix", "apply_edits", "fixable", "plan_fixes", "unified_diff", "write_fixes")
 
@@ -99,9 +99,9 @@ def plan_fixes(
     paths: Mapping[str, Path],
     *,
     unsafe: bool,
-    texts: Mapping[str, str] | None = None,
+    sources: Mapping[str, Source] | None = None,
 ) -> list[FileFix]:
-    """The rewrites the fixable findings make, one per file that changes (``texts``: sources not on disk, e.g. stdin)."""
+    """The rewrites the fixable findings make, one per file that changes (``sources``: sources not read from disk, e.g. stdin)."""
     groups: dict[str, list[Sequence[Edit]]] = {}
     for finding in findings:
         if fixable(finding, unsafe=unsafe):
@@ -111,13 +111,11 @@ def plan_fixes(
     plans = []
     for path, edit_groups in sorted(groups.items()):
         open_path = paths.get(path, Path(path))
-        if texts and path in texts:
-            data = texts[path].encode("utf-8")
-            source: Source | Finding = Source(
-                texts[path], digest(data), "utf-8", FileStat(len(data), 0)
-            )
-        else:
-            source = read_source(str(open_path), max_size=1 << 62)
+        source = (
+            sources[path]
+            if sources and path in sources
+            else read_source(str(open_path), max_size=1 << 62)
+        )
         if not isinstance(source, Source):
             continue
         after, applied = apply_edits(source.text, edit_groups)

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from unstall.check._gitignore import IgnoreRules
 from unstall.errors import ConfigError
 
 __all__ = ("DEFAULT_EXCLUDES", "discover", "display_path", "matches_any")
@@ -61,13 +62,22 @@ def _relative(path: str, root: str) -> str:
 
 
 def discover(
-    paths: Sequence[Path], *, root: Path, exclude: Sequence[str] = (), cwd: Path | None = None
+    paths: Sequence[Path],
+    *,
+    root: Path,
+    exclude: Sequence[str] = (),
+    cwd: Path | None = None,
+    respect_gitignore: bool = True,
+    folders: set[str] | None = None,
 ) -> list[tuple[str, Path]]:
     """Every ``*.py`` file under ``paths`` as ``(display path, absolute path)``, sorted, without duplicates.
 
-    Folders are searched recursively, skipping hidden folders, :data:`DEFAULT_EXCLUDES` and
-    anything matching ``exclude`` (globs relative to ``root``). A file named explicitly is
-    always checked. Raises :class:`ConfigError` for a path that does not exist.
+    Folders are searched recursively, skipping hidden folders, :data:`DEFAULT_EXCLUDES`,
+    anything matching ``exclude`` (globs relative to ``root``) and, with
+    ``respect_gitignore``, what ``.gitignore`` files ignore (see ``_gitignore``). A file or
+    folder named explicitly is always checked. ``folders``, when given, receives every folder
+    searched (``--watch`` watches them for new files). Raises :class:`ConfigError` for a path
+    that does not exist.
     """
     cwd = (cwd or Path.cwd()).resolve()
     root_text = str(root.resolve())
@@ -84,19 +94,31 @@ def discover(
         if not absolute.is_dir():
             found.setdefault(str(absolute), display_path(absolute, cwd))
             continue
+        rules = IgnoreRules.around(str(absolute), root_text) if respect_gitignore else None
         for folder, dirnames, filenames in os.walk(absolute):
+            if folders is not None:
+                folders.add(folder)
+            ignores = (
+                rules.for_folder(folder, has_file=".gitignore" in filenames)
+                if rules is not None
+                else ()
+            )
             keep = []
             for name in dirnames:
                 if name.startswith(".") or name in DEFAULT_EXCLUDES:
                     continue
+                full = os.path.join(folder, name)
+                if (
+                    ignores
+                    and rules is not None
+                    and rules.ignored(full, is_dir=True, files=ignores)
+                ):
+                    continue
                 if name.endswith(".py"):
                     # A folder named like a module cannot be imported as one: reported as unreadable.
-                    full = os.path.join(folder, name)
                     found.setdefault(full, display_path(Path(full), cwd))
                     continue
-                if exclude and matches_any(
-                    _relative(os.path.join(folder, name), root_text), exclude
-                ):
+                if exclude and matches_any(_relative(full, root_text), exclude):
                     continue
                 keep.append(name)
             dirnames[:] = sorted(keep)
@@ -105,6 +127,12 @@ def discover(
                     continue
                 full = os.path.join(folder, name)
                 if exclude and matches_any(_relative(full, root_text), exclude):
+                    continue
+                if (
+                    ignores
+                    and rules is not None
+                    and rules.ignored(full, is_dir=False, files=ignores)
+                ):
                     continue
                 if full not in found:
                     found[full] = display_path(Path(full), cwd)

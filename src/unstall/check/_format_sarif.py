@@ -1,4 +1,10 @@
-"""SARIF 2.1.0 report: one run, the rules from the catalog's kinds, results with chains and fixes."""
+"""SARIF 2.1.0 report: one run, the rules from the catalog's kinds, results with chains and fixes.
+
+Each result carries ``partialFingerprints["unstall/v1"]`` (see ``_fingerprint``: stable when
+lines move, so code scanning keeps tracking a finding across commits); the run carries
+``automationDetails.id`` (``unstall/``: the category GitHub files it under, unless the upload
+names another) and one invocation saying whether the analysis completed.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from unstall import __version__
+from unstall.check._fingerprint import fingerprints
 from unstall.check._model import Finding, Location
 from unstall.check._rules_info import PROJECT_URL, RuleInfo
 
-__all__ = ("format_sarif", "sarif_document")
+__all__ = ("AUTOMATION_ID", "FINGERPRINT_KEY", "format_sarif", "sarif_document")
 
 _SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _BASE = "%SRCROOT%"
+FINGERPRINT_KEY = "unstall/v1"
+AUTOMATION_ID = "unstall/"
 
 
 def _artifact(path: str) -> dict[str, Any]:
@@ -57,12 +66,13 @@ def _rule(info: RuleInfo) -> dict[str, Any]:
     }
 
 
-def _result(finding: Finding, index: Mapping[str, int]) -> dict[str, Any]:
+def _result(finding: Finding, index: Mapping[str, int], fingerprint: str) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.code,
         "level": _level(finding.code),
         "message": {"text": finding.message},
         "locations": [{"physicalLocation": _physical(finding.location)}],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
     }
     if finding.code in index:
         result["ruleIndex"] = index[finding.code]
@@ -136,9 +146,17 @@ def _result(finding: Finding, index: Mapping[str, int]) -> dict[str, Any]:
 
 
 def sarif_document(
-    findings: Sequence[Finding], infos: Mapping[str, RuleInfo], *, root: Path
+    findings: Sequence[Finding],
+    infos: Mapping[str, RuleInfo],
+    *,
+    root: Path,
+    successful: bool = True,
 ) -> dict[str, Any]:
-    """The SARIF log as a JSON-ready mapping; relative paths are resolved against ``root`` (``%SRCROOT%``)."""
+    """The SARIF log as a JSON-ready mapping; relative paths are resolved against ``root`` (``%SRCROOT%``).
+
+    ``successful`` is the invocation's ``executionSuccessful``: whether the analysis ran to
+    its end (findings, and files reported as UNS9xx, do not make it fail).
+    """
     rules = list(infos.values())
     index = {info.code: number for number, info in enumerate(rules)}
     return {
@@ -155,9 +173,14 @@ def sarif_document(
                         "rules": [_rule(info) for info in rules],
                     }
                 },
+                "automationDetails": {"id": AUTOMATION_ID},
+                "invocations": [{"executionSuccessful": successful}],
                 "originalUriBaseIds": {_BASE: {"uri": root.resolve().as_uri() + "/"}},
                 "columnKind": "unicodeCodePoints",
-                "results": [_result(finding, index) for finding in findings],
+                "results": [
+                    _result(finding, index, fingerprint)
+                    for finding, fingerprint in zip(findings, fingerprints(findings), strict=True)
+                ],
             }
         ],
     }

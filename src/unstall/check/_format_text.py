@@ -11,6 +11,7 @@ from unstall.check._model import Finding, Frequency
 from unstall.check._rules_info import RuleInfo
 
 __all__ = (
+    "COLOR_CHOICES",
     "char_col",
     "clean",
     "format_finding",
@@ -56,9 +57,23 @@ def clean(text: str) -> str:
     return text if text.isprintable() and text.isascii() else text.translate(_UNSAFE)
 
 
-def use_color(stream: TextIO) -> bool:
-    """Colors only on a terminal, and never when ``NO_COLOR`` is set (https://no-color.org)."""
+COLOR_CHOICES = ("auto", "always", "never")
+
+
+def use_color(stream: TextIO, mode: str = "auto") -> bool:
+    """Whether to color what goes to ``stream``: ``mode`` is ``"always"``, ``"never"`` or ``"auto"``.
+
+    ``auto`` (as Python's own tracebacks decide): never when ``NO_COLOR`` is set
+    (https://no-color.org), always when ``FORCE_COLOR`` is (https://force-color.org), never
+    on a ``dumb`` terminal, else only on a terminal.
+    """
+    if mode != "auto":
+        return mode == "always"
     if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    if os.environ.get("TERM") == "dumb":
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
@@ -193,16 +208,22 @@ def format_text(
     color: bool = False,
     show_source: bool = True,
     unsafe_fixes: bool = False,
+    summary: bool = True,
     hidden: Mapping[str, int] | None = None,
 ) -> str:
-    """The full text report, ending with the summary line."""
+    """The full text report, ending with the summary line (unless ``summary`` is false)."""
     blocks = [
         format_finding(finding, lines(finding.location.path), color=color, show_source=show_source)
         for finding in findings
     ]
-    blocks.append(
-        format_summary(findings, files=files, color=color, unsafe_fixes=unsafe_fixes, hidden=hidden)
-    )
+    if summary:
+        blocks.append(
+            format_summary(
+                findings, files=files, color=color, unsafe_fixes=unsafe_fixes, hidden=hidden
+            )
+        )
+    if not blocks:
+        return ""
     return ("\n\n" if show_source else "\n").join(blocks) + "\n"
 
 

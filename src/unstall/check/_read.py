@@ -19,6 +19,7 @@ __all__ = (
     "digest",
     "file_problem",
     "read_source",
+    "source_from_bytes",
     "stat_file",
 )
 
@@ -141,8 +142,25 @@ def read_source(
             shown,
             f"The file is more than max-file-size ({max_size} bytes); raise max-file-size in [tool.unstall] to check it.",
         )
+    return _decoded(data, shown, file_stat)
+
+
+def _decoded(data: bytes, shown: str, file_stat: FileStat) -> Source | Finding:
     decoded = decode_source(data, shown)
     if isinstance(decoded, Finding):
         return decoded
     text, encoding = decoded
     return Source(text=text, digest=digest(data), encoding=encoding, stat=file_stat)
+
+
+def source_from_bytes(data: bytes, name: str, *, max_size: int) -> Source | Finding:
+    """Decode source that is not read from a file (standard input, an editor's buffer) exactly
+    as :func:`read_source` decodes a file: too large (UNS904), binary (UNS903) or undecodable
+    (UNS902) gives the same finding, located at ``name``. Its stat has a zero mtime."""
+    if len(data) > max_size:
+        return file_problem(
+            "UNS904",
+            name,
+            f"The file is {len(data)} bytes, more than max-file-size ({max_size} bytes); raise max-file-size in [tool.unstall] to check it.",
+        )
+    return _decoded(data, name, FileStat(len(data), 0))

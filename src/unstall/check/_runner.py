@@ -15,7 +15,7 @@ from unstall.check._cache import Cache, CacheEntry, default_cache_dir
 from unstall.check._discover import discover, matches_any
 from unstall.check._model import Finding
 from unstall.check._pool import default_workers, run_all
-from unstall.check._read import FileStat, Source, digest, read_source, stat_file
+from unstall.check._read import Source, read_source, source_from_bytes, stat_file
 from unstall.check._run_cache import load_result, project_key, save_result
 from unstall.check._summary_types import ModuleSummary
 from unstall.check._suppress import is_suppressed, suppressions
@@ -23,7 +23,18 @@ from unstall.check._syntax import merge_newer_syntax
 from unstall.check._worker import Job, summarize_source
 from unstall.errors import ConfigError
 
-__all__ = ("CheckResult", "CheckStats", "check", "run_check")
+__all__ = ("CheckResult", "CheckStats", "StdinText", "check", "run_check")
+
+
+class StdinText(NamedTuple):
+    """Source read from standard input (or an editor's buffer), checked in place of the file ``name``.
+
+    ``data`` are the bytes as read: they are decoded as a file's would be (BOM, coding
+    cookie), so undecodable input is the same UNS902 finding the file on disk would give.
+    """
+
+    name: str
+    data: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +75,10 @@ def run_check(
     jobs: int | None = None,
     use_cache: bool = True,
     cache_dir: Path | None = None,
-    stdin: tuple[str, str] | None = None,
+    stdin: StdinText | None = None,
     cwd: Path | None = None,
 ) -> CheckResult:
-    """The whole pipeline; ``stdin`` is ``(file name, text)`` checked in place of that file. Raises :class:`ConfigError`."""
+    """The whole pipeline; ``stdin`` is checked in place of the file it names. Raises :class:`ConfigError`."""
     started = time.perf_counter()
     plan = _plan(
         paths, config, jobs=jobs, use_cache=use_cache, cache_dir=cache_dir, stdin=stdin, cwd=cwd
@@ -104,7 +115,8 @@ class _Plan:
     workers: int
     files: list[tuple[str, Path]]
     paths: dict[str, Path]
-    stdin: tuple[str, str] | None
+    stdin: StdinText | None
+    stdin_source: Source | Finding | None
     use_cache: bool
     cache_folder: Path
     modules: dict[Path, _Module]
@@ -118,7 +130,7 @@ def _plan(
     jobs: int | None,
     use_cache: bool,
     cache_dir: Path | None,
-    stdin: tuple[str, str] | None,
+    stdin: StdinText | None,
     cwd: Path | None,
 ) -> _Plan:
     """The catalog, the number of workers, the files (standard input's among them) and the whole-run key."""
@@ -130,11 +142,19 @@ def _plan(
             f"--jobs must be at least 1, got {workers!r}.", key="--jobs", source="command line"
         )
     files = discover(
-        paths, root=config.root, exclude=(*config.exclude, *config.extend_exclude), cwd=cwd
+        paths,
+        root=config.root,
+        exclude=(*config.exclude, *config.extend_exclude),
+        cwd=cwd,
+        respect_gitignore=config.respect_gitignore,
     )
+    stdin_source = None
     if stdin is not None:
-        stdin_path = Path(os.path.normpath(cwd / stdin[0]))
-        files = sorted({*(pair for pair in files if pair[1] != stdin_path), (stdin[0], stdin_path)})
+        stdin_path = Path(os.path.normpath(cwd / stdin.name))
+        files = sorted(
+            {*(pair for pair in files if pair[1] != stdin_path), (stdin.name, stdin_path)}
+        )
+        stdin_source = source_from_bytes(stdin.data, stdin.name, max_size=config.max_file_size)
     modules: dict[Path, _Module] = {}
     key = None
     if use_cache and stdin is None:  # text from stdin is not a file the key could describe
@@ -148,6 +168,7 @@ def _plan(
         files=files,
         paths=dict(files),
         stdin=stdin,
+        stdin_source=stdin_source,
         use_cache=use_cache,
         cache_folder=cache_dir or default_cache_dir(config.root),
         modules=modules,
@@ -224,8 +245,8 @@ def _summarize(plan: _Plan) -> _Summarized:
     done = _Summarized(cache)
     for shown, absolute in plan.files:
         module = plan.modules.get(absolute) or _module_of(absolute)
-        if plan.stdin is not None and shown == plan.stdin[0]:
-            done.entries[shown] = _summarize_stdin(plan.stdin[1], shown, module, plan.config)
+        if plan.stdin_source is not None and plan.stdin is not None and shown == plan.stdin.name:
+            done.entries[shown] = _summarize_stdin(plan.stdin_source, shown, module, plan.config)
             continue
         file_stat = stat_file(str(absolute), shown)
         if isinstance(file_stat, Finding):
@@ -256,9 +277,12 @@ def _summarize(plan: _Plan) -> _Summarized:
     return done
 
 
-def _summarize_stdin(text: str, shown: str, module: _Module, config: Config) -> CacheEntry:
-    data = text.encode("utf-8")
-    source = Source(text, digest(data), "utf-8", stat=FileStat(len(data), 0))
+def _summarize_stdin(
+    source: Source | Finding, shown: str, module: _Module, config: Config
+) -> CacheEntry:
+    if isinstance(source, Finding):
+        # Like a file that cannot be decoded: its finding stands for its summary.
+        return CacheEntry(0, 0, "", module.name, module.is_package, 0, source)
     return summarize_source(
         source, Job(shown, shown, module.name, module.is_package, config.max_file_size)
     )
@@ -381,9 +405,9 @@ def _file_ignores(path: str, plan: _Plan) -> tuple[str, ...]:
 
 def _comments_of(path: str, plan: _Plan, merged: _Merged) -> Mapping[int, frozenset[str]]:
     """The suppression comments of the file shown as ``path``, by line."""
-    stdin = plan.stdin
-    if stdin is not None and path == stdin[0]:
-        return suppressions(stdin[1])
+    if plan.stdin is not None and path == plan.stdin.name:
+        source = plan.stdin_source
+        return suppressions(source.text) if isinstance(source, Source) else {}
     entries = merged.entries
     entry = entries.get(path)
     if entry is not None and entry.suppressions is not None:
