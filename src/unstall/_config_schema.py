@@ -55,6 +55,11 @@ def _definitions() -> dict[str, Any]:
         },
         "returns": {**name, "description": "The type the call returns, followed further."},
         "yields": {**name, "description": "The type of the items the call yields."},
+        "once": {
+            "type": "string",
+            "minLength": 1,
+            "description": "Why the call blocks only the first time it runs in a process (it fills a cache of its own).",
+        },
         "audit_event": {
             **text,
             "description": "The sys.audit event the runtime tripwire maps to this entry.",

@@ -76,7 +76,8 @@ def test_entry_is_complete(entry: Entry) -> None:
     for item in entry.nonblocking:
         assert item.keyword.isidentifier()
         assert item.position is None or item.position >= 0
-        assert str(item).startswith(item.keyword)
+        assert str(item).removeprefix("new.").startswith(item.keyword)
+        assert item.receiver == str(item).startswith("new.")
     if entry.offload is not CATALOG.kind_info(entry.kind).offload:
         # CPU work that releases the GIL belongs in a thread: the alternative must say so
         assert "to_thread" in entry.alternative
@@ -296,7 +297,7 @@ def test_user_entry_offload_defaults_to_the_kind() -> None:
         (
             {"name": "mylib.fetch", **BASE, "timeout": 3},
             "Catalog entry 'mylib.fetch' in pyproject.toml has unknown key(s) 'timeout'; valid keys are "
-            "aliases, alternative, audit_event, example, fix, kind, name, nonblocking, offload, returns, why, yields.",
+            "aliases, alternative, audit_event, example, fix, kind, name, nonblocking, offload, once, returns, why, yields.",
         ),
         (
             {"name": "mylib.fetch", **BASE, "kind": "telepathy"},

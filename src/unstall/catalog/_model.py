@@ -68,6 +68,7 @@ class Match(enum.Enum):
     EQUALS = "equals"  # the argument is this literal (``blocking=False``)
     GIVEN = "given"  # the argument is given, with any value but ``None`` (``fileobj=*``)
     FLAG = "flag"  # the argument holds this named constant, alone or OR-ed with others
+    ABSENT = "absent"  # the argument is not given at all (``Queue()`` without ``maxsize``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,8 @@ class Condition:
     not counting ``self``), or ``None`` when only the keyword counts. ``value`` is the literal
     for :attr:`Match.EQUALS` and the dotted constant (``"socket.AI_NUMERICHOST"``) for
     :attr:`Match.FLAG`. ``text`` is the item as written in the table (``"flags@5=socket.AI_NUMERICHOST"``).
+    ``receiver`` makes it a condition on the call that created the receiver instead
+    (``new.type@1=socket.SOCK_DGRAM``: ``connect`` on a socket made for UDP returns at once).
     """
 
     keyword: str
@@ -85,6 +88,7 @@ class Condition:
     match: Match
     value: bool | int | float | str | None
     text: str
+    receiver: bool = False
 
     def __str__(self) -> str:
         return self.text
@@ -103,6 +107,8 @@ class Condition:
         constants OR-ed together (``frozenset({"socket.AI_NUMERICHOST"})``), or ``...`` for a
         value not known before run time (which meets only :attr:`Match.GIVEN`).
         """
+        if self.match is Match.ABSENT:
+            return False  # met only where the argument is missing (see the analysis)
         if self.match is Match.GIVEN:
             return given is not None
         if self.match is Match.FLAG:
@@ -125,6 +131,9 @@ class BoundaryKind(enum.Enum):
     # ``Starlette(lifespan=...)``).
     LIFECYCLE_REGISTRATION = "lifecycle-registration"
     LIFECYCLE_METHOD = "lifecycle-method"  # a method so named is a server's start-up or shutdown
+    # A method so named is a program's or server's main coroutine: it runs once, and what it
+    # does in its loops repeats (``serve``).
+    MAIN_METHOD = "main-method"
     LOOP_ENTRY = "loop-entry"  # runs the coroutine it is given as a whole loop's life (asyncio.run)
 
 
@@ -196,6 +205,8 @@ class Entry:
     qualified type name of what the call returns, when the analysis should track it
     (``builtins.open`` returns ``"io.IOBase"``); ``yields`` the qualified type of each item
     when the result is iterated (``pathlib.Path.glob`` yields ``"pathlib.Path"``).
+    ``once`` says why the callable blocks only the first time it runs in a process (it fills
+    a cache of its own), or is ``None``.
     ``audit_event`` is the ``sys.audit`` event the runtime tripwire maps to this entry, if
     CPython raises one. A ``name`` ending in ``.*`` (``"botocore.client.BaseClient.*"``)
     stands for every public method of the type that no other entry or ``[[type]]`` row names.
@@ -218,6 +229,7 @@ class Entry:
     offload: Offload = Offload.THREAD
     example: str | None = None
     yields: str | None = None
+    once: str | None = None
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -50,6 +50,7 @@ _ENTRY_KEYS = frozenset(
         "offload",
         "example",
         "yields",
+        "once",
     }
 )
 _REQUIRED = ("name", "kind", "why", "alternative")
@@ -60,7 +61,9 @@ _KIND_KEYS = frozenset(
 _OTHER_CODE = re.compile(r"[A-Z]+[0-9]+")
 _FIX_FIELDS = frozenset({"func", "args"})
 _CODE = re.compile(r"UNS[1-8]\d\d")
-_NONBLOCKING = re.compile(r"(?P<keyword>[A-Za-z_]\w*)(@(?P<position>\d+))?=(?P<value>\S.*)")
+_NONBLOCKING = re.compile(
+    r"(?P<new>new\.)?(?P<keyword>[A-Za-z_]\w*)(@(?P<position>\d+))?=(?P<value>\S.*)"
+)
 # A named constant in a ``nonblocking`` item: ``socket.AI_NUMERICHOST``.
 _DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 _BOUNDARY_KEYS = frozenset({"name", "kind", "why", "method", "tail", "async", "keywords"})
@@ -113,8 +116,10 @@ def condition_from_text(text: str, name: str, source: str) -> Condition:
     """Parse one ``nonblocking`` item of the entry ``name`` into a :class:`Condition`.
 
     ``keyword=value`` or ``keyword@position=value``; the value is a Python literal
-    (``False``, ``0``, ``"r"``), ``*`` (given with any value but ``None``) or a dotted named
-    constant (``socket.AI_NUMERICHOST``). Raises :class:`CatalogError` for anything else.
+    (``False``, ``0``, ``"r"``), ``*`` (given with any value but ``None``), ``absent`` (not
+    given) or a dotted named constant (``socket.AI_NUMERICHOST``). A ``new.`` prefix tests the
+    call that created the receiver instead (``new.type@1=socket.SOCK_DGRAM``). Raises
+    :class:`CatalogError` for anything else.
     """
     found = _NONBLOCKING.fullmatch(text.strip())
     problem = None
@@ -126,6 +131,8 @@ def condition_from_text(text: str, name: str, source: str) -> Condition:
         raw = found["value"].strip()
         if raw == "*":
             match = Match.GIVEN
+        elif raw == "absent":
+            match = Match.ABSENT
         elif _DOTTED.fullmatch(raw):
             match, value = Match.FLAG, raw
         else:
@@ -150,6 +157,7 @@ def condition_from_text(text: str, name: str, source: str) -> Condition:
         match=match,
         value=value,
         text=text.strip(),
+        receiver=found["new"] is not None,
     )
 
 
@@ -199,7 +207,7 @@ def entry_from_table(
             entry=name,
         ) from None
     optional: dict[str, str | None] = {}
-    for key in ("fix", "returns", "audit_event", "example", "yields"):
+    for key in ("fix", "returns", "audit_event", "example", "yields", "once"):
         value = table.get(key)
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise CatalogError(
@@ -245,6 +253,7 @@ def entry_from_table(
         offload=offload,
         example=optional["example"],
         yields=optional["yields"],
+        once=optional["once"],
     )
 
 

@@ -77,7 +77,7 @@ class _Root:
         self.info = graph.info(root)
         self.summary = graph.project.summaries[root.summary]
         self.function = graph.project.qualified(root.summary, root.key)
-        self.startup = lifecycle.reason((root.summary, root.key))
+        self.lifecycle = lifecycle
 
     def findings(self) -> Iterable[Finding]:
         graph, info = self.graph, self.info
@@ -95,7 +95,7 @@ class _Root:
             span = (use.line, use.col, use.end_line, use.end_col)
             if offloaded[index] or span in reported:
                 continue
-            entry = graph.blocking_entry(use)
+            entry = graph.blocking_entry(use, uses=info.uses)
             if entry is not None:
                 finding = self._direct(use, entry)
             else:
@@ -114,8 +114,11 @@ class _Root:
             yield finding
 
     def _frequency(self, use: Use, once: str | None) -> tuple[Frequency, str | None]:
-        if self.startup is not None and not use.flags & IN_LOOP:
-            return Frequency.STARTUP, self.startup
+        startup = self.lifecycle.reason(
+            (self.root.summary, self.root.key), in_loop=bool(use.flags & IN_LOOP)
+        )
+        if startup is not None:
+            return Frequency.STARTUP, startup
         if once is not None:
             return Frequency.FIRST, once
         return Frequency.EVERY, None
@@ -133,7 +136,7 @@ class _Root:
         else:
             code = entry.code
             message = f"`{self.root.key}` can block the event loop: `{_short(entry)}` ({title})."
-        once = LAZY_SETUP if use.flags & LAZY else None
+        once = LAZY_SETUP if use.flags & LAZY else entry.once
         if entry.kind is Kind.IMPORT:
             once = FIRST_IMPORT
         frequency, reason = self._frequency(use, once)

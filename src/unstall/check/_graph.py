@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from unstall.catalog import BoundaryKind, Catalog, Entry, Kind
+from unstall.catalog import BoundaryKind, Catalog, Condition, Entry, Kind, Match
 from unstall.check._context import (
     Context,
     argument,
@@ -194,9 +194,15 @@ class CallGraph:
         self._offloaded[node[:2]] = result
         return result
 
-    def blocking_entry(self, use: Use, context: Mapping[str, object] | None = None) -> Entry | None:
+    def blocking_entry(
+        self,
+        use: Use,
+        context: Mapping[str, object] | None = None,
+        uses: Sequence[Use] = (),
+    ) -> Entry | None:
         """The catalog entry a call use blocks in, when it resolves to one and no argument makes
-        it non-blocking (an argument the caller's ``context`` binds included)."""
+        it non-blocking (an argument the caller's ``context`` binds included; a condition on
+        the receiver's creation is read from the creating call among ``uses``)."""
         if use.kind != CALL or use.flags & ITERATES:
             return None
         value = self.project.resolve(use.ref)
@@ -221,12 +227,14 @@ class CallGraph:
             return None
         if entry.nonblocking and use.keywords:
             bound = context or {}
+            created = _creator(use, uses)
             for condition in entry.nonblocking:
-                keys = condition.keys
-                if any(
-                    key in keys and condition.accepts(argument(given, bound))
-                    for key, given in use.keywords
-                ):
+                arguments = use.keywords
+                if condition.receiver:
+                    if created is None:
+                        continue
+                    arguments = created.keywords
+                if _meets(condition, arguments, bound):
                     return None
         return entry
 
@@ -477,7 +485,7 @@ class CallGraph:
                 here = visible(info, index, context, assigned)
                 if offloaded[index] or not live(info, use, here):
                     continue
-                entry = self.blocking_entry(use, here)
+                entry = self.blocking_entry(use, here, info.uses)
                 if entry is not None:
                     if not _critical_section(use, entry):
                         sites.append(Site(node, index, entry, _site_once(use, entry)))
@@ -506,12 +514,37 @@ class CallGraph:
         return (self.project.summaries[node.summary].path, info.line, node.key)
 
 
+def _creator(use: Use, uses: Sequence[Use]) -> Use | None:
+    """The call that created the use's receiver, when the summary links it (``("^", index)``)."""
+    for key, value in use.keywords:
+        if key == "^" and isinstance(value, int) and 0 <= value < len(uses):
+            return uses[value]
+    return None
+
+
+def _meets(
+    condition: Condition, arguments: Sequence[tuple[str, object]], context: Mapping[str, object]
+) -> bool:
+    """Whether a call with ``arguments`` meets a ``nonblocking`` condition."""
+    keys = condition.keys
+    if condition.match is Match.ABSENT:
+        count = next((value for key, value in arguments if key == "#"), 0)
+        starred = any(key == "*" for key, _ in arguments)
+        by_position = (
+            condition.position is not None and isinstance(count, int) and count > condition.position
+        )
+        return not starred and not by_position and not any(key in keys for key, _ in arguments)
+    return any(
+        key in keys and condition.accepts(argument(given, context)) for key, given in arguments
+    )
+
+
 def _site_once(use: Use, entry: Entry) -> str | None:
     if use.flags & LAZY:
         return LAZY_SETUP
     if entry.kind is Kind.IMPORT:
         return FIRST_IMPORT  # importlib.import_module: the module is in sys.modules afterwards
-    return None
+    return entry.once
 
 
 def _outermost_first(sites: list[Site], uses: Sequence[Use]) -> list[Site]:

@@ -1,13 +1,19 @@
 """Which ``async def`` runs only while the process starts or stops: the start-up tier.
 
-A *lifecycle root* is an ``async def`` a framework runs at start-up or shutdown: decorated as
-such (``@app.before_server_start``), registered as such (``app.on_startup.append(init)``,
-``Starlette(lifespan=...)``), a server's ``startup`` / ``shutdown`` method, a coroutine handed
-to a loop entry (``asyncio.run(main())``), or a root the project declares
-(``lifecycle-roots``). An ``async def`` runs once per process when it is a lifecycle root, or
-when every call to it in the project is made, outside any loop, by an ``async def`` that runs
-once, and it is never passed along by reference (a callback may be called any time). A finding
-in a function that runs once, at a call outside its loops, belongs to the start-up tier.
+Two kinds of root. A *start-up or shutdown hook* runs, loops and all, only while the process
+starts or stops: decorated as such (``@app.before_server_start``), registered as such
+(``app.on_startup.append(init)``, ``Starlette(lifespan=...)``), a server's ``startup`` /
+``shutdown`` method, or a root the project declares (``lifecycle-roots``). A *main coroutine*
+runs once, but what it does in its loops repeats while the program serves: the coroutine handed
+to a loop entry (``asyncio.run(main())``), a server's ``serve`` method.
+
+Then, through the project's calls between ``async def`` functions (a call to a method also
+counts for every override in a project subclass): a function runs wholly at start-up or
+shutdown when every call to it comes from such a function; it runs once when every call to it
+comes from one of those, or from a function that runs once, outside that function's loops. A
+function passed along by reference (a callback) may be called any time: it is neither. A
+finding belongs to the start-up tier when its ``async def`` runs wholly at start-up or
+shutdown, or runs once and the finding's call is outside its loops.
 """
 
 from __future__ import annotations
@@ -25,23 +31,26 @@ Function = tuple[int, str]
 
 
 class Lifecycle:
-    """The ``async def`` functions of a project that run once per process, and why."""
+    """The ``async def`` functions of a project that run at start-up or shutdown, and why."""
 
     def __init__(self, project: Project, catalog: Catalog, roots: Iterable[str] = ()) -> None:
         self.project = project
         self.catalog = catalog
         self._declared = frozenset(roots)
         self.why: dict[Function, str] = {}
+        self._main: set[Function] = set()
         self._callers: dict[Function, list[tuple[Function, bool]]] = {}
         self._escaped: set[Function] = set()
+        self._subclasses = self._subclass_index()
         self._scan()
-        self.once = self._settle()
+        self.whole, self.once = self._settle()
 
-    def reason(self, function: Function) -> str | None:
-        """Why ``function`` runs once per process (its lifecycle root's kind), or ``None``."""
-        if function not in self.once:
-            return None
-        return self.why.get(function, "only called from start-up or shutdown")
+    def reason(self, function: Function, *, in_loop: bool) -> str | None:
+        """Why a call in ``function`` (``in_loop``: inside one of its loops) runs only at
+        start-up or shutdown, or ``None`` when it may run while the program serves."""
+        if function in self.whole or (function in self.once and not in_loop):
+            return self.why.get(function, "only called at start-up or shutdown")
+        return None
 
     # -- what each function's code says ---------------------------------------------------------
 
@@ -50,6 +59,7 @@ class Lifecycle:
         decorators = self.catalog.boundary_names(BoundaryKind.LIFECYCLE_DECORATOR)
         decorator_tails = self.catalog.boundary_suffixes(BoundaryKind.LIFECYCLE_DECORATOR)
         methods = self.catalog.boundary_suffixes(BoundaryKind.LIFECYCLE_METHOD)
+        mains = self.catalog.boundary_suffixes(BoundaryKind.MAIN_METHOD)
         for index, functions in enumerate(project.functions):
             for key, info in functions.items():
                 function = (index, key)
@@ -59,6 +69,9 @@ class Lifecycle:
                         self.why[function] = "declared start-up or shutdown code"
                     elif "." in key and key.rpartition(".")[2] in methods:
                         self.why[function] = f"{key.rpartition('.')[2]} method"
+                    elif "." in key and key.rpartition(".")[2] in mains:
+                        self.why[function] = f"{key.rpartition('.')[2]} method"
+                        self._main.add(function)
                     for ref in info.decorators:
                         name = self._name(ref.removesuffix("()"))
                         tail = ref.removesuffix("()").rpartition(".")[2]
@@ -82,9 +95,44 @@ class Lifecycle:
                 self._escaped.add(target)  # passed along: whoever holds it may call it any time
             return
         if parent is not None and self._is_loop_entry(parent):
-            self.why[target] = "the coroutine a loop runs"
+            self.why.setdefault(target, "the coroutine a loop runs")
+            if self.why[target] == "the coroutine a loop runs":
+                self._main.add(target)
             return
-        self._callers.setdefault(target, []).append((caller, bool(use.flags & IN_LOOP)))
+        in_loop = bool(use.flags & IN_LOOP)
+        for function in (target, *self._overrides(target)):
+            self._callers.setdefault(function, []).append((caller, in_loop))
+
+    def _subclass_index(self) -> dict[Function, list[Function]]:
+        """Each project class's direct project subclasses."""
+        found: dict[Function, list[Function]] = {}
+        for index, classes in enumerate(self.project.classes):
+            for key, info in classes.items():
+                for base in info.bases:
+                    value = self.project.resolve(base)
+                    if value is not None and value.kind is ValueKind.CLASS:
+                        found.setdefault((value.summary, value.name), []).append((index, key))
+        return found
+
+    def _overrides(self, method: Function) -> list[Function]:
+        """The methods of project subclasses that override ``method`` (a call may run any of them)."""
+        index, key = method
+        owner, _, name = key.rpartition(".")
+        if not owner or (index, owner) not in self._subclasses:
+            return []
+        found: list[Function] = []
+        pending = list(self._subclasses[(index, owner)])
+        seen: set[Function] = set()
+        while pending and len(seen) < 200:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            override = f"{current[1]}.{name}"
+            if override in self.project.functions[current[0]]:
+                found.append((current[0], override))
+            pending.extend(self._subclasses.get(current, ()))
+        return found
 
     def _async_function(self, ref: str) -> Function | None:
         value = self.project.resolve(ref)
@@ -131,8 +179,9 @@ class Lifecycle:
 
     # -- once per process ---------------------------------------------------------------------
 
-    def _settle(self) -> frozenset[Function]:
-        """Lifecycle roots, then every function all of whose calls come once from those."""
+    def _settle(self) -> tuple[frozenset[Function], frozenset[Function]]:
+        """The functions that run wholly at start-up or shutdown, and those that run once."""
+        whole = {function for function in self.why if function not in self._main}
         once = set(self.why)
         candidates = [
             function
@@ -143,10 +192,14 @@ class Lifecycle:
         while changed:
             changed = False
             for function in candidates:
-                if function in once:
-                    continue
                 calls = self._callers[function]
-                if all(caller in once and not in_loop for caller, in_loop in calls):
+                if function not in whole and all(caller in whole for caller, _ in calls):
+                    whole.add(function)
                     once.add(function)
                     changed = True
-        return frozenset(once)
+                elif function not in once and all(
+                    caller in whole or (caller in once and not in_loop) for caller, in_loop in calls
+                ):
+                    once.add(function)
+                    changed = True
+        return frozenset(whole), frozenset(once)

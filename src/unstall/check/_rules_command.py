@@ -85,6 +85,7 @@ def _entry_dict(entry: Entry) -> dict[str, Any]:
         "audit_event": entry.audit_event,
         "offload": entry.offload.value,
         "example": entry.example,
+        "once": entry.once,
     }
 
 

@@ -82,6 +82,11 @@ class Scope:
         """Whether ``name`` is bound here exactly once (a parameter nothing rebinds)."""
         return len(self._raw.get(name, ())) == 1
 
+    def only_value(self, name: str) -> str | ast.expr | Each | None:
+        """What ``name`` is bound to here when it is bound exactly once, else ``None``."""
+        values = self._raw.get(name)
+        return values[0] if values is not None and len(values) == 1 else None
+
     def binds(self, name: str) -> bool:
         """Whether ``name`` is bound in this very scope."""
         return name in self._raw

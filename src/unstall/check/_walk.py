@@ -401,7 +401,8 @@ class Body(ExpressionWalker):
         bases = []
         for base in node.bases:
             self.expr(base)
-            ref = expr_ref(base, self.scope)
+            # A generic base (``Base[T]``) is the class itself for method look-up.
+            ref = expr_ref(base.value if isinstance(base, ast.Subscript) else base, self.scope)
             if ref:
                 bases.append(ref)
         for keyword in node.keywords:

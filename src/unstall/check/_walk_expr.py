@@ -106,6 +106,8 @@ class ExpressionWalker:
         # The function's parameters that keep the value they were given (never rebound).
         self.params: frozenset[str] = frozenset()
         self.globals: set[str] = set()
+        # The use recorded for each call node walked so far (by id): what created a receiver.
+        self.created: dict[int, int] = {}
         # Where the walk is: the innermost guard on parameters, and IN_LOOP / LAZY.
         self.guards: list[Guard] = []
         self.guard = -1
@@ -154,6 +156,17 @@ class ExpressionWalker:
                 use = placed[index]
                 placed[index] = use._replace(flags=use.flags | state, guard=guard)
         return placed
+
+    def receiver_link(self, func: ast.expr) -> tuple[tuple[str, object], ...]:
+        """``("^", index)`` when the call's receiver is a local bound once to the call recorded
+        as use ``index`` (``sock = socket.socket(AF_INET, SOCK_DGRAM); sock.connect(...)``)."""
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+            return ()
+        bound = self.scope.only_value(func.value.id)
+        if not isinstance(bound, ast.Call):
+            return ()
+        index = self.created.get(id(bound))
+        return (("^", index),) if index is not None else ()
 
     def value_of(self, node: ast.expr) -> object:
         """An argument as the analysis can follow it: a constant, named constants, this
@@ -235,6 +248,7 @@ class ExpressionWalker:
             )
             index = len(self.uses)
             self.uses.append(self.call_use(node, ref, flags, parent))
+            self.created[id(node)] = index
         # The callee expression itself (``a.b().c``) may hold calls and property reads.
         func = node.func
         if isinstance(func, ast.Attribute):
@@ -417,7 +431,7 @@ class ExpressionWalker:
             node.end_col_offset or 0,
             flags,
             parent,
-            _call_arguments(node, self.value_of),
+            _call_arguments(node, self.value_of) + self.receiver_link(node.func),
             func_text,
             args_text,
         )

@@ -1,0 +1,417 @@
+"""What keeps real findings and drops the ones that cannot happen: a pair for every pruning rule.
+
+Each test shows the same code twice: once where the blocking call really runs (reported, with
+how often) and once where a constant, a cache, a guard or the catalog says it does not (pruned,
+or put in its tier).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping
+
+from unstall.catalog import default_catalog
+from unstall.check import Finding, Frequency
+from unstall.check._analyze import AnalysisSettings, analyze
+from unstall.check._summary import summarize
+
+CATALOG = default_catalog()
+
+
+def findings(files: Mapping[str, str], **settings: tuple[str, ...]) -> list[Finding]:
+    summaries = []
+    for name, text in files.items():
+        path = name.replace(".", "/") + ".py"
+        summaries.append(summarize(textwrap.dedent(text), path=path, module=name, is_package=False))
+    found = analyze(summaries, catalog=CATALOG, settings=AnalysisSettings(**settings))
+    return sorted(found, key=lambda finding: (finding.location.path, finding.location.line))
+
+
+def seen(files: Mapping[str, str], **settings: tuple[str, ...]) -> list[tuple[int, str, str]]:
+    """(line, code, frequency) of every finding."""
+    return [
+        (finding.location.line, finding.code, finding.frequency.value)
+        for finding in findings(files, **settings)
+    ]
+
+
+# -- constants decide branches ----------------------------------------------------------------
+
+HELPERS = """
+    import ssl
+    import time
+
+
+    def make_context(verify=True):
+        if verify:
+            return ssl.create_default_context()
+        return None
+
+
+    def sleep_unless(quick=False):
+        if not quick:
+            time.sleep(1)
+
+
+    def pick(mode):
+        if mode == "slow":
+            time.sleep(1)
+
+
+    def maybe(timeout=None):
+        if timeout is None:
+            return
+        time.sleep(timeout)
+"""
+
+
+def test_a_default_argument_prunes_the_branch_it_decides() -> None:
+    handlers = """
+        from app.helpers import make_context, maybe, pick, sleep_unless
+
+
+        async def pruned():
+            make_context(verify=False)
+            sleep_unless(quick=True)
+            pick("fast")
+            maybe()
+
+
+        async def kept(flag):
+            make_context()
+            sleep_unless()
+            pick("slow")
+            maybe(1)
+            sleep_unless(flag)
+    """
+    assert seen({"app.helpers": HELPERS, "app.handlers": handlers}) == [
+        (13, "UNS105", "every"),
+        (14, "UNS101", "every"),
+        (15, "UNS101", "every"),
+        (16, "UNS101", "every"),
+        (17, "UNS101", "every"),
+    ]
+
+
+def test_a_value_passed_on_through_a_parameter_still_decides() -> None:
+    source = """
+        import ssl
+
+
+        def context(verify):
+            return ssl.create_default_context() if verify else None
+
+
+        def client(verify=True):
+            return context(verify)
+
+
+        async def insecure():
+            client(verify=False)
+
+
+        async def secure():
+            client()
+    """
+    assert seen({"app": source}) == [(18, "UNS105", "every")]
+
+
+def test_a_parameter_given_a_new_value_is_no_longer_the_callers_constant() -> None:
+    source = """
+        import time
+
+
+        def wait(seconds=None):
+            if seconds is None:
+                seconds = 1
+            if seconds:
+                time.sleep(seconds)
+
+
+        def connect(address=None):
+            if address:
+                address = address.strip()
+            if address:
+                time.sleep(1)
+
+
+        async def handler():
+            wait()
+            connect()
+    """
+    # ``seconds`` is 1 after the first guard; ``address`` stays None (its rebinding is dead).
+    assert seen({"app": source}) == [(20, "UNS101", "every")]
+
+
+def test_isinstance_on_a_constant_argument() -> None:
+    source = """
+        import time
+
+
+        def load(data):
+            if isinstance(data, str):
+                time.sleep(1)
+
+
+        async def handler():
+            load(3)
+            load("name")
+    """
+    assert seen({"app": source}) == [(12, "UNS101", "every")]
+
+
+# -- catalog conditions ---------------------------------------------------------------------------
+
+
+def test_a_catalog_condition_met_through_a_parameter() -> None:
+    source = """
+        import socket
+
+
+        def resolve(host, flags=0):
+            return socket.getaddrinfo(host, 80, 0, 0, 0, flags)
+
+
+        async def numeric():
+            resolve("127.0.0.1", socket.AI_NUMERICHOST)
+
+
+        async def by_name():
+            resolve("example.com")
+    """
+    assert seen({"app": source}) == [(14, "UNS104", "every")]
+
+
+def test_a_condition_on_how_the_receiver_was_made() -> None:
+    source = """
+        import queue
+        import socket
+
+
+        async def udp():
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.connect(("8.8.8.8", 80))
+
+
+        async def tcp():
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.connect(("8.8.8.8", 80))
+
+
+        async def unbounded():
+            jobs = queue.Queue()
+            jobs.put(1)
+
+
+        async def bounded():
+            jobs = queue.Queue(maxsize=10)
+            jobs.put(1)
+    """
+    assert seen({"app": source}) == [(13, "UNS103", "every"), (23, "UNS108", "every")]
+
+
+# -- first call only ------------------------------------------------------------------------------
+
+
+def test_a_memoized_helper_blocks_on_the_first_call_and_a_warmed_one_not_at_all() -> None:
+    source = """
+        import functools
+        import ssl
+
+
+        @functools.cache
+        def context(ciphers="default"):
+            return ssl.create_default_context()
+
+
+        DEFAULT = context()
+
+
+        async def warmed():
+            context()
+
+
+        async def cold():
+            context("modern")
+    """
+    (finding,) = findings({"app": source})
+    assert (finding.location.line, finding.frequency, finding.reason) == (
+        19,
+        Frequency.FIRST,
+        "functools.cache",
+    )
+
+
+def test_lazy_set_up_is_first_call_only() -> None:
+    source = """
+        import ssl
+
+        _CACHE = {}
+
+
+        class Client:
+            def __init__(self):
+                self._context = None
+
+            async def lazy(self):
+                if self._context is None:
+                    self._context = ssl.create_default_context()
+                return self._context
+
+            async def every_time(self):
+                self._context = ssl.create_default_context()
+
+            async def by_key(self, name):
+                if name not in _CACHE:
+                    _CACHE[name] = ssl.create_default_context()
+                return _CACHE[name]
+
+            async def local_default(self, context=None):
+                if context is None:
+                    context = ssl.create_default_context()
+                return context
+    """
+    assert seen({"app": source}) == [
+        (13, "UNS105", "first"),
+        (17, "UNS105", "every"),
+        (21, "UNS105", "first"),
+        # Filling a local is no cache: it happens on every call without an argument.
+        (26, "UNS105", "every"),
+    ]
+
+
+def test_a_catalog_entry_that_caches_itself_is_first_call_only() -> None:
+    source = """
+        import tempfile
+
+
+        async def handler():
+            return tempfile.gettempdir()
+    """
+    (finding,) = findings({"app": source})
+    assert finding.frequency is Frequency.FIRST
+    assert finding.reason is not None
+    assert "tempfile" in finding.reason
+
+
+def test_a_run_time_import_is_reported_as_the_import() -> None:
+    files = {
+        "app.heavy": 'DATA = open("data.txt").read()\n',
+        "app.handlers": """
+            async def handler():
+                import app.heavy
+
+                return app.heavy.DATA
+        """,
+    }
+    (finding,) = findings(files)
+    assert (finding.code, finding.frequency, finding.reason) == (
+        "UNS110",
+        Frequency.FIRST,
+        "first import",
+    )
+    assert "imports `app.heavy` at run time" in finding.message
+
+
+# -- the start-up tier ----------------------------------------------------------------------------
+
+
+def test_start_up_code_is_its_own_tier() -> None:
+    source = """
+        import asyncio
+        import time
+
+        from starlette.applications import Starlette
+
+
+        async def lifespan(app):
+            time.sleep(1)
+            yield
+
+
+        async def _load():
+            time.sleep(1)
+
+
+        async def main():
+            await _load()
+            while True:
+                time.sleep(1)
+
+
+        async def handler(request):
+            await _load()
+
+
+        app = Starlette(lifespan=lifespan)
+        asyncio.run(main())
+    """
+    assert seen({"app": source}) == [
+        (9, "UNS101", "startup"),
+        # ``_load`` is also awaited by a request handler: it runs while serving too.
+        (14, "UNS101", "every"),
+        (20, "UNS101", "every"),
+    ]
+    only_main = source.replace(
+        "async def handler(request):\n            await _load()",
+        "async def handler(request):\n            pass",
+    )
+    assert (14, "UNS101", "startup") in seen({"app": only_main})
+
+
+def test_a_call_through_a_base_class_reaches_the_subclass_for_the_tier() -> None:
+    source = """
+        import time
+
+
+        class Store:
+            async def load(self):
+                raise NotImplementedError
+
+
+        class FileStore(Store):
+            async def load(self):
+                time.sleep(1)
+
+
+        class Server:
+            def __init__(self, store: Store):
+                self.store = store
+
+            async def startup(self):
+                await self.store.load()
+    """
+    assert seen({"app": source}) == [(12, "UNS101", "startup")]
+    declared = source.replace("async def startup", "async def begin")
+    assert seen({"app": declared}) == [(12, "UNS101", "every")]
+    assert seen({"app": declared}, lifecycle_roots=("app.Server.begin",)) == [
+        (12, "UNS101", "startup")
+    ]
+
+
+# -- the worst call first ---------------------------------------------------------------------------
+
+
+def test_one_call_reaching_several_blocking_calls_reports_the_worst_with_the_rest() -> None:
+    source = """
+        import os
+        import time
+
+        import requests
+
+
+        def refresh(path):
+            os.stat(path)
+            requests.get("http://127.0.0.1:8000/")
+            time.sleep(1)
+
+
+        async def handler():
+            refresh("x")
+    """
+    (finding,) = findings({"app": source})
+    assert finding.entry in ("requests.get", "time.sleep")  # the highest severity
+    assert "(+2 more blocking calls from here)" in finding.message
+    assert sorted(chain[-1].name for chain in finding.more) == sorted(
+        {"os.stat", "requests.get", "time.sleep"} - {finding.chain[-1].name}
+    )
