@@ -20,6 +20,7 @@ import os
 import runpy
 import signal
 import sys
+import tempfile
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,15 +137,23 @@ def _check_report_file(option: str, path: str) -> None:
             f"{option} {path!r}: {str(folder)!r} is not a folder; give a path in a folder."
         )
     if file.exists():
-        if not os.access(file, os.W_OK):
+        try:
+            with open(file, "ab"):  # opened for appending: the content is left as it is
+                pass
+        except OSError:
             raise _UsageError(
                 f"{option} {path!r}: the file is not writable; give a path you can write to."
-            )
-    elif not os.access(folder, os.W_OK | os.X_OK):
+            ) from None
+        return
+    try:  # a real probe: permission bits say nothing for root, read-only mounts or /proc
+        handle, probe = tempfile.mkstemp(prefix=".unstall-probe-", dir=folder)
+    except OSError:
         raise _UsageError(
             f"{option} {path!r}: the folder {str(folder)!r} is not writable; "
             "give a path in a folder you can write to."
-        )
+        ) from None
+    os.close(handle)
+    os.unlink(probe)
 
 
 def _check_program(prog: _Program) -> None:
