@@ -150,15 +150,15 @@ class _Module:
             return ()
         path = self.summary.path
         line, col = fact.at
-        end_line, end_col = fact.span[2], fact.span[3]
+        after = fact.span[2] + 1  # the start of the line after the statement (and its comment)
         indent = " " * col
         edits = [
             Edit(path, (line, col), (line, col), "task = "),
             Edit(
                 path,
-                (end_line, end_col),
-                (end_line, end_col),
-                f"\n{indent}{_TASKS}.add(task)\n{indent}task.add_done_callback({_TASKS}.discard)",
+                (after, 0),
+                (after, 0),
+                f"{indent}{_TASKS}.add(task)\n{indent}task.add_done_callback({_TASKS}.discard)\n",
             ),
         ]
         bound = dict(self.summary.bindings)
