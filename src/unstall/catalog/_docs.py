@@ -174,7 +174,21 @@ def _section_for_rule(rule: Rule, entries: Iterable[Entry] = ()) -> list[str]:
         "",
         rule.instead,
         "",
+        *_suppressing(rule.code, rule.equivalents),
         *table,
+    ]
+
+
+def _suppressing(code: str, equivalents: tuple[str, ...]) -> list[str]:
+    if not equivalents:
+        return []
+    codes = ", ".join(f"`{item}`" for item in equivalents)
+    return [
+        "### Suppressing",
+        "",
+        f"`# noqa: {code}` on the line; `# noqa` comments written for ruff with {codes} "
+        "suppress it as well.",
+        "",
     ]
 
 

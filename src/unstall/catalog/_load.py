@@ -185,7 +185,8 @@ class Catalog:
         the awaited callable's kind.
         """
         found = self.lookup(entry) if entry is not None else None
-        codes: set[str] = set()
+        rule = self.rules.get(code)
+        codes: set[str] = set(rule.equivalents) if rule is not None else set()
         for info in self.kinds.values():
             if info.code == code or (found is not None and found.kind is info.kind):
                 codes.update(info.equivalents)

@@ -151,12 +151,17 @@ class AsyncCalls:
             if not info.is_generator and self.keeps_async(summary, info):
                 found = Made(AsyncRole.COROUTINE, name)
         elif not info.is_generator:
-            for span in self.returned(summary).get(key, ()):
-                placed = self.call_at(summary, span)
-                inner = self.made(placed) if placed is not None else None
-                if inner is not None:
-                    found = Made(inner.role, inner.name, inner.via or key)
-                    break
+            # Every return must give one: a function that returns a task on one path and a
+            # finished future on another is no task factory.
+            made = [
+                self.made(placed) if placed is not None else None
+                for placed in (
+                    self.call_at(summary, span) for span in self.returned(summary).get(key, ())
+                )
+            ]
+            roles = {inner.role if inner is not None else None for inner in made}
+            if made and len(roles) == 1 and made[0] is not None:
+                found = Made(made[0].role, made[0].name, made[0].via or key)
         self._made[memo] = found
         return found
 

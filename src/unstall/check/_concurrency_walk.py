@@ -147,6 +147,9 @@ class _Body:
         self.declared: set[str] = set()  # ``global`` / ``nonlocal`` names
         self.assigned: list[tuple[ast.Assign | ast.AnnAssign, ast.Call, list[str]]] = []
         self.returned: list[ast.Name] = []
+        # ``RETURNED`` facts wait here: they stand only when every return gives a call's result.
+        self.returning: list[Fact] = []
+        self.other_returns = False
         self._parents: dict[int, ast.AST] | None = None
         self._task_taken: int | None = None
         self.nested: list[tuple[ast.AST, list[ast.stmt], bool]] = []
@@ -157,6 +160,11 @@ class _Body:
         self.block(self.body, around=())
         if self.scoped:
             self.locals()
+            # A function that may return something else (``None`` at its end included) is
+            # no factory of tasks or coroutines.
+            ends = bool(self.body) and isinstance(self.body[-1], (ast.Return, ast.Raise))
+            if ends and not self.other_returns:
+                self.facts.extend(self.returning)
         for node, body, is_async in self.nested:
             _Body(self.facts, self.lines, node, body, is_async=is_async, scoped=True).walk()
 
@@ -181,11 +189,13 @@ class _Body:
             self.dropped(node, node.value)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)) and not in_class:
             self.assignment(node)
-        elif isinstance(node, ast.Return) and node.value is not None:
+        elif isinstance(node, ast.Return):
             if isinstance(node.value, ast.Call):
-                self.facts.append(Fact(RETURNED, _span(node.value)))
+                self.returning.append(Fact(RETURNED, _span(node.value)))
             elif isinstance(node.value, ast.Name):
                 self.returned.append(node.value)
+            else:
+                self.other_returns = True
         elif isinstance(node, ast.With):
             self.sync_with(node)
         elif isinstance(node, ast.For) and self.is_async:
@@ -277,6 +287,7 @@ class _Body:
             if isinstance(child, ast.Name) and child is not self.node:
                 names.setdefault(child.id, []).append(child)
         returned = {name.id for name in self.returned}
+        matched: set[str] = set()
         for statement, call, targets in self.assigned:
             if any(target in self.declared for target in targets):
                 continue
@@ -304,9 +315,12 @@ class _Body:
                 and not awaited
                 and all(self.parent_of(use) in self.returns() for use in uses)
             ):
-                self.facts.append(Fact(RETURNED, _span(call)))
+                self.returning.append(Fact(RETURNED, _span(call)))
+                matched.add(targets[0])
                 continue
             self.resource(statement, call, targets, uses)
+        if returned - matched:
+            self.other_returns = True  # a local that holds something else is returned too
 
     def returns(self) -> set[int]:
         return {id(self.parents()[id(name)]) for name in self.returned}
