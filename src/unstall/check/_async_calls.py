@@ -165,20 +165,20 @@ class AsyncCalls:
         self._made[memo] = found
         return found
 
-    def keeps_async(self, summary: int, info: FunctionInfo) -> bool:
+    def keeps_async(self, summary: int, info: FunctionInfo, depth: int = 0) -> bool:
         """Whether every decorator of an ``async def`` leaves calling it a coroutine."""
+        if depth > _DEPTH:
+            return False
         for ref in info.decorators:
             value = self.project.resolve(ref.removesuffix("()"))
             if AsyncRole.KEEPS in self.roles(value):
                 continue
             decorator = self.project.resolve(ref)
             wrapper = self.project.call(decorator) if decorator is not None else None
-            if (
-                wrapper is not None
-                and wrapper.kind is ValueKind.FUNCTION
-                and self.project.functions[wrapper.summary][wrapper.name].is_async
-            ):
-                continue  # the project's decorator returns an ``async def`` wrapper
+            if wrapper is not None and wrapper.kind is ValueKind.FUNCTION:
+                inner = self.project.functions[wrapper.summary][wrapper.name]
+                if inner.is_async and self.keeps_async(wrapper.summary, inner, depth + 1):
+                    continue  # the project's decorator returns an ``async def`` wrapper
             return False
         return True
 

@@ -30,8 +30,22 @@ def unknown_decorator(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def runs_in_a_loop(func: Callable[..., Any]) -> Callable[..., Any]:
+    @unknown_decorator
+    @functools.wraps(func)
+    async def wrapper(*args: Any) -> Any:
+        return await func(*args)
+
+    return wrapper
+
+
 @logged
 async def audited(item: str) -> None:
+    await save(item)
+
+
+@runs_in_a_loop
+async def wrapped_twice(item: str) -> None:
     await save(item)
 
 
@@ -66,6 +80,7 @@ async def handler(item: str, writer: asyncio.StreamWriter) -> None:
     audited(item)  # UNS303
     pending = save(item)  # UNS303
     made_sync(item)  # UNS305
+    wrapped_twice(item)
     await save(item)
     task = asyncio.create_task(save(item))
     await asyncio.wait_for(save(item), 1)
