@@ -128,7 +128,28 @@ def test_off_and_after_stop_nothing_is_hooked(run_loop: RunLoop) -> None:
         assert warnings._warn_unawaited_coroutine is not original  # type: ignore[attr-defined]
         run_loop(asyncio.sleep(0))
     assert warnings._warn_unawaited_coroutine is original  # type: ignore[attr-defined]
-    assert sys.get_coroutine_origin_tracking_depth() == depth
+    assert sys.get_coroutine_origin_tracking_depth() == depth  # never changed
+
+
+def test_a_task_factory_of_the_host_still_makes_the_tasks(run_loop: RunLoop) -> None:
+    made: list[asyncio.Task[Any]] = []
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        task = asyncio.Task(coro, loop=loop, **kwargs)
+        made.append(task)
+        return task
+
+    loop = run_loop.new_loop()
+    loop.set_task_factory(factory)
+
+    async def main() -> None:
+        await asyncio.create_task(asyncio.sleep(0))
+
+    with Watcher(log=False):
+        loop.run_until_complete(main())
+    assert loop.get_task_factory() is factory  # put back at stop
+    loop.close()
+    assert len(made) == 2  # main and the task it created
 
 
 def test_a_failing_sink_or_hook_never_reaches_the_host(run_loop: RunLoop) -> None:

@@ -6,17 +6,19 @@ without asyncio's debug mode and with nothing run per callback:
 - a task destroyed while pending, and a task (or future) exception never retrieved: asyncio
   reports both through the loop's ``call_exception_handler``, wrapped (and still called) on
   stock asyncio loops, and through the exception handler of other loops (uvloop), wrapped when
-  the watcher attaches (a handler the host sets later replaces it there); the line that
-  created the task is its coroutine's origin;
+  the watcher attaches (a handler the host sets later replaces it there). The line that
+  created the task is noted on the task by a task factory chained in front of the loop's own:
+  a frame walk per task created (tasks are few next to callbacks and coroutines);
 - a coroutine never awaited: CPython hands it to ``warnings._warn_unawaited_coroutine``, which
-  is wrapped (and still called); the line that called it is the coroutine's origin;
+  is wrapped (and still called). A coroutine thrown away is finalized at once, on the line
+  that dropped it (the line Python's own warning names): that is the line reported, unless a
+  garbage collection is what finalized it; CPython's coroutine origin, when the host tracks
+  origins (``sys.set_coroutine_origin_tracking_depth``, as asyncio's debug mode does), wins;
 - a transport or an aiohttp client session collected while open: their finalizers are wrapped,
   and their constructors note the user's line that opened them.
 
-A coroutine's origin is recorded by CPython when ``sys.set_coroutine_origin_tracking_depth``
-is set on the thread that creates it; :meth:`Hygiene.attach` sets it (to a few frames) on each
-watched loop's thread: a small cost per coroutine created, none per callback. Every hook
-swallows its own errors: the host's behaviour (its handler, its warnings) is unchanged.
+Nothing is added per callback or per coroutine. Every hook swallows its own errors: the host's
+behaviour (its handler, its task factory, its warnings) is unchanged.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import asyncio.base_events
 import contextlib
+import gc
 import sys
 import threading
 import warnings
@@ -48,9 +51,9 @@ _CODES = {
     NEVER_AWAITED: "UNS303",
     UNCLOSED: "UNS304",
 }
-# Frames of origin CPython keeps per coroutine: enough to step over a library helper.
-ORIGIN_DEPTH = 3
 _MAX_WALK = 40
+# The attribute of a task that holds the line that created it.
+_CREATED = "_unstall_created"
 _MAX_OPENED = 100_000
 
 
@@ -110,7 +113,7 @@ class Hygiene:
     """The hooks that report asyncio mistakes to ``on_event`` (see the module docstring).
 
     :meth:`start` / :meth:`stop` install and remove the process-wide wrappers (idempotent);
-    :meth:`attach` / :meth:`detach` hook one loop (call ``attach`` on the loop's thread).
+    :meth:`attach` hooks one loop (until :meth:`stop`).
     Never raises into the host.
     """
 
@@ -119,11 +122,14 @@ class Hygiene:
         self._lock = threading.Lock()
         self._started = False
         self._restore: list[tuple[object, str, object, object]] = []
-        self._depths: dict[int, int] = {}
+        self._collecting = 0  # a garbage collection is running (it finalizes what it frees)
         # Where each open resource was opened, by id: its finalizer takes it out (a weak key
         # would be gone by then for a resource collected in a cycle, as transports are).
         self._opened: dict[int, Frame] = {}
+        # Per hooked loop, by id: the loop (weakly), our hook and what it replaced. A loop
+        # stays hooked until stop(): a task left pending is reported when the loop closes.
         self._handlers: dict[int, tuple[weakref.ref[asyncio.AbstractEventLoop], Any, Any]] = {}
+        self._factories: dict[int, tuple[weakref.ref[asyncio.AbstractEventLoop], Any, Any]] = {}
 
     # -- process-wide wrappers -----------------------------------------------------------------
 
@@ -145,6 +151,10 @@ class Hygiene:
                     self._calling(call),
                 )
             self._wrap_resources()
+            gc.callbacks.append(self._gc)
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        self._collecting = phase == "start"
 
     def stop(self) -> None:
         """Put every wrapped function back (when nobody replaced it since) and unhook every loop."""
@@ -157,8 +167,9 @@ class Hygiene:
                     if owner.__dict__.get(name) is wrapper:
                         setattr(owner, name, original)
             self._restore.clear()
+            with contextlib.suppress(ValueError):
+                gc.callbacks.remove(self._gc)
         self._unhook()
-        self.detach(None)
 
     def _wrap(self, owner: object, name: str, wrapper: object) -> None:
         original = owner.__dict__.get(name)
@@ -214,7 +225,10 @@ class Hygiene:
         def _warn_unawaited_coroutine(coro: Any) -> object:
             with contextlib.suppress(Exception):
                 name = getattr(coro, "__qualname__", None) or type(coro).__name__
-                report(NEVER_AWAITED, f"{name}()", _coroutine_origin(coro))
+                where = _origin(getattr(coro, "cr_origin", None))
+                if where is None and not self._collecting:
+                    where = _user_frame(sys._getframe(1))  # the line that dropped it
+                report(NEVER_AWAITED, f"{name}()", where or _coroutine_origin(coro))
             return original(coro)
 
         return _warn_unawaited_coroutine
@@ -222,12 +236,13 @@ class Hygiene:
     # -- loops -----------------------------------------------------------------------------------
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Hook ``loop``'s exception handler and record coroutine origins on this thread."""
+        """Hook ``loop``: its task factory, and (uvloop) its exception handler."""
         try:
-            depth = sys.get_coroutine_origin_tracking_depth()
-            if depth < ORIGIN_DEPTH:
-                self._depths.setdefault(threading.get_ident(), depth)
-                sys.set_coroutine_origin_tracking_depth(ORIGIN_DEPTH)
+            if id(loop) not in self._factories:
+                previous_factory = loop.get_task_factory()
+                factory = _factory(previous_factory)
+                loop.set_task_factory(factory)
+                self._factories[id(loop)] = (weakref.ref(loop), factory, previous_factory)
             # Other loops (uvloop) by their handler: one the host sets later replaces it.
             stock = isinstance(loop, asyncio.base_events.BaseEventLoop)
             if not stock and id(loop) not in self._handlers:
@@ -241,18 +256,13 @@ class Hygiene:
         except Exception:
             return
 
-    def detach(self, loop: asyncio.AbstractEventLoop | None) -> None:
-        """A loop stopped running: its thread creates no more coroutines for it.
-
-        Its exception handler stays hooked until :meth:`stop`: a task left pending is
-        reported when the loop is closed or the task collected, after the loop stopped.
-        """
-        with contextlib.suppress(Exception):
-            depth = self._depths.pop(threading.get_ident(), None)  # set on this thread
-            if depth is not None:
-                sys.set_coroutine_origin_tracking_depth(depth)
-
     def _unhook(self) -> None:
+        for reference, factory, previous in self._factories.values():
+            loop = reference()
+            with contextlib.suppress(Exception):
+                if loop is not None and loop.get_task_factory() is factory:
+                    loop.set_task_factory(previous)
+        self._factories.clear()
         for reference, handler, previous in self._handlers.values():
             loop = reference()
             with contextlib.suppress(Exception):
@@ -312,8 +322,28 @@ def _task_name(task: object) -> str:
 
 
 def _task_origin(task: object) -> Frame | None:
+    created = getattr(task, _CREATED, None)
+    if isinstance(created, Frame):
+        return created
     coro = getattr(task, "get_coro", lambda: None)() if task is not None else None
-    return _coroutine_origin(coro) if coro is not None else None
+    origin = getattr(coro, "cr_origin", None)
+    return _origin(origin) if origin else None
+
+
+def _factory(previous: Any) -> Callable[..., Any]:
+    """A task factory that notes on each task the user's line that created it, then hands
+    over to ``previous`` (or makes the task as the loop would)."""
+
+    def task_factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        if previous is not None:
+            task = previous(loop, coro, **kwargs)
+        else:
+            task = asyncio.Task(coro, loop=loop, **kwargs)
+        with contextlib.suppress(Exception):
+            setattr(task, _CREATED, _user_frame(sys._getframe(1)))
+        return task
+
+    return task_factory
 
 
 def render_hygiene(events: tuple[HygieneEvent, ...]) -> list[str]:

@@ -67,7 +67,7 @@ class Watcher:
     ``hygiene`` and the report: a task destroyed while pending or whose exception is never
     retrieved, a coroutine never awaited, a transport or client session collected open, each
     with the line that created it (see :mod:`unstall.watch._hygiene`; no debug mode, nothing per
-    callback).
+    callback or coroutine).
 
     Events go to ``events`` (the last ``max_events``), the aggregated :meth:`report` (at most
     ``max_sites`` sites), the ``unstall`` logger (``log=True``) and every sink (a plain callable;
@@ -296,8 +296,6 @@ class Watcher:
                     self._external.discard(state.loop_id)
                     self._closing.append(state)  # the watchdog emits what is pending
             state.uninstall()
-            if self._hygiene is not None:
-                self._hygiene.detach(state.loop)
             self._watchdog.wake()
         except Exception:
             logger.debug("unstall: could not detach from a loop", exc_info=True)
