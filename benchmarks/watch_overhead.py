@@ -11,7 +11,8 @@ server on 127.0.0.1 under an aiohttp load client with 32 requests in flight (4,0
 
 Configurations: ``bare``; ``watch`` (``unstall.watch()`` as shipped: heartbeat and sampled
 iteration timing; the faulthandler backstop is opt-in); ``watch_always`` (every iteration timed);
-``watch_heartbeat`` (iteration timing off); ``tripwire`` (``unstall.watch(tripwire=True)``);
+``watch_heartbeat`` (iteration timing off); ``watch_no_hygiene`` (``hygiene=False``: no
+run-time checks of asyncio mistakes, whose cost is coroutine origin tracking); ``tripwire`` (``unstall.watch(tripwire=True)``);
 ``debug`` (asyncio debug mode); and the peer tools ``blockbuster``, ``aiocop``, ``pyleak`` and
 ``aiodebug`` when they are importable (install them into the environment that runs this
 script; a missing one is skipped with a note). Each cell is the median wall time of the
@@ -47,6 +48,7 @@ CONFIGS = (
     "watch",
     "watch_always",
     "watch_heartbeat",
+    "watch_no_hygiene",
     "tripwire",
     "debug",
     "blockbuster",
@@ -159,8 +161,8 @@ async def main():
         threading.Thread(target=os.read, args=(idle_r, 1), daemon=True).start()
     elif config.startswith("watch") or config == "tripwire":
         import unstall
-        timing = {"watch": "sampled", "watch_always": True, "watch_heartbeat": False, "tripwire": "sampled"}[config]
-        unstall.watch(threshold_ms=100, iteration_timing=timing, tripwire=config == "tripwire", log=False)
+        timing = {"watch": "sampled", "watch_always": True, "watch_heartbeat": False, "watch_no_hygiene": "sampled", "tripwire": "sampled"}[config]
+        unstall.watch(threshold_ms=100, iteration_timing=timing, tripwire=config == "tripwire", hygiene=config != "watch_no_hygiene", log=False)
     elif config == "blockbuster":
         from blockbuster import BlockBuster
         BlockBuster().activate()

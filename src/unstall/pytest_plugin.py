@@ -5,7 +5,10 @@ Off unless asked for: ``pytest --unstall``, ``unstall = true`` in the ini file, 
 :class:`unstall.watch.Watcher` watches every event loop that runs: the test fails when a loop
 stalled longer than ``unstall_threshold_ms`` (default 100) or, with the tripwire on (the
 default), when a known blocking call ran on a loop's thread, however short. The failure names
-the blamed line, the call and its rule code, the duration and the stack. Works with any real
+the blamed line, the call and its rule code, the duration and the stack. With the hygiene
+check on (``--unstall-hygiene=yes``), a test also fails when it loses a task (destroyed while
+pending, or its exception never retrieved), leaves a coroutine never awaited, or lets a
+transport or client session be collected open: with the line that made it. Works with any real
 loop: pytest-asyncio, anyio's pytest plugin, or ``asyncio.run`` inside a sync test.
 
 The tripwire uses the project's ``[tool.unstall]`` settings too: extra ``blocking`` entries
@@ -16,15 +19,17 @@ Options (command line overrides ini)::
     --unstall                  / unstall = true
     --unstall-threshold-ms=MS  / unstall_threshold_ms = 100
     --unstall-tripwire=yes|no  / unstall_tripwire = true
+    --unstall-hygiene=yes|no   / unstall_hygiene = false
 
 Markers::
 
-    @pytest.mark.unstall(threshold_ms=50, tripwire=True, allow=["myapp.cache.load"])
+    @pytest.mark.unstall(threshold_ms=50, tripwire=True, hygiene=True, allow=["myapp.cache.load"])
     @pytest.mark.allow_blocking   # this test may block its loop: nothing is checked
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 from collections.abc import Generator, Iterable, Sequence
@@ -34,13 +39,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from unstall.watch import Frame, StallEvent, TripwireEvent
+    from unstall.watch import Frame, StallEvent, TripwireEvent, Watcher
 
 __all__ = ()
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
-_MARKER_KEYS = ("threshold_ms", "tripwire", "allow")
+_MARKER_KEYS = ("threshold_ms", "tripwire", "hygiene", "allow")
 _HIDDEN_MODULES = ("_pytest", "pluggy", "pytest_asyncio", "unstall")
 _MAX_STACK = 12
 
@@ -51,6 +56,7 @@ class _Settings:
     threshold_ms: float
     tripwire: bool
     allow: tuple[str, ...] = ()
+    hygiene: bool = False
 
 
 _SETTINGS = pytest.StashKey[_Settings]()
@@ -85,7 +91,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="yes|no",
         help="also fail on any known blocking call on a running loop, however short (default: yes)",
     )
+    group.addoption(
+        "--unstall-hygiene",
+        dest="unstall_hygiene",
+        default=None,
+        metavar="yes|no",
+        help="also fail on a task lost, a coroutine never awaited or a resource left open (default: no)",
+    )
     parser.addini("unstall", "check every test for event-loop stalls (true/false)", default="false")
+    parser.addini(
+        "unstall_hygiene",
+        "fail on a task lost, a coroutine never awaited or a resource left open",
+        default="false",
+    )
     parser.addini(
         "unstall_threshold_ms", "loop stall in milliseconds that fails a test", default="100"
     )
@@ -168,7 +186,13 @@ def _config_settings(config: pytest.Config) -> _Settings:
         if cli_tripwire is not None
         else _bool(config.getini("unstall_tripwire"), "unstall_tripwire")
     )
-    return _Settings(enabled, threshold, tripwire)
+    cli_hygiene = config.getoption("unstall_hygiene", None)
+    hygiene = (
+        _bool(cli_hygiene, "--unstall-hygiene")
+        if cli_hygiene is not None
+        else _bool(config.getini("unstall_hygiene"), "unstall_hygiene")
+    )
+    return _Settings(enabled, threshold, tripwire, hygiene=hygiene)
 
 
 def _item_settings(item: pytest.Item) -> _Settings | None:
@@ -199,6 +223,10 @@ def _item_settings(item: pytest.Item) -> _Settings | None:
     if "tripwire" in marker.kwargs:
         settings = replace(
             settings, tripwire=_bool(marker.kwargs["tripwire"], "@pytest.mark.unstall tripwire")
+        )
+    if "hygiene" in marker.kwargs:
+        settings = replace(
+            settings, hygiene=_bool(marker.kwargs["hygiene"], "@pytest.mark.unstall hygiene")
         )
     if "allow" in marker.kwargs:
         allow = marker.kwargs["allow"]
@@ -249,23 +277,30 @@ def _watched(item: pytest.Item, when: str) -> Generator[None, Any, Any]:
             pytest.fail(f"unstall: {error}", pytrace=False)
         allow = (*project_allow, *settings.allow)
         tripwire = Tripwire("record", allow=allow, catalog=catalog)
-    watcher = Watcher(settings.threshold_ms, tripwire=tripwire, log=False)
+    watcher = Watcher(settings.threshold_ms, tripwire=tripwire, log=False, hygiene=settings.hygiene)
     watcher.start()
     try:
         result = yield
     except BaseException:
-        watcher.stop()
+        _stop(watcher, settings)
         _note_allow(item, tripwire)
-        text = _render(item, watcher.events, watcher.blocking_calls, settings, when)
+        text = _render(item, watcher, settings, when)
         if text:
             item.add_report_section(when, "unstall", text)
         raise
-    watcher.stop()
+    _stop(watcher, settings)
     _note_allow(item, tripwire)
-    text = _render(item, watcher.events, watcher.blocking_calls, settings, when)
+    text = _render(item, watcher, settings, when)
     if text:
         pytest.fail(text, pytrace=False)
     return result
+
+
+def _stop(watcher: Watcher, settings: _Settings) -> None:
+    if settings.hygiene:
+        # what the phase dropped is reported when it is collected: collect it now, in the phase
+        gc.collect()
+    watcher.stop()
 
 
 def _note_allow(item: pytest.Item, tripwire: object) -> None:
@@ -338,13 +373,9 @@ def _stack(item: pytest.Item, stack: Sequence[Frame]) -> list[str]:
     return ["  stack (most recent call last):", *(f"    {_where(item, f)}" for f in _shown(stack))]
 
 
-def _render(
-    item: pytest.Item,
-    stalls: Iterable[StallEvent],
-    calls: Iterable[TripwireEvent],
-    settings: _Settings,
-    when: str = "call",
-) -> str:
+def _render(item: pytest.Item, watcher: Watcher, settings: _Settings, when: str = "call") -> str:
+    stalls: Iterable[StallEvent] = watcher.events
+    calls: Iterable[TripwireEvent] = watcher.blocking_calls
     lines: list[str] = []
     for call in calls:
         took = "" if call.duration is None else f" for {call.duration * 1e3:.1f} ms"
@@ -374,9 +405,15 @@ def _render(
         if stack:
             lines += _stack(item, stack)
         lines.append("")
+    blocked = bool(lines)
+    for mistake in watcher.hygiene:
+        lines += [f"{mistake.kind} [{mistake.code}]: {mistake.name}"]
+        lines += [f"  at {_where(item, mistake.where)}", ""] if mistake.where else [""]
     if not lines:
         return ""
     phase = {"setup": " while setting up", "teardown": " while tearing down"}.get(when, "")
+    if not blocked:
+        return "\n".join([f"unstall: this test made asyncio mistakes{phase}.", "", *lines]).rstrip()
     header = (
         f"unstall: this test blocked its event loop{phase} (mark it @pytest.mark.allow_blocking, "
         "or allow a name with @pytest.mark.unstall(allow=[...]), if that is intended)."

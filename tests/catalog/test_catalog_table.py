@@ -63,7 +63,8 @@ def test_every_kind_has_its_own_code() -> None:
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=_ids)
 def test_entry_is_complete(entry: Entry) -> None:
-    assert entry.code == CATALOG.kind_info(entry.kind).code
+    # An entry reports under its kind's code, or under a rule of the analysis it names (UNS305).
+    assert entry.code == CATALOG.kind_info(entry.kind).code or entry.code in CATALOG.rules
     for text in (entry.why, entry.alternative):
         assert text.strip() == text
         assert text

@@ -130,7 +130,7 @@ def test_unstall_marker_allow_list_and_module_level_marker(
         (
             "unstall(threshold='soon')",
             "*@pytest.mark.unstall got unknown argument(s) 'threshold' on *; valid ones are "
-            "threshold_ms, tripwire, allow.",
+            "threshold_ms, tripwire, hygiene, allow.",
         ),
         ("unstall(50)", "*@pytest.mark.unstall takes keyword arguments only*"),
         (

@@ -3,13 +3,15 @@
 The table itself is ``blocking.toml`` beside this module: the kinds of blocking work and their
 rule codes, the other rules (UNS201, UNS9xx), the blocking callables with the arguments that make
 them non-blocking, the non-blocking factories the analysis follows, and the boundaries (offload
-calls, partials, thread-pool and context-manager decorators). :func:`default_catalog` loads it;
+calls, partials, thread-pool and context-manager decorators), and the ``[[async]]`` rows the
+concurrency rules read (tasks, coroutines, async resources). :func:`default_catalog` loads it;
 users add entries through ``[tool.unstall] blocking`` in ``pyproject.toml``. This package is the
 leaf of unstall: it imports nothing of the other parts.
 """
 
 from __future__ import annotations
 
+from unstall.catalog._async_api import AsyncApi, AsyncRole
 from unstall.catalog._load import Catalog, default_catalog
 from unstall.catalog._model import (
     Boundary,
@@ -25,6 +27,8 @@ from unstall.catalog._model import (
 from unstall.catalog._rows import entry_from_table
 
 __all__ = (
+    "AsyncApi",
+    "AsyncRole",
     "Boundary",
     "BoundaryKind",
     "Catalog",

@@ -136,8 +136,21 @@ def _section_for_kind(catalog: Catalog, entries: Iterable[Entry], code: str) -> 
     return out
 
 
-def _section_for_rule(rule: Rule) -> list[str]:
+def _section_for_rule(rule: Rule, entries: Iterable[Entry] = ()) -> list[str]:
     language = "python"
+    chosen = [entry for entry in entries if entry.code == rule.code]
+    table = (
+        [
+            f"### Callables ({len(chosen)})",
+            "",
+            "| Callable | Why it is flagged | Use instead |",
+            "|---|---|---|",
+            *(_entry_row(entry) for entry in chosen),
+            "",
+        ]
+        if chosen
+        else []
+    )
     return [
         f"## {rule.code}",
         "",
@@ -160,6 +173,21 @@ def _section_for_rule(rule: Rule) -> list[str]:
         "### Use instead",
         "",
         rule.instead,
+        "",
+        *_suppressing(rule.code, rule.equivalents),
+        *table,
+    ]
+
+
+def _suppressing(code: str, equivalents: tuple[str, ...]) -> list[str]:
+    if not equivalents:
+        return []
+    codes = ", ".join(f"`{item}`" for item in equivalents)
+    return [
+        "### Suppressing",
+        "",
+        f"`# noqa: {code}` on the line; `# noqa` comments written for ruff with {codes} "
+        "suppress it as well.",
         "",
     ]
 
@@ -244,7 +272,7 @@ def render_rules_markdown(catalog: Catalog) -> str:
     for info in kinds:
         out += _section_for_kind(catalog, catalog.entries, info.code)
     for rule in extras:
-        out += _section_for_rule(rule)
+        out += _section_for_rule(rule, catalog.entries)
     out += _section_for_boundaries(catalog.boundaries)
     out += [
         "## Adding your own blocking callables",

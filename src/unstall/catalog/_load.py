@@ -6,9 +6,11 @@ import functools
 import hashlib
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from importlib import resources
 from typing import Any
 
+from unstall.catalog._async_api import AsyncApi, AsyncRole, async_api_from_table
 from unstall.catalog._model import Boundary, BoundaryKind, Entry, Kind, KindInfo, Rule
 from unstall.catalog._rows import (
     ANY_METHOD,
@@ -32,15 +34,19 @@ class Catalog:
     to the qualified type they return, so the analysis can follow instances; entries with
     ``returns`` are in it too. ``elements`` maps qualified names to the type of each item of
     their result when it is iterated (``pathlib.Path.glob`` -> ``pathlib.Path``).
+    ``apis`` are the ``[[async]]`` rows the concurrency rules read (see :meth:`async_roles`).
     """
 
     __slots__ = (
+        "_async_by_name",
+        "_async_by_receiver",
         "_boundary_methods",
         "_boundary_names",
         "_boundary_suffixes",
         "_by_event",
         "_by_name",
         "_by_owner",
+        "apis",
         "boundaries",
         "digest",
         "elements",
@@ -59,8 +65,17 @@ class Catalog:
         *,
         rules: Mapping[str, Rule] | None = None,
         boundaries: Iterable[Boundary] = (),
+        apis: Iterable[AsyncApi] = (),
     ) -> None:
         self.kinds: Mapping[Kind, KindInfo] = dict(kinds)
+        self.apis: tuple[AsyncApi, ...] = tuple(apis)
+        self._async_by_name: dict[str, dict[AsyncRole, AsyncApi]] = {}
+        self._async_by_receiver: dict[tuple[AsyncRole, str], AsyncApi] = {}
+        for api in self.apis:
+            for name in api.names:
+                self._async_by_name.setdefault(name, {})[api.role] = api
+            if api.receiver is not None:
+                self._async_by_receiver[api.role, api.name.rpartition(".")[2]] = api
         self.entries: tuple[Entry, ...] = tuple(entries)
         self.rules: Mapping[str, Rule] = dict(rules or {})
         self.boundaries: tuple[Boundary, ...] = tuple(boundaries)
@@ -108,6 +123,8 @@ class Catalog:
             hasher.update(repr(rule).encode())
         for boundary in self.boundaries:
             hasher.update(repr(boundary).encode())
+        for api in self.apis:
+            hasher.update(repr(api).encode())
         self.digest = hasher.hexdigest()
 
     def __len__(self) -> int:
@@ -168,7 +185,8 @@ class Catalog:
         the awaited callable's kind.
         """
         found = self.lookup(entry) if entry is not None else None
-        codes: set[str] = set()
+        rule = self.rules.get(code)
+        codes: set[str] = set(rule.equivalents) if rule is not None else set()
         for info in self.kinds.values():
             if info.code == code or (found is not None and found.kind is info.kind):
                 codes.update(info.equivalents)
@@ -194,6 +212,19 @@ class Catalog:
         """The boundary row named ``name``, or ``None``."""
         return next((row for row in self.boundaries if row.name == name), None)
 
+    def async_roles(self, name: str) -> Mapping[AsyncRole, AsyncApi]:
+        """The ``[[async]]`` rows that name ``name`` (qualified name or alias), by role."""
+        return self._async_by_name.get(name, {})
+
+    def async_by_receiver(self, role: AsyncRole, method: str, receiver: str) -> AsyncApi | None:
+        """The ``[[async]]`` row of ``role`` recognised by its last name ``method`` on a receiver
+        of unknown type whose source text is ``receiver`` (``self._loop`` for ``create_task``)."""
+        api = self._async_by_receiver.get((role, method))
+        if api is None or api.receiver is None:
+            return None
+        last = receiver.rpartition(".")[2].lstrip("_").lower()
+        return api if last.endswith(api.receiver) else None
+
     def extended(
         self,
         tables: Iterable[Mapping[str, Any]] = (),
@@ -218,6 +249,7 @@ class Catalog:
             self.elements,
             rules=self.rules,
             boundaries=[*self.boundaries, *boundaries],
+            apis=self.apis,
         )
 
 
@@ -227,7 +259,7 @@ def catalog_from_text(text: str, *, source: str = "the built-in table (blocking.
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"The catalog table in {source} is not valid TOML: {exc}.") from None
-    valid = ("boundary", "entry", "kinds", "rules", "type")
+    valid = ("async", "boundary", "entry", "kinds", "rules", "type")
     unknown = sorted(set(raw) - set(valid))
     if unknown:
         raise CatalogError(
@@ -237,8 +269,20 @@ def catalog_from_text(text: str, *, source: str = "the built-in table (blocking.
     tables = raw.get("entry", [])
     if not isinstance(tables, list) or not all(isinstance(table, Mapping) for table in tables):
         raise CatalogError(f"[[entry]] in {source} must be an array of tables.")
+    # An entry may be reported under a rule of its own (``rule = "UNS305"``) instead of its kind's.
+    ruled = {
+        index: table["rule"]
+        for index, table in enumerate(tables)
+        if isinstance(table, Mapping) and "rule" in table
+    }
     entries = [
-        entry_from_table(table, kinds, source=source, require_example=True) for table in tables
+        entry_from_table(
+            {key: value for key, value in table.items() if key != "rule"},
+            kinds,
+            source=source,
+            require_example=True,
+        )
+        for table in tables
     ]
     check_unique(entries, source)
     types, elements = types_from_table(raw.get("type", []), entries, source)
@@ -250,7 +294,20 @@ def catalog_from_text(text: str, *, source: str = "the built-in table (blocking.
     if len(set(names)) != len(names):
         raise CatalogError(f"A [[boundary]] row in {source} repeats another; keep one.")
     rules = rules_from_table(raw.get("rules", {}), kinds, source)
-    return Catalog(kinds, entries, types, elements, rules=rules, boundaries=boundaries)
+    for index, code in ruled.items():
+        if code not in rules or rules[code].file_problem:
+            raise CatalogError(
+                f"Catalog entry {entries[index].name!r} in {source} has rule {code!r}; it must be the code of a [rules.CODE] table of the analysis (not UNS9xx)."
+            )
+        entries[index] = replace(entries[index], code=code)
+    async_rows = raw.get("async", [])
+    if not isinstance(async_rows, list):
+        raise CatalogError(f"[[async]] in {source} must be an array of tables.")
+    apis = [async_api_from_table(row, source) for row in async_rows]
+    keys = [(api.role, name) for api in apis for name in api.names]
+    if len(set(keys)) != len(keys):
+        raise CatalogError(f"Two [[async]] rows in {source} give one name the same role; keep one.")
+    return Catalog(kinds, entries, types, elements, rules=rules, boundaries=boundaries, apis=apis)
 
 
 @functools.cache

@@ -172,6 +172,8 @@ class Rule:
 
     ``flags`` says what it flags, ``example`` shows it, ``instead`` says what to do; the rule
     reference and ``unstall rules`` print them. ``name`` is the slug (``"blocking-call-awaited"``).
+    ``equivalents`` are other linters' codes for the same problem (ruff's ``RUF006`` for a
+    dropped task): their ``# noqa`` comments suppress this rule too.
     """
 
     code: str
@@ -180,6 +182,7 @@ class Rule:
     flags: str
     example: str
     instead: str
+    equivalents: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:

@@ -441,10 +441,17 @@ def rules_from_table(raw: Any, kinds: Mapping[Kind, KindInfo], source: str) -> d
             raise CatalogError(
                 f"[rules.{code}] in {source} has an invalid code; rule codes look like 'UNS201' and must not repeat a kind's code."
             )
-        if not isinstance(table, Mapping) or set(table) != _RULE_KEYS:
+        if not isinstance(table, Mapping) or set(table) - {"equivalents"} != _RULE_KEYS:
             keys = sorted(table) if isinstance(table, Mapping) else table
             raise CatalogError(
-                f"[rules.{code}] in {source} has keys {keys!r}; it needs exactly {', '.join(sorted(_RULE_KEYS))}."
+                f"[rules.{code}] in {source} has keys {keys!r}; it needs exactly {', '.join(sorted(_RULE_KEYS))} (and may have equivalents)."
+            )
+        equivalents = table.get("equivalents", [])
+        if not isinstance(equivalents, list) or not all(
+            isinstance(item, str) and _OTHER_CODE.fullmatch(item) for item in equivalents
+        ):
+            raise CatalogError(
+                f"[rules.{code}] in {source} has equivalents {equivalents!r}; it must be a list of codes such as ['RUF006']."
             )
         texts = {key: table[key] for key in sorted(_RULE_KEYS)}
         bad = sorted(
@@ -454,7 +461,7 @@ def rules_from_table(raw: Any, kinds: Mapping[Kind, KindInfo], source: str) -> d
             raise CatalogError(
                 f"[rules.{code}] in {source}: {', '.join(map(repr, bad))} must be non-empty strings."
             )
-        rules[code] = Rule(code=code, **texts)
+        rules[code] = Rule(code=code, **texts, equivalents=tuple(equivalents))
     return dict(sorted(rules.items()))
 
 

@@ -63,6 +63,8 @@ def _summarizer_fingerprint() -> str:
         "_walk.py",
         "_walk_expr.py",
         "_file_context.py",
+        "_concurrency_facts.py",
+        "_concurrency_walk.py",
         "_model.py",
         "_modules.py",
         "_cache.py",

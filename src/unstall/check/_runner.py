@@ -340,11 +340,13 @@ def _merge(done: _Summarized) -> _Merged:
 def _analyze(plan: _Plan, merged: _Merged) -> list[Finding]:
     """Every finding of the project's summaries, then the files' own problems."""
     from unstall.check._analyze import AnalysisSettings, analyze
+    from unstall.check._concurrency import concurrency_findings
 
     config = plan.config
     settings = AnalysisSettings(allow=config.allow, lifecycle_roots=config.lifecycle_roots)
+    blocking = analyze(merged.summaries, catalog=plan.catalog, settings=settings)
     return [
-        *analyze(merged.summaries, catalog=plan.catalog, settings=settings),
+        *concurrency_findings(merged.summaries, catalog=plan.catalog, blocking=blocking),
         *merge_newer_syntax(merged.problems),
     ]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 
+from unstall.check._concurrency_walk import concurrency_facts
 from unstall.check._scope import ModuleScope
 from unstall.check._summary_types import MODULE_CODE, ClassInfo, ModuleSummary
 from unstall.check._walk import Body, FileContext
@@ -39,6 +40,7 @@ def summarize(text: str, *, path: str, module: str, is_package: bool) -> ModuleS
         bindings=tuple((name, scope.local(name)) for name in scope.names()),
         star_imports=tuple(context.binder.star_imports),
         insert_line=_insert_line(tree),
+        concurrency=concurrency_facts(tree, text),
     )
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from unstall.check._concurrency_facts import Fact
+
 __all__ = (
     "ASSIGN",
     "AWAITED",
@@ -195,3 +197,5 @@ class ModuleSummary:
     bindings: tuple[tuple[str, str], ...]
     star_imports: tuple[str, ...] = ()
     insert_line: int = 1
+    # What the concurrency rules (UNS3xx) need of the file (see ``_concurrency_facts``).
+    concurrency: tuple[Fact, ...] = ()

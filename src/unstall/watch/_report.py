@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
+from unstall.watch._hygiene import HygieneEvent, render_hygiene
 from unstall.watch._model import Frame, StallEvent, TripwireEvent
 
 __all__ = ("LoopStats", "Percentiles", "Report", "SiteStats")
@@ -103,6 +104,7 @@ class Report:
     sink_errors: int = 0
     threshold: float = 0.0
     recent: tuple[StallEvent, ...] = ()
+    hygiene: tuple[HygieneEvent, ...] = ()  # asyncio mistakes seen (tasks lost, never awaited, ...)
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data (seconds as floats, causes as strings)."""
@@ -154,6 +156,7 @@ class Report:
             for c in self.blocking_calls:
                 where = f"{c.blamed.filename}:{c.blamed.lineno}" if c.blamed else "?"
                 lines.append(f"  {c.code} {c.name} at {where}: {c.fix or ''}")
+        lines.extend(render_hygiene(self.hygiene))
         return "\n".join(lines) + "\n"
 
 

@@ -27,6 +27,7 @@ from types import TracebackType
 from typing import Any
 
 from unstall.watch._backstop import Backstop
+from unstall.watch._hygiene import Hygiene, HygieneEvent
 from unstall.watch._judge import running_loops, where_of
 from unstall.watch._loops import LoopState, Pending
 from unstall.watch._model import Frame, StallEvent, TripwireEvent
@@ -62,6 +63,12 @@ class Watcher:
     program uses ``faulthandler.dump_traceback_later`` itself. Without it such a stall is still
     caught, with its real duration, but its line only when a sample lands on it.
 
+    ``hygiene=True`` (the default) also records asyncio mistakes as they happen, in
+    ``hygiene`` and the report: a task destroyed while pending or whose exception is never
+    retrieved, a coroutine never awaited, a transport or client session collected open, each
+    with the line that created it (see :mod:`unstall.watch._hygiene`; no debug mode, nothing per
+    callback or coroutine).
+
     Events go to ``events`` (the last ``max_events``), the aggregated :meth:`report` (at most
     ``max_sites`` sites), the ``unstall`` logger (``log=True``) and every sink (a plain callable;
     exceptions it raises are counted in ``sink_errors``, never propagated). ``context`` lists
@@ -82,6 +89,7 @@ class Watcher:
         log: bool = True,
         iteration_timing: bool | str = "sampled",
         backstop: bool = False,
+        hygiene: bool = True,
     ) -> None:
         if not threshold_ms > 0:
             raise ValueError(
@@ -117,6 +125,10 @@ class Watcher:
         self._lock = threading.RLock()
         self._watchdog = Watchdog(self.threshold, self._look, lambda: self._states)
         self._run_forever = RunForeverPatch(self._attach, self._detach)
+        # asyncio mistakes seen at run time (tasks lost, coroutines never awaited, resources
+        # left open): ``hygiene=False`` leaves their hooks out
+        self.hygiene: collections.deque[HygieneEvent] = collections.deque(maxlen=max_events)
+        self._hygiene = Hygiene(self._on_hygiene) if hygiene else None
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> Watcher:
@@ -128,6 +140,8 @@ class Watcher:
             self._run_forever.patch(asyncio.base_events.BaseEventLoop)
             self._run_forever.patch_uvloop()
             gc.callbacks.append(self._gc_callback)
+            if self._hygiene is not None:
+                self._hygiene.start()
             if self._use_backstop:
                 backstop = Backstop(self.threshold)
                 self._backstop = backstop if backstop.start() else None
@@ -196,6 +210,8 @@ class Watcher:
                 gc.callbacks.remove(self._gc_callback)
             thread = self._watchdog.stop()
             backstop, self._backstop = self._backstop, None
+            if self._hygiene is not None:
+                self._hygiene.stop()
         if backstop is not None:
             backstop.collect()
             backstop.stop()  # first: nobody re-arms the timer once the watchdog is gone
@@ -259,6 +275,8 @@ class Watcher:
                     notify=self._watchdog.wake,
                 )
                 state.install()
+                if self._hygiene is not None:
+                    self._hygiene.attach(loop)
                 self._loops[id(loop)] = state
                 self._states = tuple(self._loops.values())
             self._watchdog.wake()  # the watchdog starts listening to this loop's alarm
@@ -392,6 +410,10 @@ class Watcher:
         if failed:  # added once the sinks ran: another thread may count meanwhile
             self.sink_errors += failed
 
+    def _on_hygiene(self, event: HygieneEvent) -> None:
+        self.hygiene.append(event)
+        self._to_sinks(event)
+
     def _on_tripwire(self, event: TripwireEvent) -> None:
         self.blocking_calls.append(event)
         self._to_sinks(event)
@@ -416,6 +438,7 @@ class Watcher:
             self.sink_errors,
             self.threshold,
             tuple(self.events)[-10:],
+            hygiene=tuple(self.hygiene),
         )
 
     def _after_fork_child(self) -> None:
@@ -425,6 +448,7 @@ class Watcher:
         self._hist = Histograms()
         self.events.clear()
         self.blocking_calls.clear()
+        self.hygiene.clear()
         self.stalls = self.sink_errors = 0
         self._sampler.clear()
         self._closing.clear()

@@ -72,7 +72,7 @@ def sync_caller() -> None:
 
 
 async def coroutine_not_awaited_here() -> None:
-    asyncio.ensure_future(asyncio.sleep(1))
+    asyncio.ensure_future(asyncio.sleep(1))  # UNS302
 
 
 async def string_annotation(session: requests.Session) -> None:

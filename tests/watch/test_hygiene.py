@@ -1,0 +1,206 @@
+"""asyncio mistakes seen at run time, on asyncio and uvloop: tasks lost, coroutines never
+awaited, resources collected open; each with the line that made it, and nothing changed for
+the host (its exception handler and warnings still run)."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import sys
+import warnings
+from typing import Any
+
+import pytest
+from tests.loops import RunLoop
+
+from unstall.watch import Watcher
+from unstall.watch._hygiene import Hygiene, HygieneEvent
+
+HERE = __file__
+
+
+def line_of(marker: str) -> int:
+    with open(HERE, encoding="utf-8") as source:
+        return next(number for number, line in enumerate(source, 1) if f"# {marker}" in line)
+
+
+async def _sleeps() -> None:
+    await asyncio.sleep(3600)
+
+
+async def _fails() -> None:
+    raise ValueError("nobody looks")
+
+
+def _kinds(watcher: Watcher) -> list[tuple[str, str, int | None]]:
+    return [(e.kind, e.code, e.where.lineno if e.where else None) for e in watcher.hygiene]
+
+
+def test_a_coroutine_never_awaited_is_reported_with_the_line_that_called_it(
+    run_loop: RunLoop,
+) -> None:
+    async def main() -> None:
+        _sleeps()  # type: ignore[unused-coroutine]  # NEVER AWAITED
+        gc.collect()
+
+    with Watcher(log=False) as watcher, warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        run_loop(main())
+    assert ("coroutine never awaited", "UNS303", line_of("NEVER AWAITED")) in _kinds(watcher)
+    # Python's own warning still comes
+    assert any("was never awaited" in str(item.message) for item in seen)
+
+
+def test_a_task_exception_never_retrieved_is_reported_with_the_line_that_created_it(
+    run_loop: RunLoop,
+) -> None:
+    handled: list[dict[str, Any]] = []
+    loop = run_loop.new_loop()
+    loop.set_exception_handler(lambda loop, ctx: handled.append(ctx))
+
+    async def main() -> None:
+        task = asyncio.create_task(_fails())  # CREATED
+        await asyncio.sleep(0.01)
+        del task
+        gc.collect()
+
+    with Watcher(log=False) as watcher:
+        loop.run_until_complete(main())
+        loop.close()
+    events = [e for e in watcher.hygiene if e.kind == "task exception never retrieved"]
+    assert events
+    assert events[0].code == "UNS302"
+    assert events[0].where is not None
+    assert events[0].where.lineno == line_of("CREATED")
+    assert "ValueError: nobody looks" in events[0].name
+    # the host's handler saw it as before
+    assert any("exception" in ctx for ctx in handled)
+
+
+def test_a_task_destroyed_while_pending_is_reported(run_loop: RunLoop) -> None:
+    loop = run_loop.new_loop()
+    handled: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda loop, ctx: handled.append(ctx))
+
+    async def main() -> None:
+        loop.create_task(_sleeps())  # PENDING
+
+    with Watcher(log=False) as watcher:
+        loop.run_until_complete(main())
+        loop.close()
+        gc.collect()
+    assert ("task destroyed while pending", "UNS302", line_of("PENDING")) in _kinds(watcher)
+    assert any("destroyed" in str(ctx.get("message")) for ctx in handled)  # the host's handler ran
+
+
+def test_hygiene_counts_in_the_report_and_goes_to_sinks(run_loop: RunLoop) -> None:
+    sunk: list[object] = []
+
+    async def main() -> None:
+        _sleeps()  # type: ignore[unused-coroutine]
+        gc.collect()
+
+    with Watcher(log=False, sinks=[sunk.append]) as watcher, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_loop(main())
+    report = watcher.report()
+    assert [e.kind for e in report.hygiene] == ["coroutine never awaited"]
+    assert "asyncio mistakes (1):" in report.render_text()
+    assert "1x coroutine never awaited [UNS303]: " in report.render_text()
+    assert any(isinstance(item, HygieneEvent) for item in sunk)
+    assert report.to_dict()["hygiene"][0]["code"] == "UNS303"
+
+
+def test_off_and_after_stop_nothing_is_hooked(run_loop: RunLoop) -> None:
+    original = warnings._warn_unawaited_coroutine  # type: ignore[attr-defined]
+    depth = sys.get_coroutine_origin_tracking_depth()
+
+    async def main() -> None:
+        _sleeps()  # type: ignore[unused-coroutine]
+        gc.collect()
+
+    with Watcher(log=False, hygiene=False) as watcher, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_loop(main())
+        assert warnings._warn_unawaited_coroutine is original  # type: ignore[attr-defined]
+    assert list(watcher.hygiene) == []
+    with Watcher(log=False) as watcher:
+        assert warnings._warn_unawaited_coroutine is not original  # type: ignore[attr-defined]
+        run_loop(asyncio.sleep(0))
+    assert warnings._warn_unawaited_coroutine is original  # type: ignore[attr-defined]
+    assert sys.get_coroutine_origin_tracking_depth() == depth  # never changed
+
+
+def test_a_task_factory_of_the_host_still_makes_the_tasks(run_loop: RunLoop) -> None:
+    made: list[asyncio.Task[Any]] = []
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        task = asyncio.Task(coro, loop=loop, **kwargs)
+        made.append(task)
+        return task
+
+    loop = run_loop.new_loop()
+    loop.set_task_factory(factory)
+
+    async def main() -> None:
+        await asyncio.create_task(asyncio.sleep(0))
+
+    with Watcher(log=False):
+        loop.run_until_complete(main())
+    assert loop.get_task_factory() is factory  # put back at stop
+    loop.close()
+    assert len(made) == 2  # main and the task it created
+
+
+def test_a_failing_sink_or_hook_never_reaches_the_host(run_loop: RunLoop) -> None:
+    def broken(event: HygieneEvent) -> None:
+        raise RuntimeError("sink is broken")
+
+    hygiene = Hygiene(broken)
+    hygiene.start()
+    try:
+
+        async def main() -> None:
+            hygiene.attach(asyncio.get_running_loop())
+            _sleeps()  # type: ignore[unused-coroutine]
+            gc.collect()
+            task = asyncio.create_task(_fails())
+            await asyncio.sleep(0.01)
+            del task
+            gc.collect()
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            run_loop(main())
+    finally:
+        hygiene.stop()
+
+
+@pytest.mark.parametrize("kind", ["asyncio"])
+def test_an_unclosed_transport_is_reported(kind: str) -> None:
+    async def main() -> None:
+        server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        transport = writer.transport
+        transport._sock.close()  # type: ignore[attr-defined]  # gone without close()
+        server.close()
+
+    with Watcher(log=False) as watcher, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        asyncio.run(main())
+        gc.collect()
+    assert any(e.kind == "resource never closed" and e.code == "UNS304" for e in watcher.hygiene)
+
+
+def test_a_handler_the_host_sets_later_does_not_hide_mistakes_on_asyncio() -> None:
+    async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda loop, ctx: None)
+        task = asyncio.create_task(_fails())
+        await asyncio.sleep(0.01)
+        del task
+        gc.collect()
+
+    with Watcher(log=False) as watcher:
+        asyncio.run(main())
+    assert [e.kind for e in watcher.hygiene] == ["task exception never retrieved"]
