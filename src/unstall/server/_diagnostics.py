@@ -28,7 +28,7 @@ from unstall.check._model import Edit, Finding, Frequency, Location
 from unstall.check._read import Source, read_source
 from unstall.check._rules_info import RULES_DOC_URL, RuleInfo
 from unstall.server._projects import Buffer, Checked
-from unstall.server._text import UTF16, client_column, end_of, split_lines
+from unstall.server._text import UTF16, client_column, end_of, split_lines, utf8_size
 
 __all__ = (
     "FIX_ALL",
@@ -126,7 +126,7 @@ def _range(loc: Location, lines: Sequence[str] | None, encoding: str) -> types.R
         end = _position(lines, loc.end_line, loc.end_col, encoding)
     else:
         text = lines[start.line] if lines is not None and start.line < len(lines) else ""
-        length = len(text.rstrip().encode("utf-8"))
+        length = utf8_size(text.rstrip())
         end = _position(lines, start.line + 1, length, encoding)
     if (end.line, end.character) < (start.line, start.character):
         end = start

@@ -327,7 +327,8 @@ class Session:
                 _Log(
                     types.MessageType.Log,
                     f"unstall: checked {project.folder or members[0].path}: {stats.files} files "
-                    f"({stats.summarized} summarized) with {len(members)} open, in {checked.seconds:.3f} s.",
+                    f"({stats.summarized} summarized) with {len(members)} open, "
+                    f"in {checked.seconds:.3f} s ({checked.cpu_seconds:.3f} s CPU).",
                 )
             )
 
@@ -365,7 +366,10 @@ class _Server(LanguageServer):
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         if self.session is not None:
-            self.session.log(types.MessageType.Error, f"unstall: {type(error).__name__}: {error}")
+            self.session.log(
+                types.MessageType.Error,
+                f"unstall: a message from the client could not be handled ({type(error).__name__}: {error}).",
+            )
 
 
 def build_server(options: ServerOptions | None = None) -> tuple[LanguageServer, Session]:

@@ -14,7 +14,16 @@ import re
 import tokenize
 from collections.abc import Sequence
 
-__all__ = ("UTF8", "UTF16", "UTF32", "client_column", "encoded", "end_of", "split_lines")
+__all__ = (
+    "UTF8",
+    "UTF16",
+    "UTF32",
+    "client_column",
+    "encoded",
+    "end_of",
+    "split_lines",
+    "utf8_size",
+)
 
 UTF8 = "utf-8"
 UTF16 = "utf-16"
@@ -32,22 +41,36 @@ def client_column(line: str, byte_col: int, encoding: str = UTF16) -> int:
     """The column ``byte_col`` (UTF-8 bytes into ``line``) in the client's code units.
 
     A column past the end of the line is the end of the line; one inside a character
-    counts that character as not reached.
+    counts that character as not reached. A lone surrogate (JSON can carry one) is one
+    character of three bytes, as Python's ``surrogatepass`` writes it.
     """
     if line.isascii():
         return max(0, min(byte_col, len(line)))
-    prefix = line.encode("utf-8")[: max(byte_col, 0)].decode("utf-8", errors="ignore")
-    if encoding == UTF8:
-        return len(prefix.encode("utf-8"))
-    if encoding == UTF32:
-        return len(prefix)
-    return len(prefix.encode("utf-16-le")) // 2
+    seen = units = 0
+    for char in line:
+        code = ord(char)
+        size = 1 if code < 0x80 else 2 if code < 0x800 else 3 if code < 0x10000 else 4
+        if seen + size > byte_col:
+            break
+        seen += size
+        if encoding == UTF8:
+            units += size
+        elif encoding == UTF16 and code >= 0x10000:
+            units += 2
+        else:
+            units += 1
+    return units
+
+
+def utf8_size(text: str) -> int:
+    """The length of ``text`` in UTF-8 bytes (a lone surrogate is three)."""
+    return len(text.encode("utf-8", errors="surrogatepass"))
 
 
 def end_of(lines: Sequence[str], encoding: str = UTF16) -> tuple[int, int]:
     """The last position of a text split into ``lines``: (0-based line, column in client units)."""
     last = lines[-1] if lines else ""
-    return max(len(lines) - 1, 0), client_column(last, len(last.encode("utf-8")), encoding)
+    return max(len(lines) - 1, 0), client_column(last, utf8_size(last), encoding)
 
 
 def encoded(text: str) -> bytes:
