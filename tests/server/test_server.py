@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from tests.server.conftest import Project, Start
 from tests.server.lsp_client import Message, apply_text_edits
 
@@ -194,4 +195,21 @@ def test_a_file_outside_any_project_is_checked_alone(tmp_path: Path, start: Star
     client.initialize(tmp_path)
     uri = client.open(lonely, text)
     assert _codes(client.diagnostics(uri, where=bool)) == ["UNS101"]
+    assert client.stop() == 0
+
+
+@pytest.mark.slow
+def test_a_first_check_of_many_files_runs_in_worker_processes(
+    project: Project, start: Start
+) -> None:
+    files = {
+        f"app/mod{number}.py": f"def helper{number}():\n    return {number}\n"
+        for number in range(120)
+    }
+    root = project({**PROJECT, **files})
+    client = start("--jobs", "2", cwd=root)
+    client.initialize(root)
+    views = client.open(root / "app/views.py", VIEWS)
+    assert _codes(client.diagnostics(views, where=bool)) == ["UNS101", "UNS102", "UNS102"]
+    assert any("(122 summarized)" in text for text in client.logs()), client.logs()
     assert client.stop() == 0

@@ -37,7 +37,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-cache",
         action="store_true",
-        help="neither read the summary cache at start nor write it at shutdown",
+        help="neither read the summary cache from disk nor write it at shutdown "
+        "(summaries are still kept in memory between checks)",
     )
 
 

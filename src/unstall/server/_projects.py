@@ -23,12 +23,16 @@ from pathlib import Path
 from typing import NamedTuple
 
 from unstall._config import Config, load_config
+from unstall.check._cache import Cache
 from unstall.check._discover import display_path
 from unstall.check._runner import CheckResult, Memory, StdinText, run_check
 from unstall.check._stdin import project_folder
 from unstall.server._text import encoded
 
 __all__ = ("Buffer", "Checked", "Project", "Projects", "contains")
+
+# A folder no cache file can be in (a child of the null device).
+_NOWHERE = Path(os.devnull) / "unstall"
 
 
 class Buffer(NamedTuple):
@@ -65,6 +69,9 @@ class Projects:
     """The settings of each folder's documents and the memory each project keeps between checks."""
 
     def __init__(self, *, jobs: int | None = None, use_cache: bool = True) -> None:
+        """``jobs``: worker processes of a check that summarizes many files; ``use_cache``:
+        read the summary cache from disk (and write it in :meth:`save`); without it,
+        summaries are kept in memory only."""
         self.jobs = jobs
         self.use_cache = use_cache
         # The settings that apply to the files of a folder, by folder (read once until reload).
@@ -106,11 +113,14 @@ class Projects:
         memory = self._memories.get(cwd)
         if memory is None:
             memory = self._memories[cwd] = Memory()
+            if not self.use_cache:
+                # Summaries are still kept from one check to the next, in memory only: a
+                # cache whose file cannot exist starts empty and is never saved.
+                memory.cache = Cache(_NOWHERE, cwd=cwd)
         result = run_check(
             [project.folder] if project.folder is not None else [],
             config=project.config,
             jobs=self.jobs,
-            use_cache=self.use_cache,
             cwd=cwd,
             buffers=texts,
             memory=memory,
@@ -124,7 +134,9 @@ class Projects:
         )
 
     def save(self) -> None:
-        """Write every project's summary cache to disk (when a check changed it)."""
+        """Write every project's summary cache to disk (when a check changed it and the cache is used)."""
+        if not self.use_cache:
+            return
         for memory in self._memories.values():
             memory.save()
 

@@ -24,7 +24,8 @@ def serve(
 
     ``debounce`` is the quiet time in seconds after an edit before checking; ``jobs`` the
     worker processes of a first check that summarizes many files (None: the usable cores);
-    ``use_cache`` reads the summary cache at start and writes it at shutdown. Returns the
+    ``use_cache`` reads the summary cache from disk and writes it at shutdown (summaries
+    are kept in memory between checks either way). Returns the
     exit code the protocol asks for: 0 after ``shutdown`` then ``exit``, 1 when the client
     went away without ``shutdown``. Raises :class:`ImportError` when the ``lsp`` extra is
     not installed.

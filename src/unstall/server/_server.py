@@ -55,7 +55,7 @@ _WATCHERS = ("**/pyproject.toml", "**/unstall.toml", "**/.gitignore", "**/*.py")
 class ServerOptions:
     """How the server checks: ``debounce`` seconds of quiet after an edit before checking,
     ``jobs`` worker processes for a first, cold check (None: the usable cores), and whether
-    the summary cache on disk is read at start and written at shutdown."""
+    the summary cache on disk is read and written at shutdown (it is kept in memory anyway)."""
 
     debounce: float = 0.1
     jobs: int | None = None
