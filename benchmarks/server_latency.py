@@ -85,6 +85,14 @@ def measure(tree: Path, target: Path, edits: int, debounce_ms: float, env: dict[
         uri = client.open(target, text)
         client.diagnostics(uri, timeout=600)
         opened = time.perf_counter() - started
+        # the round's own log line follows its diagnostics
+        client.wait_for(
+            lambda message: (
+                message.get("method") == "window/logMessage"
+                and _ROUND.search(message["params"]["message"]) is not None
+            ),
+            timeout=600,
+        )
         after_open = len(client.logs())
         latencies = []
         for number in range(edits):
@@ -102,17 +110,34 @@ def measure(tree: Path, target: Path, edits: int, debounce_ms: float, env: dict[
                 timeout=600,
             )
             latencies.append(time.perf_counter() - started)
-        logs = client.logs()[after_open:]
+        logs = client.logs()
         code = client.stop()
     finally:
         client.kill()
-    first = next((m for text in client.logs() if (m := _CHECKED.search(text))), None)
-    files = first["files"] if first is not None else "?"
-    print(f"debounce {debounce_ms:g} ms: open -> diagnostics {opened:.3f} s ({files} files)")
+    opening, editing = logs[:after_open], logs[after_open:]
+    first = next((m for text in opening if (m := _CHECKED.search(text))), None)
+    if first is not None:
+        print(
+            f"debounce {debounce_ms:g} ms: open -> diagnostics {opened:.3f} s; its check "
+            f"{float(first['seconds']):.3f} s ({float(first['cpu']):.3f} s CPU, the summary "
+            f"cache read from disk) over {first['files']} files"
+        )
+    checks, rounds = _seconds(editing, _CHECKED), _seconds(editing, _ROUND)
     print(_line("edit -> diagnostics", latencies))
-    print(_line("  check (run_check, worker thread)", _seconds(logs, _CHECKED)))
-    print(_line("  check, CPU of the worker thread", _seconds(logs, _CHECKED, "cpu")))
-    print(_line("  round (check + diagnostics)", _seconds(logs, _ROUND)))
+    print(_line("  check (run_check, worker thread)", checks))
+    print(_line("  check, CPU of the worker thread", _seconds(editing, _CHECKED, "cpu")))
+    print(
+        _line(
+            "  diagnostics, publishing",
+            [whole - check for whole, check in zip(rounds, checks, strict=False)],
+        )
+    )
+    print(
+        _line(
+            "  debounce, pipes, waiting",
+            [edit - whole for edit, whole in zip(latencies, rounds, strict=False)],
+        )
+    )
     if code != 0:
         print(f"  (the server exited with {code})")
 

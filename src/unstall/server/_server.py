@@ -91,9 +91,8 @@ class Session:
         self.open: dict[str, str] = {}
         self.published: dict[str, Report] = {}
         self.shutdown_requested = False
-        self.checks = 0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="unstall-check")
-        self._debouncer: Debouncer[str] = Debouncer(self._check, self._crashed)
+        self._debouncer: Debouncer[str] = Debouncer(self._check, self.report_crash)
 
     # -- messages to the client -----------------------------------------------------------------
 
@@ -104,7 +103,8 @@ class Session:
         except Exception:
             return
 
-    def _crashed(self, exc: BaseException) -> None:
+    def report_crash(self, exc: BaseException) -> None:
+        """Log an unexpected exception to the client, with its traceback."""
         detail = "".join(traceback.format_exception(exc)).rstrip()
         self.log(
             types.MessageType.Error,
@@ -242,7 +242,6 @@ class Session:
             self.log(entry.kind, entry.text)
         for report in outcome.reports:
             self._take(report)
-        self.checks += 1
         self.log(
             types.MessageType.Log,
             f"unstall: checked and published in {time.perf_counter() - started:.3f} s.",
@@ -272,7 +271,7 @@ class Session:
         try:
             self.projects.save()
         except Exception as exc:
-            self._crashed(exc)
+            self.report_crash(exc)
 
     def _check_on_worker(self, keys: set[str], buffers: list[Buffer], encoding: str) -> _Outcome:
         """Check the projects ``keys`` point into (every project for a reload); runs on the worker thread."""
@@ -343,7 +342,7 @@ def _guarded(session: Session, handler: Callable[..., Any]) -> Callable[..., Any
             try:
                 return await handler(*args, **kwargs)
             except Exception as exc:
-                session._crashed(exc)
+                session.report_crash(exc)
                 return None
 
         return guarded_async
@@ -353,7 +352,7 @@ def _guarded(session: Session, handler: Callable[..., Any]) -> Callable[..., Any
         try:
             return handler(*args, **kwargs)
         except Exception as exc:
-            session._crashed(exc)
+            session.report_crash(exc)
             return None
 
     return guarded
