@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from unstall.server._text import UTF8, UTF16, UTF32, client_column, encoded, end_of, split_lines
@@ -26,6 +26,7 @@ def test_a_column_inside_a_character_or_past_the_end() -> None:
     assert client_column("a\ud800b", 4) == 2  # a lone surrogate: 3 bytes, 1 unit
 
 
+@settings(deadline=None)  # a loaded CI machine can stall any single example
 @given(st.text(), st.sampled_from([UTF8, UTF16, UTF32]))
 def test_the_end_of_a_line_is_its_length_in_the_encoding(line: str, encoding: str) -> None:
     size = len(line.encode("utf-8", errors="surrogatepass"))
