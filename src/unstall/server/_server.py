@@ -144,6 +144,7 @@ class Session:
         self.server.client_register_capability(types.RegistrationParams([registration]))
 
     def did_open(self, params: types.DidOpenTextDocumentParams) -> None:
+        """Check a Python document at once (others, and non-file URIs, are not ours)."""
         document = params.text_document
         path = to_fs_path(document.uri)
         if path is None or not _is_python(path, document.language_id):
@@ -152,11 +153,13 @@ class Session:
         self._debouncer.request(path)
 
     def did_change(self, params: types.DidChangeTextDocumentParams) -> None:
+        """Check the edited document's project after the quiet time."""
         path = self.open.get(params.text_document.uri)
         if path is not None:
             self._debouncer.request(path, self.options.debounce)
 
     def did_save(self, params: types.DidSaveTextDocumentParams) -> None:
+        """Check at once; a saved configuration file reloads the settings of every project."""
         uri = params.text_document.uri
         path = self.open.get(uri) or to_fs_path(uri)
         if path is None:
@@ -167,6 +170,7 @@ class Session:
             self._debouncer.request(path)
 
     def did_close(self, params: types.DidCloseTextDocumentParams) -> None:
+        """Clear the document's diagnostics and check its project with the file on disk."""
         uri = params.text_document.uri
         path = self.open.pop(uri, None)
         if path is None:
@@ -177,6 +181,8 @@ class Session:
         self._debouncer.request(path)
 
     def did_change_watched_files(self, params: types.DidChangeWatchedFilesParams) -> None:
+        """Files changed on disk: a configuration reloads the settings, a source or
+        ``.gitignore`` re-checks the projects holding it."""
         for change in params.changes:
             path = to_fs_path(change.uri)
             if path is None:
@@ -188,6 +194,7 @@ class Session:
                 self._debouncer.request(path, self.options.debounce)
 
     def code_action(self, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+        """The fixes of the findings in the requested range, from the last check of this version."""
         uri = params.text_document.uri
         report = self.published.get(uri)
         if report is None or uri not in self.open:
