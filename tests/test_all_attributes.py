@@ -16,6 +16,7 @@ PUBLIC_MODULES = (
     "unstall.watch",
     "unstall.offload",
     "unstall.bench",
+    "unstall.server",
 )
 
 

@@ -24,6 +24,7 @@ PUBLIC_MODULES = (
     "unstall.watch",
     "unstall.offload",
     "unstall.bench",
+    "unstall.server",
 )
 
 

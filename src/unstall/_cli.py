@@ -1,4 +1,4 @@
-"""The ``unstall`` command line: ``check``, ``rules``, ``run`` and ``bench``.
+"""The ``unstall`` command line: ``check``, ``rules``, ``run``, ``bench`` and ``server``.
 
 Each subcommand lives in its part's ``_command`` module, imported only when used, which
 exposes ``configure(parser)`` and ``run(args) -> int``.
@@ -26,6 +26,7 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("unstall.check._rules_command", "print the catalog of blocking callables and rules"),
     "run": ("unstall.watch._command", "run a script or module under the event-loop watchdog"),
     "bench": ("unstall.bench._command", "load-test a real async service: naive vs fixed"),
+    "server": ("unstall.server._command", "serve findings to editors (Language Server Protocol)"),
 }
 
 

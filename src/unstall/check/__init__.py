@@ -27,8 +27,10 @@ handing a named record to the next:
 The command (``_command``) then prints the result in the format asked for (``_output``:
 ``_format_text``, ``_format_json``, ``_format_sarif``, ``_format_gitlab``, ``_format_junit``;
 ``_fingerprint`` keeps a finding's identity across edits) or applies its fixes (``_apply``).
-Standard input is checked as a file of its project (``_stdin``), ``--watch`` re-runs the
-stages when files change (``_watch``), and ``--show-settings`` / ``--show-files`` print what a
+Standard input is checked as a file of its project (``_stdin``), and so are an editor's
+open buffers, several at once (``run_check(buffers=...)``, with a ``Memory`` that keeps the
+summary cache warm between runs: ``unstall.server``); ``--watch`` re-runs the stages when
+files change (``_watch``), and ``--show-settings`` / ``--show-files`` print what a
 run would use (``_show``). Discovery skips what ``.gitignore`` files ignore (``_gitignore``).
 """
 

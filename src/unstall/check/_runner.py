@@ -23,7 +23,7 @@ from unstall.check._syntax import merge_newer_syntax
 from unstall.check._worker import Job, summarize_source
 from unstall.errors import ConfigError
 
-__all__ = ("CheckResult", "CheckStats", "StdinText", "check", "run_check")
+__all__ = ("CheckResult", "CheckStats", "Memory", "StdinText", "check", "run_check")
 
 
 class StdinText(NamedTuple):
@@ -35,6 +35,25 @@ class StdinText(NamedTuple):
 
     name: str
     data: bytes
+
+
+@dataclass(slots=True)
+class Memory:
+    """What a long-lived caller (the language server) keeps between runs over one project.
+
+    ``cache`` is the summary cache, read from disk on the first run and then kept here, so
+    a run neither reads nor writes it (call :meth:`save` to write it, when done);
+    ``buffers`` the summaries of in-memory texts by display path, so a buffer whose text is
+    unchanged since the last run is not summarized again. Not thread-safe: one run at a time.
+    """
+
+    cache: Cache | None = None
+    buffers: dict[str, CacheEntry] = field(default_factory=dict)
+
+    def save(self) -> None:
+        """Write the summary cache to disk if a run changed it (failures are ignored)."""
+        if self.cache is not None:
+            self.cache.save()
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +96,25 @@ def run_check(
     cache_dir: Path | None = None,
     stdin: StdinText | None = None,
     cwd: Path | None = None,
+    buffers: Sequence[StdinText] = (),
+    memory: Memory | None = None,
 ) -> CheckResult:
-    """The whole pipeline; ``stdin`` is checked in place of the file it names. Raises :class:`ConfigError`."""
+    """The whole pipeline; ``stdin`` and each of ``buffers`` is checked in place of the file it names.
+
+    ``memory`` keeps the summary cache (and the buffers' summaries) in memory from one run
+    to the next instead of reading and writing it each time. Raises :class:`ConfigError`.
+    """
     started = time.perf_counter()
+    texts = (*buffers, stdin) if stdin is not None else tuple(buffers)
     plan = _plan(
-        paths, config, jobs=jobs, use_cache=use_cache, cache_dir=cache_dir, stdin=stdin, cwd=cwd
+        paths,
+        config,
+        jobs=jobs,
+        use_cache=use_cache,
+        cache_dir=cache_dir,
+        texts=texts,
+        cwd=cwd,
+        memory=memory,
     )
     reused = _reuse(plan, started)
     if reused is not None:
@@ -107,6 +140,8 @@ class _Plan:
 
     ``files`` are ``(display path, path on disk)``, sorted; ``modules`` holds their module
     names when the whole-run cache is used (``key`` is then its key, unless a file is gone).
+    ``texts`` are the decoded in-memory texts (standard input, editors' buffers) by display
+    path, checked in place of those files.
     """
 
     config: Config
@@ -115,12 +150,12 @@ class _Plan:
     workers: int
     files: list[tuple[str, Path]]
     paths: dict[str, Path]
-    stdin: StdinText | None
-    stdin_source: Source | Finding | None
+    texts: dict[str, Source | Finding]
     use_cache: bool
     cache_folder: Path
     modules: dict[Path, _Module]
     key: str | None
+    memory: Memory | None
 
 
 def _plan(
@@ -130,10 +165,11 @@ def _plan(
     jobs: int | None,
     use_cache: bool,
     cache_dir: Path | None,
-    stdin: StdinText | None,
+    texts: Sequence[StdinText],
     cwd: Path | None,
+    memory: Memory | None,
 ) -> _Plan:
-    """The catalog, the number of workers, the files (standard input's among them) and the whole-run key."""
+    """The catalog, the number of workers, the files (the in-memory texts' among them) and the whole-run key."""
     cwd = (cwd or Path.cwd()).resolve()
     catalog = config.catalog()
     workers = jobs if jobs is not None else default_workers()
@@ -148,16 +184,18 @@ def _plan(
         cwd=cwd,
         respect_gitignore=config.respect_gitignore,
     )
-    stdin_source = None
-    if stdin is not None:
-        stdin_path = Path(os.path.normpath(cwd / stdin.name))
-        files = sorted(
-            {*(pair for pair in files if pair[1] != stdin_path), (stdin.name, stdin_path)}
-        )
-        stdin_source = source_from_bytes(stdin.data, stdin.name, max_size=config.max_file_size)
+    decoded: dict[str, Source | Finding] = {}
+    if texts:
+        replaced = {text.name: Path(os.path.normpath(cwd / text.name)) for text in texts}
+        kept = {pair for pair in files if pair[1] not in replaced.values()}
+        files = sorted({*kept, *replaced.items()})
+        for text in texts:
+            decoded[text.name] = source_from_bytes(
+                text.data, text.name, max_size=config.max_file_size
+            )
     modules: dict[Path, _Module] = {}
     key = None
-    if use_cache and stdin is None:  # text from stdin is not a file the key could describe
+    if use_cache and not texts:  # text in memory is not a file the key could describe
         modules = {absolute: _module_of(absolute) for _, absolute in files}
         key = _key(files, modules, config, catalog, cwd)
     return _Plan(
@@ -167,12 +205,12 @@ def _plan(
         workers=workers,
         files=files,
         paths=dict(files),
-        stdin=stdin,
-        stdin_source=stdin_source,
+        texts=decoded,
         use_cache=use_cache,
         cache_folder=cache_dir or default_cache_dir(config.root),
         modules=modules,
         key=key,
+        memory=memory,
     )
 
 
@@ -241,12 +279,13 @@ class _Summarized:
 
 def _summarize(plan: _Plan) -> _Summarized:
     """Take each unchanged file's summary from the cache; read and summarize the others (in worker processes when many)."""
-    cache = Cache(plan.cache_folder, cwd=plan.cwd) if plan.use_cache else None
+    cache = _cache(plan)
     done = _Summarized(cache)
     for shown, absolute in plan.files:
         module = plan.modules.get(absolute) or _module_of(absolute)
-        if plan.stdin_source is not None and plan.stdin is not None and shown == plan.stdin.name:
-            done.entries[shown] = _summarize_stdin(plan.stdin_source, shown, module, plan.config)
+        text = plan.texts.get(shown)
+        if text is not None:
+            done.entries[shown] = _summarize_text(text, shown, module, plan, cache)
             continue
         file_stat = stat_file(str(absolute), shown)
         if isinstance(file_stat, Finding):
@@ -277,15 +316,45 @@ def _summarize(plan: _Plan) -> _Summarized:
     return done
 
 
-def _summarize_stdin(
-    source: Source | Finding, shown: str, module: _Module, config: Config
+def _cache(plan: _Plan) -> Cache | None:
+    """The summary cache: read from disk, or kept in memory from an earlier run."""
+    if not plan.use_cache:
+        return None
+    memory = plan.memory
+    if memory is None:
+        return Cache(plan.cache_folder, cwd=plan.cwd)
+    if memory.cache is None:
+        memory.cache = Cache(plan.cache_folder, cwd=plan.cwd)
+    # What no longer is a buffer is forgotten (its summary is the file's, in the cache).
+    memory.buffers = {name: memory.buffers[name] for name in plan.texts if name in memory.buffers}
+    return memory.cache
+
+
+def _summarize_text(
+    source: Source | Finding, shown: str, module: _Module, plan: _Plan, cache: Cache | None
 ) -> CacheEntry:
+    """The summary of a text in memory; not summarized again when the same text was (as the
+    buffer, in an earlier run kept in memory, or as the file, in the cache)."""
     if isinstance(source, Finding):
         # Like a file that cannot be decoded: its finding stands for its summary.
         return CacheEntry(0, 0, "", module.name, module.is_package, 0, source)
-    return summarize_source(
-        source, Job(shown, shown, module.name, module.is_package, config.max_file_size)
+    memory = plan.memory
+    for known in (
+        memory.buffers.get(shown) if memory is not None else None,
+        cache.get(shown) if cache is not None else None,
+    ):
+        if (
+            known is not None
+            and known.digest == source.digest
+            and (known.module, known.is_package) == module
+        ):
+            return known
+    entry = summarize_source(
+        source, Job(shown, shown, module.name, module.is_package, plan.config.max_file_size)
     )
+    if memory is not None:
+        memory.buffers[shown] = entry
+    return entry
 
 
 # -- merge --------------------------------------------------------------------------------------
@@ -407,8 +476,8 @@ def _file_ignores(path: str, plan: _Plan) -> tuple[str, ...]:
 
 def _comments_of(path: str, plan: _Plan, merged: _Merged) -> Mapping[int, frozenset[str]]:
     """The suppression comments of the file shown as ``path``, by line."""
-    if plan.stdin is not None and path == plan.stdin.name:
-        source = plan.stdin_source
+    if path in plan.texts:
+        source = plan.texts[path]
         return suppressions(source.text) if isinstance(source, Source) else {}
     entries = merged.entries
     entry = entries.get(path)
@@ -435,8 +504,11 @@ def _sort_key(finding: Finding) -> tuple[str, int, int, str, str]:
 
 
 def _save(plan: _Plan, merged: _Merged, report: _Report, started: float) -> CheckResult:
-    """Save the summary cache, then the result (timed up to here) for the next run; return it."""
-    if merged.cache is not None:
+    """Save the summary cache, then the result (timed up to here) for the next run; return it.
+
+    A cache kept in :class:`Memory` is saved by its keeper, not after each run.
+    """
+    if merged.cache is not None and plan.memory is None:
         merged.cache.save()
     entries = merged.entries
     stats = CheckStats(
