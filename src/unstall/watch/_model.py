@@ -83,7 +83,7 @@ class TripwireEvent:
     """A known blocking call made on a thread whose event loop was running (strict mode).
 
     ``name`` is the catalog entry's qualified name, ``code`` its rule code, ``detail`` the
-    audit event's arguments rendered as text (paths, hosts; never local variables),
+    kinds and sizes of the call's first arguments (``str[21], float``: never their values),
     ``duration`` the call's length in seconds when it could be measured, ``blamed`` the first
     frame in the user's code and ``stack`` the stack at the call.
     """
