@@ -41,6 +41,8 @@ _CALLEE = re.compile(r"\s*(?:await\s+)?([A-Za-z_][\w]*(?:\s*\.\s*[A-Za-z_]\w*)*)
 _CALL_OPS = frozenset(
     dis.opmap[name] for name in ("CALL", "CALL_FUNCTION_EX", "CALL_KW") if name in dis.opmap
 )
+_CACHE = dis.opmap.get("CACHE", -1)
+_MAX_CACHE_ENTRIES = 8
 C_FILENAME = "<C>"  # the file name of a synthesised frame for a C callee
 _interned: dict[tuple[str, int, str, str], Frame] = {}
 
@@ -101,7 +103,13 @@ def sample_stack(frame: FrameType | None) -> tuple[Frame, ...]:
     Python frame (``time.sleep``, ``socket.recv``, a C extension); naming it makes the
     offender visible. The callee is read from the call's source text and resolved through the
     frame's module globals and builtins only (never its locals).
+
+    The watch's own frames at the innermost end (a tripwire wrapper around ``time.sleep``, the
+    GC callback that ran inside ``json.loads``) are left out: the stack ends at the frame that
+    called into them, and the callee is named from that frame's call.
     """
+    while frame is not None and _is_watch_frame(frame):
+        frame = frame.f_back
     stack = stack_of(frame)
     if frame is None or not stack:
         return stack
@@ -110,6 +118,15 @@ def sample_stack(frame: FrameType | None) -> tuple[Frame, ...]:
     except Exception:  # naming the callee is a nicety; a surprise here must not lose the sample
         callee = None
     return stack if callee is None else (*stack, callee)
+
+
+def _is_watch_frame(frame: FrameType) -> bool:
+    """Whether ``frame`` runs the watch's own code (its instrumentation, never the user's work)."""
+    module = frame.f_globals.get("__name__")
+    return isinstance(module, str) and module.startswith(_WATCH_PACKAGE)
+
+
+_WATCH_PACKAGE = "unstall.watch."
 
 
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
@@ -141,7 +158,16 @@ def _callee_of(segment: str) -> str | None:
 
 @lru_cache(maxsize=2048)
 def _call_text(code: CodeType, lasti: int) -> str | None:
-    if lasti < 0 or lasti >= len(code.co_code) or code.co_code[lasti] not in _CALL_OPS:
+    raw = code.co_code
+    if lasti < 0 or lasti >= len(raw):
+        return None
+    # a frame that called a Python function (one of the watch's wrappers) points at the last
+    # inline cache entry of its call instruction, not at the instruction itself
+    back = 0
+    while raw[lasti] == _CACHE and lasti >= 2 and back < _MAX_CACHE_ENTRIES:
+        lasti -= 2
+        back += 1
+    if raw[lasti] not in _CALL_OPS:
         return None
     positions = list(code.co_positions())
     if lasti // 2 >= len(positions):
