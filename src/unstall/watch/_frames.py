@@ -79,11 +79,16 @@ def _walk(frame: FrameType | None) -> Iterator[FrameType]:
 
 
 def stack_of(frame: FrameType | None) -> tuple[Frame, ...]:
-    """The stack ending at ``frame`` as plain data, outermost first; never holds local values."""
+    """The stack ending at ``frame`` as plain data, outermost first; never holds local values.
+
+    The watch's own frames (``unstall run``'s, the ``run_forever`` hook's) are left out.
+    """
     frames: list[Frame] = []
     for f in _walk(frame):
         code = f.f_code
         module = f.f_globals.get("__name__", "")
+        if isinstance(module, str) and module.startswith(_WATCH_PACKAGE):
+            continue
         frames.append(
             make_frame(
                 code.co_filename,

@@ -93,7 +93,9 @@ class Report:
 
     ``sites`` are ranked by total stalled time; ``recent`` holds the last few raw events;
     ``threshold`` is the stall threshold in seconds; ``sink_errors`` counts exceptions raised
-    by sinks and context providers (each one was swallowed).
+    by sinks and context providers (each one was swallowed). ``ongoing`` holds the stalls still
+    running when the report was taken (or when the watcher stopped), each with its duration
+    so far.
     """
 
     sites: tuple[SiteStats, ...]
@@ -103,6 +105,7 @@ class Report:
     sink_errors: int = 0
     threshold: float = 0.0
     recent: tuple[StallEvent, ...] = ()
+    ongoing: tuple[StallEvent, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data (seconds as floats, causes as strings)."""
@@ -121,6 +124,8 @@ class Report:
             f"unstall: {self.stalls} stall(s) at {len(self.sites)} site(s)"
             + (f" (threshold {self.threshold * 1e3:.0f} ms)" if self.threshold else "")
         ]
+        for event in self.ongoing:
+            lines.extend(_ongoing_lines(event))
         if self.sites:
             lines.append(
                 f"{'site':<48} {'count':>5} {'total':>9} {'p99':>8} {'max':>8}  cpu/blk/gc"
@@ -155,6 +160,23 @@ class Report:
                 where = f"{c.blamed.filename}:{c.blamed.lineno}" if c.blamed else "?"
                 lines.append(f"  {c.code} {c.name} at {where}: {c.fix or ''}")
         return "\n".join(lines) + "\n"
+
+
+def _ongoing_lines(event: StallEvent) -> list[str]:
+    """A stall still running: how long so far, where, what it is in, the fix and its stack."""
+    f = event.blamed
+    where = f"{f.filename}:{f.lineno} ({f.function})" if f else "<unknown>"
+    lines = [
+        f"stall in progress: {event.duration * 1e3:.0f} ms so far ({event.cause.value}) at {where}"
+    ]
+    if event.offender is not None:
+        off = event.offender
+        lines.append(f"    offender: {off.module + '.' if off.module else ''}{off.function}")
+    if event.fix:
+        lines.append(f"    fix: {event.fix}" + (f" [{event.code}]" if event.code else ""))
+    stack = event.stacks[0] if event.stacks else ()
+    lines.extend(f"      {s.filename}:{s.lineno} in {s.function}: {s.source}" for s in stack[-6:])
+    return lines
 
 
 def site_key(event: StallEvent) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 
 from unstall.watch._backstop import Backstop
 from unstall.watch._judge import running_loops, where_of
-from unstall.watch._loops import LoopState, Pending
+from unstall.watch._loops import LoopState, Pending, run_times
 from unstall.watch._model import Frame, StallEvent, TripwireEvent
 from unstall.watch._patch import RunForeverPatch
 from unstall.watch._report import Report
@@ -44,6 +44,8 @@ __all__ = ("Watcher", "watch")
 logger = logging.getLogger("unstall")
 Sink = Callable[[Any], object]
 
+# how long report() waits for the watchdog to finish emitting a stall (seconds)
+_REPORT_WAIT = 2.0
 _TIMING = {False: "off", True: "always", "off": "off", "always": "always", "sampled": "sampled"}
 
 
@@ -115,6 +117,9 @@ class Watcher:
         self._sampler = Sampler(list(context))
         # reentrant: stop() may run in a signal handler that interrupted _attach on this thread
         self._lock = threading.RLock()
+        # the watchdog and report() both emit the stalls the loops recorded (a sink may report)
+        self._flushing = threading.RLock()
+        self._stopped_ongoing: tuple[StallEvent, ...] = ()  # stalls still running at stop()
         self._watchdog = Watchdog(self.threshold, self._look, lambda: self._states)
         self._run_forever = RunForeverPatch(self._attach, self._detach)
 
@@ -185,11 +190,19 @@ class Watcher:
             )
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Stop watching: restore every patched method, join the watchdog, emit what is pending."""
+        """Stop watching: restore every patched method, join the watchdog, emit what is pending.
+
+        A stall still running is recorded with its duration so far, and is the report's
+        ``ongoing`` from then on (``unstall run`` stops the watcher on SIGTERM mid-stall).
+        """
+        ongoing = self._ongoing(time.perf_counter()) if self.running else ()
         with self._lock:
             if not self.running:
                 return
             self.running = False
+            self._stopped_ongoing = ongoing
+            for event in ongoing:
+                self._record(event)
             _started.discard(self)
             self._run_forever.restore()
             with contextlib.suppress(ValueError):
@@ -337,6 +350,10 @@ class Watcher:
     def _flush(self, state: LoopState, now: float) -> None:
         if not state.pending:
             return
+        with self._flushing:
+            self._emit_pending(state)
+
+    def _emit_pending(self, state: LoopState) -> None:
         backstop = self._backstop
         if backstop is not None:
             backstop.collect()
@@ -356,6 +373,32 @@ class Watcher:
             self._record(event)
         if backstop is not None:
             backstop.tick(time.perf_counter())
+
+    def _ongoing(self, now: float) -> tuple[StallEvent, ...]:
+        """The stalls running now (any thread), each with its duration so far, never raising."""
+        events: list[StallEvent] = []
+        for state in self._states:
+            try:
+                since = state.busy_since()
+                if not since or now - since < self.threshold:
+                    continue
+                session, errors = self._sampler.snapshot(state, since, now)
+                self.sink_errors += errors
+                stall = Pending(since, now - since, False, state.cpu_mark, run_times(state))
+                events.append(
+                    stall_event(
+                        state,
+                        stall,
+                        session,
+                        threshold=self.threshold,
+                        busy_poll=self._watchdog.busy_poll,
+                        dumped=None,
+                        wall=time.time() - time.perf_counter(),
+                    )
+                )
+            except Exception:  # a report must come out even when one loop cannot be read
+                logger.debug("unstall: could not read a stall in progress", exc_info=True)
+        return tuple(events)
 
     def _dumped(
         self, state: LoopState, stall: Pending, session: Session | None
@@ -405,7 +448,23 @@ class Watcher:
         return self._hist.histogram(loop_id, kind)
 
     def report(self) -> Report:
-        """A snapshot :class:`Report` of everything seen so far (safe from any thread, any time)."""
+        """A snapshot :class:`Report` of everything seen so far (safe from any thread, any time).
+
+        Stalls the loops finished before the call are in it even when the watchdog has not
+        emitted them yet; stalls still running are its ``ongoing``, with their duration so far.
+        """
+        ongoing = self._stopped_ongoing
+        if self.running:
+            # the watchdog may be building an event right now (the first one loads the catalog):
+            # wait for it, briefly, then emit what the loops recorded since
+            if self._flushing.acquire(timeout=_REPORT_WAIT):
+                try:
+                    for state in self._states:
+                        with contextlib.suppress(Exception):
+                            self._emit_pending(state)
+                finally:
+                    self._flushing.release()
+            ongoing = self._ongoing(time.perf_counter())
         for state in list(self._closing):
             self._hist.close(state)
         return Report(
@@ -416,6 +475,7 @@ class Watcher:
             self.sink_errors,
             self.threshold,
             tuple(self.events)[-10:],
+            ongoing=ongoing,
         )
 
     def _after_fork_child(self) -> None:
