@@ -27,6 +27,7 @@ from types import TracebackType
 from typing import Any
 
 from unstall.watch._backstop import Backstop
+from unstall.watch._imports import AfterImport
 from unstall.watch._judge import running_loops, where_of
 from unstall.watch._loops import LoopState, Pending, run_times
 from unstall.watch._model import Frame, StallEvent, TripwireEvent
@@ -122,6 +123,7 @@ class Watcher:
         self._stopped_ongoing: tuple[StallEvent, ...] = ()  # stalls still running at stop()
         self._watchdog = Watchdog(self.threshold, self._look, lambda: self._states)
         self._run_forever = RunForeverPatch(self._attach, self._detach)
+        self._uvloop_import = AfterImport("uvloop", self._on_uvloop_import)
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> Watcher:
@@ -131,7 +133,8 @@ class Watcher:
                 return self
             self.running = True
             self._run_forever.patch(asyncio.base_events.BaseEventLoop)
-            self._run_forever.patch_uvloop()
+            if not self._run_forever.patch_uvloop() and "uvloop" not in sys.modules:
+                self._uvloop_import.install()  # the program imports it later (unstall run)
             gc.callbacks.append(self._gc_callback)
             if self._use_backstop:
                 backstop = Backstop(self.threshold)
@@ -204,6 +207,7 @@ class Watcher:
             for event in ongoing:
                 self._record(event)
             _started.discard(self)
+            self._uvloop_import.remove()
             self._run_forever.restore()
             with contextlib.suppress(ValueError):
                 gc.callbacks.remove(self._gc_callback)
@@ -257,6 +261,12 @@ class Watcher:
     def remove_sink(self, sink: Sink) -> None:
         """Stop calling ``sink``; no error when it is not registered."""
         self._sinks.remove(sink)
+
+    def _on_uvloop_import(self, module: object) -> None:
+        """uvloop was just imported (on the importing thread): hook its loop before one starts."""
+        with self._lock:
+            if self.running:
+                self._run_forever.patch_uvloop()
 
     # ---- loop registration (loop threads) ---------------------------------------------------------
     def _attach(self, loop: asyncio.AbstractEventLoop) -> LoopState | None:
