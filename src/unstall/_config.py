@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "DEFAULT_MAX_FILE_SIZE",
+    "THRESHOLD_MS_RANGE",
     "Config",
     "WatchConfig",
     "config_from_table",
@@ -30,6 +31,7 @@ __all__ = (
     "known_codes",
     "load_config",
     "parse_codes",
+    "valid_threshold_ms",
 )
 
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
@@ -40,6 +42,23 @@ def known_codes() -> tuple[str, ...]:
     from unstall.catalog import default_catalog
 
     return default_catalog().all_codes()
+
+
+#: the stall thresholds that make sense, in milliseconds (``--threshold-ms``, ``threshold_ms=``,
+#: ``threshold-ms``, ``--unstall-threshold-ms``): the heartbeat ticks at most every 2 ms, and a
+#: minute-long stall is a hang for any service
+THRESHOLD_MS_RANGE = (1.0, 60_000.0)
+
+
+def valid_threshold_ms(value: object) -> bool:
+    """Whether ``value`` is a stall threshold: a finite number in :data:`THRESHOLD_MS_RANGE`."""
+    low, high = THRESHOLD_MS_RANGE
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and low <= value <= high
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,14 +364,10 @@ def _watch(value: Any, key: str, source: str) -> WatchConfig:
     for name, item in value.items():
         sub = f"{key}.{name}"
         if name == "threshold-ms":
-            if (
-                isinstance(item, bool)
-                or not isinstance(item, int | float)
-                or not math.isfinite(item)
-                or not 1 <= item <= 60000
-            ):
+            if not valid_threshold_ms(item):
+                low, high = THRESHOLD_MS_RANGE
                 raise ConfigError(
-                    f"{sub} = {item!r} in {source} is invalid; it must be a number of milliseconds from 1 to 60000.",
+                    f"{sub} = {item!r} in {source} is invalid; it must be a number of milliseconds from {low:g} to {high:g}.",
                     key=sub,
                     source=source,
                 )

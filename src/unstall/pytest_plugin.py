@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from unstall._config import THRESHOLD_MS_RANGE, valid_threshold_ms
+
 if TYPE_CHECKING:
     from unstall.watch import Frame, StallEvent, TripwireEvent
 
@@ -111,10 +113,11 @@ def _threshold(value: object, option: str) -> float:
         number = float(str(value).strip())
     except ValueError:
         number = math.nan
-    if not (number > 0 and math.isfinite(number)):
+    if not valid_threshold_ms(number):
+        low, high = THRESHOLD_MS_RANGE
         raise ValueError(
-            f"unstall: {option} = {value!r} is not a valid setting; use a positive number of "
-            f"milliseconds (e.g. {option} = 100)."
+            f"unstall: {option} = {value!r} is not a valid setting; use a number of "
+            f"milliseconds from {low:g} to {high:g} (e.g. {option} = 100)."
         )
     return number
 

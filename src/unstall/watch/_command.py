@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import importlib.util
 import os
 import runpy
@@ -232,6 +233,27 @@ def _user_traceback(tb: TracebackType | None) -> TracebackType | None:
     return tb
 
 
+def _to_stderr(text: str) -> None:
+    """Write ``text`` to stderr, or nothing when the program closed it (never raises)."""
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except Exception:  # closed, replaced by None, or its descriptor gone: nowhere to write
+        return
+
+
+def _own_file(path: str, parent: int) -> str:
+    """Where this process writes its report: ``path``, or in a process forked from the one that
+    started (``parent``), ``path`` with the child's process id before its extension
+    (``report.json`` -> ``report.4242.json``), so that parent and child keep their own reports."""
+    pid = os.getpid()
+    if pid == parent:
+        return path
+    folder, name = os.path.split(path)
+    stem, dot, ext = name.rpartition(".")
+    return os.path.join(folder, f"{stem}.{pid}.{ext}" if dot and stem else f"{name}.{pid}")
+
+
 def _die_by(signum: int) -> None:
     """End the process by ``signum`` with its default action, as the plain program would have."""
     atexit._run_exitfuncs()
@@ -243,15 +265,18 @@ def _die_by(signum: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the program under :func:`unstall.watch`; return its exit code (uncaught exception: 1)."""
+    from unstall._config import THRESHOLD_MS_RANGE, valid_threshold_ms
     from unstall.watch import watch
 
     try:
         prog = _program(args.module, list(args.target))
         threshold, tripwire, allow = _settings()  # a ConfigError becomes exit code 2 in the CLI
         if args.threshold_ms is not None:
-            if not args.threshold_ms > 0:
+            if not valid_threshold_ms(args.threshold_ms):
+                low, high = THRESHOLD_MS_RANGE
                 raise _UsageError(
-                    f"--threshold-ms {args.threshold_ms!r} is invalid; give a positive number of milliseconds."
+                    f"--threshold-ms {args.threshold_ms:g} is invalid; give a number of "
+                    f"milliseconds from {low:g} to {high:g}, e.g. --threshold-ms 100."
                 )
             threshold = args.threshold_ms
         for option, dest in _REPORT_FILES.items():
@@ -270,6 +295,7 @@ def run(args: argparse.Namespace) -> int:
         threshold, tripwire=_tripwire(allow) if tripwire else False, backstop=args.backstop
     )
     written = False
+    parent = os.getpid()
 
     def write_report(final: bool) -> None:
         nonlocal written
@@ -282,13 +308,12 @@ def run(args: argparse.Namespace) -> int:
             report = watcher.report()
             text = report.to_json() + "\n" if args.format == "json" else report.render_text()
             if args.output:
-                with open(args.output, "w", encoding="utf-8") as fh:
+                with open(_own_file(args.output, parent), "w", encoding="utf-8") as fh:
                     fh.write(text)
             else:
-                sys.stderr.write(text)
-                sys.stderr.flush()
+                _to_stderr(text)
         except Exception as exc:  # a report that cannot be written must not change the exit
-            sys.stderr.write(f"unstall run: could not write the report: {exc}\n")
+            _to_stderr(f"unstall run: could not write the report: {exc}\n")
 
     def on_usr1(signum: int, frame: FrameType | None) -> None:
         write_report(False)
@@ -313,12 +338,12 @@ def run(args: argparse.Namespace) -> int:
     except SystemExit as exc:
         code = _exit_code(exc.code)
     except KeyboardInterrupt as exc:
-        traceback.print_exception(type(exc), exc, _user_traceback(exc.__traceback__))
+        _print_exception(exc)
         write_report(True)
         _die_by(signal.SIGINT)
         code = 130  # only when the signal could not end the process
     except BaseException as exc:
-        traceback.print_exception(type(exc), exc, _user_traceback(exc.__traceback__))
+        _print_exception(exc)
         code = 1
     write_report(True)
     return code
@@ -329,5 +354,11 @@ def _exit_code(value: Any) -> int:
         return 0
     if isinstance(value, int):
         return value
-    sys.stderr.write(f"{value}\n")
+    _to_stderr(f"{value}\n")
     return 1
+
+
+def _print_exception(exc: BaseException) -> None:
+    """Print the program's uncaught exception as python would, starting in the program."""
+    with contextlib.suppress(Exception):  # the program may have closed its stderr
+        traceback.print_exception(type(exc), exc, _user_traceback(exc.__traceback__))

@@ -64,6 +64,10 @@ class Sampler:
         # (loop id, session) of stalls that ended and were not matched yet
         self.recent: collections.deque[tuple[int, Session]] = collections.deque(maxlen=8)
 
+    def add_context(self, provider: ContextProvider) -> None:
+        """Ask ``provider`` too (any thread) from the next stall on."""
+        self._context.append(provider)
+
     def follow(self, loop_id: int, since: float) -> None:
         """Loop ``loop_id`` is busy since ``since`` (``0.0``: it is not): an earlier stall's session ends."""
         current = self.current.get(loop_id)

@@ -21,11 +21,13 @@ import os
 import sys
 import threading
 import time
+import warnings
 import weakref
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
+from unstall._config import THRESHOLD_MS_RANGE, valid_threshold_ms
 from unstall.watch._backstop import Backstop
 from unstall.watch._imports import AfterImport
 from unstall.watch._judge import running_loops, where_of
@@ -86,9 +88,11 @@ class Watcher:
         iteration_timing: bool | str = "sampled",
         backstop: bool = False,
     ) -> None:
-        if not threshold_ms > 0:
+        if not valid_threshold_ms(threshold_ms):
+            low, high = THRESHOLD_MS_RANGE
             raise ValueError(
-                f"threshold_ms={threshold_ms!r} must be a positive number of milliseconds."
+                f"threshold_ms={threshold_ms!r} is invalid; give a number of milliseconds from "
+                f"{low:g} to {high:g} (the default is 100)."
             )
         if iteration_timing not in _TIMING:
             raise ValueError(
@@ -96,6 +100,16 @@ class Watcher:
                 "use True or 'always', 'sampled', or False or 'off'."
             )
         self.threshold = threshold_ms / 1000.0
+        # the options watch() compares a later call's with (sinks and context are added instead)
+        self._options: dict[str, object] = {
+            "threshold_ms": threshold_ms,
+            "tripwire": tripwire,
+            "max_events": max_events,
+            "max_sites": max_sites,
+            "log": log,
+            "iteration_timing": iteration_timing,
+            "backstop": backstop,
+        }
         self.events: collections.deque[StallEvent] = collections.deque(maxlen=max_events)
         self.blocking_calls: collections.deque[TripwireEvent] = collections.deque(maxlen=max_events)
         self.sink_errors = 0
@@ -253,6 +267,26 @@ class Watcher:
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+    def _differs(self, options: dict[str, Any]) -> dict[str, Any]:
+        """The ``options`` (as for the constructor) this watcher was not started with.
+
+        Raises ``TypeError`` for a name the constructor does not take.
+        """
+        differ: dict[str, Any] = {}
+        for name, value in options.items():
+            if name not in self._options:
+                raise TypeError(f"watch() got an unexpected keyword argument {name!r}")
+            mine = self._options[name]
+            if name == "tripwire":
+                same = bool(value) == bool(mine) and (value is mine or isinstance(value, bool))
+            elif name == "iteration_timing":
+                same = _TIMING.get(value) == _TIMING.get(mine)
+            else:
+                same = value == mine
+            if not same:
+                differ[name] = value
+        return differ
 
     def add_sink(self, sink: Sink) -> None:
         """Call ``sink(event)`` for every future StallEvent / TripwireEvent; exceptions it raises are counted."""
@@ -518,21 +552,49 @@ class Watcher:
 _current: Watcher | None = None
 
 
-def watch(threshold_ms: float = 100.0, **options: Any) -> Watcher:
+def watch(threshold_ms: float | None = None, **options: Any) -> Watcher:
     """Start (or return the already running) process-wide :class:`Watcher`; options as for Watcher.
 
     ``report_at_exit=True`` also writes the text report to stderr when the process exits.
     The watcher is stopped at exit, before the interpreter shuts down.
+
+    While one runs, a call returns it: its ``sinks`` and ``context`` are added to it and
+    ``report_at_exit=True`` is taken, but any other option that differs from the running
+    watcher's (``unstall run --threshold-ms 50`` running a program that calls
+    ``unstall.watch(threshold_ms=200)``) is ignored, with a ``RuntimeWarning`` that names it.
+    Stop the running watcher first to start one with other options.
     """
-    global _current
+    global _current, _report_at_exit
+    at_exit = bool(options.pop("report_at_exit", False))
     if _current is not None and _current.running:
-        for sink in options.get("sinks", ()):
-            _current.add_sink(sink)
-        return _current
-    global _report_at_exit
-    _report_at_exit = bool(options.pop("report_at_exit", False))
-    _current = Watcher(threshold_ms, **options)
+        running = _current
+        for sink in options.pop("sinks", ()):
+            running.add_sink(sink)
+        for provider in options.pop("context", ()):
+            running._sampler.add_context(provider)
+        _report_at_exit = _report_at_exit or at_exit
+        if threshold_ms is not None:
+            options["threshold_ms"] = threshold_ms
+        ignored = running._differs(options)
+        if ignored:
+            warnings.warn(
+                f"unstall.watch() returned the watcher already running and ignored "
+                f"{', '.join(f'{k}={v!r}' for k, v in ignored.items())}: it keeps "
+                f"{', '.join(f'{k}={running._options[k]!r}' for k in ignored)}. Stop it first "
+                "(unstall.watch().stop()) to start one with other options.",
+                RuntimeWarning,
+                stacklevel=3 if _called_as_module() else 2,
+            )
+        return running
+    _report_at_exit = at_exit
+    _current = Watcher(100.0 if threshold_ms is None else threshold_ms, **options)
     return _current.start()
+
+
+def _called_as_module() -> bool:
+    """Whether :func:`watch` was reached through ``unstall.watch(...)`` (the callable module)."""
+    caller = sys._getframe(2)
+    return caller.f_globals.get("__name__") == "unstall.watch"
 
 
 _report_at_exit = False
