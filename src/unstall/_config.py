@@ -9,13 +9,13 @@ value and the valid choices.
 from __future__ import annotations
 
 import difflib
-import math
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from unstall._limits import THRESHOLD_MS_RANGE, valid_threshold_ms
 from unstall.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 __all__ = (
     "DEFAULT_MAX_FILE_SIZE",
-    "THRESHOLD_MS_RANGE",
     "Config",
     "WatchConfig",
     "config_from_table",
@@ -31,7 +30,6 @@ __all__ = (
     "known_codes",
     "load_config",
     "parse_codes",
-    "valid_threshold_ms",
 )
 
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
@@ -42,23 +40,6 @@ def known_codes() -> tuple[str, ...]:
     from unstall.catalog import default_catalog
 
     return default_catalog().all_codes()
-
-
-#: the stall thresholds that make sense, in milliseconds (``--threshold-ms``, ``threshold_ms=``,
-#: ``threshold-ms``, ``--unstall-threshold-ms``): the heartbeat ticks at most every 2 ms, and a
-#: minute-long stall is a hang for any service
-THRESHOLD_MS_RANGE = (1.0, 60_000.0)
-
-
-def valid_threshold_ms(value: object) -> bool:
-    """Whether ``value`` is a stall threshold: a finite number in :data:`THRESHOLD_MS_RANGE`."""
-    low, high = THRESHOLD_MS_RANGE
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and low <= value <= high
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from unstall._config import THRESHOLD_MS_RANGE, valid_threshold_ms
+from unstall._limits import THRESHOLD_MS_RANGE, valid_threshold_ms
 
 if TYPE_CHECKING:
     from unstall.watch import Frame, StallEvent, TripwireEvent

@@ -168,14 +168,14 @@ def test_gc_pause_is_labelled_gc(run_loop: RunLoop) -> None:
     events = [e for e in w.events if e.blamed and "GC LINE" in e.blamed.source]
     assert len(events) == 1, list(w.events)
     assert events[0].cause is Cause.GC
-    assert events[0].stack_source in ("samples", "gc", "faulthandler")
+    assert events[0].stack_source in ("samples", "gc", "signal")
     assert events[0].gc_time >= events[0].duration / 2
     assert "garbage collection" in (events[0].fix or "")
 
 
 def test_regex_holding_the_gil_still_gets_its_line(run_loop: RunLoop) -> None:
     async def main() -> Watcher:
-        w = watch(threshold_ms=100, log=False, backstop=True)
+        w = watch(threshold_ms=100, log=False)
         await asyncio.sleep(0.05)
         re.match(r"(a+)+$", "a" * 23 + "b")  # REGEX LINE
         await wait_for(lambda: bool(w.events))
@@ -188,7 +188,7 @@ def test_regex_holding_the_gil_still_gets_its_line(run_loop: RunLoop) -> None:
     event = events[0]
     assert event.duration > 0.15
     assert event.cause is Cause.CPU
-    assert event.stack_source in ("samples", "faulthandler")
+    assert event.stack_source in ("samples", "signal")
     assert event.offender is not None
     assert event.offender.function == "match"
 

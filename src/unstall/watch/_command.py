@@ -53,11 +53,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="also report every blocking call made on a running loop, however short",
     )
     parser.add_argument(
-        "--backstop",
-        action="store_true",
-        help="arm the faulthandler backstop: stalls in C code that holds the GIL get their line "
-        "too (for development and staging; see unstall.watch.Watcher)",
+        "--no-sentinel",
+        dest="sentinel",
+        action="store_false",
+        help="run without the sentinel, the helper process that names the line and the thread of "
+        "stalls in C code holding the GIL, and ends the program on SIGTERM while C code holds it",
     )
+    # the faulthandler backstop is gone (the sentinel does its job without its risk): still taken
+    parser.add_argument("--backstop", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--format", choices=("text", "json"), default="text", help="report format")
     parser.add_argument("--output", default=None, help="write the report to FILE instead of stderr")
     # -m takes the rest of the command line, as python's does: the module's name, then its
@@ -265,7 +268,7 @@ def _die_by(signum: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the program under :func:`unstall.watch`; return its exit code (uncaught exception: 1)."""
-    from unstall._config import THRESHOLD_MS_RANGE, valid_threshold_ms
+    from unstall._limits import THRESHOLD_MS_RANGE, valid_threshold_ms
     from unstall.watch import watch
 
     try:
@@ -292,7 +295,7 @@ def run(args: argparse.Namespace) -> int:
     if args.tripwire:
         tripwire = True
     watcher = watch(
-        threshold, tripwire=_tripwire(allow) if tripwire else False, backstop=args.backstop
+        threshold, tripwire=_tripwire(allow) if tripwire else False, sentinel=args.sentinel
     )
     written = False
     parent = os.getpid()

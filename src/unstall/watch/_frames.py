@@ -25,7 +25,15 @@ from typing import Any
 
 from unstall.watch._model import Cause, Frame
 
-__all__ = ("blame", "fix_for", "is_user_file", "sample_stack", "site_fix", "stack_of")
+__all__ = (
+    "blame",
+    "callee_of_line",
+    "fix_for",
+    "is_user_file",
+    "sample_stack",
+    "site_fix",
+    "stack_of",
+)
 
 _MAX_DEPTH = 64
 _MAX_INTERNED = 20_000
@@ -37,6 +45,7 @@ _UNSTALL_DIR = (
     os.path.normcase(os.path.dirname(os.path.dirname(os.path.realpath(__file__)))) + os.sep
 )
 _CALL = re.compile(r"([A-Za-z_][\w.]*)\s*\(")
+_IMPORT = re.compile(r"(?:import|from)\s+[A-Za-z_.]")
 _CALLEE = re.compile(r"\s*(?:await\s+)?([A-Za-z_][\w]*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*\(")
 _CALL_OPS = frozenset(
     dis.opmap[name] for name in ("CALL", "CALL_FUNCTION_EX", "CALL_KW") if name in dis.opmap
@@ -45,6 +54,7 @@ _CACHE = dis.opmap.get("CACHE", -1)
 _MAX_CACHE_ENTRIES = 8
 C_FILENAME = "<C>"  # the file name of a synthesised frame for a C callee
 _interned: dict[tuple[str, int, str, str], Frame] = {}
+_IMPORT_CALL = Frame(C_FILENAME, 0, "__import__", "builtins")
 
 
 @lru_cache(maxsize=4096)
@@ -191,13 +201,43 @@ def _c_callee(frame: FrameType) -> Frame | None:
     text = _call_text(frame.f_code, frame.f_lasti)
     if text is None:
         return None
+    return _resolve(text, frame.f_globals)[0]
+
+
+def callee_of_line(frame: Frame) -> Frame | None:
+    """The ``<C>`` frame of the call into C that ``frame``'s line makes, from its source text.
+
+    For a stack with no live frame behind it (a thread's own dump), whose innermost line is
+    running a call with no Python frame: of the calls on the line, the last one that is not a
+    Python function (a Python function would have a frame of its own, deeper). Names resolve
+    through the frame's module globals and builtins only.
+    """
+    if not frame.source:
+        return None
+    module = sys.modules.get(frame.module) if frame.module else None
+    namespace: Any = vars(module) if module is not None else {}
+    chosen: Frame | None = None
+    for found in _CALL.finditer(frame.source):
+        text = found.group(1)
+        if frame.source[: found.start()].rstrip().endswith("."):
+            # a method of an expression (``_compile(p).match(s)``): named, never resolved
+            chosen = make_frame(C_FILENAME, 0, text, "")
+            continue
+        callee, obj = _resolve(text, namespace)
+        if not isinstance(obj, types.FunctionType):
+            chosen = callee
+    return chosen
+
+
+def _resolve(text: str, namespace: Any) -> tuple[Frame, object]:
+    """The ``<C>`` frame naming the dotted callee ``text`` (module globals, then builtins), and
+    the object it names (``_MISSING`` when it is a local's, which is never read)."""
     head, *rest = text.split(".")
-    namespace: Any = frame.f_globals
     obj = namespace.get(head, _MISSING)
     if obj is _MISSING:
         obj = vars(builtins).get(head, _MISSING)
     if obj is _MISSING:  # a local or an attribute of one: keep the text, read no value
-        return make_frame(C_FILENAME, 0, text, "")
+        return make_frame(C_FILENAME, 0, text, ""), _MISSING
     written = obj.__name__ if isinstance(obj, types.ModuleType) else None
     for part in rest:
         if isinstance(obj, types.ModuleType):
@@ -213,12 +253,12 @@ def _c_callee(frame: FrameType) -> Frame | None:
             break
     if written is not None and rest:
         module, _, function = f"{written}.{'.'.join(rest)}".rpartition(".")
-        return make_frame(C_FILENAME, 0, function, module)
+        return make_frame(C_FILENAME, 0, function, module), obj
     own_module = getattr(obj, "__module__", None)
     own_name = getattr(obj, "__qualname__", None)
     if isinstance(own_module, str) and isinstance(own_name, str):
-        return make_frame(C_FILENAME, 0, own_name, own_module)
-    return make_frame(C_FILENAME, 0, text, "")
+        return make_frame(C_FILENAME, 0, own_name, own_module), obj
+    return make_frame(C_FILENAME, 0, text, ""), obj
 
 
 _MISSING = object()
@@ -240,7 +280,7 @@ _catalog_lock = threading.Lock()
 
 def _catalog() -> Any:
     """The default catalog, loaded once (about 0.1 s) at the first stall, never before: until
-    something stalls the watchdog costs nothing, and it is loaded while the backstop is off."""
+    something stalls the watchdog costs nothing."""
     global _catalog_value
     if _catalog_value is None:
         with _catalog_lock:
@@ -273,9 +313,14 @@ def site_fix(
     entry's alternative, else the generic one for ``cause`` (thread for blocked, process for CPU).
     """
     blamed, offender = blame(stack)
+    below = stack[stack.index(blamed) :] if blamed in stack else stack
+    if _only_importing(below[1:]):
+        # nothing but the import system under the blamed line: an import statement (compiling
+        # or loading the module), named as the import it is
+        below = (below[0], _IMPORT_CALL)
+        offender = _IMPORT_CALL
     try:
         catalog = _catalog()
-        below = stack[stack.index(blamed) :] if blamed in stack else stack
         for frame in reversed(below):
             for name in _names(frame):
                 entry = catalog.lookup(name)
@@ -286,6 +331,20 @@ def site_fix(
         pass
     code, entry_name, fix = fix_for(blamed, offender, cause)
     return blamed, offender, code, entry_name, fix
+
+
+def _only_importing(frames: tuple[Frame, ...]) -> bool:
+    """Whether ``frames`` are the import system's own (and the C calls it makes), and some."""
+    system = [
+        f.filename.startswith("<frozen importlib")
+        or f.module == "importlib"
+        or f.module.startswith("importlib.")
+        for f in frames
+    ]
+    return any(system) and all(
+        own or (f.filename == C_FILENAME and not f.module)
+        for f, own in zip(frames, system, strict=True)
+    )
 
 
 def is_io_entry(name: str | None) -> bool:
@@ -326,6 +385,8 @@ def fix_for(
                     names.append(name)
                     if _is_builtin_there(name, frame.module):
                         names.append("builtins." + name)
+        if blamed is not None and _IMPORT.match(blamed.source):
+            names.append("builtins.__import__")  # an import statement: no call on the line
         for name in names:
             entry = catalog.lookup(name)
             if entry is not None:

@@ -16,13 +16,22 @@ from typing import Any
 
 from unstall.watch._model import TaskInfo
 
-__all__ = ("ContextProvider", "read_context", "task_snapshot")
+__all__ = ("ContextProvider", "offload_waits", "read_context", "task_snapshot")
 
 ContextProvider = (
     Callable[[contextvars.Context], "Mapping[str, object] | None"] | contextvars.ContextVar[Any]
 )
 _HANDLE_RUN_CODE = asyncio.events.Handle._run.__code__
 _MAX_CHAIN = 32
+_MAX_WAITS = 8
+# modules whose coroutines hand work to another thread and wait for it
+_OFFLOAD_MODULES = (
+    "asyncio.threads",
+    "anyio.to_thread",
+    "anyio._backends",
+    "starlette.concurrency",
+    "unstall.offload",
+)
 
 
 def _handle_context(frame: FrameType | None) -> contextvars.Context | None:
@@ -105,3 +114,54 @@ def read_context(
         except Exception:
             errors += 1
     return tuple(out), errors
+
+
+def offload_waits(
+    loop: asyncio.AbstractEventLoop,
+) -> tuple[tuple[tuple[Any, int, str], ...], ...]:
+    """The await chains of ``loop``'s tasks that wait for work handed to another thread.
+
+    Loop thread only. A task counts when the future it waits for was made from an executor's
+    (``run_in_executor``, ``to_thread``) or its chain runs through an offload helper (anyio,
+    Starlette, unstall's own). Each chain is ``(code, line, module name)`` triples, innermost
+    first, up to ``_MAX_WAITS`` chains: code objects and line numbers only, never values.
+    """
+    chains: list[tuple[tuple[Any, int, str], ...]] = []
+    for task in list(asyncio.all_tasks(loop)):
+        frames = _coroutine_frames(task)
+        if not frames:
+            continue
+        modules = [str(f.f_globals.get("__name__", "")) for f in frames]
+        waiter = getattr(task, "_fut_waiter", None)
+        if _from_executor(waiter) or any(m.startswith(_OFFLOAD_MODULES) for m in modules):
+            chains.append(
+                tuple(
+                    (f.f_code, f.f_lineno or 0, m)
+                    for f, m in zip(reversed(frames), reversed(modules), strict=True)
+                )
+            )
+            if len(chains) >= _MAX_WAITS:
+                break
+    return tuple(chains)
+
+
+def _coroutine_frames(task: asyncio.Task[Any]) -> list[FrameType]:
+    """The suspended frames of ``task``'s await chain, outermost first."""
+    frames: list[FrameType] = []
+    coro: Any = task.get_coro()
+    while coro is not None and len(frames) < _MAX_CHAIN:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if frame is None:
+            break
+        frames.append(frame)
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    return frames
+
+
+def _from_executor(future: object) -> bool:
+    """Whether ``future`` mirrors a ``concurrent.futures`` one (``asyncio.wrap_future``)."""
+    for callback in getattr(future, "_callbacks", None) or ():
+        function = callback[0] if isinstance(callback, tuple) else callback
+        if getattr(function, "__name__", "") == "_call_check_cancel":
+            return True
+    return False

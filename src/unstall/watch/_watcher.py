@@ -27,15 +27,16 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
-from unstall._config import THRESHOLD_MS_RANGE, valid_threshold_ms
-from unstall.watch._backstop import Backstop
+from unstall._limits import THRESHOLD_MS_RANGE, valid_threshold_ms
+from unstall.watch import _sentinel
 from unstall.watch._imports import AfterImport
 from unstall.watch._judge import running_loops, where_of
 from unstall.watch._loops import LoopState, Pending, run_times
-from unstall.watch._model import Frame, StallEvent, TripwireEvent
+from unstall.watch._model import StallEvent, TripwireEvent
 from unstall.watch._patch import RunForeverPatch
 from unstall.watch._report import Report
 from unstall.watch._sampling import Sampler, Session
+from unstall.watch._sentinel import Dump, Sentinel
 from unstall.watch._sinks import Sinks
 from unstall.watch._stall_event import stall_event
 from unstall.watch._stats import Histograms, Sites
@@ -47,6 +48,8 @@ __all__ = ("Watcher", "watch")
 logger = logging.getLogger("unstall")
 Sink = Callable[[Any], object]
 
+# the sentinel takes over when the watchdog sampling a stall misses its looks this long (seconds)
+_DEAD_MAN = 0.02
 # how long report() waits for the watchdog to finish emitting a stall (seconds)
 _REPORT_WAIT = 2.0
 _TIMING = {False: "off", True: "always", "off": "off", "always": "always", "sampled": "sampled"}
@@ -59,13 +62,18 @@ class Watcher:
     are also timed, in windows by default (``iteration_timing="sampled"``), always
     (``True``/``"always"``) or never (``False``/``"off"``). When an iteration runs past half
     the threshold the watchdog thread samples the loop thread's stack until it comes back and
-    then emits one :class:`StallEvent`. ``backstop=True`` (opt-in) arms ``faulthandler`` so a
-    stall in C code holding the GIL still gets its stack. It is off by default because a
-    ``faulthandler`` dump reads the other threads' frames without the GIL: safe while the loop
-    thread is stuck in C, but when the watchdog is only starved by many busy Python threads a
-    dump could race with them. Use it in development, tests and staging; leave it off if the
-    program uses ``faulthandler.dump_traceback_later`` itself. Without it such a stall is still
-    caught, with its real duration, but its line only when a sample lands on it.
+    then emits one :class:`StallEvent`.
+
+    C code that holds the GIL (a regex, ``json.loads``, an import's compile, in the loop's
+    thread or in a worker the loop waits for) keeps the watchdog out too. ``sentinel=True``
+    (the default, on Linux) starts one small helper process for the whole process
+    (``unstall.watch._sentinel``): when the watchdog is starved during a stall, it finds the
+    thread that burns a CPU and has it write its own stack on a signal, so such a stall gets
+    its line, its C function and, when another thread held the GIL, that thread and the line
+    that handed it the work (cause ``GIL``). No thread reads another's frames for it. Without
+    it such a stall is still caught, with its real duration, and its line when the sample
+    taken as it ends lands on it. ``backstop`` is accepted and ignored: the faulthandler
+    backstop it armed is gone.
 
     Events go to ``events`` (the last ``max_events``), the aggregated :meth:`report` (at most
     ``max_sites`` sites), the ``unstall`` logger (``log=True``) and every sink (a plain callable;
@@ -87,6 +95,7 @@ class Watcher:
         log: bool = True,
         iteration_timing: bool | str = "sampled",
         backstop: bool = False,
+        sentinel: bool = True,
     ) -> None:
         if not valid_threshold_ms(threshold_ms):
             low, high = THRESHOLD_MS_RANGE
@@ -109,6 +118,7 @@ class Watcher:
             "log": log,
             "iteration_timing": iteration_timing,
             "backstop": backstop,
+            "sentinel": sentinel,
         }
         self.events: collections.deque[StallEvent] = collections.deque(maxlen=max_events)
         self.blocking_calls: collections.deque[TripwireEvent] = collections.deque(maxlen=max_events)
@@ -121,8 +131,8 @@ class Watcher:
         self._max_sites = max_sites
         self._log = log
         self._timing = _TIMING[iteration_timing]
-        self._use_backstop = backstop
-        self._backstop: Backstop | None = None
+        self._use_sentinel = sentinel
+        self._sentinel: Sentinel | None = None
         self._sites = Sites(max_sites)
         self._hist = Histograms()
         self._loops: dict[int, LoopState] = {}
@@ -135,6 +145,7 @@ class Watcher:
         # the watchdog and report() both emit the stalls the loops recorded (a sink may report)
         self._flushing = threading.RLock()
         self._stopped_ongoing: tuple[StallEvent, ...] = ()  # stalls still running at stop()
+        self._watchdog_native = 0  # the watchdog thread the sentinel was told about
         self._watchdog = Watchdog(self.threshold, self._look, lambda: self._states)
         self._run_forever = RunForeverPatch(self._attach, self._detach)
         self._uvloop_import = AfterImport("uvloop", self._on_uvloop_import)
@@ -150,9 +161,8 @@ class Watcher:
             if not self._run_forever.patch_uvloop() and "uvloop" not in sys.modules:
                 self._uvloop_import.install()  # the program imports it later (unstall run)
             gc.callbacks.append(self._gc_callback)
-            if self._use_backstop:
-                backstop = Backstop(self.threshold)
-                self._backstop = backstop if backstop.start() else None
+            if self._use_sentinel:
+                self._sentinel = _sentinel.acquire()
             self._start_watchdog()
             _started.add(self)
         with contextlib.suppress(RuntimeError):
@@ -180,8 +190,12 @@ class Watcher:
             logger.debug("unstall: could not look for running loops", exc_info=True)
 
     def _start_watchdog(self) -> None:
-        # with a backstop to re-arm, or busy parts piling up every iteration, it wakes often
-        self._watchdog.start(steady=self._backstop is not None or self._timing == "always")
+        # with busy parts piling up every iteration, it wakes often
+        sentinel = self._sentinel
+        self._watchdog.start(
+            steady=self._timing == "always",
+            extra=() if sentinel is None else (sentinel.fileno(),),
+        )
 
     def _start_tripwire(self) -> None:
         try:
@@ -226,14 +240,14 @@ class Watcher:
             with contextlib.suppress(ValueError):
                 gc.callbacks.remove(self._gc_callback)
             thread = self._watchdog.stop()
-            backstop, self._backstop = self._backstop, None
-        if backstop is not None:
-            backstop.collect()
-            backstop.stop()  # first: nobody re-arms the timer once the watchdog is gone
-            self._backstop = backstop  # still read by the last emissions below
         joined = self._watchdog.join(thread, timeout)
+        sentinel = self._sentinel
+        if sentinel is not None:
+            sentinel.collect()  # the stacks of a stall that just ended
         for state in (*self._states, *self._closing):
             with contextlib.suppress(Exception):
+                if sentinel is not None:
+                    sentinel.drop_loop(state.loop_id)
                 state.uninstall()
                 self._flush(state, time.perf_counter())
                 self._hist.close(state)
@@ -244,7 +258,9 @@ class Watcher:
             self._states = ()
             self._closing.clear()
             self._sampler.current.clear()
-        self._backstop = None
+            self._sentinel = None
+        if sentinel is not None:
+            _sentinel.release()
         if self._tripwire is not None:
             try:
                 self._tripwire.stop()
@@ -312,12 +328,13 @@ class Watcher:
                     loop,
                     self.threshold,
                     timing=self._timing,
-                    alarm=self._watchdog.sleeps and not self._use_backstop,
+                    alarm=self._watchdog.sleeps,
                     notify=self._watchdog.wake,
                 )
                 state.install()
                 self._loops[id(loop)] = state
                 self._states = tuple(self._loops.values())
+                self._to_sentinel(state)
             self._watchdog.wake()  # the watchdog starts listening to this loop's alarm
             return state
         except Exception:
@@ -325,6 +342,12 @@ class Watcher:
                 "unstall: could not instrument an event loop; it is not watched", exc_info=True
             )
             return None
+
+    def _to_sentinel(self, state: LoopState) -> None:
+        """Have the sentinel watch ``state``'s loop through its alarm (which it needs)."""
+        sentinel, alarm = self._sentinel, state.alarm
+        if sentinel is not None and alarm is not None:
+            sentinel.add_loop(state.loop_id, state.native_id, alarm)
 
     def _detach(self, state: LoopState) -> None:
         try:
@@ -334,6 +357,8 @@ class Watcher:
                     self._states = tuple(self._loops.values())
                     self._external.discard(state.loop_id)
                     self._closing.append(state)  # the watchdog emits what is pending
+                    if self._sentinel is not None:
+                        self._sentinel.drop_loop(state.loop_id)
             state.uninstall()
             self._watchdog.wake()
         except Exception:
@@ -359,8 +384,13 @@ class Watcher:
     def _look(self) -> bool:
         """One look at every loop (watchdog thread); whether a stall is being sampled."""
         now = time.perf_counter()
-        if self._backstop is not None:
-            self._backstop.tick(now)
+        sentinel = self._sentinel
+        if sentinel is not None:
+            native = threading.get_native_id()
+            if native != self._watchdog_native:
+                self._watchdog_native = native
+                sentinel.set_watchdog(native)
+            sentinel.collect()
         if "uvloop" in sys.modules:
             with self._lock:
                 patched = self.running and self._run_forever.patch_uvloop()
@@ -384,6 +414,11 @@ class Watcher:
             errors = self._sampler.sample(state, since, now)
             if errors:  # context providers that raised
                 self.sink_errors += errors
+            alarm = state.alarm
+            if alarm is not None and self._sentinel is not None:
+                # a dead man's switch: should the GIL keep the watchdog from its next looks,
+                # the alarm fires unread and the sentinel takes over
+                alarm.arm(max(_DEAD_MAN, 3 * self._watchdog.busy_poll))
         if len(state.lag) > 4096 or len(state.busy) > 4096:
             self._hist.drain(state)
         if state.loop_id in self._external and (
@@ -398,25 +433,27 @@ class Watcher:
             self._emit_pending(state)
 
     def _emit_pending(self, state: LoopState) -> None:
-        backstop = self._backstop
-        if backstop is not None:
-            backstop.collect()
-            backstop.suspend()  # the watchdog is busy, not starved: no dump meanwhile
         while state.pending:
             stall = state.pending.popleft()
             session = self._sampler.match(state.loop_id, stall.start, stall.duration)
-            event = stall_event(
-                state,
-                stall,
-                session,
-                threshold=self.threshold,
-                busy_poll=self._watchdog.busy_poll,
-                dumped=self._dumped(state, stall, session),
-                wall=time.time() - time.perf_counter(),
-            )
-            self._record(event)
-        if backstop is not None:
-            backstop.tick(time.perf_counter())
+            self._record(self._event(state, stall, session))
+
+    def _event(self, state: LoopState, stall: Pending, session: Session | None) -> StallEvent:
+        sentinel = self._sentinel
+        dumps: tuple[Dump, ...] = ()
+        if sentinel is not None:
+            sentinel.collect()
+            dumps = sentinel.find(state.loop_id, stall.start, stall.start + stall.duration)
+        return stall_event(
+            state,
+            stall,
+            session,
+            threshold=self.threshold,
+            busy_poll=self._watchdog.busy_poll,
+            wall=time.time() - time.perf_counter(),
+            dumps=dumps,
+            thread_names=_thread_names() if dumps else None,
+        )
 
     def _ongoing(self, now: float) -> tuple[StallEvent, ...]:
         """The stalls running now (any thread), each with its duration so far, never raising."""
@@ -429,30 +466,10 @@ class Watcher:
                 session, errors = self._sampler.snapshot(state, since, now)
                 self.sink_errors += errors
                 stall = Pending(since, now - since, False, state.cpu_mark, run_times(state))
-                events.append(
-                    stall_event(
-                        state,
-                        stall,
-                        session,
-                        threshold=self.threshold,
-                        busy_poll=self._watchdog.busy_poll,
-                        dumped=None,
-                        wall=time.time() - time.perf_counter(),
-                    )
-                )
+                events.append(self._event(state, stall, session))
             except Exception:  # a report must come out even when one loop cannot be read
                 logger.debug("unstall: could not read a stall in progress", exc_info=True)
         return tuple(events)
-
-    def _dumped(
-        self, state: LoopState, stall: Pending, session: Session | None
-    ) -> tuple[Frame, ...] | None:
-        """The loop thread's stack from a backstop dump during ``stall``, when no sample has one."""
-        backstop = self._backstop
-        if backstop is None or (session is not None and session.stacks):
-            return None
-        backstop.collect()
-        return backstop.find(state.thread_id, stall.start, stall.start + stall.duration)
 
     def _record(self, event: StallEvent) -> None:
         self.stalls += 1
@@ -499,6 +516,8 @@ class Watcher:
         """
         ongoing = self._stopped_ongoing
         if self.running:
+            # first: a report() on a loop's thread that waits below is no stall of that loop
+            ongoing = self._ongoing(time.perf_counter())
             # the watchdog may be building an event right now (the first one loads the catalog):
             # wait for it, briefly, then emit what the loops recorded since
             if self._flushing.acquire(timeout=_REPORT_WAIT):
@@ -508,7 +527,6 @@ class Watcher:
                             self._emit_pending(state)
                 finally:
                     self._flushing.release()
-            ongoing = self._ongoing(time.perf_counter())
         for state in list(self._closing):
             self._hist.close(state)
         return Report(
@@ -543,9 +561,12 @@ class Watcher:
         self._watchdog.close()  # the child's copies of the parent's pipe
         self._loops = kept
         self._states = tuple(kept.values())
+        self._watchdog_native = 0
         if self.running:
-            if self._backstop is not None:
-                self._backstop.after_fork()
+            if self._sentinel is not None:  # the parent's: the child gets its own
+                self._sentinel = _sentinel.acquire()
+                for state in kept.values():
+                    self._to_sentinel(state)
             self._start_watchdog()
 
 
@@ -608,6 +629,11 @@ def _at_exit() -> None:
         if _report_at_exit:
             with contextlib.suppress(Exception):
                 sys.stderr.write(watcher.report().render_text())
+
+
+def _thread_names() -> dict[int, str]:
+    """Every Python thread's name, by native id."""
+    return {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
 
 
 _started: weakref.WeakSet[Watcher] = weakref.WeakSet()  # every running watcher, for fork
