@@ -63,6 +63,7 @@ _PROJECT = pytest.StashKey["tuple[Any, tuple[str, ...]]"]()
 # allow-list items given in markers, and those that allowed at least one call, over the session
 _ALLOW_SEEN = pytest.StashKey[dict[str, str]]()
 _ALLOW_FIRED = pytest.StashKey[set[str]]()
+_SENTINEL_HELD = pytest.StashKey[bool]()  # whether this session holds the sentinel
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -252,6 +253,7 @@ def _watched(item: pytest.Item, when: str) -> Generator[None, Any, Any]:
             pytest.fail(f"unstall: {error}", pytrace=False)
         allow = (*project_allow, *settings.allow)
         tripwire = Tripwire("record", allow=allow, catalog=catalog)
+    _keep_sentinel(item.config)
     watcher = Watcher(settings.threshold_ms, tripwire=tripwire, log=False)
     watcher.start()
     try:
@@ -269,6 +271,18 @@ def _watched(item: pytest.Item, when: str) -> Generator[None, Any, Any]:
     if text:
         pytest.fail(text, pytrace=False)
     return result
+
+
+def _keep_sentinel(config: pytest.Config) -> None:
+    """Hold the watch's sentinel process for the session: the watchers of every test phase share
+    one, instead of each starting and stopping its own."""
+    if config.stash.get(_SENTINEL_HELD, False):
+        return
+    from unstall.watch import _sentinel
+
+    config.stash[_SENTINEL_HELD] = True
+    if _sentinel.acquire() is not None:
+        config.add_cleanup(_sentinel.release)
 
 
 def _note_allow(item: pytest.Item, tripwire: object) -> None:

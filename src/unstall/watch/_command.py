@@ -6,8 +6,10 @@ options included (``unstall run -m uvicorn app:app --port 8000``). The program s
 ``sys.argv`` and ``sys.path[0]`` that ``python`` would give it; its exit code is returned; a
 script that cannot be opened exits 2 and a module that cannot be found exits 1, with python's
 message and no report; report files are checked before the program starts. SIGINT and SIGTERM
-end the process the way they would end the plain program (after the report is written);
-SIGUSR1 writes the report so far. Settings not given on the command line come from
+end the process the way they would end the plain program (after the report is written, with
+any stall still in progress); SIGUSR1 writes the report so far. While C code holds the GIL the
+report cannot be written: the sentinel then ends the process by SIGTERM two seconds after the
+signal (see :mod:`unstall.watch._term`). Settings not given on the command line come from
 ``[tool.unstall.watch]``.
 """
 
@@ -32,6 +34,8 @@ __all__ = ("configure", "run")
 # The options that name a file the report is written to: checked before the program starts, so
 # a bad path fails at once rather than after an hour of traffic (option -> its dest).
 _REPORT_FILES = {"--output": "output"}
+# seconds a SIGTERM leaves the program to write its report before the sentinel ends it by SIGTERM
+_TERM_BOUND = 2.0
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -270,6 +274,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the program under :func:`unstall.watch`; return its exit code (uncaught exception: 1)."""
     from unstall._limits import THRESHOLD_MS_RANGE, valid_threshold_ms
     from unstall.watch import watch
+    from unstall.watch._term import enforce_sigterm
 
     try:
         prog = _program(args.module, list(args.target))
@@ -328,8 +333,11 @@ def run(args: argparse.Namespace) -> int:
     atexit.register(write_report, True)
     if hasattr(signal, "SIGUSR1"):
         signal.signal(signal.SIGUSR1, on_usr1)
+    undo_term = None
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, on_term)
+        if args.sentinel:  # and end by SIGTERM even when C code keeps on_term from running
+            undo_term = enforce_sigterm(_TERM_BOUND)
     code = 0
     try:
         sys.argv = list(prog.argv)
@@ -349,6 +357,8 @@ def run(args: argparse.Namespace) -> int:
         _print_exception(exc)
         code = 1
     write_report(True)
+    if undo_term is not None:
+        undo_term()
     return code
 
 

@@ -77,6 +77,9 @@ def judge(
     if gc_time >= duration / 2:
         return Cause.GC, 0.0, gc_time
     before, after = stall.before, stall.end
+    if held_elsewhere:  # the sentinel saw the GIL's holder at work, and never the loop thread
+        own = after.cpu - before.cpu if before.cpu >= 0 and after.cpu >= 0 else 0.0
+        return Cause.GIL, min(max(0.0, own), duration), gc_time
     starved = session is None or session.samples < max(
         2.0, (duration - threshold / 2) / busy_poll / 4
     )
@@ -98,7 +101,10 @@ def judge(
         cpu_time = 0.0
     if cause is Cause.CPU and session is not None and mostly_io(session):
         cause = Cause.BLOCKED
-    if cause is Cause.BLOCKED and (held_elsewhere or (starved and others_ran(before, after))):
+    queued = before.wait >= 0 and after.wait >= 0 and after.wait - before.wait >= duration / 2
+    if starved and others_ran(before, after) and not queued:
+        # the loop thread barely ran while other threads worked, and it did not spend the stall
+        # waiting for a core (a machine short of CPU starves every thread, GIL or not)
         cause = Cause.GIL
     return cause, cpu_time, gc_time
 

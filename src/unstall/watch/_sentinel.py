@@ -96,6 +96,14 @@ def _module_of(filename: str) -> str:
     return ""
 
 
+def _python() -> bool:
+    """Whether ``sys.executable`` is a Python interpreter to run the helper with (an embedding
+    host, such as uWSGI, names itself there)."""
+    exe = sys.executable
+    name = os.path.basename(exe).lower()
+    return bool(exe) and name.startswith(("python", "pypy")) and os.access(exe, os.X_OK)
+
+
 def _free_signal() -> int | None:
     """A real-time signal this process neither catches nor ignores, or ``None``."""
     rtmin, rtmax = getattr(signal, "SIGRTMIN", 0), getattr(signal, "SIGRTMAX", 0)
@@ -126,6 +134,7 @@ class Sentinel:
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        self.ready = False  # the helper said it runs (it takes a moment to start)
         self.dumps: collections.deque[Dump] = collections.deque(maxlen=64)
         self._proc: subprocess.Popen[bytes] | None = None
         self._sock: socket.socket | None = None  # the stacks arrive on it
@@ -148,7 +157,7 @@ class Sentinel:
         with self._lock:
             if self._proc is not None:
                 return True
-            if not sys.platform.startswith("linux") or not _PROGRAM.is_file():
+            if not sys.platform.startswith("linux") or not _PROGRAM.is_file() or not _python():
                 return False
             signum = _free_signal()
             if signum is None:
@@ -248,6 +257,8 @@ class Sentinel:
                 break
             try:
                 message = json.loads(data)
+                if message.get("op") == "ready":
+                    self.ready = True
                 if message.get("op") != "dump":
                     continue
                 self.dumps.append(
@@ -279,6 +290,7 @@ class Sentinel:
         """
         with self._lock:
             proc, self._proc = self._proc, None
+            self.ready = False
             gone = True
             if proc is not None:
                 self._close_socket()  # the helper reads the end of its input and exits
@@ -314,6 +326,7 @@ class Sentinel:
         parent's helper signals only the parent's threads) and close the child's copies."""
         self._lock = threading.RLock()
         self._proc = None
+        self.ready = False
         self.dumps.clear()
         self._unregister(gone=True)
 

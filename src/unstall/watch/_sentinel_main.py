@@ -8,9 +8,12 @@ process and with its own GIL, and needs none of the watched process's:
 * It sleeps in ``poll`` on every loop's alarm (the ``timerfd`` a loop's heartbeat keeps
   pushing forward; the watchdog reads it as soon as it fires). An alarm that stays unread
   for ``starve`` seconds means the watchdog is starved of the GIL during a stall.
-* It then reads every thread's CPU clock (``/proc/PID/task/TID/schedstat``) twice, a few
-  milliseconds apart, and picks the thread that burns a CPU: the loop's own thread when it
-  runs (C code on the loop), else the thread the loop waits for (a worker holding the GIL).
+* It then reads every thread's CPU clock (``/proc/PID/task/TID/schedstat``) every few
+  milliseconds and picks the thread that used the most CPU since the stall was seen: the
+  loop's own thread when it is that one (C code on the loop), else the thread the loop waits
+  for (a worker holding the GIL). Threads waiting for the GIL wake every 5 ms to ask for it and
+  use next to nothing; on a loaded machine the holder gets less than a whole core, so it is
+  picked by its share against theirs, not against a whole CPU.
 * It sends that thread a signal (``tgkill``), whose handler in the watched process is
   ``faulthandler``'s C handler with ``all_threads=False``: the thread writes its own stack
   (file, line, function; no values) to a pipe this program reads. No thread ever reads
@@ -50,7 +53,8 @@ MAX_GAP = 1.0
 PROBE = 0.01  # seconds between two reads of the threads' CPU clocks during a stall
 LATE_PROBES = 5.0  # seconds into a stall after which they are read every SLOW_PROBE only
 SLOW_PROBE = 0.5
-RUNNING = 0.6  # the share of a CPU a thread used over a probe to count as running
+RUNNING = 0.1  # the share of a CPU a thread used since the stall was seen, at least, to be asked
+LEADING = 0.5  # ... and at least this part of the top thread's share
 DUMP_WAIT = 0.1  # seconds to wait for a signalled thread's stack
 TERM_POLL = 0.2  # seconds between looks at the SIGTERM disposition while enforcing it
 MAX_MESSAGE = 16_384  # bytes of stack text in one message
@@ -65,6 +69,8 @@ class Loop:
         self.alarm = alarm
         self.since: float | None = None  # when its alarm was first seen unread
         self.marks: dict[int, int] = {}  # thread -> CPU nanoseconds at the last probe
+        self.first = 0.0  # when the first probe of the stall was taken
+        self.blocked = False  # the watchdog was seen asleep during the stall
         self.marked = 0.0
         self.cpu: dict[int, int] = {}  # thread -> CPU nanoseconds used since the stall was seen
         self.dumps = 0
@@ -75,6 +81,8 @@ class Loop:
     def reset(self) -> None:
         self.since = None
         self.marks, self.cpu = {}, {}
+        self.first = 0.0
+        self.blocked = False
         self.dumps = 0
         self.gap = FIRST_GAP
         self.last_stack = ""
@@ -105,6 +113,7 @@ class Sentinel:
 
     # ---- the loop ------------------------------------------------------------------------
     def run(self) -> None:
+        self._send({"op": "ready"})
         while True:
             now = time.monotonic()
             quiet = [lp.alarm for lp in self.loops.values() if lp.since is None]
@@ -185,20 +194,21 @@ class Sentinel:
         if now < lp.marked + _probe(lp):
             return
         marks = _cpu_clocks(self.pid)
-        elapsed = now - lp.marked
         first = not lp.marks
-        rates: dict[int, float] = {}
         for tid, ns in marks.items():
             used = ns - lp.marks.get(tid, ns)
             if used > 0:
                 lp.cpu[tid] = lp.cpu.get(tid, 0) + used
-                rates[tid] = used / 1e9 / elapsed
         lp.marks, lp.marked = marks, now
-        if first or now < lp.next_dump or lp.dumps >= MAX_DUMPS:
+        if first:
+            lp.first = now
+        if self.watchdog and _state(self.pid, self.watchdog) != "R":
+            lp.blocked = True  # asleep: waiting for the GIL (it wakes every 5 ms to ask again)
+        if now - lp.first < 2 * PROBE or now < lp.next_dump or lp.dumps >= MAX_DUMPS:
             return
-        running = sorted((t for t, r in rates.items() if r >= RUNNING), key=lambda t: -rates[t])
-        running = [t for t in running if t != self.watchdog]
-        targets = [lp.tid] if lp.tid in running else running[:2]
+        if self.watchdog and not lp.blocked:
+            return  # never seen asleep: it waits for a core, not for the GIL
+        targets = _holders(lp, now - lp.first, self.watchdog)
         for tid in targets:
             stack = self._ask(tid)
             if stack:
@@ -270,6 +280,20 @@ class Sentinel:
             os.write(2, text.encode("utf-8", "replace"))
 
 
+def _holders(lp: Loop, span: float, watchdog: int) -> list[int]:
+    """The thread(s) to ask for a stack: the one that used the most CPU over ``span`` seconds
+    (and any close to it, two at most), the loop's own thread alone when it is among them."""
+    shares = {t: ns / 1e9 / span for t, ns in lp.cpu.items() if t != watchdog}
+    if not shares:
+        return []
+    top = max(shares.values())
+    leading = sorted(
+        (t for t, share in shares.items() if share >= max(RUNNING, LEADING * top)),
+        key=lambda t: -shares[t],
+    )
+    return [lp.tid] if lp.tid in leading else leading[:2]
+
+
 def _probe(lp: Loop) -> float:
     """Seconds between two reads of the CPU clocks: often while there is a stack to take, then
     seldom (a watchdog stuck for good must not keep this process busy)."""
@@ -325,6 +349,15 @@ def _cpu_clocks(pid: int) -> dict[int, int]:
             finally:
                 os.close(fd)
     return clocks
+
+
+def _state(pid: int, tid: int) -> str:
+    """The scheduler state of thread ``tid`` (``R`` running or runnable, ``S`` sleeping...)."""
+    try:
+        with open(f"/proc/{pid}/task/{tid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0].decode()
+    except (OSError, IndexError, UnicodeDecodeError):
+        return ""
 
 
 def _signal_masks(pid: int) -> tuple[int, int]:

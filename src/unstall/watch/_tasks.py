@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import itertools
 import sys
 from collections.abc import Callable, Mapping
 from types import FrameType
@@ -24,6 +25,7 @@ ContextProvider = (
 _HANDLE_RUN_CODE = asyncio.events.Handle._run.__code__
 _MAX_CHAIN = 32
 _MAX_WAITS = 8
+_MAX_TASKS = 5000  # tasks looked at, at most: the look costs the loop thread about 7 us each
 # modules whose coroutines hand work to another thread and wait for it
 _OFFLOAD_MODULES = (
     "asyncio.threads",
@@ -127,22 +129,33 @@ def offload_waits(
     first, up to ``_MAX_WAITS`` chains: code objects and line numbers only, never values.
     """
     chains: list[tuple[tuple[Any, int, str], ...]] = []
-    for task in list(asyncio.all_tasks(loop)):
-        frames = _coroutine_frames(task)
-        if not frames:
-            continue
-        modules = [str(f.f_globals.get("__name__", "")) for f in frames]
+    for task in itertools.islice(asyncio.all_tasks(loop), _MAX_TASKS):
         waiter = getattr(task, "_fut_waiter", None)
-        if _from_executor(waiter) or any(m.startswith(_OFFLOAD_MODULES) for m in modules):
-            chains.append(
-                tuple(
-                    (f.f_code, f.f_lineno or 0, m)
-                    for f, m in zip(reversed(frames), reversed(modules), strict=True)
-                )
-            )
-            if len(chains) >= _MAX_WAITS:
-                break
+        if waiter is None:  # running or scheduled, not waiting on a future
+            continue
+        if not _from_executor(waiter) and not _in_offload(task):
+            continue
+        frames = _coroutine_frames(task)
+        chains.append(tuple((f.f_code, f.f_lineno or 0, _module(f)) for f in reversed(frames)))
+        if len(chains) >= _MAX_WAITS:
+            break
     return tuple(chains)
+
+
+def _module(frame: FrameType) -> str:
+    return str(frame.f_globals.get("__name__", ""))
+
+
+def _in_offload(task: asyncio.Task[Any]) -> bool:
+    """Whether the innermost coroutine of ``task`` is an offload helper's (it awaits the thread)."""
+    coro: Any = task.get_coro()
+    frame = None
+    depth = 0
+    while coro is not None and depth < _MAX_CHAIN:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None) or frame
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+        depth += 1
+    return frame is not None and _module(frame).startswith(_OFFLOAD_MODULES)
 
 
 def _coroutine_frames(task: asyncio.Task[Any]) -> list[FrameType]:
