@@ -43,7 +43,10 @@ class Percentiles:
 
 @dataclass(frozen=True, slots=True)
 class SiteStats:
-    """One blamed location: count, total/p99/max seconds, cause shares (0..1), an example stack and the fix."""
+    """One blamed location: count, total/p99/max seconds, cause shares (0..1), an example stack and the fix.
+
+    ``gil_share`` is the part of its stalled time the loop waited for the GIL another thread held.
+    """
 
     location: str
     count: int
@@ -57,6 +60,7 @@ class SiteStats:
     code: str | None
     example: tuple[Frame, ...]
     offender: str | None = None
+    gil_share: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,12 +132,13 @@ class Report:
             lines.extend(_ongoing_lines(event))
         if self.sites:
             lines.append(
-                f"{'site':<48} {'count':>5} {'total':>9} {'p99':>8} {'max':>8}  cpu/blk/gc"
+                f"{'site':<48} {'count':>5} {'total':>9} {'p99':>8} {'max':>8}  cpu/blk/gc/gil"
             )
         for s in self.sites:
             lines.append(
                 f"{s.location[-48:]:<48} {s.count:>5} {s.total * 1e3:>7.1f}ms {s.p99 * 1e3:>6.1f}ms "
                 f"{s.max * 1e3:>6.1f}ms  {s.cpu_share:.0%}/{s.blocked_share:.0%}/{s.gc_share:.0%}"
+                f"/{s.gil_share:.0%}"
             )
             if s.offender:
                 lines.append(f"    offender: {s.offender}")

@@ -477,16 +477,7 @@ class Watcher:
         self._sites.add(event)
         if self._log:
             try:
-                f = event.blamed
-                where = f"{f.filename}:{f.lineno} ({f.function})" if f else "<unknown>"
-                logger.warning(
-                    "unstall: loop stalled %.0f ms (%s) at %s; fix: %s",
-                    event.duration * 1e3,
-                    event.cause.value,
-                    where,
-                    event.fix,
-                    extra={"unstall_event": event},
-                )
+                logger.warning(*_log_line(event), extra={"unstall_event": event})
             except Exception:
                 self.sink_errors += 1
         self._to_sinks(event)
@@ -629,6 +620,31 @@ def _at_exit() -> None:
         if _report_at_exit:
             with contextlib.suppress(Exception):
                 sys.stderr.write(watcher.report().render_text())
+
+
+def _log_line(event: StallEvent) -> tuple[object, ...]:
+    """The ``unstall`` logger's message for ``event``, with its arguments."""
+    f = event.blamed
+    where = f"{f.filename}:{f.lineno} ({f.function})" if f else "<unknown>"
+    if not event.gil_thread:
+        return (
+            "unstall: loop stalled %.0f ms (%s) at %s; fix: %s",
+            event.duration * 1e3,
+            event.cause.value,
+            where,
+            event.fix,
+        )
+    off = event.offender
+    inside = f" in {off.module + '.' if off.module else ''}{off.function}" if off else ""
+    return (
+        "unstall: the loop waited %.0f ms for the GIL held by thread %s%s, work handed over at "
+        "%s; fix: %s",
+        event.duration * 1e3,
+        event.gil_thread,
+        inside,
+        where,
+        event.fix,
+    )
 
 
 def _thread_names() -> dict[int, str]:
