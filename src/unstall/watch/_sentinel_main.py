@@ -13,7 +13,10 @@ process and with its own GIL, and needs none of the watched process's:
   loop's own thread when it is that one (C code on the loop), else the thread the loop waits
   for (a worker holding the GIL). Threads waiting for the GIL wake every 5 ms to ask for it and
   use next to nothing; on a loaded machine the holder gets less than a whole core, so it is
-  picked by its share against theirs, not against a whole CPU.
+  picked by its share against theirs, not against a whole CPU. It is asked only once it has
+  not blocked at all (no voluntary context switch) for ``STEADY`` probes in a row: a thread
+  running Python code gives the GIL up to the waiting watchdog every 5 ms, and blocks to do so;
+  C code holding the GIL never does. So a thread is never interrupted in Python code.
 * It sends that thread a signal (``tgkill``), whose handler in the watched process is
   ``faulthandler``'s C handler with ``all_threads=False``: the thread writes its own stack
   (file, line, function; no values) to a pipe this program reads. No thread ever reads
@@ -55,6 +58,7 @@ LATE_PROBES = 5.0  # seconds into a stall after which they are read every SLOW_P
 SLOW_PROBE = 0.5
 RUNNING = 0.1  # the share of a CPU a thread used since the stall was seen, at least, to be asked
 LEADING = 0.5  # ... and at least this part of the top thread's share
+STEADY = 3  # probes in a row with no voluntary context switch before a thread is asked
 DUMP_WAIT = 0.1  # seconds to wait for a signalled thread's stack
 TERM_POLL = 0.2  # seconds between looks at the SIGTERM disposition while enforcing it
 MAX_MESSAGE = 16_384  # bytes of stack text in one message
@@ -71,6 +75,7 @@ class Loop:
         self.marks: dict[int, int] = {}  # thread -> CPU nanoseconds at the last probe
         self.first = 0.0  # when the first probe of the stall was taken
         self.blocked = False  # the watchdog was seen asleep during the stall
+        self.switches: dict[int, tuple[int, int]] = {}  # thread -> (voluntary switches, steady)
         self.marked = 0.0
         self.cpu: dict[int, int] = {}  # thread -> CPU nanoseconds used since the stall was seen
         self.dumps = 0
@@ -83,6 +88,7 @@ class Loop:
         self.marks, self.cpu = {}, {}
         self.first = 0.0
         self.blocked = False
+        self.switches = {}
         self.dumps = 0
         self.gap = FIRST_GAP
         self.last_stack = ""
@@ -204,11 +210,20 @@ class Sentinel:
             lp.first = now
         if self.watchdog and _state(self.pid, self.watchdog) != "R":
             lp.blocked = True  # asleep: waiting for the GIL (it wakes every 5 ms to ask again)
-        if now - lp.first < 2 * PROBE or now < lp.next_dump or lp.dumps >= MAX_DUMPS:
+        if now - lp.first < 2 * PROBE:
+            return
+        candidates = _holders(lp, now - lp.first, self.watchdog)
+        for tid in candidates:
+            count = _voluntary_switches(self.pid, tid)
+            last, steady = lp.switches.get(tid, (-1, 0))
+            lp.switches[tid] = (count, steady + 1 if count == last and count >= 0 else 0)
+        if now < lp.next_dump or lp.dumps >= MAX_DUMPS:
             return
         if self.watchdog and not lp.blocked:
             return  # never seen asleep: it waits for a core, not for the GIL
-        targets = _holders(lp, now - lp.first, self.watchdog)
+        # only a thread that has not blocked at all lately: one that runs Python code gives the
+        # GIL up to the waiting watchdog every 5 ms, blocking to do so
+        targets = [t for t in candidates if lp.switches[t][1] >= STEADY]
         for tid in targets:
             stack = self._ask(tid)
             if stack:
@@ -358,6 +373,18 @@ def _state(pid: int, tid: int) -> str:
             return stat.read().rpartition(b")")[2].split()[0].decode()
     except (OSError, IndexError, UnicodeDecodeError):
         return ""
+
+
+def _voluntary_switches(pid: int, tid: int) -> int:
+    """How many times thread ``tid`` has blocked (given up a CPU of its own accord); -1 unknown."""
+    try:
+        with open(f"/proc/{pid}/task/{tid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"voluntary_ctxt_switches:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return -1
 
 
 def _signal_masks(pid: int) -> tuple[int, int]:

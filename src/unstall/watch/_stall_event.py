@@ -102,17 +102,15 @@ def _stacks(
 ) -> tuple[tuple[tuple[Frame, ...], ...], str]:
     """The stall's stacks, the one to blame first, and where they come from (``stack_source``).
 
-    The loop thread's own dumps come first: they were written during the stall, where a sample
-    taken as the stall ended can be a line late.
+    The loop thread's own dumps count as samples: they were written during the stall, where
+    the only sample of a stall in C code, taken as it ended, can be a line late.
     """
-    dumped_stacks = tuple(s for s, _ in collections.Counter(d.stack for d in own).most_common())
-    sampled = (
-        tuple(stack for stack, _ in session.stacks.most_common(MAX_STACKS))
-        if session is not None
-        else ()
-    )
-    stacks = (dumped_stacks + tuple(s for s in sampled if s not in dumped_stacks))[:MAX_STACKS]
-    source = "signal" if dumped_stacks else ("samples" if stacks else "")
+    counts: collections.Counter[tuple[Frame, ...]] = collections.Counter(d.stack for d in own)
+    if session is not None:
+        counts.update(session.stacks)
+    stacks = tuple(stack for stack, _ in counts.most_common(MAX_STACKS))
+    dumped = {d.stack for d in own}
+    source = ("signal" if stacks[0] in dumped else "samples") if stacks else ""
     if cause is Cause.GC:
         # a collection holds the GIL, so no sample can land inside it: samples show the loop
         # before or after it, while the frame noted when it started is the line that set it off
