@@ -135,6 +135,7 @@ class Sentinel:
     def __init__(self) -> None:
         self.signum: int | None = None
         self.ready = False  # the helper said it runs (it takes a moment to start)
+        self.received = 0  # stacks the helper sent since it started
         self.dumps: collections.deque[Dump] = collections.deque(maxlen=64)
         self._proc: subprocess.Popen[bytes] | None = None
         self._sock: socket.socket | None = None  # the stacks arrive on it
@@ -271,6 +272,7 @@ class Sentinel:
                     )
                 )
                 count += 1
+                self.received += 1
             except (ValueError, KeyError, TypeError, AttributeError):
                 continue
         return count
