@@ -85,3 +85,22 @@ def test_a_sample_ends_at_the_frame_that_called_into_the_watch() -> None:
 def _innermost(thread: threading.Thread) -> types.FrameType:
     assert thread.ident is not None
     return sys._current_frames()[thread.ident]
+
+
+def _sleeper(seconds: float) -> None:
+    time.sleep(seconds)  # SPECIALISED CALL
+
+
+def test_a_specialised_call_into_c_is_still_named() -> None:
+    # warm the call site up: 3.11 then makes the call inside PRECALL, where the frame then sits
+    for _ in range(64):
+        _sleeper(0)
+    thread = threading.Thread(target=_sleeper, args=(0.5,))
+    thread.start()
+    try:
+        assert wait_until(lambda: _innermost(thread).f_code.co_name == "_sleeper")
+        stack = sample_stack(_innermost(thread))
+    finally:
+        thread.join()
+    assert "SPECIALISED CALL" in stack[-2].source
+    assert (stack[-1].module, stack[-1].function) == ("time", "sleep")

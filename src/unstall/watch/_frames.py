@@ -47,8 +47,11 @@ _UNSTALL_DIR = (
 _CALL = re.compile(r"([A-Za-z_][\w.]*)\s*\(")
 _IMPORT = re.compile(r"(?:import|from)\s+[A-Za-z_.]")
 _CALLEE = re.compile(r"\s*(?:await\s+)?([A-Za-z_][\w]*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*\(")
+# 3.11's PRECALL makes the call itself once specialised for a builtin (the frame then sits on it)
 _CALL_OPS = frozenset(
-    dis.opmap[name] for name in ("CALL", "CALL_FUNCTION_EX", "CALL_KW") if name in dis.opmap
+    dis.opmap[name]
+    for name in ("CALL", "CALL_FUNCTION_EX", "CALL_KW", "PRECALL")
+    if name in dis.opmap
 )
 _CACHE = dis.opmap.get("CACHE", -1)
 _MAX_CACHE_ENTRIES = 8
@@ -123,8 +126,7 @@ def sample_stack(frame: FrameType | None) -> tuple[Frame, ...]:
     GC callback that ran inside ``json.loads``) are left out: the stack ends at the frame that
     called into them, and the callee is named from that frame's call.
     """
-    while frame is not None and _is_watch_frame(frame):
-        frame = frame.f_back
+    frame = _outside_the_watch(frame)
     stack = stack_of(frame)
     if frame is None or not stack:
         return stack
@@ -132,7 +134,23 @@ def sample_stack(frame: FrameType | None) -> tuple[Frame, ...]:
         callee = _c_callee(frame)
     except Exception:  # naming the callee is a nicety; a surprise here must not lose the sample
         callee = None
+
     return stack if callee is None else (*stack, callee)
+
+
+def _outside_the_watch(frame: FrameType | None) -> FrameType | None:
+    """The frame to end a sample at: the caller of the watch's outermost frame below the user's
+    innermost one (what the watch's code calls, a catalog being loaded, is its own work), or
+    past the watch's frames at the innermost end when there is no user frame."""
+    frames = list(_walk(frame))
+    user = next((i for i, f in enumerate(frames) if is_user_file(f.f_code.co_filename)), None)
+    if user is None:
+        inner = 0
+        while inner < len(frames) and _is_watch_frame(frames[inner]):
+            inner += 1
+        return frames[inner] if inner < len(frames) else None
+    own = [i for i in range(user) if _is_watch_frame(frames[i])]
+    return frames[own[-1] + 1] if own else frame
 
 
 def _is_watch_frame(frame: FrameType) -> bool:
