@@ -14,9 +14,11 @@ process and with its own GIL, and needs none of the watched process's:
   for (a worker holding the GIL). Threads waiting for the GIL wake every 5 ms to ask for it and
   use next to nothing; on a loaded machine the holder gets less than a whole core, so it is
   picked by its share against theirs, not against a whole CPU. It is asked only once it has
-  not blocked at all (no voluntary context switch) for ``STEADY`` probes in a row: a thread
-  running Python code gives the GIL up to the waiting watchdog every 5 ms, and blocks to do so;
-  C code holding the GIL never does. So a thread is never interrupted in Python code.
+  not blocked at all (no voluntary context switch) for ``STEADY`` probes in a row while the
+  watchdog slept in its wait for the GIL for the last two: a thread running Python code gives
+  the GIL up to a watchdog that asked for it within 5 ms, and blocks to do so; C code holding
+  the GIL never does. So a thread is not interrupted in Python code. (A watchdog that is only
+  runnable, waiting for a core on a loaded machine, may not have asked: no stack is taken.)
 * It sends that thread a signal (``tgkill``), whose handler in the watched process is
   ``faulthandler``'s C handler with ``all_threads=False``: the thread writes its own stack
   (file, line, function; no values) to a pipe this program reads. No thread ever reads
@@ -74,7 +76,7 @@ class Loop:
         self.since: float | None = None  # when its alarm was first seen unread
         self.marks: dict[int, int] = {}  # thread -> CPU nanoseconds at the last probe
         self.first = 0.0  # when the first probe of the stall was taken
-        self.blocked = False  # the watchdog was seen asleep during the stall
+        self.asleep = 0  # probes in a row that found the watchdog asleep
         self.switches: dict[int, tuple[int, int]] = {}  # thread -> (voluntary switches, steady)
         self.marked = 0.0
         self.cpu: dict[int, int] = {}  # thread -> CPU nanoseconds used since the stall was seen
@@ -87,7 +89,7 @@ class Loop:
         self.since = None
         self.marks, self.cpu = {}, {}
         self.first = 0.0
-        self.blocked = False
+        self.asleep = 0
         self.switches = {}
         self.dumps = 0
         self.gap = FIRST_GAP
@@ -208,8 +210,10 @@ class Sentinel:
         lp.marks, lp.marked = marks, now
         if first:
             lp.first = now
-        if self.watchdog and _state(self.pid, self.watchdog) != "R":
-            lp.blocked = True  # asleep: waiting for the GIL (it wakes every 5 ms to ask again)
+        if self.watchdog:
+            # asleep: waiting for the GIL, having asked for it (it wakes every 5 ms to ask again);
+            # runnable: waiting for a core, so it may not have asked yet
+            lp.asleep = lp.asleep + 1 if _state(self.pid, self.watchdog) in ("S", "D") else 0
         if now - lp.first < 2 * PROBE:
             return
         candidates = _holders(lp, now - lp.first, self.watchdog)
@@ -219,8 +223,8 @@ class Sentinel:
             lp.switches[tid] = (count, steady + 1 if count == last and count >= 0 else 0)
         if now < lp.next_dump or lp.dumps >= MAX_DUMPS:
             return
-        if self.watchdog and not lp.blocked:
-            return  # never seen asleep: it waits for a core, not for the GIL
+        if self.watchdog and lp.asleep < 2:
+            return  # not asleep lately: it waits for a core, and may not have asked for the GIL
         # only a thread that has not blocked at all lately: one that runs Python code gives the
         # GIL up to the waiting watchdog every 5 ms, blocking to do so
         targets = [t for t in candidates if lp.switches[t][1] >= STEADY]
