@@ -1,12 +1,13 @@
 """Stress the benchmark service: start it, cycle every variant under load with a lag reset
 before each, restart, and count server processes that died.
 
-    python benchmarks/bench_service_stress.py [--seconds 150] [--backstop]
+    python benchmarks/bench_service_stress.py [--seconds 150] [--no-sentinel]
 
-``--backstop`` arms ``unstall.watch``'s faulthandler backstop in the service (``unstall bench``
-leaves it off). On the 2-core machine this was written on, with the backstop 3 of 41 service
-runs died with SIGSEGV (exit -11) in 90 s, and an earlier run died in its first cycle; without
-it, 0 of 39 (and 0 of 59 in an earlier 150 s run).
+The service's watcher runs with its sentinel (the helper process that asks a thread stuck in
+C code for its own stack) unless ``--no-sentinel``. The faulthandler backstop it replaced read
+every thread's frames from its own thread: on the 2-core machine this was written on, 3 of 41
+service runs died with SIGSEGV (exit -11) in 90 s with it. See also
+``benchmarks/sentinel_stress.py``, which makes the sentinel fire far more often.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from unstall.bench._runner import ServerProcess, get_json
 PATHS = ("/sleep/blocking", "/cpu/inline", "/sleep/async", "/cpu/thread", "/cpu/auto")
 
 
-async def stress(seconds: float, backstop: bool) -> tuple[int, list[int]]:
+async def stress(seconds: float, sentinel: bool) -> tuple[int, list[int]]:
     cycles, deaths = 0, []
     end = time.monotonic() + seconds
     with tempfile.TemporaryDirectory() as tmp:
         while time.monotonic() < end:
-            args = ["--cpu-iterations=20000"] + (["--backstop"] if backstop else [])
+            args = ["--cpu-iterations=20000"] + ([] if sentinel else ["--no-sentinel"])
             server = await ServerProcess.start("service", *args, log_dir=Path(tmp))
             try:
                 for path in PATHS:
@@ -49,10 +50,12 @@ async def stress(seconds: float, backstop: bool) -> tuple[int, list[int]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=150.0)
-    parser.add_argument("--backstop", action="store_true")
+    parser.add_argument("--no-sentinel", action="store_true")
     args = parser.parse_args()
-    cycles, deaths = asyncio.run(stress(args.seconds, args.backstop))
-    print(f"backstop={args.backstop}: {cycles} good cycles, {len(deaths)} dead servers {deaths}")
+    cycles, deaths = asyncio.run(stress(args.seconds, not args.no_sentinel))
+    print(
+        f"sentinel={not args.no_sentinel}: {cycles} good cycles, {len(deaths)} dead servers {deaths}"
+    )
 
 
 if __name__ == "__main__":

@@ -8,10 +8,18 @@ blockbuster (activated), aiocop (audit hooks + slow tasks at 20 ms), pyleak
 table shows caught or not, reported vs true duration, whether the report names the stalling
 line (file and line number), and the cause label against the expected one (``-`` when the
 tool gives none). A peer that is not installed prints "n/a".
+
+The GIL cases: C code on the loop's thread that holds the GIL (a catastrophic regex, a big
+``json.loads``; ``zlib.compress`` for contrast, which lets the GIL go), a large module
+imported on the loop (its compile holds the GIL), and work handed to a thread with
+``asyncio.to_thread`` whose C code holds the GIL while the loop waits for it: there the right
+line is the ``to_thread`` call, and the right cause ``gil`` (a process is the fix).
+``--cases`` picks some by name; ``--tools`` some tools.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import re
@@ -32,10 +40,17 @@ CASES = {
     "regex backtrack": ("cpu", "re.match(r'(a+)+$', 'a' * 23 + 'b')  # MARK"),
     "json.loads": ("cpu", "json.loads(blob)  # MARK"),
     "gc pause": ("gc", "gc.collect()  # MARK"),
+    "zlib.compress": ("cpu", "zlib.compress(data, 9)  # MARK"),
+    "large import": ("cpu", "import big_module  # MARK"),
+    "regex in thread": (
+        "gil",
+        "await asyncio.to_thread(re.match, r'(a+)+$', 'a' * 23 + 'b')  # MARK",
+    ),
+    "json in thread": ("gil", "await asyncio.to_thread(json.loads, blob)  # MARK"),
 }
 
 CHILD = r"""
-import asyncio, gc, json, os, re, socket, subprocess, sys, tempfile, threading, time
+import asyncio, gc, json, os, re, socket, subprocess, sys, tempfile, threading, time, zlib
 case = sys.argv[1]
 
 def inner():
@@ -54,6 +69,12 @@ def slow_server():
         conn, _ = srv.accept(); time.sleep(0.2); conn.sendall(b"x"); conn.close()
     threading.Thread(target=serve, daemon=True).start()
     return srv.getsockname()
+
+async def stall_async():
+    if case == "regex in thread":
+        await asyncio.to_thread(re.match, r'(a+)+$', 'a' * 23 + 'b')  # MARK
+    elif case == "json in thread":
+        await asyncio.to_thread(json.loads, blob)  # MARK
 
 def stall():
     if case == "time.sleep":
@@ -74,13 +95,26 @@ def stall():
         json.loads(blob)  # MARK
     elif case == "gc pause":
         gc.collect()  # MARK
+    elif case == "zlib.compress":
+        zlib.compress(data, 9)  # MARK
+    elif case == "large import":
+        import big_module  # MARK
 
 if case == "socket read":
     ADDR = slow_server()
 if case == "2000 file reads":
     fd, path = tempfile.mkstemp(); os.write(fd, b"x" * 65536); os.close(fd)
-if case == "json.loads":
+if case in ("json.loads", "json in thread"):
     blob = json.dumps([{"k": i, "v": [str(i)] * 5} for i in range(400_000)])
+if case == "zlib.compress":
+    data = os.urandom(1 << 16) * 300
+if case == "large import":
+    folder = tempfile.mkdtemp()
+    with open(os.path.join(folder, "big_module.py"), "w") as f:
+        for i in range(30_000):
+            f.write(f"def f{i}(x):\n    return x * {i} + (x if x > {i} else -{i})\n")
+    sys.path.insert(0, folder)
+    sys.dont_write_bytecode = True  # compiled on import, as on a first run
 if case == "gc pause":
     class N:
         pass
@@ -95,7 +129,10 @@ async def main():
     found = []
     if TOOL == "unstall":
         import unstall
+        from unstall.watch import _sentinel
         w = unstall.watch(threshold_ms=20, log=False)
+        while not _sentinel._shared.ready:  # its helper process takes a moment to start
+            await asyncio.sleep(0.01)
     elif TOOL == "aiocop":
         import aiocop
         aiocop.patch_audit_functions()
@@ -119,6 +156,7 @@ async def main():
                 await asyncio.sleep(0.01)
                 t = time.perf_counter()
                 stall()
+                await stall_async()
                 true = time.perf_counter() - t
                 await asyncio.sleep(0.1)
         except Exception as exc:
@@ -126,6 +164,7 @@ async def main():
     else:
         try:
             stall()
+            await stall_async()
         except Exception as exc:
             error = exc
         true = time.perf_counter() - t
@@ -170,6 +209,10 @@ TOOLS = ("unstall", "blockbuster", "aiocop", "pyleak", "aiodebug")
 
 def main() -> int:
     """Run every program under every tool and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES))
+    parser.add_argument("--tools", nargs="*", default=list(TOOLS), choices=list(TOOLS))
+    args = parser.parse_args()
     print(
         f"{'program':<17} {'tool':<12} {'caught':>6} {'true':>8} {'reported':>9} {'line':>5} {'cause/expected':>16}"
     )
@@ -177,9 +220,10 @@ def main() -> int:
         program = Path(tmp, "stall_program.py")
         program.write_text(CHILD)  # a real file, so the blamed frame is user code with source text
         lines = CHILD.splitlines()
-        for name, (expected, mark) in CASES.items():
+        for name in args.cases:
+            expected, mark = CASES[name]
             lineno = next(i for i, text in enumerate(lines, 1) if text.strip() == mark)
-            for tool in TOOLS:
+            for tool in args.tools:
                 _case(program, name, tool, expected, lineno)
     return 0
 

@@ -9,10 +9,12 @@ process (timed from the first round trip; server start-up excluded), (c) ``http`
 server on 127.0.0.1 under an aiohttp load client with 32 requests in flight (4,000 requests).
 ``--scale`` multiplies every size.
 
-Configurations: ``bare``; ``watch`` (``unstall.watch()`` as shipped: heartbeat and sampled
-iteration timing; the faulthandler backstop is opt-in); ``watch_always`` (every iteration timed);
-``watch_heartbeat`` (iteration timing off); ``watch_no_hygiene`` (``hygiene=False``: no
-run-time checks of asyncio mistakes, whose cost is coroutine origin tracking); ``tripwire`` (``unstall.watch(tripwire=True)``);
+Configurations: ``bare``; ``watch`` (``unstall.watch()`` as shipped: heartbeat, sampled
+iteration timing and the sentinel process, timed once the sentinel is up: starting it costs
+about 20 ms of CPU once, in its own process); ``watch_nosentinel`` (the same without the
+sentinel); ``watch_always`` (every iteration timed); ``watch_heartbeat`` (iteration timing
+off); ``watch_no_hygiene`` (``hygiene=False``: no run-time checks of asyncio mistakes);
+``tripwire`` (``unstall.watch(tripwire=True)``);
 ``debug`` (asyncio debug mode); and the peer tools ``blockbuster``, ``aiocop``, ``pyleak`` and
 ``aiodebug`` when they are importable (install them into the environment that runs this
 script; a missing one is skipped with a note). Each cell is the median wall time of the
@@ -46,6 +48,7 @@ CONFIGS = (
     "imported",
     "thread",
     "watch",
+    "watch_nosentinel",
     "watch_always",
     "watch_heartbeat",
     "watch_no_hygiene",
@@ -161,8 +164,14 @@ async def main():
         threading.Thread(target=os.read, args=(idle_r, 1), daemon=True).start()
     elif config.startswith("watch") or config == "tripwire":
         import unstall
-        timing = {"watch": "sampled", "watch_always": True, "watch_heartbeat": False, "watch_no_hygiene": "sampled", "tripwire": "sampled"}[config]
-        unstall.watch(threshold_ms=100, iteration_timing=timing, tripwire=config == "tripwire", hygiene=config != "watch_no_hygiene", log=False)
+        from unstall.watch import _sentinel
+        timing = {"watch": "sampled", "watch_nosentinel": "sampled", "watch_always": True, "watch_heartbeat": False, "watch_no_hygiene": "sampled", "tripwire": "sampled"}[config]
+        sentinel = config != "watch_nosentinel"
+        unstall.watch(threshold_ms=100, iteration_timing=timing, tripwire=config == "tripwire", hygiene=config != "watch_no_hygiene", log=False, sentinel=sentinel)
+        for _ in range(500):  # the sentinel's process starting up is not the workload's cost
+            if not sentinel or _sentinel._shared.ready:
+                break
+            await asyncio.sleep(0.01)
     elif config == "blockbuster":
         from blockbuster import BlockBuster
         BlockBuster().activate()

@@ -9,13 +9,13 @@ value and the valid choices.
 from __future__ import annotations
 
 import difflib
-import math
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from unstall._limits import THRESHOLD_MS_RANGE, valid_threshold_ms
 from unstall.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -376,14 +376,10 @@ def _boolean(value: Any, key: str, source: str) -> bool:
 
 
 def _threshold_ms(value: Any, key: str, source: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or not 1 <= value <= 60000
-    ):
+    if not valid_threshold_ms(value):
+        low, high = THRESHOLD_MS_RANGE
         raise ConfigError(
-            f"{key} = {value!r} in {source} is invalid; it must be a number of milliseconds from 1 to 60000.",
+            f"{key} = {value!r} in {source} is invalid; it must be a number of milliseconds from {low:g} to {high:g}.",
             key=key,
             source=source,
         )

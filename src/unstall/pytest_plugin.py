@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from unstall._limits import THRESHOLD_MS_RANGE, valid_threshold_ms
+
 if TYPE_CHECKING:
     from unstall.watch import Frame, StallEvent, TripwireEvent, Watcher
 
@@ -67,6 +69,7 @@ _PROJECT = pytest.StashKey["tuple[Any, tuple[str, ...]]"]()
 # allow-list items given in markers, and those that allowed at least one call, over the session
 _ALLOW_SEEN = pytest.StashKey[dict[str, str]]()
 _ALLOW_FIRED = pytest.StashKey[set[str]]()
+_SENTINEL_HELD = pytest.StashKey[bool]()  # whether this session holds the sentinel
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -129,10 +132,11 @@ def _threshold(value: object, option: str) -> float:
         number = float(str(value).strip())
     except ValueError:
         number = math.nan
-    if not (number > 0 and math.isfinite(number)):
+    if not valid_threshold_ms(number):
+        low, high = THRESHOLD_MS_RANGE
         raise ValueError(
-            f"unstall: {option} = {value!r} is not a valid setting; use a positive number of "
-            f"milliseconds (e.g. {option} = 100)."
+            f"unstall: {option} = {value!r} is not a valid setting; use a number of "
+            f"milliseconds from {low:g} to {high:g} (e.g. {option} = 100)."
         )
     return number
 
@@ -277,6 +281,7 @@ def _watched(item: pytest.Item, when: str) -> Generator[None, Any, Any]:
             pytest.fail(f"unstall: {error}", pytrace=False)
         allow = (*project_allow, *settings.allow)
         tripwire = Tripwire("record", allow=allow, catalog=catalog)
+    _keep_sentinel(item.config)
     watcher = Watcher(settings.threshold_ms, tripwire=tripwire, log=False, hygiene=settings.hygiene)
     watcher.start()
     try:
@@ -301,6 +306,18 @@ def _stop(watcher: Watcher, settings: _Settings) -> None:
         # what the phase dropped is reported when it is collected: collect it now, in the phase
         gc.collect()
     watcher.stop()
+
+
+def _keep_sentinel(config: pytest.Config) -> None:
+    """Hold the watch's sentinel process for the session: the watchers of every test phase share
+    one, instead of each starting and stopping its own."""
+    if config.stash.get(_SENTINEL_HELD, False):
+        return
+    from unstall.watch import _sentinel
+
+    config.stash[_SENTINEL_HELD] = True
+    if _sentinel.acquire() is not None:
+        config.add_cleanup(_sentinel.release)
 
 
 def _note_allow(item: pytest.Item, tripwire: object) -> None:

@@ -104,12 +104,20 @@ def test_threshold_from_ini_and_command_line(
         ),
         (
             "unstall_threshold_ms = fast",
-            "ERROR: unstall: unstall_threshold_ms = 'fast' is not a valid setting; use a positive "
-            "number of milliseconds (e.g. unstall_threshold_ms = 100).",
+            "ERROR: unstall: unstall_threshold_ms = 'fast' is not a valid setting; use a number "
+            "of milliseconds from 1 to 60000 (e.g. unstall_threshold_ms = 100).",
         ),
         (
             "unstall_threshold_ms = -5",
             "ERROR: unstall: unstall_threshold_ms = '-5' is not a valid setting*",
+        ),
+        (
+            "unstall_threshold_ms = inf",
+            "ERROR: unstall: unstall_threshold_ms = 'inf' is not a valid setting*",
+        ),
+        (
+            "unstall_threshold_ms = 0.001",
+            "ERROR: unstall: unstall_threshold_ms = '0.001' is not a valid setting*",
         ),
         (
             "unstall_tripwire = sometimes",

@@ -223,7 +223,9 @@ asyncio.run(main())
 """
 
 
-def test_backstop_flag_names_the_line_of_c_code_holding_the_gil(tmp_path: Path) -> None:
+def test_the_line_of_c_code_holding_the_gil_is_named_and_backstop_is_still_taken(
+    tmp_path: Path,
+) -> None:
     script = tmp_path / "cstall.py"
     script.write_text(REGEX_SCRIPT)
     out = tmp_path / "report.json"

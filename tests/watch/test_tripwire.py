@@ -37,7 +37,7 @@ def test_sleep_on_the_loop_is_caught_with_duration_line_and_task(
     event = only(tripwire.events, "time.sleep")
     assert event.code == code_of(Kind.SLEEP) == "UNS101"
     assert event.kind == "sleep"
-    assert event.detail == "0.05"
+    assert event.detail == "float"  # what the argument is, never its value
     assert event.duration is not None
     assert event.duration >= 0.045
     assert event.blamed is not None
@@ -71,9 +71,10 @@ def test_file_dns_subprocess_and_database_calls_get_their_rule_codes(
     by_line = {e.blamed.lineno: e for e in tripwire.events if e.blamed is not None}
     file_event = by_line[line_of(HERE, "FILE")]
     assert file_event.code == code_of(Kind.FILE)
-    assert str(target) in file_event.detail
+    assert str(target) not in file_event.detail
+    assert file_event.detail == f"str[{len(str(target))}], str[1], int"  # path, mode, flags
     dns = by_line[line_of(HERE, "DNS")]
-    assert (dns.code, dns.detail.split(",")[0]) == (code_of(Kind.DNS), "'127.0.0.1'")
+    assert (dns.code, dns.detail) == (code_of(Kind.DNS), "str[9], int, int, int")
     proc = by_line[line_of(HERE, "SUBPROCESS")]
     assert proc.code == code_of(Kind.SUBPROCESS)
     assert proc.name.startswith("subprocess.")
@@ -161,7 +162,7 @@ def test_an_import_statement_on_the_loop_is_caught_once_lazy_library_imports_are
         sys.modules.pop(f"{name}_inner", None)
     imports = [e for e in tripwire.events if e.code == code_of(Kind.IMPORT)]
     assert [(e.detail.split(",")[0], e.blamed.lineno if e.blamed else 0) for e in imports] == [
-        (repr(name), line_of(HERE, "IMPORT"))
+        (f"str[{len(name)}]", line_of(HERE, "IMPORT"))
     ]
     assert [e.code for e in tripwire.events if e.code != code_of(Kind.IMPORT)] == [
         code_of(Kind.DNS)

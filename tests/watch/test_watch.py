@@ -9,6 +9,7 @@ import itertools
 import re
 import sys
 import time
+import warnings
 from typing import Any
 
 import pytest
@@ -43,10 +44,33 @@ def test_module_is_callable_and_returns_one_watcher() -> None:
 
 
 def test_invalid_options_raise_with_the_fix() -> None:
-    with pytest.raises(ValueError, match="threshold_ms=0"):
-        Watcher(threshold_ms=0)
+    for bad in (0, -1, 0.5, float("inf"), float("nan"), 60_001, True):
+        with pytest.raises(ValueError, match=r"threshold_ms=.* from 1 to 60000"):
+            Watcher(threshold_ms=bad)
     with pytest.raises(ValueError, match="iteration_timing='sometimes'"):
         Watcher(iteration_timing="sometimes")
+
+
+def test_a_second_watch_call_adds_sinks_and_context_and_warns_about_what_it_ignores() -> None:
+    first: list[object] = []
+    second: list[object] = []
+    assert callable(unstall.watch)
+    w = unstall.watch(threshold_ms=50, log=False, sinks=[first.append])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert unstall.watch() is w  # no options: nothing to ignore
+        assert watch(threshold_ms=50, log=False, sinks=[second.append], context=[request_id]) is w
+    with pytest.warns(
+        RuntimeWarning, match=r"ignored .*threshold_ms=200.* keeps .*threshold_ms=50"
+    ):
+        assert unstall.watch(threshold_ms=200, iteration_timing="always") is w
+    with pytest.raises(TypeError, match="'thresold_ms'"):
+        watch(thresold_ms=5)
+    assert w.threshold == 0.05
+    assert w._sinks.send("event") == 0
+    assert first == second == ["event"]
+    assert request_id in w._sampler._context
+    w.stop()
 
 
 def test_sleep_is_blocked_with_line_offender_task_and_context(run_loop: RunLoop) -> None:
@@ -144,14 +168,14 @@ def test_gc_pause_is_labelled_gc(run_loop: RunLoop) -> None:
     events = [e for e in w.events if e.blamed and "GC LINE" in e.blamed.source]
     assert len(events) == 1, list(w.events)
     assert events[0].cause is Cause.GC
-    assert events[0].stack_source in ("samples", "gc", "faulthandler")
+    assert events[0].stack_source in ("samples", "gc", "signal")
     assert events[0].gc_time >= events[0].duration / 2
     assert "garbage collection" in (events[0].fix or "")
 
 
 def test_regex_holding_the_gil_still_gets_its_line(run_loop: RunLoop) -> None:
     async def main() -> Watcher:
-        w = watch(threshold_ms=100, log=False, backstop=True)
+        w = watch(threshold_ms=100, log=False)
         await asyncio.sleep(0.05)
         re.match(r"(a+)+$", "a" * 23 + "b")  # REGEX LINE
         await wait_for(lambda: bool(w.events))
@@ -164,7 +188,7 @@ def test_regex_holding_the_gil_still_gets_its_line(run_loop: RunLoop) -> None:
     event = events[0]
     assert event.duration > 0.15
     assert event.cause is Cause.CPU
-    assert event.stack_source in ("samples", "faulthandler")
+    assert event.stack_source in ("samples", "signal")
     assert event.offender is not None
     assert event.offender.function == "match"
 

@@ -7,7 +7,6 @@ import asyncio.base_events
 import collections
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -21,7 +20,6 @@ from tests.loops import RunLoop
 from tests.waiting import wait_for, wait_until
 
 from unstall.watch import Cause, Frame, Watcher, watch
-from unstall.watch._backstop import Backstop, parse_dump
 from unstall.watch._loops import LoopState, Pending
 from unstall.watch._sampling import Session
 
@@ -210,42 +208,6 @@ def test_forked_child_starts_clean_and_keeps_watching() -> None:
     assert data["child_stalls"] == 1
     assert "FORK STALL" in data["blamed"]
     assert w.stalls == 1  # the parent is untouched
-
-
-def test_backstop_dumps_the_line_of_c_code_holding_the_gil() -> None:
-    backstop = Backstop(0.1)
-    assert backstop.start()
-    try:
-        backstop.tick(time.perf_counter())  # arms the timer, as the watchdog's polls do
-        start = time.perf_counter()
-        re.match(r"(a+)+$", "a" * 23 + "b")  # BACKSTOP LINE
-        end = time.perf_counter()
-        backstop.collect()
-        stack = backstop.find(threading.get_ident(), start, end)
-    finally:
-        backstop.stop()
-    assert end - start > backstop.timeout
-    assert stack is not None
-    assert stack[-1].function == "match"
-    assert stack[-1].module == "re"
-    assert "BACKSTOP LINE" in stack[-2].source
-    assert Backstop(0.1).start()  # released: another one can take the timer
-    Backstop(0.1).stop()
-
-
-def test_parse_dump_reads_every_thread() -> None:
-    text = (
-        "Timeout (0:00:00.075000)!\n"
-        "Thread 0x00007f0000000001 (most recent call first):\n"
-        '  File "/app/a.py", line 3 in inner\n'
-        '  File "/app/a.py", line 9 in outer\n'
-        "\n"
-        "Current thread 0x00007f0000000002 (most recent call first):\n"
-        '  File "/app/b.py", line 1 in <module>\n'
-    )
-    stacks = parse_dump(text)
-    assert [f.function for f in stacks[0x7F0000000001]] == ["outer", "inner"]
-    assert stacks[0x7F0000000002][0].lineno == 1
 
 
 def test_report_text_and_json() -> None:

@@ -51,7 +51,7 @@ async def _serve_app(kind: str, args: argparse.Namespace) -> None:
                 db_path=args.db,
                 cpu_iterations=args.cpu_iterations,
                 sleep_seconds=args.sleep_ms / 1000.0,
-                backstop=args.backstop,
+                sentinel=not args.no_sentinel,
             )
         )
     loop = asyncio.get_running_loop()
@@ -106,7 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sleep-ms", type=float, default=20.0)
     parser.add_argument("--delay-ms", type=float, default=20.0)
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
-    parser.add_argument("--backstop", action="store_true", help="arm the watcher's backstop")
+    parser.add_argument(
+        "--no-sentinel", action="store_true", help="run the watcher without its sentinel process"
+    )
     args = parser.parse_args(argv)
     if args.kind == "sync":
         _serve_sync(args)

@@ -18,7 +18,7 @@ from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 import unstall.offload
 from unstall.bench import _offload
 from unstall.bench._work import cpu_work, db_query, http_get
-from unstall.watch import Watcher
+from unstall.watch import Watcher, _sentinel
 
 __all__ = ("ServiceConfig", "build_service", "build_upstream")
 
@@ -30,26 +30,29 @@ WIDE_POOL_THREADS = 64  # the default pool has min(32, cpus + 4) threads: few, f
 class ServiceConfig:
     """What the endpoints do: the upstream URL, the SQLite file, the CPU work size, the sleep.
 
-    ``backstop`` turns on the watcher's faulthandler backstop; off by default, as loop lag
-    does not need it (and see benchmarks/bench_service_stress.py).
+    ``sentinel`` runs the watcher's sentinel (the helper process that names stalls in C code
+    holding the GIL; see benchmarks/bench_service_stress.py), kept for the service's life so
+    that a lag reset does not start a new one.
     """
 
     upstream_url: str
     db_path: str
     cpu_iterations: int
     sleep_seconds: float = 0.02
-    backstop: bool = False
+    sentinel: bool = True
 
 
 class _Lag:
     """Owns the service's watcher; a reset replaces it so each measurement starts empty."""
 
-    def __init__(self, backstop: bool) -> None:
+    def __init__(self, sentinel: bool) -> None:
         self.watcher: Watcher | None = None
-        self.backstop = backstop
+        self.sentinel = sentinel
+        # held for the service's life: each reset's new watcher shares it
+        self._kept = _sentinel.acquire() if sentinel else None
 
     def start(self) -> None:
-        self.watcher = Watcher(LAG_THRESHOLD_MS, log=False, backstop=self.backstop).start()
+        self.watcher = Watcher(LAG_THRESHOLD_MS, log=False, sentinel=self.sentinel).start()
 
     async def reset(self) -> None:
         old, self.watcher = self.watcher, None
@@ -95,7 +98,7 @@ class _Lag:
 def build_service(config: ServiceConfig) -> web.Application:
     """The aiohttp application with one endpoint per (pattern, variant)."""
     app = web.Application()
-    lag = _Lag(config.backstop)
+    lag = _Lag(config.sentinel)
     sessions: list[ClientSession] = []
     upstream = config.upstream_url
     db = config.db_path

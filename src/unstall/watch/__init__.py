@@ -68,7 +68,7 @@ def __dir__() -> list[str]:
 class _CallableModule(types.ModuleType):
     """Lets ``unstall.watch(...)`` call :func:`watch` while ``unstall.watch`` stays the subpackage."""
 
-    def __call__(self, threshold_ms: float = 100.0, **options: Any) -> Watcher:
+    def __call__(self, threshold_ms: float | None = None, **options: Any) -> Watcher:
         return watch(threshold_ms, **options)
 
 

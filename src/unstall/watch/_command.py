@@ -6,8 +6,10 @@ options included (``unstall run -m uvicorn app:app --port 8000``). The program s
 ``sys.argv`` and ``sys.path[0]`` that ``python`` would give it; its exit code is returned; a
 script that cannot be opened exits 2 and a module that cannot be found exits 1, with python's
 message and no report; report files are checked before the program starts. SIGINT and SIGTERM
-end the process the way they would end the plain program (after the report is written);
-SIGUSR1 writes the report so far. Settings not given on the command line come from
+end the process the way they would end the plain program (after the report is written, with
+any stall still in progress); SIGUSR1 writes the report so far. While C code holds the GIL the
+report cannot be written: the sentinel then ends the process by SIGTERM two seconds after the
+signal (see :mod:`unstall.watch._term`). Settings not given on the command line come from
 ``[tool.unstall.watch]``.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import importlib.util
 import os
 import runpy
@@ -32,6 +35,8 @@ __all__ = ("configure", "run")
 # The options that name a file the report is written to: checked before the program starts, so
 # a bad path fails at once rather than after an hour of traffic (option -> its dest).
 _REPORT_FILES = {"--output": "output"}
+# seconds a SIGTERM leaves the program to write its report before the sentinel ends it by SIGTERM
+_TERM_BOUND = 2.0
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -53,11 +58,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="also report every blocking call made on a running loop, however short",
     )
     parser.add_argument(
-        "--backstop",
-        action="store_true",
-        help="arm the faulthandler backstop: stalls in C code that holds the GIL get their line "
-        "too (for development and staging; see unstall.watch.Watcher)",
+        "--no-sentinel",
+        dest="sentinel",
+        action="store_false",
+        help="run without the sentinel, the helper process that names the line and the thread of "
+        "stalls in C code holding the GIL, and ends the program on SIGTERM while C code holds it",
     )
+    # the faulthandler backstop is gone (the sentinel does its job without its risk): still taken
+    parser.add_argument("--backstop", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--format", choices=("text", "json"), default="text", help="report format")
     parser.add_argument("--output", default=None, help="write the report to FILE instead of stderr")
     # -m takes the rest of the command line, as python's does: the module's name, then its
@@ -241,6 +249,27 @@ def _user_traceback(tb: TracebackType | None) -> TracebackType | None:
     return tb
 
 
+def _to_stderr(text: str) -> None:
+    """Write ``text`` to stderr, or nothing when the program closed it (never raises)."""
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except Exception:  # closed, replaced by None, or its descriptor gone: nowhere to write
+        return
+
+
+def _own_file(path: str, parent: int) -> str:
+    """Where this process writes its report: ``path``, or in a process forked from the one that
+    started (``parent``), ``path`` with the child's process id before its extension
+    (``report.json`` -> ``report.4242.json``), so that parent and child keep their own reports."""
+    pid = os.getpid()
+    if pid == parent:
+        return path
+    folder, name = os.path.split(path)
+    stem, dot, ext = name.rpartition(".")
+    return os.path.join(folder, f"{stem}.{pid}.{ext}" if dot and stem else f"{name}.{pid}")
+
+
 def _die_by(signum: int) -> None:
     """End the process by ``signum`` with its default action, as the plain program would have."""
     atexit._run_exitfuncs()
@@ -252,15 +281,19 @@ def _die_by(signum: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the program under :func:`unstall.watch`; return its exit code (uncaught exception: 1)."""
+    from unstall._limits import THRESHOLD_MS_RANGE, valid_threshold_ms
     from unstall.watch import watch
+    from unstall.watch._term import enforce_sigterm
 
     try:
         prog = _program(args.module, list(args.target))
         threshold, tripwire, allow = _settings()  # a ConfigError becomes exit code 2 in the CLI
         if args.threshold_ms is not None:
-            if not args.threshold_ms > 0:
+            if not valid_threshold_ms(args.threshold_ms):
+                low, high = THRESHOLD_MS_RANGE
                 raise _UsageError(
-                    f"--threshold-ms {args.threshold_ms!r} is invalid; give a positive number of milliseconds."
+                    f"--threshold-ms {args.threshold_ms:g} is invalid; give a number of "
+                    f"milliseconds from {low:g} to {high:g}, e.g. --threshold-ms 100."
                 )
             threshold = args.threshold_ms
         for option, dest in _REPORT_FILES.items():
@@ -276,9 +309,10 @@ def run(args: argparse.Namespace) -> int:
     if args.tripwire:
         tripwire = True
     watcher = watch(
-        threshold, tripwire=_tripwire(allow) if tripwire else False, backstop=args.backstop
+        threshold, tripwire=_tripwire(allow) if tripwire else False, sentinel=args.sentinel
     )
     written = False
+    parent = os.getpid()
 
     def write_report(final: bool) -> None:
         nonlocal written
@@ -291,13 +325,12 @@ def run(args: argparse.Namespace) -> int:
             report = watcher.report()
             text = report.to_json() + "\n" if args.format == "json" else report.render_text()
             if args.output:
-                with open(args.output, "w", encoding="utf-8") as fh:
+                with open(_own_file(args.output, parent), "w", encoding="utf-8") as fh:
                     fh.write(text)
             else:
-                sys.stderr.write(text)
-                sys.stderr.flush()
+                _to_stderr(text)
         except Exception as exc:  # a report that cannot be written must not change the exit
-            sys.stderr.write(f"unstall run: could not write the report: {exc}\n")
+            _to_stderr(f"unstall run: could not write the report: {exc}\n")
 
     def on_usr1(signum: int, frame: FrameType | None) -> None:
         write_report(False)
@@ -309,8 +342,11 @@ def run(args: argparse.Namespace) -> int:
     atexit.register(write_report, True)
     if hasattr(signal, "SIGUSR1"):
         signal.signal(signal.SIGUSR1, on_usr1)
+    undo_term = None
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, on_term)
+        if args.sentinel:  # and end by SIGTERM even when C code keeps on_term from running
+            undo_term = enforce_sigterm(_TERM_BOUND)
     code = 0
     try:
         sys.argv = list(prog.argv)
@@ -322,14 +358,16 @@ def run(args: argparse.Namespace) -> int:
     except SystemExit as exc:
         code = _exit_code(exc.code)
     except KeyboardInterrupt as exc:
-        traceback.print_exception(type(exc), exc, _user_traceback(exc.__traceback__))
+        _print_exception(exc)
         write_report(True)
         _die_by(signal.SIGINT)
         code = 130  # only when the signal could not end the process
     except BaseException as exc:
-        traceback.print_exception(type(exc), exc, _user_traceback(exc.__traceback__))
+        _print_exception(exc)
         code = 1
     write_report(True)
+    if undo_term is not None:
+        undo_term()
     return code
 
 
@@ -338,5 +376,11 @@ def _exit_code(value: Any) -> int:
         return 0
     if isinstance(value, int):
         return value
-    sys.stderr.write(f"{value}\n")
+    _to_stderr(f"{value}\n")
     return 1
+
+
+def _print_exception(exc: BaseException) -> None:
+    """Print the program's uncaught exception as python would, starting in the program."""
+    with contextlib.suppress(Exception):  # the program may have closed its stderr
+        traceback.print_exception(type(exc), exc, _user_traceback(exc.__traceback__))

@@ -25,7 +25,15 @@ from typing import Any
 
 from unstall.watch._model import Cause, Frame
 
-__all__ = ("blame", "fix_for", "is_user_file", "sample_stack", "site_fix", "stack_of")
+__all__ = (
+    "blame",
+    "callee_of_line",
+    "fix_for",
+    "is_user_file",
+    "sample_stack",
+    "site_fix",
+    "stack_of",
+)
 
 _MAX_DEPTH = 64
 _MAX_INTERNED = 20_000
@@ -37,12 +45,19 @@ _UNSTALL_DIR = (
     os.path.normcase(os.path.dirname(os.path.dirname(os.path.realpath(__file__)))) + os.sep
 )
 _CALL = re.compile(r"([A-Za-z_][\w.]*)\s*\(")
+_IMPORT = re.compile(r"(?:import|from)\s+[A-Za-z_.]")
 _CALLEE = re.compile(r"\s*(?:await\s+)?([A-Za-z_][\w]*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*\(")
+# 3.11's PRECALL makes the call itself once specialised for a builtin (the frame then sits on it)
 _CALL_OPS = frozenset(
-    dis.opmap[name] for name in ("CALL", "CALL_FUNCTION_EX", "CALL_KW") if name in dis.opmap
+    dis.opmap[name]
+    for name in ("CALL", "CALL_FUNCTION_EX", "CALL_KW", "PRECALL")
+    if name in dis.opmap
 )
+_CACHE = dis.opmap.get("CACHE", -1)
+_MAX_CACHE_ENTRIES = 8
 C_FILENAME = "<C>"  # the file name of a synthesised frame for a C callee
 _interned: dict[tuple[str, int, str, str], Frame] = {}
+_IMPORT_CALL = Frame(C_FILENAME, 0, "__import__", "builtins")
 
 
 @lru_cache(maxsize=4096)
@@ -77,11 +92,16 @@ def _walk(frame: FrameType | None) -> Iterator[FrameType]:
 
 
 def stack_of(frame: FrameType | None) -> tuple[Frame, ...]:
-    """The stack ending at ``frame`` as plain data, outermost first; never holds local values."""
+    """The stack ending at ``frame`` as plain data, outermost first; never holds local values.
+
+    The watch's own frames (``unstall run``'s, the ``run_forever`` hook's) are left out.
+    """
     frames: list[Frame] = []
     for f in _walk(frame):
         code = f.f_code
         module = f.f_globals.get("__name__", "")
+        if isinstance(module, str) and module.startswith(_WATCH_PACKAGE):
+            continue
         frames.append(
             make_frame(
                 code.co_filename,
@@ -101,7 +121,12 @@ def sample_stack(frame: FrameType | None) -> tuple[Frame, ...]:
     Python frame (``time.sleep``, ``socket.recv``, a C extension); naming it makes the
     offender visible. The callee is read from the call's source text and resolved through the
     frame's module globals and builtins only (never its locals).
+
+    The watch's own frames at the innermost end (a tripwire wrapper around ``time.sleep``, the
+    GC callback that ran inside ``json.loads``) are left out: the stack ends at the frame that
+    called into them, and the callee is named from that frame's call.
     """
+    frame = _outside_the_watch(frame)
     stack = stack_of(frame)
     if frame is None or not stack:
         return stack
@@ -109,7 +134,32 @@ def sample_stack(frame: FrameType | None) -> tuple[Frame, ...]:
         callee = _c_callee(frame)
     except Exception:  # naming the callee is a nicety; a surprise here must not lose the sample
         callee = None
+
     return stack if callee is None else (*stack, callee)
+
+
+def _outside_the_watch(frame: FrameType | None) -> FrameType | None:
+    """The frame to end a sample at: the caller of the watch's outermost frame below the user's
+    innermost one (what the watch's code calls, a catalog being loaded, is its own work), or
+    past the watch's frames at the innermost end when there is no user frame."""
+    frames = list(_walk(frame))
+    user = next((i for i, f in enumerate(frames) if is_user_file(f.f_code.co_filename)), None)
+    if user is None:
+        inner = 0
+        while inner < len(frames) and _is_watch_frame(frames[inner]):
+            inner += 1
+        return frames[inner] if inner < len(frames) else None
+    own = [i for i in range(user) if _is_watch_frame(frames[i])]
+    return frames[own[-1] + 1] if own else frame
+
+
+def _is_watch_frame(frame: FrameType) -> bool:
+    """Whether ``frame`` runs the watch's own code (its instrumentation, never the user's work)."""
+    module = frame.f_globals.get("__name__")
+    return isinstance(module, str) and module.startswith(_WATCH_PACKAGE)
+
+
+_WATCH_PACKAGE = "unstall.watch."
 
 
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
@@ -141,7 +191,16 @@ def _callee_of(segment: str) -> str | None:
 
 @lru_cache(maxsize=2048)
 def _call_text(code: CodeType, lasti: int) -> str | None:
-    if lasti < 0 or lasti >= len(code.co_code) or code.co_code[lasti] not in _CALL_OPS:
+    raw = code.co_code
+    if lasti < 0 or lasti >= len(raw):
+        return None
+    # a frame that called a Python function (one of the watch's wrappers) points at the last
+    # inline cache entry of its call instruction, not at the instruction itself
+    back = 0
+    while raw[lasti] == _CACHE and lasti >= 2 and back < _MAX_CACHE_ENTRIES:
+        lasti -= 2
+        back += 1
+    if raw[lasti] not in _CALL_OPS:
         return None
     positions = list(code.co_positions())
     if lasti // 2 >= len(positions):
@@ -160,13 +219,43 @@ def _c_callee(frame: FrameType) -> Frame | None:
     text = _call_text(frame.f_code, frame.f_lasti)
     if text is None:
         return None
+    return _resolve(text, frame.f_globals)[0]
+
+
+def callee_of_line(frame: Frame) -> Frame | None:
+    """The ``<C>`` frame of the call into C that ``frame``'s line makes, from its source text.
+
+    For a stack with no live frame behind it (a thread's own dump), whose innermost line is
+    running a call with no Python frame: of the calls on the line, the last one that is not a
+    Python function (a Python function would have a frame of its own, deeper). Names resolve
+    through the frame's module globals and builtins only.
+    """
+    if not frame.source:
+        return None
+    module = sys.modules.get(frame.module) if frame.module else None
+    namespace: Any = vars(module) if module is not None else {}
+    chosen: Frame | None = None
+    for found in _CALL.finditer(frame.source):
+        text = found.group(1)
+        if frame.source[: found.start()].rstrip().endswith("."):
+            # a method of an expression (``_compile(p).match(s)``): named, never resolved
+            chosen = make_frame(C_FILENAME, 0, text, "")
+            continue
+        callee, obj = _resolve(text, namespace)
+        if not isinstance(obj, types.FunctionType):
+            chosen = callee
+    return chosen
+
+
+def _resolve(text: str, namespace: Any) -> tuple[Frame, object]:
+    """The ``<C>`` frame naming the dotted callee ``text`` (module globals, then builtins), and
+    the object it names (``_MISSING`` when it is a local's, which is never read)."""
     head, *rest = text.split(".")
-    namespace: Any = frame.f_globals
     obj = namespace.get(head, _MISSING)
     if obj is _MISSING:
         obj = vars(builtins).get(head, _MISSING)
     if obj is _MISSING:  # a local or an attribute of one: keep the text, read no value
-        return make_frame(C_FILENAME, 0, text, "")
+        return make_frame(C_FILENAME, 0, text, ""), _MISSING
     written = obj.__name__ if isinstance(obj, types.ModuleType) else None
     for part in rest:
         if isinstance(obj, types.ModuleType):
@@ -182,12 +271,12 @@ def _c_callee(frame: FrameType) -> Frame | None:
             break
     if written is not None and rest:
         module, _, function = f"{written}.{'.'.join(rest)}".rpartition(".")
-        return make_frame(C_FILENAME, 0, function, module)
+        return make_frame(C_FILENAME, 0, function, module), obj
     own_module = getattr(obj, "__module__", None)
     own_name = getattr(obj, "__qualname__", None)
     if isinstance(own_module, str) and isinstance(own_name, str):
-        return make_frame(C_FILENAME, 0, own_name, own_module)
-    return make_frame(C_FILENAME, 0, text, "")
+        return make_frame(C_FILENAME, 0, own_name, own_module), obj
+    return make_frame(C_FILENAME, 0, text, ""), obj
 
 
 _MISSING = object()
@@ -209,7 +298,7 @@ _catalog_lock = threading.Lock()
 
 def _catalog() -> Any:
     """The default catalog, loaded once (about 0.1 s) at the first stall, never before: until
-    something stalls the watchdog costs nothing, and it is loaded while the backstop is off."""
+    something stalls the watchdog costs nothing."""
     global _catalog_value
     if _catalog_value is None:
         with _catalog_lock:
@@ -242,9 +331,14 @@ def site_fix(
     entry's alternative, else the generic one for ``cause`` (thread for blocked, process for CPU).
     """
     blamed, offender = blame(stack)
+    below = stack[stack.index(blamed) :] if blamed in stack else stack
+    if _only_importing(below[1:]):
+        # nothing but the import system under the blamed line: an import statement (compiling
+        # or loading the module), named as the import it is
+        below = (below[0], _IMPORT_CALL)
+        offender = _IMPORT_CALL
     try:
         catalog = _catalog()
-        below = stack[stack.index(blamed) :] if blamed in stack else stack
         for frame in reversed(below):
             for name in _names(frame):
                 entry = catalog.lookup(name)
@@ -255,6 +349,20 @@ def site_fix(
         pass
     code, entry_name, fix = fix_for(blamed, offender, cause)
     return blamed, offender, code, entry_name, fix
+
+
+def _only_importing(frames: tuple[Frame, ...]) -> bool:
+    """Whether ``frames`` are the import system's own (and the C calls it makes), and some."""
+    system = [
+        f.filename.startswith("<frozen importlib")
+        or f.module == "importlib"
+        or f.module.startswith("importlib.")
+        for f in frames
+    ]
+    return any(system) and all(
+        own or (f.filename == C_FILENAME and not f.module)
+        for f, own in zip(frames, system, strict=True)
+    )
 
 
 def is_io_entry(name: str | None) -> bool:
@@ -295,6 +403,8 @@ def fix_for(
                     names.append(name)
                     if _is_builtin_there(name, frame.module):
                         names.append("builtins." + name)
+        if blamed is not None and _IMPORT.match(blamed.source):
+            names.append("builtins.__import__")  # an import statement: no call on the line
         for name in names:
             entry = catalog.lookup(name)
             if entry is not None:

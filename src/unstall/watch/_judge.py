@@ -8,7 +8,7 @@ from types import FrameType
 from typing import Any
 
 from unstall.watch._frames import is_io_entry, make_frame, site_fix
-from unstall.watch._loops import LoopState, Pending
+from unstall.watch._loops import LoopState, Pending, others_ran
 from unstall.watch._model import Cause, Frame
 from unstall.watch._sampling import Session
 
@@ -54,6 +54,8 @@ def judge(
     session: Session | None,
     threshold: float,
     busy_poll: float,
+    *,
+    held_elsewhere: bool = False,
 ) -> tuple[Cause, float, float]:
     """``(cause, CPU seconds, GC seconds)`` of a finished ``stall``.
 
@@ -64,32 +66,46 @@ def judge(
     thread was on a CPU or waiting for one (``schedstat``) half the time, or on its CPU clock a
     third of it; else BLOCKED. Without any clock, a watchdog that got far fewer samples than it
     asked for was starved of the GIL: CPU work in C. A CPU verdict becomes BLOCKED when the
-    samples sit mostly in catalogued blocking I/O (see :func:`mostly_io`).
+    samples sit mostly in catalogued blocking I/O (see :func:`mostly_io`). A BLOCKED verdict
+    becomes GIL when the loop waited for the GIL another thread held: the sentinel saw that
+    thread running (``held_elsewhere``), or other threads used half a CPU meanwhile while the
+    watchdog, starved too, got almost no sample.
     """
     start, duration = stall.start, stall.duration
     end = start + duration
     gc_time = sum(max(0.0, min(b or end, end) - max(a, start)) for a, b, _ in list(state.gc_spans))
     if gc_time >= duration / 2:
         return Cause.GC, 0.0, gc_time
-    (mark_time, mark_cpu, mark_wait), (now, cpu_now, wait_now) = stall.before, stall.end
-    if mark_cpu >= 0 and cpu_now >= 0 and now > mark_time:
-        cpu = max(0.0, cpu_now - mark_cpu)
-        if mark_wait >= 0 and wait_now >= 0:
+    before, after = stall.before, stall.end
+    if held_elsewhere:  # the sentinel saw the GIL's holder at work, and never the loop thread
+        own = after.cpu - before.cpu if before.cpu >= 0 and after.cpu >= 0 else 0.0
+        return Cause.GIL, min(max(0.0, own), duration), gc_time
+    starved = session is None or session.samples < max(
+        2.0, (duration - threshold / 2) / busy_poll / 4
+    )
+    if before.cpu >= 0 and after.cpu >= 0 and after.time > before.time:
+        wall = after.time - before.time
+        cpu = max(0.0, after.cpu - before.cpu)
+        if before.wait >= 0 and after.wait >= 0:
             # on the CPU or waiting for a core most of the time: CPU work on a busy machine
-            wanted = cpu + max(0.0, wait_now - mark_wait)
-            cause = Cause.CPU if wanted / (now - mark_time) >= 0.5 else Cause.BLOCKED
+            wanted = cpu + max(0.0, after.wait - before.wait)
+            cause = Cause.CPU if wanted / wall >= 0.5 else Cause.BLOCKED
         else:
-            cause = Cause.CPU if cpu / (now - mark_time) >= 0.35 else Cause.BLOCKED
+            cause = Cause.CPU if cpu / wall >= 0.35 else Cause.BLOCKED
         cpu_time = min(cpu, duration)
     elif session is None:
-        return Cause.UNKNOWN, 0.0, gc_time
+        return (Cause.GIL if held_elsewhere else Cause.UNKNOWN), 0.0, gc_time
     else:
         # no CPU clock: a watchdog starved of samples was starved of the GIL, i.e. CPU work in C
-        expected = (duration - threshold / 2) / busy_poll
-        cause = Cause.CPU if session.samples < max(2.0, expected / 4) else Cause.BLOCKED
+        cause = Cause.CPU if starved else Cause.BLOCKED
         cpu_time = 0.0
     if cause is Cause.CPU and session is not None and mostly_io(session):
         cause = Cause.BLOCKED
+    queued = before.wait >= 0 and after.wait >= 0 and after.wait - before.wait >= duration / 2
+    if starved and others_ran(before, after) and not queued:
+        # the loop thread barely ran while other threads worked, and it did not spend the stall
+        # waiting for a core (a machine short of CPU starves every thread, GIL or not)
+        cause = Cause.GIL
     return cause, cpu_time, gc_time
 
 

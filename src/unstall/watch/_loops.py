@@ -36,8 +36,9 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from unstall.watch._alarm import Alarm, create_alarm
+from unstall.watch._tasks import offload_waits
 
-__all__ = ("LoopState", "Mark", "Pending")
+__all__ = ("LoopState", "Mark", "Pending", "others_ran", "run_times")
 
 
 class Mark(NamedTuple):
@@ -46,6 +47,7 @@ class Mark(NamedTuple):
     time: float  # perf_counter seconds
     cpu: float  # CPU seconds the thread has used
     wait: float  # seconds it has waited for a CPU in the run queue
+    process: float = -1.0  # CPU seconds every thread of the process has used
 
 
 class Pending(NamedTuple):
@@ -56,9 +58,13 @@ class Pending(NamedTuple):
     exact: bool  # measured by iteration timing (else from a late heartbeat: +- half an interval)
     before: Mark  # the loop thread's CPU mark from before the stall
     end: Mark  # its clocks when the stall ended
+    # when other threads ran while this one waited: the await chains of the loop's tasks that
+    # wait for work they handed to a thread, as (code, line, module) triples, innermost first
+    handed: tuple[tuple[tuple[Any, int, str], ...], ...] = ()
 
 
 _perf = time.perf_counter
+_process_time = time.process_time
 
 
 def thread_cpu_clock(thread_id: int) -> int | None:
@@ -85,14 +91,31 @@ def run_times(state: LoopState) -> Mark:
     CPU-bound stall spends part of its wall time waiting for a core, not blocked.
     """
     now = _perf()
+    process = _process_time()
     fd = state.sched_fd
     if fd is not None:
         try:
             parts = os.pread(fd, 128, 0).split()
-            return Mark(now, int(parts[0]) / 1e9, int(parts[1]) / 1e9)
+            return Mark(now, int(parts[0]) / 1e9, int(parts[1]) / 1e9, process)
         except (OSError, ValueError, IndexError):
             pass
-    return Mark(now, cpu_seconds(state.clock), -1.0)
+    return Mark(now, cpu_seconds(state.clock), -1.0, process)
+
+
+def others_ran(before: Mark, end: Mark) -> bool:
+    """Whether, between two marks, the other threads of the process used a twentieth of a CPU or
+    more, and more than the loop thread, while it used less than a third of one: the loop
+    waited while they worked.
+
+    A twentieth, not more: on a loaded machine the thread that holds the GIL waits for a core
+    too (measured: 10% of one for a worker holding the GIL, with two others busy per core).
+    """
+    wall = end.time - before.time
+    if wall <= 0 or before.process < 0 or end.process < 0 or before.cpu < 0 or end.cpu < 0:
+        return False
+    own = end.cpu - before.cpu
+    others = end.process - before.process - own
+    return others >= max(wall / 20, own) and own < wall / 3
 
 
 def cpu_seconds(clock: int | None) -> float:
@@ -129,6 +152,7 @@ class LoopState:
         "loop",
         "loop_id",
         "mode",
+        "native_id",
         "notify",
         "pending",
         "period",
@@ -147,6 +171,7 @@ class LoopState:
 
     # set by _bind_thread, again after a fork
     thread_id: int
+    native_id: int
     clock: int | None
     sched_fd: int | None
     cpu_mark: Mark
@@ -274,8 +299,20 @@ class LoopState:
                 notify()
 
     def record_stall(self, start: float, duration: float, exact: bool) -> None:
-        """Queue a finished stall with its CPU marks and wake the watchdog (loop thread)."""
-        self.pending.append(Pending(start, duration, exact, self.cpu_mark, run_times(self)))
+        """Queue a finished stall with its CPU marks and wake the watchdog (loop thread).
+
+        When other threads ran while this one waited (for the GIL, most likely), the tasks
+        that wait for work handed to a thread are noted now: the one whose worker held the
+        GIL has not been woken yet.
+        """
+        before, end = self.cpu_mark, run_times(self)
+        handed: tuple[tuple[tuple[Any, int, str], ...], ...] = ()
+        if others_ran(before, end):
+            try:
+                handed = offload_waits(self.loop)
+            except Exception:  # a nicety: the stall is recorded without it
+                handed = ()
+        self.pending.append(Pending(start, duration, exact, before, end, handed))
         self._notify()
 
     def _make_wrapper(self, original: Callable[..., Any]) -> Callable[..., Any]:
@@ -425,6 +462,7 @@ class LoopState:
     def _bind_thread(self) -> None:
         """Take the calling thread as the loop's: its ids, CPU clock, statistics and CPU mark."""
         self.thread_id = threading.get_ident()
+        self.native_id = threading.get_native_id()
         self.clock = thread_cpu_clock(self.thread_id)
         self.sched_fd = _open_schedstat()
         self.cpu_mark = run_times(self)

@@ -19,6 +19,9 @@ class Cause(enum.Enum):
     CPU = "cpu"  # the loop thread was on the CPU most of the stall: move the work to a process
     BLOCKED = "blocked"  # the loop thread waited (I/O, lock, sleep): move the call to a thread
     GC = "gc"  # a garbage collection ran for most of the stall
+    # the loop thread waited for the GIL that another thread held (C code in a worker the loop
+    # handed work to): threads cannot help, move the work to a process
+    GIL = "gil"
     UNKNOWN = "unknown"
 
 
@@ -54,6 +57,12 @@ class StallEvent:
     garbage collection. ``context`` is what the context providers returned (request id, trace
     id, ...). ``fix`` is the catalog's suggestion when the offender is a known blocking callable,
     else the generic one for the cause. ``code`` is that entry's rule code, if any.
+
+    A stall in C code that held the GIL is seen by the sentinel (``stack_source`` ``"signal"``:
+    the thread wrote its own stack). When another thread held it (cause ``GIL``),
+    ``gil_thread`` names that thread, ``stacks`` start with its stack (``offender`` is the C
+    function it was in) and ``blamed`` is the line that handed it the work (the
+    ``to_thread``/``run_in_executor`` call the loop's task awaited), when one was found.
     """
 
     start: float
@@ -76,6 +85,7 @@ class StallEvent:
     samples: int = 0
     precision: float = 0.0
     stack_source: str = ""
+    gil_thread: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +93,7 @@ class TripwireEvent:
     """A known blocking call made on a thread whose event loop was running (strict mode).
 
     ``name`` is the catalog entry's qualified name, ``code`` its rule code, ``detail`` the
-    audit event's arguments rendered as text (paths, hosts; never local variables),
+    kinds and sizes of the call's first arguments (``str[21], float``: never their values),
     ``duration`` the call's length in seconds when it could be measured, ``blamed`` the first
     frame in the user's code and ``stack`` the stack at the call.
     """

@@ -44,7 +44,10 @@ class Percentiles:
 
 @dataclass(frozen=True, slots=True)
 class SiteStats:
-    """One blamed location: count, total/p99/max seconds, cause shares (0..1), an example stack and the fix."""
+    """One blamed location: count, total/p99/max seconds, cause shares (0..1), an example stack and the fix.
+
+    ``gil_share`` is the part of its stalled time the loop waited for the GIL another thread held.
+    """
 
     location: str
     count: int
@@ -58,6 +61,7 @@ class SiteStats:
     code: str | None
     example: tuple[Frame, ...]
     offender: str | None = None
+    gil_share: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +98,9 @@ class Report:
 
     ``sites`` are ranked by total stalled time; ``recent`` holds the last few raw events;
     ``threshold`` is the stall threshold in seconds; ``sink_errors`` counts exceptions raised
-    by sinks and context providers (each one was swallowed).
+    by sinks and context providers (each one was swallowed). ``ongoing`` holds the stalls still
+    running when the report was taken (or when the watcher stopped), each with its duration
+    so far.
     """
 
     sites: tuple[SiteStats, ...]
@@ -105,6 +111,7 @@ class Report:
     threshold: float = 0.0
     recent: tuple[StallEvent, ...] = ()
     hygiene: tuple[HygieneEvent, ...] = ()  # asyncio mistakes seen (tasks lost, never awaited, ...)
+    ongoing: tuple[StallEvent, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data (seconds as floats, causes as strings)."""
@@ -123,14 +130,17 @@ class Report:
             f"unstall: {self.stalls} stall(s) at {len(self.sites)} site(s)"
             + (f" (threshold {self.threshold * 1e3:.0f} ms)" if self.threshold else "")
         ]
+        for event in self.ongoing:
+            lines.extend(_ongoing_lines(event))
         if self.sites:
             lines.append(
-                f"{'site':<48} {'count':>5} {'total':>9} {'p99':>8} {'max':>8}  cpu/blk/gc"
+                f"{'site':<48} {'count':>5} {'total':>9} {'p99':>8} {'max':>8}  cpu/blk/gc/gil"
             )
         for s in self.sites:
             lines.append(
                 f"{s.location[-48:]:<48} {s.count:>5} {s.total * 1e3:>7.1f}ms {s.p99 * 1e3:>6.1f}ms "
                 f"{s.max * 1e3:>6.1f}ms  {s.cpu_share:.0%}/{s.blocked_share:.0%}/{s.gc_share:.0%}"
+                f"/{s.gil_share:.0%}"
             )
             if s.offender:
                 lines.append(f"    offender: {s.offender}")
@@ -158,6 +168,23 @@ class Report:
                 lines.append(f"  {c.code} {c.name} at {where}: {c.fix or ''}")
         lines.extend(render_hygiene(self.hygiene))
         return "\n".join(lines) + "\n"
+
+
+def _ongoing_lines(event: StallEvent) -> list[str]:
+    """A stall still running: how long so far, where, what it is in, the fix and its stack."""
+    f = event.blamed
+    where = f"{f.filename}:{f.lineno} ({f.function})" if f else "<unknown>"
+    lines = [
+        f"stall in progress: {event.duration * 1e3:.0f} ms so far ({event.cause.value}) at {where}"
+    ]
+    if event.offender is not None:
+        off = event.offender
+        lines.append(f"    offender: {off.module + '.' if off.module else ''}{off.function}")
+    if event.fix:
+        lines.append(f"    fix: {event.fix}" + (f" [{event.code}]" if event.code else ""))
+    stack = event.stacks[0] if event.stacks else ()
+    lines.extend(f"      {s.filename}:{s.lineno} in {s.function}: {s.source}" for s in stack[-6:])
+    return lines
 
 
 def site_key(event: StallEvent) -> str:

@@ -39,6 +39,15 @@ class Session:
         self.task: TaskInfo | None = None
         self.context: tuple[tuple[str, str], ...] = ()
 
+    def copy(self) -> Session:
+        """An independent copy (of a session the watchdog thread may still be adding to)."""
+        other = Session(self.since, self.first)
+        other.stacks.update(dict(self.stacks))
+        other.samples = self.samples
+        other.task = self.task
+        other.context = self.context
+        return other
+
 
 class Sampler:
     """The sessions of stalls running now (``current``, by loop id) and of a few that ended.
@@ -54,6 +63,10 @@ class Sampler:
         self.current: dict[int, Session] = {}
         # (loop id, session) of stalls that ended and were not matched yet
         self.recent: collections.deque[tuple[int, Session]] = collections.deque(maxlen=8)
+
+    def add_context(self, provider: ContextProvider) -> None:
+        """Ask ``provider`` too (any thread) from the next stall on."""
+        self._context.append(provider)
 
     def follow(self, loop_id: int, since: float) -> None:
         """Loop ``loop_id`` is busy since ``since`` (``0.0``: it is not): an earlier stall's session ends."""
@@ -94,6 +107,21 @@ class Sampler:
             return 0
         finally:
             del frame
+
+    def snapshot(self, state: LoopState, since: float, now: float) -> tuple[Session, int]:
+        """A copy of the session of ``state``'s stall running since ``since``, for a report.
+
+        Any thread. A stall the watchdog has not sampled yet gets one sample now; the copy is
+        the caller's, and the watchdog's own session is left as it was. Returns the copy and
+        how many context providers raised.
+        """
+        current = self.current.get(state.loop_id)
+        if current is not None and current.since == since:
+            copy = current.copy()
+        else:
+            copy = Session(since, now)
+        errors = self.take(state, copy) if not copy.samples else 0
+        return copy, errors
 
     def match(self, loop_id: int, start: float, duration: float) -> Session | None:
         """The session that sampled loop ``loop_id``'s stall of ``duration`` from ``start``, if any.

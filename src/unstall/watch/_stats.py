@@ -47,6 +47,7 @@ class _Site:
         "example",
         "fix",
         "gc",
+        "gil",
         "max",
         "offender",
         "total",
@@ -54,7 +55,7 @@ class _Site:
 
     def __init__(self) -> None:
         self.count = 0
-        self.total = self.max = self.cpu = self.blocked = self.gc = 0.0
+        self.total = self.max = self.cpu = self.blocked = self.gc = self.gil = 0.0
         self.durations: collections.deque[float] = collections.deque(maxlen=_MAX_DURATIONS)
         self.example: tuple[Frame, ...] = ()
         self.fix: str | None = None
@@ -93,6 +94,8 @@ class Sites:
                 site.gc += event.duration
             elif event.cause is Cause.BLOCKED:
                 site.blocked += event.duration
+            elif event.cause is Cause.GIL:
+                site.gil += event.duration
             if not site.example and event.stacks:
                 site.example = event.stacks[0]
             site.fix, site.code = event.fix, event.code
@@ -123,6 +126,7 @@ class Sites:
                         s.code,
                         s.example,
                         s.offender,
+                        gil_share=s.gil / tot,
                     )
                 )
         rows.sort(key=lambda r: -r.total)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import itertools
 import sys
 from collections.abc import Callable, Mapping
 from types import FrameType
@@ -16,13 +17,23 @@ from typing import Any
 
 from unstall.watch._model import TaskInfo
 
-__all__ = ("ContextProvider", "read_context", "task_snapshot")
+__all__ = ("ContextProvider", "offload_waits", "read_context", "task_snapshot")
 
 ContextProvider = (
     Callable[[contextvars.Context], "Mapping[str, object] | None"] | contextvars.ContextVar[Any]
 )
 _HANDLE_RUN_CODE = asyncio.events.Handle._run.__code__
 _MAX_CHAIN = 32
+_MAX_WAITS = 8
+_MAX_TASKS = 5000  # tasks looked at, at most: the look costs the loop thread about 7 us each
+# modules whose coroutines hand work to another thread and wait for it
+_OFFLOAD_MODULES = (
+    "asyncio.threads",
+    "anyio.to_thread",
+    "anyio._backends",
+    "starlette.concurrency",
+    "unstall.offload",
+)
 
 
 def _handle_context(frame: FrameType | None) -> contextvars.Context | None:
@@ -105,3 +116,79 @@ def read_context(
         except Exception:
             errors += 1
     return tuple(out), errors
+
+
+def offload_waits(
+    loop: asyncio.AbstractEventLoop,
+) -> tuple[tuple[tuple[Any, int, str], ...], ...]:
+    """The await chains of ``loop``'s tasks that wait for work handed to another thread.
+
+    Loop thread only. A task counts when the future it waits for was made from an executor's
+    (``run_in_executor``, ``to_thread``) or its chain runs through an offload helper (anyio,
+    Starlette, unstall's own). Each chain is ``(code, line, module name)`` triples, innermost
+    first, up to ``_MAX_WAITS`` chains: code objects and line numbers only, never values.
+    """
+    chains: list[tuple[tuple[Any, int, str], ...]] = []
+    # a future done but whose task is not yet woken: another thread finished its work during
+    # the stall (an executor's future drops the callbacks that tell where it came from as it
+    # completes); its task comes after the ones still waiting on a thread
+    woken: list[tuple[tuple[Any, int, str], ...]] = []
+    for task in itertools.islice(asyncio.all_tasks(loop), _MAX_TASKS):
+        waiter = getattr(task, "_fut_waiter", None)
+        if waiter is None:  # running or scheduled, not waiting on a future
+            continue
+        done = _is_done(waiter)
+        if not done and not _from_executor(waiter) and not _in_offload(task):
+            continue
+        frames = _coroutine_frames(task)
+        chain = tuple((f.f_code, f.f_lineno or 0, _module(f)) for f in reversed(frames))
+        (woken if done and not _in_offload(task) else chains).append(chain)
+        if len(chains) >= _MAX_WAITS:
+            break
+    return tuple([*chains, *woken][:_MAX_WAITS])
+
+
+def _is_done(future: object) -> bool:
+    done = getattr(future, "done", None)
+    try:
+        return callable(done) and bool(done())
+    except Exception:
+        return False
+
+
+def _module(frame: FrameType) -> str:
+    return str(frame.f_globals.get("__name__", ""))
+
+
+def _in_offload(task: asyncio.Task[Any]) -> bool:
+    """Whether the innermost coroutine of ``task`` is an offload helper's (it awaits the thread)."""
+    coro: Any = task.get_coro()
+    frame = None
+    depth = 0
+    while coro is not None and depth < _MAX_CHAIN:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None) or frame
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+        depth += 1
+    return frame is not None and _module(frame).startswith(_OFFLOAD_MODULES)
+
+
+def _coroutine_frames(task: asyncio.Task[Any]) -> list[FrameType]:
+    """The suspended frames of ``task``'s await chain, outermost first."""
+    frames: list[FrameType] = []
+    coro: Any = task.get_coro()
+    while coro is not None and len(frames) < _MAX_CHAIN:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if frame is None:
+            break
+        frames.append(frame)
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    return frames
+
+
+def _from_executor(future: object) -> bool:
+    """Whether ``future`` mirrors a ``concurrent.futures`` one (``asyncio.wrap_future``)."""
+    for callback in getattr(future, "_callbacks", None) or ():
+        function = callback[0] if isinstance(callback, tuple) else callback
+        if getattr(function, "__name__", "") == "_call_check_cancel":
+            return True
+    return False

@@ -39,8 +39,6 @@ from unstall.watch._tripwire_allow import AllowList
 __all__ = ("Tripwire", "describe")
 
 Sink = Callable[[TripwireEvent], object]
-_PRIMITIVE = (str, bytes, int, float, bool, type(None))
-_MAX_ARG = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +51,22 @@ class Hit:
 
 
 def _render(value: object) -> str:
-    """A short, safe rendering of one audit argument: primitives and paths only, never objects."""
+    """What one argument is, never what it holds: its kind, and its size where it has one.
+
+    ``str[12]``, ``bytes[4096]``, ``list[3]``, ``PosixPath[21]``, ``float``, ``None``: a path,
+    a host, a command line or a token passed to a blocking call must not reach a report.
+    """
+    if value is None:
+        return "None"
+    kind = type(value).__name__
     if isinstance(value, os.PathLike):
-        value = os.fspath(value)
-    listed = isinstance(value, list | tuple) and all(isinstance(v, _PRIMITIVE) for v in value)
-    text = repr(value) if isinstance(value, _PRIMITIVE) or listed else f"<{type(value).__name__}>"
-    return text if len(text) <= _MAX_ARG else text[: _MAX_ARG - 3] + "..."
+        try:
+            return f"{kind}[{len(os.fspath(value))}]"
+        except (TypeError, ValueError):  # an odd PathLike: its kind is enough
+            return kind
+    if isinstance(value, str | bytes | bytearray | memoryview | list | tuple | dict | set):
+        return f"{kind}[{len(value)}]"
+    return kind
 
 
 def describe(event: TripwireEvent) -> str:

@@ -26,6 +26,9 @@ logger = logging.getLogger("unstall")
 # with every loop on an alarm the watchdog sleeps until one fires; it still wakes this often to
 # drain histograms, notice loops that stopped and patch a uvloop imported since
 _HOUSEKEEPING = 1.0
+_GONE = (
+    getattr(select, "POLLHUP", 0) | getattr(select, "POLLERR", 0) | getattr(select, "POLLNVAL", 0)
+)
 
 
 class Watchdog:
@@ -38,6 +41,7 @@ class Watchdog:
     """
 
     __slots__ = (
+        "_extra",
         "_fds",
         "_look",
         "_loops",
@@ -64,19 +68,22 @@ class Watchdog:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._fds: tuple[int, int] | None = None  # the wake-up pipe
+        self._extra: tuple[int, ...] = ()
 
     @property
     def sleeps(self) -> bool:
         """Whether the thread sleeps until woken (a loop's alarm, :meth:`wake`), not polling."""
         return self._fds is not None
 
-    def start(self, *, steady: bool) -> None:
+    def start(self, *, steady: bool, extra: tuple[int, ...] = ()) -> None:
         """Start a new thread, with a new wake-up pipe.
 
-        ``steady``: wake every half threshold even while all is well (a backstop to re-arm,
-        iteration timing on every iteration to drain often).
+        ``steady``: wake every half threshold even while all is well (iteration timing on every
+        iteration, to drain often). ``extra``: more descriptors that wake it when readable
+        (the sentinel's socket).
         """
         self._steady = steady
+        self._extra = tuple(fd for fd in extra if fd >= 0)
         self._stop = threading.Event()
         self._fds = None
         if hasattr(select, "poll"):
@@ -148,14 +155,18 @@ class Watchdog:
             else:
                 states = loops()
                 if states is not listened:
-                    poller, alarms = self._listen(fds[0], states)
+                    poller, alarms = self._listen(fds[0], states, self._extra)
                     listened = states
                 try:
                     ready = poller.poll(wait * 1000)
                 except OSError:  # a descriptor closed under us: listen afresh
                     listened, ready = None, []
-                for fd, _ in ready:
-                    if fd == fds[0]:
+                for fd, flags in ready:
+                    if fd in self._extra and flags & _GONE:
+                        # its other end closed (a helper that died): stop listening to it
+                        self._extra = tuple(f for f in self._extra if f != fd)
+                        listened = None
+                    elif fd == fds[0]:
                         with contextlib.suppress(OSError):
                             os.read(fd, 4096)
                     elif fd in alarms:
@@ -171,10 +182,14 @@ class Watchdog:
                 logger.debug("unstall: watchdog poll failed", exc_info=True)
 
     @staticmethod
-    def _listen(wake: int, states: tuple[LoopState, ...]) -> tuple[Any, dict[int, LoopState]]:
-        """A poll object on the wake-up pipe and every loop's alarm."""
+    def _listen(
+        wake: int, states: tuple[LoopState, ...], extra: tuple[int, ...] = ()
+    ) -> tuple[Any, dict[int, LoopState]]:
+        """A poll object on the wake-up pipe, the extra descriptors and every loop's alarm."""
         poller = select.poll()
         poller.register(wake, select.POLLIN)
+        for fd in extra:
+            poller.register(fd, select.POLLIN)
         alarms: dict[int, LoopState] = {}
         for state in states:
             alarm = state.alarm

@@ -21,19 +21,23 @@ import os
 import sys
 import threading
 import time
+import warnings
 import weakref
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
-from unstall.watch._backstop import Backstop
+from unstall._limits import THRESHOLD_MS_RANGE, valid_threshold_ms
+from unstall.watch import _sentinel
 from unstall.watch._hygiene import Hygiene, HygieneEvent
+from unstall.watch._imports import AfterImport
 from unstall.watch._judge import running_loops, where_of
-from unstall.watch._loops import LoopState, Pending
-from unstall.watch._model import Frame, StallEvent, TripwireEvent
+from unstall.watch._loops import LoopState, Pending, run_times
+from unstall.watch._model import StallEvent, TripwireEvent
 from unstall.watch._patch import RunForeverPatch
 from unstall.watch._report import Report
 from unstall.watch._sampling import Sampler, Session
+from unstall.watch._sentinel import Dump, Sentinel
 from unstall.watch._sinks import Sinks
 from unstall.watch._stall_event import stall_event
 from unstall.watch._stats import Histograms, Sites
@@ -45,6 +49,10 @@ __all__ = ("Watcher", "watch")
 logger = logging.getLogger("unstall")
 Sink = Callable[[Any], object]
 
+# the sentinel takes over when the watchdog sampling a stall misses its looks this long (seconds)
+_DEAD_MAN = 0.02
+# how long report() waits for the watchdog to finish emitting a stall (seconds)
+_REPORT_WAIT = 2.0
 _TIMING = {False: "off", True: "always", "off": "off", "always": "always", "sampled": "sampled"}
 
 
@@ -55,13 +63,18 @@ class Watcher:
     are also timed, in windows by default (``iteration_timing="sampled"``), always
     (``True``/``"always"``) or never (``False``/``"off"``). When an iteration runs past half
     the threshold the watchdog thread samples the loop thread's stack until it comes back and
-    then emits one :class:`StallEvent`. ``backstop=True`` (opt-in) arms ``faulthandler`` so a
-    stall in C code holding the GIL still gets its stack. It is off by default because a
-    ``faulthandler`` dump reads the other threads' frames without the GIL: safe while the loop
-    thread is stuck in C, but when the watchdog is only starved by many busy Python threads a
-    dump could race with them. Use it in development, tests and staging; leave it off if the
-    program uses ``faulthandler.dump_traceback_later`` itself. Without it such a stall is still
-    caught, with its real duration, but its line only when a sample lands on it.
+    then emits one :class:`StallEvent`.
+
+    C code that holds the GIL (a regex, ``json.loads``, an import's compile, in the loop's
+    thread or in a worker the loop waits for) keeps the watchdog out too. ``sentinel=True``
+    (the default, on Linux) starts one small helper process for the whole process
+    (``unstall.watch._sentinel``): when the watchdog is starved during a stall, it finds the
+    thread that burns a CPU and has it write its own stack on a signal, so such a stall gets
+    its line, its C function and, when another thread held the GIL, that thread and the line
+    that handed it the work (cause ``GIL``). No thread reads another's frames for it. Without
+    it such a stall is still caught, with its real duration, and its line when the sample
+    taken as it ends lands on it. ``backstop`` is accepted and ignored: the faulthandler
+    backstop it armed is gone.
 
     ``hygiene=True`` (the default) also records asyncio mistakes as they happen, in
     ``hygiene`` and the report: a task destroyed while pending or whose exception is never
@@ -90,10 +103,13 @@ class Watcher:
         iteration_timing: bool | str = "sampled",
         backstop: bool = False,
         hygiene: bool = True,
+        sentinel: bool = True,
     ) -> None:
-        if not threshold_ms > 0:
+        if not valid_threshold_ms(threshold_ms):
+            low, high = THRESHOLD_MS_RANGE
             raise ValueError(
-                f"threshold_ms={threshold_ms!r} must be a positive number of milliseconds."
+                f"threshold_ms={threshold_ms!r} is invalid; give a number of milliseconds from "
+                f"{low:g} to {high:g} (the default is 100)."
             )
         if iteration_timing not in _TIMING:
             raise ValueError(
@@ -101,6 +117,18 @@ class Watcher:
                 "use True or 'always', 'sampled', or False or 'off'."
             )
         self.threshold = threshold_ms / 1000.0
+        # the options watch() compares a later call's with (sinks and context are added instead)
+        self._options: dict[str, object] = {
+            "threshold_ms": threshold_ms,
+            "tripwire": tripwire,
+            "max_events": max_events,
+            "max_sites": max_sites,
+            "log": log,
+            "iteration_timing": iteration_timing,
+            "backstop": backstop,
+            "sentinel": sentinel,
+            "hygiene": hygiene,
+        }
         self.events: collections.deque[StallEvent] = collections.deque(maxlen=max_events)
         self.blocking_calls: collections.deque[TripwireEvent] = collections.deque(maxlen=max_events)
         self.sink_errors = 0
@@ -112,8 +140,8 @@ class Watcher:
         self._max_sites = max_sites
         self._log = log
         self._timing = _TIMING[iteration_timing]
-        self._use_backstop = backstop
-        self._backstop: Backstop | None = None
+        self._use_sentinel = sentinel
+        self._sentinel: Sentinel | None = None
         self._sites = Sites(max_sites)
         self._hist = Histograms()
         self._loops: dict[int, LoopState] = {}
@@ -123,12 +151,17 @@ class Watcher:
         self._sampler = Sampler(list(context))
         # reentrant: stop() may run in a signal handler that interrupted _attach on this thread
         self._lock = threading.RLock()
+        # the watchdog and report() both emit the stalls the loops recorded (a sink may report)
+        self._flushing = threading.RLock()
+        self._stopped_ongoing: tuple[StallEvent, ...] = ()  # stalls still running at stop()
+        self._watchdog_native = 0  # the watchdog thread the sentinel was told about
         self._watchdog = Watchdog(self.threshold, self._look, lambda: self._states)
         self._run_forever = RunForeverPatch(self._attach, self._detach)
         # asyncio mistakes seen at run time (tasks lost, coroutines never awaited, resources
         # left open): ``hygiene=False`` leaves their hooks out
         self.hygiene: collections.deque[HygieneEvent] = collections.deque(maxlen=max_events)
         self._hygiene = Hygiene(self._on_hygiene) if hygiene else None
+        self._uvloop_import = AfterImport("uvloop", self._on_uvloop_import)
 
     # ---- lifecycle -------------------------------------------------------------------------
     def start(self) -> Watcher:
@@ -138,13 +171,13 @@ class Watcher:
                 return self
             self.running = True
             self._run_forever.patch(asyncio.base_events.BaseEventLoop)
-            self._run_forever.patch_uvloop()
+            if not self._run_forever.patch_uvloop() and "uvloop" not in sys.modules:
+                self._uvloop_import.install()  # the program imports it later (unstall run)
             gc.callbacks.append(self._gc_callback)
             if self._hygiene is not None:
                 self._hygiene.start()
-            if self._use_backstop:
-                backstop = Backstop(self.threshold)
-                self._backstop = backstop if backstop.start() else None
+            if self._use_sentinel:
+                self._sentinel = _sentinel.acquire()
             self._start_watchdog()
             _started.add(self)
         with contextlib.suppress(RuntimeError):
@@ -172,8 +205,12 @@ class Watcher:
             logger.debug("unstall: could not look for running loops", exc_info=True)
 
     def _start_watchdog(self) -> None:
-        # with a backstop to re-arm, or busy parts piling up every iteration, it wakes often
-        self._watchdog.start(steady=self._backstop is not None or self._timing == "always")
+        # with busy parts piling up every iteration, it wakes often
+        sentinel = self._sentinel
+        self._watchdog.start(
+            steady=self._timing == "always",
+            extra=() if sentinel is None else (sentinel.fileno(),),
+        )
 
     def _start_tripwire(self) -> None:
         try:
@@ -199,26 +236,35 @@ class Watcher:
             )
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Stop watching: restore every patched method, join the watchdog, emit what is pending."""
+        """Stop watching: restore every patched method, join the watchdog, emit what is pending.
+
+        A stall still running is recorded with its duration so far, and is the report's
+        ``ongoing`` from then on (``unstall run`` stops the watcher on SIGTERM mid-stall).
+        """
+        ongoing = self._ongoing(time.perf_counter()) if self.running else ()
         with self._lock:
             if not self.running:
                 return
             self.running = False
+            self._stopped_ongoing = ongoing
+            for event in ongoing:
+                self._record(event)
             _started.discard(self)
+            self._uvloop_import.remove()
             self._run_forever.restore()
             with contextlib.suppress(ValueError):
                 gc.callbacks.remove(self._gc_callback)
             thread = self._watchdog.stop()
-            backstop, self._backstop = self._backstop, None
             if self._hygiene is not None:
                 self._hygiene.stop()
-        if backstop is not None:
-            backstop.collect()
-            backstop.stop()  # first: nobody re-arms the timer once the watchdog is gone
-            self._backstop = backstop  # still read by the last emissions below
         joined = self._watchdog.join(thread, timeout)
+        sentinel = self._sentinel
+        if sentinel is not None:
+            sentinel.collect()  # the stacks of a stall that just ended
         for state in (*self._states, *self._closing):
             with contextlib.suppress(Exception):
+                if sentinel is not None:
+                    sentinel.drop_loop(state.loop_id)
                 state.uninstall()
                 self._flush(state, time.perf_counter())
                 self._hist.close(state)
@@ -229,7 +275,9 @@ class Watcher:
             self._states = ()
             self._closing.clear()
             self._sampler.current.clear()
-        self._backstop = None
+            self._sentinel = None
+        if sentinel is not None:
+            _sentinel.release()
         if self._tripwire is not None:
             try:
                 self._tripwire.stop()
@@ -253,6 +301,26 @@ class Watcher:
     ) -> None:
         self.stop()
 
+    def _differs(self, options: dict[str, Any]) -> dict[str, Any]:
+        """The ``options`` (as for the constructor) this watcher was not started with.
+
+        Raises ``TypeError`` for a name the constructor does not take.
+        """
+        differ: dict[str, Any] = {}
+        for name, value in options.items():
+            if name not in self._options:
+                raise TypeError(f"watch() got an unexpected keyword argument {name!r}")
+            mine = self._options[name]
+            if name == "tripwire":
+                same = bool(value) == bool(mine) and (value is mine or isinstance(value, bool))
+            elif name == "iteration_timing":
+                same = _TIMING.get(value) == _TIMING.get(mine)
+            else:
+                same = value == mine
+            if not same:
+                differ[name] = value
+        return differ
+
     def add_sink(self, sink: Sink) -> None:
         """Call ``sink(event)`` for every future StallEvent / TripwireEvent; exceptions it raises are counted."""
         self._sinks.add(sink)
@@ -260,6 +328,12 @@ class Watcher:
     def remove_sink(self, sink: Sink) -> None:
         """Stop calling ``sink``; no error when it is not registered."""
         self._sinks.remove(sink)
+
+    def _on_uvloop_import(self, module: object) -> None:
+        """uvloop was just imported (on the importing thread): hook its loop before one starts."""
+        with self._lock:
+            if self.running:
+                self._run_forever.patch_uvloop()
 
     # ---- loop registration (loop threads) ---------------------------------------------------------
     def _attach(self, loop: asyncio.AbstractEventLoop) -> LoopState | None:
@@ -271,7 +345,7 @@ class Watcher:
                     loop,
                     self.threshold,
                     timing=self._timing,
-                    alarm=self._watchdog.sleeps and not self._use_backstop,
+                    alarm=self._watchdog.sleeps,
                     notify=self._watchdog.wake,
                 )
                 state.install()
@@ -279,6 +353,7 @@ class Watcher:
                     self._hygiene.attach(loop)
                 self._loops[id(loop)] = state
                 self._states = tuple(self._loops.values())
+                self._to_sentinel(state)
             self._watchdog.wake()  # the watchdog starts listening to this loop's alarm
             return state
         except Exception:
@@ -286,6 +361,12 @@ class Watcher:
                 "unstall: could not instrument an event loop; it is not watched", exc_info=True
             )
             return None
+
+    def _to_sentinel(self, state: LoopState) -> None:
+        """Have the sentinel watch ``state``'s loop through its alarm (which it needs)."""
+        sentinel, alarm = self._sentinel, state.alarm
+        if sentinel is not None and alarm is not None:
+            sentinel.add_loop(state.loop_id, state.native_id, alarm)
 
     def _detach(self, state: LoopState) -> None:
         try:
@@ -295,6 +376,8 @@ class Watcher:
                     self._states = tuple(self._loops.values())
                     self._external.discard(state.loop_id)
                     self._closing.append(state)  # the watchdog emits what is pending
+                    if self._sentinel is not None:
+                        self._sentinel.drop_loop(state.loop_id)
             state.uninstall()
             self._watchdog.wake()
         except Exception:
@@ -320,8 +403,13 @@ class Watcher:
     def _look(self) -> bool:
         """One look at every loop (watchdog thread); whether a stall is being sampled."""
         now = time.perf_counter()
-        if self._backstop is not None:
-            self._backstop.tick(now)
+        sentinel = self._sentinel
+        if sentinel is not None:
+            native = threading.get_native_id()
+            if native != self._watchdog_native:
+                self._watchdog_native = native
+                sentinel.set_watchdog(native)
+            sentinel.collect()
         if "uvloop" in sys.modules:
             with self._lock:
                 patched = self.running and self._run_forever.patch_uvloop()
@@ -345,6 +433,11 @@ class Watcher:
             errors = self._sampler.sample(state, since, now)
             if errors:  # context providers that raised
                 self.sink_errors += errors
+            alarm = state.alarm
+            if alarm is not None and self._sentinel is not None:
+                # a dead man's switch: should the GIL keep the watchdog from its next looks,
+                # the alarm fires unread and the sentinel takes over
+                alarm.arm(max(_DEAD_MAN, 3 * self._watchdog.busy_poll))
         if len(state.lag) > 4096 or len(state.busy) > 4096:
             self._hist.drain(state)
         if state.loop_id in self._external and (
@@ -355,35 +448,47 @@ class Watcher:
     def _flush(self, state: LoopState, now: float) -> None:
         if not state.pending:
             return
-        backstop = self._backstop
-        if backstop is not None:
-            backstop.collect()
-            backstop.suspend()  # the watchdog is busy, not starved: no dump meanwhile
+        with self._flushing:
+            self._emit_pending(state)
+
+    def _emit_pending(self, state: LoopState) -> None:
         while state.pending:
             stall = state.pending.popleft()
             session = self._sampler.match(state.loop_id, stall.start, stall.duration)
-            event = stall_event(
-                state,
-                stall,
-                session,
-                threshold=self.threshold,
-                busy_poll=self._watchdog.busy_poll,
-                dumped=self._dumped(state, stall, session),
-                wall=time.time() - time.perf_counter(),
-            )
-            self._record(event)
-        if backstop is not None:
-            backstop.tick(time.perf_counter())
+            self._record(self._event(state, stall, session))
 
-    def _dumped(
-        self, state: LoopState, stall: Pending, session: Session | None
-    ) -> tuple[Frame, ...] | None:
-        """The loop thread's stack from a backstop dump during ``stall``, when no sample has one."""
-        backstop = self._backstop
-        if backstop is None or (session is not None and session.stacks):
-            return None
-        backstop.collect()
-        return backstop.find(state.thread_id, stall.start, stall.start + stall.duration)
+    def _event(self, state: LoopState, stall: Pending, session: Session | None) -> StallEvent:
+        sentinel = self._sentinel
+        dumps: tuple[Dump, ...] = ()
+        if sentinel is not None:
+            sentinel.collect()
+            dumps = sentinel.find(state.loop_id, stall.start, stall.start + stall.duration)
+        return stall_event(
+            state,
+            stall,
+            session,
+            threshold=self.threshold,
+            busy_poll=self._watchdog.busy_poll,
+            wall=time.time() - time.perf_counter(),
+            dumps=dumps,
+            thread_names=_thread_names() if dumps else None,
+        )
+
+    def _ongoing(self, now: float) -> tuple[StallEvent, ...]:
+        """The stalls running now (any thread), each with its duration so far, never raising."""
+        events: list[StallEvent] = []
+        for state in self._states:
+            try:
+                since = state.busy_since()
+                if not since or now - since < self.threshold:
+                    continue
+                session, errors = self._sampler.snapshot(state, since, now)
+                self.sink_errors += errors
+                stall = Pending(since, now - since, False, state.cpu_mark, run_times(state))
+                events.append(self._event(state, stall, session))
+            except Exception:  # a report must come out even when one loop cannot be read
+                logger.debug("unstall: could not read a stall in progress", exc_info=True)
+        return tuple(events)
 
     def _record(self, event: StallEvent) -> None:
         self.stalls += 1
@@ -391,16 +496,7 @@ class Watcher:
         self._sites.add(event)
         if self._log:
             try:
-                f = event.blamed
-                where = f"{f.filename}:{f.lineno} ({f.function})" if f else "<unknown>"
-                logger.warning(
-                    "unstall: loop stalled %.0f ms (%s) at %s; fix: %s",
-                    event.duration * 1e3,
-                    event.cause.value,
-                    where,
-                    event.fix,
-                    extra={"unstall_event": event},
-                )
+                logger.warning(*_log_line(event), extra={"unstall_event": event})
             except Exception:
                 self.sink_errors += 1
         self._to_sinks(event)
@@ -427,7 +523,24 @@ class Watcher:
         return self._hist.histogram(loop_id, kind)
 
     def report(self) -> Report:
-        """A snapshot :class:`Report` of everything seen so far (safe from any thread, any time)."""
+        """A snapshot :class:`Report` of everything seen so far (safe from any thread, any time).
+
+        Stalls the loops finished before the call are in it even when the watchdog has not
+        emitted them yet; stalls still running are its ``ongoing``, with their duration so far.
+        """
+        ongoing = self._stopped_ongoing
+        if self.running:
+            # first: a report() on a loop's thread that waits below is no stall of that loop
+            ongoing = self._ongoing(time.perf_counter())
+            # the watchdog may be building an event right now (the first one loads the catalog):
+            # wait for it, briefly, then emit what the loops recorded since
+            if self._flushing.acquire(timeout=_REPORT_WAIT):
+                try:
+                    for state in self._states:
+                        with contextlib.suppress(Exception):
+                            self._emit_pending(state)
+                finally:
+                    self._flushing.release()
         for state in list(self._closing):
             self._hist.close(state)
         return Report(
@@ -439,6 +552,7 @@ class Watcher:
             self.threshold,
             tuple(self.events)[-10:],
             hygiene=tuple(self.hygiene),
+            ongoing=ongoing,
         )
 
     def _after_fork_child(self) -> None:
@@ -463,30 +577,61 @@ class Watcher:
         self._watchdog.close()  # the child's copies of the parent's pipe
         self._loops = kept
         self._states = tuple(kept.values())
+        self._watchdog_native = 0
         if self.running:
-            if self._backstop is not None:
-                self._backstop.after_fork()
+            if self._sentinel is not None:  # the parent's: the child gets its own
+                self._sentinel = _sentinel.acquire()
+                for state in kept.values():
+                    self._to_sentinel(state)
             self._start_watchdog()
 
 
 _current: Watcher | None = None
 
 
-def watch(threshold_ms: float = 100.0, **options: Any) -> Watcher:
+def watch(threshold_ms: float | None = None, **options: Any) -> Watcher:
     """Start (or return the already running) process-wide :class:`Watcher`; options as for Watcher.
 
     ``report_at_exit=True`` also writes the text report to stderr when the process exits.
     The watcher is stopped at exit, before the interpreter shuts down.
+
+    While one runs, a call returns it: its ``sinks`` and ``context`` are added to it and
+    ``report_at_exit=True`` is taken, but any other option that differs from the running
+    watcher's (``unstall run --threshold-ms 50`` running a program that calls
+    ``unstall.watch(threshold_ms=200)``) is ignored, with a ``RuntimeWarning`` that names it.
+    Stop the running watcher first to start one with other options.
     """
-    global _current
+    global _current, _report_at_exit
+    at_exit = bool(options.pop("report_at_exit", False))
     if _current is not None and _current.running:
-        for sink in options.get("sinks", ()):
-            _current.add_sink(sink)
-        return _current
-    global _report_at_exit
-    _report_at_exit = bool(options.pop("report_at_exit", False))
-    _current = Watcher(threshold_ms, **options)
+        running = _current
+        for sink in options.pop("sinks", ()):
+            running.add_sink(sink)
+        for provider in options.pop("context", ()):
+            running._sampler.add_context(provider)
+        _report_at_exit = _report_at_exit or at_exit
+        if threshold_ms is not None:
+            options["threshold_ms"] = threshold_ms
+        ignored = running._differs(options)
+        if ignored:
+            warnings.warn(
+                f"unstall.watch() returned the watcher already running and ignored "
+                f"{', '.join(f'{k}={v!r}' for k, v in ignored.items())}: it keeps "
+                f"{', '.join(f'{k}={running._options[k]!r}' for k in ignored)}. Stop it first "
+                "(unstall.watch().stop()) to start one with other options.",
+                RuntimeWarning,
+                stacklevel=3 if _called_as_module() else 2,
+            )
+        return running
+    _report_at_exit = at_exit
+    _current = Watcher(100.0 if threshold_ms is None else threshold_ms, **options)
     return _current.start()
+
+
+def _called_as_module() -> bool:
+    """Whether :func:`watch` was reached through ``unstall.watch(...)`` (the callable module)."""
+    caller = sys._getframe(2)
+    return caller.f_globals.get("__name__") == "unstall.watch"
 
 
 _report_at_exit = False
@@ -500,6 +645,36 @@ def _at_exit() -> None:
         if _report_at_exit:
             with contextlib.suppress(Exception):
                 sys.stderr.write(watcher.report().render_text())
+
+
+def _log_line(event: StallEvent) -> tuple[object, ...]:
+    """The ``unstall`` logger's message for ``event``, with its arguments."""
+    f = event.blamed
+    where = f"{f.filename}:{f.lineno} ({f.function})" if f else "<unknown>"
+    if not event.gil_thread:
+        return (
+            "unstall: loop stalled %.0f ms (%s) at %s; fix: %s",
+            event.duration * 1e3,
+            event.cause.value,
+            where,
+            event.fix,
+        )
+    off = event.offender
+    inside = f" in {off.module + '.' if off.module else ''}{off.function}" if off else ""
+    return (
+        "unstall: the loop waited %.0f ms for the GIL held by thread %s%s, work handed over at "
+        "%s; fix: %s",
+        event.duration * 1e3,
+        event.gil_thread,
+        inside,
+        where,
+        event.fix,
+    )
+
+
+def _thread_names() -> dict[int, str]:
+    """Every Python thread's name, by native id."""
+    return {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
 
 
 _started: weakref.WeakSet[Watcher] = weakref.WeakSet()  # every running watcher, for fork
