@@ -9,13 +9,13 @@ value and the valid choices.
 from __future__ import annotations
 
 import difflib
-import math
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from unstall._watch_config import WatchConfig, watch_from_table
 from unstall.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -40,19 +40,6 @@ def known_codes() -> tuple[str, ...]:
     from unstall.catalog import default_catalog
 
     return default_catalog().all_codes()
-
-
-@dataclass(frozen=True, slots=True)
-class WatchConfig:
-    """Settings of the runtime watchdog (``[tool.unstall.watch]``).
-
-    ``threshold_ms`` is the stall threshold in milliseconds (1..60000), ``tripwire`` turns the
-    blocking-call tripwire on, ``allow`` lists qualified names the tripwire must not report.
-    """
-
-    threshold_ms: float = 100.0
-    tripwire: bool = False
-    allow: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,43 +322,6 @@ def _blocking(value: Any, key: str, source: str) -> tuple[Mapping[str, Any], ...
     return tuple(dict(item) for item in value)
 
 
-def _watch(value: Any, key: str, source: str) -> WatchConfig:
-    if not isinstance(value, Mapping):
-        raise ConfigError(
-            f"{key} = {value!r} in {source} is invalid; it must be a table.", key=key, source=source
-        )
-    valid = ("allow", "threshold-ms", "tripwire")
-    result = WatchConfig()
-    for name, item in value.items():
-        sub = f"{key}.{name}"
-        if name == "threshold-ms":
-            if (
-                isinstance(item, bool)
-                or not isinstance(item, int | float)
-                or not math.isfinite(item)
-                or not 1 <= item <= 60000
-            ):
-                raise ConfigError(
-                    f"{sub} = {item!r} in {source} is invalid; it must be a number of milliseconds from 1 to 60000.",
-                    key=sub,
-                    source=source,
-                )
-            result = replace(result, threshold_ms=float(item))
-        elif name == "tripwire":
-            if not isinstance(item, bool):
-                raise ConfigError(
-                    f"{sub} = {item!r} in {source} is invalid; it must be true or false.",
-                    key=sub,
-                    source=source,
-                )
-            result = replace(result, tripwire=item)
-        elif name == "allow":
-            result = replace(result, allow=_qualified_names(item, sub, source))
-        else:
-            raise _unknown(key, name, valid, source)
-    return result
-
-
 _Parser = Callable[[Any, str, str], Any]
 _KEYS: dict[str, tuple[str, _Parser]] = {
     "select": ("select", parse_codes),
@@ -385,7 +335,7 @@ _KEYS: dict[str, tuple[str, _Parser]] = {
     "offload-helpers": ("offload_helpers", _qualified_names),
     "allow": ("allow", _qualified_names),
     "threadpool-decorators": ("threadpool_decorators", _qualified_names),
-    "watch": ("watch", _watch),
+    "watch": ("watch", watch_from_table),
 }
 
 

@@ -54,6 +54,10 @@ class StallEvent:
     garbage collection. ``context`` is what the context providers returned (request id, trace
     id, ...). ``fix`` is the catalog's suggestion when the offender is a known blocking callable,
     else the generic one for the cause. ``code`` is that entry's rule code, if any.
+    ``method`` and ``route`` name the HTTP request the stalled task served, when a framework
+    middleware of :mod:`unstall.integrations` set it: the route template (``/items/{item_id}``,
+    never the path), ``"<unmatched>"`` when no route matched; both ``""`` outside any request.
+    ``stack_counts`` holds how many samples landed on each of ``stacks`` (0: not sampled).
     """
 
     start: float
@@ -76,6 +80,9 @@ class StallEvent:
     samples: int = 0
     precision: float = 0.0
     stack_source: str = ""
+    method: str = ""
+    route: str = ""
+    stack_counts: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +92,8 @@ class TripwireEvent:
     ``name`` is the catalog entry's qualified name, ``code`` its rule code, ``detail`` the
     audit event's arguments rendered as text (paths, hosts; never local variables),
     ``duration`` the call's length in seconds when it could be measured, ``blamed`` the first
-    frame in the user's code and ``stack`` the stack at the call.
+    frame in the user's code and ``stack`` the stack at the call. ``method`` and ``route``
+    name the HTTP request that made the call, as for :class:`StallEvent`.
     """
 
     name: str
@@ -101,3 +109,5 @@ class TripwireEvent:
     fix: str | None = None
     action: str = "record"
     extra: tuple[tuple[str, str], ...] = field(default=())
+    method: str = ""
+    route: str = ""

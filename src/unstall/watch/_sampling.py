@@ -17,6 +17,7 @@ from types import FrameType
 from unstall.watch._frames import sample_stack
 from unstall.watch._loops import LoopState
 from unstall.watch._model import Frame, TaskInfo
+from unstall.watch._request import Request, request_of
 from unstall.watch._tasks import ContextProvider, read_context, task_snapshot
 
 __all__ = ("MAX_STACKS", "Sampler", "Session")
@@ -29,7 +30,7 @@ _HEARTBEAT_MODULES = frozenset({"unstall.watch._loops", "unstall.watch._alarm"})
 class Session:
     """One stall being sampled: the watchdog's view while the loop has not come back."""
 
-    __slots__ = ("context", "first", "samples", "since", "stacks", "task")
+    __slots__ = ("context", "first", "request", "samples", "since", "stacks", "task")
 
     def __init__(self, since: float, first: float) -> None:
         self.since = since
@@ -38,6 +39,7 @@ class Session:
         self.samples = 0
         self.task: TaskInfo | None = None
         self.context: tuple[tuple[str, str], ...] = ()
+        self.request: Request | None = None  # the HTTP request the stalled task served
 
 
 class Sampler:
@@ -89,6 +91,7 @@ class Sampler:
                 snap = task_snapshot(state.loop, frame)
                 if snap is not None:
                     session.task = snap[0]
+                    session.request = request_of(state.loop, snap[1])
                     session.context, errors = read_context(self._context, snap[1])
                     return errors
             return 0

@@ -6,6 +6,7 @@ from unstall.watch._frames import site_fix
 from unstall.watch._judge import frames_of, judge
 from unstall.watch._loops import LoopState, Pending
 from unstall.watch._model import Cause, Frame, StallEvent
+from unstall.watch._request import label
 from unstall.watch._sampling import MAX_STACKS, Session
 
 __all__ = ("stall_event",)
@@ -33,6 +34,7 @@ def stall_event(
     cause, cpu_time, gc_time = judge(state, stall, session, threshold, busy_poll)
     stacks, source = _stacks(state, stall, session, cause, dumped)
     blamed, offender, code, entry, fix = site_fix(stacks[0] if stacks else (), cause)
+    request = label(session.request if session is not None else None)
     return StallEvent(
         start=wall + stall.start,
         duration=stall.duration,
@@ -54,6 +56,9 @@ def stall_event(
         samples=session.samples if session is not None else 0,
         precision=0.0 if stall.exact else state.interval / 2,
         stack_source=source,
+        method=request.method,
+        route=request.route,
+        stack_counts=tuple(session.stacks.get(s, 0) for s in stacks) if session is not None else (),
     )
 
 
