@@ -85,7 +85,7 @@ class Routes:
                         p99,
                         r.max,
                         r.calls,
-                        top[0][0] if top else None,
+                        top,
                     )
                 )
         rows.sort(key=lambda r: (-r.total, -r.blocking_calls, r.route, r.method))
