@@ -85,7 +85,7 @@ def test_fastapi_routes_of_included_routers_are_full_templates(kind: str) -> Non
     fastapi = pytest.importorskip("fastapi")
     router = fastapi.APIRouter(prefix="/api")
 
-    @router.get("/orders/{order_id}")
+    @router.get("/orders/{order_id}")  # type: ignore[untyped-decorator,unused-ignore]
     async def order(order_id: int) -> dict[str, int]:
         time.sleep(0.25)
         return {"order": order_id}
@@ -115,7 +115,8 @@ def test_routes_are_ranked_by_stalled_time_with_their_top_site() -> None:
     rows = w.report().routes
     assert [(r.route, r.stalls) for r in rows] == [("/long/{n}", 2), ("/short", 3)]
     assert rows[0].total > rows[1].total
-    assert rows[0].top_site is not None and "(item)" in rows[0].top_site
+    assert rows[0].top_site is not None
+    assert "(item)" in rows[0].top_site
 
 
 def test_a_blocking_call_the_tripwire_catches_carries_the_route() -> None:

@@ -13,10 +13,10 @@ from unstall.watch import Watcher
 
 pytest.importorskip("opentelemetry.sdk.metrics")
 
-from opentelemetry.sdk.metrics import MeterProvider  # noqa: E402
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader  # noqa: E402
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-from unstall.integrations.opentelemetry import instrument  # noqa: E402
+from unstall.integrations.opentelemetry import instrument
 
 
 def points(reader: InMemoryMetricReader) -> dict[str, list[Any]]:

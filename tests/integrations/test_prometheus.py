@@ -20,7 +20,7 @@ from unstall.watch._metrics import prometheus_text  # noqa: E402
 
 def test_a_registry_renders_the_watchers_metrics_like_the_endpoint() -> None:
     async def main() -> None:
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)  # heartbeats
         time.sleep(0.25)
         await asyncio.sleep(0.02)
 
@@ -47,9 +47,11 @@ def test_a_registry_renders_the_watchers_metrics_like_the_endpoint() -> None:
             (s.labels, s.value) for s in ours[name].samples
         ]
     (stalls,) = [s for s in theirs["unstall_stalls"].samples if s.name.endswith("_total")]
-    assert stalls.labels == {"cause": "blocked", "route": ""} and stalls.value == 1
+    assert stalls.labels == {"cause": "blocked", "route": ""}
+    assert stalls.value == 1
     buckets = [s for s in theirs["unstall_loop_lag_seconds"].samples if s.name.endswith("_bucket")]
-    assert buckets[-1].labels["le"] == "+Inf" and buckets[-1].value > 0
+    assert buckets[-1].labels["le"] == "+Inf"
+    assert buckets[-1].value > 0
 
 
 def test_the_collector_yields_nothing_without_a_watcher() -> None:

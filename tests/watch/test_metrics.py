@@ -146,7 +146,7 @@ def test_a_failing_render_is_a_500_never_an_exception() -> None:
 
 
 def test_a_taken_port_raises_at_construction() -> None:
-    with MetricsServer("127.0.0.1:0") as first, pytest.raises(OSError):
+    with MetricsServer("127.0.0.1:0") as first, pytest.raises(OSError, match="in use"):
         MetricsServer(f"127.0.0.1:{first.port}")
     with pytest.raises(ValueError, match="HOST:PORT"):
         MetricsServer("nowhere:port")
@@ -160,11 +160,14 @@ def test_watch_serves_metrics_and_a_bad_port_is_logged_not_raised(
     with MetricsServer("127.0.0.1:0") as taken:
         with caplog.at_level("WARNING", logger="unstall"):
             w = watch(threshold_ms=100, log=False, metrics=f"127.0.0.1:{taken.port}")
-        assert w.running and process._server is None
+        assert w.running
+        assert process._server is None
         assert "cannot serve metrics" in caplog.text
     w.stop()
     process._current = None
     w = watch(threshold_ms=100, log=False, metrics="127.0.0.1:0")
-    assert process._server is not None
-    status, _, body = scrape(process._server.url)
-    assert status == 200 and "unstall_loop_lag_seconds_bucket" in body
+    served: MetricsServer | None = getattr(process, "_server")  # noqa: B009 (mypy narrowed it)
+    assert served is not None
+    status, _, body = scrape(served.url)
+    assert status == 200
+    assert "unstall_loop_lag_seconds_bucket" in body

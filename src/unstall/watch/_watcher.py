@@ -447,7 +447,7 @@ class Watcher:
 
     def lag_histogram(self) -> Histogram:
         """A new :class:`Histogram` of every loop's heartbeat lag (microseconds), closed loops included."""
-        return self._hist.merged("lag", list(self._states))
+        return self._hist.merged("lag", [*self._states, *self._closing])
 
     def timeline(self) -> tuple[LagPoint, ...]:
         """The loop lag over time: one :class:`LagPoint` an interval (1 s, coarser in long runs)."""
