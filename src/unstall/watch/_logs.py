@@ -2,7 +2,8 @@
 
 One record per event, with flat fields in the record's ``extra`` (``unstall.duration_s``,
 ``unstall.site``, ``unstall.cause``, ``unstall.route``, ``unstall.rule``, ...) that JSON
-formatters serialise as they are. A token bucket bounds how many records a stalling loop can
+formatters serialise as they are; the event itself (stacks and all) goes to sinks, not to
+the log line. A token bucket bounds how many records a stalling loop can
 write (``rate`` a second, in bursts of ``burst``); what it drops is counted and summed up in
 one record when records flow again, or when the watcher stops. A stall of ``error_ms`` or
 more is logged at ERROR, which is the level Sentry-style handlers turn into an event; the
@@ -125,7 +126,6 @@ class EventLog:
             level = logging.ERROR
         site = site_key(event)
         fields: dict[str, Any] = {
-            "unstall_event": event,
             "unstall.event": "stall",
             "unstall.duration_s": round(event.duration, 6),
             "unstall.site": site,
@@ -149,13 +149,12 @@ class EventLog:
             event.cause.value,
             site,
             in_route,
-            event.fix,
+            event.fix or "none known",
             extra=fields,
         )
 
     def _call(self, event: TripwireEvent) -> None:
         fields: dict[str, Any] = {
-            "unstall_event": event,
             "unstall.event": "blocking_call",
             "unstall.duration_s": (
                 round(event.duration, 6) if event.duration is not None else None
