@@ -24,6 +24,11 @@ PUBLIC_MODULES = (
     "unstall.watch",
     "unstall.offload",
     "unstall.bench",
+    "unstall.integrations",
+    "unstall.integrations.asgi",
+    "unstall.integrations.aiohttp",
+    "unstall.integrations.prometheus",
+    "unstall.integrations.opentelemetry",
 )
 
 

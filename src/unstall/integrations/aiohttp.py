@@ -11,7 +11,9 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from unstall.watch._request import Request, enter, leave
+from unstall.watch._request import Request as _Request
+from unstall.watch._request import enter as _enter
+from unstall.watch._request import leave as _leave
 
 __all__ = ("unstall_middleware",)
 
@@ -37,9 +39,9 @@ async def unstall_middleware(request: web.Request, handler: Handler) -> web.Stre
     aiohttp has routed the request before middlewares run, so the route is read here; the
     cost per request is one small object and a context variable set and reset.
     """
-    labelled = Request(request.method, _template(request))
-    enter(labelled)
+    labelled = _Request(request.method, _template(request))
+    _enter(labelled)
     try:
         return await handler(request)
     finally:
-        leave(labelled)
+        _leave(labelled)

@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from unstall.watch._request import Request, enter, leave
+from unstall.watch._request import Request as _Request
+from unstall.watch._request import enter as _enter
+from unstall.watch._request import leave as _leave
 
 __all__ = ("UnstallMiddleware",)
 
@@ -57,7 +59,7 @@ def _walk(routes: list[Any], prefix: str, found: dict[int, str], depth: int) -> 
             _walk(inner, prefix + path, found, depth + 1)
 
 
-class _AsgiRequest(Request):
+class _AsgiRequest(_Request):
     """A request read from its ASGI scope, which the app's router updates once it matched a route."""
 
     __slots__ = ("root", "scope", "templates")
@@ -101,8 +103,8 @@ class UnstallMiddleware:
             await self.app(scope, receive, send)
             return
         request = _AsgiRequest(method, scope, scope.get("app", self.app), self._templates)
-        enter(request)
+        _enter(request)
         try:
             await self.app(scope, receive, send)
         finally:
-            leave(request)
+            _leave(request)

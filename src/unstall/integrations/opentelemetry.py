@@ -23,13 +23,16 @@ import math
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import metrics
 from opentelemetry.metrics import CallbackOptions, Histogram, Meter, ObservableCounter, Observation
 
-from unstall.watch._metrics import LAG_BOUNDS, MetricsSnapshot
-from unstall.watch._watcher import Watcher
+from unstall.watch._metrics import LAG_BOUNDS
+
+if TYPE_CHECKING:
+    from unstall.watch._metrics import MetricsSnapshot
+    from unstall.watch._watcher import Watcher
 
 __all__ = ("UnstallInstruments", "instrument")
 

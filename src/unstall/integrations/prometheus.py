@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from unstall.watch._metrics import HITS, LAG, STALLED, STALLS, MetricsSnapshot
-from unstall.watch._watcher import Watcher
+from unstall.watch._metrics import HITS, LAG, STALLED, STALLS
+
+if TYPE_CHECKING:
+    from unstall.watch._metrics import MetricsSnapshot
+    from unstall.watch._watcher import Watcher
 
 __all__ = ("UnstallCollector",)
 
