@@ -97,21 +97,27 @@ def enter(request: Request) -> None:
     """Make ``request`` the one the running task (and the tasks it starts) serves; :func:`leave` ends it."""
     request._token = REQUEST.set(request)
     if _BY_TASK:
-        task = _current_task()
+        try:
+            task = _current_task()
+        except RuntimeError:  # no running loop: nothing to look the request up by
+            return
         if task is not None:
             request._task = key = id(task)
             _by_task[key] = request
 
 
 def leave(request: Request) -> None:
-    """The task is done with ``request`` (in the task that entered it)."""
+    """The task is done with ``request`` (in the task that entered it). Never raises."""
     if request._task:
         if _by_task.get(request._task) is request:
-            del _by_task[request._task]
+            _by_task.pop(request._task, None)
         request._task = 0
     token, request._token = request._token, None
     if token is not None:
-        REQUEST.reset(token)
+        try:
+            REQUEST.reset(token)
+        except ValueError:  # left in another context than it entered: forget it here
+            REQUEST.set(None)
 
 
 def current() -> Request | None:
