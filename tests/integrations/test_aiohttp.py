@@ -48,8 +48,9 @@ def test_aiohttp_stalls_carry_the_canonical_route(kind: str) -> None:
         request = urllib.request.Request(f"{server.url}/carts/c-99/lines", data=b"x", method="POST")
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200
-        assert wait_until(lambda: w.stalls >= 3, timeout=10), w.stalls
-    assert [(e.method, e.route) for e in w.events] == [
+        assert wait_until(lambda: sum(1 for e in list(w.events) if e.route) >= 3, timeout=10)
+    # (a loaded machine may add a stall outside any request)
+    assert [(e.method, e.route) for e in w.events if e.route] == [
         ("GET", "/items/{item_id}"),
         ("GET", "<unmatched>"),
         ("POST", "/carts/{cart_id}/lines"),
