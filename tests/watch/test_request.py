@@ -49,6 +49,7 @@ def test_the_template_is_the_set_one_then_the_found_one_then_unmatched() -> None
     assert Request("GET", "/" + "x" * 500).template() == "/" + "x" * 199
     assert label(None) == ("", "")
     assert label(Found("POST")) == ("POST", "/found/{id}")
+    assert label(Found("BREW")) == ("OTHER", "/found/{id}")  # methods are bounded when read
 
 
 def test_enter_and_leave_in_a_task(run_loop: RunLoop) -> None:

@@ -65,7 +65,11 @@ class _AsgiRequest(_Request):
     __slots__ = ("root", "scope", "templates")
 
     def __init__(self, method: str, scope: Scope, root: object, templates: _Templates) -> None:
-        super().__init__(method)
+        # every slot set here, without super().__init__: this runs once per request
+        self.method = method
+        self.route = ""
+        self._token = None
+        self._task = 0
         self.scope = scope
         self.root = root
         self.templates = templates

@@ -40,7 +40,10 @@ _METHODS = frozenset(
 # 3.11's C Task has no get_context(), so the watchdog finds a task's request by the task
 _BY_TASK = sys.version_info < (3, 12)
 _by_task: dict[int, Request] = {}
-_current_task = asyncio.current_task
+# the running task, read the way 3.11's asyncio.current_task() does, without its Python call
+# (this runs once per request; asyncio.current_task is a Python function there)
+_running_loop = asyncio.events._get_running_loop
+_tasks_by_loop: dict[object, asyncio.Task[object]] = getattr(asyncio.tasks, "_current_tasks", {})
 
 REQUEST: contextvars.ContextVar[Request | None] = contextvars.ContextVar(
     "unstall_request", default=None
@@ -73,7 +76,7 @@ class Request:
     __slots__ = ("_task", "_token", "method", "route")
 
     def __init__(self, method: str, route: str = "") -> None:
-        self.method = method_label(method)
+        self.method = method  # as given: label() bounds it
         self.route = route
         self._token: contextvars.Token[Request | None] | None = None
         self._task = 0
@@ -97,10 +100,7 @@ def enter(request: Request) -> None:
     """Make ``request`` the one the running task (and the tasks it starts) serves; :func:`leave` ends it."""
     request._token = REQUEST.set(request)
     if _BY_TASK:
-        try:
-            task = _current_task()
-        except RuntimeError:  # no running loop: nothing to look the request up by
-            return
+        task = _tasks_by_loop.get(_running_loop())
         if task is not None:
             request._task = key = id(task)
             _by_task[key] = request
@@ -158,4 +158,5 @@ def label(request: Request | None) -> RequestLabel:
     """The :class:`RequestLabel` of ``request`` (``("", "")`` outside any request). Never raises."""
     if request is None:
         return NO_REQUEST
-    return RequestLabel(request.method, request.template())
+    method = request.method
+    return RequestLabel(method if method in _METHODS else "OTHER", request.template())

@@ -36,6 +36,7 @@ from unstall.watch._model import Frame, StallEvent, TripwireEvent
 from unstall.watch._patch import RunForeverPatch
 from unstall.watch._report import Report
 from unstall.watch._request import current as current_request
+from unstall.watch._request import label
 from unstall.watch._routes import Routes
 from unstall.watch._sampling import Sampler, Session
 from unstall.watch._sinks import Sinks
@@ -407,7 +408,8 @@ class Watcher:
         # on the thread that made the call, in its task: the request is the running one's
         request = current_request()
         if request is not None and not event.route:
-            event = replace(event, method=request.method, route=request.template())
+            method, route = label(request)
+            event = replace(event, method=method, route=route)
         self.blocking_calls.append(event)
         self._routes.add_call(event)
         self._counters.add_call(event)
