@@ -185,3 +185,21 @@ def test_stalls_outside_requests_have_no_route(run_loop: Any) -> None:
     w = run_loop(main())
     assert (w.events[0].method, w.events[0].route) == ("", "")
     assert w.report().routes == ()
+
+
+def test_litestar_routes_are_its_path_templates() -> None:
+    litestar = pytest.importorskip("litestar")
+    from litestar.params import FromPath
+
+    @litestar.get("/books/{book_id:int}")  # type: ignore[untyped-decorator,unused-ignore]
+    async def book(book_id: FromPath[int]) -> str:
+        time.sleep(0.25)
+        return "ok"
+
+    app = litestar.Litestar(route_handlers=[book], middleware=[UnstallMiddleware])
+    served = UvicornThread(app)
+    w = watch(threshold_ms=100, log=False)
+    with served as server:
+        assert get(f"{server.url}/books/31337")[0] == 200
+        events = stalls(w, 1)
+    assert (events[0].method, events[0].route) == ("GET", "/books/{book_id}")
