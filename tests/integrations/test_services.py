@@ -163,7 +163,8 @@ def check(report_text: str, metrics: str, page: str) -> None:
     report = json.loads(report_text)
     routes = {(r["method"], r["route"]): r for r in report["routes"]}
     invoice = routes[("GET", "/invoices/{invoice_id}")]
-    assert invoice["stalls"] == BLOCKING
+    recent = [(e["route"], round(e["duration"], 3), e["samples"]) for e in report["recent"]]
+    assert invoice["stalls"] == BLOCKING, recent
     assert report["routes"][0]["route"] == "/invoices/{invoice_id}"  # ranked first
     assert "inv-1000" not in report_text  # never the path
 

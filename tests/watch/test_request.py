@@ -114,3 +114,16 @@ def test_the_timeline_coarsens_to_stay_bounded() -> None:
     assert sum(p.heartbeats for p in points) == 20
     assert max(p.max for p in points) == pytest.approx(0.001)
     assert points[0].time <= 1000.0 < points[0].time + points[0].seconds
+
+
+def test_a_stall_spanning_two_tasks_takes_the_route_of_its_most_sampled_stack() -> None:
+    from unstall.watch import Frame
+    from unstall.watch._sampling import Session
+
+    health, invoice = (Frame("app.py", 3, "health"),), (Frame("app.py", 9, "invoice"),)
+    session = Session(0.0, 0.0)
+    session.requests[health] = Request("GET", "/health")  # the first sample, a short step
+    session.requests[invoice] = Request("GET", "/invoices/{id}")  # where the time went
+    assert label(session.request_for(invoice)).route == "/invoices/{id}"
+    assert label(session.request_for(None)).route == "/health"  # no stack: the first one seen
+    assert Session(0.0, 0.0).request_for(invoice) is None

@@ -34,7 +34,7 @@ def stall_event(
     cause, cpu_time, gc_time = judge(state, stall, session, threshold, busy_poll)
     stacks, source = _stacks(state, stall, session, cause, dumped)
     blamed, offender, code, entry, fix = site_fix(stacks[0] if stacks else (), cause)
-    request = label(session.request if session is not None else None)
+    request = label(session.request_for(stacks[0] if stacks else None) if session else None)
     return StallEvent(
         start=wall + stall.start,
         duration=stall.duration,
