@@ -11,8 +11,9 @@ threads, so the watchdog's own work counts) and the median over rounds of that r
 to its bare run. Modes: ``bare``; ``off`` (heartbeat + watchdog, no iteration timing);
 ``sampled`` (the default: iterations timed 20 ms of every second; on uvloop the same as
 ``off``); ``always`` (every iteration timed); ``service`` (``sampled`` plus what a service
-turns on: the ``/metrics`` endpoint, and the framework middleware on ``http`` and ``asgi``;
-its ratio to ``sampled`` is printed too). Workloads: ``steps``, 100k ``asyncio.sleep(0)``
+turns on: the ``/metrics`` endpoint, and the framework middleware on ``http`` and ``asgi``),
+and each half alone, ``metrics`` and ``middleware``; their ratios to ``sampled`` are printed
+too. Workloads: ``steps``, 100k ``asyncio.sleep(0)``
 steps over 4 tasks; ``echo``, 20k round trips over asyncio streams to a blocking echo server
 in another process; ``http``, 4,000 requests to an aiohttp server on 127.0.0.1, 32 in flight;
 ``asgi``, the same to uvicorn serving a Starlette app on the same loop.
@@ -33,7 +34,7 @@ from collections.abc import Awaitable, Callable
 
 from unstall.watch import MetricsServer, Watcher
 
-MODES = ("bare", "off", "sampled", "always", "service")
+MODES = ("bare", "off", "sampled", "always", "metrics", "middleware", "service")
 Body = Callable[[], Awaitable[None]]
 
 ECHO_SERVER = """
@@ -147,16 +148,18 @@ async def _run(mode: str, workload: str, echo_port: int) -> float:
     watcher = None
     metrics = None
     if mode != "bare":
-        timing = "sampled" if mode == "service" else mode
+        timing = mode if mode in ("off", "sampled", "always") else "sampled"
         watcher = Watcher(threshold_ms=100, log=False, iteration_timing=timing).start()
-    if mode == "service" and watcher is not None:  # what a service adds: /metrics, a middleware
+    # what a service adds to the watcher: the /metrics endpoint and the framework middleware
+    if mode in ("metrics", "service") and watcher is not None:
         metrics = MetricsServer("127.0.0.1:0").start(watcher.metrics)
+    middleware = mode in ("middleware", "service")
     cleanup = None
     body: Body = _steps
     if workload == "http":
-        body, cleanup = await _http_setup(middleware=mode == "service")
+        body, cleanup = await _http_setup(middleware)
     elif workload == "asgi":
-        body, cleanup = await _asgi_setup(middleware=mode == "service")
+        body, cleanup = await _asgi_setup(middleware)
     elif workload == "echo":
         body, cleanup = await _echo_setup(echo_port)
     gc.collect()
@@ -229,11 +232,12 @@ def main() -> int:
         # each round's ratio to that round's bare run, then the median of those
         ratio = statistics.median(t / b for t, b in zip(times[mode], times["bare"], strict=True))
         print(f"    {mode:<8} {value * 1e3:8.1f} ms  x{ratio:.3f}")
-    if "service" in times and "sampled" in times:
-        paired = statistics.median(
-            t / b for t, b in zip(times["service"], times["sampled"], strict=True)
-        )
-        print(f"    service / sampled (paired, median): x{paired:.3f}")
+    for extra in ("metrics", "middleware", "service"):
+        if extra in times and "sampled" in times:
+            paired = statistics.median(
+                t / b for t, b in zip(times[extra], times["sampled"], strict=True)
+            )
+            print(f"    {extra} / sampled (paired, median): x{paired:.3f}")
     return 0
 
 
