@@ -1,6 +1,6 @@
 """In-process A/B of the watcher's modes: CPU time of one workload, bare vs watched.
 
-Usage: python benchmarks/watch_overhead_ab.py [--repeat 31] [--workload steps|echo|http]
+Usage: python benchmarks/watch_overhead_ab.py [--repeat 31] [--workload steps|echo|http|asgi]
                                               [--loop asyncio|uvloop] [--modes ...] [--cpu 1]
 
 Complements ``watch_overhead.py`` (a fresh process per run): here every run shares one warm
@@ -10,9 +10,13 @@ falls on both sides of a comparison. Two figures per mode: the median process CP
 threads, so the watchdog's own work counts) and the median over rounds of that round's ratio
 to its bare run. Modes: ``bare``; ``off`` (heartbeat + watchdog, no iteration timing);
 ``sampled`` (the default: iterations timed 20 ms of every second; on uvloop the same as
-``off``); ``always`` (every iteration timed). Workloads: ``steps``, 100k ``asyncio.sleep(0)``
+``off``); ``always`` (every iteration timed); ``service`` (``sampled`` plus what a service
+turns on: the ``/metrics`` endpoint, and the framework middleware on ``http`` and ``asgi``),
+and each half alone, ``metrics`` and ``middleware``; their ratios to ``sampled`` are printed
+too. Workloads: ``steps``, 100k ``asyncio.sleep(0)``
 steps over 4 tasks; ``echo``, 20k round trips over asyncio streams to a blocking echo server
-in another process; ``http``, 4,000 requests to an aiohttp server on 127.0.0.1, 32 in flight.
+in another process; ``http``, 4,000 requests to an aiohttp server on 127.0.0.1, 32 in flight;
+``asgi``, the same to uvicorn serving a Starlette app on the same loop.
 """
 
 from __future__ import annotations
@@ -28,9 +32,9 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 
-from unstall.watch import Watcher
+from unstall.watch import MetricsServer, Watcher
 
-MODES = ("bare", "off", "sampled", "always")
+MODES = ("bare", "off", "sampled", "always", "metrics", "middleware", "service")
 Body = Callable[[], Awaitable[None]]
 
 ECHO_SERVER = """
@@ -73,15 +77,29 @@ async def _echo_setup(port: int) -> tuple[Body, Body]:
     return trips, close
 
 
-async def _http_setup() -> tuple[Body, Body]:
+async def _load(port: int, path: str = "/") -> None:
     import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        sem = asyncio.Semaphore(32)
+
+        async def one() -> None:
+            async with sem, session.get(f"http://127.0.0.1:{port}{path}") as resp:
+                await resp.read()
+
+        await asyncio.gather(*(one() for _ in range(4000)))
+
+
+async def _http_setup(middleware: bool) -> tuple[Body, Body]:
     from aiohttp import web
+
+    from unstall.integrations.aiohttp import unstall_middleware
 
     async def hello(request: web.Request) -> web.Response:
         return web.Response(text="ok")
 
-    app = web.Application()
-    app.router.add_get("/", hello)
+    app = web.Application(middlewares=[unstall_middleware] if middleware else [])
+    app.router.add_get("/items/{item_id}", hello)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -89,26 +107,59 @@ async def _http_setup() -> tuple[Body, Body]:
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def load() -> None:
-        async with aiohttp.ClientSession() as session:
-            sem = asyncio.Semaphore(32)
-
-            async def one() -> None:
-                async with sem, session.get(f"http://127.0.0.1:{port}/") as resp:
-                    await resp.read()
-
-            await asyncio.gather(*(one() for _ in range(4000)))
+        await _load(port, "/items/42")
 
     return load, runner.cleanup
 
 
+async def _asgi_setup(middleware: bool) -> tuple[Body, Body]:
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse, Response
+    from starlette.routing import Route
+
+    from unstall.integrations.asgi import UnstallMiddleware
+
+    async def hello(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    app: object = Starlette(routes=[Route("/items/{item_id}", hello)])
+    if middleware:
+        app = UnstallMiddleware(app)  # type: ignore[arg-type]
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    task = asyncio.ensure_future(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+
+    async def load() -> None:
+        await _load(port, "/items/42")
+
+    async def close() -> None:
+        server.should_exit = True
+        await task
+
+    return load, close
+
+
 async def _run(mode: str, workload: str, echo_port: int) -> float:
     watcher = None
+    metrics = None
     if mode != "bare":
-        watcher = Watcher(threshold_ms=100, log=False, iteration_timing=mode).start()
+        timing = mode if mode in ("off", "sampled", "always") else "sampled"
+        watcher = Watcher(threshold_ms=100, log=False, iteration_timing=timing).start()
+    # what a service adds to the watcher: the /metrics endpoint and the framework middleware
+    if mode in ("metrics", "service") and watcher is not None:
+        metrics = MetricsServer("127.0.0.1:0").start(watcher.metrics)
+    middleware = mode in ("middleware", "service")
     cleanup = None
     body: Body = _steps
     if workload == "http":
-        body, cleanup = await _http_setup()
+        body, cleanup = await _http_setup(middleware)
+    elif workload == "asgi":
+        body, cleanup = await _asgi_setup(middleware)
     elif workload == "echo":
         body, cleanup = await _echo_setup(echo_port)
     gc.collect()
@@ -117,6 +168,8 @@ async def _run(mode: str, workload: str, echo_port: int) -> float:
     spent = time.process_time() - start
     if cleanup is not None:
         await cleanup()
+    if metrics is not None:
+        metrics.close()
     if watcher is not None:
         watcher.stop()
     return spent
@@ -128,7 +181,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--repeat", type=int, default=31)
-    parser.add_argument("--workload", choices=("steps", "echo", "http"), default="steps")
+    parser.add_argument("--workload", choices=("steps", "echo", "http", "asgi"), default="steps")
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated subset")
     parser.add_argument("--cpu", default="", help="pin this process (and the echo server) here")
@@ -179,6 +232,12 @@ def main() -> int:
         # each round's ratio to that round's bare run, then the median of those
         ratio = statistics.median(t / b for t, b in zip(times[mode], times["bare"], strict=True))
         print(f"    {mode:<8} {value * 1e3:8.1f} ms  x{ratio:.3f}")
+    for extra in ("metrics", "middleware", "service"):
+        if extra in times and "sampled" in times:
+            paired = statistics.median(
+                t / b for t, b in zip(times[extra], times["sampled"], strict=True)
+            )
+            print(f"    {extra} / sampled (paired, median): x{paired:.3f}")
     return 0
 
 

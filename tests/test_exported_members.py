@@ -25,6 +25,11 @@ PUBLIC_MODULES = (
     "unstall.offload",
     "unstall.bench",
     "unstall.server",
+    "unstall.integrations",
+    "unstall.integrations.asgi",
+    "unstall.integrations.aiohttp",
+    "unstall.integrations.prometheus",
+    "unstall.integrations.opentelemetry",
 )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from unstall._limits import THRESHOLD_MS_RANGE, valid_threshold_ms
+from unstall._watch_config import WATCH_SETTINGS, WatchConfig, watch_from_table
 from unstall.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -44,19 +44,6 @@ def known_codes() -> tuple[str, ...]:
     from unstall.catalog import default_catalog
 
     return default_catalog().all_codes()
-
-
-@dataclass(frozen=True, slots=True)
-class WatchConfig:
-    """Settings of the runtime watchdog (``[tool.unstall.watch]``).
-
-    ``threshold_ms`` is the stall threshold in milliseconds (1..60000), ``tripwire`` turns the
-    blocking-call tripwire on, ``allow`` lists qualified names the tripwire must not report.
-    """
-
-    threshold_ms: float = 100.0
-    tripwire: bool = False
-    allow: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,17 +362,6 @@ def _boolean(value: Any, key: str, source: str) -> bool:
     return value
 
 
-def _threshold_ms(value: Any, key: str, source: str) -> float:
-    if not valid_threshold_ms(value):
-        low, high = THRESHOLD_MS_RANGE
-        raise ConfigError(
-            f"{key} = {value!r} in {source} is invalid; it must be a number of milliseconds from {low:g} to {high:g}.",
-            key=key,
-            source=source,
-        )
-    return float(value)
-
-
 _Parser = Callable[[Any, str, str], Any]
 
 
@@ -407,37 +383,64 @@ _CODES = {"$ref": "#/definitions/codes"}
 _NAMES = {"$ref": "#/definitions/qualified-names"}
 _GLOBS = {"$ref": "#/definitions/globs"}
 
+
+def _watch_key(key: str, schema: Mapping[str, Any], help: str) -> ConfigKey:
+    setting = WATCH_SETTINGS[key]
+    return ConfigKey(setting.attr, setting.parse, schema, help)
+
+
+#: ``[tool.unstall.watch]``: the parsers are the watchdog's own (shared with ``UNSTALL_*``
+#: variables); the schema and help are what an editor shows
 WATCH_KEYS: dict[str, ConfigKey] = {
-    "threshold-ms": ConfigKey(
-        "threshold_ms",
-        _threshold_ms,
+    "threshold-ms": _watch_key(
+        "threshold-ms",
         {"type": "number", "minimum": 1, "maximum": 60000, "default": 100},
         "Stall threshold of the runtime watchdog, in milliseconds.",
     ),
-    "tripwire": ConfigKey(
+    "tripwire": _watch_key(
         "tripwire",
-        _boolean,
         {"type": "boolean", "default": False},
         "Report every blocking call made on a running loop's thread, however short.",
     ),
-    "allow": ConfigKey(
-        "allow", _qualified_names, _NAMES, "Qualified names the tripwire must not report."
+    "allow": _watch_key("allow", _NAMES, "Qualified names the tripwire must not report."),
+    "metrics": _watch_key(
+        "metrics",
+        {"type": "string"},
+        "HOST:PORT to serve Prometheus metrics on at /metrics (off: not served).",
+    ),
+    "html": _watch_key("html", {"type": "string"}, "File the HTML report is written to at exit."),
+    "log": _watch_key(
+        "log",
+        {"type": "boolean", "default": True},
+        "Write a log record for every stall and blocking call (rate-limited).",
+    ),
+    "log-rate": _watch_key(
+        "log-rate",
+        {"type": "number", "minimum": 0, "maximum": 1000000, "default": 1},
+        "At most this many log records a second (0: no limit).",
+    ),
+    "log-burst": _watch_key(
+        "log-burst",
+        {"type": "integer", "minimum": 1, "maximum": 100000, "default": 10},
+        "At most this many log records at once.",
+    ),
+    "log-error-ms": _watch_key(
+        "log-error-ms",
+        {
+            "oneOf": [
+                {"type": "number", "minimum": 1, "maximum": 3600000},
+                {"const": False},
+            ],
+            "default": 1000,
+        },
+        "A stall this long or longer is logged at ERROR (false: never).",
+    ),
+    "max-routes": _watch_key(
+        "max-routes",
+        {"type": "integer", "minimum": 1, "maximum": 100000, "default": 100},
+        "HTTP routes that get their own report row and metric label; the rest share one.",
     ),
 }
-
-
-def _watch(value: Any, key: str, source: str) -> WatchConfig:
-    if not isinstance(value, Mapping):
-        raise ConfigError(
-            f"{key} = {value!r} in {source} is invalid; it must be a table.", key=key, source=source
-        )
-    values: dict[str, Any] = {}
-    for name, item in value.items():
-        if name not in WATCH_KEYS:
-            raise _unknown(key, name, sorted(WATCH_KEYS), source)
-        row = WATCH_KEYS[name]
-        values[row.attr] = row.parse(item, f"{key}.{name}", source)
-    return WatchConfig(**values)
 
 
 KEYS: dict[str, ConfigKey] = {
@@ -514,7 +517,7 @@ KEYS: dict[str, ConfigKey] = {
     ),
     "watch": ConfigKey(
         "watch",
-        _watch,
+        watch_from_table,
         {"$ref": "#/definitions/watch"},
         "Settings of the runtime watchdog (unstall run, unstall.watch(), pytest --unstall).",
     ),

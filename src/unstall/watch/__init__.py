@@ -15,16 +15,23 @@ from typing import TYPE_CHECKING, Any
 
 from unstall._exports import publish as _publish
 from unstall.watch._histogram import Histogram
+from unstall.watch._logs import EventLog
+from unstall.watch._metrics import MetricsSnapshot, RuleCount, StallCount
+from unstall.watch._metrics_server import MetricsServer
 from unstall.watch._model import Cause, Frame, StallEvent, TaskInfo, TripwireEvent
-from unstall.watch._report import LoopStats, Percentiles, Report, SiteStats
-from unstall.watch._watcher import Watcher, watch
+from unstall.watch._process import serve_metrics, watch
+from unstall.watch._report import LoopStats, Percentiles, Report, RouteStats, SiteStats
+from unstall.watch._timeline import LagPoint
+from unstall.watch._watcher import Watcher
 
 if TYPE_CHECKING:
+    from unstall.watch._html import render_html
     from unstall.watch._policy import Action, Policy
     from unstall.watch._tripwire import Tripwire
 
 # name -> module defining it, imported when the name is first used
 _LAZY = {
+    "render_html": "unstall.watch._html",
     "Action": "unstall.watch._policy",
     "Policy": "unstall.watch._policy",
     "Tripwire": "unstall.watch._tripwire",
@@ -33,18 +40,27 @@ _LAZY = {
 __all__ = (
     "Action",
     "Cause",
+    "EventLog",
     "Frame",
     "Histogram",
+    "LagPoint",
     "LoopStats",
+    "MetricsServer",
+    "MetricsSnapshot",
     "Percentiles",
     "Policy",
     "Report",
+    "RouteStats",
+    "RuleCount",
     "SiteStats",
+    "StallCount",
     "StallEvent",
     "TaskInfo",
     "Tripwire",
     "TripwireEvent",
     "Watcher",
+    "render_html",
+    "serve_metrics",
     "watch",
 )
 

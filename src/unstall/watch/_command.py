@@ -25,16 +25,20 @@ import signal
 import sys
 import tempfile
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from unstall._watch_config import WatchConfig
+    from unstall.watch._metrics_server import MetricsServer
 
 __all__ = ("configure", "run")
 
 # The options that name a file the report is written to: checked before the program starts, so
 # a bad path fails at once rather than after an hour of traffic (option -> its dest).
-_REPORT_FILES = {"--output": "output"}
+_REPORT_FILES = {"--output": "output", "--html": "html"}
 # seconds a SIGTERM leaves the program to write its report before the sentinel ends it by SIGTERM
 _TERM_BOUND = 2.0
 
@@ -68,6 +72,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backstop", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--format", choices=("text", "json"), default="text", help="report format")
     parser.add_argument("--output", default=None, help="write the report to FILE instead of stderr")
+    parser.add_argument(
+        "--html",
+        default=None,
+        metavar="FILE",
+        help="also write the HTML report (one self-contained file) to FILE at exit "
+        "(default: [tool.unstall.watch] html, UNSTALL_HTML)",
+    )
+    parser.add_argument(
+        "--metrics",
+        default=None,
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics while the program runs "
+        "(:PORT for every interface; default: [tool.unstall.watch] metrics, UNSTALL_METRICS)",
+    )
     # -m takes the rest of the command line, as python's does: the module's name, then its
     # arguments, options included (argparse stops it at a "--", which run() puts back)
     parser.add_argument(
@@ -221,24 +239,44 @@ def _module_problem(name: str) -> str | None:
     return None
 
 
-def _settings() -> tuple[float, bool, tuple[str, ...]]:
-    """``(threshold_ms, tripwire, allow)`` from the nearest configuration (defaults without one)."""
-    from unstall._config import load_config
+def _settings(args: argparse.Namespace) -> WatchConfig:
+    """The nearest configuration with the environment's ``UNSTALL_*`` settings, then ``args``, on top."""
+    from unstall._limits import THRESHOLD_MS_RANGE, valid_threshold_ms
+    from unstall.watch._process import settings
 
-    cfg = load_config(start=Path.cwd())
-    return float(cfg.watch.threshold_ms), bool(cfg.watch.tripwire), tuple(cfg.watch.allow)
+    cfg = settings(start=Path.cwd())
+    if args.threshold_ms is not None:
+        if not valid_threshold_ms(args.threshold_ms):
+            low, high = THRESHOLD_MS_RANGE
+            raise _UsageError(
+                f"--threshold-ms {args.threshold_ms:g} is invalid; give a number of "
+                f"milliseconds from {low:g} to {high:g}, e.g. --threshold-ms 100."
+            )
+        cfg = replace(cfg, threshold_ms=args.threshold_ms)
+    if args.tripwire:
+        cfg = replace(cfg, tripwire=True)
+    if args.html is not None:
+        cfg = replace(cfg, html=args.html)
+    if args.metrics is not None:
+        cfg = replace(cfg, metrics=args.metrics or None)
+    return cfg
 
 
-def _tripwire(allow: tuple[str, ...]) -> object:
-    """The tripwire option for :func:`watch`: a configured Tripwire when there is an allow-list."""
-    if not allow:
-        return True
+def _metrics_server(address: str | None) -> MetricsServer | None:
+    """A bound (not yet serving) metrics server for ``address``; :class:`_UsageError` if it cannot be."""
+    if not address:
+        return None
+    from unstall.watch._metrics_server import MetricsServer
+
     try:
-        from unstall.watch._tripwire import Tripwire
-
-        return Tripwire(allow=allow)
-    except Exception:  # an older tripwire without allow-lists: run it plain
-        return True
+        return MetricsServer(address)
+    except ValueError as exc:
+        raise _UsageError(f"--metrics: {exc}") from None
+    except OSError as exc:
+        raise _UsageError(
+            f"--metrics {address!r}: cannot listen there ({exc.strerror or exc}); "
+            "give a free port, or :0 for any."
+        ) from None
 
 
 def _user_traceback(tb: TracebackType | None) -> TracebackType | None:
@@ -281,36 +319,35 @@ def _die_by(signum: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the program under :func:`unstall.watch`; return its exit code (uncaught exception: 1)."""
-    from unstall._limits import THRESHOLD_MS_RANGE, valid_threshold_ms
-    from unstall.watch import watch
+    from unstall.watch._process import event_log, tripwire_option, watch, write_html
     from unstall.watch._term import enforce_sigterm
 
+    server = None
     try:
         prog = _program(args.module, list(args.target))
-        threshold, tripwire, allow = _settings()  # a ConfigError becomes exit code 2 in the CLI
-        if args.threshold_ms is not None:
-            if not valid_threshold_ms(args.threshold_ms):
-                low, high = THRESHOLD_MS_RANGE
-                raise _UsageError(
-                    f"--threshold-ms {args.threshold_ms:g} is invalid; give a number of "
-                    f"milliseconds from {low:g} to {high:g}, e.g. --threshold-ms 100."
-                )
-            threshold = args.threshold_ms
+        cfg = _settings(args)  # a ConfigError becomes exit code 2 in the CLI
         for option, dest in _REPORT_FILES.items():
-            path = getattr(args, dest, None)
+            path = cfg.html if dest == "html" else getattr(args, dest, None)
             if path is not None:
                 _check_report_file(option, path)
         # where python looks for the program's imports (set first: the module is looked up there)
         sys.path[0] = _path0(prog)
         _check_program(prog)
+        server = _metrics_server(cfg.metrics)
     except _UsageError as exc:
         sys.stderr.write(f"unstall run: {exc}\n")
         return exc.code
-    if args.tripwire:
-        tripwire = True
     watcher = watch(
-        threshold, tripwire=_tripwire(allow) if tripwire else False, sentinel=args.sentinel
+        cfg.threshold_ms,
+        tripwire=tripwire_option(cfg.allow) if cfg.tripwire else False,
+        sentinel=args.sentinel,
+        log=event_log(cfg),
+        max_routes=cfg.max_routes,
+        metrics=None,
+        html=None,
     )
+    if server is not None:
+        server.start(watcher.metrics)
     written = False
     parent = os.getpid()
 
@@ -320,7 +357,14 @@ def run(args: argparse.Namespace) -> int:
             return
         if final:
             written = True
+            if server is not None:
+                server.close()
             watcher.stop()
+        if cfg.html:
+            try:
+                write_html(watcher, cfg.html)
+            except Exception as exc:  # nor must an HTML report that cannot be written
+                sys.stderr.write(f"unstall run: could not write the HTML report: {exc}\n")
         try:
             report = watcher.report()
             text = report.to_json() + "\n" if args.format == "json" else report.render_text()

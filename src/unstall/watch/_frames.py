@@ -352,17 +352,17 @@ def site_fix(
 
 
 def _only_importing(frames: tuple[Frame, ...]) -> bool:
-    """Whether ``frames`` are the import system's own (and the C calls it makes), and some."""
-    system = [
-        f.filename.startswith("<frozen importlib")
-        or f.module == "importlib"
-        or f.module.startswith("importlib.")
-        for f in frames
-    ]
-    return any(system) and all(
-        own or (f.filename == C_FILENAME and not f.module)
-        for f, own in zip(frames, system, strict=True)
-    )
+    """Whether ``frames`` (below the blamed line) are an import in progress: the import system's
+    own frames first (and the C calls it makes). Whatever runs deeper (the imported module's
+    body, a garbage collection's callbacks that ran during it) is the import's work."""
+    for f in frames:
+        if f.filename.startswith("<frozen importlib") or f.module == "importlib":
+            return True
+        if f.module.startswith("importlib."):
+            return True
+        if not (f.filename == C_FILENAME and not f.module):
+            return False
+    return False
 
 
 def is_io_entry(name: str | None) -> bool:

@@ -63,6 +63,10 @@ class StallEvent:
     ``gil_thread`` names that thread, ``stacks`` start with its stack (``offender`` is the C
     function it was in) and ``blamed`` is the line that handed it the work (the
     ``to_thread``/``run_in_executor`` call the loop's task awaited), when one was found.
+    ``method`` and ``route`` name the HTTP request the stalled task served, when a framework
+    middleware of :mod:`unstall.integrations` set it: the route template (``/items/{item_id}``,
+    never the path), ``"<unmatched>"`` when no route matched; both ``""`` outside any request.
+    ``stack_counts`` holds how many samples landed on each of ``stacks`` (0: not sampled).
     """
 
     start: float
@@ -86,6 +90,9 @@ class StallEvent:
     precision: float = 0.0
     stack_source: str = ""
     gil_thread: str = ""
+    method: str = ""
+    route: str = ""
+    stack_counts: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +102,8 @@ class TripwireEvent:
     ``name`` is the catalog entry's qualified name, ``code`` its rule code, ``detail`` the
     kinds and sizes of the call's first arguments (``str[21], float``: never their values),
     ``duration`` the call's length in seconds when it could be measured, ``blamed`` the first
-    frame in the user's code and ``stack`` the stack at the call.
+    frame in the user's code and ``stack`` the stack at the call. ``method`` and ``route``
+    name the HTTP request that made the call, as for :class:`StallEvent`.
     """
 
     name: str
@@ -111,3 +119,5 @@ class TripwireEvent:
     fix: str | None = None
     action: str = "record"
     extra: tuple[tuple[str, str], ...] = field(default=())
+    method: str = ""
+    route: str = ""

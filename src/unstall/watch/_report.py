@@ -10,7 +10,7 @@ from typing import Any
 from unstall.watch._hygiene import HygieneEvent, render_hygiene
 from unstall.watch._model import Frame, StallEvent, TripwireEvent
 
-__all__ = ("LoopStats", "Percentiles", "Report", "SiteStats")
+__all__ = ("LoopStats", "Percentiles", "Report", "RouteStats", "SiteStats")
 
 
 def _plain(value: Any) -> Any:
@@ -65,6 +65,25 @@ class SiteStats:
 
 
 @dataclass(frozen=True, slots=True)
+class RouteStats:
+    """One HTTP route: its stalls (count, total/p99/max seconds), the blocking calls made in it,
+    and the site that stalled it longest.
+
+    ``route`` is the route template (``"<unmatched>"``: no route matched; ``"<other>"``: the
+    routes past the report's limit, added up) and ``method`` its HTTP method.
+    """
+
+    method: str
+    route: str
+    stalls: int
+    total: float
+    p99: float
+    max: float
+    blocking_calls: int = 0
+    top_site: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LoopStats:
     """One loop's numbers, in seconds.
 
@@ -96,7 +115,9 @@ class LoopStats:
 class Report:
     """A snapshot of what the watcher saw. Plain data; render with :meth:`render_text` or :meth:`to_json`.
 
-    ``sites`` are ranked by total stalled time; ``recent`` holds the last few raw events;
+    ``sites`` are ranked by total stalled time, and so are ``routes`` (the HTTP routes a
+    framework middleware named; see :mod:`unstall.integrations`); ``recent`` holds the last
+    few raw events;
     ``threshold`` is the stall threshold in seconds; ``sink_errors`` counts exceptions raised
     by sinks and context providers (each one was swallowed). ``ongoing`` holds the stalls still
     running when the report was taken (or when the watcher stopped), each with its duration
@@ -110,6 +131,7 @@ class Report:
     sink_errors: int = 0
     threshold: float = 0.0
     recent: tuple[StallEvent, ...] = ()
+    routes: tuple[RouteStats, ...] = ()
     hygiene: tuple[HygieneEvent, ...] = ()  # asyncio mistakes seen (tasks lost, never awaited, ...)
     ongoing: tuple[StallEvent, ...] = ()
 
@@ -149,6 +171,16 @@ class Report:
             lines.extend(
                 f"      {f.filename}:{f.lineno} in {f.function}: {f.source}" for f in s.example[-4:]
             )
+        if self.routes:
+            lines.append(f"{'route':<48} {'count':>5} {'total':>9} {'p99':>8} {'max':>8}  calls")
+        for r in self.routes:
+            name = f"{r.method} {r.route}".strip()
+            lines.append(
+                f"{name[-48:]:<48} {r.stalls:>5} {r.total * 1e3:>7.1f}ms {r.p99 * 1e3:>6.1f}ms "
+                f"{r.max * 1e3:>6.1f}ms  {r.blocking_calls:>5}"
+            )
+            if r.top_site:
+                lines.append(f"    mostly at {r.top_site}")
         lines.append("loops:")
         for lp in self.loops:
             util = f"utilization {lp.utilization:.1%}" if lp.timed else "utilization n/a"
@@ -165,7 +197,8 @@ class Report:
             lines.append("blocking calls on the loop:")
             for c in self.blocking_calls:
                 where = f"{c.blamed.filename}:{c.blamed.lineno}" if c.blamed else "?"
-                lines.append(f"  {c.code} {c.name} at {where}: {c.fix or ''}")
+                route = f" in {c.method} {c.route}" if c.route else ""
+                lines.append(f"  {c.code} {c.name} at {where}{route}: {c.fix or ''}")
         lines.extend(render_hygiene(self.hygiene))
         return "\n".join(lines) + "\n"
 

@@ -17,7 +17,8 @@ from types import FrameType
 from unstall.watch._frames import sample_stack
 from unstall.watch._loops import LoopState
 from unstall.watch._model import Frame, TaskInfo
-from unstall.watch._tasks import ContextProvider, read_context, task_snapshot
+from unstall.watch._request import Request, request_of
+from unstall.watch._tasks import ContextProvider, read_context, task_context, task_snapshot
 
 __all__ = ("MAX_STACKS", "Sampler", "Session")
 
@@ -29,7 +30,7 @@ _HEARTBEAT_MODULES = frozenset({"unstall.watch._loops", "unstall.watch._alarm"})
 class Session:
     """One stall being sampled: the watchdog's view while the loop has not come back."""
 
-    __slots__ = ("context", "first", "samples", "since", "stacks", "task")
+    __slots__ = ("context", "first", "requests", "samples", "since", "stacks", "task")
 
     def __init__(self, since: float, first: float) -> None:
         self.since = since
@@ -38,6 +39,14 @@ class Session:
         self.samples = 0
         self.task: TaskInfo | None = None
         self.context: tuple[tuple[str, str], ...] = ()
+        # the HTTP request each sampled stack's task served (a stall may span several tasks)
+        self.requests: dict[tuple[Frame, ...], Request | None] = {}
+
+    def request_for(self, stack: tuple[Frame, ...] | None) -> Request | None:
+        """The request the task of ``stack`` served; for a stack not sampled, the first one seen."""
+        if stack is not None and stack in self.requests:
+            return self.requests[stack]
+        return next((r for r in self.requests.values() if r is not None), None)
 
     def copy(self) -> Session:
         """An independent copy (of a session the watchdog thread may still be adding to)."""
@@ -93,8 +102,11 @@ class Sampler:
                 # first moment the watchdog got the GIL back (a tick's system call released
                 # it) after C code held it for the whole stall, and not where the time went
                 return 0
-            session.stacks[sample_stack(frame)] += 1
+            stack = sample_stack(frame)
+            session.stacks[stack] += 1
             session.samples += 1
+            if stack not in session.requests and len(session.requests) < 4 * MAX_STACKS:
+                session.requests[stack] = request_of(state.loop, task_context(state.loop, frame))
             if len(session.stacks) > 4 * MAX_STACKS:
                 rare = min(session.stacks, key=lambda k: session.stacks[k])
                 del session.stacks[rare]

@@ -9,6 +9,7 @@ from unstall.watch._frames import is_user_file, site_fix
 from unstall.watch._judge import frames_of, judge
 from unstall.watch._loops import LoopState, Pending
 from unstall.watch._model import Cause, Frame, StallEvent
+from unstall.watch._request import label
 from unstall.watch._sampling import MAX_STACKS, Session
 from unstall.watch._sentinel import Dump
 
@@ -60,6 +61,7 @@ def stall_event(
     else:
         stacks, source = _stacks(state, stall, session, cause, own)
         blamed, offender, code, entry, fix = site_fix(stacks[0] if stacks else (), cause)
+    request = label(session.request_for(stacks[0] if stacks else None) if session else None)
     return StallEvent(
         start=wall + stall.start,
         duration=stall.duration,
@@ -82,6 +84,9 @@ def stall_event(
         precision=0.0 if stall.exact else state.interval / 2,
         stack_source=source,
         gil_thread=gil_thread,
+        method=request.method,
+        route=request.route,
+        stack_counts=tuple(session.stacks.get(s, 0) for s in stacks) if session is not None else (),
     )
 
 

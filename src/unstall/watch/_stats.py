@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import collections
 import threading
+import time
 
 from unstall.watch._histogram import Histogram
 from unstall.watch._loops import LoopState
 from unstall.watch._model import Cause, Frame, StallEvent
 from unstall.watch._report import LoopStats, Percentiles, SiteStats, site_key
+from unstall.watch._timeline import Timeline
 
 __all__ = ("Histograms", "Sites")
 
@@ -166,10 +168,14 @@ class _LoopHist:
 
 
 class Histograms:
-    """Lag and busy-time histograms per loop; closed loops beyond ``keep`` merge into one row."""
+    """Lag and busy-time histograms per loop; closed loops beyond ``keep`` merge into one row.
+
+    Every lag value drained also goes to ``timeline``, in the interval it was drained in.
+    """
 
     def __init__(self, keep: int = 16) -> None:
         self.keep = keep
+        self.timeline = Timeline()
         self._loops: dict[int, _LoopHist] = {}
         self._retired: _LoopHist | None = None
         self._retired_count = 0
@@ -197,6 +203,7 @@ class Histograms:
                 taken = lag[:n]
                 del lag[:n]  # appends by the loop thread land after n: none is lost
                 _record(entry.lag, taken)
+                self.timeline.add(time.time(), taken)
             n = len(busy)
             if n:
                 micros = [int(v * 1e6) for v in busy[:n]]
@@ -239,6 +246,19 @@ class Histograms:
             return None
         hist: Histogram = entry.busy if kind == "busy" else entry.lag
         return hist
+
+    def merged(self, kind: str, live: list[LoopState]) -> Histogram:
+        """A new histogram holding every loop's ``kind`` ("busy" or "lag") values (live ones drained first)."""
+        for state in live:
+            self.drain(state)
+        total = Histogram()
+        with self._lock:
+            entries = list(self._loops.values())
+            if self._retired is not None:
+                entries.append(self._retired)
+            for entry in entries:
+                total.merge(entry.busy if kind == "busy" else entry.lag)
+        return total
 
     def stats(self, live: list[LoopState]) -> tuple[LoopStats, ...]:
         """One :class:`LoopStats` per loop seen (live ones drained first)."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from unstall.watch._model import TaskInfo
 
-__all__ = ("ContextProvider", "offload_waits", "read_context", "task_snapshot")
+__all__ = ("ContextProvider", "offload_waits", "read_context", "task_context", "task_snapshot")
 
 ContextProvider = (
     Callable[[contextvars.Context], "Mapping[str, object] | None"] | contextvars.ContextVar[Any]
@@ -90,11 +90,23 @@ def task_snapshot(
     except Exception:  # the chain is a nicety; a task in an odd state must not lose the event
         chain = ()
     info = TaskInfo(task.get_name(), _name(coro), chain)
+    return info, _context_of(task, frame)
+
+
+def _context_of(task: asyncio.Task[Any], frame: FrameType | None) -> contextvars.Context | None:
     get_context = getattr(task, "get_context", None)  # Task.get_context exists from 3.12
     ctx = get_context() if get_context is not None else getattr(task, "_context", None)
     if ctx is None:
         ctx = _handle_context(frame)
-    return info, ctx
+    return ctx if isinstance(ctx, contextvars.Context) else None
+
+
+def task_context(
+    loop: asyncio.AbstractEventLoop, frame: FrameType | None
+) -> contextvars.Context | None:
+    """The context of the task running on ``loop`` (``frame``: the loop thread's), when it can be read."""
+    task = asyncio.current_task(loop)
+    return None if task is None else _context_of(task, frame)
 
 
 def read_context(

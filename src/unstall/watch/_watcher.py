@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import asyncio.base_events
-import atexit
 import collections
 import contextlib
 import gc
@@ -21,30 +20,37 @@ import os
 import sys
 import threading
 import time
-import warnings
 import weakref
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
 from unstall._limits import THRESHOLD_MS_RANGE, valid_threshold_ms
 from unstall.watch import _sentinel
+from unstall.watch._histogram import Histogram
 from unstall.watch._hygiene import Hygiene, HygieneEvent
 from unstall.watch._imports import AfterImport
 from unstall.watch._judge import running_loops, where_of
+from unstall.watch._logs import EventLog
 from unstall.watch._loops import LoopState, Pending, run_times
+from unstall.watch._metrics import Counters, MetricsSnapshot
 from unstall.watch._model import StallEvent, TripwireEvent
 from unstall.watch._patch import RunForeverPatch
 from unstall.watch._report import Report
+from unstall.watch._request import current as current_request
+from unstall.watch._request import label
+from unstall.watch._routes import Routes
 from unstall.watch._sampling import Sampler, Session
 from unstall.watch._sentinel import Dump, Sentinel
 from unstall.watch._sinks import Sinks
 from unstall.watch._stall_event import stall_event
 from unstall.watch._stats import Histograms, Sites
 from unstall.watch._tasks import ContextProvider
+from unstall.watch._timeline import LagPoint
 from unstall.watch._watchdog import Watchdog
 
-__all__ = ("Watcher", "watch")
+__all__ = ("Watcher",)
 
 logger = logging.getLogger("unstall")
 Sink = Callable[[Any], object]
@@ -83,7 +89,9 @@ class Watcher:
     callback or coroutine).
 
     Events go to ``events`` (the last ``max_events``), the aggregated :meth:`report` (at most
-    ``max_sites`` sites), the ``unstall`` logger (``log=True``) and every sink (a plain callable;
+    ``max_sites`` sites and ``max_routes`` HTTP routes), the counters of :meth:`metrics`, the
+    ``unstall`` logger (``log=True``: one structured, rate-limited record each, see
+    :class:`EventLog`; or pass an ``EventLog`` of your own) and every sink (a plain callable;
     exceptions it raises are counted in ``sink_errors``, never propagated). ``context`` lists
     context variables or callables ``f(contextvars.Context) -> mapping`` that name the request
     a stalled task served. Thread-safe; ``start``/``stop`` are idempotent; never raises into the
@@ -99,11 +107,12 @@ class Watcher:
         tripwire: object = False,
         max_events: int = 1000,
         max_sites: int = 200,
-        log: bool = True,
+        log: bool | EventLog = True,
         iteration_timing: bool | str = "sampled",
         backstop: bool = False,
         hygiene: bool = True,
         sentinel: bool = True,
+        max_routes: int = 100,
     ) -> None:
         if not valid_threshold_ms(threshold_ms):
             low, high = THRESHOLD_MS_RANGE
@@ -138,7 +147,13 @@ class Watcher:
         self._tripwire_option = tripwire
         self._tripwire: Any = None
         self._max_sites = max_sites
-        self._log = log
+        self._max_routes = max_routes
+        self._log: EventLog | None = (
+            log if isinstance(log, EventLog) else EventLog() if log else None
+        )
+        self._routes = Routes(max_routes)
+        self._counters = Counters(max_routes)
+        self._next_drain = 0.0
         self._timing = _TIMING[iteration_timing]
         self._use_sentinel = sentinel
         self._sentinel: Sentinel | None = None
@@ -284,6 +299,8 @@ class Watcher:
             except Exception:
                 logger.warning("unstall: the tripwire failed to stop", exc_info=True)
             self._tripwire = None
+        if self._log is not None:
+            self._log.flush()
 
     def __enter__(self) -> Watcher:
         return self.start()
@@ -417,6 +434,10 @@ class Watcher:
                 self._discover()
         for state in self._states:
             self._poll(state, now)
+        if now >= self._next_drain:  # the lag timeline gets a point a second
+            self._next_drain = now + 1.0
+            for state in self._states:
+                self._hist.drain(state)
         while self._closing:
             state = self._closing.popleft()
             self._flush(state, now)
@@ -494,11 +515,10 @@ class Watcher:
         self.stalls += 1
         self.events.append(event)
         self._sites.add(event)
-        if self._log:
-            try:
-                logger.warning(*_log_line(event), extra={"unstall_event": event})
-            except Exception:
-                self.sink_errors += 1
+        self._routes.add_stall(event)
+        self._counters.add_stall(event)
+        if self._log is not None:
+            self._log(event)
         self._to_sinks(event)
 
     def _to_sinks(self, event: object) -> None:
@@ -511,7 +531,16 @@ class Watcher:
         self._to_sinks(event)
 
     def _on_tripwire(self, event: TripwireEvent) -> None:
+        # on the thread that made the call, in its task: the request is the running one's
+        request = current_request()
+        if request is not None and not event.route:
+            method, route = label(request)
+            event = replace(event, method=method, route=route)
         self.blocking_calls.append(event)
+        self._routes.add_call(event)
+        self._counters.add_call(event)
+        if self._log is not None:
+            self._log(event)
         self._to_sinks(event)
 
     # ---- reporting ---------------------------------------------------------------------------------
@@ -551,15 +580,33 @@ class Watcher:
             self.sink_errors,
             self.threshold,
             tuple(self.events)[-10:],
+            routes=self._routes.snapshot(),
             hygiene=tuple(self.hygiene),
             ongoing=ongoing,
         )
+
+    def metrics(self) -> MetricsSnapshot:
+        """The counters and every loop's lag histogram now (safe from any thread, any time).
+
+        See :mod:`unstall.integrations` for the Prometheus and OpenTelemetry exporters.
+        """
+        return self._counters.snapshot(self.lag_histogram())
+
+    def lag_histogram(self) -> Histogram:
+        """A new :class:`Histogram` of every loop's heartbeat lag (microseconds), closed loops included."""
+        return self._hist.merged("lag", [*self._states, *self._closing])
+
+    def timeline(self) -> tuple[LagPoint, ...]:
+        """The loop lag over time: one :class:`LagPoint` an interval (1 s, coarser in long runs)."""
+        return self._hist.timeline.points()
 
     def _after_fork_child(self) -> None:
         """In a forked child: forget the parent's numbers, keep this thread's loops, restart the thread."""
         self._lock = threading.RLock()
         self._sites = Sites(self._max_sites)
         self._hist = Histograms()
+        self._routes = Routes(self._max_routes)
+        self._counters = Counters(self._max_routes)
         self.events.clear()
         self.blocking_calls.clear()
         self.hygiene.clear()
@@ -584,92 +631,6 @@ class Watcher:
                 for state in kept.values():
                     self._to_sentinel(state)
             self._start_watchdog()
-
-
-_current: Watcher | None = None
-
-
-def watch(threshold_ms: float | None = None, **options: Any) -> Watcher:
-    """Start (or return the already running) process-wide :class:`Watcher`; options as for Watcher.
-
-    ``report_at_exit=True`` also writes the text report to stderr when the process exits.
-    The watcher is stopped at exit, before the interpreter shuts down.
-
-    While one runs, a call returns it: its ``sinks`` and ``context`` are added to it and
-    ``report_at_exit=True`` is taken, but any other option that differs from the running
-    watcher's (``unstall run --threshold-ms 50`` running a program that calls
-    ``unstall.watch(threshold_ms=200)``) is ignored, with a ``RuntimeWarning`` that names it.
-    Stop the running watcher first to start one with other options.
-    """
-    global _current, _report_at_exit
-    at_exit = bool(options.pop("report_at_exit", False))
-    if _current is not None and _current.running:
-        running = _current
-        for sink in options.pop("sinks", ()):
-            running.add_sink(sink)
-        for provider in options.pop("context", ()):
-            running._sampler.add_context(provider)
-        _report_at_exit = _report_at_exit or at_exit
-        if threshold_ms is not None:
-            options["threshold_ms"] = threshold_ms
-        ignored = running._differs(options)
-        if ignored:
-            warnings.warn(
-                f"unstall.watch() returned the watcher already running and ignored "
-                f"{', '.join(f'{k}={v!r}' for k, v in ignored.items())}: it keeps "
-                f"{', '.join(f'{k}={running._options[k]!r}' for k in ignored)}. Stop it first "
-                "(unstall.watch().stop()) to start one with other options.",
-                RuntimeWarning,
-                stacklevel=3 if _called_as_module() else 2,
-            )
-        return running
-    _report_at_exit = at_exit
-    _current = Watcher(100.0 if threshold_ms is None else threshold_ms, **options)
-    return _current.start()
-
-
-def _called_as_module() -> bool:
-    """Whether :func:`watch` was reached through ``unstall.watch(...)`` (the callable module)."""
-    caller = sys._getframe(2)
-    return caller.f_globals.get("__name__") == "unstall.watch"
-
-
-_report_at_exit = False
-
-
-@atexit.register
-def _at_exit() -> None:
-    watcher = _current
-    if watcher is not None and watcher.running:
-        watcher.stop()
-        if _report_at_exit:
-            with contextlib.suppress(Exception):
-                sys.stderr.write(watcher.report().render_text())
-
-
-def _log_line(event: StallEvent) -> tuple[object, ...]:
-    """The ``unstall`` logger's message for ``event``, with its arguments."""
-    f = event.blamed
-    where = f"{f.filename}:{f.lineno} ({f.function})" if f else "<unknown>"
-    if not event.gil_thread:
-        return (
-            "unstall: loop stalled %.0f ms (%s) at %s; fix: %s",
-            event.duration * 1e3,
-            event.cause.value,
-            where,
-            event.fix,
-        )
-    off = event.offender
-    inside = f" in {off.module + '.' if off.module else ''}{off.function}" if off else ""
-    return (
-        "unstall: the loop waited %.0f ms for the GIL held by thread %s%s, work handed over at "
-        "%s; fix: %s",
-        event.duration * 1e3,
-        event.gil_thread,
-        inside,
-        where,
-        event.fix,
-    )
 
 
 def _thread_names() -> dict[int, str]:
