@@ -285,11 +285,11 @@ def parse_codes(value: Any, key: str, source: str) -> tuple[str, ...]:
     return codes
 
 
-FREQUENCIES = ("every", "first", "startup")
+FREQUENCIES = ("every", "first", "startup", "test")
 
 
 def parse_frequency(value: Any, key: str, source: str) -> tuple[str, ...]:
-    """Validate the frequency tiers to report (``every``, ``first``, ``startup``, or ``all``); raise :class:`ConfigError`."""
+    """Validate the frequency tiers to report (``every``, ``first``, ``startup``, ``test``, or ``all``); raise :class:`ConfigError`."""
     if isinstance(value, str):
         value = [part.strip() for part in value.split(",") if part.strip()]
     tiers = _str_list(
@@ -300,7 +300,7 @@ def parse_frequency(value: Any, key: str, source: str) -> tuple[str, ...]:
     bad = [tier for tier in tiers if tier not in FREQUENCIES]
     if bad or not tiers:
         raise ConfigError(
-            f"{key} = {value!r} in {source} is invalid; choose from every, first, startup, or all (every: blocks each time; first: on the first call only; startup: only at start-up or shutdown).",
+            f"{key} = {value!r} in {source} is invalid; choose from every, first, startup, test, or all (every: blocks each time; first: on the first call only; startup: only at start-up or shutdown; test: in test code).",
             key=key,
             source=source,
         )
@@ -504,10 +504,10 @@ KEYS: dict[str, ConfigKey] = {
         parse_frequency,
         {
             "type": "array",
-            "items": {"enum": ["every", "first", "startup", "all"]},
+            "items": {"enum": ["every", "first", "startup", "test", "all"]},
             "uniqueItems": True,
         },
-        "Frequency tiers to report: every (blocks each time), first (first call only), startup (only at start-up or shutdown); default every and first.",
+        "Frequency tiers to report: every (blocks each time), first (first call only), startup (only at start-up or shutdown), test (in test code); default every and first.",
     ),
     "lifecycle-roots": ConfigKey(
         "lifecycle_roots",

@@ -180,6 +180,8 @@ def test_show_settings_is_toml_that_reads_back(project: Project, cli: Cli) -> No
 
                 [tool.unstall.watch]
                 threshold-ms = 50
+                log-error-ms = false
+                metrics = "127.0.0.1:9464"
                 """,
         }
     )
@@ -194,6 +196,9 @@ def test_show_settings_is_toml_that_reads_back(project: Project, cli: Cli) -> No
     assert table["respect-gitignore"] is False
     assert table["per-file-ignores"] == {"tests/**": ["UNS101"]}
     assert table["watch"]["threshold-ms"] == 50
+    assert table["watch"]["log-error-ms"] is False
+    assert table["watch"]["metrics"] == "127.0.0.1:9464"
+    assert "html" not in table["watch"]  # unset: TOML has no null
     again = config_from_table(table, root=Path.cwd(), path=Path("pyproject.toml").resolve())
     assert again.blocking[0]["name"] == "mycorp.fetch"
     assert again.offload_helpers == ("myapp.run_blocking",)

@@ -234,6 +234,45 @@ def _section_for_boundaries(boundaries: Iterable[Boundary]) -> list[str]:
     return out
 
 
+_FREQUENCY_SECTION = (
+    "## How often a finding blocks: labels and tiers",
+    "",
+    "Every finding says how often its blocking call runs while the program serves, and is in one "
+    "of four tiers. `--frequency` (or `frequency = [...]` in `[tool.unstall]`) picks the tiers "
+    "reported; the default is `every` and `first`. The others are counted in the summary line "
+    "and in `--statistics` (`N more in tiers not shown`), and `--frequency all` shows them. The "
+    "JSON report has `frequency` and `reason` on each finding, SARIF the same as properties.",
+    "",
+    "| Tier | Label in the report | When | Reported by default |",
+    "|---|---|---|---|",
+    "| `every` | (none) | Each time the `async def` runs: per request, message, connection or call. | yes |",
+    "| `first` | *first call only: `functools.cache`* (the reason) | Once per process, on a first "
+    "call: a memoized callee (`functools.cache`, `lru_cache`, `cached_property`, cachetools, toolz), "
+    "lazy set-up (`if x is None: x = ...`, `if k not in d: d[k] = ...`), a first run-time import "
+    "(`UNS110`), or a catalog entry that caches its own result (`tempfile.gettempdir`). The first "
+    "request still pays it. | yes |",
+    "| `startup` | *start-up/shutdown only: lifespan handler* (the reason) | Only reached from code "
+    "that runs while the process starts or stops: ASGI lifespan handlers, framework start/stop "
+    "hooks and listeners (the start-up boundaries below), server `startup`/`shutdown` methods, the "
+    "coroutine given to `asyncio.run` outside its loops, and the `lifecycle-roots` your project "
+    "declares. | no |",
+    "| `test` | *test code: a test runner drives it* | The `async def` is in test code: a `tests` or "
+    "`test` folder, `test_*.py`, `*_test.py` or `conftest.py`. A test runner runs it one test at "
+    "a time, not a serving program. | no |",
+    "",
+    "Not reported at all, because they cannot block: a memoized function that module-level code "
+    "already calls with the same constant arguments (every call from async code is a cache hit), "
+    "a run-time `import` of a module the importing module's own imports already loaded, a branch "
+    "that a constant argument (a literal or a default) rules out, and a call whose catalog "
+    "condition says it returns at once (`shutdown(wait=False)`, `put` on a `Queue()` made without "
+    "`maxsize`, `getaddrinfo` of a numeric host, `connect` of a UDP socket), also when the value "
+    "reaches the call through a parameter. When one call reaches several blocking calls, the "
+    "most severe is reported (network and sleep before a file `stat`), with *+N more*; the JSON "
+    "and SARIF reports list them all.",
+    "",
+)
+
+
 def render_rules_markdown(catalog: Catalog) -> str:
     """The whole rule reference as Markdown: a summary table, then one section per rule code.
 
@@ -268,6 +307,7 @@ def render_rules_markdown(catalog: Catalog) -> str:
         "Suppress one finding with `# noqa: UNS101` or `# unstall: ignore[UNS101]` on its line; choose "
         "rules with `select` / `ignore` in `[tool.unstall]`.",
         "",
+        *_FREQUENCY_SECTION,
     ]
     for info in kinds:
         out += _section_for_kind(catalog, catalog.entries, info.code)

@@ -15,7 +15,7 @@ JSON schema (``"schema": 1``; fields are only ever added)::
           "fix": str | null, "fix_safe": bool,
           "edits": [{"path": str, "start": [line, col], "end": [line, col], "text": str}],
           "related": [{"path": str, "line": int, "col": int, "end_line": ..., "end_col": ...}],
-          "frequency": "every" | "first" | "startup", "reason": str | null,
+          "frequency": "every" | "first" | "startup" | "test", "reason": str | null,
           "more": [[{"name": str, "path": str, "line": int, ...}, ...], ...]
         }
       ]
@@ -126,11 +126,11 @@ def format_github(findings: Sequence[Finding]) -> str:
         level = "warning" if finding.code.startswith("UNS9") else "error"
         message = finding.message
         if finding.frequency is not Frequency.EVERY:
-            what = (
-                "first call only"
-                if finding.frequency is Frequency.FIRST
-                else "start-up/shutdown only"
-            )
+            what = {
+                Frequency.FIRST: "first call only",
+                Frequency.STARTUP: "start-up/shutdown only",
+                Frequency.TEST: "test code",
+            }[finding.frequency]
             message += f" [{what}{': ' + finding.reason if finding.reason else ''}]"
         if finding.chain:
             message += "\nvia " + " -> ".join(

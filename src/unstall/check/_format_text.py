@@ -158,6 +158,8 @@ def frequency_label(finding: Finding) -> str | None:
         return "first call only" + (f": {finding.reason}" if finding.reason else "")
     if finding.frequency is Frequency.STARTUP:
         return "start-up/shutdown only" + (f": {finding.reason}" if finding.reason else "")
+    if finding.frequency is Frequency.TEST:
+        return "test code" + (f": {finding.reason}" if finding.reason else "")
     return None
 
 

@@ -13,7 +13,7 @@ from unstall._config import Config, load_config
 from unstall.catalog import Catalog
 from unstall.check._cache import Cache, CacheEntry, default_cache_dir
 from unstall.check._discover import discover, matches_any
-from unstall.check._model import Finding
+from unstall.check._model import Finding, Frequency
 from unstall.check._pool import default_workers, run_all
 from unstall.check._read import Source, read_source, source_from_bytes, stat_file
 from unstall.check._run_cache import load_result, project_key, save_result
@@ -451,12 +451,32 @@ def _report(found: list[Finding], plan: _Plan, merged: _Merged) -> _Report:
             if is_suppressed(finding.code, finding.location.line, comments[path], equivalents):
                 suppressed += 1
                 continue
+        if finding.frequency is not Frequency.TEST and is_test_code(path, config.root):
+            finding = replace(finding, frequency=Frequency.TEST, reason=_TEST_REASON)
         tier = finding.frequency.value
         if tier not in config.frequency:
             hidden[tier] = hidden.get(tier, 0) + 1
             continue
         kept.append(finding)
     return _Report(tuple(sorted(kept, key=_sort_key)), suppressed, hidden)
+
+
+_TEST_REASON = "a test runner drives it, not a serving program"
+_TEST_FOLDERS = frozenset({"tests", "test"})
+
+
+def is_test_code(path: str, root: Path) -> bool:
+    """Whether ``path`` is test code: in a ``tests`` or ``test`` folder (below ``root`` when it
+    is inside it), or a ``test_*.py``, ``*_test.py`` or ``conftest.py`` file."""
+    file = Path(path)
+    name = file.name
+    if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
+        return True
+    try:
+        parts = file.relative_to(root).parts[:-1]
+    except ValueError:
+        parts = file.parts[:-1]
+    return any(part in _TEST_FOLDERS for part in parts)
 
 
 def _file_ignores(path: str, plan: _Plan) -> tuple[str, ...]:

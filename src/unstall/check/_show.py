@@ -39,6 +39,12 @@ def _table(obj: Config | WatchConfig, keys: Mapping[str, ConfigKey]) -> list[str
         value = getattr(obj, key.attr)
         if isinstance(value, WatchConfig):
             continue  # a sub-table of its own
+        if value is None:  # TOML has no null: false where the setting takes it, else unset
+            if {"const": False} in key.schema.get("oneOf", ()):
+                lines.append(f"{name} = false")
+            else:
+                lines.append(f"# {name} is not set")
+            continue
         if key.schema.get("type") == "object":
             value = dict(value)  # pairs kept as a tuple, written as the table they came from
         lines.append(f"{name} = {toml_value(value)}")

@@ -1,0 +1,96 @@
+"""The frequency tiers from the command line: test code and start-up code are opt-in tiers.
+
+A blocking call in a test (a ``tests`` folder, ``test_*.py``, ``*_test.py``, ``conftest.py``)
+runs under a test runner, one test at a time, not in a serving program: it is counted, labelled
+``test`` and shown with ``--frequency test`` (or ``all``); the same call in the application is
+reported by default.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from unstall.check._runner import is_test_code
+
+Cli = Callable[..., "subprocess.CompletedProcess[str]"]
+
+BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
+
+
+def _project(root: Path) -> None:
+    (root / "pkg" / "tests").mkdir(parents=True)
+    (root / "pkg" / "app.py").write_text(BLOCKING)
+    (root / "pkg" / "tests" / "helpers.py").write_text(BLOCKING)
+    (root / "pkg" / "test_views.py").write_text(BLOCKING)
+    (root / "pkg" / "views_test.py").write_text(BLOCKING)
+    (root / "pkg" / "conftest.py").write_text(BLOCKING)
+    (root / "pkg" / "testing.py").write_text(BLOCKING)  # a module that only sounds like tests
+
+
+def _paths(cli: Cli, root: Path, *args: str) -> dict[str, str]:
+    result = cli("--no-cache", "--format", "json", *args, str(root))
+    document = json.loads(result.stdout)
+    return {
+        Path(f["path"]).relative_to(root).as_posix(): f["frequency"] for f in document["findings"]
+    }
+
+
+def test_test_code_is_its_own_opt_in_tier(cli: Cli, tmp_path: Path) -> None:
+    _project(tmp_path)
+    assert _paths(cli, tmp_path) == {"pkg/app.py": "every", "pkg/testing.py": "every"}
+    assert _paths(cli, tmp_path, "--frequency", "test") == {
+        "pkg/tests/helpers.py": "test",
+        "pkg/test_views.py": "test",
+        "pkg/views_test.py": "test",
+        "pkg/conftest.py": "test",
+    }
+    assert len(_paths(cli, tmp_path, "--frequency", "all")) == 6
+
+
+def test_hidden_test_findings_are_counted_and_labelled(cli: Cli, tmp_path: Path) -> None:
+    _project(tmp_path)
+    text = cli("--no-cache", str(tmp_path)).stdout
+    assert "4 more in tiers not shown (4 test)" in text
+    shown = cli("--no-cache", "--frequency", "test", str(tmp_path)).stdout
+    assert "[test code: a test runner drives it, not a serving program]" in shown
+    stats = cli("--no-cache", "--statistics", str(tmp_path)).stdout
+    assert "4 test (not shown)" in stats
+
+
+def test_the_tier_is_chosen_in_the_configuration(cli: Cli, tmp_path: Path) -> None:
+    _project(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.unstall]\nfrequency = ["every", "test"]\n')
+    assert len(_paths(cli, tmp_path)) == 6
+    (tmp_path / "pyproject.toml").write_text('[tool.unstall]\nfrequency = ["tests"]\n')
+    result = cli("--no-cache", str(tmp_path))
+    assert result.returncode == 2
+    assert "choose from every, first, startup, test, or all" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/p/tests/x.py", True),
+        ("/p/src/test/x.py", True),
+        ("/p/test_x.py", True),
+        ("/p/x_test.py", True),
+        ("/p/conftest.py", True),
+        ("/p/testing/x.py", False),
+        ("/p/contest.py", False),
+        ("/p/latest_x.py", False),
+        ("/p/attest.py", False),
+    ],
+)
+def test_what_counts_as_test_code(path: str, expected: bool) -> None:
+    assert is_test_code(path, Path("/p")) is expected
+
+
+def test_a_project_inside_a_tests_folder_is_not_all_test_code(tmp_path: Path) -> None:
+    root = tmp_path / "tests" / "project"
+    assert not is_test_code(str(root / "app.py"), root)
+    assert is_test_code(str(root / "tests" / "app.py"), root)
