@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import math
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -171,3 +173,16 @@ def test_watch_serves_metrics_and_a_bad_port_is_logged_not_raised(
     status, _, body = scrape(served.url)
     assert status == 200
     assert "unstall_loop_lag_seconds_bucket" in body
+
+
+def test_importing_the_watchdog_leaves_the_http_server_and_the_catalog_unloaded() -> None:
+    code = (
+        "import sys, unstall.watch; "
+        "heavy = [m for m in ('http.server', 'unstall.catalog', 'unstall.check', 'tomllib') "
+        "if m in sys.modules]; print(heavy); "
+        "unstall.watch.MetricsServer; print('http.server' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.split("\n")[:2] == ["[]", "True"]

@@ -17,7 +17,6 @@ from unstall._exports import publish as _publish
 from unstall.watch._histogram import Histogram
 from unstall.watch._logs import EventLog
 from unstall.watch._metrics import MetricsSnapshot, RuleCount, StallCount
-from unstall.watch._metrics_server import MetricsServer
 from unstall.watch._model import Cause, Frame, StallEvent, TaskInfo, TripwireEvent
 from unstall.watch._process import serve_metrics, watch
 from unstall.watch._report import LoopStats, Percentiles, Report, RouteStats, SiteStats
@@ -26,12 +25,14 @@ from unstall.watch._watcher import Watcher
 
 if TYPE_CHECKING:
     from unstall.watch._html import render_html
+    from unstall.watch._metrics_server import MetricsServer
     from unstall.watch._policy import Action, Policy
     from unstall.watch._tripwire import Tripwire
 
 # name -> module defining it, imported when the name is first used
 _LAZY = {
     "render_html": "unstall.watch._html",
+    "MetricsServer": "unstall.watch._metrics_server",  # http.server: loaded when metrics are served
     "Action": "unstall.watch._policy",
     "Policy": "unstall.watch._policy",
     "Tripwire": "unstall.watch._tripwire",

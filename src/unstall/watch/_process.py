@@ -15,12 +15,14 @@ import sys
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from unstall._watch_config import WatchConfig, watch_from_env
 from unstall.watch._logs import EventLog
-from unstall.watch._metrics_server import MetricsServer
 from unstall.watch._watcher import Watcher
+
+if TYPE_CHECKING:
+    from unstall.watch._metrics_server import MetricsServer
 
 __all__ = ("current", "serve_metrics", "settings", "tripwire_option", "watch")
 
@@ -75,6 +77,8 @@ def serve_metrics(address: str, watcher: Watcher | None = None) -> MetricsServer
         raise RuntimeError(
             "no watcher is running; call unstall.watch() first or pass the watcher to serve."
         )
+    from unstall.watch._metrics_server import MetricsServer  # http.server: only when serving
+
     return MetricsServer(address, target.metrics).start()
 
 
