@@ -64,6 +64,7 @@ class _Module:
         self.calls = calls
         self.index = index
         self.summary = calls.project.summaries[index]
+        self._ranges: list[tuple[int, int, str]] | None = None
 
     def findings(self) -> Iterator[Finding]:
         for fact in self.summary.concurrency:
@@ -105,12 +106,16 @@ class _Module:
     def _key_at(self, fact: Fact) -> str | None:
         # A call with no use (a method on a receiver of unknown type): the function whose
         # lines hold it, the innermost one.
+        if self._ranges is None:  # once per module: (first line, last use's line, key)
+            self._ranges = [
+                (info.line, max((use.line for use in info.uses), default=-1), key)
+                for key, info in self.calls.project.functions[self.index].items()
+            ]
         best: tuple[int, str] | None = None
         line = fact.span[0]
-        for key, info in self.calls.project.functions[self.index].items():
-            inside = info.line <= line and any(use.line >= line for use in info.uses)
-            if inside and (best is None or info.line > best[0]):
-                best = (info.line, key)
+        for first, last, key in self._ranges:
+            if first <= line <= last and (best is None or first > best[0]):
+                best = (first, key)
         return best[1] if best is not None else None
 
     def _shown(self, made: Made) -> str:

@@ -10,6 +10,7 @@ for the serial-await rule, whether the passes of a loop depend on each other.
 from __future__ import annotations
 
 import ast
+import collections
 import re
 from collections.abc import Iterator, Sequence
 
@@ -151,6 +152,7 @@ class _Body:
         self.returning: list[Fact] = []
         self.other_returns = False
         self._parents: dict[int, ast.AST] | None = None
+        self._names: dict[str, list[ast.Name]] = {}
         self._task_taken: int | None = None
         self.nested: list[tuple[ast.AST, list[ast.stmt], bool]] = []
 
@@ -271,21 +273,31 @@ class _Body:
 
     def parents(self) -> dict[int, ast.AST]:
         if self._parents is None:
-            parents: dict[int, ast.AST] = {}
-            for parent in ast.walk(self.node):
-                for child in ast.iter_child_nodes(parent):
-                    parents[id(child)] = parent
-            self._parents = parents
+            self._index()
+            assert self._parents is not None
         return self._parents
+
+    def _index(self) -> None:
+        """One walk of the function: every node's parent, and its names by identifier."""
+        parents: dict[int, ast.AST] = {}
+        names: dict[str, list[ast.Name]] = {}
+        queue = collections.deque([self.node])  # breadth first, as ast.walk: names in its order
+        while queue:
+            parent = queue.popleft()
+            for child in ast.iter_child_nodes(parent):
+                parents[id(child)] = parent
+                queue.append(child)
+                if type(child) is ast.Name:
+                    names.setdefault(child.id, []).append(child)
+        self._parents = parents
+        self._names = names
 
     def locals(self) -> None:
         """``UNUSED``, ``RETURNED`` through a local, and ``RESOURCE`` facts of a function's locals."""
         if not self.assigned and not self.returned:
             return
-        names: dict[str, list[ast.Name]] = {}
-        for child in ast.walk(self.node):
-            if isinstance(child, ast.Name) and child is not self.node:
-                names.setdefault(child.id, []).append(child)
+        self.parents()
+        names = self._names
         returned = {name.id for name in self.returned}
         matched: set[str] = set()
         for statement, call, targets in self.assigned:

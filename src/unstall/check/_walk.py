@@ -348,10 +348,14 @@ class Body(ExpressionWalker):
         signature = self.signature(node, bound_first=class_ref is not None and not is_static)
         # Rebinding by assignment, ``for`` or ``with`` is recorded (ASSIGN uses); a parameter
         # rebound another way (``except E as p``, ``import p``) is left out.
+        params = (*signature.params, *signature.keyword_only)
+        rebound = (
+            _rebound_otherwise(node)
+            if any(not scope.bound_once(name) for name in params)
+            else frozenset()
+        )
         body.params = frozenset(
-            name
-            for name in (*signature.params, *signature.keyword_only)
-            if scope.bound_once(name) or not _rebound_otherwise(node, name)
+            name for name in params if scope.bound_once(name) or name not in rebound
         )
         body.block(node.body)
         decorators = []
@@ -494,26 +498,34 @@ def _is_type_checking(test: ast.expr) -> bool:
     return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
 
 
-def _rebound_otherwise(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
-    """Whether the function rebinds ``name`` other than by assignment, ``for`` or ``with``."""
+def _rebound_otherwise(node: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+    """The names the function rebinds other than by assignment, ``for`` or ``with`` (every
+    name when it has a ``del``), in one walk."""
+    names: set[str] = set()
     for child in ast.walk(node):
         if child is node:
             continue
-        if isinstance(child, ast.ExceptHandler) and child.name == name:
-            return True
-        if isinstance(child, (ast.Import, ast.ImportFrom)) and any(
-            (alias.asname or alias.name.split(".")[0]) == name for alias in child.names
-        ):
-            return True
-        if (
-            isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-            and child.name == name
-        ):
-            return True
-        if isinstance(child, (ast.Global, ast.Nonlocal)) and name in child.names:
-            return True
-        if isinstance(child, ast.NamedExpr) and child.target.id == name:
-            return True
-        if isinstance(child, ast.Delete):
-            return True
-    return False
+        if isinstance(child, ast.ExceptHandler):
+            if child.name:
+                names.add(child.name)
+        elif isinstance(child, (ast.Import, ast.ImportFrom)):
+            names.update(alias.asname or alias.name.split(".")[0] for alias in child.names)
+        elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(child.name)
+        elif isinstance(child, (ast.Global, ast.Nonlocal)):
+            names.update(child.names)
+        elif isinstance(child, ast.NamedExpr):
+            names.add(child.target.id)
+        elif isinstance(child, ast.Delete):
+            return _EVERY_NAME
+    return frozenset(names)
+
+
+class _EveryName(frozenset[str]):
+    """Holds every name (a function with a ``del`` may unbind any of them)."""
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+
+_EVERY_NAME = _EveryName()
