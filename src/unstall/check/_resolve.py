@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
+from typing import Final
 
 from unstall.catalog import BoundaryKind, Catalog
 from unstall.check._scope import BUILTIN_NAMES
@@ -33,21 +33,22 @@ _MAX_DEPTH = 40
 _EACH = "<each>"
 
 
-class ValueKind(StrEnum):
-    """What a resolved reference is (see the module docstring).
+class ValueKind:
+    """What a resolved reference is (see the module docstring): plain string constants.
 
-    Members are strings equal to their short codes (``ValueKind.OUTSIDE == "x"``); values
-    live only in memory, never in a cache.
+    Not an Enum: the analysis compares kinds on its hottest paths, where an Enum's member
+    lookups and its str subclass's comparisons cost measurably more. Values live only in
+    memory, never in a cache.
     """
 
-    MODULE = "m"
-    FUNCTION = "f"
-    CLASS = "c"
-    INSTANCE = "i"
-    OUTSIDE = "x"
-    OUTSIDE_INSTANCE = "t"
-    CONTEXT_MANAGER = "y"
-    SUPER = "s"
+    MODULE: Final = "m"
+    FUNCTION: Final = "f"
+    CLASS: Final = "c"
+    INSTANCE: Final = "i"
+    OUTSIDE: Final = "x"
+    OUTSIDE_INSTANCE: Final = "t"
+    CONTEXT_MANAGER: Final = "y"
+    SUPER: Final = "s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,7 @@ class Value:
     key inside that module, or the qualified name for ``OUTSIDE`` and ``OUTSIDE_INSTANCE``.
     """
 
-    kind: ValueKind
+    kind: str  # a ValueKind constant
     summary: int = -1
     name: str = ""
 
