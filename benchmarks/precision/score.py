@@ -1,0 +1,173 @@
+"""Precision of ``unstall check``'s default output on real projects nobody tuned it on.
+
+Usage::
+
+    python benchmarks/precision/score.py [--set A|B|all] [--work DIR] [--as-judged]
+
+Downloads the pinned releases below from PyPI (``pip download --no-deps``) into ``--work``
+(default: a folder in the system temp dir), unpacks each, runs ``unstall check --frequency all
+--format json`` on it and looks up every finding judged by hand in ``judged/<project>.tsv``
+(path:line and rule code). Each judged finding was read with its chain and the code it points
+to and judged ``true`` (blocks the loop each time the async function runs), ``first`` (once,
+on a first call), ``startup`` (only at start-up or shutdown) or ``false`` (cannot happen as
+described, does not block, or not on an event loop).
+
+Printed per project and in total: the judged findings the default tiers (every, first) report
+now, by verdict, and the share that is real (true or first); judged findings the tool now puts
+in an opt-in tier (startup, test) or no longer reports are counted apart. ``--as-judged``
+scores the labels the findings had when they were judged instead of running the tool.
+
+Set A was judged on the tool before the test tier existed; its false findings then shaped the
+test tier and the aiosqlite boundary, so its figures after that are tuned. Set B was judged
+after those changes and nothing was changed for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import csv
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# project -> (set, PyPI requirement, distribution file prefix)
+PROJECTS: dict[str, tuple[str, str]] = {
+    "aio_pika": ("A", "aio-pika==10.2.1"),
+    "aiogram": ("A", "aiogram==3.31.0"),
+    "hypercorn": ("A", "hypercorn==0.18.0"),
+    "litestar": ("A", "litestar==2.25.0"),
+    "quart": ("A", "quart==0.22.0"),
+    "slixmpp": ("A", "slixmpp==1.17.0"),
+    "aiocoap": ("A", "aiocoap==0.4.17"),
+    "aiosmtpd": ("A", "aiosmtpd==1.4.6"),
+    "channels": ("A", "channels==4.3.2"),
+    "gql": ("A", "gql==4.4.0"),
+    "kopf": ("A", "kopf==1.45.2"),
+    "nats_py": ("A", "nats-py==2.16.0"),
+    "opsdroid": ("A", "opsdroid==0.31.0"),
+    "pymodbus": ("A", "pymodbus==3.16.1"),
+    "zigpy": ("A", "zigpy==2.4.0"),
+    "aioimaplib": ("B", "aioimaplib==2.0.3"),
+    "aiormq": ("B", "aiormq==7.2.4"),
+    "beanie": ("B", "beanie==2.2.0"),
+    "datasette": ("B", "datasette==0.65.5"),
+    "jupyter_server": ("B", "jupyter-server==2.21.1"),
+    "mitmproxy": ("B", "mitmproxy==11.0.2"),
+    "twitchapi": ("B", "twitchAPI==4.5.0"),
+    "nicegui": ("B", "nicegui==3.18.0"),
+    "chainlit": ("B", "chainlit==2.12.0"),
+    "esphome": ("B", "esphome==2026.6.5"),
+}
+# a project with more findings than were read: the rows of the random sample
+# (random.Random(2026).sample over the finding indices of the judged run); other rows of its
+# file were read apart and are not scored
+SAMPLES = {
+    "opsdroid": {0, 1, 10, 12, 13, 14, 15, 28, 30, 36, 40, 53, 56, 57, 62, 64, 65, 70, 71, 73,
+                 75, 76, 78, 79, 82},
+}
+DEFAULT = ("every", "first")
+
+
+def judged(project: str) -> list[dict[str, str]]:
+    with open(HERE / "judged" / f"{project}.tsv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    sample = SAMPLES.get(project)
+    return [r for r in rows if sample is None or int(r["index"]) in sample]
+
+
+def fetch(project: str, requirement: str, work: Path) -> Path:
+    """The unpacked release of ``project`` under ``work`` (downloaded once)."""
+    folder = work / project
+    if folder.is_dir():
+        return folder
+    download = work / "_dl" / project
+    download.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--dest", str(download),
+         requirement],
+        check=True,
+    )
+    [archive] = list(download.iterdir())
+    target = work / f".{project}.part"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir()
+    if archive.suffix == ".whl":
+        with zipfile.ZipFile(archive) as zf:
+            zf.extractall(target, [n for n in zf.namelist() if ".dist-info/" not in n])
+    else:  # an sdist: its one top folder is the project
+        with tarfile.open(archive) as tf:
+            tf.extractall(target, filter="data")
+        [top] = list(target.iterdir())
+        top.rename(work / f".{project}.top")
+        target.rmdir()
+        target = work / f".{project}.top"
+    target.rename(folder)
+    return folder
+
+
+def labels(folder: Path) -> dict[tuple[str, int, str], str]:
+    """(path relative to the project, line, code) -> the finding's frequency tier now."""
+    out = subprocess.run(
+        [sys.executable, "-m", "unstall", "check", "--no-cache", "--frequency", "all",
+         "--format", "json", str(folder)],
+        capture_output=True, text=True, cwd=folder.parent,
+    )
+    found = {}
+    for f in json.loads(out.stdout)["findings"]:
+        path = Path(f["path"])
+        rel = (path if path.is_absolute() else folder.parent / path).resolve().relative_to(folder.resolve())
+        found[(rel.as_posix(), f["line"], f["code"])] = f["frequency"]
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--set", choices=("A", "B", "all"), default="all")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "unstall-precision")
+    parser.add_argument("--as-judged", action="store_true")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    for which in ("A", "B") if args.set == "all" else (args.set,):
+        total: collections.Counter[str] = collections.Counter()
+        print(f"\nset {which}: default tiers (every, first), judged findings by verdict")
+        print(f"| project | shown | true | first | startup | false | real | opt-in tier or gone |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for project, (in_set, requirement) in PROJECTS.items():
+            if in_set != which:
+                continue
+            rows = judged(project)
+            now = {} if args.as_judged else labels(fetch(project, requirement, args.work))
+            counts: collections.Counter[str] = collections.Counter()
+            for row in rows:
+                path, _, line = row["path:line"].rpartition(":")
+                if args.as_judged:
+                    tier = row["tool_frequency"]
+                else:
+                    tier = now.get((path, int(line), row["code"]), "gone")
+                counts[row["verdict"] if tier in DEFAULT else "elsewhere"] += 1
+            total.update(counts)
+            shown = sum(v for k, v in counts.items() if k != "elsewhere")
+            real = counts["true"] + counts["first"]
+            print(
+                f"| {project} | {shown} | {counts['true']} | {counts['first']} | {counts['startup']} "
+                f"| {counts['false']} | {real} | {counts['elsewhere']} |"
+            )
+        shown = sum(v for k, v in total.items() if k != "elsewhere")
+        real = total["true"] + total["first"]
+        print(
+            f"| **all** | {shown} | {total['true']} | {total['first']} | {total['startup']} "
+            f"| {total['false']} | {real} ({100 * real / max(shown, 1):.0f}%) | {total['elsewhere']} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
