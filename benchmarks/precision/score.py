@@ -28,7 +28,6 @@ import argparse
 import collections
 import csv
 import json
-import random
 import shutil
 import subprocess
 import sys
@@ -71,8 +70,33 @@ PROJECTS: dict[str, tuple[str, str]] = {
 # (random.Random(2026).sample over the finding indices of the judged run); other rows of its
 # file were read apart and are not scored
 SAMPLES = {
-    "opsdroid": {0, 1, 10, 12, 13, 14, 15, 28, 30, 36, 40, 53, 56, 57, 62, 64, 65, 70, 71, 73,
-                 75, 76, 78, 79, 82},
+    "opsdroid": {
+        0,
+        1,
+        10,
+        12,
+        13,
+        14,
+        15,
+        28,
+        30,
+        36,
+        40,
+        53,
+        56,
+        57,
+        62,
+        64,
+        65,
+        70,
+        71,
+        73,
+        75,
+        76,
+        78,
+        79,
+        82,
+    },
 }
 DEFAULT = ("every", "first")
 
@@ -92,8 +116,17 @@ def fetch(project: str, requirement: str, work: Path) -> Path:
     download = work / "_dl" / project
     download.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--dest", str(download),
-         requirement],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--dest",
+            str(download),
+            requirement,
+        ],
         check=True,
     )
     [archive] = list(download.iterdir())
@@ -117,14 +150,30 @@ def fetch(project: str, requirement: str, work: Path) -> Path:
 def labels(folder: Path) -> dict[tuple[str, int, str], str]:
     """(path relative to the project, line, code) -> the finding's frequency tier now."""
     out = subprocess.run(
-        [sys.executable, "-m", "unstall", "check", "--no-cache", "--frequency", "all",
-         "--format", "json", str(folder)],
-        capture_output=True, text=True, cwd=folder.parent,
+        [
+            sys.executable,
+            "-m",
+            "unstall",
+            "check",
+            "--no-cache",
+            "--frequency",
+            "all",
+            "--format",
+            "json",
+            str(folder),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=folder.parent,
     )
     found = {}
     for f in json.loads(out.stdout)["findings"]:
         path = Path(f["path"])
-        rel = (path if path.is_absolute() else folder.parent / path).resolve().relative_to(folder.resolve())
+        rel = (
+            (path if path.is_absolute() else folder.parent / path)
+            .resolve()
+            .relative_to(folder.resolve())
+        )
         found[(rel.as_posix(), f["line"], f["code"])] = f["frequency"]
     return found
 
@@ -132,14 +181,16 @@ def labels(folder: Path) -> dict[tuple[str, int, str], str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", choices=("A", "B", "all"), default="all")
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "unstall-precision")
+    parser.add_argument(
+        "--work", type=Path, default=Path(tempfile.gettempdir()) / "unstall-precision"
+    )
     parser.add_argument("--as-judged", action="store_true")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     for which in ("A", "B") if args.set == "all" else (args.set,):
         total: collections.Counter[str] = collections.Counter()
         print(f"\nset {which}: default tiers (every, first), judged findings by verdict")
-        print(f"| project | shown | true | first | startup | false | real | opt-in tier or gone |")
+        print("| project | shown | true | first | startup | false | real | opt-in tier or gone |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for project, (in_set, requirement) in PROJECTS.items():
             if in_set != which:
