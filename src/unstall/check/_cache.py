@@ -22,11 +22,13 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import count
+from operator import attrgetter, lt
 from pathlib import Path
 from typing import NamedTuple
 
 from unstall import __version__
-from unstall.check._codec import FORMAT_VERSION, CacheMismatch, codec_for
+from unstall.check._codec import FORMAT_VERSION, CacheMismatch, codec_for, read_data
 from unstall.check._model import Finding
 from unstall.check._summary_types import ModuleSummary
 
@@ -65,6 +67,33 @@ class _Stored(NamedTuple):
     entry: CacheEntry
 
 
+_parent = attrgetter("parent")
+_guard = attrgetter("guard")
+
+
+def _sound(entry: CacheEntry) -> bool:
+    """Whether the links inside ``entry`` are ones the summarizer makes: a use's enclosing
+    call and a guard's enclosing guard come before it (so following them ends), and a use's
+    guard is one of its function's. A file that holds other links is not used."""
+    summary = entry.result
+    if isinstance(summary, Finding):
+        return True
+    if summary is None:
+        return False
+    for info in summary.functions:
+        uses, guards = info.uses, info.guards
+        for links in (uses, guards):
+            if links:
+                parents = list(map(_parent, links))
+                if min(parents) < -1 or not all(map(lt, parents, count())):
+                    return False
+        if uses:
+            owned = list(map(_guard, uses))
+            if min(owned) < -1 or max(owned) >= len(guards):
+                return False
+    return True
+
+
 def _summarizer_fingerprint() -> str:
     # Any change to the code that builds summaries invalidates the cache.
     hasher = hashlib.blake2b(digest_size=8)
@@ -83,6 +112,7 @@ def _summarizer_fingerprint() -> str:
         "_modules.py",
         "_cache.py",
         "_codec.py",
+        "_codec_kinds.py",
         "_worker.py",
     ):
         with contextlib.suppress(OSError):
@@ -106,21 +136,15 @@ class Cache:
         self._load()
 
     def _load(self) -> None:
-        try:
-            data = self.file.read_bytes()
-        except OSError:
+        data = read_data(self.file)
+        if data is None:
             return
         try:
             rows, _ = codec_for(_Stored).loads(data)
-        except (
-            CacheMismatch,
-            TypeError,
-        ):  # TypeError: the codec cannot be built (its tests say why)
+        except (CacheMismatch, TypeError):  # TypeError: the codec cannot be built (tests say why)
             return
         entries = dict(rows)
-        if len(entries) == len(rows) and all(
-            entry.result is not None for entry in entries.values()
-        ):
+        if len(entries) == len(rows) and all(map(_sound, entries.values())):
             self.entries = entries
 
     def get(self, path: str) -> CacheEntry | None:

@@ -27,6 +27,8 @@ import enum
 import gc
 import hashlib
 import json
+import os
+import stat
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -55,7 +57,7 @@ from unstall.check._codec_kinds import (
 )
 from unstall.check._summary_types import Param
 
-__all__ = ("FORMAT_VERSION", "VALUE_RECORDS", "CacheMismatch", "Codec", "codec_for")
+__all__ = ("FORMAT_VERSION", "VALUE_RECORDS", "CacheMismatch", "Codec", "codec_for", "read_data")
 
 R = TypeVar("R")
 
@@ -102,7 +104,7 @@ class _Builder:
                     raise TypeError(f"{cls.__name__}.{field.name} is not set by __init__")
             names = [field.name for field in fields]
         record = Record(cls, names)
-        hints = typing.get_type_hints(cls)
+        hints = _hints(cls)
         for name, get in zip(names, record.getters, strict=True):
             where = f"{cls.__name__}.{name}"
             record.fields.append((name, get, self.kind(hints.get(name, Any), where)))
@@ -165,6 +167,23 @@ class _Builder:
                 f"tuple[R, ...], not in a {kind.name}"
             )
         return kind
+
+
+def _hints(cls: type[Any]) -> dict[str, Any]:
+    """The field annotations of ``cls``, resolved in the module that defines it.
+
+    A published class (``unstall.check.CheckResult``) names its public package in
+    ``__module__``, which lacks the names its annotations use; a dataclass's generated
+    ``__init__`` still holds the namespace of the module that defined it.
+    """
+    init = getattr(cls, "__init__", None)
+    namespace = getattr(init, "__globals__", None) if dataclasses.is_dataclass(cls) else None
+    try:
+        return typing.get_type_hints(cls, globalns=namespace)
+    except NameError as exc:
+        raise TypeError(
+            f"{cls.__name__}: an annotation names {exc.name!r}, unknown where the class is defined"
+        ) from None
 
 
 def _describe(kind: Kind) -> str:
@@ -246,6 +265,25 @@ class Codec(Generic[R]):
 
 
 _CODECS: dict[type[Any], Codec[Any]] = {}
+
+
+def read_data(path: Path) -> bytes | None:
+    """The bytes of the cache file ``path``, or ``None`` when it is missing, unreadable or
+    not a regular file (a link to ``/dev/zero`` or a pipe would never end)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def codec_for(cls: type[R]) -> Codec[R]:

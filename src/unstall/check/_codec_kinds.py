@@ -48,7 +48,8 @@ __all__ = (
 
 NONE_TYPE = type(None)
 _INTS = frozenset({int})
-# Larger integer constants are stored as hexadecimal text (JSON readers differ on big numbers).
+# Larger integer constants are stored as hexadecimal text (JSON readers differ on big numbers);
+# a larger number in an integer field is a mismatch.
 _INT_LIMIT = 1 << 63
 
 
@@ -225,11 +226,17 @@ class Scalar(Kind):
 
     def decode_many(self, data: list[Any], reader: Reader) -> list[Any]:
         if self.allowed == _INTS:
-            # A bool passes, and is an int.
-            if data and type(sum(data)) is not int:
-                raise CacheMismatch("integers holding a float")
+            # A bool passes, and is an int; min and max bound the rest.
+            if data and (
+                type(sum(data)) is not int or min(data) <= -_INT_LIMIT or max(data) >= _INT_LIMIT
+            ):
+                raise CacheMismatch("integers holding a float or a number out of range")
         elif not set(map(type, data)) <= self.allowed:
             raise CacheMismatch(f"values of {self.name} holding something else")
+        elif self.allowed >= _INTS and any(
+            type(item) is int and not -_INT_LIMIT < item < _INT_LIMIT for item in data
+        ):
+            raise CacheMismatch(f"values of {self.name} holding a number out of range")
         return data
 
     def encode_item(self, value: Any, writer: Writer) -> object:
@@ -238,7 +245,9 @@ class Scalar(Kind):
         return value
 
     def decode_item(self, data: Any, reader: Reader) -> object:
-        if type(data) not in self.allowed:
+        if type(data) not in self.allowed or (
+            type(data) is int and not -_INT_LIMIT < data < _INT_LIMIT
+        ):
             raise CacheMismatch(f"{data!r} is not a {self.name}")
         return data
 
@@ -456,7 +465,11 @@ class Constant(Kind):
 
     def decode_one(self, data: object, reader: Reader) -> object:
         kind = type(data)
-        if kind is str or kind is int or kind is float or kind is bool or data is None:
+        if kind is str or kind is float or kind is bool or data is None:
+            return data
+        if kind is int:
+            if not -_INT_LIMIT < data < _INT_LIMIT:  # type: ignore[operator]
+                raise CacheMismatch("a constant out of range that is not stored as text")
             return data
         if kind is list:
             return tuple(self.decode_many(data, reader))  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from unstall import __version__
-from unstall.check._codec import FORMAT_VERSION, CacheMismatch, codec_for
+from unstall.check._codec import FORMAT_VERSION, CacheMismatch, codec_for, read_data
 
 __all__ = ("load_result", "project_key", "save_result")
 
@@ -57,10 +57,12 @@ def _file(directory: Path, cwd: Path) -> Path:
 
 def load_result(directory: Path, cwd: Path, key: str, kind: type[R]) -> R | None:
     """The ``kind`` record saved under ``key`` by the last run from ``cwd``, or ``None``."""
+    data = read_data(_file(directory, cwd))
+    if data is None:
+        return None
     try:
-        data = _file(directory, cwd).read_bytes()
         rows, header = codec_for(kind).loads(data)
-    except (OSError, CacheMismatch, TypeError):  # TypeError: the codec cannot be built
+    except (CacheMismatch, TypeError):  # TypeError: the codec cannot be built (tests say why)
         return None
     return rows[0] if header.get("key") == key and len(rows) == 1 else None
 
