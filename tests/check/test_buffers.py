@@ -103,7 +103,7 @@ def test_memory_keeps_the_cache_and_summarizes_only_changed_buffers(
     assert again.findings == second.findings
 
     memory.save()
-    assert len(list(cache_dir.glob("check-*.pickle"))) == 1
+    assert len(list(cache_dir.glob("check-*.json"))) == 1
 
 
 def test_a_buffer_equal_to_the_file_reuses_the_files_cached_summary(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import os
-import pickle
 from pathlib import Path
 
 import pytest
@@ -68,26 +68,26 @@ def test_touched_but_unchanged_file_is_not_resummarized(root: Path) -> None:
 
 
 def _forget_last_result(root: Path) -> None:
-    for path in (root / ".unstall_cache").glob("result-*.pickle"):
+    for path in (root / ".unstall_cache").glob("result-*.json"):
         path.unlink()
 
 
 def test_corrupt_cache_file_is_ignored_and_rewritten(root: Path) -> None:
     first = run(root)
-    (cache_file,) = (root / ".unstall_cache").glob("check-*.pickle")
-    cache_file.write_bytes(b"not a pickle at all")
+    (cache_file,) = (root / ".unstall_cache").glob("check-*.json")
+    cache_file.write_bytes(b"not JSON at all")
     _forget_last_result(root)
     assert run(root) == (5, 0, first[2])
     _forget_last_result(root)
     assert run(root)[:2] == (0, 5)
-    cache_file.write_bytes(pickle.dumps({"mod0.py": "wrong type"}))
+    cache_file.write_text(json.dumps({"mod0.py": "wrong type"}), encoding="utf-8")
     _forget_last_result(root)
     assert run(root)[:2] == (5, 0)
 
 
 def test_unchanged_project_reuses_the_last_result_without_reading_summaries(root: Path) -> None:
     first = check([root], config=Config(root=root), jobs=1)
-    (summaries,) = (root / ".unstall_cache").glob("check-*.pickle")
+    (summaries,) = (root / ".unstall_cache").glob("check-*.json")
     summaries.write_bytes(b"unreadable: a reused result never opens it")
     second = check([root], config=Config(root=root), jobs=1)
     assert second.findings == first.findings
@@ -124,7 +124,7 @@ def test_cache_dir_option_and_environment(
     from_env = tmp_path_factory.mktemp("env-cache")
     monkeypatch.setenv("UNSTALL_CACHE_DIR", str(from_env))
     run(root)
-    assert list(from_env.glob("check-*.pickle"))
+    assert list(from_env.glob("check-*.json"))
 
 
 def test_cache_file_is_written_atomically(root: Path) -> None:

@@ -181,9 +181,9 @@ def test_the_summary_cache_is_written_at_shutdown(project: Project, start: Start
     client.initialize(root)
     views = client.open(root / "app/views.py", VIEWS)
     client.diagnostics(views, where=bool)
-    assert not list((root / ".unstall_cache").glob("check-*.pickle"))
+    assert not list((root / ".unstall_cache").glob("check-*.json"))
     assert client.stop() == 0
-    assert len(list((root / ".unstall_cache").glob("check-*.pickle"))) == 1
+    assert len(list((root / ".unstall_cache").glob("check-*.json"))) == 1
 
 
 def test_a_file_outside_any_project_is_checked_alone(tmp_path: Path, start: Start) -> None:

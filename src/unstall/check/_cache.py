@@ -1,12 +1,16 @@
 """The per-file summary cache of ``unstall check``.
 
-One pickle file per (working folder, unstall version, Python minor version, summarizer
-source) holds, for each checked file, its size and mtime (so an unchanged file is not even
-read), its content digest (so a touched but unchanged file is not re-summarized), its module
-name, and the summary (or its syntax-error finding). One file per run measured faster than
-one file per source file: a warm run is one read and one unpickle instead of thousands of
-opens. Writes are atomic (temporary file, then ``os.replace``); a corrupt or foreign cache
-file is ignored and rewritten.
+One JSON file per (working folder, unstall version, Python minor version, summarizer source,
+cache format) holds, for each checked file, its size and mtime (so an unchanged file is not
+even read), its content digest (so a touched but unchanged file is not re-summarized), its
+module name, and the summary (or its syntax-error finding). One file per run measured faster
+than one file per source file: a warm run is one read and one decode instead of thousands of
+opens.
+
+The file sits in the checked folder, so it is data only (:mod:`unstall.check._codec`: no
+pickle, nothing that can run code) and checked as it is read: a corrupt, foreign or hostile
+file is ignored (the run is cold) and rewritten. Writes are atomic (temporary file, then
+``os.replace``).
 """
 
 from __future__ import annotations
@@ -14,15 +18,19 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import pickle
 import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import count
+from operator import attrgetter, lt
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
 from unstall import __version__
+from unstall.check._codec import FORMAT_VERSION, CacheMismatch, codec_for, read_data
+from unstall.check._model import Finding
+from unstall.check._summary_types import ModuleSummary
 
 __all__ = ("Cache", "CacheEntry", "default_cache_dir")
 
@@ -37,8 +45,9 @@ def default_cache_dir(root: Path) -> Path:
 
 @dataclass(frozen=True, slots=True)
 class CacheEntry:
-    """What is remembered about one file. ``result`` is a module summary or a UNS901 finding;
-    ``suppressions`` the file's suppression comments, once they were needed."""
+    """What is remembered about one file. ``result`` is a module summary or a UNS901 finding
+    (``None`` only on its way back from a worker that found the content unchanged, never
+    stored); ``suppressions`` the file's suppression comments, once they were needed."""
 
     size: int
     mtime_ns: int
@@ -46,13 +55,47 @@ class CacheEntry:
     module: str
     is_package: bool
     lines: int
-    result: Any
+    result: ModuleSummary | Finding | None
     # Suppression comments by line, computed the first time the file has a finding.
     suppressions: Mapping[int, frozenset[str]] | None = None
 
 
+class _Stored(NamedTuple):
+    """One row of the cache file: a file's display path and what is remembered about it."""
+
+    path: str
+    entry: CacheEntry
+
+
+_parent = attrgetter("parent")
+_guard = attrgetter("guard")
+
+
+def _sound(entry: CacheEntry) -> bool:
+    """Whether the links inside ``entry`` are ones the summarizer makes: a use's enclosing
+    call and a guard's enclosing guard come before it (so following them ends), and a use's
+    guard is one of its function's. A file that holds other links is not used."""
+    summary = entry.result
+    if isinstance(summary, Finding):
+        return True
+    if summary is None:
+        return False
+    for info in summary.functions:
+        uses, guards = info.uses, info.guards
+        for links in (uses, guards):
+            if links:
+                parents = list(map(_parent, links))
+                if min(parents) < -1 or not all(map(lt, parents, count())):
+                    return False
+        if uses:
+            owned = list(map(_guard, uses))
+            if min(owned) < -1 or max(owned) >= len(guards):
+                return False
+    return True
+
+
 def _summarizer_fingerprint() -> str:
-    # Summaries are pickled objects: any change to the code that builds them invalidates the cache.
+    # Any change to the code that builds summaries invalidates the cache.
     hasher = hashlib.blake2b(digest_size=8)
     folder = Path(__file__).parent
     for name in (
@@ -68,6 +111,8 @@ def _summarizer_fingerprint() -> str:
         "_model.py",
         "_modules.py",
         "_cache.py",
+        "_codec.py",
+        "_codec_kinds.py",
         "_worker.py",
     ):
         with contextlib.suppress(OSError):
@@ -83,25 +128,24 @@ class Cache:
         key = hashlib.blake2b(str(cwd.resolve()).encode(), digest_size=6).hexdigest()
         minor = f"{sys.version_info.major}{sys.version_info.minor}"
         self.file = (
-            directory / f"check-{__version__}-py{minor}-{_summarizer_fingerprint()}-{key}.pickle"
+            directory
+            / f"check-{__version__}-py{minor}-v{FORMAT_VERSION}-{_summarizer_fingerprint()}-{key}.json"
         )
         self.entries: dict[str, CacheEntry] = {}
         self.changed = False
         self._load()
 
     def _load(self) -> None:
-        try:
-            data = self.file.read_bytes()
-        except OSError:
+        data = read_data(self.file)
+        if data is None:
             return
         try:
-            loaded = pickle.loads(data)
-        except Exception:
+            rows, _ = codec_for(_Stored).loads(data)
+        except (CacheMismatch, TypeError):  # TypeError: the codec cannot be built (tests say why)
             return
-        if isinstance(loaded, dict) and all(
-            isinstance(value, CacheEntry) for value in loaded.values()
-        ):
-            self.entries = loaded
+        entries = dict(rows)
+        if len(entries) == len(rows) and all(map(_sound, entries.values())):
+            self.entries = entries
 
     def get(self, path: str) -> CacheEntry | None:
         """The entry remembered for the display path ``path``."""
@@ -126,15 +170,17 @@ class Cache:
                 ignore.write_text(
                     "# Created by unstall: the whole folder is a cache.\n*\n", encoding="utf-8"
                 )
+            data = codec_for(_Stored).dumps([_Stored(*item) for item in self.entries.items()])
             fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=self.directory)
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    pickle.dump(self.entries, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                    handle.write(data)
                 os.replace(temporary, self.file)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(temporary)
                 raise
-        except (OSError, pickle.PicklingError):
+        except (OSError, TypeError, ValueError):
+            # TypeError, ValueError: a value the codec cannot store (a bug; its tests name it)
             return
         self.changed = False

@@ -3,6 +3,8 @@
 The key covers everything a result depends on: unstall's version and code, the Python version,
 the catalog, the configuration, the working folder, and the path, size, modification time and
 module name of every file checked. Any difference is a miss and the run goes the normal way.
+Like the summary cache, the file is data only (:mod:`unstall.check._codec`), checked as it is
+read; a corrupt, foreign or hostile one is a miss.
 """
 
 from __future__ import annotations
@@ -10,15 +12,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import pickle
 import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TypeVar
 
 from unstall import __version__
+from unstall.check._codec import FORMAT_VERSION, CacheMismatch, codec_for, read_data
 
 __all__ = ("load_result", "project_key", "save_result")
+
+R = TypeVar("R")
 
 
 def _code_fingerprint() -> bytes:
@@ -47,27 +52,30 @@ def project_key(
 
 def _file(directory: Path, cwd: Path) -> Path:
     where = hashlib.blake2b(str(cwd).encode(), digest_size=6).hexdigest()
-    return directory / f"result-{where}.pickle"
+    return directory / f"result-v{FORMAT_VERSION}-{where}.json"
 
 
-def load_result(directory: Path, cwd: Path, key: str) -> object | None:
-    """The result saved under ``key`` by the last run from ``cwd``, or ``None``."""
-    try:
-        data = _file(directory, cwd).read_bytes()
-        saved_key, result = pickle.loads(data)
-    except Exception:
+def load_result(directory: Path, cwd: Path, key: str, kind: type[R]) -> R | None:
+    """The ``kind`` record saved under ``key`` by the last run from ``cwd``, or ``None``."""
+    data = read_data(_file(directory, cwd))
+    if data is None:
         return None
-    return result if saved_key == key else None
+    try:
+        rows, header = codec_for(kind).loads(data)
+    except (CacheMismatch, TypeError):  # TypeError: the codec cannot be built (tests say why)
+        return None
+    return rows[0] if header.get("key") == key and len(rows) == 1 else None
 
 
-def save_result(directory: Path, cwd: Path, key: str, result: object) -> None:
+def save_result(directory: Path, cwd: Path, key: str, result: R) -> None:
     """Keep ``result`` under ``key`` (atomically); failures are ignored, as the cache is optional."""
-    with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
+    with contextlib.suppress(OSError, TypeError, ValueError):
+        data = codec_for(type(result)).dumps([result], {"key": key})
         directory.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
         try:
             with os.fdopen(fd, "wb") as handle:
-                pickle.dump((key, result), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                handle.write(data)
             os.replace(temporary, _file(directory, cwd))
         except BaseException:
             with contextlib.suppress(OSError):

@@ -246,8 +246,8 @@ def _reuse(plan: _Plan, started: float) -> CheckResult | None:
     """The last run's result when nothing it depends on changed: no reading, summaries or analysis."""
     if plan.key is None:
         return None
-    previous = load_result(plan.cache_folder, plan.cwd, plan.key)
-    if not isinstance(previous, CheckResult):
+    previous = load_result(plan.cache_folder, plan.cwd, plan.key, CheckResult)
+    if previous is None:
         return None
     stats = replace(
         previous.stats,
@@ -398,7 +398,7 @@ def _merge(done: _Summarized) -> _Merged:
         value = entries[shown].result
         if isinstance(value, Finding):
             problems.append(value)
-        else:
+        elif value is not None:
             summaries.append(value)
     return _Merged(cache, entries, summaries, problems, summarized, cached, done.workers)
 

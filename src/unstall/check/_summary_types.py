@@ -11,7 +11,8 @@ for ``self.session.get`` inside ``Repo``), and names bound only at a module's to
 written through the module (``app.config.load_config``).
 
 The many small records (uses, functions) are named tuples rather than dataclasses: a warm
-run unpickles hundreds of thousands of them, and tuples load several times faster.
+run loads hundreds of thousands of them from the cache, and tuples are built several times
+faster. Every field has a kind the cache codec (:mod:`unstall.check._codec`) can store.
 """
 
 from __future__ import annotations
