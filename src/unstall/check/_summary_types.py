@@ -186,7 +186,8 @@ class ModuleSummary:
 
     ``bindings`` maps names bound at the top level by imports or assignments to references
     (``""`` when the value is unknown); ``star_imports`` are modules imported with ``*``.
-    ``insert_line`` is where a fix may insert an import (after the last top-level import).
+    ``insert_line`` is where a fix may insert an import (after the shebang, the coding
+    cookie and any other leading comment, the docstring and the last top-level import).
     """
 
     path: str
