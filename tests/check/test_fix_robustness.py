@@ -1,7 +1,8 @@
-"""``--fix`` never breaks a file: where the import goes."""
+"""``--fix`` never breaks a file: where the import goes, a shadowed ``asyncio``."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -47,3 +48,59 @@ def test_the_import_goes_below_shebang_cookie_docstring_and_future(
     assert b"".join(lines[lines_kept + 1 :]) == SLEEPY_BODY.replace(
         b"time.sleep(1)", b"await asyncio.sleep(1)"
     )
+
+
+# -- a name ``asyncio`` that is not the module ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            "import time\n\nimport trio as asyncio\n\n\nasync def handler():\n    time.sleep(1)\n",
+            "import time\n\nimport trio as asyncio\nimport asyncio as _asyncio\n\n\n"
+            "async def handler():\n    await _asyncio.sleep(1)\n",
+        ),
+        (
+            "import time\n\nasyncio = None\n\n\nasync def handler():\n    time.sleep(1)\n",
+            "import time\nimport asyncio as _asyncio\n\nasyncio = None\n\n\n"
+            "async def handler():\n    await _asyncio.sleep(1)\n",
+        ),
+        (
+            "import asyncio\nimport time\n\n\nasync def handler(asyncio):\n    time.sleep(1)\n",
+            "import asyncio\nimport time\nimport asyncio as _asyncio\n\n\n"
+            "async def handler(asyncio):\n    await _asyncio.sleep(1)\n",
+        ),
+        (
+            "import time\n\n\nasync def handler():\n    asyncio = 1\n    time.sleep(asyncio)\n",
+            "import time\nimport asyncio as _asyncio\n\n\n"
+            "async def handler():\n    asyncio = 1\n    await _asyncio.sleep(asyncio)\n",
+        ),
+    ],
+    ids=["import-as", "module-assignment", "parameter", "local-assignment"],
+)
+def test_a_shadowed_asyncio_gets_an_alias_import(
+    project: Project, cli: Cli, before: str, after: str
+) -> None:
+    root = project({"app.py": before})
+    assert fixed(cli, root, "app.py").decode() == after
+
+
+def test_the_offload_fix_uses_the_alias_too(project: Project, cli: Cli) -> None:
+    before = "import requests\n\n\nasync def handler(url, asyncio):\n    return requests.get(url)\n"
+    root = project({"app.py": before})
+    assert fixed(cli, root, "app.py", "--unsafe-fixes").decode() == (
+        "import requests\nimport asyncio as _asyncio\n\n\nasync def handler(url, asyncio):\n"
+        "    return await _asyncio.to_thread(requests.get, url)\n"
+    )
+
+
+def test_no_fix_when_the_alias_is_taken_too(project: Project, cli: Cli) -> None:
+    before = (
+        "import time\n\n_asyncio = asyncio = None\n\n\nasync def handler():\n    time.sleep(1)\n"
+    )
+    root = project({"app.py": before})
+    assert fixed(cli, root, "app.py").decode() == before
+    finding = json.loads(cli("--no-cache", "--format", "json", "app.py").stdout)["findings"][0]
+    assert (finding["code"], finding["edits"]) == ("UNS101", [])
+    assert "asyncio.sleep(1)" in finding["fix"]

@@ -41,6 +41,7 @@ def summarize(text: str, *, path: str, module: str, is_package: bool) -> ModuleS
         bindings=tuple((name, scope.local(name)) for name in scope.names()),
         star_imports=tuple(context.binder.star_imports),
         insert_line=_insert_line(tree, text),
+        rebound=tuple(sorted(scope.rebound)),
         concurrency=concurrency_facts(tree, text),
     )
 
