@@ -1,4 +1,4 @@
-"""``--fix`` never breaks a file: where the import goes, a shadowed ``asyncio``."""
+"""``--fix`` never breaks a file: where the import goes, a shadowed ``asyncio``, ``with`` sites."""
 
 from __future__ import annotations
 
@@ -104,3 +104,36 @@ def test_no_fix_when_the_alias_is_taken_too(project: Project, cli: Cli) -> None:
     finding = json.loads(cli("--no-cache", "--format", "json", "app.py").stdout)["findings"][0]
     assert (finding["code"], finding["edits"]) == ("UNS101", [])
     assert "asyncio.sleep(1)" in finding["fix"]
+
+
+# -- context-manager sites ------------------------------------------------------------------
+
+SLOW_CONTEXT = """\
+import time
+from contextlib import contextmanager
+
+
+@contextmanager
+def slow():
+    time.sleep(1)
+    yield
+
+
+async def handler():
+    with slow():
+        pass
+"""
+OPEN_IN_WITH = "async def handler(path):\n    with open(path):\n        pass\n"
+
+
+@pytest.mark.parametrize("before", [SLOW_CONTEXT, OPEN_IN_WITH], ids=["contextmanager", "open"])
+def test_a_context_manager_is_never_built_in_a_thread(
+    project: Project, cli: Cli, before: str
+) -> None:
+    root = project({"app.py": before})
+    assert fixed(cli, root, "app.py", "--unsafe-fixes").decode() == before
+    found = json.loads(cli("--no-cache", "--format", "json", "app.py").stdout)["findings"]
+    with_line = before.splitlines().index(next(x for x in before.splitlines() if "with " in x))
+    at_with = [f for f in found if f["line"] == with_line + 1]
+    assert at_with
+    assert all(f["edits"] == [] and f["fix"] for f in at_with)
