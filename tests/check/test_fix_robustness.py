@@ -1,13 +1,17 @@
-"""``--fix`` never breaks a file: where the import goes, a shadowed ``asyncio``, ``with`` sites."""
+"""``--fix`` never breaks a file: where the import goes, a shadowed ``asyncio``, ``with`` sites,
+and a file saved again while it was being checked."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
+
+from unstall.check import _command
+from unstall.check._apply import FileFix
 
 Project = Callable[[Mapping[str, str | bytes]], Path]
 Cli = Callable[..., "subprocess.CompletedProcess[str]"]
@@ -137,3 +141,51 @@ def test_a_context_manager_is_never_built_in_a_thread(
     at_with = [f for f in found if f["line"] == with_line + 1]
     assert at_with
     assert all(f["edits"] == [] and f["fix"] for f in at_with)
+
+
+# -- a file saved again between the check and the write ---------------------------------------
+
+SLEEPY = "import asyncio\nimport time\n\n\nasync def handler():\n    time.sleep(1)\n"
+SAVED_MEANWHILE = SLEEPY + "\n\nasync def other():\n    time.sleep(2)\n"
+
+
+def test_a_file_saved_after_the_check_is_left_alone(
+    project: Project, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = project({"app.py": SLEEPY, "other.py": SLEEPY})
+    real = _command.write_fixes
+
+    def save_then_write(
+        plans: Sequence[FileFix], digests: Mapping[str, str]
+    ) -> tuple[int, list[str]]:
+        # The user saves app.py in the editor while the run is between its check and its write.
+        (root / "app.py").write_text(SAVED_MEANWHILE, encoding="utf-8")
+        return real(plans, digests)
+
+    monkeypatch.setattr(_command, "write_fixes", save_then_write)
+    result = cli("--no-cache", "--fix", ".")
+    assert result.returncode == 1
+    assert "app.py changed while it was being checked; not fixed." in result.stderr
+    assert (root / "app.py").read_text(encoding="utf-8") == SAVED_MEANWHILE
+    assert "await asyncio.sleep(1)" in (root / "other.py").read_text(encoding="utf-8")
+
+
+def test_a_file_saved_during_the_write_is_left_alone(
+    project: Project, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last look at the file is after the new text is ready, right before it replaces the file."""
+    root = project({"app.py": SLEEPY})
+    from unstall.check import _apply
+
+    real = _apply.tempfile.mkstemp
+
+    def save_then_make(*args: object, **kwargs: object) -> tuple[int, str]:
+        (root / "app.py").write_text(SAVED_MEANWHILE, encoding="utf-8")
+        return real(*args, **kwargs)  # type: ignore[call-overload,no-any-return]
+
+    monkeypatch.setattr(_apply.tempfile, "mkstemp", save_then_make)
+    result = cli("--no-cache", "--fix", "app.py")
+    assert result.returncode == 1
+    assert "app.py changed while it was being checked; not fixed." in result.stderr
+    assert (root / "app.py").read_text(encoding="utf-8") == SAVED_MEANWHILE
+    assert [p.name for p in root.iterdir()] == ["app.py"]
