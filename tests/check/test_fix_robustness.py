@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from unstall.check import _command
-from unstall.check._apply import FileFix
+from unstall.check._apply import FileFix, write_fixes
 
 Project = Callable[[Mapping[str, str | bytes]], Path]
 Cli = Callable[..., "subprocess.CompletedProcess[str]"]
@@ -153,7 +154,7 @@ def test_a_file_saved_after_the_check_is_left_alone(
     project: Project, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = project({"app.py": SLEEPY, "other.py": SLEEPY})
-    real = _command.write_fixes
+    real = write_fixes
 
     def save_then_write(
         plans: Sequence[FileFix], digests: Mapping[str, str]
@@ -162,7 +163,7 @@ def test_a_file_saved_after_the_check_is_left_alone(
         (root / "app.py").write_text(SAVED_MEANWHILE, encoding="utf-8")
         return real(plans, digests)
 
-    monkeypatch.setattr(_command, "write_fixes", save_then_write)
+    monkeypatch.setattr("unstall.check._command.write_fixes", save_then_write)
     result = cli("--no-cache", "--fix", ".")
     assert result.returncode == 1
     assert "app.py changed while it was being checked; not fixed." in result.stderr
@@ -175,15 +176,14 @@ def test_a_file_saved_during_the_write_is_left_alone(
 ) -> None:
     """The last look at the file is after the new text is ready, right before it replaces the file."""
     root = project({"app.py": SLEEPY})
-    from unstall.check import _apply
+    real = tempfile.mkstemp
 
-    real = _apply.tempfile.mkstemp
-
-    def save_then_make(*args: object, **kwargs: object) -> tuple[int, str]:
+    def save_then_make(**kwargs: Any) -> tuple[int, str]:
+        # A second writer saves app.py just as the fixed content is being written beside it.
         (root / "app.py").write_text(SAVED_MEANWHILE, encoding="utf-8")
-        return real(*args, **kwargs)  # type: ignore[call-overload,no-any-return]
+        return real(**kwargs)
 
-    monkeypatch.setattr(_apply.tempfile, "mkstemp", save_then_make)
+    monkeypatch.setattr(tempfile, "mkstemp", save_then_make)
     result = cli("--no-cache", "--fix", "app.py")
     assert result.returncode == 1
     assert "app.py changed while it was being checked; not fixed." in result.stderr
