@@ -127,6 +127,15 @@ def _specificity(prefix: str, code: str) -> int:
     return len(prefix) if code.startswith(prefix) else -1
 
 
+def _folder_of(start: Path) -> Path:
+    """The folder ``start`` is, or holds it, resolved (a file that is a symbolic link loop: its folder)."""
+    try:
+        start = start.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop, before Python 3.13
+        return start.absolute().parent.resolve()
+    return start if start.is_dir() else start.parent
+
+
 def find_config_file(start: Path) -> Path | None:
     """The nearest ``pyproject.toml`` with a ``[tool.unstall]`` table (or ``unstall.toml``), searching up from ``start``.
 
@@ -135,8 +144,7 @@ def find_config_file(start: Path) -> Path | None:
     :class:`ConfigError` (its settings must not be skipped silently for a parent folder's);
     one that does not name unstall is not ours and is passed over.
     """
-    start = start.resolve()
-    folder = start if start.is_dir() else start.parent
+    folder = _folder_of(start)
     for candidate in (folder, *folder.parents):
         own = candidate / "unstall.toml"
         if own.is_file():
@@ -180,8 +188,7 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Confi
     if path is None:
         path = find_config_file(start if start is not None else Path.cwd())
         if path is None:
-            root = (start or Path.cwd()).resolve()
-            return Config(root=root if root.is_dir() else root.parent)
+            return Config(root=_folder_of(start or Path.cwd()))
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from unstall.check import Config, check
+from unstall.check import Config, _pool, check
 from unstall.check._cache import Cache
 
 BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
@@ -156,6 +156,7 @@ def test_parallel_and_serial_give_identical_results(
         )
         (tmp_path / f"mod{index}.py").write_text(body, encoding="utf-8")
     (tmp_path / "broken.py").write_text("def (:\n", encoding="utf-8")
+    monkeypatch.setattr(_pool, "POOL_BYTES_PER_WORKER", 1000)  # a pool even for these small files
     serial = check([tmp_path], config=Config(root=tmp_path), jobs=1, use_cache=False)
     parallel = check([tmp_path], config=Config(root=tmp_path), jobs=2, use_cache=False)
     assert serial.stats.workers == 1
@@ -163,3 +164,18 @@ def test_parallel_and_serial_give_identical_results(
     assert parallel.findings == serial.findings
     assert parallel.files == serial.files
     assert len(serial.findings) >= 18
+
+
+def test_worker_processes_are_started_by_source_size_not_file_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for index in range(200):  # many files, little source: summarized in this process
+        (tmp_path / f"mod{index}.py").write_text(BLOCKING, encoding="utf-8")
+    small = check([tmp_path], config=Config(root=tmp_path), jobs=2, use_cache=False)
+    assert small.stats.workers == 1
+    # Past the size one process handles best, a second process takes half of the files.
+    monkeypatch.setattr(_pool, "POOL_BYTES_PER_WORKER", len(BLOCKING) * 100)
+    large = check([tmp_path], config=Config(root=tmp_path), jobs=2, use_cache=False)
+    assert large.stats.workers == 2
+    assert large.findings == small.findings

@@ -143,3 +143,31 @@ def test_errors_are_not_suppressed_by_noqa_but_by_ignore(project: Project, cli: 
     project({"good.py": BLOCKING, "bad.py": "def f(:  # noqa\n"})
     assert only(cli, "bad.py")["code"] == "UNS901"
     assert "bad.py" not in findings(cli, "--ignore", "UNS9")
+
+
+@pytest.mark.parametrize("given", [(), ("loop.py", "one.py", "two.py", "good.py")])
+def test_symlink_loops(project: Project, cli: Cli, given: tuple[str, ...]) -> None:
+    root = project({"good.py": BLOCKING})
+    (root / "loop.py").symlink_to("loop.py")
+    (root / "one.py").symlink_to("two.py")
+    (root / "two.py").symlink_to("one.py")
+    by_path = findings(cli, *given)
+    assert [f["code"] for f in by_path["good.py"]] == ["UNS101"]
+    for name in ("loop.py", "one.py", "two.py"):
+        [finding] = by_path[name]
+        assert finding["code"] == "UNS905"
+        assert "symbolic link loop" in finding["message"], finding["message"]
+
+
+def test_symlink_loop_with_per_file_ignores_and_fix(project: Project, cli: Cli) -> None:
+    root = project(
+        {
+            "good.py": BLOCKING,
+            "pyproject.toml": '[tool.unstall]\nper-file-ignores = { "loop.py" = ["UNS905"] }\n',
+        }
+    )
+    (root / "loop.py").symlink_to("loop.py")
+    assert "loop.py" not in findings(cli)
+    result = cli("--no-cache", "--fix", ".")
+    assert (result.returncode, result.stderr) == (0, "Fixed 1 problem.\n")
+    assert "await asyncio.sleep(1)" in (root / "good.py").read_text(encoding="utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+import unstall
 
 Project = Callable[[Mapping[str, str | bytes]], Path]
 Cli = Callable[..., "subprocess.CompletedProcess[str]"]
@@ -244,3 +247,55 @@ def test_latin1_bytes_through_a_real_pipe(project: Project) -> None:
     assert done.returncode == 1, done.stderr
     assert b"Traceback" not in done.stderr
     assert done.stdout.startswith(b"stdin.py:1:1: UNS902 The file cannot be decoded")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"x = '\xe9t\xe9'\n",  # on the lines a coding cookie may be on
+        b"import time\n\n\nasync def view():\n    time.sleep(1)  # caf\xe9\n",  # further down
+        b"# -*- coding: ascii -*-\nx = '\xff'\n",  # not valid in the declared encoding
+    ],
+    ids=["first-line", "later-line", "declared-ascii"],
+)
+def test_undecodable_stdin_is_the_finding_of_the_same_file_on_disk(
+    project: Project, cli: Cli, stdin: Stdin, data: bytes
+) -> None:
+    project({**PROJECT, "app/bad.py": data, "stdin.py": data})
+    for on_disk_args, piped_args in (
+        (("app/bad.py",), ("--stdin-filename", "app/bad.py", "-")),
+        (("stdin.py",), ("-",)),
+    ):
+        on_disk = cli("--no-cache", "--output-format", "json", *on_disk_args)
+        stdin(data)
+        piped = cli("--no-cache", "--output-format", "json", *piped_args)
+        assert "Traceback" not in piped.stderr
+        assert (piped.returncode, on_disk.returncode) == (1, 1)
+        assert json.loads(piped.stdout)["findings"] == json.loads(on_disk.stdout)["findings"]
+        assert json.loads(piped.stdout)["findings"][0]["code"] == "UNS902"
+
+
+def test_undecodable_stdin_through_a_real_pipe(project: Project) -> None:
+    root = project(PROJECT)
+    data = b"import time\n\n\nasync def view():\n    time.sleep(1)  # caf\xe9\n"
+    command = [sys.executable, "-m", "unstall", "check", "--no-cache"]
+    # The child imports the unstall under test, wherever the tests import it from.
+    env = {**os.environ, "PYTHONPATH": str(Path(unstall.__file__).parents[1])}
+    for extra in ((), ("--stdin-filename", "app/views.py")):
+        checked = subprocess.run(
+            [*command, *extra, "-"], input=data, capture_output=True, cwd=root, env=env, check=False
+        )
+        assert checked.returncode == 1, checked.stderr
+        assert b"UNS902" in checked.stdout
+        assert b"Traceback" not in checked.stderr
+        fixed = subprocess.run(
+            [*command, "--fix", *extra, "-"],
+            input=data,
+            capture_output=True,
+            cwd=root,
+            env=env,
+            check=False,
+        )
+        # --fix - gives the bytes back untouched and reports the problem on standard error.
+        assert (fixed.returncode, fixed.stdout) == (1, data)
+        assert b"UNS902" in fixed.stderr

@@ -147,31 +147,37 @@ def unified_diff(plans: Sequence[FileFix]) -> str:
 
 
 def write_fixes(plans: Sequence[FileFix], digests: Mapping[str, str]) -> tuple[int, list[str]]:
-    """Rewrite the files atomically; return findings fixed and paths skipped because they changed since checked."""
+    """Rewrite the files atomically; return findings fixed and paths skipped because they changed since checked.
+
+    A file is compared with what was checked (``digests``) once more after its new content
+    is written beside it and just before that replaces it, so an edit saved meanwhile is kept.
+    """
     fixed = 0
     skipped = []
     for plan in plans:
-        current = read_source(str(plan.open_path), max_size=1 << 62)
         expected = digests.get(plan.path, plan.digest)
-        if (
-            not isinstance(current, Source)
-            or current.digest != expected
-            or current.digest != plan.digest
-        ):
-            skipped.append(plan.path)
-            continue
         try:
             # The utf-8-sig codec writes the BOM back; other codecs the bytes as they were.
             data = plan.after.encode(plan.encoding)
         except UnicodeEncodeError:
             skipped.append(plan.path)
             continue
-        _atomic_write(plan.open_path, data)
+        if expected != plan.digest or not _replace_unchanged(plan.open_path, data, expected):
+            skipped.append(plan.path)
+            continue
         fixed += plan.fixed
     return fixed, skipped
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _unchanged(path: Path, expected: str) -> bool:
+    current = read_source(str(path), max_size=1 << 62)
+    return isinstance(current, Source) and current.digest == expected
+
+
+def _replace_unchanged(path: Path, data: bytes, expected: str) -> bool:
+    """Replace the file at ``path`` by ``data`` when its content still has the digest ``expected``."""
+    if not _unchanged(path, expected):
+        return False
     target = path.resolve()
     mode = target.stat().st_mode & 0o7777
     fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
@@ -179,8 +185,12 @@ def _atomic_write(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.chmod(temporary, mode)
+        if not _unchanged(path, expected):
+            os.unlink(temporary)
+            return False
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+    return True

@@ -312,7 +312,11 @@ class _WatchSession:
         files.extend(os.path.join(folder, ".gitignore") for folder in folders)
         # The configuration: the file in use, and where one would be found first.
         start = self.command.paths[0] if self.command.paths else Path(".")
-        for folder in (start.resolve(), *start.resolve().parents):
+        try:
+            start = start.resolve()
+        except (OSError, RuntimeError):  # a symbolic link loop (RuntimeError before 3.13)
+            start = start.absolute().parent.resolve()
+        for folder in (start, *start.parents):
             files.extend(str(folder / name) for name in ("unstall.toml", "pyproject.toml"))
             if config.source is not None and folder == config.source.parent:
                 break

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
 import io
 import os
@@ -65,6 +66,13 @@ def stat_file(path: str, name: str | None = None) -> FileStat | Finding:
             )
         return file_problem("UNS905", shown, "The file cannot be read: it does not exist.")
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return file_problem(
+                "UNS905",
+                shown,
+                "The file cannot be read: it is a symbolic link loop (the link leads back to "
+                "itself); point it at a real file or delete it.",
+            )
         return file_problem("UNS905", shown, f"The file cannot be read: {exc.strerror or exc}.")
     if not stat.S_ISREG(info.st_mode):
         what = (

@@ -486,7 +486,8 @@ def _file_ignores(path: str, plan: _Plan) -> tuple[str, ...]:
     absolute = plan.paths.get(path, Path(path))
     try:
         relative = absolute.resolve().relative_to(config.root).as_posix()
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):
+        # RuntimeError: a symbolic link loop (before Python 3.13), itself a UNS905 finding.
         relative = path
     for glob, codes in config.per_file_ignores:
         if matches_any(relative, (glob,)):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import sys
 
 __all__ = (
     "UNKNOWN",
@@ -26,6 +27,11 @@ BUILTIN_NAMES = frozenset(dir(builtins))
 _SAME_ITEMS = frozenset({"sorted", "list", "tuple", "set", "frozenset", "reversed", "iter"})
 # A name bound to something the analysis cannot follow.
 UNKNOWN = ""
+# Names a fix may write to reach a standard module (``asyncio.sleep``), or its alias
+# (``_asyncio``): where the file binds one to anything else, the fix must not use it.
+_MODULE_NAMES = frozenset(sys.stdlib_module_names) | frozenset(
+    f"_{name}" for name in sys.stdlib_module_names
+)
 
 
 def resolve_relative(module: str, is_package: bool, target: str | None, level: int) -> str | None:
@@ -73,6 +79,17 @@ class Scope:
     def bind(self, name: str, value: str | ast.expr | Each) -> None:
         """Record that ``name`` is bound to a reference (or an expression, resolved in this scope)."""
         self._raw.setdefault(name, []).append(value)
+        if value != name:
+            self.rebinds(name)
+
+    def rebinds(self, name: str) -> None:
+        """Note that code in this scope binds ``name`` to something other than the module ``name``."""
+        if name in _MODULE_NAMES:
+            scope = self
+            while scope.parent is not None:
+                scope = scope.parent
+            if isinstance(scope, ModuleScope):
+                scope.rebound.add(name)
 
     def names(self) -> list[str]:
         """Every name bound in this very scope, in the order first bound."""
@@ -145,14 +162,19 @@ class Scope:
 
 
 class ModuleScope(Scope):
-    """A module's top level: imports, definitions and assignments; builtins behind them."""
+    """A module's top level: imports, definitions and assignments; builtins behind them.
 
-    __slots__ = ("has_star", "module")
+    ``rebound`` collects the standard modules' names (and ``_name`` aliases) that this scope
+    or any scope in it binds to something other than the module of that name.
+    """
+
+    __slots__ = ("has_star", "module", "rebound")
 
     def __init__(self, module: str) -> None:
         super().__init__(None)
         self.module = module
         self.has_star = False
+        self.rebound: set[str] = set()
 
     def lookup(self, name: str) -> str | None:
         """Module names resolve through the module; builtins by name; anything else is unknown."""

@@ -6,6 +6,11 @@ call by an awaitable that does the same thing without ``{func}`` (``time.sleep(x
 ``await`` can be put in front of it without changing how the expression parses. Moving work
 to a thread (``await asyncio.to_thread(requests.get, url)``) is offered as an unsafe fix: it
 changes which thread runs the code.
+
+A rewrite never writes a module's name where the file means something else by it (``import
+trio as asyncio``, a parameter or local named ``asyncio``): it imports the module under an
+alias (``import asyncio as _asyncio``, ``await _asyncio.sleep(x)``), and offers no edit when
+the file binds the alias too.
 """
 
 from __future__ import annotations
@@ -53,16 +58,33 @@ def _shown(args: str) -> str:
     return args if len(args) <= _SHORT and "\n" not in args else "..."
 
 
-def _imports(summary: ModuleSummary, text: str, template: str) -> tuple[Edit, ...]:
+def _modules(summary: ModuleSummary, template: str) -> dict[str, str] | None:
+    """The name the rewrite writes for each module ``template`` names (``asyncio``, or the
+    alias ``_asyncio`` where the file binds ``asyncio`` to something else); ``None`` when
+    the alias is taken too."""
+    names = {}
+    for module in dict.fromkeys(_MODULE_PREFIX.findall(template)):
+        if module in ("func", "args"):
+            continue
+        name = module
+        if module in summary.rebound:
+            name = f"_{module}"
+            if name in summary.rebound:
+                return None
+        names[module] = name
+    return names
+
+
+def _imports(summary: ModuleSummary, names: dict[str, str]) -> tuple[Edit, ...]:
     # Modules the rewrite names (``asyncio.sleep``) that the file does not import yet.
     bound = dict(summary.bindings)
     edits = []
-    for module in dict.fromkeys(_MODULE_PREFIX.findall(template)):
-        if module in ("func", "args") or bound.get(module) == module:
+    for module, name in names.items():
+        if bound.get(name) == module:
             continue
-        if f"{module}." in text:
-            line = summary.insert_line
-            edits.append(Edit(summary.path, (line, 0), (line, 0), f"import {module}\n"))
+        line = summary.insert_line
+        statement = f"import {module}" if name == module else f"import {module} as {name}"
+        edits.append(Edit(summary.path, (line, 0), (line, 0), f"{statement}\n"))
     return tuple(edits)
 
 
@@ -77,11 +99,16 @@ def _render(template: str, func: str, args: str) -> str:
 def _rewrite(
     summary: ModuleSummary, use: Use, template: str, func: str, args: str
 ) -> tuple[Edit, ...]:
-    text = _render(template, func, args)
+    """The edits of the rewrite; none when a module it names cannot be written in this file."""
+    names = _modules(summary, template)
+    if names is None:
+        return ()
+    aliased = _MODULE_PREFIX.sub(lambda match: f"{names.get(match[1], match[1])}.", template)
+    text = _render(aliased, func, args)
     if use.flags & AWAITED and text.startswith("await "):
         text = text[len("await ") :]
     call = Edit(summary.path, (use.line, use.col), (use.end_line, use.end_col), text)
-    return (*_imports(summary, text, template), call)
+    return (*_imports(summary, names), call)
 
 
 def fix_for(
@@ -113,7 +140,8 @@ def fix_for(
         if template and "{func}" not in template:
             shown = _render(template, func or _short(entry), _shown(args or ""))
             if editable and func is not None and args is not None:
-                return shown, _rewrite(summary, use, template, func, args), True
+                edits = _rewrite(summary, use, template, func, args)
+                return shown, edits, bool(edits)
             return shown, (), False
         if func is None:
             return f"use {entry.alternative}", (), False

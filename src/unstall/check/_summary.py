@@ -9,6 +9,7 @@ is recorded and why.
 from __future__ import annotations
 
 import ast
+import re
 
 from unstall.check._concurrency_walk import concurrency_facts
 from unstall.check._scope import ModuleScope
@@ -39,13 +40,25 @@ def summarize(text: str, *, path: str, module: str, is_package: bool) -> ModuleS
         ),
         bindings=tuple((name, scope.local(name)) for name in scope.names()),
         star_imports=tuple(context.binder.star_imports),
-        insert_line=_insert_line(tree),
+        insert_line=_insert_line(tree, text),
+        rebound=tuple(sorted(scope.rebound)),
         concurrency=concurrency_facts(tree, text),
     )
 
 
-def _insert_line(tree: ast.Module) -> int:
+# A comment or blank line at the start of a file (the shebang and the coding cookie among them).
+_LEADING_LINE = re.compile(r"[ \t\f]*(#[^\r\n]*)?(?:\r\n|\r|\n)")
+
+
+def _insert_line(tree: ast.Module, text: str) -> int:
+    # Never above the leading comments: a coding cookie must stay on line 1 or 2, a shebang on 1.
     line = 1
+    number = position = 0
+    while match := _LEADING_LINE.match(text, position):
+        position = match.end()
+        number += 1
+        if match.group(1):
+            line = number + 1
     for index, node in enumerate(tree.body):
         if isinstance(node, (ast.Import, ast.ImportFrom)) or (
             index == 0
@@ -53,5 +66,5 @@ def _insert_line(tree: ast.Module) -> int:
             and isinstance(node.value, ast.Constant)
             and isinstance(node.value.value, str)
         ):
-            line = (node.end_lineno or node.lineno) + 1
+            line = max(line, (node.end_lineno or node.lineno) + 1)
     return line

@@ -187,7 +187,10 @@ class ModuleSummary:
 
     ``bindings`` maps names bound at the top level by imports or assignments to references
     (``""`` when the value is unknown); ``star_imports`` are modules imported with ``*``.
-    ``insert_line`` is where a fix may insert an import (after the last top-level import).
+    ``insert_line`` is where a fix may insert an import (after the shebang, the coding
+    cookie and any other leading comment, the docstring and the last top-level import).
+    ``rebound`` are the standard modules' names (``asyncio``, and aliases like ``_asyncio``)
+    that some scope of the file binds to anything but that module: a fix must not write them.
     """
 
     path: str
@@ -198,5 +201,6 @@ class ModuleSummary:
     bindings: tuple[tuple[str, str], ...]
     star_imports: tuple[str, ...] = ()
     insert_line: int = 1
+    rebound: tuple[str, ...] = ()
     # What the concurrency rules (UNS3xx) need of the file (see ``_concurrency_facts``).
     concurrency: tuple[Fact, ...] = ()

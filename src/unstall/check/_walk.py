@@ -181,7 +181,9 @@ class Body(ExpressionWalker):
     def with_(self, node: ast.With | ast.AsyncWith) -> None:
         """A ``with``: a sync one calls its items' ``__enter__`` and ``__exit__``."""
         for item in node.items:
-            self.expr(item.context_expr, plain=True)
+            # Not ``plain``: a context manager built in a thread is still entered on the loop
+            # (``with await asyncio.to_thread(open, path)``), so no fix rewrites it.
+            self.expr(item.context_expr)
             if isinstance(node, ast.With):
                 self.context_manager(item.context_expr)
             if item.optional_vars is not None:

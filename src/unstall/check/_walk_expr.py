@@ -381,6 +381,7 @@ class ExpressionWalker:
         self, node: ast.NamedExpr, plain: bool, consumed: bool, parent: int, lambda_arg: bool
     ) -> None:
         """``name := value``: ``await`` may be put before the value."""
+        self.scope.rebinds(node.target.id)
         self.expr(node.value, plain=True, parent=parent, lambda_arg=lambda_arg)
 
     def children(
