@@ -52,6 +52,7 @@ class Session:
         """An independent copy (of a session the watchdog thread may still be adding to)."""
         other = Session(self.since, self.first)
         other.stacks.update(dict(self.stacks))
+        other.requests.update(dict(self.requests))
         other.samples = self.samples
         other.task = self.task
         other.context = self.context
