@@ -145,10 +145,11 @@ def test_cpu_stall_without_a_blocking_call_fails_through_the_watchdog(
     result.stdout.fnmatch_lines(
         [
             "event loop stalled for * ms (*); threshold 100 ms",
-            "  at test_cpu.py:8 in crunch: total += sum(range(200))",
+            # the loop's two lines both burn the CPU: a sample lands on either
+            "  at test_cpu.py:[78] in crunch: *",
             "*stack (most recent call last):",
             "    test_cpu.py:13 in test_crunches: crunch(0.4)",
-            "    test_cpu.py:8 in crunch: total += sum(range(200))",
+            "    test_cpu.py:[78] in crunch: *",
         ]
     )
 
