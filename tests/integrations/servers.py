@@ -100,4 +100,4 @@ class AiohttpThread:
 #: stalls, tested in tests/watch/test_sentinel.py and under ``unstall run`` in test_services.py;
 #: here, after many other watchers in one long test process, a stall sometimes went unsampled
 #: with it on (so without a route), which these tests cannot tell from a routing bug
-NO_SENTINEL = False
+ROUTE_TESTS_SENTINEL = False

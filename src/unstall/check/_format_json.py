@@ -32,7 +32,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from unstall import __version__
-from unstall.check._model import Finding, Frequency, Location
+from unstall.check._format_text import frequency_label
+from unstall.check._model import Finding, Location
 from unstall.check._rules_info import RuleInfo
 
 __all__ = (
@@ -125,13 +126,9 @@ def format_github(findings: Sequence[Finding]) -> str:
         props.append(f"title={escape_github_property(finding.code)}")
         level = "warning" if finding.code.startswith("UNS9") else "error"
         message = finding.message
-        if finding.frequency is not Frequency.EVERY:
-            what = {
-                Frequency.FIRST: "first call only",
-                Frequency.STARTUP: "start-up/shutdown only",
-                Frequency.TEST: "test code",
-            }[finding.frequency]
-            message += f" [{what}{': ' + finding.reason if finding.reason else ''}]"
+        label = frequency_label(finding)
+        if label is not None:
+            message += f" [{label}]"
         if finding.chain:
             message += "\nvia " + " -> ".join(
                 f"{s.name} ({s.location.path}:{s.location.line})" for s in finding.chain

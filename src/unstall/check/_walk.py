@@ -351,13 +351,13 @@ class Body(ExpressionWalker):
         # Rebinding by assignment, ``for`` or ``with`` is recorded (ASSIGN uses); a parameter
         # rebound another way (``except E as p``, ``import p``) is left out.
         params = (*signature.params, *signature.keyword_only)
-        rebound = (
-            _rebound_otherwise(node)
-            if any(not scope.bound_once(name) for name in params)
-            else frozenset()
-        )
+        rebound: frozenset[str] | None = frozenset()
+        if any(not scope.bound_once(name) for name in params):
+            rebound = _rebound_otherwise(node)
         body.params = frozenset(
-            name for name in params if scope.bound_once(name) or name not in rebound
+            name
+            for name in params
+            if scope.bound_once(name) or (rebound is not None and name not in rebound)
         )
         body.block(node.body)
         decorators = []
@@ -500,9 +500,9 @@ def _is_type_checking(test: ast.expr) -> bool:
     return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
 
 
-def _rebound_otherwise(node: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
-    """The names the function rebinds other than by assignment, ``for`` or ``with`` (every
-    name when it has a ``del``), in one walk."""
+def _rebound_otherwise(node: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str] | None:
+    """The names the function rebinds other than by assignment, ``for`` or ``with``, in one
+    walk; ``None`` when it has a ``del`` (which may unbind any of them)."""
     names: set[str] = set()
     for child in ast.walk(node):
         if child is node:
@@ -519,15 +519,5 @@ def _rebound_otherwise(node: ast.FunctionDef | ast.AsyncFunctionDef) -> frozense
         elif isinstance(child, ast.NamedExpr):
             names.add(child.target.id)
         elif isinstance(child, ast.Delete):
-            return _EVERY_NAME
+            return None
     return frozenset(names)
-
-
-class _EveryName(frozenset[str]):
-    """Holds every name (a function with a ``del`` may unbind any of them)."""
-
-    def __contains__(self, name: object) -> bool:
-        return True
-
-
-_EVERY_NAME = _EveryName()
