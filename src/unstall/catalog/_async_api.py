@@ -11,10 +11,10 @@ table; no rule keeps a list of names of its own.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from unstall.catalog._rows import is_qualified, row_name
 from unstall.errors import CatalogError
 
 __all__ = ("AsyncApi", "AsyncRole", "async_api_from_table")
@@ -70,17 +70,9 @@ class AsyncApi:
 _KEYS = frozenset({"name", "role", "aliases", "close", "receiver", "safe"})
 
 
-def _qualified(value: object) -> bool:
-    return (
-        isinstance(value, str)
-        and bool(value)
-        and all(part.isidentifier() for part in value.split("."))
-    )
-
-
 def _names(value: object, key: str, name: str, source: str) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not all(_qualified(item) for item in items):
+    if not isinstance(items, list) or not all(is_qualified(item) for item in items):
         raise CatalogError(
             f"The [[async]] row {name!r} in {source} has {key} = {value!r}; it must be a dotted name or a list of them.",
             entry=name,
@@ -90,20 +82,7 @@ def _names(value: object, key: str, name: str, source: str) -> tuple[str, ...]:
 
 def async_api_from_table(table: Any, source: str) -> AsyncApi:
     """Build an :class:`AsyncApi` from one ``[[async]]`` row; raise :class:`CatalogError`."""
-    if not isinstance(table, Mapping):
-        raise CatalogError(f"An [[async]] row in {source} is {table!r}; it must be a table.")
-    name = table.get("name")
-    if not _qualified(name):
-        raise CatalogError(
-            f"An [[async]] row in {source} has 'name' = {name!r}; it must be a dotted qualified name such as 'asyncio.create_task'."
-        )
-    assert isinstance(name, str)
-    unknown = sorted(set(table) - _KEYS)
-    if unknown:
-        raise CatalogError(
-            f"The [[async]] row {name!r} in {source} has unknown key(s) {', '.join(map(repr, unknown))}; valid keys are {', '.join(sorted(_KEYS))}.",
-            entry=name,
-        )
+    name = row_name(table, source, "async", _KEYS, example="asyncio.create_task")
     try:
         role = AsyncRole(table.get("role"))
     except ValueError:

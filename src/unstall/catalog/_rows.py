@@ -74,15 +74,41 @@ ANY_METHOD = ".*"
 
 
 def _is_pattern(value: object) -> bool:
-    return isinstance(value, str) and value.endswith(ANY_METHOD) and _is_qualified(value[:-2])
+    return isinstance(value, str) and value.endswith(ANY_METHOD) and is_qualified(value[:-2])
 
 
-def _is_qualified(value: object) -> bool:
+def is_qualified(value: object) -> bool:
+    """Whether ``value`` is a dotted qualified name (``asyncio.to_thread``)."""
     return (
         isinstance(value, str)
         and bool(value)
         and all(part.isidentifier() for part in value.split("."))
     )
+
+
+def row_name(
+    table: Any, source: str, array: str, keys: frozenset[str] | set[str], *, example: str
+) -> str:
+    """The ``name`` of one ``[[array]]`` row, after checking the row is a table with a dotted
+    qualified name and no key outside ``keys``; raise :class:`CatalogError` naming what is wrong."""
+    article = "An" if array[:1] in ("a", "e", "i", "o", "u") else "A"
+    if not isinstance(table, Mapping):
+        raise CatalogError(
+            f"{article} [[{array}]] row in {source} is {table!r}; it must be a table."
+        )
+    name = table.get("name")
+    if not is_qualified(name):
+        raise CatalogError(
+            f"{article} [[{array}]] row in {source} has 'name' = {name!r}; it must be a dotted qualified name such as {example!r}."
+        )
+    assert isinstance(name, str)
+    unknown = sorted(set(table) - keys)
+    if unknown:
+        raise CatalogError(
+            f"The [[{array}]] row {name!r} in {source} has unknown key(s) {', '.join(map(repr, unknown))}; valid keys are {', '.join(sorted(keys))}.",
+            entry=name,
+        )
+    return name
 
 
 def _str_tuple(value: Any, key: str, name: str, source: str) -> tuple[str, ...]:
@@ -174,7 +200,7 @@ def entry_from_table(
     :class:`CatalogError` naming the entry, the key and the valid values.
     """
     name = table.get("name")
-    if not _is_qualified(name) and not _is_pattern(name):
+    if not is_qualified(name) and not _is_pattern(name):
         raise CatalogError(
             f"A catalog entry in {source} has 'name' = {name!r}; it must be a dotted qualified name such as 'time.sleep', or a type's name followed by '.*' for all its methods."
         )
@@ -218,7 +244,7 @@ def entry_from_table(
     if optional["fix"] is not None:
         _check_fix(optional["fix"], name, source)
     for key in ("returns", "yields"):
-        if optional[key] is not None and not _is_qualified(optional[key]):
+        if optional[key] is not None and not is_qualified(optional[key]):
             raise CatalogError(
                 f"Catalog entry {name!r} in {source} has {key} {optional[key]!r}; it must be a dotted qualified type name such as 'sqlite3.Connection'.",
                 entry=name,
@@ -230,7 +256,7 @@ def entry_from_table(
         )
     aliases = _str_tuple(table.get("aliases", []), "aliases", name, source)
     for alias in aliases:
-        if not _is_qualified(alias) or alias == name:
+        if not is_qualified(alias) or alias == name:
             raise CatalogError(
                 f"Catalog entry {name!r} in {source} has alias {alias!r}; aliases must be dotted qualified names other than the entry's own name.",
                 entry=name,
@@ -350,8 +376,8 @@ def types_from_table(
         name = table["name"]
         returns = table.get("returns")
         yields = table.get("yields")
-        if not _is_qualified(name) or not all(
-            _is_qualified(value) for value in (returns, yields) if value is not None
+        if not is_qualified(name) or not all(
+            is_qualified(value) for value in (returns, yields) if value is not None
         ):
             raise CatalogError(
                 f"The [[type]] row {name!r} -> {returns or yields!r} in {source} is invalid; both must be dotted qualified names such as 'sqlite3.Connection.cursor' -> 'sqlite3.Cursor'."
@@ -372,21 +398,8 @@ def types_from_table(
 
 def boundary_from_table(table: Any, source: str) -> Boundary:
     """Build a :class:`Boundary` from one ``[[boundary]]`` row; raise :class:`CatalogError`."""
-    if not isinstance(table, Mapping):
-        raise CatalogError(f"A [[boundary]] row in {source} is {table!r}; it must be a table.")
-    name = table.get("name")
+    name = row_name(table, source, "boundary", _BOUNDARY_KEYS, example="asyncio.to_thread")
     kinds = ", ".join(kind.value for kind in BoundaryKind)
-    if not _is_qualified(name):
-        raise CatalogError(
-            f"A [[boundary]] row in {source} has 'name' = {name!r}; it must be a dotted qualified name such as 'asyncio.to_thread'."
-        )
-    assert isinstance(name, str)
-    unknown = sorted(set(table) - _BOUNDARY_KEYS)
-    if unknown:
-        raise CatalogError(
-            f"The [[boundary]] row {name!r} in {source} has unknown key(s) {', '.join(map(repr, unknown))}; valid keys are {', '.join(sorted(_BOUNDARY_KEYS))}.",
-            entry=name,
-        )
     try:
         kind = BoundaryKind(table.get("kind"))
     except ValueError:
