@@ -96,8 +96,8 @@ class AiohttpThread:
         self.thread.join(15)
 
 
-#: the in-process route tests run their watcher without the sentinel: its subject is GIL
-#: stalls, tested in tests/watch/test_sentinel.py and under ``unstall run`` in test_services.py;
-#: here, after many other watchers in one long test process, a stall sometimes went unsampled
-#: with it on (so without a route), which these tests cannot tell from a routing bug
-ROUTE_TESTS_SENTINEL = False
+#: the in-process route tests time every iteration, so the watchdog looks every half threshold
+#: instead of sleeping until a loop's alarm fires: late in a long test process a stall
+#: sometimes went unsampled (no route) while the watchdog slept on the alarm, a watchdog defect
+#: these tests cannot tell from a routing bug (its own tests are in tests/watch)
+ROUTE_TESTS_TIMING = True
