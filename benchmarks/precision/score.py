@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/precision/score.py [--set A|B|all] [--work DIR] [--as-judged]
+    python benchmarks/precision/score.py [--set A|B|C|all] [--work DIR] [--as-judged]
 
 Downloads the pinned releases below from PyPI (``pip download --no-deps``) into ``--work``
 (default: a folder in the system temp dir), unpacks each, runs ``unstall check --frequency all
@@ -19,7 +19,8 @@ scores the labels the findings had when they were judged instead of running the 
 
 Set A was judged on the tool before the test tier existed; its false findings then shaped the
 test tier and the aiosqlite boundary, so its figures after that are tuned. Set B was judged
-after those changes and nothing was changed for it.
+after those changes and nothing was changed for it. Set C (judged at commit f6d5960, UNS1xx
+only) is held out the same way: projects never checked before, judged without changing the tool.
 """
 
 from __future__ import annotations
@@ -65,6 +66,16 @@ PROJECTS: dict[str, tuple[str, str]] = {
     "nicegui": ("B", "nicegui==3.18.0"),
     "chainlit": ("B", "chainlit==2.12.0"),
     "esphome": ("B", "esphome==2026.6.5"),
+    "aioftp": ("C", "aioftp==0.28.3"),
+    "aiohomekit": ("C", "aiohomekit==4.0.1"),
+    "aioxmpp": ("C", "aioxmpp==0.13.3"),
+    "asyncssh": ("C", "asyncssh==2.24.1"),
+    "falcon": ("C", "falcon==4.4.0"),
+    "faust_streaming": ("C", "faust-streaming==0.15.3"),
+    "matrix_nio": ("C", "matrix-nio==0.26.0"),
+    "mautrix": ("C", "mautrix==0.21.1"),
+    "pyrogram": ("C", "pyrogram==2.0.106"),
+    "slack_bolt": ("C", "slack-bolt==1.30.0"),
 }
 # a project with more findings than were read: the rows of the random sample
 # (random.Random(2026).sample over the finding indices of the judged run); other rows of its
@@ -180,14 +191,14 @@ def labels(folder: Path) -> dict[tuple[str, int, str], str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", choices=("A", "B", "all"), default="all")
+    parser.add_argument("--set", choices=("A", "B", "C", "all"), default="all")
     parser.add_argument(
         "--work", type=Path, default=Path(tempfile.gettempdir()) / "unstall-precision"
     )
     parser.add_argument("--as-judged", action="store_true")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    for which in ("A", "B") if args.set == "all" else (args.set,):
+    for which in ("A", "B", "C") if args.set == "all" else (args.set,):
         total: collections.Counter[str] = collections.Counter()
         print(f"\nset {which}: default tiers (every, first), judged findings by verdict")
         print("| project | shown | true | first | startup | false | real | opt-in tier or gone |")
