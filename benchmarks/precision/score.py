@@ -19,7 +19,11 @@ scores the labels the findings had when they were judged instead of running the 
 
 Set A was judged on the tool before the test tier existed; its false findings then shaped the
 test tier and the aiosqlite boundary, so its figures after that are tuned. Set B was judged
-after those changes and nothing was changed for it.
+after those changes and nothing was changed for it. Set C holds only concurrency findings
+(``--select UNS3``): the ten projects with any among 31 async projects new to the tool, judged
+after the ``async with`` target and running-loop fixes and before any change made for them.
+Its rows are the UNS3xx findings only (the projects' blocking findings were not judged).
+Under each set's table, the judged findings shown are counted by rule code as real/shown.
 """
 
 from __future__ import annotations
@@ -65,6 +69,16 @@ PROJECTS: dict[str, tuple[str, str]] = {
     "nicegui": ("B", "nicegui==3.18.0"),
     "chainlit": ("B", "chainlit==2.12.0"),
     "esphome": ("B", "esphome==2026.6.5"),
+    "telethon": ("C", "telethon==1.45.0"),
+    "piccolo": ("C", "piccolo==1.38.0"),
+    "arq": ("C", "arq==0.28.0"),
+    "pyatv": ("C", "pyatv==0.18.0"),
+    "aiortc": ("C", "aiortc==1.16.0"),
+    "asyncua": ("C", "asyncua==2.1.0"),
+    "pyrogram": ("C", "pyrogram==2.0.106"),
+    "hass_nabucasa": ("C", "hass-nabucasa==0.82.0"),
+    "openai": ("C", "openai==3.63.0"),
+    "aiohue": ("C", "aiohue==4.9.0"),
 }
 # a project with more findings than were read: the rows of the random sample
 # (random.Random(2026).sample over the finding indices of the judged run); other rows of its
@@ -180,15 +194,16 @@ def labels(folder: Path) -> dict[tuple[str, int, str], str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", choices=("A", "B", "all"), default="all")
+    parser.add_argument("--set", choices=("A", "B", "C", "all"), default="all")
     parser.add_argument(
         "--work", type=Path, default=Path(tempfile.gettempdir()) / "unstall-precision"
     )
     parser.add_argument("--as-judged", action="store_true")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    for which in ("A", "B") if args.set == "all" else (args.set,):
+    for which in ("A", "B", "C") if args.set == "all" else (args.set,):
         total: collections.Counter[str] = collections.Counter()
+        by_code: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
         print(f"\nset {which}: default tiers (every, first), judged findings by verdict")
         print("| project | shown | true | first | startup | false | real | opt-in tier or gone |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -205,6 +220,8 @@ def main() -> None:
                 else:
                     tier = now.get((path, int(line), row["code"]), "gone")
                 counts[row["verdict"] if tier in DEFAULT else "elsewhere"] += 1
+                if tier in DEFAULT:
+                    by_code[row["code"]][row["verdict"]] += 1
             total.update(counts)
             shown = sum(v for k, v in counts.items() if k != "elsewhere")
             real = counts["true"] + counts["first"]
@@ -217,6 +234,13 @@ def main() -> None:
         print(
             f"| **all** | {shown} | {total['true']} | {total['first']} | {total['startup']} "
             f"| {total['false']} | {real} ({100 * real / max(shown, 1):.0f}%) | {total['elsewhere']} |"
+        )
+        print(
+            "by rule (real/shown): "
+            + ", ".join(
+                f"{code} {tally['true'] + tally['first']}/{sum(tally.values())}"
+                for code, tally in sorted(by_code.items())
+            )
         )
 
 
