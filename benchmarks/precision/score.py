@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/precision/score.py [--set A|B|C|all] [--work DIR] [--as-judged]
+    python benchmarks/precision/score.py [--set A|B|C|D|all] [--work DIR] [--as-judged]
 
 Downloads the pinned releases below from PyPI (``pip download --no-deps``) into ``--work``
 (default: a folder in the system temp dir), unpacks each, runs ``unstall check --frequency all
@@ -21,6 +21,11 @@ Set A was judged on the tool before the test tier existed; its false findings th
 test tier and the aiosqlite boundary, so its figures after that are tuned. Set B was judged
 after those changes and nothing was changed for it. Set C (judged at commit f6d5960, UNS1xx
 only) is held out the same way: projects never checked before, judged without changing the tool.
+Set D holds only concurrency findings (``--select UNS3``): the ten projects with any among 31
+async projects new to the tool, judged after the ``async with`` target and running-loop fixes
+and before any change made for them. A project in two sets (pyrogram) keeps both sets' rows in
+one file; each set scores the rule codes it was judged for (``SET_CODES``). Under each set's
+table, the judged findings shown are counted by rule code as real/shown.
 """
 
 from __future__ import annotations
@@ -74,8 +79,17 @@ PROJECTS: dict[str, tuple[str, str]] = {
     "faust_streaming": ("C", "faust-streaming==0.15.3"),
     "matrix_nio": ("C", "matrix-nio==0.26.0"),
     "mautrix": ("C", "mautrix==0.21.1"),
-    "pyrogram": ("C", "pyrogram==2.0.106"),
+    "pyrogram": ("CD", "pyrogram==2.0.106"),
     "slack_bolt": ("C", "slack-bolt==1.30.0"),
+    "telethon": ("D", "telethon==1.45.0"),
+    "piccolo": ("D", "piccolo==1.38.0"),
+    "arq": ("D", "arq==0.28.0"),
+    "pyatv": ("D", "pyatv==0.18.0"),
+    "aiortc": ("D", "aiortc==1.16.0"),
+    "asyncua": ("D", "asyncua==2.1.0"),
+    "hass_nabucasa": ("D", "hass-nabucasa==0.82.0"),
+    "openai": ("D", "openai==3.63.0"),
+    "aiohue": ("D", "aiohue==4.9.0"),
 }
 # a project with more findings than were read: the rows of the random sample
 # (random.Random(2026).sample over the finding indices of the judged run); other rows of its
@@ -110,6 +124,9 @@ SAMPLES = {
     },
 }
 DEFAULT = ("every", "first")
+# The rule codes a set was judged for (by prefix); a set not named here scores every row.
+SET_CODES = {"C": "UNS1", "D": "UNS3"}
+SETS = ("A", "B", "C", "D")
 
 
 def judged(project: str) -> list[dict[str, str]]:
@@ -191,22 +208,24 @@ def labels(folder: Path) -> dict[tuple[str, int, str], str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", choices=("A", "B", "C", "all"), default="all")
+    parser.add_argument("--set", choices=(*SETS, "all"), default="all")
     parser.add_argument(
         "--work", type=Path, default=Path(tempfile.gettempdir()) / "unstall-precision"
     )
     parser.add_argument("--as-judged", action="store_true")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    for which in ("A", "B", "C") if args.set == "all" else (args.set,):
+    for which in SETS if args.set == "all" else (args.set,):
         total: collections.Counter[str] = collections.Counter()
+        by_code: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
         print(f"\nset {which}: default tiers (every, first), judged findings by verdict")
         print("| project | shown | true | first | startup | false | real | opt-in tier or gone |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for project, (in_set, requirement) in PROJECTS.items():
-            if in_set != which:
+            if which not in in_set:
                 continue
-            rows = judged(project)
+            codes = SET_CODES.get(which, "")
+            rows = [row for row in judged(project) if row["code"].startswith(codes)]
             now = {} if args.as_judged else labels(fetch(project, requirement, args.work))
             counts: collections.Counter[str] = collections.Counter()
             for row in rows:
@@ -216,6 +235,8 @@ def main() -> None:
                 else:
                     tier = now.get((path, int(line), row["code"]), "gone")
                 counts[row["verdict"] if tier in DEFAULT else "elsewhere"] += 1
+                if tier in DEFAULT:
+                    by_code[row["code"]][row["verdict"]] += 1
             total.update(counts)
             shown = sum(v for k, v in counts.items() if k != "elsewhere")
             real = counts["true"] + counts["first"]
@@ -228,6 +249,13 @@ def main() -> None:
         print(
             f"| **all** | {shown} | {total['true']} | {total['first']} | {total['startup']} "
             f"| {total['false']} | {real} ({100 * real / max(shown, 1):.0f}%) | {total['elsewhere']} |"
+        )
+        print(
+            "by rule (real/shown): "
+            + ", ".join(
+                f"{code} {tally['true'] + tally['first']}/{sum(tally.values())}"
+                for code, tally in sorted(by_code.items())
+            )
         )
 
 

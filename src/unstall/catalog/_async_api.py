@@ -4,8 +4,9 @@ Each row names one callable or type and its :class:`AsyncRole`: it returns a tas
 already scheduled, a coroutine that does nothing until awaited, an async resource that must
 be closed, an async-only context manager, network I/O that independent callers may overlap,
 something that paces a loop on purpose (a sleep, a lock, a limiter), a future the running
-loop completes, or a decorator that keeps a coroutine function one. The concurrency analysis (``unstall.check._concurrency``) reads only this
-table; no rule keeps a list of names of its own.
+loop completes, the running loop itself, or a decorator that keeps a coroutine function one.
+The concurrency analysis (``unstall.check._concurrency``) reads only this table; no rule keeps
+a list of names of its own.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ class AsyncRole(enum.Enum):
     PACING = "pacing"
     # Returns a concurrent future the running loop completes: waiting on it there deadlocks.
     LOOP_FUTURE = "loop-future"
+    # Returns the loop running on the calling thread (``get_event_loop``: when one runs): a
+    # ``LOOP_FUTURE`` made for it and waited on there never completes. Any other loop may be
+    # one that another thread runs.
+    RUNNING_LOOP = "running-loop"
     # A decorator that returns what it decorates: an ``async def`` stays a coroutine function.
     KEEPS = "keeps"
 

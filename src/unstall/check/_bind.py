@@ -7,6 +7,7 @@ import ast
 from unstall.check._scope import (
     UNKNOWN,
     Each,
+    Entered,
     FunctionScope,
     Scope,
     annotation_ref,
@@ -78,7 +79,15 @@ class Binder:
                 self.target(node.target, None, scope)
             self.block(node.body, scope, prefix=prefix, top=top)
             self.block(node.orelse, scope, prefix=prefix, top=top)
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
+        elif isinstance(node, ast.AsyncWith):
+            for item in node.items:
+                if isinstance(item.optional_vars, ast.Name):
+                    # What ``__aenter__`` returns, which may not be the manager itself.
+                    scope.bind(item.optional_vars.id, Entered(item.context_expr))
+                elif item.optional_vars is not None:
+                    self.target(item.optional_vars, None, scope)
+            self.block(node.body, scope, prefix=prefix, top=top)
+        elif isinstance(node, ast.With):
             for item in node.items:
                 if item.optional_vars is not None:
                     self.target(item.optional_vars, item.context_expr, scope)

@@ -31,6 +31,10 @@ __all__ = ("Project", "Value", "ValueKind")
 _MAX_DEPTH = 40
 # The reference segment for each item of an iteration (see ``unstall.check._scope.Each``).
 _EACH = "<each>"
+# The reference segment for what ``async with`` binds (see ``unstall.check._scope.Entered``).
+_ENTERED = "<aenter>"
+# What an annotation of ``__aenter__`` gives when it returns its own instance.
+_SELF_TYPES = frozenset({"typing.Self", "typing_extensions.Self"})
 
 
 class ValueKind:
@@ -165,6 +169,8 @@ class Project:
             key = value.name if value.kind is ValueKind.OUTSIDE else f"{value.name}.__iter__"
             element = self.catalog.element(key)
             return Value(ValueKind.OUTSIDE_INSTANCE, name=element) if element else None
+        if name == _ENTERED:
+            return self.entered(value)
         if name == "<super>":
             # ``super()`` in a method of the class ``value``: its bases, bound to the instance.
             if value is None or value.kind is not ValueKind.CLASS:
@@ -204,6 +210,46 @@ class Project:
                 return Value(ValueKind.CLASS, summary, nested)
             return None
         return self.member(summary, key, name)
+
+    def entered(self, value: Value | None) -> Value | None:
+        """What ``async with value as name`` binds: what ``value.__aenter__()`` returns.
+
+        A project class's ``__aenter__`` gives what it returns (``return self``, an annotation,
+        a constructor), or nothing known; one inherited from an outside base, and an outside
+        type's, give the catalog's row for it or, as such managers do, the instance itself.
+        """
+        if value is None:
+            return None
+        kind = value.kind
+        if kind is ValueKind.INSTANCE:
+            enter = self.member(value.summary, value.name, "__aenter__")
+            if enter is None:
+                return None
+            if enter.kind is ValueKind.OUTSIDE:
+                returned = self.catalog.returns(enter.name)
+                return Value(ValueKind.OUTSIDE_INSTANCE, name=returned) if returned else value
+            if enter.kind is not ValueKind.FUNCTION:
+                return None
+            info = self.functions[enter.summary][enter.name]
+            if not info.returns:
+                return None
+            owner = enter.name.rpartition(".")[0]
+            if info.returns == f"{self.summaries[enter.summary].module}.{owner}()":
+                return value  # ``return self`` in a base class: the subclass's instance
+            entered = self.resolve(info.returns)
+            if (
+                entered is not None
+                and entered.kind is ValueKind.OUTSIDE_INSTANCE
+                and entered.name in _SELF_TYPES
+            ):
+                return value
+            return entered
+        if kind is ValueKind.OUTSIDE_INSTANCE:
+            returned = self.catalog.returns(f"{value.name}.__aenter__")
+            return Value(ValueKind.OUTSIDE_INSTANCE, name=returned) if returned else value
+        if kind in (ValueKind.OUTSIDE, ValueKind.CONTEXT_MANAGER):
+            return value
+        return None
 
     def _module_attribute(self, summary: int, name: str) -> Value | None:
         if name in self.functions[summary]:

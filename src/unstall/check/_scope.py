@@ -14,6 +14,7 @@ import sys
 __all__ = (
     "UNKNOWN",
     "Each",
+    "Entered",
     "FunctionScope",
     "ModuleScope",
     "Scope",
@@ -64,6 +65,20 @@ class Each:
         self.iterable = iterable
 
 
+class Entered:
+    """What ``async with manager as name`` binds ``name`` to: what ``manager.__aenter__()`` returns.
+
+    Its reference is ``<manager>.<aenter>``: often not the manager itself (a client's
+    ``__aenter__`` may return a session of another type), so the resolver asks the manager's
+    ``__aenter__`` and leaves the name unknown when that cannot be told.
+    """
+
+    __slots__ = ("manager",)
+
+    def __init__(self, manager: ast.expr) -> None:
+        self.manager = manager
+
+
 class Scope:
     """A name scope. Bindings hold raw values resolved on demand; cycles resolve to unknown."""
 
@@ -72,11 +87,11 @@ class Scope:
     def __init__(self, parent: Scope | None) -> None:
         self.parent = parent
         # name -> list of what was bound: a ready reference string, or an expression to resolve.
-        self._raw: dict[str, list[str | ast.expr | Each]] = {}
+        self._raw: dict[str, list[str | ast.expr | Each | Entered]] = {}
         self._done: dict[str, str] = {}
         self._pending: set[str] = set()
 
-    def bind(self, name: str, value: str | ast.expr | Each) -> None:
+    def bind(self, name: str, value: str | ast.expr | Each | Entered) -> None:
         """Record that ``name`` is bound to a reference (or an expression, resolved in this scope)."""
         self._raw.setdefault(name, []).append(value)
         if value != name:
@@ -99,7 +114,7 @@ class Scope:
         """Whether ``name`` is bound here exactly once (a parameter nothing rebinds)."""
         return len(self._raw.get(name, ())) == 1
 
-    def only_value(self, name: str) -> str | ast.expr | Each | None:
+    def only_value(self, name: str) -> str | ast.expr | Each | Entered | None:
         """What ``name`` is bound to here when it is bound exactly once, else ``None``."""
         values = self._raw.get(name)
         return values[0] if values is not None and len(values) == 1 else None
@@ -133,8 +148,11 @@ class Scope:
         self._done[name] = final
         return final
 
-    def value_ref(self, value: ast.expr | Each) -> str | None:
+    def value_ref(self, value: ast.expr | Each | Entered) -> str | None:
         """The reference of an assigned value; ``None`` for a constant ``None`` (ignored)."""
+        if isinstance(value, Entered):
+            ref = expr_ref(value.manager, self)
+            return f"{ref}.<aenter>" if ref else UNKNOWN
         if isinstance(value, Each):
             iterable = value.iterable
             while (
