@@ -169,9 +169,13 @@ class Body(ExpressionWalker):
             self.returns.append(expr_ref(node.value, self.scope))
 
     def for_(self, node: ast.For | ast.AsyncFor) -> None:
-        """A loop: a sync ``for`` iterates its iterable on the spot; its body runs per item."""
+        """A loop: a sync ``for`` iterates its iterable on the spot; its body runs per item.
+
+        An ``async for`` may wait for items as long as the program runs (a stream, a
+        subscription): IN_LOOP; a sync one runs its body once per item of what it holds now.
+        """
         self.expr(node.iter, consumed=isinstance(node, ast.For))
-        place = self.enter([], IN_LOOP)
+        place = self.enter([], IN_LOOP if isinstance(node, ast.AsyncFor) else 0)
         self.expr(node.target)
         self.rebind(node.target)
         self.block(node.body)
@@ -358,6 +362,10 @@ class Body(ExpressionWalker):
             name
             for name in params
             if scope.bound_once(name) or (rebound is not None and name not in rebound)
+        )
+        # The enclosing functions' parameters this one reads and does not bind itself.
+        body.outer_params = frozenset(
+            name for name in (self.params | self.outer_params) if not scope.binds(name)
         )
         body.block(node.body)
         decorators = []
