@@ -280,6 +280,67 @@ def test_lazy_set_up_is_first_call_only() -> None:
     ]
 
 
+def test_a_lookup_whose_miss_handler_fills_it_is_first_call_only() -> None:
+    source = """
+        import sqlite3
+
+
+        class Stores:
+            def __init__(self):
+                self._dbs = {}
+
+            async def db(self, name):
+                try:
+                    return self._dbs[name]
+                except KeyError:
+                    db = self._dbs[name] = sqlite3.connect(name)
+                    return db
+
+            async def handle(self):
+                try:
+                    return self._handle
+                except AttributeError:
+                    self._handle = sqlite3.connect("app.db")
+                    return self._handle
+
+            async def fresh(self, name):
+                try:
+                    return self._dbs[name]
+                except KeyError:
+                    return sqlite3.connect(name)
+
+            async def other_error(self, name):
+                try:
+                    return self._dbs[name]
+                except ValueError:
+                    self._dbs[name] = sqlite3.connect(name)
+    """
+    assert seen({"app": source}) == [
+        (13, "UNS107", "first"),
+        (20, "UNS107", "first"),
+        # A miss that fills nothing, or an error that is no miss, runs each time.
+        (27, "UNS107", "every"),
+        (33, "UNS107", "every"),
+    ]
+
+
+def test_an_in_memory_sqlite_database_does_no_io() -> None:
+    source = """
+        import sqlite3
+
+
+        async def scratch():
+            conn = sqlite3.connect(":memory:")
+            conn.execute("create table t (x)")
+
+
+        async def on_disk():
+            conn = sqlite3.connect("app.db")
+            conn.execute("create table t (x)")
+    """
+    assert seen({"app": source}) == [(11, "UNS107", "every"), (12, "UNS107", "every")]
+
+
 def test_a_catalog_entry_that_caches_itself_is_first_call_only() -> None:
     source = """
         import tempfile

@@ -97,7 +97,9 @@ class Lifecycle:
         parent = uses[use.parent] if 0 <= use.parent < len(uses) else None
         if use.kind == REFERENCE:
             runner = self._through_partial(uses, parent)
-            if runner is not None and self._is_loop_entry(runner):
+            if runner is not None and (
+                self._is_loop_entry(runner) or self._main_registration(runner, use)
+            ):
                 self._run_by_loop(target)  # ``anyio.run(main)``, ``run(partial(serve, app))``
                 return
             why = self._registration(parent, use) if parent is not None else None
@@ -234,6 +236,16 @@ class Lifecycle:
         if row is not None and row.keywords and keyword not in row.keywords:
             return None
         return f"{keyword} handler" if keyword else f"registered with {found.rpartition('.')[2]}"
+
+    def _main_registration(self, parent: Use, use: Use) -> bool:
+        """Whether the function ``use`` passes to the call ``parent`` becomes a main coroutine
+        (``subparser.set_defaults(func=pair)``)."""
+        found = self._matches(parent.ref, BoundaryKind.MAIN_REGISTRATION)
+        if found is None:
+            return False
+        row = self.catalog.boundary(found)
+        keyword = next((name for key, name in use.keywords if key == "="), None)
+        return row is None or not row.keywords or keyword in row.keywords
 
     def _is_loop_entry(self, parent: Use) -> bool:
         if self._matches(parent.ref, BoundaryKind.LOOP_ENTRY) is not None:

@@ -14,7 +14,7 @@ from sys import intern
 from typing import Any, ClassVar, NamedTuple
 
 from unstall.check._file_context import ClassBuilder, FileContext
-from unstall.check._guards import exits, first_use
+from unstall.check._guards import exits, first_use, first_use_handler
 from unstall.check._scope import UNKNOWN, FunctionScope, annotation_ref, expr_ref
 from unstall.check._summary_types import ASSIGN, CALL, IMPORT, IN_LOOP, LAZY, FunctionInfo, Use
 from unstall.check._walk_expr import ExpressionWalker, argument_value
@@ -229,7 +229,10 @@ class Body(ExpressionWalker):
         for handler in node.handlers:
             if handler.type is not None:
                 self.expr(handler.type)
+            lazy = LAZY if first_use_handler(node.body, handler, self.globals) else 0
+            place = self.enter([], lazy)
             self.block(handler.body)
+            self.leave(place)
         self.block(node.orelse)
         self.block(node.finalbody)
 
