@@ -141,7 +141,9 @@ def first_use_handler(
         node
         for statement in body
         for node in ast.walk(statement)
-        if isinstance(node, tuple(kinds)) and isinstance(node.ctx, ast.Load)
+        if isinstance(node, (ast.Subscript, ast.Attribute))
+        and type(node) in kinds
+        and isinstance(node.ctx, ast.Load)
     ]
     return any(_fills(subject, handler.body, globals_) for subject in looked_up[:8])
 
