@@ -112,6 +112,8 @@ def test_boundary_rows_by_kind(row: Boundary) -> None:
         _memoize(row)
     elif row.kind is BoundaryKind.LOOP_ENTRY:
         _loop_entry(row)
+    elif row.kind is BoundaryKind.MAIN_REGISTRATION:
+        _main_registration(row)
     elif row.kind in (
         BoundaryKind.LIFECYCLE_DECORATOR,
         BoundaryKind.LIFECYCLE_REGISTRATION,
@@ -156,10 +158,26 @@ def _loop_entry(row: Boundary) -> None:
     runner = f"{row.name}(main())" if len(rest) < 2 else f"runner.{rest[-1]}(main())"
     source = (
         f"import time\nimport {module}\n\n\nasync def main():\n    time.sleep(1)\n"
-        "    for _ in range(3):\n        time.sleep(1)\n\n\n"
+        "    while True:\n        time.sleep(1)\n\n\n"
         f"def cli(runner: {module}.{rest[0] if len(rest) > 1 else 'object'}):\n    {runner}\n"
     )
     assert _frequencies(source) == [(6, Frequency.STARTUP), (8, Frequency.EVERY)]
+
+
+def _main_registration(row: Boundary) -> None:
+    """What a main registration is given runs once: its code is start-up, its loops repeat."""
+    module, rest = _module_and_rest(row.name)
+    keyword = row.keywords[0] if row.keywords else None
+    passed = f"{keyword}=command" if keyword else "command"
+    source = (
+        f"import time\nimport {module}\n\n\nasync def command(args):\n    time.sleep(1)\n"
+        "    while True:\n        time.sleep(1)\n\n\n"
+        f"def cli(parser: {module}.{rest[0]}):\n    parser.{rest[-1]}({passed})\n"
+    )
+    assert _frequencies(source) == [(6, Frequency.STARTUP), (8, Frequency.EVERY)]
+    if keyword:
+        other = source.replace(f"{keyword}=command", "other=command")
+        assert _frequencies(other) == [(6, Frequency.EVERY), (8, Frequency.EVERY)]
 
 
 def _lifecycle(row: Boundary) -> None:

@@ -280,6 +280,67 @@ def test_lazy_set_up_is_first_call_only() -> None:
     ]
 
 
+def test_a_lookup_whose_miss_handler_fills_it_is_first_call_only() -> None:
+    source = """
+        import sqlite3
+
+
+        class Stores:
+            def __init__(self):
+                self._dbs = {}
+
+            async def db(self, name):
+                try:
+                    return self._dbs[name]
+                except KeyError:
+                    db = self._dbs[name] = sqlite3.connect(name)
+                    return db
+
+            async def handle(self):
+                try:
+                    return self._handle
+                except AttributeError:
+                    self._handle = sqlite3.connect("app.db")
+                    return self._handle
+
+            async def fresh(self, name):
+                try:
+                    return self._dbs[name]
+                except KeyError:
+                    return sqlite3.connect(name)
+
+            async def other_error(self, name):
+                try:
+                    return self._dbs[name]
+                except ValueError:
+                    self._dbs[name] = sqlite3.connect(name)
+    """
+    assert seen({"app": source}) == [
+        (13, "UNS107", "first"),
+        (20, "UNS107", "first"),
+        # A miss that fills nothing, or an error that is no miss, runs each time.
+        (27, "UNS107", "every"),
+        (33, "UNS107", "every"),
+    ]
+
+
+def test_an_in_memory_sqlite_database_does_no_io() -> None:
+    source = """
+        import sqlite3
+
+
+        async def scratch():
+            conn = sqlite3.connect(":memory:")
+            conn.execute("create table t (x)")
+
+
+        async def on_disk():
+            conn = sqlite3.connect("app.db")
+            conn.execute("create table t (x)")
+    """
+    assert seen({"app": source}) == [(11, "UNS107", "every"), (12, "UNS107", "every")]
+
+
 def test_a_catalog_entry_that_caches_itself_is_first_call_only() -> None:
     source = """
         import tempfile
@@ -357,6 +418,127 @@ def test_start_up_code_is_its_own_tier() -> None:
         "async def handler(request):\n            pass",
     )
     assert (14, "UNS101", "startup") in seen({"app": only_main})
+
+
+def test_a_main_coroutine_repeats_only_its_while_and_async_for_loops() -> None:
+    source = """
+        import asyncio
+        import time
+
+
+        async def main(paths, stream):
+            for path in paths:
+                time.sleep(1)
+            async for message in stream:
+                time.sleep(1)
+            while True:
+                time.sleep(1)
+
+
+        asyncio.run(main([], None))
+    """
+    # A sync ``for`` runs once per item of what it holds when the coroutine starts.
+    assert seen({"app": source}) == [
+        (8, "UNS101", "startup"),
+        (10, "UNS101", "every"),
+        (12, "UNS101", "every"),
+    ]
+
+
+def test_a_project_helper_that_runs_what_it_is_handed_is_a_loop_entry() -> None:
+    source = """
+        import asyncio
+        import functools
+        import time
+
+        import anyio
+
+
+        def run_sync(coro_func):
+            loop = asyncio.new_event_loop()
+            return loop.run_until_complete(coro_func())
+
+
+        def run_coroutine(coro):
+            return asyncio.run(coro)
+
+
+        def run_server(main, *, debug=False):
+            asyncio.get_event_loop().run_until_complete(main(debug=debug))
+
+
+        async def check(ds):
+            time.sleep(1)
+
+
+        async def migrate():
+            time.sleep(1)
+
+
+        async def serve(app, port):
+            time.sleep(1)
+
+
+        async def anyio_main():
+            time.sleep(1)
+
+
+        def cli():
+            run_sync(lambda: check(1))
+            run_coroutine(migrate())
+            run_server(functools.partial(serve, None, 80))
+            anyio.run(anyio_main)
+    """
+    assert seen({"app": source}) == [
+        (23, "UNS101", "startup"),
+        (27, "UNS101", "startup"),
+        (31, "UNS101", "startup"),
+        (35, "UNS101", "startup"),
+    ]
+    # A helper that does not hand its parameter to a loop is no loop entry.
+    plain = source.replace("return asyncio.run(coro)", "return coro")
+    assert (27, "UNS101", "every") in seen({"app": plain})
+
+
+def test_a_decorator_whose_wrapper_runs_the_coroutine_on_a_loop_makes_a_main_coroutine() -> None:
+    source = """
+        import asyncio
+        import functools
+        import time
+
+
+        def coroutine_command(func):
+            @functools.wraps(func)
+            def wrapper(*args, **kwargs):
+                return asyncio.run(func(*args, **kwargs))
+
+            return wrapper
+
+
+        def logged(func):
+            @functools.wraps(func)
+            def wrapper(*args, **kwargs):
+                return func(*args, **kwargs)
+
+            return wrapper
+
+
+        @coroutine_command
+        async def sync_db():
+            time.sleep(1)
+            while True:
+                time.sleep(1)
+
+
+        @logged
+        async def handler():
+            time.sleep(1)
+    """
+    assert seen({"app": source}) == [
+        (25, "UNS101", "startup"),
+        (27, "UNS101", "every"),
+        (32, "UNS101", "every"),
+    ]
 
 
 def test_a_call_through_a_base_class_reaches_the_subclass_for_the_tier() -> None:

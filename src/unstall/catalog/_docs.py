@@ -202,6 +202,7 @@ _BOUNDARY_TITLES = {
     BoundaryKind.LIFECYCLE_REGISTRATION: "Start-up and shutdown registrations: what is passed to them is in the start-up tier",
     BoundaryKind.LIFECYCLE_METHOD: "Start-up and shutdown methods, by name",
     BoundaryKind.LOOP_ENTRY: "Loop entries: the coroutine they run is start-up code outside its loops",
+    BoundaryKind.MAIN_REGISTRATION: "Main registrations: what is passed to them runs once, like the coroutine a loop runs",
 }
 
 

@@ -135,6 +135,9 @@ class BoundaryKind(enum.Enum):
     # does in its loops repeats (``serve``).
     MAIN_METHOD = "main-method"
     LOOP_ENTRY = "loop-entry"  # runs the coroutine it is given as a whole loop's life (asyncio.run)
+    # What is passed to it is a program's main coroutine: a command-line sub-command
+    # (``subparser.set_defaults(func=pair)``, run once by ``await args.func(args)``).
+    MAIN_REGISTRATION = "main-registration"
 
 
 @dataclass(frozen=True, slots=True)

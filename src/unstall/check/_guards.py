@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection, Sequence
 
 from unstall.check._summary_types import EQUALS, HASATTR, IS_NONE, ISINSTANCE, TRUTHY
 
-__all__ = ("Atom", "atoms", "exits", "first_use")
+__all__ = ("Atom", "atoms", "exits", "first_use", "first_use_handler")
 
 # (subject parameter, test, value, negated): one condition of a Guard, before it is numbered.
 Atom = tuple[str, int, object, bool]
@@ -111,7 +111,46 @@ def first_use(
     subject = _missing(test, holds)
     if subject is None:
         return False
-    wanted = ast.dump(subject)
+    return _fills(subject, body, globals_)
+
+
+# What a ``try`` body's lookup raises when the thing looked up is missing.
+_MISSING_ERRORS = {
+    "KeyError": ast.Subscript,
+    "LookupError": ast.Subscript,
+    "AttributeError": ast.Attribute,
+}
+
+
+def first_use_handler(
+    body: Sequence[ast.stmt], handler: ast.ExceptHandler, globals_: Collection[str] = ()
+) -> bool:
+    """Whether ``handler`` is a first-use set-up of what the ``try`` ``body`` looks up:
+    ``try: return self._dbs[name]`` / ``except KeyError: db = self._dbs[name] = open(...)``
+    (``AttributeError`` for an attribute). Then the handler runs once per thing filled."""
+    caught = handler.type
+    names = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+    kinds = {
+        _MISSING_ERRORS[name.id]
+        for name in names
+        if isinstance(name, ast.Name) and name.id in _MISSING_ERRORS
+    }
+    if not kinds or len(body) > 3:
+        return False
+    looked_up = [
+        node
+        for statement in body
+        for node in ast.walk(statement)
+        if isinstance(node, (ast.Subscript, ast.Attribute))
+        and type(node) in kinds
+        and isinstance(node.ctx, ast.Load)
+    ]
+    return any(_fills(subject, handler.body, globals_) for subject in looked_up[:8])
+
+
+def _fills(subject: ast.expr, body: Sequence[ast.stmt], globals_: Collection[str]) -> bool:
+    """Whether ``body`` stores into ``subject`` somewhere that outlives the call."""
+    wanted = ast.dump(_stored(subject))
     for node in _statements(body):
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):

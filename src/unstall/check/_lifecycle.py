@@ -5,7 +5,10 @@ starts or stops: decorated as such (``@app.before_server_start``), registered as
 (``app.on_startup.append(init)``, ``Starlette(lifespan=...)``), a server's ``startup`` /
 ``shutdown`` method, or a root the project declares (``lifecycle-roots``). A *main coroutine*
 runs once, but what it does in its loops repeats while the program serves: the coroutine handed
-to a loop entry (``asyncio.run(main())``), a server's ``serve`` method.
+to a loop entry (``asyncio.run(main())``, ``anyio.run(main)``, a project helper that runs what it
+is handed on a loop of its own, a decorator whose wrapper does that), a server's ``serve`` method.
+The loops that repeat are ``while`` loops and ``async for`` (a stream, a subscription); a sync
+``for`` runs once per item of what it holds when it starts.
 
 Then, through the project's calls between ``async def`` functions (a call to a method also
 counts for every override in a project subclass): a function runs wholly at start-up or
@@ -22,7 +25,7 @@ from collections.abc import Iterable
 
 from unstall.catalog import BoundaryKind, Catalog
 from unstall.check._resolve import Project, ValueKind
-from unstall.check._summary_types import CALL, IN_LOOP, REFERENCE, Use
+from unstall.check._summary_types import CALL, IN_LOOP, REFERENCE, Param, Use
 
 __all__ = ("Lifecycle",)
 
@@ -42,6 +45,7 @@ class Lifecycle:
         self._callers: dict[Function, list[tuple[Function, bool]]] = {}
         self._escaped: set[Function] = set()
         self._subclasses = self._subclass_index()
+        self._runners, self._runner_decorators = self._loop_runners()
         self._scan()
         self.whole, self.once = self._settle()
 
@@ -77,6 +81,10 @@ class Lifecycle:
                         tail = ref.removesuffix("()").rpartition(".")[2]
                         if name in decorators or tail in decorator_tails:
                             self.why[function] = f"@{tail} handler"
+                        elif self._runner_decorators and self._is_project_function(
+                            ref, self._runner_decorators
+                        ):
+                            self._run_by_loop(function)
                 for use in info.uses:
                     self._use(function, info.uses, use)
 
@@ -88,6 +96,12 @@ class Lifecycle:
             return
         parent = uses[use.parent] if 0 <= use.parent < len(uses) else None
         if use.kind == REFERENCE:
+            runner = self._through_partial(uses, parent)
+            if runner is not None and (
+                self._is_loop_entry(runner) or self._main_registration(runner, use)
+            ):
+                self._run_by_loop(target)  # ``anyio.run(main)``, ``run(partial(serve, app))``
+                return
             why = self._registration(parent, use) if parent is not None else None
             if why is not None:
                 self.why[target] = why
@@ -95,13 +109,62 @@ class Lifecycle:
                 self._escaped.add(target)  # passed along: whoever holds it may call it any time
             return
         if parent is not None and self._is_loop_entry(parent):
-            self.why.setdefault(target, "the coroutine a loop runs")
-            if self.why[target] == "the coroutine a loop runs":
-                self._main.add(target)
+            self._run_by_loop(target)
             return
         in_loop = bool(use.flags & IN_LOOP)
         for function in (target, *self._overrides(target)):
             self._callers.setdefault(function, []).append((caller, in_loop))
+
+    def _run_by_loop(self, target: Function) -> None:
+        """``target`` is the coroutine a loop runs from start to end: a main coroutine."""
+        self.why.setdefault(target, "the coroutine a loop runs")
+        if self.why[target] == "the coroutine a loop runs":
+            self._main.add(target)
+
+    def _through_partial(self, uses: tuple[Use, ...], parent: Use | None) -> Use | None:
+        """The call a function reference is handed to, looking through ``functools.partial``."""
+        if parent is None:
+            return None
+        if self._matches(parent.ref, BoundaryKind.PARTIAL) is not None:
+            return uses[parent.parent] if 0 <= parent.parent < len(uses) else None
+        return parent
+
+    def _loop_runners(self) -> tuple[frozenset[Function], frozenset[Function]]:
+        """The project's plain functions that run a coroutine they are handed on a loop of their
+        own (``def run_sync(coro_func): return loop.run_until_complete(coro_func())``,
+        ``def run(coro): asyncio.run(coro)``: a call to one is a loop entry too), and the
+        decorators whose wrapper does that with the function they decorate
+        (``return asyncio.run(func(*args, **kwargs))``: what they decorate is a main coroutine)."""
+        runners: set[Function] = set()
+        decorators: set[Function] = set()
+        for index, functions in enumerate(self.project.functions):
+            for key, info in functions.items():
+                if info.is_async:
+                    continue
+                for use in info.uses:
+                    handed = [
+                        value.name if isinstance(value, Param) else value
+                        for name, value in use.keywords
+                        if name == "()" or isinstance(value, Param)
+                    ]
+                    if (
+                        use.kind != CALL
+                        or not handed
+                        or self._matches(use.ref, BoundaryKind.LOOP_ENTRY) is None
+                    ):
+                        continue
+                    for name in handed:
+                        if name in info.params or name in info.keyword_only:
+                            runners.add((index, key))
+                            continue
+                        outer = key.rpartition(".")[0]
+                        while outer:
+                            enclosing = functions.get(outer)
+                            if enclosing is not None and name in enclosing.params:
+                                decorators.add((index, outer))
+                                break
+                            outer = outer.rpartition(".")[0]
+        return frozenset(runners), frozenset(decorators)
 
     def _subclass_index(self) -> dict[Function, list[Function]]:
         """Each project class's direct project subclasses."""
@@ -174,8 +237,28 @@ class Lifecycle:
             return None
         return f"{keyword} handler" if keyword else f"registered with {found.rpartition('.')[2]}"
 
+    def _main_registration(self, parent: Use, use: Use) -> bool:
+        """Whether the function ``use`` passes to the call ``parent`` becomes a main coroutine
+        (``subparser.set_defaults(func=pair)``)."""
+        found = self._matches(parent.ref, BoundaryKind.MAIN_REGISTRATION)
+        if found is None:
+            return False
+        row = self.catalog.boundary(found)
+        keyword = next((name for key, name in use.keywords if key == "="), None)
+        return row is None or not row.keywords or keyword in row.keywords
+
     def _is_loop_entry(self, parent: Use) -> bool:
-        return self._matches(parent.ref, BoundaryKind.LOOP_ENTRY) is not None
+        if self._matches(parent.ref, BoundaryKind.LOOP_ENTRY) is not None:
+            return True
+        return bool(self._runners) and self._is_project_function(parent.ref, self._runners)
+
+    def _is_project_function(self, ref: str, among: frozenset[Function]) -> bool:
+        value = self.project.resolve(ref)
+        return (
+            value is not None
+            and value.kind is ValueKind.FUNCTION
+            and (value.summary, value.name) in among
+        )
 
     # -- once per process ---------------------------------------------------------------------
 

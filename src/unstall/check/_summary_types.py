@@ -72,7 +72,9 @@ ENTER = 16  # the implicit ``__enter__`` call of a ``with`` statement
 # Iterating a name bound to a call's result (``rows = read(); for row in rows``): runs the
 # call's body only when it is a generator function (its other effects were recorded at the call).
 ITERATES = 32
-IN_LOOP = 64  # inside a loop of its function (a ``for`` or ``while`` body, a comprehension)
+# Inside a loop of its function that may repeat as long as the program runs: a ``while``, an
+# ``async for`` (a stream, a subscription). A sync ``for`` runs once per item it holds now.
+IN_LOOP = 64
 # Inside a first-use guard that fills what it tests (``if self._x is None: self._x = ...``,
 # ``if key not in cache: cache[key] = ...``): runs on the first call only.
 LAZY = 128
@@ -118,7 +120,9 @@ class Use(NamedTuple):
     hold this one, or -1. ``keywords`` are the call's arguments by keyword, or ``"@N"`` for the
     N-th positional one: constants as they are, named constants as the frozenset of their
     references, the caller's own parameter as a :class:`Param`, anything else as ``...``;
-    ``("#", N)`` counts the positional arguments, ``("*", True)`` marks ``*args`` or ``**kw``.
+    ``("#", N)`` counts the positional arguments, ``("*", True)`` marks ``*args`` or ``**kw``;
+    ``("()", name)`` marks an argument that calls the caller's own parameter ``name``
+    (``run_until_complete(coro_func())``), and ``("^", index)`` the use that made the receiver.
     ``guard`` is the index of the innermost :class:`Guard` of the function that holds it, or -1.
     ``func_text`` / ``args_text`` are the callee's and the arguments' source text, kept only in
     ``async def`` bodies where a fix may be written.

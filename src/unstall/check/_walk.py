@@ -14,7 +14,7 @@ from sys import intern
 from typing import Any, ClassVar, NamedTuple
 
 from unstall.check._file_context import ClassBuilder, FileContext
-from unstall.check._guards import exits, first_use
+from unstall.check._guards import exits, first_use, first_use_handler
 from unstall.check._scope import UNKNOWN, FunctionScope, annotation_ref, expr_ref
 from unstall.check._summary_types import ASSIGN, CALL, IMPORT, IN_LOOP, LAZY, FunctionInfo, Use
 from unstall.check._walk_expr import ExpressionWalker, argument_value
@@ -169,9 +169,13 @@ class Body(ExpressionWalker):
             self.returns.append(expr_ref(node.value, self.scope))
 
     def for_(self, node: ast.For | ast.AsyncFor) -> None:
-        """A loop: a sync ``for`` iterates its iterable on the spot; its body runs per item."""
+        """A loop: a sync ``for`` iterates its iterable on the spot; its body runs per item.
+
+        An ``async for`` may wait for items as long as the program runs (a stream, a
+        subscription): IN_LOOP; a sync one runs its body once per item of what it holds now.
+        """
         self.expr(node.iter, consumed=isinstance(node, ast.For))
-        place = self.enter([], IN_LOOP)
+        place = self.enter([], IN_LOOP if isinstance(node, ast.AsyncFor) else 0)
         self.expr(node.target)
         self.rebind(node.target)
         self.block(node.body)
@@ -225,7 +229,10 @@ class Body(ExpressionWalker):
         for handler in node.handlers:
             if handler.type is not None:
                 self.expr(handler.type)
+            lazy = LAZY if first_use_handler(node.body, handler, self.globals) else 0
+            place = self.enter([], lazy)
             self.block(handler.body)
+            self.leave(place)
         self.block(node.orelse)
         self.block(node.finalbody)
 
@@ -358,6 +365,10 @@ class Body(ExpressionWalker):
             name
             for name in params
             if scope.bound_once(name) or (rebound is not None and name not in rebound)
+        )
+        # The enclosing functions' parameters this one reads and does not bind itself.
+        body.outer_params = frozenset(
+            name for name in (self.params | self.outer_params) if not scope.binds(name)
         )
         body.block(node.body)
         decorators = []

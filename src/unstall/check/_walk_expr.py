@@ -105,6 +105,8 @@ class ExpressionWalker:
         self.module_level = key == MODULE_CODE
         # The function's parameters that keep the value they were given (never rebound).
         self.params: frozenset[str] = frozenset()
+        # The enclosing functions' parameters (a decorator's ``func`` inside its wrapper).
+        self.outer_params: frozenset[str] = frozenset()
         self.globals: set[str] = set()
         # The use recorded for each call node walked so far (by id): what created a receiver.
         self.created: dict[int, int] = {}
@@ -167,6 +169,21 @@ class ExpressionWalker:
             return ()
         index = self.created.get(id(bound))
         return (("^", index),) if index is not None else ()
+
+    def parameter_calls(self, node: ast.Call) -> tuple[tuple[str, object], ...]:
+        """``("()", name)`` for each argument that calls this function's own parameter
+        ``name``, or one of an enclosing function's (``asyncio.run(func(*args))`` in a
+        decorator's wrapper): the call runs what it was handed."""
+        if not self.params and not self.outer_params:
+            return ()
+        found: list[tuple[str, object]] = []
+        for argument in (*node.args, *(keyword.value for keyword in node.keywords)):
+            func = argument.func if isinstance(argument, ast.Call) else None
+            if isinstance(func, ast.Name) and (
+                func.id in self.params or func.id in self.outer_params
+            ):
+                found.append(("()", func.id))
+        return tuple(found)
 
     def value_of(self, node: ast.expr) -> object:
         """An argument as the analysis can follow it: a constant, named constants, this
@@ -340,8 +357,9 @@ class ExpressionWalker:
                 self.scope = inner
                 self._lazy += lazy and position == 0
                 if position == 0:
-                    # What follows the first iterable runs once per item.
-                    place = self.enter([], IN_LOOP)
+                    # What follows the first iterable runs once per item (for as long as the
+                    # program runs when that iterable is asynchronous).
+                    place = self.enter([], IN_LOOP if generator.is_async else 0)
                 for condition in generator.ifs:
                     self.expr(condition, parent=parent, lambda_arg=lambda_arg)
             if isinstance(node, ast.DictComp):
@@ -432,7 +450,9 @@ class ExpressionWalker:
             node.end_col_offset or 0,
             flags,
             parent,
-            _call_arguments(node, self.value_of) + self.receiver_link(node.func),
+            _call_arguments(node, self.value_of)
+            + self.receiver_link(node.func)
+            + self.parameter_calls(node),
             func_text,
             args_text,
         )
