@@ -66,7 +66,7 @@ async def with_open(name: str) -> str:
 
 
 async def database_chain() -> None:
-    connection = sqlite3.connect(":memory:")  # UNS107
+    connection = sqlite3.connect("app.db")  # UNS107
     cursor = connection.cursor()
     cursor.execute("select 1")  # UNS107
     cursor.fetchall()  # UNS107
