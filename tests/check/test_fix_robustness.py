@@ -144,6 +144,18 @@ def test_a_context_manager_is_never_built_in_a_thread(
     assert all(f["edits"] == [] and f["fix"] for f in at_with)
 
 
+def test_a_context_managers_generator_is_entered_in_a_thread_not_called_in_one(
+    project: Project, cli: Cli
+) -> None:
+    project({"app.py": SLOW_CONTEXT})
+    found = json.loads(cli("--no-cache", "--format", "json", "app.py").stdout)["findings"]
+    (finding,) = found
+    # Calling ``slow`` in a thread only builds the context manager: ``with`` still runs it here.
+    assert "to_thread(slow)" not in finding["fix"]
+    assert finding["fix"].startswith("enter `slow` in a thread: move the `with` block")
+    assert "@asynccontextmanager" in finding["fix"]
+
+
 # -- a file saved again between the check and the write ---------------------------------------
 
 SLEEPY = "import asyncio\nimport time\n\n\nasync def handler():\n    time.sleep(1)\n"

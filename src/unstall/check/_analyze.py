@@ -186,6 +186,7 @@ class _Root:
             callee=names[0],
             inner=names[-2],
             plain_call=use.kind == CALL and not imported and not _is_constructor(first.key, use),
+            entered=use.kind == CALL and not imported and graph.is_context_manager(first),
         )
         return Finding(
             code,

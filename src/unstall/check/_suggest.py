@@ -121,8 +121,13 @@ def fix_for(
     callee: str | None = None,
     inner: str | None = None,
     plain_call: bool = True,
+    entered: bool = False,
 ) -> tuple[str, tuple[Edit, ...], bool]:
-    """The fix text, the edits (possibly none) and whether they are safe, for a finding at ``use``."""
+    """The fix text, the edits (possibly none) and whether they are safe, for a finding at ``use``.
+
+    ``entered``: the callee is a context manager's generator (``@contextmanager``), whose code
+    runs when a ``with`` enters it, not when it is called: calling it in a thread helps nothing.
+    """
     func, args = use.func_text, use.args_text
     editable = (
         use.kind == CALL
@@ -169,6 +174,13 @@ def fix_for(
         text = f"iterate it in {where}: await asyncio.to_thread(list, {made}); or, in {inner}, {replace}"
         return text, (), False
     target = func or callee or "it"
+    if entered:
+        text = (
+            f"enter `{target}` in {where}: move the `with` block into a plain function and run "
+            f"that with await asyncio.to_thread(...), or make `{target}` an "
+            f"@asynccontextmanager that awaits the slow part; or, in {inner}, {replace}"
+        )
+        return text, (), False
     offload = _offload(target, _shown(args or ""), entry.offload)
     text = f"run `{target}` in {where}: {offload}; or, in {inner}, {replace}"
     if plain_call and editable and func is not None and args is not None:
