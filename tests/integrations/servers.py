@@ -94,10 +94,3 @@ class AiohttpThread:
         if self.loop is not None and self.stop is not None:
             self.loop.call_soon_threadsafe(self.stop.set)
         self.thread.join(15)
-
-
-#: the in-process route tests time every iteration, so the watchdog looks every half threshold
-#: instead of sleeping until a loop's alarm fires: late in a long test process a stall
-#: sometimes went unsampled (no route) while the watchdog slept on the alarm, a watchdog defect
-#: these tests cannot tell from a routing bug (its own tests are in tests/watch)
-ROUTE_TESTS_TIMING = True

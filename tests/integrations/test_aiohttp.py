@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from aiohttp import web
-from tests.integrations.servers import ROUTE_TESTS_TIMING, AiohttpThread, get
+from tests.integrations.servers import AiohttpThread, get
 from tests.loops import LOOP_KINDS
 from tests.waiting import wait_until
 
@@ -39,7 +39,7 @@ def make_app() -> web.Application:
 @pytest.mark.parametrize("kind", LOOP_KINDS)
 def test_aiohttp_stalls_carry_the_canonical_route(kind: str) -> None:
     served = AiohttpThread(make_app, kind)
-    w = watch(threshold_ms=100, log=False, iteration_timing=ROUTE_TESTS_TIMING)
+    w = watch(threshold_ms=100, log=False)
     with served as server:
         assert get(f"{server.url}/items/secret-4242")[0] == 200
         assert get(f"{server.url}/missing/31337")[0] == 404

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from tests.integrations.servers import ROUTE_TESTS_TIMING, UvicornThread, get
+from tests.integrations.servers import UvicornThread, get
 from tests.loops import LOOP_KINDS
 from tests.waiting import wait_until
 
@@ -65,7 +65,7 @@ def stalls(w: Watcher, n: int) -> list[StallEvent]:
 @pytest.mark.parametrize("kind", LOOP_KINDS)
 def test_starlette_stalls_carry_the_route_template_never_the_path(kind: str) -> None:
     served = UvicornThread(UnstallMiddleware(starlette_app()), kind)  # imports the loop first
-    w = watch(threshold_ms=100, log=False, iteration_timing=ROUTE_TESTS_TIMING)
+    w = watch(threshold_ms=100, log=False)
     with served as server:
         assert get(f"{server.url}/")[0] == 200
         assert get(f"{server.url}/items/secret-4242")[0] == 200
@@ -102,7 +102,7 @@ def test_fastapi_routes_of_included_routers_are_full_templates(kind: str) -> Non
     app.include_router(router)
     app.add_middleware(UnstallMiddleware)
     served = UvicornThread(app, kind)
-    w = watch(threshold_ms=100, log=False, iteration_timing=ROUTE_TESTS_TIMING)
+    w = watch(threshold_ms=100, log=False)
     with served as server:
         assert get(f"{server.url}/api/orders/777")[0] == 200
         events = stalls(w, 1)
@@ -115,7 +115,7 @@ def test_routes_are_ranked_by_stalled_time_with_their_top_site() -> None:
         return PlainTextResponse("ok")
 
     app = Starlette(routes=[Route("/long/{n}", item), Route("/short", short)])
-    w = watch(threshold_ms=100, log=False, iteration_timing=ROUTE_TESTS_TIMING)
+    w = watch(threshold_ms=100, log=False)
     with UvicornThread(UnstallMiddleware(app)) as server:
         for path in ("/short", "/long/1", "/short", "/long/2", "/short"):
             assert get(server.url + path)[0] == 200
@@ -133,7 +133,7 @@ def test_a_blocking_call_the_tripwire_catches_carries_the_route() -> None:
         return PlainTextResponse("ok")
 
     app = Starlette(routes=[Route("/nap/{n}", nap)])
-    w = watch(threshold_ms=100, log=False, tripwire=True, iteration_timing=ROUTE_TESTS_TIMING)
+    w = watch(threshold_ms=100, log=False, tripwire=True)
     with UvicornThread(UnstallMiddleware(app)) as server:
         assert get(f"{server.url}/nap/5")[0] == 200
         assert wait_until(lambda: any(c.name == "time.sleep" for c in w.blocking_calls))
@@ -151,7 +151,7 @@ def test_set_route_names_the_route_for_frameworks_the_middleware_cannot_read() -
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
-    w = watch(threshold_ms=100, log=False, iteration_timing=ROUTE_TESTS_TIMING)
+    w = watch(threshold_ms=100, log=False)
     with UvicornThread(UnstallMiddleware(app)) as server:
         assert get(f"{server.url}/reports/2024")[0] == 200
         events = stalls(w, 1)
@@ -178,7 +178,7 @@ def test_lifespan_and_other_scopes_pass_through() -> None:
 
 def test_stalls_outside_requests_have_no_route(run_loop: Any) -> None:
     async def main() -> Watcher:
-        w = watch(threshold_ms=100, log=False, iteration_timing=ROUTE_TESTS_TIMING)
+        w = watch(threshold_ms=100, log=False)
         await asyncio.sleep(0.02)
         time.sleep(0.2)
         await asyncio.sleep(0.02)
@@ -201,7 +201,7 @@ def test_litestar_routes_are_its_path_templates() -> None:
 
     app = litestar.Litestar(route_handlers=[book], middleware=[UnstallMiddleware])
     served = UvicornThread(app)
-    w = watch(threshold_ms=100, log=False, iteration_timing=ROUTE_TESTS_TIMING)
+    w = watch(threshold_ms=100, log=False)
     with served as server:
         assert get(f"{server.url}/books/31337")[0] == 200
         events = stalls(w, 1)

@@ -17,10 +17,12 @@ from tests.loops import RunLoop
 from tests.waiting import wait_for, wait_until
 
 import unstall.watch._alarm as alarm_module
+import unstall.watch._watchdog as watchdog_module
 import unstall.watch._watcher as watcher_module
 from unstall.watch import Cause, Watcher
 from unstall.watch._alarm import Alarm, create_alarm
 from unstall.watch._loops import LoopState
+from unstall.watch._sampling import Sampler
 from unstall.watch._watchdog import Watchdog
 
 pytestmark = pytest.mark.skipif(
@@ -220,6 +222,74 @@ def test_a_sleeping_watchdog_still_samples_and_times_a_stall(
     assert event.samples >= 5
     assert event.blamed is not None
     assert event.blamed.function.endswith("main")
+
+
+def test_an_alarm_read_before_the_loop_stalls_still_gets_the_stall_sampled(
+    monkeypatch: pytest.MonkeyPatch, run_loop: RunLoop
+) -> None:
+    # the alarm is one-shot: a firing the watchdog reads while the loop is still healthy (its
+    # dead man's switch landing just after a heartbeat re-armed the alarm does this) leaves no
+    # deadline until the next heartbeat, which a loop that stalls first never gives
+    monkeypatch.setattr(watchdog_module, "_HOUSEKEEPING", 60.0)  # only a wake-up ends a wait
+    sleeps = _record_sleeps(monkeypatch)
+
+    async def main() -> Watcher:
+        with Watcher(threshold_ms=100, log=False, sentinel=False) as w:
+            alarm = w._states[0].alarm
+            assert alarm is not None
+            assert await wait_for(lambda: _asleep(sleeps, 1, 0.5))
+            looks = len(sleeps)
+            assert alarm.arm(0.001)  # fires while the loop is healthy
+            # the stall begins now, before the next heartbeat: first until the watchdog has
+            # read the alarm and looked (finding nothing late yet), then for good
+            assert wait_until(lambda: len(sleeps) > looks)
+            time.sleep(0.3)
+            assert await wait_for(lambda: w.events)
+        return w
+
+    w = run_loop(main())
+    assert len(w.events) == 1
+    event = w.events[0]
+    assert event.duration >= 0.3
+    assert event.samples >= 3
+    assert event.blamed is not None
+    assert event.blamed.function.endswith("main")
+
+
+@pytest.mark.slow
+def test_back_to_back_stalls_are_each_sampled_with_the_dead_mans_switch_armed(
+    monkeypatch: pytest.MonkeyPatch, run_loop: RunLoop
+) -> None:
+    # the watchdog arms its dead man's switch after each look at a stall (sentinel on); the
+    # stall may end, and the loop's heartbeat re-arm the alarm, while it samples: the switch
+    # then replaces the loop's deadline, fires while the loop is healthy, and the next stall,
+    # begun before another heartbeat, must still wake the watchdog
+    stalls = 12
+    original = Sampler.sample
+
+    def slow(self: Sampler, state: LoopState, since: float, now: float) -> int:
+        errors = original(self, state, since, now)
+        time.sleep(0.004)  # a deep stack on a loaded machine: most stalls end meanwhile
+        return errors
+
+    monkeypatch.setattr(Sampler, "sample", slow)
+
+    async def main() -> Watcher:
+        with Watcher(threshold_ms=100, log=False) as w:
+            await asyncio.sleep(0.05)
+            for _ in range(stalls):
+                time.sleep(0.15)
+                # the heartbeat, late, ends the stall in the next iteration; the next stall
+                # begins right after it
+                await asyncio.sleep(0)
+                await asyncio.sleep(0)
+            assert await wait_for(lambda: len(w.events) >= stalls)
+        return w
+
+    w = run_loop(main())
+    seen = [(round(e.duration, 3), e.samples) for e in w.events]
+    assert len(w.events) == stalls, seen
+    assert all(e.samples for e in w.events), seen
 
 
 def test_a_loop_started_later_in_another_thread_gets_its_alarm_listened_to(

@@ -405,6 +405,22 @@ class LoopState:
                 return 0.0  # in select right after a measured stall; the late tick is explained
         return self.due
 
+    def restore_alarm(self) -> None:
+        """Arm the alarm for the loop's own deadline again, after the watchdog read a firing.
+
+        Watchdog thread, after a look that found no stall to sample. The deadline is half a
+        threshold after the loop's current busy part began (its heartbeat's due time, or the
+        iteration the timer is timing): the watchdog is woken when a stall that began before the
+        loop's next heartbeat is due for sampling. Should the heartbeat re-arm the alarm
+        meanwhile, either setting is that same deadline or an earlier one.
+        """
+        alarm, due = self.alarm, self.due
+        if alarm is None or not self.alarm_ok or not due:
+            return
+        deadline = (self.busy_since() or due) + self.threshold / 2
+        if not alarm.arm(max(0.001, deadline - _perf())):
+            self.alarm_ok = False
+
     def timed(self) -> tuple[float, float]:
         """``(busy seconds, timed wall seconds)`` of the timing windows so far; zeros if none."""
         if self.selector is None:

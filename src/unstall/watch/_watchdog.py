@@ -5,6 +5,11 @@ the wake-up pipe and every loop's alarm (a ``timerfd`` the heartbeat keeps pushi
 which fires only when a heartbeat is half a threshold late), waking once a second for
 housekeeping while all is well, and every ``busy_poll`` while a stall is being sampled. Where
 there is no ``poll`` or no pipe, or a loop has no working alarm, it polls every half threshold.
+
+The alarm is one-shot: a firing the watchdog reads leaves the loop without a deadline until its
+next heartbeat. When the look that follows samples nothing, the loop may still stall before
+that heartbeat (the firing came early, or from the dead man's switch armed just after the
+heartbeat re-armed the alarm), so the watchdog puts the loop's deadline back on the alarm.
 """
 
 from __future__ import annotations
@@ -148,6 +153,7 @@ class Watchdog:
         poller: Any = None
         alarms: dict[int, LoopState] = {}
         listened: tuple[LoopState, ...] | None = None
+        read: set[LoopState] = set()  # loops whose alarm firing this thread read
         while not stop.is_set():
             if fds is None:
                 if stop.wait(wait):
@@ -170,13 +176,18 @@ class Watchdog:
                         with contextlib.suppress(OSError):
                             os.read(fd, 4096)
                     elif fd in alarms:
-                        alarm = alarms[fd].alarm
-                        if alarm is not None:
-                            alarm.clear()
+                        state = alarms[fd]
+                        alarm = state.alarm
+                        if alarm is not None and alarm.clear():
+                            read.add(state)
                 if stop.is_set():
                     break
             try:
                 sampling = look()
+                if read and not sampling:
+                    for state in read:
+                        state.restore_alarm()
+                    read.clear()
                 wait = self.next_wait(sampling, loops())
             except Exception:  # never let the watchdog die; the next look starts afresh
                 logger.debug("unstall: watchdog poll failed", exc_info=True)
