@@ -52,7 +52,7 @@ class AsyncCalls:
     def __init__(self, project: Project, catalog: Catalog) -> None:
         self.project = project
         self.catalog = catalog
-        self._spans: dict[int, dict[Span, list[Placed]]] = {}
+        self._spans: dict[int, dict[tuple[int, ...], list[tuple[str, Use]]]] = {}
         self._returned: dict[int, dict[str, list[Span]]] = {}
         self._made: dict[tuple[int, str], Made | None] = {}
         self._io: dict[tuple[int, str], frozenset[str]] = {}
@@ -68,13 +68,21 @@ class AsyncCalls:
         """The uses of a module recorded at ``span`` (a call, or a ``with`` item's protocol)."""
         table = self._spans.get(summary)
         if table is None:
+            # Built once per module, over every use: plain tuples, sliced spans (the fields
+            # line, col, end_line, end_col); the few asked for become ``Placed`` records.
             table = {}
+            get = table.get
             for key, info in self.project.functions[summary].items():
                 for use in info.uses:
-                    spot = (use.line, use.col, use.end_line, use.end_col)
-                    table.setdefault(spot, []).append(Placed(summary, key, use))
+                    spot = use[2:6]
+                    bucket = get(spot)
+                    if bucket is None:
+                        table[spot] = [(key, use)]
+                    else:
+                        bucket.append((key, use))
             self._spans[summary] = table
-        return table.get(span, [])
+        found = table.get(span)
+        return [Placed(summary, key, use) for key, use in found] if found else []
 
     def call_at(self, summary: int, span: Span) -> Placed | None:
         """The call recorded at ``span``, if the summarizer recorded one."""

@@ -45,6 +45,7 @@ class Lifecycle:
         self._callers: dict[Function, list[tuple[Function, bool]]] = {}
         self._escaped: set[Function] = set()
         self._subclasses = self._subclass_index()
+        self._descendants_of: dict[Function, list[Function]] = {}
         self._runners, self._runner_decorators = self._loop_runners()
         self._scan()
         self.whole, self.once = self._settle()
@@ -184,17 +185,28 @@ class Lifecycle:
         if not owner or (index, owner) not in self._subclasses:
             return []
         found: list[Function] = []
-        pending = list(self._subclasses[(index, owner)])
+        for current in self._descendants((index, owner)):
+            override = f"{current[1]}.{name}"
+            if override in self.project.functions[current[0]]:
+                found.append((current[0], override))
+        return found
+
+    def _descendants(self, owner: Function) -> list[Function]:
+        """A project class's project subclasses, direct or not (the first 200), found once."""
+        known = self._descendants_of.get(owner)
+        if known is not None:
+            return known
+        found: list[Function] = []
+        pending = list(self._subclasses[owner])
         seen: set[Function] = set()
         while pending and len(seen) < 200:
             current = pending.pop()
             if current in seen:
                 continue
             seen.add(current)
-            override = f"{current[1]}.{name}"
-            if override in self.project.functions[current[0]]:
-                found.append((current[0], override))
+            found.append(current)
             pending.extend(self._subclasses.get(current, ()))
+        self._descendants_of[owner] = found
         return found
 
     def _async_function(self, ref: str) -> Function | None:
