@@ -210,6 +210,48 @@ def test_a_condition_on_how_the_receiver_was_made() -> None:
     assert seen({"app": source}) == [(13, "UNS103", "every"), (23, "UNS108", "every")]
 
 
+def test_a_condition_on_how_an_instance_attribute_was_made() -> None:
+    source = """
+        import queue
+        import socket
+
+
+        class Writer:
+            def __init__(self):
+                self._jobs = None
+                self._bounded = queue.Queue(maxsize=10)
+                self._probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                self._stream = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+
+            def start(self):
+                self._jobs = queue.Queue()
+
+            async def write(self, item):
+                self._jobs.put(item)
+                self._bounded.put(item)
+                self._probe.connect(("8.8.8.8", 80))
+                self._stream.connect(("8.8.8.8", 80))
+
+
+        class Retry(Writer):
+            async def again(self, item):
+                self._jobs.put(item)
+    """
+    # An unbounded queue's put and a UDP socket's connect never wait, as made in the class.
+    assert seen({"app": source}) == [(18, "UNS108", "every"), (20, "UNS103", "every")]
+    # Given another value too: what it holds at the put is not known to be unbounded.
+    given_twice = source.replace(
+        "self._jobs = queue.Queue()",
+        "self._jobs = queue.Queue()\n                self._jobs = queue.Queue(1)",
+    )
+    assert seen({"app": given_twice}) == [
+        (18, "UNS108", "every"),
+        (19, "UNS108", "every"),
+        (21, "UNS103", "every"),
+        (26, "UNS108", "every"),
+    ]
+
+
 # -- first call only ------------------------------------------------------------------------------
 
 

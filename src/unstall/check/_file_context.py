@@ -17,13 +17,23 @@ _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 class ClassBuilder:
     """A class being summarized: its key, line, bases and attribute types so far."""
 
-    __slots__ = ("attributes", "bases", "key", "line")
+    __slots__ = ("attributes", "bases", "key", "line", "made")
 
     def __init__(self, key: str, line: int, bases: tuple[str, ...]) -> None:
         self.key = key
         self.line = line
         self.bases = bases
         self.attributes: dict[str, str] = {}
+        # The arguments of the one call an attribute is given (``None``: given two or more).
+        self.made: dict[str, tuple[tuple[str, object], ...] | None] = {}
+
+    def made_by(self, name: str, arguments: tuple[tuple[str, object], ...] | None) -> None:
+        """Record the arguments of a call whose result the attribute is given (``None``: a
+        value of another kind); a second call, or anything but ``None`` too, makes it unknown."""
+        if name in self.made or arguments is None:
+            self.made[name] = None
+        else:
+            self.made[name] = arguments
 
     def attribute(self, name: str, ref: str | None) -> None:
         """Record an attribute's type; two different types make it unknown."""

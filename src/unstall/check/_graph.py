@@ -228,12 +228,19 @@ class CallGraph:
         if entry.nonblocking and use.keywords:
             bound = context or {}
             created = _creator(use, uses)
+            made: tuple[tuple[str, object], ...] | None = None
+            if created is None and any(condition.receiver for condition in entry.nonblocking):
+                # ``self._queue.put(...)``: how the attribute was made, if the class says.
+                made = self.project.made_arguments(use.ref.rpartition(".")[0])
             for condition in entry.nonblocking:
                 arguments = use.keywords
                 if condition.receiver:
-                    if created is None:
+                    if created is not None:
+                        arguments = created.keywords
+                    elif made is not None:
+                        arguments = made
+                    else:
                         continue
-                    arguments = created.keywords
                 if _meets(condition, arguments, bound):
                     return None
         return entry

@@ -276,6 +276,36 @@ class Project:
             return Value(ValueKind.OUTSIDE, name=f"builtins.{name}")
         return None
 
+    def made_arguments(self, receiver: str) -> tuple[tuple[str, object], ...] | None:
+        """The arguments of the one call a project instance's attribute was given, for a
+        receiver ``app.Store()._queue`` (``self._queue = queue.Queue()`` in ``Store``)."""
+        owner, _, name = receiver.rpartition(".")
+        if not owner.endswith("()"):
+            return None
+        value = self.resolve(owner)
+        if value is None or value.kind is not ValueKind.INSTANCE:
+            return None
+        seen: set[tuple[int, str]] = set()
+        pending = [(value.summary, value.name)]
+        while pending and len(seen) <= _MAX_DEPTH:
+            current = pending.pop(0)
+            if current in seen:
+                continue
+            seen.add(current)
+            info = self.classes[current[0]].get(current[1])
+            if info is None:
+                continue
+            for attribute, arguments in info.made:
+                if attribute == name:
+                    return arguments
+            if any(attribute == name for attribute, _ in info.attributes):
+                return None  # given something else here
+            for base in info.bases:
+                resolved = self.resolve(base)
+                if resolved is not None and resolved.kind is ValueKind.CLASS:
+                    pending.append((resolved.summary, resolved.name))
+        return None
+
     def member(self, summary: int, key: str, name: str, *, skip_self: bool = False) -> Value | None:
         """Look ``name`` up on a project class and its bases (methods, nested classes, attribute types).
 

@@ -35,7 +35,13 @@ def summarize(text: str, *, path: str, module: str, is_package: bool) -> ModuleS
         is_package=is_package,
         functions=tuple(context.functions.values()),
         classes=tuple(
-            ClassInfo(c.key, c.line, c.bases, tuple(sorted(c.attributes.items())))
+            ClassInfo(
+                c.key,
+                c.line,
+                c.bases,
+                tuple(sorted(c.attributes.items())),
+                tuple(sorted((name, made) for name, made in c.made.items() if made is not None)),
+            )
             for c in context.classes.values()
         ),
         bindings=tuple((name, scope.local(name)) for name in scope.names()),

@@ -177,12 +177,18 @@ class FunctionInfo(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class ClassInfo:
-    """A class: its key, base references, and attribute types (``self.session = requests.Session()``)."""
+    """A class: its key, base references, and attribute types (``self.session = requests.Session()``).
+
+    ``made`` holds, for an attribute only ever given one call's result, that call's arguments as
+    :attr:`Use.keywords` records them (``self._queue = queue.Queue()``: a catalog condition on
+    how a receiver was made, such as an unbounded queue's ``put``, is met through it).
+    """
 
     key: str
     line: int
     bases: tuple[str, ...]
     attributes: tuple[tuple[str, str], ...] = ()
+    made: tuple[tuple[str, tuple[tuple[str, object], ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

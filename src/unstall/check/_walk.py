@@ -17,7 +17,7 @@ from unstall.check._file_context import ClassBuilder, FileContext
 from unstall.check._guards import exits, first_use, first_use_handler
 from unstall.check._scope import UNKNOWN, FunctionScope, annotation_ref, expr_ref
 from unstall.check._summary_types import ASSIGN, CALL, IMPORT, IN_LOOP, LAZY, FunctionInfo, Use
-from unstall.check._walk_expr import ExpressionWalker, argument_value
+from unstall.check._walk_expr import ExpressionWalker, argument_value, call_arguments
 
 __all__ = ("Body", "ClassBuilder", "FileContext")
 
@@ -305,6 +305,13 @@ class Body(ExpressionWalker):
             if ref is None and value is not None:
                 ref = self.scope.value_ref(value)
             self.class_of.attribute(target.attr, ref)
+            if isinstance(value, ast.Call):
+                scope = self.scope
+                self.class_of.made_by(
+                    target.attr, call_arguments(value, lambda node: argument_value(node, scope))
+                )
+            elif not (isinstance(value, ast.Constant) and value.value is None):
+                self.class_of.made_by(target.attr, None)  # ``None`` is a placeholder
         elif not isinstance(target, ast.Name):
             self.expr(target)
 

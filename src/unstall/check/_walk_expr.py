@@ -28,7 +28,7 @@ from unstall.check._summary_types import (
     Use,
 )
 
-__all__ = ("ExpressionWalker", "argument_value")
+__all__ = ("ExpressionWalker", "argument_value", "call_arguments")
 
 # Builtins that iterate their argument at once: a generator passed to them runs now.
 _CONSUMERS = frozenset(
@@ -450,7 +450,7 @@ class ExpressionWalker:
             node.end_col_offset or 0,
             flags,
             parent,
-            _call_arguments(node, self.value_of)
+            call_arguments(node, self.value_of)
             + self.receiver_link(node.func)
             + self.parameter_calls(node),
             func_text,
@@ -556,7 +556,7 @@ def _unknown_ref(node: ast.Call) -> str | None:
     return "?." + ".".join(reversed(parts)) if parts else None
 
 
-def _call_arguments(
+def call_arguments(
     node: ast.Call, value_of: Callable[[ast.expr], object]
 ) -> tuple[tuple[str, object], ...]:
     """A call's arguments as the analysis follows them: by keyword, and ``@N`` by position.
