@@ -207,6 +207,28 @@ def test_a_hostile_pickle_where_a_cache_lives_is_never_loaded(
     assert marker.is_dir()
 
 
+def test_a_cache_folder_that_is_a_link_is_not_written_through(
+    project: Project,
+    cli: Cli,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = project(APP)
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (root / ".unstall_cache").symlink_to(elsewhere, target_is_directory=True)
+    user = tmp_path_factory.mktemp("user-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(user))
+    monkeypatch.delenv("UNSTALL_CACHE_DIR", raising=False)
+    cold = cli(".")
+    warm = cli(".")
+    assert list(elsewhere.iterdir()) == []
+    # The cache went to the user's own cache folder, and it is used.
+    assert [path.name for path in (user / "unstall").iterdir()]
+    assert (warm.returncode, warm.stdout) == (cold.returncode, cold.stdout)
+    assert check(["."], jobs=1).stats.summarized == 0
+    assert list(elsewhere.iterdir()) == []
+
+
 def _edit(change: Callable[[dict[str, Any]], None]) -> Callable[[Path], object]:
     def damage(path: Path) -> None:
         document = json.loads(path.read_bytes())

@@ -38,9 +38,21 @@ _TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache dire
 
 
 def default_cache_dir(root: Path) -> Path:
-    """``$UNSTALL_CACHE_DIR`` when set, else ``.unstall_cache`` in the project root."""
+    """``$UNSTALL_CACHE_DIR`` when set, else ``.unstall_cache`` in the project root.
+
+    When the project's ``.unstall_cache`` is a symbolic link (a checked repository can carry
+    one), the cache goes to a folder of the user's own cache directory instead: writing through
+    the link would put files wherever the repository points it.
+    """
     env = os.environ.get("UNSTALL_CACHE_DIR")
-    return Path(env) if env else root / ".unstall_cache"
+    if env:
+        return Path(env)
+    folder = root / ".unstall_cache"
+    if folder.is_symlink():
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        digest = hashlib.sha256(os.fsencode(os.path.abspath(root))).hexdigest()[:16]
+        return Path(base) / "unstall" / digest
+    return folder
 
 
 @dataclass(frozen=True, slots=True)
