@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from unstall.check import Config, _pool, check
+from unstall.check import Config, _cache, _pool, check
 from unstall.check._cache import Cache
 
 BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
@@ -65,6 +65,53 @@ def test_touched_but_unchanged_file_is_not_resummarized(root: Path) -> None:
     later = (root / "mod2.py").stat().st_mtime_ns + 5_000_000_000
     os.utime(root / "mod2.py", ns=(later, later))
     assert run(root)[:2] == (0, 5)
+
+
+def test_an_edit_writes_the_edits_file_not_the_whole_cache(root: Path) -> None:
+    run(root)
+    cache_dir = root / ".unstall_cache"
+    (full,) = cache_dir.glob("check-*.json")
+    before = full.read_bytes()
+    (root / "mod3.py").write_text(BLOCKING, encoding="utf-8")
+    assert run(root)[:2] == (1, 4)
+    assert full.read_bytes() == before
+    (edits,) = cache_dir.glob("edits-*.json")
+    assert edits.stat().st_size < len(before)
+    assert run(root) == (0, 5, ("mod0.py:UNS101", "mod3.py:UNS101"))
+    (root / "mod2.py").write_text(BLOCKING, encoding="utf-8")
+    assert run(root)[:2] == (1, 4)
+    # The edits file holds every entry changed since the full file, not just the last run's.
+    assert sorted(Cache(cache_dir, cwd=root).entries) == [f"mod{i}.py" for i in range(5)]
+    _forget_last_result(root)
+    assert run(root) == (0, 5, ("mod0.py:UNS101", "mod2.py:UNS101", "mod3.py:UNS101"))
+
+
+def test_many_edits_rewrite_the_whole_cache(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_cache, "_EDITS_AT_LEAST", 1)
+    run(root)
+    cache_dir = root / ".unstall_cache"
+    (root / "mod3.py").write_text(BLOCKING, encoding="utf-8")
+    run(root)
+    assert list(cache_dir.glob("edits-*.json"))
+    (root / "mod2.py").write_text(BLOCKING, encoding="utf-8")
+    (root / "mod1.py").write_text(BLOCKING, encoding="utf-8")
+    run(root)
+    assert not list(cache_dir.glob("edits-*.json"))
+    _forget_last_result(root)
+    assert run(root)[:2] == (0, 5)
+
+
+def test_edits_of_another_full_cache_file_are_ignored(root: Path) -> None:
+    run(root)
+    cache_dir = root / ".unstall_cache"
+    (full,) = cache_dir.glob("check-*.json")
+    (root / "mod3.py").write_text(BLOCKING, encoding="utf-8")
+    run(root)
+    assert list(cache_dir.glob("edits-*.json"))
+    # Another full file (written by another run: another token) makes the edits stale.
+    full.write_bytes(full.read_bytes().replace(b'"token":"', b'"token":"0'))
+    _forget_last_result(root)
+    assert run(root) == (1, 4, ("mod0.py:UNS101", "mod3.py:UNS101"))
 
 
 def _forget_last_result(root: Path) -> None:
