@@ -65,6 +65,15 @@ class CacheEntry:
     result: ModuleSummary | Finding | None
     # Suppression comments by line, computed the first time the file has a finding.
     suppressions: Mapping[int, frozenset[str]] | None = None
+    # The digest of the content this summary was first made from, when edits since left the
+    # summary as it was (empty: ``digest``'s); see :attr:`summary_id`.
+    summarized_from: str = ""
+
+    @property
+    def summary_id(self) -> str:
+        """What names this summary: two entries with one ``summary_id`` hold equal summaries,
+        so the analysis of a project whose every ``summary_id`` is unchanged is unchanged."""
+        return self.summarized_from or self.digest
 
 
 # The edits file is rewritten in full (base file and all) past this many edited entries, or past
