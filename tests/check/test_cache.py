@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,6 +142,29 @@ def test_unchanged_project_reuses_the_last_result_without_reading_summaries(root
     assert second.findings == first.findings
     assert second.digests == first.digests
     assert (second.stats.summarized, second.stats.cached) == (0, 5)
+
+
+def test_a_reused_result_neither_reads_the_catalog_nor_loads_the_worker_pool(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = check([root], config=Config(root=root), jobs=1)
+
+    def unread(self: Config) -> None:
+        raise AssertionError("the catalog was read")
+
+    monkeypatch.setattr(Config, "catalog", unread)
+    assert check([root], config=Config(root=root), jobs=1).findings == first.findings
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from unstall.check import Config, check\n"
+        "check([Path('.')], config=Config(root=Path('.').resolve()))\n"
+        "print(sorted(n for n in sys.modules if n.startswith(('multiprocessing', 'concurrent'))))\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert shown.stdout.strip() == "[]"
 
 
 def test_last_result_is_not_reused_after_an_edit_or_a_config_change(root: Path) -> None:

@@ -2,11 +2,11 @@
 
 Beside it, under its own name, the last analysis's findings (before configuration and comments
 silence any), keyed by what the analysis reads (:func:`analysis_key`): an edit that leaves
-every file's summary as it was (a comment, a docstring, a string) re-runs no analysis either.
+every file's summary as it was (a comment, a docstring) re-runs no analysis either.
 
 The key covers everything a result depends on: unstall's version and code, the Python version,
-the catalog, the configuration, the working folder, and the path, size, modification time and
-module name of every file checked. Any difference is a miss and the run goes the normal way.
+the built-in catalog, the configuration (with the project's additions to the catalog), the
+working folder, and the path, size, modification time and module name of every file checked. Any difference is a miss and the run goes the normal way.
 Like the summary cache, the file is data only (:mod:`unstall.check._codec`), checked as it is
 read; a corrupt, foreign or hostile one is a miss.
 """
@@ -31,20 +31,30 @@ R = TypeVar("R")
 
 
 def _code_fingerprint() -> bytes:
+    # The analysis's code, and the built-in catalog: its table and the code that reads it (the
+    # project's additions to it are in the configuration, which the keys cover as well).
     hasher = hashlib.blake2b(digest_size=16)
     folder = Path(__file__).parent
-    for path in sorted(folder.glob("*.py")):
+    catalog = folder.parent / "catalog"
+    paths = [
+        *sorted(folder.glob("*.py")),
+        *sorted(catalog.glob("*.py")),
+        *sorted(catalog.glob("*.toml")),
+        folder.parent / "_config.py",
+    ]
+    for path in paths:
         with contextlib.suppress(OSError):
             hasher.update(path.name.encode())
             hasher.update(path.read_bytes())
     return hasher.digest()
 
 
-def analysis_key(files: Iterable[tuple[str, str, bool, str]], *, config: str, catalog: str) -> str:
+def analysis_key(files: Iterable[tuple[str, str, bool, str]], *, config: str) -> str:
     """A digest of what the analysis reads: ``files`` as (shown path, module, is_package,
-    summary id, or a problem's text), the configuration and the catalog, unstall's code."""
+    summary id, or a problem's text), the configuration (the project's additions to the
+    catalog among it), unstall's code and built-in catalog."""
     hasher = hashlib.blake2b(digest_size=20)
-    for part in (__version__, sys.version, config, catalog):
+    for part in (__version__, sys.version, config):
         hasher.update(part.encode("utf-8", "backslashreplace"))
         hasher.update(b"\0")
     hasher.update(_code_fingerprint())
@@ -54,11 +64,15 @@ def analysis_key(files: Iterable[tuple[str, str, bool, str]], *, config: str, ca
 
 
 def project_key(
-    files: Iterable[tuple[str, str, int, int, str, bool]], *, config: str, catalog: str, cwd: Path
+    files: Iterable[tuple[str, str, int, int, str, bool]], *, config: str, cwd: Path
 ) -> str:
-    """A digest of one run's inputs: ``files`` as (shown path, path, size, mtime_ns, module, is_package)."""
+    """A digest of one run's inputs: ``files`` as (shown path, path, size, mtime_ns, module,
+    is_package), the configuration, the working folder, unstall's code and built-in catalog.
+
+    The catalog is not parsed for it (that is a good part of a re-run's time): the built-in
+    table is in the code's digest, the project's additions in the configuration."""
     hasher = hashlib.blake2b(digest_size=20)
-    for part in (__version__, sys.version, str(cwd), config, catalog):
+    for part in (__version__, sys.version, str(cwd), config):
         hasher.update(part.encode("utf-8", "backslashreplace"))
         hasher.update(b"\0")
     hasher.update(_code_fingerprint())

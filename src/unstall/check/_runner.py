@@ -155,7 +155,7 @@ class _Plan:
     """
 
     config: Config
-    catalog: Catalog
+    catalogs: _CatalogOnce
     cwd: Path
     workers: int
     files: list[tuple[str, Path]]
@@ -166,6 +166,27 @@ class _Plan:
     modules: dict[Path, _Module]
     key: str | None
     memory: Memory | None
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog with the project's additions, made the first time a stage needs it (a
+        run that reuses the last result never does). Raises :class:`ConfigError`."""
+        return self.catalogs.get()
+
+
+class _CatalogOnce:
+    """The configuration's catalog, made on the first :meth:`get`."""
+
+    __slots__ = ("config", "value")
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.value: Catalog | None = None
+
+    def get(self) -> Catalog:
+        if self.value is None:
+            self.value = self.config.catalog()
+        return self.value
 
 
 def _plan(
@@ -179,9 +200,8 @@ def _plan(
     cwd: Path | None,
     memory: Memory | None,
 ) -> _Plan:
-    """The catalog, the number of workers, the files (the in-memory texts' among them) and the whole-run key."""
+    """The number of workers, the files (the in-memory texts' among them) and the whole-run key."""
     cwd = (cwd or Path.cwd()).resolve()
-    catalog = config.catalog()
     workers = jobs if jobs is not None else default_workers()
     if workers < 1:
         raise ConfigError(
@@ -207,10 +227,10 @@ def _plan(
     key = None
     if use_cache and not texts:  # text in memory is not a file the key could describe
         modules = {absolute: _module_of(absolute) for _, absolute in files}
-        key = _key(files, modules, config, catalog, cwd)
+        key = _key(files, modules, config, cwd)
     return _Plan(
         config=config,
-        catalog=catalog,
+        catalogs=_CatalogOnce(config),
         cwd=cwd,
         workers=workers,
         files=files,
@@ -238,7 +258,6 @@ def _key(
     files: Sequence[tuple[str, Path]],
     modules: Mapping[Path, _Module],
     config: Config,
-    catalog: Catalog,
     cwd: Path,
 ) -> str | None:
     described = []
@@ -249,7 +268,7 @@ def _key(
             return None
         module, is_package = modules[absolute]
         described.append((shown, str(absolute), info.st_size, info.st_mtime_ns, module, is_package))
-    return project_key(described, config=repr(config), catalog=catalog.digest, cwd=cwd)
+    return project_key(described, config=repr(config), cwd=cwd)
 
 
 def _reuse(plan: _Plan, started: float) -> CheckResult | None:
@@ -455,7 +474,7 @@ def _analyze(plan: _Plan, merged: _Merged) -> tuple[Finding, ...]:
 
 def _analysis_key(plan: _Plan, merged: _Merged) -> str:
     """A digest of everything the analysis reads: each file's summary (by its id), the files'
-    problems, the configuration and the catalog."""
+    problems, the configuration (and through it and the code, the catalog)."""
     entries = merged.entries
     described: list[tuple[str, str, bool, str]] = [
         (shown, entries[shown].module, entries[shown].is_package, entries[shown].summary_id)
@@ -463,7 +482,7 @@ def _analysis_key(plan: _Plan, merged: _Merged) -> str:
     ]
     # Problems of files that could not be read are not entries; their findings are read too.
     described.extend(("", "", False, repr(problem)) for problem in merged.problems)
-    return analysis_key(described, config=repr(plan.config), catalog=plan.catalog.digest)
+    return analysis_key(described, config=repr(plan.config))
 
 
 def _analyze_summaries(plan: _Plan, merged: _Merged) -> list[Finding]:
