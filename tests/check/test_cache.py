@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from unstall.check import Config, _pool, check
+from unstall.check import Config, _cache, _pool, check
 from unstall.check._cache import Cache
 
 BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
@@ -67,6 +69,53 @@ def test_touched_but_unchanged_file_is_not_resummarized(root: Path) -> None:
     assert run(root)[:2] == (0, 5)
 
 
+def test_an_edit_writes_the_edits_file_not_the_whole_cache(root: Path) -> None:
+    run(root)
+    cache_dir = root / ".unstall_cache"
+    (full,) = cache_dir.glob("check-*.json")
+    before = full.read_bytes()
+    (root / "mod3.py").write_text(BLOCKING, encoding="utf-8")
+    assert run(root)[:2] == (1, 4)
+    assert full.read_bytes() == before
+    (edits,) = cache_dir.glob("edits-*.json")
+    assert edits.stat().st_size < len(before)
+    assert run(root) == (0, 5, ("mod0.py:UNS101", "mod3.py:UNS101"))
+    (root / "mod2.py").write_text(BLOCKING, encoding="utf-8")
+    assert run(root)[:2] == (1, 4)
+    # The edits file holds every entry changed since the full file, not just the last run's.
+    assert sorted(Cache(cache_dir, cwd=root).entries) == [f"mod{i}.py" for i in range(5)]
+    _forget_last_result(root)
+    assert run(root) == (0, 5, ("mod0.py:UNS101", "mod2.py:UNS101", "mod3.py:UNS101"))
+
+
+def test_many_edits_rewrite_the_whole_cache(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_cache, "_EDITS_AT_LEAST", 1)
+    run(root)
+    cache_dir = root / ".unstall_cache"
+    (root / "mod3.py").write_text(BLOCKING, encoding="utf-8")
+    run(root)
+    assert list(cache_dir.glob("edits-*.json"))
+    (root / "mod2.py").write_text(BLOCKING, encoding="utf-8")
+    (root / "mod1.py").write_text(BLOCKING, encoding="utf-8")
+    run(root)
+    assert not list(cache_dir.glob("edits-*.json"))
+    _forget_last_result(root)
+    assert run(root)[:2] == (0, 5)
+
+
+def test_edits_of_another_full_cache_file_are_ignored(root: Path) -> None:
+    run(root)
+    cache_dir = root / ".unstall_cache"
+    (full,) = cache_dir.glob("check-*.json")
+    (root / "mod3.py").write_text(BLOCKING, encoding="utf-8")
+    run(root)
+    assert list(cache_dir.glob("edits-*.json"))
+    # Another full file (written by another run: another token) makes the edits stale.
+    full.write_bytes(full.read_bytes().replace(b'"token":"', b'"token":"0'))
+    _forget_last_result(root)
+    assert run(root) == (1, 4, ("mod0.py:UNS101", "mod3.py:UNS101"))
+
+
 def _forget_last_result(root: Path) -> None:
     for path in (root / ".unstall_cache").glob("result-*.json"):
         path.unlink()
@@ -93,6 +142,29 @@ def test_unchanged_project_reuses_the_last_result_without_reading_summaries(root
     assert second.findings == first.findings
     assert second.digests == first.digests
     assert (second.stats.summarized, second.stats.cached) == (0, 5)
+
+
+def test_a_reused_result_neither_reads_the_catalog_nor_loads_the_worker_pool(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = check([root], config=Config(root=root), jobs=1)
+
+    def unread(self: Config) -> None:
+        raise AssertionError("the catalog was read")
+
+    monkeypatch.setattr(Config, "catalog", unread)
+    assert check([root], config=Config(root=root), jobs=1).findings == first.findings
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from unstall.check import Config, check\n"
+        "check([Path('.')], config=Config(root=Path('.').resolve()))\n"
+        "print(sorted(n for n in sys.modules if n.startswith(('multiprocessing', 'concurrent'))))\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert shown.stdout.strip() == "[]"
 
 
 def test_last_result_is_not_reused_after_an_edit_or_a_config_change(root: Path) -> None:

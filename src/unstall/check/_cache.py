@@ -7,6 +7,12 @@ module name, and the summary (or its syntax-error finding). One file per run mea
 than one file per source file: a warm run is one read and one decode instead of thousands of
 opens.
 
+A run that changes few entries does not rewrite that file: the entries it changed since the
+file was last written in full go to a small second file, the *edits* file, tied to the full
+one by a random token in both headers (edits of another full file are ignored). A one-file
+edit of a large tree then writes kilobytes, not megabytes; once the edits outgrow a fraction of
+the whole, the next save writes the full file again and drops the edits file.
+
 The file sits in the checked folder, so it is data only (:mod:`unstall.check._codec`: no
 pickle, nothing that can run code) and checked as it is read: a corrupt, foreign or hostile
 file is ignored (the run is cold) and rewritten. Writes are atomic (temporary file, then
@@ -18,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import secrets
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -70,6 +77,21 @@ class CacheEntry:
     result: ModuleSummary | Finding | None
     # Suppression comments by line, computed the first time the file has a finding.
     suppressions: Mapping[int, frozenset[str]] | None = None
+    # The digest of the content this summary was first made from, when edits since left the
+    # summary as it was (empty: ``digest``'s); see :attr:`summary_id`.
+    summarized_from: str = ""
+
+    @property
+    def summary_id(self) -> str:
+        """What names this summary: two entries with one ``summary_id`` hold equal summaries,
+        so the analysis of a project whose every ``summary_id`` is unchanged is unchanged."""
+        return self.summarized_from or self.digest
+
+
+# The edits file is rewritten in full (base file and all) past this many edited entries, or past
+# this fraction of all entries, whichever is larger.
+_EDITS_AT_LEAST = 64
+_EDITS_FRACTION = 8
 
 
 class _Stored(NamedTuple):
@@ -143,21 +165,26 @@ class Cache:
             directory
             / f"check-{__version__}-py{minor}-v{FORMAT_VERSION}-{_summarizer_fingerprint()}-{key}.json"
         )
+        self.edits_file = self.file.with_name("edits-" + self.file.name.removeprefix("check-"))
         self.entries: dict[str, CacheEntry] = {}
         self.changed = False
+        # The token of the full file as read, and the paths whose entries differ from it.
+        self._token: str | None = None
+        self._edited: set[str] = set()
         self._load()
 
     def _load(self) -> None:
-        data = read_data(self.file)
-        if data is None:
+        loaded = _read_rows(self.file)
+        if loaded is None:
             return
-        try:
-            rows, _ = codec_for(_Stored).loads(data)
-        except (CacheMismatch, TypeError):  # TypeError: the codec cannot be built (tests say why)
-            return
-        entries = dict(rows)
-        if len(entries) == len(rows) and all(map(_sound, entries.values())):
-            self.entries = entries
+        entries, header = loaded
+        token = header.get("token")
+        edits = _read_rows(self.edits_file) if token else None
+        if edits is not None and edits[1].get("base") == token:
+            entries.update(edits[0])
+            self._edited = set(edits[0])
+        self.entries = entries
+        self._token = token
 
     def get(self, path: str) -> CacheEntry | None:
         """The entry remembered for the display path ``path``."""
@@ -166,10 +193,12 @@ class Cache:
     def put(self, path: str, entry: CacheEntry) -> None:
         """Remember ``entry`` for ``path`` (saved by :meth:`save`)."""
         self.entries[path] = entry
+        self._edited.add(path)
         self.changed = True
 
     def save(self) -> None:
-        """Write the entries atomically if anything changed; failures to write are ignored (the cache is optional)."""
+        """Write the entries atomically if anything changed: the edits since the full file
+        when they are few, else the full file. Failures to write are ignored (the cache is optional)."""
         if not self.changed:
             return
         try:
@@ -182,17 +211,48 @@ class Cache:
                 ignore.write_text(
                     "# Created by unstall: the whole folder is a cache.\n*\n", encoding="utf-8"
                 )
-            data = codec_for(_Stored).dumps([_Stored(*item) for item in self.entries.items()])
-            fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=self.directory)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                os.replace(temporary, self.file)
-            except BaseException:
+            codec = codec_for(_Stored)
+            limit = max(_EDITS_AT_LEAST, len(self.entries) // _EDITS_FRACTION)
+            if self._token is not None and len(self._edited) <= limit:
+                rows = [_Stored(path, self.entries[path]) for path in sorted(self._edited)]
+                _write(self.directory, self.edits_file, codec.dumps(rows, {"base": self._token}))
+            else:
+                token = secrets.token_hex(8)
+                rows = [_Stored(*item) for item in self.entries.items()]
+                _write(self.directory, self.file, codec.dumps(rows, {"token": token}))
+                self._token, self._edited = token, set()
                 with contextlib.suppress(OSError):
-                    os.unlink(temporary)
-                raise
+                    os.unlink(self.edits_file)
         except (OSError, TypeError, ValueError):
             # TypeError, ValueError: a value the codec cannot store (a bug; its tests name it)
             return
         self.changed = False
+
+
+def _read_rows(file: Path) -> tuple[dict[str, CacheEntry], dict[str, str]] | None:
+    """The entries of one cache file (full or edits) by path, and its header; ``None`` when it
+    is missing, corrupt, foreign, or holds links the summarizer never makes."""
+    data = read_data(file)
+    if data is None:
+        return None
+    try:
+        rows, header = codec_for(_Stored).loads(data)
+    except (CacheMismatch, TypeError):  # TypeError: the codec cannot be built (tests say why)
+        return None
+    entries = dict(rows)
+    if len(entries) != len(rows) or not all(map(_sound, entries.values())):
+        return None
+    return entries, header
+
+
+def _write(directory: Path, file: Path, data: bytes) -> None:
+    """Replace ``file`` with ``data`` atomically (a temporary file in ``directory``, then a rename)."""
+    fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, file)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from unstall.check._cache import CacheEntry
 from unstall.check._model import Finding
 from unstall.check._worker import Job, run_jobs
+
+if TYPE_CHECKING:
+    import multiprocessing.context
+
+# multiprocessing and concurrent.futures are imported by a run that starts workers only: a
+# re-run that summarizes a file or two (or nothing) does not pay for them.
 
 __all__ = ("POOL_BYTES_PER_WORKER", "JobResults", "default_workers", "pool_size", "run_all")
 
@@ -46,6 +49,8 @@ def run_all(jobs: list[Job], workers: int) -> JobResults:
     """Run ``jobs`` in up to ``workers`` processes, or here when they are few or the pool fails."""
     used = pool_size(jobs, workers)
     if used > 1:
+        from concurrent.futures.process import BrokenProcessPool
+
         try:
             return JobResults(_run_parallel(jobs, used), used)
         except (BrokenProcessPool, OSError, EOFError):
@@ -56,6 +61,8 @@ def run_all(jobs: list[Job], workers: int) -> JobResults:
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
+    import multiprocessing
+
     # forkserver: forking a process that may have threads is unsafe (and warns on 3.12+).
     if sys.platform != "win32" and "forkserver" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("forkserver")
@@ -63,6 +70,8 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 
 def _run_parallel(jobs: list[Job], workers: int) -> list[CacheEntry | Finding]:
+    from concurrent.futures import ProcessPoolExecutor
+
     # Interleaved chunks balance big and small files; several chunks per worker keep all busy.
     chunks = max(1, min(len(jobs), workers * 4))
     parts = [jobs[index::chunks] for index in range(chunks)]

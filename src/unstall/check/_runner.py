@@ -16,14 +16,14 @@ from unstall.check._discover import discover, matches_any
 from unstall.check._model import Finding, Frequency
 from unstall.check._pool import default_workers, run_all
 from unstall.check._read import Source, read_source, source_from_bytes, stat_file
-from unstall.check._run_cache import load_result, project_key, save_result
+from unstall.check._run_cache import analysis_key, load_result, project_key, save_result
 from unstall.check._summary_types import ModuleSummary
 from unstall.check._suppress import is_suppressed, suppressions
 from unstall.check._syntax import merge_newer_syntax
 from unstall.check._worker import Job, summarize_source
 from unstall.errors import ConfigError
 
-__all__ = ("CheckResult", "CheckStats", "Memory", "StdinText", "check", "run_check")
+__all__ = ("Analysis", "CheckResult", "CheckStats", "Memory", "StdinText", "check", "run_check")
 
 
 class StdinText(NamedTuple):
@@ -37,6 +37,14 @@ class StdinText(NamedTuple):
     data: bytes
 
 
+class Analysis(NamedTuple):
+    """The findings of one analysis (before configuration and comments silence any), and the
+    :func:`~unstall.check._run_cache.analysis_key` of what it read."""
+
+    key: str
+    findings: tuple[Finding, ...]
+
+
 @dataclass(slots=True)
 class Memory:
     """What a long-lived caller (the language server) keeps between runs over one project.
@@ -44,11 +52,13 @@ class Memory:
     ``cache`` is the summary cache, read from disk on the first run and then kept here, so
     a run neither reads nor writes it (call :meth:`save` to write it, when done);
     ``buffers`` the summaries of in-memory texts by display path, so a buffer whose text is
-    unchanged since the last run is not summarized again. Not thread-safe: one run at a time.
+    unchanged since the last run is not summarized again; ``analysis`` the last run's
+    findings, reused while no summary changes. Not thread-safe: one run at a time.
     """
 
     cache: Cache | None = None
     buffers: dict[str, CacheEntry] = field(default_factory=dict)
+    analysis: Analysis | None = None
 
     def save(self) -> None:
         """Write the summary cache to disk if a run changed it (failures are ignored)."""
@@ -145,7 +155,7 @@ class _Plan:
     """
 
     config: Config
-    catalog: Catalog
+    catalogs: _CatalogOnce
     cwd: Path
     workers: int
     files: list[tuple[str, Path]]
@@ -156,6 +166,27 @@ class _Plan:
     modules: dict[Path, _Module]
     key: str | None
     memory: Memory | None
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog with the project's additions, made the first time a stage needs it (a
+        run that reuses the last result never does). Raises :class:`ConfigError`."""
+        return self.catalogs.get()
+
+
+class _CatalogOnce:
+    """The configuration's catalog, made on the first :meth:`get`."""
+
+    __slots__ = ("config", "value")
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.value: Catalog | None = None
+
+    def get(self) -> Catalog:
+        if self.value is None:
+            self.value = self.config.catalog()
+        return self.value
 
 
 def _plan(
@@ -169,9 +200,8 @@ def _plan(
     cwd: Path | None,
     memory: Memory | None,
 ) -> _Plan:
-    """The catalog, the number of workers, the files (the in-memory texts' among them) and the whole-run key."""
+    """The number of workers, the files (the in-memory texts' among them) and the whole-run key."""
     cwd = (cwd or Path.cwd()).resolve()
-    catalog = config.catalog()
     workers = jobs if jobs is not None else default_workers()
     if workers < 1:
         raise ConfigError(
@@ -197,10 +227,10 @@ def _plan(
     key = None
     if use_cache and not texts:  # text in memory is not a file the key could describe
         modules = {absolute: _module_of(absolute) for _, absolute in files}
-        key = _key(files, modules, config, catalog, cwd)
+        key = _key(files, modules, config, cwd)
     return _Plan(
         config=config,
-        catalog=catalog,
+        catalogs=_CatalogOnce(config),
         cwd=cwd,
         workers=workers,
         files=files,
@@ -228,7 +258,6 @@ def _key(
     files: Sequence[tuple[str, Path]],
     modules: Mapping[Path, _Module],
     config: Config,
-    catalog: Catalog,
     cwd: Path,
 ) -> str | None:
     described = []
@@ -239,7 +268,7 @@ def _key(
             return None
         module, is_package = modules[absolute]
         described.append((shown, str(absolute), info.st_size, info.st_mtime_ns, module, is_package))
-    return project_key(described, config=repr(config), catalog=catalog.digest, cwd=cwd)
+    return project_key(described, config=repr(config), cwd=cwd)
 
 
 def _reuse(plan: _Plan, started: float) -> CheckResult | None:
@@ -339,10 +368,8 @@ def _summarize_text(
         # Like a file that cannot be decoded: its finding stands for its summary.
         return CacheEntry(0, 0, "", module.name, module.is_package, 0, source)
     memory = plan.memory
-    for known in (
-        memory.buffers.get(shown) if memory is not None else None,
-        cache.get(shown) if cache is not None else None,
-    ):
+    cached_entry = cache.get(shown) if cache is not None else None
+    for known in (memory.buffers.get(shown) if memory is not None else None, cached_entry):
         if (
             known is not None
             and known.digest == source.digest
@@ -351,6 +378,9 @@ def _summarize_text(
             return known
     entry = summarize_source(
         source, Job(shown, shown, module.name, module.is_package, plan.config.max_file_size)
+    )
+    entry = _same_summary(
+        entry, (memory.buffers.get(shown) if memory is not None else None) or cached_entry
     )
     if memory is not None:
         memory.buffers[shown] = entry
@@ -390,6 +420,8 @@ def _merge(done: _Summarized) -> _Merged:
             cached += 1
         else:
             summarized += 1
+            if cache is not None:
+                result = _same_summary(result, cache.get(job.path))
         entries[job.path] = result
         if cache is not None:
             cache.put(job.path, result)
@@ -403,10 +435,57 @@ def _merge(done: _Summarized) -> _Merged:
     return _Merged(cache, entries, summaries, problems, summarized, cached, done.workers)
 
 
+def _same_summary(entry: CacheEntry, previous: CacheEntry | None) -> CacheEntry:
+    """``entry``, named as the ``previous`` summary of its file when it is equal to it (an edit
+    the summary does not see: a comment, a docstring), so the analysis can be reused."""
+    if (
+        previous is None
+        or previous.result is None
+        or isinstance(entry.result, Finding)
+        or (previous.module, previous.is_package) != (entry.module, entry.is_package)
+        or entry.result != previous.result
+    ):
+        return entry
+    return replace(entry, result=previous.result, summarized_from=previous.summary_id)
+
+
 # -- analyze ------------------------------------------------------------------------------------
 
 
-def _analyze(plan: _Plan, merged: _Merged) -> list[Finding]:
+def _analyze(plan: _Plan, merged: _Merged) -> tuple[Finding, ...]:
+    """The findings of the project's summaries and the files' own problems: the last
+    analysis's when it read the same (kept in :class:`Memory`, or in the cache folder)."""
+    key = _analysis_key(plan, merged)
+    memory = plan.memory
+    if memory is not None and memory.analysis is not None and memory.analysis.key == key:
+        return memory.analysis.findings
+    on_disk = memory is None and plan.use_cache
+    if on_disk:
+        previous = load_result(plan.cache_folder, plan.cwd, key, Analysis, name="analysis")
+        if previous is not None:
+            return previous.findings
+    found = Analysis(key, tuple(_analyze_summaries(plan, merged)))
+    if memory is not None:
+        memory.analysis = found
+    elif on_disk:
+        save_result(plan.cache_folder, plan.cwd, key, found, name="analysis")
+    return found.findings
+
+
+def _analysis_key(plan: _Plan, merged: _Merged) -> str:
+    """A digest of everything the analysis reads: each file's summary (by its id), the files'
+    problems, the configuration (and through it and the code, the catalog)."""
+    entries = merged.entries
+    described: list[tuple[str, str, bool, str]] = [
+        (shown, entries[shown].module, entries[shown].is_package, entries[shown].summary_id)
+        for shown in sorted(entries)
+    ]
+    # Problems of files that could not be read are not entries; their findings are read too.
+    described.extend(("", "", False, repr(problem)) for problem in merged.problems)
+    return analysis_key(described, config=repr(plan.config))
+
+
+def _analyze_summaries(plan: _Plan, merged: _Merged) -> list[Finding]:
     """Every finding of the project's summaries, then the files' own problems."""
     from unstall.check._analyze import AnalysisSettings, analyze
     from unstall.check._concurrency import concurrency_findings
@@ -429,7 +508,7 @@ class _Report(NamedTuple):
     hidden: dict[str, int]
 
 
-def _report(found: list[Finding], plan: _Plan, merged: _Merged) -> _Report:
+def _report(found: Sequence[Finding], plan: _Plan, merged: _Merged) -> _Report:
     """The findings neither configuration nor a comment silences, sorted, and how many were silenced."""
     config = plan.config
     kept: list[Finding] = []
