@@ -54,6 +54,39 @@ def test_second_run_summarizes_nothing(root: Path) -> None:
     assert (cache_dir / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
 
 
+def test_stale_cache_files_of_this_project_are_removed_and_links_never_written_through(
+    root: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    cache_dir = root / ".unstall_cache"
+    cache_dir.mkdir()
+    outside = tmp_path_factory.mktemp("outside")
+    # Links planted where the cache writes its tag and its .gitignore, pointing at no file yet.
+    (cache_dir / "CACHEDIR.TAG").symlink_to(outside / "tag")
+    (cache_dir / ".gitignore").symlink_to(outside / "ignore")
+    current = Cache(cache_dir, cwd=root)
+    name = current.file.name
+    key = name.rsplit("-", 1)[1].removesuffix(".json")
+    minor = f"py{sys.version_info.major}{sys.version_info.minor}"
+    stale = [
+        f"check-0.0.1-{minor}-v1-0123456789abcdef-{key}.json",
+        f"edits-0.0.1-{minor}-v1-0123456789abcdef-{key}.json",
+        f"check-0.0.1-{minor}-0123456789abcdef-{key}.pickle",
+        f"result-{key}.pickle",
+    ]
+    kept = [
+        f"check-0.0.1-py20-v1-0123456789abcdef-{key}.json",  # another Python's
+        f"check-0.0.1-{minor}-v1-0123456789abcdef-0000aaaa1111.json",  # another project's
+    ]
+    for file in (*stale, *kept):
+        (cache_dir / file).write_text("{}", encoding="utf-8")
+    run(root)
+    names = {path.name for path in cache_dir.iterdir()}
+    assert name in names
+    assert not names & set(stale)
+    assert set(kept) <= names
+    assert list(outside.iterdir()) == []
+
+
 def test_editing_one_file_resummarizes_only_it(root: Path) -> None:
     run(root)
     (root / "mod3.py").write_text(BLOCKING, encoding="utf-8")

@@ -161,6 +161,7 @@ class Cache:
         self.directory = directory
         key = hashlib.blake2b(str(cwd.resolve()).encode(), digest_size=6).hexdigest()
         minor = f"{sys.version_info.major}{sys.version_info.minor}"
+        self._key, self._minor = key, minor
         self.file = (
             directory
             / f"check-{__version__}-py{minor}-v{FORMAT_VERSION}-{_summarizer_fingerprint()}-{key}.json"
@@ -203,11 +204,12 @@ class Cache:
             return
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
+            # ``lexists``: a link planted under either name is left alone, never written through.
             tag = self.directory / "CACHEDIR.TAG"
-            if not tag.exists():
+            if not os.path.lexists(tag):
                 tag.write_text(_TAG, encoding="utf-8")
             ignore = self.directory / ".gitignore"
-            if not ignore.exists():
+            if not os.path.lexists(ignore):
                 ignore.write_text(
                     "# Created by unstall: the whole folder is a cache.\n*\n", encoding="utf-8"
                 )
@@ -223,10 +225,26 @@ class Cache:
                 self._token, self._edited = token, set()
                 with contextlib.suppress(OSError):
                     os.unlink(self.edits_file)
+                self._remove_stale()
         except (OSError, TypeError, ValueError):
             # TypeError, ValueError: a value the codec cannot store (a bug; its tests name it)
             return
         self.changed = False
+
+    def _remove_stale(self) -> None:
+        """Delete this project's cache files that no run of this Python reads again: those of
+        other unstall versions or summarizers, and the pickles of older releases (never opened)."""
+        keep = {self.file.name, self.edits_file.name}
+        patterns = (
+            f"check-*-py{self._minor}-*-{self._key}.json",
+            f"edits-*-py{self._minor}-*-{self._key}.json",
+            f"*-{self._key}.pickle",
+        )
+        for pattern in patterns:
+            for stale in self.directory.glob(pattern):
+                if stale.name not in keep:
+                    with contextlib.suppress(OSError):
+                        os.unlink(stale)
 
 
 def _read_rows(file: Path) -> tuple[dict[str, CacheEntry], dict[str, str]] | None:
