@@ -93,6 +93,33 @@ def test_a_task_destroyed_while_pending_is_reported(run_loop: RunLoop) -> None:
     assert any("destroyed" in str(ctx.get("message")) for ctx in handled)  # the host's handler ran
 
 
+def test_a_task_library_code_makes_in_a_callback_is_not_blamed_on_the_program(
+    run_loop: RunLoop,
+) -> None:
+    loop = run_loop.new_loop()
+    loop.set_exception_handler(lambda loop, ctx: None)
+    # A library's callback that starts a task (its code lives in an installed package).
+    namespace: dict[str, Any] = {}
+    library = "/usr/lib/python3/site-packages/somelib/protocol.py"
+    exec(
+        compile("def on_data(loop, coro):\n    loop.create_task(coro)\n", library, "exec"),
+        namespace,
+    )
+
+    async def main() -> None:
+        loop.call_soon(namespace["on_data"], loop, _sleeps())
+        await asyncio.sleep(0)
+
+    with Watcher(log=False) as watcher:
+        loop.run_until_complete(main())  # PROGRAM
+        loop.close()
+        gc.collect()
+    kinds = _kinds(watcher)
+    # Below the callback lie the loop and the program that started it: no line of theirs.
+    assert ("task destroyed while pending", "UNS302", None) in kinds
+    assert all(line != line_of("PROGRAM") for _, _, line in kinds)
+
+
 def test_hygiene_counts_in_the_report_and_goes_to_sinks(run_loop: RunLoop) -> None:
     sunk: list[object] = []
 

@@ -33,11 +33,12 @@ import warnings
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
 from unstall.watch._frames import is_user_file, make_frame
 from unstall.watch._model import Frame
+from unstall.watch._patch import RunForeverPatch
 
 __all__ = ("Hygiene", "HygieneEvent", "render_hygiene")
 
@@ -97,11 +98,30 @@ def _coroutine_origin(awaitable: object) -> Frame | None:
     return None
 
 
+# The frames that run a loop's callbacks (asyncio's ``Handle._run``; on loops that run them
+# from C, such as uvloop, the watcher's ``run_forever`` wrapper below them): what lies below is
+# the loop and the program that started it, never the code that made a task in that callback.
+_CALLBACK_CODES = frozenset(
+    {
+        asyncio.events.Handle._run.__code__,
+        *(
+            const
+            for const in RunForeverPatch.patch.__code__.co_consts
+            if isinstance(const, CodeType) and const.co_name == "run_forever"
+        ),
+    }
+)
+
+
 def _user_frame(frame: FrameType | None) -> Frame | None:
+    """The innermost frame of the user's code at or above ``frame``, within the loop callback
+    that runs it (``None`` when the callback's stack holds none: library code made it)."""
     for _ in range(_MAX_WALK):
         if frame is None:
             return None
         code = frame.f_code
+        if code in _CALLBACK_CODES:
+            return None
         if is_user_file(code.co_filename):
             module = frame.f_globals.get("__name__", "")
             return make_frame(code.co_filename, frame.f_lineno, code.co_name, str(module))
@@ -334,13 +354,22 @@ def _factory(previous: Any) -> Callable[..., Any]:
     """A task factory that notes on each task the user's line that created it, then hands
     over to ``previous`` (or makes the task as the loop would)."""
 
+    task_class = asyncio.Task
+    get_frame = sys._getframe
+
     def task_factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
         if previous is not None:
             task = previous(loop, coro, **kwargs)
         else:
-            task = asyncio.Task(coro, loop=loop, **kwargs)
-        with contextlib.suppress(Exception):
-            setattr(task, _CREATED, _user_frame(sys._getframe(1)))
+            task = task_class(coro, loop=loop, **kwargs)
+        try:  # not contextlib.suppress: this runs for every task
+            # A task library code makes in a callback has no user line, and gets no
+            # attribute (nor the dict that would hold it).
+            where = _user_frame(get_frame(1))
+            if where is not None:
+                setattr(task, _CREATED, where)
+        except Exception:
+            pass
         return task
 
     return task_factory
