@@ -120,6 +120,25 @@ def test_a_task_library_code_makes_in_a_callback_is_not_blamed_on_the_program(
     assert all(line != line_of("PROGRAM") for _, _, line in kinds)
 
 
+def test_many_tasks_made_at_one_line_are_all_reported_with_it(run_loop: RunLoop) -> None:
+    # Past the first tasks of a coroutine function, only one in so many is walked for its
+    # line: the others get the line its tasks were seen made at, when there is one.
+    loop = run_loop.new_loop()
+    loop.set_exception_handler(lambda loop, ctx: None)
+
+    async def main() -> None:
+        for _ in range(200):
+            loop.create_task(_sleeps())  # MANY
+
+    with Watcher(log=False, max_events=1000) as watcher:
+        loop.run_until_complete(main())
+        loop.close()
+        gc.collect()
+    kinds = _kinds(watcher)
+    assert len(kinds) == 200
+    assert set(kinds) == {("task destroyed while pending", "UNS302", line_of("MANY"))}
+
+
 def test_hygiene_counts_in_the_report_and_goes_to_sinks(run_loop: RunLoop) -> None:
     sunk: list[object] = []
 

@@ -150,6 +150,8 @@ class Hygiene:
         # stays hooked until stop(): a task left pending is reported when the loop closes.
         self._handlers: dict[int, tuple[weakref.ref[asyncio.AbstractEventLoop], Any, Any]] = {}
         self._factories: dict[int, tuple[weakref.ref[asyncio.AbstractEventLoop], Any, Any]] = {}
+        # Where tasks of each coroutine function were seen made (see ``_factory``).
+        self._sites = _Sites()
 
     # -- process-wide wrappers -----------------------------------------------------------------
 
@@ -260,7 +262,7 @@ class Hygiene:
         try:
             if id(loop) not in self._factories:
                 previous_factory = loop.get_task_factory()
-                factory = _factory(previous_factory)
+                factory = _factory(previous_factory, self._sites)
                 loop.set_task_factory(factory)
                 self._factories[id(loop)] = (weakref.ref(loop), factory, previous_factory)
             # Other loops (uvloop) by their handler: one the host sets later replaces it.
@@ -319,11 +321,11 @@ class Hygiene:
         message = str(context.get("message", ""))
         task = context.get("task") or context.get("future")
         if message.startswith("Task was destroyed but it is pending"):
-            self._report(TASK_PENDING, _task_name(task), _task_origin(task))
+            self._report(TASK_PENDING, _task_name(task), _task_origin(task, self._sites))
         elif message.endswith("exception was never retrieved"):
             error = context.get("exception")
             what = f"{_task_name(task)} raised {type(error).__name__}: {error}"
-            self._report(TASK_EXCEPTION, what, _task_origin(task))
+            self._report(TASK_EXCEPTION, what, _task_origin(task, self._sites))
 
     def _report(self, kind: str, name: str, where: Frame | None) -> None:
         if not self._started:
@@ -341,21 +343,47 @@ def _task_name(task: object) -> str:
     return f"{name} ({inner})" if inner else str(name)
 
 
-def _task_origin(task: object) -> Frame | None:
+def _task_origin(task: object, sites: _Sites) -> Frame | None:
     created = getattr(task, _CREATED, None)
     if isinstance(created, Frame):
         return created
     coro = getattr(task, "get_coro", lambda: None)() if task is not None else None
     origin = getattr(coro, "cr_origin", None)
-    return _origin(origin) if origin else None
+    if origin:
+        return _origin(origin)
+    return sites.only(getattr(coro, "cr_code", None))
 
 
-def _factory(previous: Any) -> Callable[..., Any]:
-    """A task factory that notes on each task the user's line that created it, then hands
-    over to ``previous`` (or makes the task as the loop would)."""
+# Tasks of one coroutine function whose line is looked for: the first few, then one in so many
+# (a function made from a new place is still found, at the cost of a walk now and then).
+_FIRST_LOOKS = 8
+_LOOK_EVERY = 64
+_MAX_CODES = 10_000
 
+
+class _Sites:
+    """Per coroutine function (its code): how many of its tasks were made, and the user lines
+    seen making them (the first few). A task whose own line was not looked for is reported
+    with its function's line when only one was ever seen."""
+
+    __slots__ = ("counts", "lines")
+
+    def __init__(self) -> None:
+        self.counts: dict[object, int] = {}
+        self.lines: dict[object, set[Frame]] = {}
+
+    def only(self, code: object) -> Frame | None:
+        lines = self.lines.get(code)
+        return next(iter(lines)) if lines is not None and len(lines) == 1 else None
+
+
+def _factory(previous: Any, sites: _Sites) -> Callable[..., Any]:
+    """A task factory that notes on a task the user's line that created it (on the first tasks
+    of each coroutine function, then one in ``_LOOK_EVERY``: a frame walk costs more than the
+    rest of making a task), then hands over to ``previous`` (or makes the task as the loop would)."""
     task_class = asyncio.Task
     get_frame = sys._getframe
+    counts, lines = sites.counts, sites.lines
 
     def task_factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
         if previous is not None:
@@ -363,11 +391,23 @@ def _factory(previous: Any) -> Callable[..., Any]:
         else:
             task = task_class(coro, loop=loop, **kwargs)
         try:  # not contextlib.suppress: this runs for every task
+            code = getattr(coro, "cr_code", None)
+            count = counts.get(code, 0)
+            if count >= _FIRST_LOOKS and count % _LOOK_EVERY:
+                counts[code] = count + 1
+                return task
+            if len(counts) > _MAX_CODES:
+                counts.clear()
+                lines.clear()
+            counts[code] = count + 1
             # A task library code makes in a callback has no user line, and gets no
             # attribute (nor the dict that would hold it).
             where = _user_frame(get_frame(1))
             if where is not None:
                 setattr(task, _CREATED, where)
+                seen = lines.setdefault(code, set())
+                if len(seen) < 4:
+                    seen.add(where)
         except Exception:
             pass
         return task
