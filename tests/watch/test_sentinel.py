@@ -267,7 +267,9 @@ asyncio.run(main())
 helper = _sentinel._shared._proc.pid
 w.stop()
 e = max(w.events, key=lambda e: e.duration)
-print(json.dumps({{"child": pid == 0, "helper": helper, "line": e.blamed.source}}), flush=True)
+# One write per process: the parent's and the child's lines share the pipe.
+line = json.dumps({{"child": pid == 0, "helper": helper, "line": e.blamed.source}}) + "\\n"
+os.write(1, line.encode())
 if pid:
     os.waitpid(pid, 0)
 """
@@ -285,7 +287,7 @@ def test_a_forked_child_gets_its_own_sentinel(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     results = sorted((json.loads(line) for line in done.stdout.splitlines()), key=str)
-    assert [r["child"] for r in results] == [False, True]
+    assert [r["child"] for r in results] == [False, True], done.stdout
     assert results[0]["helper"] != results[1]["helper"]  # the child's own sentinel, up and ready
     assert all("FORK REGEX" in r["line"] for r in results)
 
