@@ -10,7 +10,8 @@ falls on both sides of a comparison. Two figures per mode: the median process CP
 threads, so the watchdog's own work counts) and the median over rounds of that round's ratio
 to its bare run. Modes: ``bare``; ``off`` (heartbeat + watchdog, no iteration timing);
 ``sampled`` (the default: iterations timed 20 ms of every second; on uvloop the same as
-``off``); ``always`` (every iteration timed); ``service`` (``sampled`` plus what a service
+``off``); ``always`` (every iteration timed); ``nohygiene`` (``sampled`` without the run-time
+checks of asyncio mistakes); ``service`` (``sampled`` plus what a service
 turns on: the ``/metrics`` endpoint, and the framework middleware on ``http`` and ``asgi``),
 and each half alone, ``metrics`` and ``middleware``; their ratios to ``sampled`` are printed
 too. Workloads: ``steps``, 100k ``asyncio.sleep(0)``
@@ -34,7 +35,7 @@ from collections.abc import Awaitable, Callable
 
 from unstall.watch import MetricsServer, Watcher
 
-MODES = ("bare", "off", "sampled", "always", "metrics", "middleware", "service")
+MODES = ("bare", "off", "sampled", "always", "nohygiene", "metrics", "middleware", "service")
 Body = Callable[[], Awaitable[None]]
 
 ECHO_SERVER = """
@@ -149,7 +150,9 @@ async def _run(mode: str, workload: str, echo_port: int) -> float:
     metrics = None
     if mode != "bare":
         timing = mode if mode in ("off", "sampled", "always") else "sampled"
-        watcher = Watcher(threshold_ms=100, log=False, iteration_timing=timing).start()
+        watcher = Watcher(
+            threshold_ms=100, log=False, iteration_timing=timing, hygiene=mode != "nohygiene"
+        ).start()
     # what a service adds to the watcher: the /metrics endpoint and the framework middleware
     if mode in ("metrics", "service") and watcher is not None:
         metrics = MetricsServer("127.0.0.1:0").start(watcher.metrics)
@@ -232,7 +235,7 @@ def main() -> int:
         # each round's ratio to that round's bare run, then the median of those
         ratio = statistics.median(t / b for t, b in zip(times[mode], times["bare"], strict=True))
         print(f"    {mode:<8} {value * 1e3:8.1f} ms  x{ratio:.3f}")
-    for extra in ("metrics", "middleware", "service"):
+    for extra in ("nohygiene", "metrics", "middleware", "service"):
         if extra in times and "sampled" in times:
             paired = statistics.median(
                 t / b for t, b in zip(times[extra], times["sampled"], strict=True)
