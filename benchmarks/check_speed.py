@@ -207,22 +207,9 @@ def server_edits(tree: Path, target: Path, env: dict[str, str], repeats: int) ->
             timeout=600,
         )
         opened = len(client.logs())
-        latencies = []
-        for number in range(repeats):
-            version = number + 2
-            mark = client.mark()
-            started = time.perf_counter()
-            client.change(uri, edited(text, number), version)
-            client.wait_for(
-                lambda message, version=version: (
-                    message.get("method") == "textDocument/publishDiagnostics"
-                    and message["params"]["uri"] == uri
-                    and message["params"].get("version") == version
-                ),
-                after=mark,
-                timeout=600,
-            )
-            latencies.append(time.perf_counter() - started)
+        latencies = client.edit_latencies(
+            uri, (edited(text, number) for number in range(repeats)), timeout=600
+        )
         client.wait_for(
             lambda message: (
                 sum(1 for text in client.logs()[opened:] if _ROUND.search(text)) >= repeats

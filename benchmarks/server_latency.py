@@ -94,22 +94,9 @@ def measure(tree: Path, target: Path, edits: int, debounce_ms: float, env: dict[
             timeout=600,
         )
         after_open = len(client.logs())
-        latencies = []
-        for number in range(edits):
-            version = number + 2
-            mark = client.mark()
-            started = time.perf_counter()
-            client.change(uri, _edit(text, number), version)
-            client.wait_for(
-                lambda message, version=version: (
-                    message.get("method") == "textDocument/publishDiagnostics"
-                    and message["params"]["uri"] == uri
-                    and message["params"].get("version") == version
-                ),
-                after=mark,
-                timeout=600,
-            )
-            latencies.append(time.perf_counter() - started)
+        latencies = client.edit_latencies(
+            uri, (_edit(text, number) for number in range(edits)), timeout=600
+        )
         logs = client.logs()
         code = client.stop()
     finally:

@@ -8,13 +8,14 @@ sends (``client/registerCapability``) are answered with an empty success.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -223,6 +224,24 @@ class LspClient:
             {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]},
         )
 
+    def edit_latencies(
+        self, uri: str, texts: Iterable[str], *, version: int = 2, timeout: float = 30.0
+    ) -> list[float]:
+        """Replace the document with each of ``texts`` in turn (versions from ``version`` on),
+        each time waiting for that version's diagnostics; the seconds each took."""
+        latencies = []
+        for current, text in enumerate(texts, start=version):
+            mark = self.mark()
+            started = time.perf_counter()
+            self.change(uri, text, current)
+            self.wait_for(
+                functools.partial(_diagnostics_of, uri=uri, version=current),
+                after=mark,
+                timeout=timeout,
+            )
+            latencies.append(time.perf_counter() - started)
+        return latencies
+
     def stop(self, *, timeout: float = 30.0) -> int:
         """``shutdown`` and ``exit``, then the exit code once the process ended."""
         self.request("shutdown")
@@ -275,3 +294,12 @@ def apply_text_edits(text: str, edits: Sequence[Message]) -> str:
     for start, end, new in spans:
         text = text[:start] + new + text[end:]
     return text
+
+
+def _diagnostics_of(message: Message, *, uri: str, version: int) -> bool:
+    """Whether ``message`` publishes the diagnostics of ``version`` of ``uri``."""
+    return bool(
+        message.get("method") == "textDocument/publishDiagnostics"
+        and message["params"]["uri"] == uri
+        and message["params"].get("version") == version
+    )
