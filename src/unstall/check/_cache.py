@@ -26,7 +26,6 @@ import hashlib
 import os
 import secrets
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import count
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from unstall import __version__
-from unstall.check._codec import FORMAT_VERSION, CacheMismatch, codec_for, read_data
+from unstall.check._codec import FORMAT_VERSION, CacheMismatch, codec_for, read_data, write_data
 from unstall.check._model import Finding
 from unstall.check._summary_types import ModuleSummary
 
@@ -217,11 +216,11 @@ class Cache:
             limit = max(_EDITS_AT_LEAST, len(self.entries) // _EDITS_FRACTION)
             if self._token is not None and len(self._edited) <= limit:
                 rows = [_Stored(path, self.entries[path]) for path in sorted(self._edited)]
-                _write(self.directory, self.edits_file, codec.dumps(rows, {"base": self._token}))
+                write_data(self.edits_file, codec.dumps(rows, {"base": self._token}))
             else:
                 token = secrets.token_hex(8)
                 rows = [_Stored(*item) for item in self.entries.items()]
-                _write(self.directory, self.file, codec.dumps(rows, {"token": token}))
+                write_data(self.file, codec.dumps(rows, {"token": token}))
                 self._token, self._edited = token, set()
                 with contextlib.suppress(OSError):
                     os.unlink(self.edits_file)
@@ -261,16 +260,3 @@ def _read_rows(file: Path) -> tuple[dict[str, CacheEntry], dict[str, str]] | Non
     if len(entries) != len(rows) or not all(map(_sound, entries.values())):
         return None
     return entries, header
-
-
-def _write(directory: Path, file: Path, data: bytes) -> None:
-    """Replace ``file`` with ``data`` atomically (a temporary file in ``directory``, then a rename)."""
-    fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, file)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise

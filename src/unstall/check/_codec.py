@@ -22,6 +22,7 @@ by builtins that run in C; strings and repeated values are stored once (see
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import gc
@@ -29,6 +30,7 @@ import hashlib
 import json
 import os
 import stat
+import tempfile
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -57,7 +59,15 @@ from unstall.check._codec_kinds import (
 )
 from unstall.check._summary_types import Param
 
-__all__ = ("FORMAT_VERSION", "VALUE_RECORDS", "CacheMismatch", "Codec", "codec_for", "read_data")
+__all__ = (
+    "FORMAT_VERSION",
+    "VALUE_RECORDS",
+    "CacheMismatch",
+    "Codec",
+    "codec_for",
+    "read_data",
+    "write_data",
+)
 
 R = TypeVar("R")
 
@@ -284,6 +294,20 @@ def read_data(path: Path) -> bytes | None:
         return None
     finally:
         os.close(fd)
+
+
+def write_data(path: Path, data: bytes) -> None:
+    """Replace the cache file ``path`` with ``data`` atomically (a temporary file in its
+    folder, then a rename). Raises ``OSError``."""
+    fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def codec_for(cls: type[R]) -> Codec[R]:

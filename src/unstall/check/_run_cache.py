@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TypeVar
 
 from unstall import __version__
-from unstall.check._codec import FORMAT_VERSION, CacheMismatch, codec_for, read_data
+from unstall.check._codec import FORMAT_VERSION, CacheMismatch, codec_for, read_data, write_data
 
 __all__ = ("analysis_key", "load_result", "project_key", "save_result")
 
@@ -53,8 +51,13 @@ def analysis_key(files: Iterable[tuple[str, str, bool, str]], *, config: str) ->
     """A digest of what the analysis reads: ``files`` as (shown path, module, is_package,
     summary id, or a problem's text), the configuration (the project's additions to the
     catalog among it), unstall's code and built-in catalog."""
+    return _digest((config,), files)
+
+
+def _digest(parts: Iterable[str], files: Iterable[tuple[object, ...]]) -> str:
+    """A digest of unstall's version and code, the Python, ``parts`` and ``files``."""
     hasher = hashlib.blake2b(digest_size=20)
-    for part in (__version__, sys.version, config):
+    for part in (__version__, sys.version, *parts):
         hasher.update(part.encode("utf-8", "backslashreplace"))
         hasher.update(b"\0")
     hasher.update(_code_fingerprint())
@@ -71,14 +74,7 @@ def project_key(
 
     The catalog is not parsed for it (that is a good part of a re-run's time): the built-in
     table is in the code's digest, the project's additions in the configuration."""
-    hasher = hashlib.blake2b(digest_size=20)
-    for part in (__version__, sys.version, str(cwd), config):
-        hasher.update(part.encode("utf-8", "backslashreplace"))
-        hasher.update(b"\0")
-    hasher.update(_code_fingerprint())
-    for item in files:
-        hasher.update(repr(item).encode("utf-8", "backslashreplace"))
-    return hasher.hexdigest()
+    return _digest((str(cwd), config), files)
 
 
 def _file(directory: Path, cwd: Path, name: str) -> Path:
@@ -105,12 +101,4 @@ def save_result(directory: Path, cwd: Path, key: str, result: R, *, name: str = 
     with contextlib.suppress(OSError, TypeError, ValueError):
         data = codec_for(type(result)).dumps([result], {"key": key})
         directory.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, _file(directory, cwd, name))
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
+        write_data(_file(directory, cwd, name), data)
