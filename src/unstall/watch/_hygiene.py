@@ -33,12 +33,12 @@ import warnings
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import CodeType, FrameType
+from types import FrameType
 from typing import Any
 
 from unstall.watch._frames import is_user_file, make_frame
 from unstall.watch._model import Frame
-from unstall.watch._patch import RunForeverPatch
+from unstall.watch._patch import WRAPPER_CODE
 
 __all__ = ("Hygiene", "HygieneEvent", "render_hygiene")
 
@@ -101,16 +101,7 @@ def _coroutine_origin(awaitable: object) -> Frame | None:
 # The frames that run a loop's callbacks (asyncio's ``Handle._run``; on loops that run them
 # from C, such as uvloop, the watcher's ``run_forever`` wrapper below them): what lies below is
 # the loop and the program that started it, never the code that made a task in that callback.
-_CALLBACK_CODES = frozenset(
-    {
-        asyncio.events.Handle._run.__code__,
-        *(
-            const
-            for const in RunForeverPatch.patch.__code__.co_consts
-            if isinstance(const, CodeType) and const.co_name == "run_forever"
-        ),
-    }
-)
+_CALLBACK_CODES = frozenset({asyncio.events.Handle._run.__code__, WRAPPER_CODE})
 
 
 def _user_frame(frame: FrameType | None) -> Frame | None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from types import CodeType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from unstall.watch._loops import LoopState
 
-__all__ = ("RunForeverPatch",)
+__all__ = ("WRAPPER_CODE", "RunForeverPatch")
 
 
 class _Patched(NamedTuple):
@@ -72,3 +73,12 @@ class RunForeverPatch:
             if cls.__dict__.get("run_forever") is wrapper:
                 cls.run_forever = original
         self._patched.clear()
+
+
+# The code every wrapped ``run_forever`` runs: on a loop that runs its callbacks from C
+# (uvloop), the frame right below a callback's.
+WRAPPER_CODE: CodeType = next(
+    const
+    for const in RunForeverPatch.patch.__code__.co_consts
+    if isinstance(const, CodeType) and const.co_name == "run_forever"
+)
