@@ -240,24 +240,30 @@ class Lifecycle:
 
     def _registration(self, parent: Use, use: Use) -> str | None:
         """Why a function passed to the call ``parent`` is start-up or shutdown code, if it is."""
-        found = self._matches(parent.ref, BoundaryKind.LIFECYCLE_REGISTRATION)
+        found = self._registered(parent, use, BoundaryKind.LIFECYCLE_REGISTRATION)
         if found is None:
             return None
-        row = self.catalog.boundary(found)
-        keyword = next((name for key, name in use.keywords if key == "="), None)
-        if row is not None and row.keywords and keyword not in row.keywords:
-            return None
-        return f"{keyword} handler" if keyword else f"registered with {found.rpartition('.')[2]}"
+        name, keyword = found
+        return f"{keyword} handler" if keyword else f"registered with {name.rpartition('.')[2]}"
 
     def _main_registration(self, parent: Use, use: Use) -> bool:
         """Whether the function ``use`` passes to the call ``parent`` becomes a main coroutine
         (``subparser.set_defaults(func=pair)``)."""
-        found = self._matches(parent.ref, BoundaryKind.MAIN_REGISTRATION)
+        return self._registered(parent, use, BoundaryKind.MAIN_REGISTRATION) is not None
+
+    def _registered(
+        self, parent: Use, use: Use, kind: BoundaryKind
+    ) -> tuple[str, str | None] | None:
+        """The registration of ``kind`` the call ``parent`` is, and the keyword ``use`` is
+        passed as, when the row takes it there (a row with ``keywords`` takes only those)."""
+        found = self._matches(parent.ref, kind)
         if found is None:
-            return False
+            return None
         row = self.catalog.boundary(found)
-        keyword = next((name for key, name in use.keywords if key == "="), None)
-        return row is None or not row.keywords or keyword in row.keywords
+        keyword = next((str(name) for key, name in use.keywords if key == "="), None)
+        if row is not None and row.keywords and keyword not in row.keywords:
+            return None
+        return found, keyword
 
     def _is_loop_entry(self, parent: Use) -> bool:
         if self._matches(parent.ref, BoundaryKind.LOOP_ENTRY) is not None:
