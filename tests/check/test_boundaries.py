@@ -119,6 +119,7 @@ def test_boundary_rows_by_kind(row: Boundary) -> None:
         BoundaryKind.LIFECYCLE_REGISTRATION,
         BoundaryKind.LIFECYCLE_METHOD,
         BoundaryKind.MAIN_METHOD,
+        BoundaryKind.START_METHOD,
     ):
         _lifecycle(row)
     else:
@@ -185,6 +186,16 @@ def _lifecycle(row: Boundary) -> None:
     module, rest = _module_and_rest(row.name)
     handler = "async def hook():\n    time.sleep(1)\n"
     header = f"import time\nimport {module}\n\n\n"
+    if row.kind is BoundaryKind.START_METHOD:
+        # Started once per object, unless a request handler of the project starts one.
+        source = (
+            f"{header}class Client:\n    async def {rest[-1]}(self):\n        time.sleep(1)\n"
+            "        while True:\n            time.sleep(1)\n"
+        )
+        assert _frequencies(source) == [(7, Frequency.STARTUP), (9, Frequency.EVERY)]
+        called = f"{source}\n\nasync def handle(request):\n    await Client().{rest[-1]}()\n"
+        assert _frequencies(called) == [(7, Frequency.EVERY), (9, Frequency.EVERY)]
+        return
     if row.kind is BoundaryKind.MAIN_METHOD:
         # A main coroutine runs once, but what it does in its loops repeats while it serves.
         source = (

@@ -487,6 +487,50 @@ def test_a_main_coroutine_repeats_only_its_while_and_async_for_loops() -> None:
     ]
 
 
+def test_a_start_method_runs_once_per_object_unless_called_while_serving() -> None:
+    source = """
+        import os
+        import time
+
+
+        class Client:
+            async def start(self):
+                os.stat("tokens.json")
+                while True:
+                    time.sleep(1)
+
+            async def stop(self):
+                os.remove("tokens.json")
+    """
+    # Nothing in the project starts it: a client starts once and then serves from its loops.
+    assert seen({"app.client": source}) == [
+        (8, "UNS102", "startup"),
+        (10, "UNS101", "every"),
+        (13, "UNS102", "startup"),
+    ]
+    handler = """
+        from app.client import Client
+
+
+        async def handle(request):
+            await Client().start()
+    """
+    # A request handler starts one per request: it is ordinary code again.
+    assert seen({"app.client": source, "app.views": handler}) == [
+        (8, "UNS102", "every"),
+        (10, "UNS101", "every"),
+        (13, "UNS102", "startup"),
+    ]
+    # A test that starts one says nothing of how the program does.
+    assert seen({"app.client": source, "tests.test_client": handler}) == [
+        (8, "UNS102", "startup"),
+        (10, "UNS101", "every"),
+        (13, "UNS102", "startup"),
+    ]
+    renamed = source.replace("async def start(", "async def fetch(")
+    assert (8, "UNS102", "every") in seen({"app.client": renamed})
+
+
 def test_a_project_helper_that_runs_what_it_is_handed_is_a_loop_entry() -> None:
     source = """
         import asyncio

@@ -201,6 +201,7 @@ _BOUNDARY_TITLES = {
     BoundaryKind.LIFECYCLE_DECORATOR: "Start-up and shutdown decorators: what they mark is in the start-up tier",
     BoundaryKind.LIFECYCLE_REGISTRATION: "Start-up and shutdown registrations: what is passed to them is in the start-up tier",
     BoundaryKind.LIFECYCLE_METHOD: "Start-up and shutdown methods, by name",
+    BoundaryKind.START_METHOD: "Start and stop methods, by name: once per object unless called while serving",
     BoundaryKind.LOOP_ENTRY: "Loop entries: the coroutine they run is start-up code outside its loops",
     BoundaryKind.MAIN_REGISTRATION: "Main registrations: what is passed to them runs once, like the coroutine a loop runs",
 }
@@ -254,8 +255,9 @@ _FREQUENCY_SECTION = (
     "request still pays it. | yes |",
     "| `startup` | *start-up/shutdown only: lifespan handler* (the reason) | Only reached from code "
     "that runs while the process starts or stops: ASGI lifespan handlers, framework start/stop "
-    "hooks and listeners (the start-up boundaries below), server `startup`/`shutdown` methods, the "
-    "coroutine given to `asyncio.run` outside its loops, and the `lifecycle-roots` your project "
+    "hooks and listeners (the start-up boundaries below), server `startup`/`shutdown` methods, "
+    "an object's `start`/`stop` method that the project never calls from code that serves "
+    "(outside its loops), the coroutine given to `asyncio.run` outside its loops, and the `lifecycle-roots` your project "
     "declares. | no |",
     "| `test` | *test code: a test runner drives it* | The `async def` is in test code: a `tests` or "
     "`test` folder, `test_*.py`, `*_test.py` or `conftest.py`. A test runner runs it one test at "

@@ -134,6 +134,10 @@ class BoundaryKind(enum.Enum):
     # A method so named is a program's or server's main coroutine: it runs once, and what it
     # does in its loops repeats (``serve``).
     MAIN_METHOD = "main-method"
+    # A method so named starts or stops an object that lives on (a client, a service): it runs
+    # once per object, what it does in its loops repeats; a call from code that may run while
+    # the program serves makes it ordinary code again (``start``).
+    START_METHOD = "start-method"
     LOOP_ENTRY = "loop-entry"  # runs the coroutine it is given as a whole loop's life (asyncio.run)
     # What is passed to it is a program's main coroutine: a command-line sub-command
     # (``subparser.set_defaults(func=pair)``, run once by ``await args.func(args)``).

@@ -6,7 +6,9 @@ starts or stops: decorated as such (``@app.before_server_start``), registered as
 ``shutdown`` method, or a root the project declares (``lifecycle-roots``). A *main coroutine*
 runs once, but what it does in its loops repeats while the program serves: the coroutine handed
 to a loop entry (``asyncio.run(main())``, ``anyio.run(main)``, a project helper that runs what it
-is handed on a loop of its own, a decorator whose wrapper does that), a server's ``serve`` method.
+is handed on a loop of its own, a decorator whose wrapper does that), a server's ``serve`` method,
+and an object's ``start`` or ``stop`` method (a client's, a service's) that nothing in the project
+calls from code that may run while the program serves (calls from test code do not count).
 The loops that repeat are ``while`` loops and ``async for`` (a stream, a subscription); a sync
 ``for`` runs once per item of what it holds when it starts.
 
@@ -44,6 +46,7 @@ class Lifecycle:
         self._main: set[Function] = set()
         self._callers: dict[Function, list[tuple[Function, bool]]] = {}
         self._escaped: set[Function] = set()
+        self._starts: dict[Function, str] = {}
         self._subclasses = self._subclass_index()
         self._descendants_of: dict[Function, list[Function]] = {}
         self._runners, self._runner_decorators = self._loop_runners()
@@ -65,7 +68,9 @@ class Lifecycle:
         decorator_tails = self.catalog.boundary_suffixes(BoundaryKind.LIFECYCLE_DECORATOR)
         methods = self.catalog.boundary_suffixes(BoundaryKind.LIFECYCLE_METHOD)
         mains = self.catalog.boundary_suffixes(BoundaryKind.MAIN_METHOD)
+        starts = self.catalog.boundary_suffixes(BoundaryKind.START_METHOD)
         for index, functions in enumerate(project.functions):
+            in_tests = _is_test_module(project.summaries[index].module)
             for key, info in functions.items():
                 function = (index, key)
                 if info.is_async:
@@ -77,6 +82,8 @@ class Lifecycle:
                     elif "." in key and key.rpartition(".")[2] in mains:
                         self.why[function] = f"{key.rpartition('.')[2]} method"
                         self._main.add(function)
+                    elif "." in key and key.rpartition(".")[2] in starts:
+                        self._starts[function] = key.rpartition(".")[2]
                     for ref in info.decorators:
                         name = self._name(ref.removesuffix("()"))
                         tail = ref.removesuffix("()").rpartition(".")[2]
@@ -86,6 +93,8 @@ class Lifecycle:
                             ref, self._runner_decorators
                         ):
                             self._run_by_loop(function)
+                if in_tests:
+                    continue  # a test drives what it calls; it says nothing of a serving program
                 for use in info.uses:
                     self._use(function, info.uses, use)
 
@@ -289,12 +298,20 @@ class Lifecycle:
             for function, calls in self._callers.items()
             if function not in once and function not in self._escaped and calls
         ]
+        # A start or stop method runs once per object even when nothing in the project calls it.
+        candidates.extend(
+            function
+            for function in self._starts
+            if function not in once
+            and function not in self._escaped
+            and function not in self._callers
+        )
         changed = True
         while changed:
             changed = False
             for function in candidates:
-                calls = self._callers[function]
-                if function not in whole and all(caller in whole for caller, _ in calls):
+                calls = self._callers.get(function, [])
+                if calls and function not in whole and all(caller in whole for caller, _ in calls):
                     whole.add(function)
                     once.add(function)
                     changed = True
@@ -303,4 +320,21 @@ class Lifecycle:
                 ):
                     once.add(function)
                     changed = True
+                    if function in self._starts:
+                        self.why[function] = (
+                            f"{self._starts[function]} method: it runs once per object it starts"
+                        )
         return frozenset(whole), frozenset(once)
+
+
+def _is_test_module(module: str) -> bool:
+    """Whether a module is test code (a ``tests`` or ``test`` package, a ``test_*``, ``*_test``
+    or ``conftest`` module), by its dotted name."""
+    parts = module.split(".")
+    last = parts[-1]
+    return (
+        last == "conftest"
+        or last.startswith("test_")
+        or last.endswith("_test")
+        or any(part in ("tests", "test") for part in parts[:-1])
+    )
