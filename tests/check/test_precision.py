@@ -416,7 +416,39 @@ def test_a_run_time_import_is_reported_as_the_import() -> None:
     assert "imports `app.heavy` at run time" in finding.message
 
 
-# -- the start-up tier ----------------------------------------------------------------------------
+def test_an_import_of_a_module_sys_modules_says_is_loaded_runs_nothing() -> None:
+    heavy = 'DATA = open("data.txt").read()\nclass Toolset: ...\n'
+    guarded = """
+        import sys
+
+
+        def owned(toolset):
+            if "app.heavy" in sys.modules:
+                from app.heavy import Toolset
+
+                return isinstance(toolset, Toolset)
+            return False
+
+
+        def names(toolset):
+            if toolset is None or "app.heavy" not in sys.modules:
+                return []
+            import app.heavy
+
+            return [app.heavy.DATA]
+
+
+        async def handler(toolset):
+            return owned(toolset), names(toolset)
+    """
+    assert findings({"app.heavy": heavy, "app.handlers": guarded}) == []
+    # Without the test the import may be the first: it loads the module, on a first call.
+    unguarded = guarded.replace('"app.heavy" in sys.modules', "toolset")
+    unguarded = unguarded.replace('"app.heavy" not in sys.modules', "not toolset.ready")
+    found = findings({"app.heavy": heavy, "app.handlers": unguarded})
+    assert {(f.location.line, f.frequency, f.reason) for f in found} == {
+        (22, Frequency.FIRST, "first import")
+    }
 
 
 def test_start_up_code_is_its_own_tier() -> None:

@@ -103,6 +103,7 @@ class Body(ExpressionWalker):
         """Walk a block of statements, each by the handler of its type in :attr:`statement_handlers`."""
         handlers = self.statement_handlers
         places: list[tuple[int, int]] = []
+        unload = 0
         for position, node in enumerate(body):
             try:
                 handler = handlers.get(type(node))
@@ -118,8 +119,13 @@ class Body(ExpressionWalker):
                 rest = body[position + 1 :]
                 lazy = LAZY if rest and first_use(node.test, False, rest, self.globals) else 0
                 places.append(self.enter(self.conditions(node.test, False), lazy))
+                loaded = _loaded_module(node.test, False)
+                if loaded is not None:
+                    self.loaded.append(loaded)
+                    unload += 1
         for place in reversed(places):
             self.leave(place)
+        del self.loaded[len(self.loaded) - unload :]
 
     def expression_statement(self, node: ast.Expr) -> None:
         """An expression on its own line (``await`` may be put before it)."""
@@ -208,7 +214,12 @@ class Body(ExpressionWalker):
                 continue
             lazy = LAZY if first_use(node.test, holds, branch, self.globals) else 0
             place = self.enter(self.conditions(node.test, holds), lazy)
+            loaded = _loaded_module(node.test, holds)
+            if loaded is not None:
+                self.loaded.append(loaded)
             self.block(branch)
+            if loaded is not None:
+                self.loaded.pop()
             self.leave(place)
 
     def while_(self, node: ast.While) -> None:
@@ -265,7 +276,12 @@ class Body(ExpressionWalker):
                 self.expr(child)
 
     def import_use(self, name: str, node: ast.stmt) -> None:
-        """Record an import of the absolute module ``name`` (its top-level code may run)."""
+        """Record an import of the absolute module ``name`` (its top-level code may run), unless
+        a ``sys.modules`` test around it says the module is loaded already."""
+        if name in self.loaded or (
+            isinstance(node, ast.ImportFrom) and name.rpartition(".")[0] in self.loaded
+        ):
+            return  # loaded: importing it, or a name from it, only looks it up
         self.uses.append(
             Use(
                 IMPORT,
@@ -539,3 +555,32 @@ def _rebound_otherwise(node: ast.FunctionDef | ast.AsyncFunctionDef) -> frozense
         elif isinstance(child, ast.Delete):
             return None
     return frozenset(names)
+
+
+def _loaded_module(test: ast.expr, holds: bool) -> str | None:
+    """The module that ``test`` being ``holds`` says is in ``sys.modules`` (``"pkg.mod" in
+    sys.modules`` holding, ``not in`` failing), if it says so."""
+    while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test, holds = test.operand, not holds
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) == holds:
+        # ``a and b`` holding, ``a or b`` failing: each part says the same.
+        for value in test.values:
+            found = _loaded_module(value, holds)
+            if found is not None:
+                return found
+        return None
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    left, op, right = test.left, test.ops[0], test.comparators[0]
+    if not (
+        isinstance(left, ast.Constant)
+        and isinstance(left.value, str)
+        and isinstance(right, ast.Attribute)
+        and right.attr == "modules"
+        and isinstance(right.value, ast.Name)
+        and right.value.id == "sys"
+    ):
+        return None
+    if (isinstance(op, ast.In) and holds) or (isinstance(op, ast.NotIn) and not holds):
+        return left.value
+    return None

@@ -108,6 +108,9 @@ class ExpressionWalker:
         # The enclosing functions' parameters (a decorator's ``func`` inside its wrapper).
         self.outer_params: frozenset[str] = frozenset()
         self.globals: set[str] = set()
+        # Modules a ``sys.modules`` test says are loaded where the walk is: importing one runs
+        # nothing (``if "pkg.mcp" in sys.modules: from pkg.mcp import Toolset``).
+        self.loaded: list[str] = []
         # The use recorded for each call node walked so far (by id): what created a receiver.
         self.created: dict[int, int] = {}
         # Where the walk is: the innermost guard on parameters, and IN_LOOP / LAZY.
