@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from unstall import __version__
-from unstall.check._codec import FORMAT_VERSION, CacheMismatch, codec_for, read_data, write_data
+from unstall.check._codec import FORMAT_VERSION, codec_for, read_records, write_data
 from unstall.check._model import Finding
 from unstall.check._summary_types import ModuleSummary
 
@@ -249,13 +249,10 @@ class Cache:
 def _read_rows(file: Path) -> tuple[dict[str, CacheEntry], dict[str, str]] | None:
     """The entries of one cache file (full or edits) by path, and its header; ``None`` when it
     is missing, corrupt, foreign, or holds links the summarizer never makes."""
-    data = read_data(file)
-    if data is None:
+    loaded = read_records(file, _Stored)
+    if loaded is None:
         return None
-    try:
-        rows, header = codec_for(_Stored).loads(data)
-    except (CacheMismatch, TypeError):  # TypeError: the codec cannot be built (tests say why)
-        return None
+    rows, header = loaded
     entries = dict(rows)
     if len(entries) != len(rows) or not all(map(_sound, entries.values())):
         return None

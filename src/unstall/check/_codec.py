@@ -65,7 +65,7 @@ __all__ = (
     "CacheMismatch",
     "Codec",
     "codec_for",
-    "read_data",
+    "read_records",
     "write_data",
 )
 
@@ -277,7 +277,19 @@ class Codec(Generic[R]):
 _CODECS: dict[type[Any], Codec[Any]] = {}
 
 
-def read_data(path: Path) -> bytes | None:
+def read_records(path: Path, cls: type[R]) -> tuple[list[R], dict[str, str]] | None:
+    """The ``cls`` rows and the header of the cache file ``path``, or ``None`` when it is
+    missing, unreadable, not a regular file, or not what :meth:`Codec.dumps` wrote for ``cls``."""
+    data = _read_data(path)
+    if data is None:
+        return None
+    try:
+        return codec_for(cls).loads(data)
+    except (CacheMismatch, TypeError):  # TypeError: the codec cannot be built (tests say why)
+        return None
+
+
+def _read_data(path: Path) -> bytes | None:
     """The bytes of the cache file ``path``, or ``None`` when it is missing, unreadable or
     not a regular file (a link to ``/dev/zero`` or a pipe would never end)."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)

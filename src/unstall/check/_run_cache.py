@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from unstall import __version__
-from unstall.check._codec import FORMAT_VERSION, CacheMismatch, codec_for, read_data, write_data
+from unstall.check._codec import FORMAT_VERSION, codec_for, read_records, write_data
 
 __all__ = ("analysis_key", "load_result", "project_key", "save_result")
 
@@ -86,13 +86,10 @@ def load_result(
     directory: Path, cwd: Path, key: str, kind: type[R], *, name: str = "result"
 ) -> R | None:
     """The ``kind`` record saved as ``name`` under ``key`` by the last run from ``cwd``, or ``None``."""
-    data = read_data(_file(directory, cwd, name))
-    if data is None:
+    loaded = read_records(_file(directory, cwd, name), kind)
+    if loaded is None:
         return None
-    try:
-        rows, header = codec_for(kind).loads(data)
-    except (CacheMismatch, TypeError):  # TypeError: the codec cannot be built (tests say why)
-        return None
+    rows, header = loaded
     return rows[0] if header.get("key") == key and len(rows) == 1 else None
 
 
