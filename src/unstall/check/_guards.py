@@ -6,7 +6,9 @@ function's parameters that hold in one branch (``if verify_ssl and port is None:
 a constant argument decides. :func:`first_use` recognises lazy set-up that fills what it tests
 (``if self._ctx is None: self._ctx = make()``), whose body runs on the first call only.
 :func:`exits` tells a block that always leaves (``return``, ``raise``), after which the rest of
-the enclosing block runs only when the test failed.
+the enclosing block runs only when the test failed. :func:`loaded_module` reads a
+``sys.modules`` test (``if "pkg.mod" in sys.modules:``), under which importing the module runs
+nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable, Collection, Sequence
 
 from unstall.check._summary_types import EQUALS, HASATTR, IS_NONE, ISINSTANCE, TRUTHY
 
-__all__ = ("Atom", "atoms", "exits", "first_use", "first_use_handler")
+__all__ = ("Atom", "atoms", "exits", "first_use", "first_use_handler", "loaded_module")
 
 # (subject parameter, test, value, negated): one condition of a Guard, before it is numbered.
 Atom = tuple[str, int, object, bool]
@@ -89,6 +91,35 @@ def _atom(test: ast.expr, params: Collection[str], evaluate: Evaluate) -> Atom |
                 return None
             names.extend(str(name) for name in ref)
         return (subject, ISINSTANCE, tuple(sorted(names)), False) if names else None
+    return None
+
+
+def loaded_module(test: ast.expr, holds: bool) -> str | None:
+    """The module that ``test`` being ``holds`` says is in ``sys.modules`` (``"pkg.mod" in
+    sys.modules`` holding, ``not in`` failing), if it says so."""
+    while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test, holds = test.operand, not holds
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) == holds:
+        # ``a and b`` holding, ``a or b`` failing: each part says the same.
+        for value in test.values:
+            found = loaded_module(value, holds)
+            if found is not None:
+                return found
+        return None
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    left, op, right = test.left, test.ops[0], test.comparators[0]
+    if not (
+        isinstance(left, ast.Constant)
+        and isinstance(left.value, str)
+        and isinstance(right, ast.Attribute)
+        and right.attr == "modules"
+        and isinstance(right.value, ast.Name)
+        and right.value.id == "sys"
+    ):
+        return None
+    if (isinstance(op, ast.In) and holds) or (isinstance(op, ast.NotIn) and not holds):
+        return left.value
     return None
 
 

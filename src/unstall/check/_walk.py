@@ -14,7 +14,7 @@ from sys import intern
 from typing import Any, ClassVar, NamedTuple
 
 from unstall.check._file_context import ClassBuilder, FileContext
-from unstall.check._guards import exits, first_use, first_use_handler
+from unstall.check._guards import exits, first_use, first_use_handler, loaded_module
 from unstall.check._scope import UNKNOWN, FunctionScope, annotation_ref, expr_ref
 from unstall.check._summary_types import ASSIGN, CALL, IMPORT, IN_LOOP, LAZY, FunctionInfo, Use
 from unstall.check._walk_expr import ExpressionWalker, argument_value, call_arguments
@@ -119,7 +119,7 @@ class Body(ExpressionWalker):
                 rest = body[position + 1 :]
                 lazy = LAZY if rest and first_use(node.test, False, rest, self.globals) else 0
                 places.append(self.enter(self.conditions(node.test, False), lazy))
-                loaded = _loaded_module(node.test, False)
+                loaded = loaded_module(node.test, False)
                 if loaded is not None:
                     self.loaded.append(loaded)
                     unload += 1
@@ -214,7 +214,7 @@ class Body(ExpressionWalker):
                 continue
             lazy = LAZY if first_use(node.test, holds, branch, self.globals) else 0
             place = self.enter(self.conditions(node.test, holds), lazy)
-            loaded = _loaded_module(node.test, holds)
+            loaded = loaded_module(node.test, holds)
             if loaded is not None:
                 self.loaded.append(loaded)
             self.block(branch)
@@ -555,32 +555,3 @@ def _rebound_otherwise(node: ast.FunctionDef | ast.AsyncFunctionDef) -> frozense
         elif isinstance(child, ast.Delete):
             return None
     return frozenset(names)
-
-
-def _loaded_module(test: ast.expr, holds: bool) -> str | None:
-    """The module that ``test`` being ``holds`` says is in ``sys.modules`` (``"pkg.mod" in
-    sys.modules`` holding, ``not in`` failing), if it says so."""
-    while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        test, holds = test.operand, not holds
-    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) == holds:
-        # ``a and b`` holding, ``a or b`` failing: each part says the same.
-        for value in test.values:
-            found = _loaded_module(value, holds)
-            if found is not None:
-                return found
-        return None
-    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
-        return None
-    left, op, right = test.left, test.ops[0], test.comparators[0]
-    if not (
-        isinstance(left, ast.Constant)
-        and isinstance(left.value, str)
-        and isinstance(right, ast.Attribute)
-        and right.attr == "modules"
-        and isinstance(right.value, ast.Name)
-        and right.value.id == "sys"
-    ):
-        return None
-    if (isinstance(op, ast.In) and holds) or (isinstance(op, ast.NotIn) and not holds):
-        return left.value
-    return None
