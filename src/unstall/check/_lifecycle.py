@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from unstall.catalog import BoundaryKind, Catalog
+from unstall.check._modules import is_test_file
 from unstall.check._resolve import Project, ValueKind
 from unstall.check._summary_types import CALL, IN_LOOP, REFERENCE, Param, Use
 
@@ -70,20 +71,28 @@ class Lifecycle:
         mains = self.catalog.boundary_suffixes(BoundaryKind.MAIN_METHOD)
         starts = self.catalog.boundary_suffixes(BoundaryKind.START_METHOD)
         for index, functions in enumerate(project.functions):
-            in_tests = _is_test_module(project.summaries[index].module)
+            summary = project.summaries[index]
+            parts = summary.module.split(".")
+            in_tests = (
+                is_test_file(parts, "__init__")
+                if summary.is_package
+                else is_test_file(parts[:-1], parts[-1])
+            )
             for key, info in functions.items():
                 function = (index, key)
                 if info.is_async:
-                    qualified = project.qualified(index, key)
-                    if qualified in self._declared:
+                    owner, _, method = key.rpartition(".")
+                    if not owner:
+                        method = ""  # a module-level function: no method name to go by
+                    if project.qualified(index, key) in self._declared:
                         self.why[function] = "declared start-up or shutdown code"
-                    elif "." in key and key.rpartition(".")[2] in methods:
-                        self.why[function] = f"{key.rpartition('.')[2]} method"
-                    elif "." in key and key.rpartition(".")[2] in mains:
-                        self.why[function] = f"{key.rpartition('.')[2]} method"
+                    elif method in methods:
+                        self.why[function] = f"{method} method"
+                    elif method in mains:
+                        self.why[function] = f"{method} method"
                         self._main.add(function)
-                    elif "." in key and key.rpartition(".")[2] in starts:
-                        self._starts[function] = key.rpartition(".")[2]
+                    elif method in starts:
+                        self._starts[function] = method
                     for ref in info.decorators:
                         name = self._name(ref.removesuffix("()"))
                         tail = ref.removesuffix("()").rpartition(".")[2]
@@ -325,16 +334,3 @@ class Lifecycle:
                             f"{self._starts[function]} method: it runs once per object it starts"
                         )
         return frozenset(whole), frozenset(once)
-
-
-def _is_test_module(module: str) -> bool:
-    """Whether a module is test code (a ``tests`` or ``test`` package, a ``test_*``, ``*_test``
-    or ``conftest`` module), by its dotted name."""
-    parts = module.split(".")
-    last = parts[-1]
-    return (
-        last == "conftest"
-        or last.startswith("test_")
-        or last.endswith("_test")
-        or any(part in ("tests", "test") for part in parts[:-1])
-    )

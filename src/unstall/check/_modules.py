@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ("module_name",)
+__all__ = ("is_test_file", "module_name")
+
+_TEST_FOLDERS = frozenset({"tests", "test"})
 
 
 def _package_prefix(folder: str) -> tuple[str, ...]:
@@ -46,3 +49,16 @@ def module_name(path: Path) -> tuple[str, bool]:
             return ".".join(prefix), True
         return os.path.basename(folder) or "__init__", True
     return ".".join((*prefix, stem)), False
+
+
+def is_test_file(folders: Iterable[str], name: str) -> bool:
+    """Whether the file or module ``name`` (with ``.py`` or without) in ``folders`` (folder or
+    package names) is test code: in a ``tests`` or ``test`` folder, or a ``test_*``,
+    ``*_test`` or ``conftest`` module."""
+    stem = name.removesuffix(".py")
+    return (
+        stem == "conftest"
+        or stem.startswith("test_")
+        or stem.endswith("_test")
+        or any(folder in _TEST_FOLDERS for folder in folders)
+    )

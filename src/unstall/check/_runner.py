@@ -14,6 +14,7 @@ from unstall.catalog import Catalog
 from unstall.check._cache import Cache, CacheEntry, default_cache_dir
 from unstall.check._discover import discover, matches_any
 from unstall.check._model import Finding, Frequency
+from unstall.check._modules import is_test_file
 from unstall.check._pool import default_workers, run_all
 from unstall.check._read import Source, read_source, source_from_bytes, stat_file
 from unstall.check._run_cache import analysis_key, load_result, project_key, save_result
@@ -541,21 +542,17 @@ def _report(found: Sequence[Finding], plan: _Plan, merged: _Merged) -> _Report:
 
 
 _TEST_REASON = "a test runner drives it, not a serving program"
-_TEST_FOLDERS = frozenset({"tests", "test"})
 
 
 def is_test_code(path: str, root: Path) -> bool:
     """Whether ``path`` is test code: in a ``tests`` or ``test`` folder (below ``root`` when it
     is inside it), or a ``test_*.py``, ``*_test.py`` or ``conftest.py`` file."""
     file = Path(path)
-    name = file.name
-    if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
-        return True
     try:
         parts = file.relative_to(root).parts[:-1]
     except ValueError:
         parts = file.parts[:-1]
-    return any(part in _TEST_FOLDERS for part in parts)
+    return is_test_file(parts, file.name)
 
 
 def _file_ignores(path: str, plan: _Plan) -> tuple[str, ...]:
