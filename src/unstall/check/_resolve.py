@@ -18,7 +18,7 @@ analysis precise. Results are memoized per reference, so a project resolves in n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -285,14 +285,7 @@ class Project:
         value = self.resolve(owner)
         if value is None or value.kind is not ValueKind.INSTANCE:
             return None
-        seen: set[tuple[int, str]] = set()
-        pending = [(value.summary, value.name)]
-        while pending and len(seen) <= _MAX_DEPTH:
-            current = pending.pop(0)
-            if current in seen:
-                continue
-            seen.add(current)
-            info = self.classes[current[0]].get(current[1])
+        for _, _, info in self._lineage(value.summary, value.name):
             if info is None:
                 continue
             for attribute, arguments in info.made:
@@ -300,20 +293,13 @@ class Project:
                     return arguments
             if any(attribute == name for attribute, _ in info.attributes):
                 return None  # given something else here
-            for base in info.bases:
-                resolved = self.resolve(base)
-                if resolved is not None and resolved.kind is ValueKind.CLASS:
-                    pending.append((resolved.summary, resolved.name))
         return None
 
-    def member(self, summary: int, key: str, name: str, *, skip_self: bool = False) -> Value | None:
-        """Look ``name`` up on a project class and its bases (methods, nested classes, attribute types).
-
-        ``skip_self`` starts at the bases, as ``super()`` does.
-        """
+    def _lineage(self, summary: int, key: str) -> Iterator[tuple[int, str, ClassInfo | None]]:
+        """A project class and its project bases, nearest first, each once (at most
+        ``_MAX_DEPTH`` + 1 of them): ``(summary, key, info)``."""
         seen: set[tuple[int, str]] = set()
         pending = [(summary, key)]
-        outside: Value | None = None
         while pending:
             current = pending.pop(0)
             if current in seen or len(seen) > _MAX_DEPTH:
@@ -321,6 +307,19 @@ class Project:
             seen.add(current)
             index, class_key = current
             info = self.classes[index].get(class_key)
+            yield index, class_key, info
+            for base in info.bases if info is not None else ():
+                resolved = self.resolve(base)
+                if resolved is not None and resolved.kind is ValueKind.CLASS:
+                    pending.append((resolved.summary, resolved.name))
+
+    def member(self, summary: int, key: str, name: str, *, skip_self: bool = False) -> Value | None:
+        """Look ``name`` up on a project class and its bases (methods, nested classes, attribute types).
+
+        ``skip_self`` starts at the bases, as ``super()`` does.
+        """
+        outside: Value | None = None
+        for index, class_key, info in self._lineage(summary, key):
             if skip_self:
                 skip_self = False
             else:
@@ -332,16 +331,13 @@ class Project:
                 for attribute, ref in info.attributes if info is not None else ():
                     if attribute == name:
                         return self.resolve(ref) if ref else None
-            if info is None:
+            if info is None or outside is not None:
                 continue
             for base in info.bases:
-                resolved = self.resolve(base)
-                if resolved is not None and resolved.kind is ValueKind.CLASS:
-                    pending.append((resolved.summary, resolved.name))
-                elif (
-                    resolved is not None and resolved.kind is ValueKind.OUTSIDE and outside is None
-                ):
+                resolved = self.resolve(base)  # known already: the lineage resolved it
+                if resolved is not None and resolved.kind is ValueKind.OUTSIDE:
                     outside = Value(ValueKind.OUTSIDE, name=f"{resolved.name}.{name}")
+                    break
         return outside
 
     def call(self, value: Value | None) -> Value | None:
