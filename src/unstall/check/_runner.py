@@ -369,8 +369,9 @@ def _summarize_text(
         # Like a file that cannot be decoded: its finding stands for its summary.
         return CacheEntry(0, 0, "", module.name, module.is_package, 0, source)
     memory = plan.memory
+    buffered = memory.buffers.get(shown) if memory is not None else None
     cached_entry = cache.get(shown) if cache is not None else None
-    for known in (memory.buffers.get(shown) if memory is not None else None, cached_entry):
+    for known in (buffered, cached_entry):
         if (
             known is not None
             and known.digest == source.digest
@@ -380,9 +381,7 @@ def _summarize_text(
     entry = summarize_source(
         source, Job(shown, shown, module.name, module.is_package, plan.config.max_file_size)
     )
-    entry = _same_summary(
-        entry, (memory.buffers.get(shown) if memory is not None else None) or cached_entry
-    )
+    entry = _same_summary(entry, buffered or cached_entry)
     if memory is not None:
         memory.buffers[shown] = entry
     return entry
