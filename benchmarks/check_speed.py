@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import resource
 import shutil
 import statistics
@@ -182,16 +181,12 @@ def timed_edits(
     return runs
 
 
-_CHECKED = re.compile(r"checked .+?: \d+ files .* in [\d.]+ s \((?P<cpu>[\d.]+) s CPU\)")
-_ROUND = re.compile(r"checked and published in [\d.]+ s\.")
-
-
 def server_edits(tree: Path, target: Path, env: dict[str, str], repeats: int) -> list[Timing]:
     """Seconds from each ``didChange`` of ``target`` to the diagnostics of that version, in
     ``unstall server`` (no debounce, the summary cache of ``env`` read when the file opens),
     with the CPU time of each check as the server logs it."""
     sys.path.insert(0, str(REPO))  # the tests' LSP client drives the server
-    from tests.server.lsp_client import LspClient
+    from tests.server.lsp_client import CHECKED_LOG, ROUND_LOG, LspClient
 
     client = LspClient(("--debounce-ms", "0"), cwd=tree, env=env)
     try:
@@ -199,27 +194,17 @@ def server_edits(tree: Path, target: Path, env: dict[str, str], repeats: int) ->
         text = target.read_text(encoding="utf-8")
         uri = client.open(target, text)
         client.diagnostics(uri, timeout=600)
-        client.wait_for(  # the opening round's own log line follows its diagnostics
-            lambda message: (
-                message.get("method") == "window/logMessage"
-                and _ROUND.search(message["params"]["message"]) is not None
-            ),
-            timeout=600,
-        )
+        # the opening round's own log line follows its diagnostics
+        client.wait_for_logs(ROUND_LOG, timeout=600)
         opened = len(client.logs())
         latencies = client.edit_latencies(
             uri, (edited(text, number) for number in range(repeats)), timeout=600
         )
-        client.wait_for(
-            lambda message: (
-                sum(1 for text in client.logs()[opened:] if _ROUND.search(text)) >= repeats
-            ),
-            timeout=600,
-        )
+        client.wait_for_logs(ROUND_LOG, count=repeats, since=opened, timeout=600)
         cpu = [
             float(found["cpu"])
             for text in client.logs()[opened:]
-            if (found := _CHECKED.search(text))
+            if (found := CHECKED_LOG.search(text))
         ]
         client.stop()
     finally:

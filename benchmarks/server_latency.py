@@ -34,12 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the tests' LSP client drives the server here too
 
-from tests.server.lsp_client import LspClient  # noqa: E402
-
-_CHECKED = re.compile(
-    r"checked (?P<what>.+?): (?P<files>\d+) files .* in (?P<seconds>[\d.]+) s \((?P<cpu>[\d.]+) s CPU\)"
-)
-_ROUND = re.compile(r"checked and published in (?P<seconds>[\d.]+) s\.")
+from tests.server.lsp_client import CHECKED_LOG, ROUND_LOG, LspClient  # noqa: E402
 
 
 def _default_tree() -> Path:
@@ -86,13 +81,7 @@ def measure(tree: Path, target: Path, edits: int, debounce_ms: float, env: dict[
         client.diagnostics(uri, timeout=600)
         opened = time.perf_counter() - started
         # the round's own log line follows its diagnostics
-        client.wait_for(
-            lambda message: (
-                message.get("method") == "window/logMessage"
-                and _ROUND.search(message["params"]["message"]) is not None
-            ),
-            timeout=600,
-        )
+        client.wait_for_logs(ROUND_LOG, timeout=600)
         after_open = len(client.logs())
         latencies = client.edit_latencies(
             uri, (_edit(text, number) for number in range(edits)), timeout=600
@@ -102,17 +91,17 @@ def measure(tree: Path, target: Path, edits: int, debounce_ms: float, env: dict[
     finally:
         client.kill()
     opening, editing = logs[:after_open], logs[after_open:]
-    first = next((m for text in opening if (m := _CHECKED.search(text))), None)
+    first = next((m for text in opening if (m := CHECKED_LOG.search(text))), None)
     if first is not None:
         print(
             f"debounce {debounce_ms:g} ms: open -> diagnostics {opened:.3f} s; its check "
             f"{float(first['seconds']):.3f} s ({float(first['cpu']):.3f} s CPU, the summary "
             f"cache read from disk) over {first['files']} files"
         )
-    checks, rounds = _seconds(editing, _CHECKED), _seconds(editing, _ROUND)
+    checks, rounds = _seconds(editing, CHECKED_LOG), _seconds(editing, ROUND_LOG)
     print(_line("edit -> diagnostics", latencies))
     print(_line("  check (run_check, worker thread)", checks))
-    print(_line("  check, CPU of the worker thread", _seconds(editing, _CHECKED, "cpu")))
+    print(_line("  check, CPU of the worker thread", _seconds(editing, CHECKED_LOG, "cpu")))
     print(
         _line(
             "  diagnostics, publishing",

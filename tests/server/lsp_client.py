@@ -11,6 +11,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -22,6 +23,13 @@ from typing import Any
 Message = dict[str, Any]
 
 SERVER = (sys.executable, "-m", "unstall", "server")
+
+# The server's log lines: one check's figures, and a round's (check, then publish) total.
+CHECKED_LOG = re.compile(
+    r"checked (?P<what>.+?): (?P<files>\d+) files .* in (?P<seconds>[\d.]+) s "
+    r"\((?P<cpu>[\d.]+) s CPU\)"
+)
+ROUND_LOG = re.compile(r"checked and published in (?P<seconds>[\d.]+) s\.")
 
 
 class ServerError(Exception):
@@ -222,6 +230,17 @@ class LspClient:
         self.notify(
             "textDocument/didChange",
             {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]},
+        )
+
+    def wait_for_logs(
+        self, pattern: re.Pattern[str], *, count: int = 1, since: int = 0, timeout: float = 30.0
+    ) -> None:
+        """Wait until ``count`` log texts from the ``since``-th on match ``pattern``."""
+        self.wait_for(
+            lambda _message: (
+                sum(1 for text in self.logs()[since:] if pattern.search(text)) >= count
+            ),
+            timeout=timeout,
         )
 
     def edit_latencies(
