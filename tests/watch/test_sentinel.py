@@ -173,6 +173,39 @@ def test_a_worker_holding_the_gil_is_named_with_the_line_that_handed_it_the_work
     assert w.report().sites[0].location.startswith(__file__)
 
 
+async def _handing() -> None:
+    await unstall.to_thread(_parse, SLOW_TEXT)  # HANDED BACK FIRST
+
+
+def test_work_handed_back_before_the_heartbeat_runs_is_still_named_by_its_hand_off_line(
+    run_loop: RunLoop,
+) -> None:
+    """The loop waits for the GIL in the middle of its own code while a worker holds it; the
+    worker's result is queued before the heartbeat sees the stall, and the engine wakes the
+    waiting task (which then finishes) before the heartbeat runs."""
+
+    async def main() -> Watcher:
+        w = watch(threshold_ms=100, log=False, iteration_timing=False)  # the heartbeat finds it
+        await _sentinel_ready()
+        await unstall.to_thread(len, "")  # its first call imports the engine: a stall of its own
+        await asyncio.sleep(0.2)
+        task = asyncio.create_task(_handing())
+        await asyncio.sleep(0)  # it hands the work off
+        end = time.perf_counter() + 0.05
+        while time.perf_counter() < end:  # the worker takes the GIL from here
+            pass
+        time.sleep(0.05)  # the worker queues its result before the heartbeat runs
+        await wait_for(lambda: task.done() and bool(_gil_events(w, "")))
+        return w
+
+    w = run_loop(main())
+    w.stop()
+    events = [e for e in w.events if e.cause is Cause.GIL]
+    assert len(events) == 1, [(e.cause, e.blamed) for e in w.events]
+    assert events[0].blamed is not None
+    assert "HANDED BACK FIRST" in events[0].blamed.source
+
+
 def test_an_import_on_the_loop_is_blamed_on_the_import_statement(
     run_loop: RunLoop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

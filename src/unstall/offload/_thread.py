@@ -19,6 +19,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from unstall import _handoff
 from unstall.offload._engine import CallTiming, CancelMode, Engine, TimingSink, engine_closed
 from unstall.offload._waiter import Waiter
 
@@ -84,6 +85,11 @@ class _Inbox:
         """
         self.scheduled = False
         items = self.items
+        if _handoff.listeners:  # a watcher notes what waits for these results first
+            loop = self.loop_ref()
+            if loop is not None:
+                for listener in _handoff.listeners:
+                    listener(loop)
         pop = items.popleft
         try:
             while items:

@@ -147,6 +147,7 @@ class LoopState:
         "due",
         "exact_end",
         "gc_spans",
+        "handed",
         "interval",
         "lag",
         "loop",
@@ -199,6 +200,8 @@ class LoopState:
         self.since = 0.0  # start of the current timed busy part; 0.0 in select or untimed
         self.timing_on = False
         self.exact_end = 0.0  # end of the last stall the iteration timer measured
+        # what waited for work on a thread when its results came back late (see note_handoff)
+        self.handed: tuple[tuple[tuple[Any, int, str], ...], ...] = ()
         # finished iterations longer than the threshold
         self.pending: collections.deque[Pending] = collections.deque(maxlen=256)
         self.notify = notify  # tells the watchdog a stall is pending (loop thread)
@@ -306,14 +309,30 @@ class LoopState:
         GIL has not been woken yet.
         """
         before, end = self.cpu_mark, run_times(self)
-        handed: tuple[tuple[tuple[Any, int, str], ...], ...] = ()
-        if others_ran(before, end):
+        handed, self.handed = self.handed, ()
+        if not handed and others_ran(before, end):
             try:
                 handed = offload_waits(self.loop)
             except Exception:  # a nicety: the stall is recorded without it
                 handed = ()
         self.pending.append(Pending(start, duration, exact, before, end, handed))
         self._notify()
+
+    def note_handoff(self) -> None:
+        """Results of work on other threads are about to wake their tasks (loop thread).
+
+        When the heartbeat is a threshold late, the stall it is about to record may be the
+        loop waiting for those threads: the tasks that wait for work handed to a thread are
+        noted now, before they are woken and move on (see :mod:`unstall._handoff`).
+        """
+        due = self.due
+        if not due or self.handed or _perf() - due < self.threshold:
+            return
+        if others_ran(self.cpu_mark, run_times(self)):
+            try:
+                self.handed = offload_waits(self.loop)
+            except Exception:  # a nicety, as in record_stall
+                self.handed = ()
 
     def _make_wrapper(self, original: Callable[..., Any]) -> Callable[..., Any]:
         state = self
@@ -352,6 +371,7 @@ class LoopState:
         if late >= self.threshold and self.exact_end < due and not timed:
             half = self.interval / 2
             self.record_stall(due - half, late + half, False)
+        self.handed = ()  # noted for the stall just recorded, or for none
         # the beat keeps its own schedule: the next period ends ``count`` periods after ``due``
         self.due = due + count * self.interval if count else now + self.interval
         self._arm()

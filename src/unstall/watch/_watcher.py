@@ -26,6 +26,7 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
+from unstall import _handoff
 from unstall._limits import THRESHOLD_MS_RANGE, valid_threshold_ms
 from unstall.watch import _sentinel
 from unstall.watch._histogram import Histogram
@@ -189,6 +190,7 @@ class Watcher:
             if not self._run_forever.patch_uvloop() and "uvloop" not in sys.modules:
                 self._uvloop_import.install()  # the program imports it later (unstall run)
             gc.callbacks.append(self._gc_callback)
+            _handoff.listeners.append(self._on_handoff)
             if self._hygiene is not None:
                 self._hygiene.start()
             if self._use_sentinel:
@@ -269,6 +271,8 @@ class Watcher:
             self._run_forever.restore()
             with contextlib.suppress(ValueError):
                 gc.callbacks.remove(self._gc_callback)
+            with contextlib.suppress(ValueError):
+                _handoff.listeners.remove(self._on_handoff)
             thread = self._watchdog.stop()
             if self._hygiene is not None:
                 self._hygiene.stop()
@@ -399,6 +403,16 @@ class Watcher:
             self._watchdog.wake()
         except Exception:
             logger.debug("unstall: could not detach from a loop", exc_info=True)
+
+    def _on_handoff(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The offload engine is about to wake tasks with results from other threads (loop
+        thread): the loop's state notes what waits for them (see :mod:`unstall._handoff`)."""
+        try:
+            state = self._loops.get(id(loop))
+            if state is not None:
+                state.note_handoff()
+        except Exception:  # never into the engine, and so never into the host
+            pass
 
     def _gc_callback(self, phase: str, info: dict[str, int]) -> None:
         tid = threading.get_ident()
