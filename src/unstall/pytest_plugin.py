@@ -386,6 +386,14 @@ def _shown(stack: Sequence[Frame]) -> list[Frame]:
     return shown[-_MAX_STACK:]
 
 
+def _stall_stack(stall: StallEvent) -> tuple[Frame, ...]:
+    """The stack a failure shows for ``stall``: the fullest one that holds the blamed line (a
+    sample taken as the stall ended, the loop back in its own code, may be longer but is not
+    the stall's)."""
+    holding = [stack for stack in stall.stacks if stall.blamed in stack] or stall.stacks
+    return max(holding, key=len) if holding else ()
+
+
 def _stack(item: pytest.Item, stack: Sequence[Frame]) -> list[str]:
     return ["  stack (most recent call last):", *(f"    {_where(item, f)}" for f in _shown(stack))]
 
@@ -413,7 +421,7 @@ def _render(item: pytest.Item, watcher: Watcher, settings: _Settings, when: str 
             f"threshold {settings.threshold_ms:g} ms",
             f"  at {_where(item, stall.blamed)}",
         ]
-        stack = max(stall.stacks, key=len) if stall.stacks else ()
+        stack = _stall_stack(stall)
         shown = _shown(stack)
         if shown and shown[-1] != stall.blamed:
             lines.append(f"  inside {_where(item, shown[-1])}")

@@ -223,3 +223,21 @@ def test_async_fixtures_are_checked_in_setup_and_teardown(
             "ERROR test_fixtures.py::test_teardown - Failed: unstall: *",
         ]
     )
+
+
+def test_the_failure_shows_the_stack_that_holds_the_blamed_line() -> None:
+    from unstall.pytest_plugin import _stall_stack
+    from unstall.watch import Cause, Frame, StallEvent
+
+    outer = (
+        Frame("/p/test_outer.py", 10, "test_runs", "test_outer"),
+        Frame("/usr/lib/asyncio/base_events.py", 640, "run_until_complete", "asyncio"),
+        Frame("<C>", 0, "run_forever", ""),
+    )
+    crunch = Frame("/p/test_cpu.py", 8, "crunch", "test_cpu")
+    inner = (Frame("/p/test_cpu.py", 13, "test_crunches", "test_cpu"), crunch)
+    # A sample taken as the stall ended (the loop back in its own code) is the longer one.
+    stall = StallEvent(0.0, 0.4, 0.1, Cause.CPU, crunch, stacks=(inner, outer))
+    assert _stall_stack(stall) == inner
+    assert _stall_stack(StallEvent(0.0, 0.4, 0.1, Cause.CPU, None, stacks=(inner, outer))) == outer
+    assert _stall_stack(StallEvent(0.0, 0.4, 0.1, Cause.CPU, crunch)) == ()
