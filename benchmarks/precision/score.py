@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/precision/score.py [--set A|B|C|D|E|all] [--work DIR] [--as-judged]
+    python benchmarks/precision/score.py [--set A|B|C|D|E|F|all] [--work DIR] [--as-judged]
 
 Downloads the pinned releases below from PyPI (``pip download --no-deps``) into ``--work``
 (default: a folder in the system temp dir), unpacks each, runs ``unstall check --frequency all
@@ -98,6 +98,16 @@ PROJECTS: dict[str, tuple[str, str]] = {
     "python_matter_server": ("E", "python-matter-server==7.0.1"),
     "temporalio": ("E", "temporalio==1.35.0"),
     "twitchio": ("E", "twitchio==3.3.2"),
+    "anthropic": ("F", "anthropic==2.17.0"),
+    "browser_use": ("F", "browser-use==0.13.14"),
+    "crawl4ai": ("F", "crawl4ai==0.9.5"),
+    "ipykernel": ("F", "ipykernel==7.4.0"),
+    "jupyterhub": ("F", "jupyterhub==6.1.1"),
+    "langchain_core": ("F", "langchain-core==1.8.4"),
+    "litellm": ("F", "litellm==1.110.2"),
+    "procrastinate": ("F", "procrastinate==3.10.0"),
+    "pysnmp": ("F", "pysnmp==7.1.30"),
+    "saq": ("F", "saq==0.26.4"),
     "telethon": ("D", "telethon==1.45.0"),
     "piccolo": ("D", "piccolo==1.38.0"),
     "arq": ("D", "arq==0.28.0"),
@@ -142,8 +152,8 @@ SAMPLES = {
 }
 DEFAULT = ("every", "first")
 # The rule codes a set was judged for (by prefix); a set not named here scores every row.
-SET_CODES = {"C": "UNS1", "D": "UNS3", "E": "UNS1"}
-SETS = ("A", "B", "C", "D", "E")
+SET_CODES = {"C": "UNS1", "D": "UNS3", "E": "UNS1", "F": "UNS1"}
+SETS = ("A", "B", "C", "D", "E", "F")
 
 
 def judged(project: str) -> list[dict[str, str]]:

@@ -287,6 +287,50 @@ def test_module_names(tmp_path: Path) -> None:
     assert module_name(odd / "tool.py") == ("tool", False)
 
 
+def test_a_folder_without_init_inside_a_package_is_a_namespace_portion(tmp_path: Path) -> None:
+    # pkg/llms/azure/azure.py with no pkg/llms/azure/__init__.py is pkg.llms.azure.azure, not a
+    # top-level "azure" that `import azure` (the third-party package) would bind to.
+    portion = tmp_path / "pkg" / "llms" / "azure"
+    portion.mkdir(parents=True)
+    (tmp_path / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "pkg" / "llms" / "__init__.py").write_text("", encoding="utf-8")
+    (portion / "azure.py").write_text("", encoding="utf-8")
+    assert module_name(portion / "azure.py") == ("pkg.llms.azure.azure", False)
+    deeper = tmp_path / "pkg" / "types" / "llms"
+    deeper.mkdir(parents=True)
+    (deeper / "mcp.py").write_text("", encoding="utf-8")
+    assert module_name(deeper / "mcp.py") == ("pkg.types.llms.mcp", False)
+    # Folders without an __init__.py that no package holds are not one.
+    loose = tmp_path / "scripts" / "tools"
+    loose.mkdir(parents=True)
+    (loose / "run.py").write_text("", encoding="utf-8")
+    assert module_name(loose / "run.py") == ("run", False)
+
+
+def test_an_import_of_a_third_party_package_is_not_bound_to_a_namespace_portion(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pkg" / "llms" / "azure").mkdir(parents=True)
+    (tmp_path / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "pkg" / "llms" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "pkg" / "llms" / "azure" / "azure.py").write_text(
+        'TOKENS = open("tokens.json").read()\n', encoding="utf-8"
+    )
+    (tmp_path / "pkg" / "cache.py").write_text(
+        "async def credential():\n    from azure.identity import DefaultAzureCredential\n"
+        "    return DefaultAzureCredential\n",
+        encoding="utf-8",
+    )
+    assert check([tmp_path], config=Config(root=tmp_path), jobs=1, use_cache=False).findings == ()
+    # The project's own module, imported by its real name, still loads on a first call.
+    (tmp_path / "pkg" / "cache.py").write_text(
+        "async def credential():\n    from pkg.llms.azure.azure import TOKENS\n    return TOKENS\n",
+        encoding="utf-8",
+    )
+    [found] = check([tmp_path], config=Config(root=tmp_path), jobs=1, use_cache=False).findings
+    assert (found.location.line, found.code, found.reason) == (2, "UNS110", "first import")
+
+
 def test_an_expression_too_deep_to_walk_keeps_the_rest_of_the_file() -> None:
     deep = "x = a" + ".b()" * 900
     files = {"app": f"import time\n\ndef f():\n    {deep}\n\nasync def g():\n    time.sleep(1)\n"}

@@ -715,3 +715,126 @@ def test_one_call_reaching_several_blocking_calls_reports_the_worst_with_the_res
     assert sorted(chain[-1].name for chain in finding.more) == sorted(
         {"os.stat", "requests.get", "time.sleep"} - {finding.chain[-1].name}
     )
+
+
+# -- imports the program has already done ------------------------------------------------------
+
+SETTINGS = """
+    import json
+
+    DATA = json.load(open("settings.json"))
+"""
+
+
+def test_an_import_that_breaks_an_import_cycle_runs_nothing() -> None:
+    # app.server imports app.routes at its top level; a route imports app.server back at run
+    # time (to avoid the cycle): the program loaded app.routes through app.server.
+    server = """
+        from app import routes
+        from app.settings import DATA
+    """
+    routes = """
+        async def handler(request):
+            from app.server import DATA
+            return DATA
+    """
+    files = {"app.settings": SETTINGS, "app.server": server, "app.routes": routes}
+    assert findings(files) == []
+    # Without the cycle the import may be the first: it loads the settings on a first call.
+    files["app.server"] = "from app.settings import DATA\n"
+    assert seen(files) == [(3, "UNS110", "first")]
+
+
+def test_an_import_every_importer_of_the_module_has_done_runs_nothing() -> None:
+    # app.main imports the views (registers them) and the database module; a view's helper
+    # imports the database module at run time: by then app.main has loaded it.
+    helpers = """
+        def lookup():
+            from app.db import DATA
+            return DATA
+    """
+    views = """
+        from app.helpers import lookup
+
+
+        async def view(request):
+            return lookup()
+    """
+    main = """
+        import app.db
+        import app.views
+    """
+    files = {"app.db": SETTINGS, "app.helpers": helpers, "app.views": views, "app.main": main}
+    assert findings(files) == []
+    # A second importer of the views that does not load the database module: it may be first.
+    files["app.cli"] = "import app.views\n"
+    assert seen(files) == [(6, "UNS102", "first")]
+    # A test that imports the views alone is not how the program runs.
+    del files["app.cli"]
+    files["tests.test_views"] = "import app.views\n"
+    assert findings(files) == []
+
+
+def test_a_main_guard_names_the_main_coroutine() -> None:
+    source = """
+        import asyncio
+        import time
+
+
+        async def main():
+            time.sleep(1)
+            while True:
+                time.sleep(1)
+
+
+        if __name__ == "__main__":
+            asyncio.run(main())
+    """
+    assert seen({"app": source}) == [(7, "UNS101", "startup"), (9, "UNS101", "every")]
+    # The guard's body never runs on import: without it nothing says main runs once.
+    bare = source.replace('if __name__ == "__main__":\n            asyncio.run', "print")
+    assert seen({"app": bare}) == [(7, "UNS101", "every"), (9, "UNS101", "every")]
+
+
+def test_tornado_run_sync_is_a_loop_entry() -> None:
+    source = """
+        import functools
+        import os
+
+        from tornado.ioloop import IOLoop
+
+
+        class App:
+            async def launch(self, argv):
+                os.stat("app.pid")
+
+            def launch_instance(self, argv):
+                IOLoop().run_sync(functools.partial(self.launch, argv))
+
+
+        def main():
+            App().launch_instance([])
+    """
+    assert seen({"app": source}) == [(10, "UNS102", "startup")]
+    handler = source.replace("IOLoop().run_sync(", "print(")
+    assert seen({"app": handler}) == [(10, "UNS102", "every")]
+
+
+def test_an_application_initialize_method_runs_once_per_object() -> None:
+    source = """
+        import os
+
+
+        class Hub:
+            async def initialize(self, argv=None):
+                os.stat("hub.pid")
+    """
+    assert seen({"app": source}) == [(7, "UNS102", "startup")]
+    handler = """
+        from app import Hub
+
+
+        async def handle(request):
+            await Hub().initialize()
+    """
+    assert seen({"app": source, "app.views": handler}) == [(7, "UNS102", "every")]

@@ -78,6 +78,7 @@ class _Root:
         self.summary = graph.project.summaries[root.summary]
         self.function = graph.project.qualified(root.summary, root.key)
         self.lifecycle = lifecycle
+        self.loaded = graph.loaded_at_run(root.summary)
 
     def findings(self) -> Iterable[Finding]:
         graph, info = self.graph, self.info
@@ -103,7 +104,9 @@ class _Root:
                 once = (
                     FIRST_IMPORT if use.kind == IMPORT else LAZY_SETUP if use.flags & LAZY else None
                 )
-                reached = self.reach.reached(starts, once=once) if starts else None
+                reached = (
+                    self.reach.reached(starts, once=once, loaded=self.loaded) if starts else None
+                )
                 if reached is None:
                     continue
                 finding = self._chained(use, reached)

@@ -29,6 +29,7 @@ from unstall.check._context import (
     relevant,
     visible,
 )
+from unstall.check._modules import is_test_file
 from unstall.check._resolve import Project
 from unstall.check._summary_types import (
     ASSIGN,
@@ -129,6 +130,8 @@ class CallGraph:
         self.warm: set[Node] = set()
         self._loaded: dict[tuple[int, bool], frozenset[str]] = {}
         self._closures: dict[str, frozenset[str]] = {}
+        self._at_run: dict[int, frozenset[str]] = {}
+        self._importer_index: dict[str, set[int]] | None = None
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -310,6 +313,62 @@ class CallGraph:
             self._loaded[summary, top_level] = known
         return known
 
+    def loaded_at_run(self, summary: int) -> frozenset[str]:
+        """Modules loaded by the time an ``async def`` of ``summary`` runs.
+
+        What :meth:`loaded` says, and what every module that imports ``summary``'s module at its
+        top level loads: the program reached the module through one of them (an application
+        module importing its routes and handlers). Test modules, and modules inside the package
+        (they import their package, they do not load it), are not counted; with no such
+        importer, nothing more is known.
+        """
+        known = self._at_run.get(summary)
+        if known is not None:
+            return known
+        project = self.project
+        module = project.summaries[summary].module
+        common: frozenset[str] | None = None
+        for importer in self._importers().get(module, ()):
+            name = project.summaries[importer].module
+            closure = self._closure(name)
+            common = closure if common is None else common & closure
+            if not common:
+                break
+        known = self.loaded(summary, top_level=False) | (common or frozenset())
+        self._at_run[summary] = known
+        return known
+
+    def _importers(self) -> dict[str, set[int]]:
+        # module name -> the project modules (not tests) whose top-level code imports it
+        if self._importer_index is None:
+            project = self.project
+            index: dict[str, set[int]] = {}
+            for number, summary in enumerate(project.summaries):
+                top = project.functions[number].get(MODULE_CODE)
+                if top is None or self._is_test(number):
+                    continue
+                for use in top.uses:
+                    if use.kind != IMPORT:
+                        continue
+                    pieces = use.ref.split(".")
+                    for end in range(1, len(pieces) + 1):
+                        name = ".".join(pieces[:end])
+                        if (
+                            name in project.modules
+                            and name != summary.module
+                            and not summary.module.startswith(name + ".")
+                        ):
+                            index.setdefault(name, set()).add(number)
+            self._importer_index = index
+        return self._importer_index
+
+    def _is_test(self, summary: int) -> bool:
+        info = self.project.summaries[summary]
+        parts = info.module.split(".")
+        if info.is_package:
+            return is_test_file(parts, "__init__")
+        return is_test_file(parts[:-1], parts[-1])
+
     def _closure(self, start: str) -> frozenset[str]:
         # ``start`` and every module its top-level code imports, transitively.
         known = self._closures.get(start)
@@ -353,8 +412,16 @@ class CallGraph:
             ]
             if not candidates:
                 return []
-            loaded = self.loaded(owner.summary, top_level=owner.key == MODULE_CODE)
-            return [Node(module, MODULE_CODE) for name, module in candidates if name not in loaded]
+            top_level = owner.key == MODULE_CODE
+            loaded = self.loaded(owner.summary, top_level=top_level)
+            # A function's import of a module whose top-level imports load the importer is
+            # deferred to break an import cycle: the program loaded the importer through it.
+            importer = project.summaries[owner.summary].module
+            return [
+                Node(module, MODULE_CODE)
+                for name, module in candidates
+                if name not in loaded and (top_level or importer not in self._closure(name))
+            ]
         value = project.resolve(use.ref)
         if value is not None and value.kind == "i" and use.kind == CALL:
             # Calling an instance of a project class runs its ``__call__``.

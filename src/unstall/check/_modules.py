@@ -9,23 +9,38 @@ from pathlib import Path
 __all__ = ("is_test_file", "module_name")
 
 _TEST_FOLDERS = frozenset({"tests", "test"})
+# How many folders in a row without an __init__.py a package may hold as namespace portions.
+_NAMESPACE_GAP = 2
 
 
 def _package_prefix(folder: str) -> tuple[str, ...]:
     # The dotted parts of the package a folder is, or () when it is not a package. A folder is
     # a package while it holds an __init__.py and its name is an identifier; walking stops at
     # the first folder that is not, so src/ layouts and plain script folders come out right.
+    # A folder without an __init__.py inside a package is a namespace portion of it
+    # (``pkg/llms/azure/`` under ``pkg/llms/__init__.py`` is ``pkg.llms.azure``): up to
+    # _NAMESPACE_GAP such folders in a row count when a package holds them.
     # Not cached: a few stat calls per file are cheap, and packages change between runs.
     parts: list[str] = []
+    pending: list[str] = []  # identifier folders without an __init__.py, above the last package
     while True:
         name = os.path.basename(folder)
-        if not name.isidentifier() or not os.path.isfile(os.path.join(folder, "__init__.py")):
+        if not name.isidentifier():
             break
-        parts.append(name)
+        if os.path.isfile(os.path.join(folder, "__init__.py")):
+            parts.extend(pending)
+            pending.clear()
+            parts.append(name)
+        elif len(pending) >= _NAMESPACE_GAP:
+            break
+        else:
+            pending.append(name)
         parent = os.path.dirname(folder)
         if parent == folder:
             break
         folder = parent
+    if not parts:
+        return ()
     return tuple(reversed(parts))
 
 

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from unstall.catalog import Entry
 from unstall.check._graph import CallGraph, Edge, Node, Site
+from unstall.check._summary_types import MODULE_CODE
 
 __all__ = ("Reach", "Reached")
 
@@ -50,6 +51,12 @@ class Reach:
         self.number: dict[Site, int] = {site: number for number, site in enumerate(self.sites)}
         self.every: dict[Node, int] = {}
         self.any: dict[Node, int] = {}
+        self.own: dict[Node, int] = {}  # each function's own sites
+        # The explored module-level code (what an import runs).
+        self.module_nodes = [
+            node for node in graph.sites.keys() | graph.edges.keys() if node.key == MODULE_CODE
+        ]
+        self._skips: dict[frozenset[str], frozenset[Node]] = {}
         callers: dict[Node, list[tuple[Node, Edge]]] = {}
         for node, edges in graph.edges.items():
             for edge in edges:
@@ -57,6 +64,7 @@ class Reach:
         for number, site in enumerate(self.sites):
             bit = 1 << number
             self.any[site.node] = self.any.get(site.node, 0) | bit
+            self.own[site.node] = self.own.get(site.node, 0) | bit
             if site.once is None:
                 self.every[site.node] = self.every.get(site.node, 0) | bit
         self._propagate(callers)
@@ -86,8 +94,19 @@ class Reach:
                         queued.add(caller)
                         pending.append(caller)
 
-    def reached(self, starts: Sequence[Edge], *, once: str | None = None) -> Reached | None:
-        """The worst site the edges of one call reach (``once``: the call itself runs once), or ``None``."""
+    def reached(
+        self,
+        starts: Sequence[Edge],
+        *,
+        once: str | None = None,
+        loaded: frozenset[str] = frozenset(),
+    ) -> Reached | None:
+        """The worst site the edges of one call reach (``once``: the call itself runs once), or
+        ``None``. An import of a module in ``loaded`` (loaded before the calling ``async def``
+        runs) runs nothing: chains through one are left out."""
+        skip = self._imports_of(loaded)
+        if skip:
+            starts = [edge for edge in starts if edge.target not in skip]
         reach_any = 0
         reach_every = 0
         for edge in starts:
@@ -96,8 +115,13 @@ class Reach:
                 reach_every |= self.every.get(edge.target, 0)
         if not reach_any:
             return None
+        if skip and reach_any & ~reach_every:
+            # Sites reached only through imports: keep those an import not done yet leads to.
+            reach_any &= self._mask(self._search(starts, every_only=False, skip=skip))
+            if not reach_any:
+                return None
         every = bool(reach_every)
-        parents = self._search(starts, every_only=every)
+        parents = self._search(starts, every_only=every, skip=skip)
         chosen = self._worst(reach_every if every else reach_any, parents)
         path = _path(parents, chosen)
         reason = once if not every else None
@@ -107,16 +131,41 @@ class Reach:
         rest = reach_any & ~(1 << self.number[chosen])
         if rest:
             every_parents = parents
-            parents = self._search(starts, every_only=False) if every else parents
+            parents = self._search(starts, every_only=False, skip=skip) if every else parents
             for site in self._ranked(rest, parents)[: self.more]:
                 found = _path(every_parents, site) if site.node in every_parents else None
                 others.append((site, found or _path(parents, site)))
         return Reached(chosen, path, every, reason, tuple(others))
 
+    def _imports_of(self, loaded: frozenset[str]) -> frozenset[Node]:
+        """The explored module-level code of the modules named in ``loaded``."""
+        if not loaded:
+            return frozenset()
+        found = self._skips.get(loaded)
+        if found is None:
+            summaries = self.graph.project.summaries
+            found = frozenset(
+                node for node in self.module_nodes if summaries[node.summary].module in loaded
+            )
+            self._skips[loaded] = found
+        return found
+
+    def _mask(self, parents: dict[Node, tuple[Node | None, int, int]]) -> int:
+        """The sites held by the functions a search found."""
+        bits = 0
+        for node in parents:
+            bits |= self.own.get(node, 0)
+        return bits
+
     def _search(
-        self, starts: Sequence[Edge], *, every_only: bool
+        self,
+        starts: Sequence[Edge],
+        *,
+        every_only: bool,
+        skip: frozenset[Node] = frozenset(),
     ) -> dict[Node, tuple[Node | None, int, int]]:
-        """Breadth first from the call's edges: each node's parent, the use leading on, the depth."""
+        """Breadth first from the call's edges: each node's parent, the use leading on, the
+        depth; never into a node of ``skip``."""
         parents: dict[Node, tuple[Node | None, int, int]] = {}
         queue: deque[Node] = deque()
         for edge in starts:
@@ -132,7 +181,7 @@ class Reach:
             for edge in edges.get(node, ()):
                 if every_only and edge.once is not None:
                     continue
-                if edge.target not in parents:
+                if edge.target not in parents and edge.target not in skip:
                     parents[edge.target] = (node, edge.use, depth)
                     queue.append(edge.target)
         return parents

@@ -13,8 +13,8 @@ import re
 
 from unstall.check._concurrency_walk import concurrency_facts
 from unstall.check._scope import ModuleScope
-from unstall.check._summary_types import MODULE_CODE, ClassInfo, ModuleSummary
-from unstall.check._walk import Body, FileContext
+from unstall.check._summary_types import MODULE_CODE, SCRIPT_CODE, ClassInfo, ModuleSummary
+from unstall.check._walk import Body, FileContext, is_main_guard
 
 __all__ = ("ModuleSummary", "summarize")
 
@@ -29,6 +29,12 @@ def summarize(text: str, *, path: str, module: str, is_package: bool) -> ModuleS
     walker = Body(context, scope, MODULE_CODE, is_async=False, class_of=None)
     walker.block(tree.body)
     context.functions[MODULE_CODE] = walker.info(0, 0)
+    script = [node for node in tree.body if isinstance(node, ast.If) and is_main_guard(node.test)]
+    if script:
+        runner = Body(context, scope, SCRIPT_CODE, is_async=False, class_of=None)
+        for node in script:
+            runner.block(node.body)
+        context.functions[SCRIPT_CODE] = runner.info(script[0].lineno, script[0].col_offset)
     return ModuleSummary(
         path=path,
         module=module,

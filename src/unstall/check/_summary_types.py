@@ -41,6 +41,7 @@ __all__ = (
     "PLAIN",
     "READ",
     "REFERENCE",
+    "SCRIPT_CODE",
     "TRUTHY",
     "ClassInfo",
     "FunctionInfo",
@@ -88,6 +89,9 @@ HASATTR = 4  # ``if hasattr(param, "name"):``; the value is the name
 
 # The key of a module's top-level code, run when the module is first imported.
 MODULE_CODE = "<module>"
+# The key of what a module's ``if __name__ == "__main__":`` blocks run: only when the module is
+# run as a program (its ``asyncio.run(main())`` tells the main coroutine), never on import.
+SCRIPT_CODE = "<script>"
 
 
 class Param(NamedTuple):

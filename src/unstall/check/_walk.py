@@ -19,7 +19,7 @@ from unstall.check._scope import UNKNOWN, FunctionScope, annotation_ref, expr_re
 from unstall.check._summary_types import ASSIGN, CALL, IMPORT, IN_LOOP, LAZY, FunctionInfo, Use
 from unstall.check._walk_expr import ExpressionWalker, argument_value, call_arguments
 
-__all__ = ("Body", "ClassBuilder", "FileContext")
+__all__ = ("Body", "ClassBuilder", "FileContext", "is_main_guard")
 
 # A handler of one statement type: the walker (a Body or a subclass) and the node.
 _StatementHandler = Callable[[Any, Any], None]
@@ -204,7 +204,7 @@ class Body(ExpressionWalker):
         """An ``if``: each branch under what its test says of the parameters, and a first-use
         set-up (``if self._x is None: self._x = ...``) marked LAZY. A ``__main__`` guard at
         module level and ``if TYPE_CHECKING:`` never run their body."""
-        if self.module_level and _is_main_guard(node.test):
+        if self.module_level and is_main_guard(node.test):
             self.block(node.orelse)
             return
         type_checking = _is_type_checking(node.test)
@@ -517,7 +517,8 @@ class ClassBody(Body):
     }
 
 
-def _is_main_guard(test: ast.expr) -> bool:
+def is_main_guard(test: ast.expr) -> bool:
+    """Whether an ``if`` test is ``__name__ == "__main__"``."""
     return (
         isinstance(test, ast.Compare)
         and isinstance(test.left, ast.Name)
