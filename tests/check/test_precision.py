@@ -741,8 +741,8 @@ def test_an_import_that_breaks_an_import_cycle_runs_nothing() -> None:
     files = {"app.settings": SETTINGS, "app.server": server, "app.routes": routes}
     assert findings(files) == []
     # Without the cycle the import may be the first: it loads the settings on a first call.
-    files["app.server"] = "from app.settings import DATA\n"
-    assert seen(files) == [(3, "UNS110", "first")]
+    cycle_free = {**files, "app.server": "from app.settings import DATA\n"}
+    assert seen(cycle_free) == [(3, "UNS110", "first")]
 
 
 def test_an_import_every_importer_of_the_module_has_done_runs_nothing() -> None:
@@ -838,3 +838,44 @@ def test_an_application_initialize_method_runs_once_per_object() -> None:
             await Hub().initialize()
     """
     assert seen({"app": source, "app.views": handler}) == [(7, "UNS102", "every")]
+
+
+# -- thread locks --------------------------------------------------------------------------------
+
+LOCKED = """
+    import threading
+
+
+    class Cache:
+        def __init__(self):
+            self._lock = threading.Lock()
+            self._items = {}
+
+        def put(self, key, value):
+            with self._lock:
+                self._items[key] = value
+
+        async def get(self, key):
+            with self._lock:
+                return self._items.pop(key, None)
+"""
+
+
+def test_a_lock_only_ever_held_for_in_memory_work_does_not_stall() -> None:
+    assert findings({"app.cache": LOCKED}) == []
+    # A thread that holds the same lock across file I/O makes the loop wait for that I/O.
+    slow = LOCKED.replace(
+        "self._items[key] = value", "self._items[key] = value\n                save(self._items)"
+    )
+    slow += """
+
+    def save(items):
+        open("cache.json", "w").write(str(items))
+    """
+    assert seen({"app.cache": slow}) == [(16, "UNS108", "every")]
+    # A bare acquire() holds what cannot be told: the lock is kept.
+    bare = LOCKED.replace(
+        "with self._lock:\n                self._items[key] = value",
+        "self._lock.acquire()\n            self._items[key] = value\n            self._lock.release()",
+    )
+    assert seen({"app.cache": bare}) == [(16, "UNS108", "every")]

@@ -256,16 +256,22 @@ _FREQUENCY_SECTION = (
     "| `startup` | *start-up/shutdown only: lifespan handler* (the reason) | Only reached from code "
     "that runs while the process starts or stops: ASGI lifespan handlers, framework start/stop "
     "hooks and listeners (the start-up boundaries below), server `startup`/`shutdown` methods, "
-    "an object's `start`/`stop` method that the project never calls from code that serves "
-    "(outside its loops), the coroutine given to `asyncio.run` outside its loops, and the `lifecycle-roots` your project "
-    "declares. | no |",
+    "an object's `start`/`stop` (or an application's `initialize`) method that the project never "
+    "calls from code that serves (outside its loops), the coroutine given to `asyncio.run` "
+    '(also under `if __name__ == "__main__":`) or tornado\'s `run_sync` outside its loops, '
+    "and the `lifecycle-roots` your project declares. | no |",
     "| `test` | *test code: a test runner drives it* | The `async def` is in test code: a `tests` or "
     "`test` folder, `test_*.py`, `*_test.py` or `conftest.py`. A test runner runs it one test at "
     "a time, not a serving program. | no |",
     "",
     "Not reported at all, because they cannot block: a memoized function that module-level code "
     "already calls with the same constant arguments (every call from async code is a cache hit), "
-    "a run-time `import` of a module the importing module's own imports already loaded, a branch "
+    "a run-time `import` of a module the importing module's own imports already loaded, or that "
+    "every project module importing the calling `async def`'s module loads at its top level (an "
+    "application module that imports its routes), or of the program's entry module that loads "
+    "the importer (an import deferred to break a cycle), taking a `threading.Lock` / `RLock` "
+    "whose every `with` section in the project runs only in-memory work (no blocking call, and "
+    "no bare `acquire()` anywhere), a branch "
     "that a constant argument (a literal or a default) rules out, and a call whose catalog "
     "condition says it returns at once (`shutdown(wait=False)`, `put` on a `Queue()` made without "
     "`maxsize`, `getaddrinfo` of a numeric host, `connect` of a UDP socket), also when the value "

@@ -24,6 +24,7 @@ from unstall.check._graph import (
     Site,
 )
 from unstall.check._lifecycle import Lifecycle
+from unstall.check._locks import QuietLocks
 from unstall.check._model import ChainStep, Finding, Frequency, Location
 from unstall.check._reach import Path, Reach, Reached
 from unstall.check._suggest import fix_for
@@ -59,19 +60,25 @@ def analyze(
                 roots.append(Node(index, key))
     graph.warm_caches()
     graph.explore(roots)
+    locks = QuietLocks(graph)
+    for node, sites in graph.sites.items():
+        graph.sites[node] = locks.keep(sites)
     reach = Reach(graph, lambda entry: catalog.kind_info(entry.kind).severity)
     lifecycle = Lifecycle(project, catalog, settings.lifecycle_roots)
     findings: list[Finding] = []
     for root in roots:
-        findings.extend(_Root(graph, reach, lifecycle, root).findings())
+        findings.extend(_Root(graph, reach, lifecycle, root, locks).findings())
     return findings
 
 
 class _Root:
     """The findings of one ``async def``: one per place in its source that reaches a blocking call."""
 
-    def __init__(self, graph: CallGraph, reach: Reach, lifecycle: Lifecycle, root: Node) -> None:
+    def __init__(
+        self, graph: CallGraph, reach: Reach, lifecycle: Lifecycle, root: Node, locks: QuietLocks
+    ) -> None:
         self.graph = graph
+        self.locks = locks
         self.reach = reach
         self.root = root
         self.info = graph.info(root)
@@ -97,6 +104,8 @@ class _Root:
             if offloaded[index] or span in reported:
                 continue
             entry = graph.blocking_entry(use, uses=info.uses)
+            if entry is not None and self.locks.is_quiet(self.root, index, entry):
+                continue  # a lock only ever held for in-memory work
             if entry is not None:
                 finding = self._direct(use, entry)
             else:

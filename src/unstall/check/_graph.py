@@ -362,6 +362,14 @@ class CallGraph:
             self._importer_index = index
         return self._importer_index
 
+    def _cycle_deferred(self, name: str, importer: str) -> bool:
+        """Whether a function's import of ``name`` in ``importer`` is deferred to break an import
+        cycle: ``name`` loads ``importer`` through its top-level imports (an application module
+        that imports its routes, a route that imports the application back at run time). The
+        program is taken to have loaded ``importer`` through ``name``. (An optional part that
+        imports the core, which imports it back on first use, is the exception this misses.)"""
+        return importer in self._closure(name)
+
     def _is_test(self, summary: int) -> bool:
         info = self.project.summaries[summary]
         parts = info.module.split(".")
@@ -414,13 +422,11 @@ class CallGraph:
                 return []
             top_level = owner.key == MODULE_CODE
             loaded = self.loaded(owner.summary, top_level=top_level)
-            # A function's import of a module whose top-level imports load the importer is
-            # deferred to break an import cycle: the program loaded the importer through it.
             importer = project.summaries[owner.summary].module
             return [
                 Node(module, MODULE_CODE)
                 for name, module in candidates
-                if name not in loaded and (top_level or importer not in self._closure(name))
+                if name not in loaded and (top_level or not self._cycle_deferred(name, importer))
             ]
         value = project.resolve(use.ref)
         if value is not None and value.kind == "i" and use.kind == CALL:

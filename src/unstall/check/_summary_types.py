@@ -159,7 +159,9 @@ class FunctionInfo(NamedTuple):
     ``cls`` left out); ``keyword_only`` those it binds by name only; ``defaults`` the constant
     default of each parameter that has one (``...`` for a default that is no constant);
     ``variadic`` says ``*args`` or ``**kwargs`` take the rest. ``guards`` are the conditions on
-    parameters its uses run under (see :class:`Guard` and ``Use.guard``).
+    parameters its uses run under (see :class:`Guard` and ``Use.guard``). ``sections`` are its
+    sync ``with`` statements: each item's ``__enter__`` use and the range of uses its body holds
+    (``(enter, start, end)``, ``end`` excluded): what runs while a lock is held.
     """
 
     key: str
@@ -177,6 +179,7 @@ class FunctionInfo(NamedTuple):
     defaults: tuple[tuple[str, object], ...] = ()
     variadic: bool = False
     guards: tuple[Guard, ...] = ()
+    sections: tuple[tuple[int, int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

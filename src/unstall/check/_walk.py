@@ -95,6 +95,7 @@ class Body(ExpressionWalker):
             defaults=signature.defaults,
             variadic=signature.variadic,
             guards=tuple(self.guards),
+            sections=tuple(self.sections),
         )
 
     # -- statements --------------------------------------------------------------------------
@@ -190,15 +191,21 @@ class Body(ExpressionWalker):
 
     def with_(self, node: ast.With | ast.AsyncWith) -> None:
         """A ``with``: a sync one calls its items' ``__enter__`` and ``__exit__``."""
+        entered: list[int] = []
         for item in node.items:
             # Not ``plain``: a context manager built in a thread is still entered on the loop
             # (``with await asyncio.to_thread(open, path)``), so no fix rewrites it.
             self.expr(item.context_expr)
             if isinstance(node, ast.With):
+                before = len(self.uses)
                 self.context_manager(item.context_expr)
+                if len(self.uses) > before:
+                    entered.append(before)  # the item's __enter__ use
             if item.optional_vars is not None:
                 self.rebind(item.optional_vars)
+        start = len(self.uses)
         self.block(node.body)
+        self.sections.extend((enter, start, len(self.uses)) for enter in entered)
 
     def if_(self, node: ast.If) -> None:
         """An ``if``: each branch under what its test says of the parameters, and a first-use

@@ -96,6 +96,8 @@ class ExpressionWalker:
         self.class_of = class_of
         self.self_name = self_name
         self.uses: list[Use] = []
+        # Each sync ``with`` item's __enter__ use and the uses of its body (see FunctionInfo).
+        self.sections: list[tuple[int, int, int]] = []
         self.reads: set[tuple[str, int, bool]] = set()
         self.is_generator = False
         # Inside a generator expression's lazy parts (see ``comprehension``).

@@ -205,15 +205,33 @@ class Counter:
         with self.lock:
             self.value += 1
 
+    def save(self) -> None:
+        # A thread may hold the lock across a network call: taking it on the loop waits for it.
+        with self.lock:
+            requests.post("https://example.com/counter", json=self.value)
+
     def drain(self) -> None:
         with ThreadPoolExecutor() as pool:
             pool.submit(print)
 
 
-async def thread_primitives(counter: Counter) -> None:
+class Tally:
+    # Every section of this lock is in-memory work: taking it never waits long.
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.value = 0
+
+    def increment(self) -> None:
+        with self.lock:
+            self.value += 1
+
+
+async def thread_primitives(counter: Counter, tally: Tally) -> None:
     counter.increment()
     with counter.lock:  # UNS108
         pass
+    with tally.lock:
+        tally.value += 1
     counter.drain()  # UNS108
 
 

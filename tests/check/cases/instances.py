@@ -24,6 +24,11 @@ class Client:
         with self.lock:  # UNS108
             pass
 
+    def refresh(self, url: str) -> None:
+        # A thread holds the lock across a request: the loop may wait for it.
+        with self.lock:
+            self.session.get(url)
+
 
 class Annotated:
     session: requests.Session
