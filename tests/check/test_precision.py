@@ -879,3 +879,30 @@ def test_a_lock_only_ever_held_for_in_memory_work_does_not_stall() -> None:
         "self._lock.acquire()\n            self._items[key] = value\n            self._lock.release()",
     )
     assert seen({"app.cache": bare}) == [(16, "UNS108", "every")]
+
+
+def test_a_get_after_a_test_that_the_queue_holds_an_item_returns_at_once() -> None:
+    source = """
+        import queue
+
+
+        class Buffer:
+            def __init__(self, items: queue.Queue) -> None:
+                self.items = items
+
+            async def drain(self):
+                found = []
+                while not self.items.empty():
+                    found.append(self.items.get())
+                if self.items.qsize() > 0:
+                    found.append(self.items.get())
+                return found
+
+            async def wait(self):
+                return self.items.get()
+    """
+    # Only the get that no test covers waits for another thread to put an item.
+    assert seen({"app": source}) == [(18, "UNS108", "every")]
+    untested = source.replace("while not self.items.empty():", "while True:")
+    untested = untested.replace("if self.items.qsize() > 0:", "if found:")
+    assert [line for line, _, _ in seen({"app": untested})] == [12, 14, 18]

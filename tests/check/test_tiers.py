@@ -29,7 +29,8 @@ def _project(root: Path) -> None:
     (root / "pkg" / "test_views.py").write_text(BLOCKING)
     (root / "pkg" / "views_test.py").write_text(BLOCKING)
     (root / "pkg" / "conftest.py").write_text(BLOCKING)
-    (root / "pkg" / "testing.py").write_text(BLOCKING)  # a module that only sounds like tests
+    (root / "pkg" / "testing.py").write_text(BLOCKING)  # helpers for the users' tests
+    (root / "pkg" / "attestation.py").write_text(BLOCKING)  # a module that only sounds like tests
 
 
 def _paths(cli: Cli, root: Path, *args: str) -> dict[str, str]:
@@ -42,30 +43,31 @@ def _paths(cli: Cli, root: Path, *args: str) -> dict[str, str]:
 
 def test_test_code_is_its_own_opt_in_tier(cli: Cli, tmp_path: Path) -> None:
     _project(tmp_path)
-    assert _paths(cli, tmp_path) == {"pkg/app.py": "every", "pkg/testing.py": "every"}
+    assert _paths(cli, tmp_path) == {"pkg/app.py": "every", "pkg/attestation.py": "every"}
     assert _paths(cli, tmp_path, "--frequency", "test") == {
         "pkg/tests/helpers.py": "test",
         "pkg/test_views.py": "test",
         "pkg/views_test.py": "test",
         "pkg/conftest.py": "test",
+        "pkg/testing.py": "test",
     }
-    assert len(_paths(cli, tmp_path, "--frequency", "all")) == 6
+    assert len(_paths(cli, tmp_path, "--frequency", "all")) == 7
 
 
 def test_hidden_test_findings_are_counted_and_labelled(cli: Cli, tmp_path: Path) -> None:
     _project(tmp_path)
     text = cli("--no-cache", str(tmp_path)).stdout
-    assert "4 more in tiers not shown (4 test)" in text
+    assert "5 more in tiers not shown (5 test)" in text
     shown = cli("--no-cache", "--frequency", "test", str(tmp_path)).stdout
     assert "[test code: a test runner drives it, not a serving program]" in shown
     stats = cli("--no-cache", "--statistics", str(tmp_path)).stdout
-    assert "4 test (not shown)" in stats
+    assert "5 test (not shown)" in stats
 
 
 def test_the_tier_is_chosen_in_the_configuration(cli: Cli, tmp_path: Path) -> None:
     _project(tmp_path)
     (tmp_path / "pyproject.toml").write_text('[tool.unstall]\nfrequency = ["every", "test"]\n')
-    assert len(_paths(cli, tmp_path)) == 6
+    assert len(_paths(cli, tmp_path)) == 7
     (tmp_path / "pyproject.toml").write_text('[tool.unstall]\nfrequency = ["tests"]\n')
     result = cli("--no-cache", str(tmp_path))
     assert result.returncode == 2
@@ -80,7 +82,11 @@ def test_the_tier_is_chosen_in_the_configuration(cli: Cli, tmp_path: Path) -> No
         ("/p/test_x.py", True),
         ("/p/x_test.py", True),
         ("/p/conftest.py", True),
-        ("/p/testing/x.py", False),
+        # A library's helpers for its users' tests (litestar.testing, daphne.testing).
+        ("/p/testing/x.py", True),
+        ("/p/pkg/testing.py", True),
+        ("/p/pkg/testings/x.py", False),
+        ("/p/testinglib.py", False),
         ("/p/contest.py", False),
         ("/p/latest_x.py", False),
         ("/p/attest.py", False),

@@ -260,9 +260,10 @@ _FREQUENCY_SECTION = (
     "calls from code that serves (outside its loops), the coroutine given to `asyncio.run` "
     '(also under `if __name__ == "__main__":`) or tornado\'s `run_sync` outside its loops, '
     "and the `lifecycle-roots` your project declares. | no |",
-    "| `test` | *test code: a test runner drives it* | The `async def` is in test code: a `tests` or "
-    "`test` folder, `test_*.py`, `*_test.py` or `conftest.py`. A test runner runs it one test at "
-    "a time, not a serving program. | no |",
+    "| `test` | *test code: a test runner drives it* | The `async def` is in test code: a `tests`, "
+    "`test` or `testing` folder, `test_*.py`, `*_test.py`, `testing.py` (a library's helpers for "
+    "its users' tests) or `conftest.py`. A test runner runs it one test at a time, not a serving "
+    "program. | no |",
     "",
     "Not reported at all, because they cannot block: a memoized function that module-level code "
     "already calls with the same constant arguments (every call from async code is a cache hit), "

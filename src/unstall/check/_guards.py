@@ -18,7 +18,15 @@ from collections.abc import Callable, Collection, Sequence
 
 from unstall.check._summary_types import EQUALS, HASATTR, IS_NONE, ISINSTANCE, TRUTHY
 
-__all__ = ("Atom", "atoms", "exits", "first_use", "first_use_handler", "loaded_module")
+__all__ = (
+    "Atom",
+    "atoms",
+    "exits",
+    "first_use",
+    "first_use_handler",
+    "loaded_module",
+    "nonempty_queue",
+)
 
 # (subject parameter, test, value, negated): one condition of a Guard, before it is numbered.
 Atom = tuple[str, int, object, bool]
@@ -120,6 +128,35 @@ def loaded_module(test: ast.expr, holds: bool) -> str | None:
         return None
     if (isinstance(op, ast.In) and holds) or (isinstance(op, ast.NotIn) and not holds):
         return left.value
+    return None
+
+
+def nonempty_queue(test: ast.expr) -> ast.expr | None:
+    """The queue a test says holds an item (``not q.empty()``, ``q.qsize()``, ``q.qsize() > 0``):
+    a ``get()`` where it holds returns at once, as ``get(block=False)`` would. ``None`` otherwise."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _method_receiver(test.operand, "empty")
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], (ast.Gt, ast.NotEq))
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == 0
+    ):
+        return _method_receiver(test.left, "qsize")
+    return _method_receiver(test, "qsize")
+
+
+def _method_receiver(node: ast.expr, method: str) -> ast.expr | None:
+    # ``x.method()`` with no arguments: ``x``.
+    if (
+        isinstance(node, ast.Call)
+        and not node.args
+        and not node.keywords
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == method
+    ):
+        return node.func.value
     return None
 
 

@@ -15,7 +15,8 @@ class Frequency(enum.Enum):
     call only (a cache or a lazy set-up fills, a module is first imported); still reported by
     default, labelled. ``STARTUP``: only while the process starts or stops (lifespan handlers,
     framework start/stop listeners, a server's start-up): an opt-in tier. ``TEST``: in test
-    code (a ``tests`` folder, ``test_*.py``, ``*_test.py``, ``conftest.py``), which a test
+    code (a ``tests`` or ``testing`` folder, ``test_*.py``, ``*_test.py``, ``testing.py``,
+    ``conftest.py``), which a test
     runner drives one test at a time, not a serving program: an opt-in tier.
     """
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 __all__ = ("is_test_file", "module_name")
 
-_TEST_FOLDERS = frozenset({"tests", "test"})
+_TEST_FOLDERS = frozenset({"tests", "test", "testing"})
 # How many folders in a row without an __init__.py a package may hold as namespace portions.
 _NAMESPACE_GAP = 2
 
@@ -68,11 +68,12 @@ def module_name(path: Path) -> tuple[str, bool]:
 
 def is_test_file(folders: Iterable[str], name: str) -> bool:
     """Whether the file or module ``name`` (with ``.py`` or without) in ``folders`` (folder or
-    package names) is test code: in a ``tests`` or ``test`` folder, or a ``test_*``,
-    ``*_test`` or ``conftest`` module."""
+    package names) is test code: in a ``tests``, ``test`` or ``testing`` folder, or a ``test_*``,
+    ``*_test``, ``testing`` or ``conftest`` module (a library's ``testing`` module holds the
+    helpers its users' tests run: ``litestar.testing``, ``daphne.testing``)."""
     stem = name.removesuffix(".py")
     return (
-        stem == "conftest"
+        stem in ("conftest", "testing")
         or stem.startswith("test_")
         or stem.endswith("_test")
         or any(folder in _TEST_FOLDERS for folder in folders)

@@ -544,8 +544,9 @@ _TEST_REASON = "a test runner drives it, not a serving program"
 
 
 def is_test_code(path: str, root: Path) -> bool:
-    """Whether ``path`` is test code: in a ``tests`` or ``test`` folder (below ``root`` when it
-    is inside it), or a ``test_*.py``, ``*_test.py`` or ``conftest.py`` file."""
+    """Whether ``path`` is test code: in a ``tests``, ``test`` or ``testing`` folder (below
+    ``root`` when it is inside it), or a ``test_*.py``, ``*_test.py``, ``testing.py`` or
+    ``conftest.py`` file."""
     file = Path(path)
     try:
         parts = file.relative_to(root).parts[:-1]

@@ -14,7 +14,13 @@ from sys import intern
 from typing import Any, ClassVar, NamedTuple
 
 from unstall.check._file_context import ClassBuilder, FileContext
-from unstall.check._guards import exits, first_use, first_use_handler, loaded_module
+from unstall.check._guards import (
+    exits,
+    first_use,
+    first_use_handler,
+    loaded_module,
+    nonempty_queue,
+)
 from unstall.check._scope import UNKNOWN, FunctionScope, annotation_ref, expr_ref
 from unstall.check._summary_types import ASSIGN, CALL, IMPORT, IN_LOOP, LAZY, FunctionInfo, Use
 from unstall.check._walk_expr import ExpressionWalker, argument_value, call_arguments
@@ -224,7 +230,12 @@ class Body(ExpressionWalker):
             loaded = loaded_module(node.test, holds)
             if loaded is not None:
                 self.loaded.append(loaded)
+            nonempty = self.nonempty_ref(node.test) if holds else None
+            if nonempty is not None:
+                self.nonempty.append(nonempty)
             self.block(branch)
+            if nonempty is not None:
+                self.nonempty.pop()
             if loaded is not None:
                 self.loaded.pop()
             self.leave(place)
@@ -233,9 +244,19 @@ class Body(ExpressionWalker):
         """A ``while`` loop: its test and body run again and again."""
         place = self.enter([], IN_LOOP)
         self.expr(node.test)
+        nonempty = self.nonempty_ref(node.test)
+        if nonempty is not None:
+            self.nonempty.append(nonempty)
         self.block(node.body)
+        if nonempty is not None:
+            self.nonempty.pop()
         self.leave(place)
         self.block(node.orelse)
+
+    def nonempty_ref(self, test: ast.expr) -> str | None:
+        """The reference of the queue ``test`` says holds an item, or ``None``."""
+        queue = nonempty_queue(test)
+        return expr_ref(queue, self.scope) if queue is not None else None
 
     def global_(self, node: ast.Global) -> None:
         """``global name``: what the function stores in it outlives the call."""

@@ -98,6 +98,8 @@ class ExpressionWalker:
         self.uses: list[Use] = []
         # Each sync ``with`` item's __enter__ use and the uses of its body (see FunctionInfo).
         self.sections: list[tuple[int, int, int]] = []
+        # Queues a test where the walk is says hold an item (see ``nonempty_queue``).
+        self.nonempty: list[str] = []
         self.reads: set[tuple[str, int, bool]] = set()
         self.is_generator = False
         # Inside a generator expression's lazy parts (see ``comprehension``).
@@ -269,7 +271,17 @@ class ExpressionWalker:
                 | (IN_LAMBDA if lambda_arg else 0)
             )
             index = len(self.uses)
-            self.uses.append(self.call_use(node, ref, flags, parent))
+            use = self.call_use(node, ref, flags, parent)
+            if (
+                self.nonempty
+                and ref.endswith(".get")
+                and ref[:-4] in self.nonempty
+                and not node.args
+                and not node.keywords
+            ):
+                # After a test that the queue holds an item: returns at once, as block=False.
+                use = use._replace(keywords=(*use.keywords, ("block", False)))
+            self.uses.append(use)
             self.created[id(node)] = index
         # The callee expression itself (``a.b().c``) may hold calls and property reads.
         func = node.func
