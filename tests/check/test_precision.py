@@ -906,3 +906,52 @@ def test_a_get_after_a_test_that_the_queue_holds_an_item_returns_at_once() -> No
     untested = source.replace("while not self.items.empty():", "while True:")
     untested = untested.replace("if self.items.qsize() > 0:", "if found:")
     assert [line for line, _, _ in seen({"app": untested})] == [12, 14, 18]
+
+
+def test_an_attribute_made_again_the_same_way_keeps_its_condition() -> None:
+    source = """
+        import queue
+
+
+        class Buffer:
+            def __init__(self):
+                self.items = queue.Queue()
+
+            async def activate(self):
+                self.items = queue.Queue()
+                self.items.put(1)
+    """
+    # Made twice without maxsize: unbounded either way, put returns at once.
+    assert findings({"app": source}) == []
+    bounded = source.replace(
+        "self.items.put(1)",
+        "self.items.put(1)\n\n            def resize(self):\n"
+        "                self.items = queue.Queue(maxsize=1)",
+    )
+    assert seen({"app": bounded}) == [(11, "UNS108", "every")]
+
+
+def test_a_command_line_modules_commands_run_once_per_invocation() -> None:
+    cli = """
+        import time
+
+
+        async def init(path):
+            open(path).read()
+            while True:
+                time.sleep(1)
+    """
+    # A command runs once per invocation; what it does in a loop repeats.
+    assert seen({"app.cli": cli}) == [(6, "UNS102", "startup"), (8, "UNS101", "every")]
+    assert seen({"app.__main__": cli}) == [(6, "UNS102", "startup"), (8, "UNS101", "every")]
+    # The same code anywhere else is ordinary code.
+    assert seen({"app.views": cli}) == [(6, "UNS102", "every"), (8, "UNS101", "every")]
+    # A request handler that calls the command makes it ordinary code again.
+    handler = """
+        from app.cli import init
+
+
+        async def handle(request):
+            await init("settings.ini")
+    """
+    assert seen({"app.cli": cli, "app.views": handler})[0] == (6, "UNS102", "every")

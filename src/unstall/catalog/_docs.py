@@ -256,7 +256,8 @@ _FREQUENCY_SECTION = (
     "| `startup` | *start-up/shutdown only: lifespan handler* (the reason) | Only reached from code "
     "that runs while the process starts or stops: ASGI lifespan handlers, framework start/stop "
     "hooks and listeners (the start-up boundaries below), server `startup`/`shutdown` methods, "
-    "an object's `start`/`stop` (or an application's `initialize`) method that the project never "
+    "an object's `start`/`stop` (or an application's `initialize`) method, or a command of a "
+    "command-line module (`cli.py`, a `cli/` package, `__main__.py`), that the project never "
     "calls from code that serves (outside its loops), the coroutine given to `asyncio.run` "
     '(also under `if __name__ == "__main__":`) or tornado\'s `run_sync` outside its loops, '
     "and the `lifecycle-roots` your project declares. | no |",

@@ -29,8 +29,9 @@ class ClassBuilder:
 
     def made_by(self, name: str, arguments: tuple[tuple[str, object], ...] | None) -> None:
         """Record the arguments of a call whose result the attribute is given (``None``: a
-        value of another kind); a second call, or anything but ``None`` too, makes it unknown."""
-        if name in self.made or arguments is None:
+        value of another kind); a second call with other arguments (a fresh ``Queue()`` again is
+        the same), or anything but ``None`` too, makes it unknown."""
+        if arguments is None or (name in self.made and self.made[name] != arguments):
             self.made[name] = None
         else:
             self.made[name] = arguments

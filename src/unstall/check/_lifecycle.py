@@ -78,6 +78,7 @@ class Lifecycle:
                 if summary.is_package
                 else is_test_file(parts[:-1], parts[-1])
             )
+            command_line = _is_command_line(parts)
             for key, info in functions.items():
                 function = (index, key)
                 if info.is_async:
@@ -92,7 +93,13 @@ class Lifecycle:
                         self.why[function] = f"{method} method"
                         self._main.add(function)
                     elif method in starts:
-                        self._starts[function] = method
+                        self._starts[function] = (
+                            f"{method} method: it runs once per object it starts"
+                        )
+                    elif command_line:
+                        self._starts[function] = (
+                            "a command of a command-line module: it runs once per invocation"
+                        )
                     for ref in info.decorators:
                         name = self._name(ref.removesuffix("()"))
                         tail = ref.removesuffix("()").rpartition(".")[2]
@@ -330,7 +337,15 @@ class Lifecycle:
                     once.add(function)
                     changed = True
                     if function in self._starts:
-                        self.why[function] = (
-                            f"{self._starts[function]} method: it runs once per object it starts"
-                        )
+                        self.why[function] = self._starts[function]
         return frozenset(whole), frozenset(once)
+
+
+# Module names of a program's command line: ``pkg/cli.py``, ``pkg/cli/db.py``, ``pkg/__main__.py``.
+_COMMAND_LINE = frozenset({"cli", "__main__"})
+
+
+def _is_command_line(parts: list[str]) -> bool:
+    """Whether the module of dotted ``parts`` is a program's command line, whose ``async def``
+    commands run once per invocation (what they do in loops repeats)."""
+    return any(part in _COMMAND_LINE for part in parts)
