@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/precision/score.py [--set A|B|C|D|E|F|G|H|all] [--work DIR] [--as-judged]
+    python benchmarks/precision/score.py [--set A|B|C|D|E|F|G|H|I|all] [--work DIR] [--as-judged]
 
 Downloads the pinned releases below from PyPI (``pip download --no-deps``) into ``--work``
 (default: a folder in the system temp dir), unpacks each, runs ``unstall check --frequency all
@@ -31,8 +31,8 @@ there were more). Set F (UNS1xx only, judged at 675aca6, 10 projects) shaped the
 ``__main__`` changes that followed, so its figures after them are tuned; its litellm rows are a
 second sample drawn after those changes (the first is kept in ``litellm.first-sample.tsv``). Set
 G (UNS1xx only, 13 projects) was judged at 0ab56ef; the thread-lock rule came after reading it.
-Set H (UNS1xx only, 14 projects) was judged on the tool as it is at 344c8ba, with nothing changed
-after.
+Set H (UNS1xx only, 14 projects) was judged on the tool at 344c8ba; set I (UNS1xx only, 12
+projects) on the tool at fb49200.
 Under each set's
 table, the judged findings shown are counted by rule code as real/shown.
 """
@@ -141,6 +141,18 @@ PROJECTS: dict[str, tuple[str, str]] = {
     "pytelegrambotapi": ("H", "pyTelegramBotAPI==4.37.1"),
     "slack_sdk": ("H", "slack-sdk==3.48.0"),
     "voila": ("H", "voila==0.5.13"),
+    "agno": ("I", "agno==3.1.10"),
+    "aiolifx": ("I", "aiolifx==1.2.2"),
+    "camel_ai": ("I", "camel-ai==0.2.90"),
+    "chromadb": ("I", "chromadb==1.5.9"),
+    "crewai": ("I", "crewai==1.15.30"),
+    "flet": ("I", "flet==1.0.5"),
+    "instructor": ("I", "instructor==1.17.0"),
+    "nextcord": ("I", "nextcord==2.6.0"),
+    "psycopg": ("I", "psycopg==3.3.9"),
+    "pymilvus": ("I", "pymilvus==3.0.2"),
+    "qdrant_client": ("I", "qdrant-client==1.20.0"),
+    "weaviate_client": ("I", "weaviate-client==4.24.1"),
     "telethon": ("D", "telethon==1.45.0"),
     "piccolo": ("D", "piccolo==1.38.0"),
     "arq": ("D", "arq==0.28.0"),
@@ -185,8 +197,16 @@ SAMPLES = {
 }
 DEFAULT = ("every", "first")
 # The rule codes a set was judged for (by prefix); a set not named here scores every row.
-SET_CODES = {"C": "UNS1", "D": "UNS3", "E": "UNS1", "F": "UNS1", "G": "UNS1", "H": "UNS1"}
-SETS = ("A", "B", "C", "D", "E", "F", "G", "H")
+SET_CODES = {
+    "C": "UNS1",
+    "D": "UNS3",
+    "E": "UNS1",
+    "F": "UNS1",
+    "G": "UNS1",
+    "H": "UNS1",
+    "I": "UNS1",
+}
+SETS = ("A", "B", "C", "D", "E", "F", "G", "H", "I")
 
 
 def judged(project: str) -> list[dict[str, str]]:

@@ -944,8 +944,9 @@ def test_a_command_line_modules_commands_run_once_per_invocation() -> None:
     # A command runs once per invocation; what it does in a loop repeats.
     assert seen({"app.cli": cli}) == [(6, "UNS102", "startup"), (8, "UNS101", "every")]
     assert seen({"app.__main__": cli}) == [(6, "UNS102", "startup"), (8, "UNS101", "every")]
-    # The same code anywhere else is ordinary code.
+    # The same code anywhere else is ordinary code, a server module of a cli package included.
     assert seen({"app.views": cli}) == [(6, "UNS102", "every"), (8, "UNS101", "every")]
+    assert seen({"app.cli.fileserver": cli})[0] == (6, "UNS102", "every")
     # A request handler that calls the command makes it ordinary code again.
     handler = """
         from app.cli import init
@@ -955,3 +956,62 @@ def test_a_command_line_modules_commands_run_once_per_invocation() -> None:
             await init("settings.ini")
     """
     assert seen({"app.cli": cli, "app.views": handler})[0] == (6, "UNS102", "every")
+
+
+def test_a_decorator_with_an_async_wrapper_runs_it_for_a_coroutine_function() -> None:
+    source = """
+        import asyncio
+        import functools
+        import inspect
+        import time
+
+
+        def retry(func):
+            @functools.wraps(func)
+            def sync_wrapper(*args):
+                for _ in range(3):
+                    try:
+                        return func(*args)
+                    except OSError:
+                        time.sleep(1)
+
+            @functools.wraps(func)
+            async def async_wrapper(*args):
+                for _ in range(3):
+                    try:
+                        return await func(*args)
+                    except OSError:
+                        await asyncio.sleep(1)
+
+            return async_wrapper if inspect.iscoroutinefunction(func) else sync_wrapper
+
+
+        @retry
+        async def fetch(url):
+            return url
+
+
+        async def handler():
+            return await fetch("x")
+    """
+    assert findings({"app": source}) == []
+    # With only a sync wrapper, calling the decorated coroutine function runs it.
+    sync_only = source.replace("async def async_wrapper", "def async_wrapper_unused")
+    sync_only = sync_only.replace("await asyncio.sleep(1)", "pass")
+    sync_only = sync_only.replace("return await func(*args)", "return func(*args)")
+    assert seen({"app": sync_only}) == [(34, "UNS101", "every")]
+
+
+def test_the_branch_a_constant_test_rules_out_never_runs() -> None:
+    source = """
+        import socket
+
+
+        async def resolve(loop, host):
+            if True:  # generated: the sync twin keeps the other branch
+                return await loop.getaddrinfo(host, 80)
+            else:
+                return socket.getaddrinfo(host, 80)
+    """
+    assert findings({"app": source}) == []
+    assert seen({"app": source.replace("if True:", "if host:")}) == [(9, "UNS104", "every")]

@@ -85,6 +85,7 @@ def test_the_tier_is_chosen_in_the_configuration(cli: Cli, tmp_path: Path) -> No
         # A library's helpers for its users' tests (litestar.testing, daphne.testing).
         ("/p/testing/x.py", True),
         ("/p/pkg/testing.py", True),
+        ("/p/pkg/pytest_plugin.py", True),
         ("/p/pkg/testings/x.py", False),
         ("/p/testinglib.py", False),
         ("/p/contest.py", False),

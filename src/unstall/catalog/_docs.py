@@ -257,13 +257,13 @@ _FREQUENCY_SECTION = (
     "that runs while the process starts or stops: ASGI lifespan handlers, framework start/stop "
     "hooks and listeners (the start-up boundaries below), server `startup`/`shutdown` methods, "
     "an object's `start`/`stop` (or an application's `initialize`) method, or a command of a "
-    "command-line module (`cli.py`, a `cli/` package, `__main__.py`), that the project never "
+    "command-line module (`cli.py`, `cli/__init__.py`, `__main__.py`), that the project never "
     "calls from code that serves (outside its loops), the coroutine given to `asyncio.run` "
     '(also under `if __name__ == "__main__":`) or tornado\'s `run_sync` outside its loops, '
     "and the `lifecycle-roots` your project declares. | no |",
     "| `test` | *test code: a test runner drives it* | The `async def` is in test code: a `tests`, "
-    "`test` or `testing` folder, `test_*.py`, `*_test.py`, `testing.py` (a library's helpers for "
-    "its users' tests) or `conftest.py`. A test runner runs it one test at a time, not a serving "
+    "`test` or `testing` folder, `test_*.py`, `*_test.py`, `testing.py` or `pytest_plugin.py` (a "
+    "library's helpers and fixtures for its users' tests) or `conftest.py`. A test runner runs it one test at a time, not a serving "
     "program. | no |",
     "",
     "Not reported at all, because they cannot block: a memoized function that module-level code "

@@ -276,10 +276,14 @@ class CallGraph:
         """The sync wrappers the project's decorators of ``node`` return: they run when it is called.
 
         The wrapper is what the decorator returns (``return wrapper``); when that cannot be
-        told, every sync function nested in the decorator.
+        told, every sync function nested in the decorator, unless ``node`` is an ``async def``
+        and the decorator has an ``async`` wrapper too: one that wraps sync and async functions
+        alike picks the async wrapper for a coroutine function (``if
+        inspect.iscoroutinefunction(func): return async_wrapper``).
         """
         project = self.project
         found: list[Node] = []
+        is_async = self.info(node).is_async
         for ref in self.info(node).decorators:
             decorator = project.resolve(ref)
             if decorator is None or decorator.kind != "f":
@@ -294,6 +298,8 @@ class CallGraph:
                     for inner in project.functions[decorator.summary]
                     if inner.startswith(prefix)
                 ]
+                if is_async and any(self.info(item).is_async for item in candidates):
+                    continue
             found.extend(item for item in candidates if not self.info(item).is_async)
         return found
 

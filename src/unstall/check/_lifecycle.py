@@ -341,11 +341,13 @@ class Lifecycle:
         return frozenset(whole), frozenset(once)
 
 
-# Module names of a program's command line: ``pkg/cli.py``, ``pkg/cli/db.py``, ``pkg/__main__.py``.
+# Module names of a program's command line: ``pkg/cli.py``, ``pkg/cli/__init__.py``,
+# ``pkg/__main__.py``. Not the rest of a ``cli`` package: a server the command line starts
+# often lives there (``pkg/cli/fileserver.py``), and its handlers serve.
 _COMMAND_LINE = frozenset({"cli", "__main__"})
 
 
 def _is_command_line(parts: list[str]) -> bool:
     """Whether the module of dotted ``parts`` is a program's command line, whose ``async def``
     commands run once per invocation (what they do in loops repeats)."""
-    return any(part in _COMMAND_LINE for part in parts)
+    return bool(parts) and parts[-1] in _COMMAND_LINE

@@ -545,8 +545,8 @@ _TEST_REASON = "a test runner drives it, not a serving program"
 
 def is_test_code(path: str, root: Path) -> bool:
     """Whether ``path`` is test code: in a ``tests``, ``test`` or ``testing`` folder (below
-    ``root`` when it is inside it), or a ``test_*.py``, ``*_test.py``, ``testing.py`` or
-    ``conftest.py`` file."""
+    ``root`` when it is inside it), or a ``test_*.py``, ``*_test.py``, ``testing.py``,
+    ``pytest_plugin.py`` or ``conftest.py`` file."""
     file = Path(path)
     try:
         parts = file.relative_to(root).parts[:-1]

@@ -222,8 +222,13 @@ class Body(ExpressionWalker):
             return
         type_checking = _is_type_checking(node.test)
         self.expr(node.test)
+        # ``if True:`` / ``if False:`` (code generated from an async original keeps the other
+        # branch for its sync twin): the branch the constant rules out never runs.
+        constant = node.test.value if isinstance(node.test, ast.Constant) else None
         for branch, holds in ((node.body, True), (node.orelse, False)):
             if not branch or (holds and type_checking):
+                continue
+            if isinstance(constant, bool) and constant is not holds:
                 continue
             lazy = LAZY if first_use(node.test, holds, branch, self.globals) else 0
             place = self.enter(self.conditions(node.test, holds), lazy)
