@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/precision/score.py [--set A|B|C|D|E|F|G|H|I|all] [--work DIR] [--as-judged]
+    python benchmarks/precision/score.py [--set A|B|C|D|E|F|G|H|I|J|all] [--work DIR] [--as-judged]
 
 Downloads the pinned releases below from PyPI (``pip download --no-deps``) into ``--work``
 (default: a folder in the system temp dir), unpacks each, runs ``unstall check --frequency all
@@ -32,7 +32,8 @@ there were more). Set F (UNS1xx only, judged at 675aca6, 10 projects) shaped the
 second sample drawn after those changes (the first is kept in ``litellm.first-sample.tsv``). Set
 G (UNS1xx only, 13 projects) was judged at 0ab56ef; the thread-lock rule came after reading it.
 Set H (UNS1xx only, 14 projects) was judged on the tool at 344c8ba; set I (UNS1xx only, 12
-projects) on the tool at fb49200.
+projects) on the tool at fb49200; set J (UNS1xx only, 11 projects) on the tool at 1f45927, with
+nothing changed after.
 Under each set's
 table, the judged findings shown are counted by rule code as real/shown.
 """
@@ -153,6 +154,17 @@ PROJECTS: dict[str, tuple[str, str]] = {
     "pymilvus": ("I", "pymilvus==3.0.2"),
     "qdrant_client": ("I", "qdrant-client==1.20.0"),
     "weaviate_client": ("I", "weaviate-client==4.24.1"),
+    "aiohttp_client_cache": ("J", "aiohttp-client-cache==0.15.0"),
+    "bentoml": ("J", "bentoml==1.4.40"),
+    "cohere": ("J", "cohere==7.3.1"),
+    "e2b": ("J", "e2b==2.63.0"),
+    "fal_client": ("J", "fal-client==1.0.3"),
+    "huggingface_hub": ("J", "huggingface-hub==2.4.0"),
+    "langchain_openai": ("J", "langchain-openai==1.8.1"),
+    "mistralai": ("J", "mistralai==3.7.0"),
+    "modal": ("J", "modal==1.6.4"),
+    "pyppeteer": ("J", "pyppeteer==2.0.0"),
+    "replicate": ("J", "replicate==1.0.7"),
     "telethon": ("D", "telethon==1.45.0"),
     "piccolo": ("D", "piccolo==1.38.0"),
     "arq": ("D", "arq==0.28.0"),
@@ -206,7 +218,7 @@ SET_CODES = {
     "H": "UNS1",
     "I": "UNS1",
 }
-SETS = ("A", "B", "C", "D", "E", "F", "G", "H", "I")
+SETS = ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J")
 
 
 def judged(project: str) -> list[dict[str, str]]:

@@ -85,7 +85,6 @@ class _Root:
         self.summary = graph.project.summaries[root.summary]
         self.function = graph.project.qualified(root.summary, root.key)
         self.lifecycle = lifecycle
-        self.loaded = graph.loaded_at_run(root.summary)
 
     def findings(self) -> Iterable[Finding]:
         graph, info = self.graph, self.info
@@ -114,7 +113,7 @@ class _Root:
                     FIRST_IMPORT if use.kind == IMPORT else LAZY_SETUP if use.flags & LAZY else None
                 )
                 reached = (
-                    self.reach.reached(starts, once=once, loaded=self.loaded) if starts else None
+                    self.reach.reached(starts, once=once, loaded=self._loaded) if starts else None
                 )
                 if reached is None:
                     continue
@@ -124,6 +123,10 @@ class _Root:
                 continue
             positions.add((use.line, use.col, finding.code))
             yield finding
+
+    def _loaded(self) -> frozenset[str]:
+        # Modules loaded by the time the root runs (asked only when an import is on the way).
+        return self.graph.loaded_at_run(self.root.summary)
 
     def _frequency(self, use: Use, once: str | None) -> tuple[Frequency, str | None]:
         startup = self.lifecycle.reason(

@@ -99,22 +99,25 @@ class Reach:
         starts: Sequence[Edge],
         *,
         once: str | None = None,
-        loaded: frozenset[str] = frozenset(),
+        loaded: Callable[[], frozenset[str]] | None = None,
     ) -> Reached | None:
         """The worst site the edges of one call reach (``once``: the call itself runs once), or
-        ``None``. An import of a module in ``loaded`` (loaded before the calling ``async def``
-        runs) runs nothing: chains through one are left out."""
-        skip = self._imports_of(loaded)
-        if skip:
-            starts = [edge for edge in starts if edge.target not in skip]
-        reach_any = 0
-        reach_every = 0
-        for edge in starts:
-            reach_any |= self.any.get(edge.target, 0)
-            if edge.once is None and once is None:
-                reach_every |= self.every.get(edge.target, 0)
+        ``None``. An import of a module ``loaded()`` names (loaded before the calling ``async
+        def`` runs; asked only when an import may be on the way) runs nothing: chains through
+        one are left out."""
+        reach_any, reach_every = self._bits(starts, once)
         if not reach_any:
             return None
+        skip: frozenset[Node] = frozenset()
+        if loaded is not None and (
+            reach_any & ~reach_every or any(edge.target.key == MODULE_CODE for edge in starts)
+        ):
+            skip = self._imports_of(loaded())
+            if skip:
+                starts = [edge for edge in starts if edge.target not in skip]
+                reach_any, reach_every = self._bits(starts, once)
+                if not reach_any:
+                    return None
         if skip and reach_any & ~reach_every:
             # Sites reached only through imports: keep those an import not done yet leads to.
             reach_any &= self._mask(self._search(starts, every_only=False, skip=skip))
@@ -136,6 +139,16 @@ class Reach:
                 found = _path(every_parents, site) if site.node in every_parents else None
                 others.append((site, found or _path(parents, site)))
         return Reached(chosen, path, every, reason, tuple(others))
+
+    def _bits(self, starts: Sequence[Edge], once: str | None) -> tuple[int, int]:
+        """The sites the edges reach at all, and those they reach every time."""
+        reach_any = 0
+        reach_every = 0
+        for edge in starts:
+            reach_any |= self.any.get(edge.target, 0)
+            if edge.once is None and once is None:
+                reach_every |= self.every.get(edge.target, 0)
+        return reach_any, reach_every
 
     def _imports_of(self, loaded: frozenset[str]) -> frozenset[Node]:
         """The explored module-level code of the modules named in ``loaded``."""
