@@ -515,6 +515,10 @@ def test_nonblocking_any_value_keyword() -> None:
         ),
         ("flags@5=socket.AI_NUMERICHOST", frozenset({"socket.AI_CANONNAME"}), False),
         ("flags@5=socket.AI_NUMERICHOST", 4, False),
+        ("fp@0=io.BytesIO()", frozenset({"io.BytesIO()"}), True),
+        ("fp@0=io.BytesIO()", frozenset({"io.StringIO()"}), False),
+        ("fp@0=io.BytesIO()", frozenset({"io.BytesIO"}), False),
+        ("fp@0=io.BytesIO()", ..., False),
     ],
 )
 def test_nonblocking_conditions_are_parsed_once_and_evaluated(

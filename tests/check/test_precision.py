@@ -1015,3 +1015,32 @@ def test_the_branch_a_constant_test_rules_out_never_runs() -> None:
     """
     assert findings({"app": source}) == []
     assert seen({"app": source.replace("if True:", "if host:")}) == [(9, "UNS104", "every")]
+
+
+def test_a_new_in_memory_buffer_does_no_io() -> None:
+    source = """
+        import gzip
+        import io
+        import json
+
+        from PIL import Image
+
+
+        class File:
+            def __init__(self, fp):
+                if isinstance(fp, io.IOBase):
+                    self.fp = fp
+                else:
+                    self.fp = open(fp, "rb")
+
+
+        async def handler(data, path):
+            Image.open(io.BytesIO(data))
+            gzip.open(io.BytesIO(data))
+            json.dump({}, io.StringIO())
+            File(io.BytesIO(data))
+    """
+    assert findings({"app": source}) == []
+    # The same calls on a path open a file.
+    on_path = source.replace("io.BytesIO(data)", "path").replace("io.StringIO()", "open(path)")
+    assert [line for line, _, _ in seen({"app": on_path})] == [18, 19, 20, 20, 21]

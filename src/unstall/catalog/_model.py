@@ -69,6 +69,7 @@ class Match(enum.Enum):
     GIVEN = "given"  # the argument is given, with any value but ``None`` (``fileobj=*``)
     FLAG = "flag"  # the argument holds this named constant, alone or OR-ed with others
     ABSENT = "absent"  # the argument is not given at all (``Queue()`` without ``maxsize``)
+    MADE = "made"  # the argument is a new object of this class (``io.BytesIO()``: in memory)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +105,9 @@ class Condition:
         """Whether an argument value meets the condition.
 
         ``given`` is a literal (``False``, ``0``, ``"x"``), a frozenset of the dotted named
-        constants OR-ed together (``frozenset({"socket.AI_NUMERICHOST"})``), or ``...`` for a
-        value not known before run time (which meets only :attr:`Match.GIVEN`).
+        constants OR-ed together (``frozenset({"socket.AI_NUMERICHOST"})``) or of the new
+        in-memory buffer it is (``frozenset({"io.BytesIO()"})``), or ``...`` for a value not
+        known before run time (which meets only :attr:`Match.GIVEN`).
         """
         if self.match is Match.ABSENT:
             return False  # met only where the argument is missing (see the analysis)
@@ -113,6 +115,8 @@ class Condition:
             return given is not None
         if self.match is Match.FLAG:
             return isinstance(given, frozenset) and self.value in given
+        if self.match is Match.MADE:
+            return isinstance(given, frozenset) and f"{self.value}()" in given
         return given is not ... and not isinstance(given, frozenset) and given == self.value
 
 

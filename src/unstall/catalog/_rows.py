@@ -143,7 +143,8 @@ def condition_from_text(text: str, name: str, source: str) -> Condition:
 
     ``keyword=value`` or ``keyword@position=value``; the value is a Python literal
     (``False``, ``0``, ``"r"``), ``*`` (given with any value but ``None``), ``absent`` (not
-    given) or a dotted named constant (``socket.AI_NUMERICHOST``). A ``new.`` prefix tests the
+    given), a dotted named constant (``socket.AI_NUMERICHOST``) or a new object of a class
+    (``io.BytesIO()``: the argument is one, made at the call). A ``new.`` prefix tests the
     call that created the receiver instead (``new.type@1=socket.SOCK_DGRAM``). Raises
     :class:`CatalogError` for anything else.
     """
@@ -161,6 +162,8 @@ def condition_from_text(text: str, name: str, source: str) -> Condition:
             match = Match.ABSENT
         elif _DOTTED.fullmatch(raw):
             match, value = Match.FLAG, raw
+        elif raw.endswith("()") and _DOTTED.fullmatch(raw[:-2]):
+            match, value = Match.MADE, raw[:-2]
         else:
             literal: object
             try:

@@ -48,6 +48,34 @@ for _type in (str, bytes, int, float, bool, dict, list, tuple, set, frozenset, t
 del _type
 
 
+# What ``isinstance`` says of a new in-memory buffer: the classes it is an instance of.
+_BUFFER_TYPES: dict[str, frozenset[str]] = {
+    "io.BytesIO()": frozenset(
+        {"io.BytesIO", "io.BufferedIOBase", "io.IOBase", "typing.BinaryIO", "typing.IO"}
+    ),
+    "io.StringIO()": frozenset(
+        {"io.StringIO", "io.TextIOBase", "io.IOBase", "typing.TextIO", "typing.IO"}
+    ),
+}
+# Classes no in-memory buffer is an instance of (``isinstance(fp, (str, os.PathLike))``).
+_NOT_BUFFER = frozenset({*_BUILTIN_TYPES, "os.PathLike", "pathlib.Path", "pathlib.PurePath"})
+
+
+def _buffer_isinstance(value: frozenset[object], expected: tuple[object, ...]) -> bool | None:
+    """``isinstance(value, expected)`` for a new in-memory buffer, or ``None`` when the value is
+    not one (a named constant) or a class is one the analysis cannot place."""
+    if len(value) != 1:
+        return None
+    [made] = value
+    types = _BUFFER_TYPES.get(str(made))
+    if types is None:
+        return None
+    names = [str(name) for name in expected]
+    if any(name in types for name in names):
+        return True
+    return False if all(name in _NOT_BUFFER for name in names) else None
+
+
 def relevant(info: FunctionInfo, *, memoized: bool = False) -> frozenset[str]:
     """The parameters whose value matters in ``info``: tested by a guard, passed on to a call,
     or, for a memoized function, every parameter (they make the cache key)."""
@@ -179,6 +207,8 @@ def _test(test: int, expected: object, value: object) -> bool | None:
             # The same named constant is equal; two names may still be one value (aliases).
             return True if value == expected else None
         return bool(value == expected)
+    if test == ISINSTANCE and isinstance(value, frozenset) and isinstance(expected, tuple):
+        return _buffer_isinstance(value, expected)
     if test == ISINSTANCE and not named and isinstance(expected, tuple):
         types: list[type] = []
         for name in expected:

@@ -603,15 +603,24 @@ def call_arguments(
     return tuple(found)
 
 
+# The in-memory buffers an argument may be made as, at the call (see ``argument_value``).
+_BUFFERS = frozenset({"io.BytesIO", "io.StringIO"})
+
+
 def argument_value(node: ast.expr, scope: Scope) -> object:
     """A call argument as a catalog ``nonblocking`` condition can test it (``...``: unknown).
 
     A constant is itself; a named constant (``socket.AI_NUMERICHOST``) or an OR of named
-    constants is the frozenset of their references; anything else is ``...``.
+    constants is the frozenset of their references; a new in-memory buffer
+    (``io.BytesIO(data)``) is ``frozenset({"io.BytesIO()"})``; anything else is ``...``.
     """
     if isinstance(node, ast.Constant):
         value = node.value
         return value if isinstance(value, (bool, int, float, str, type(None))) else ...
+    if isinstance(node, ast.Call):
+        # A new in-memory buffer (``io.BytesIO(data)``): reading or writing it does no I/O.
+        ref = expr_ref(node.func, scope)
+        return frozenset({f"{ref}()"}) if ref in _BUFFERS else ...
     names: list[str] = []
     pending = [node]
     while pending and len(names) < 8:
