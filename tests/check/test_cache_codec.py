@@ -3,6 +3,7 @@ file holds (a pickle, corrupt or hostile JSON) runs code, raises, or changes the
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
 import hashlib
@@ -23,7 +24,7 @@ from tests.check.conftest import Cli, Project
 import unstall
 from unstall import __version__
 from unstall.check import Config, check
-from unstall.check._cache import Cache, _Stored, _summarizer_fingerprint
+from unstall.check._cache import _SUMMARIZER_FILES, Cache, _Stored, _summarizer_fingerprint
 from unstall.check._codec import CacheMismatch, codec_for
 from unstall.check._run_cache import load_result
 from unstall.check._runner import CheckResult
@@ -414,3 +415,26 @@ def test_a_valid_cache_with_any_part_replaced_never_raises_out_of_the_loader(
     except CacheMismatch:
         return
     assert all(type(row) is _Stored for row in rows)
+
+
+def test_the_cache_fingerprint_covers_every_module_that_builds_summaries() -> None:
+    # A summary depends on every module of this package that the summarizer and the worker
+    # import, directly or not: each must be in the fingerprint, or an edit to it reuses stale
+    # summaries.
+    folder = Path(unstall.__file__).parent / "check"
+    pending = ["_summary.py", "_worker.py"]
+    needed: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        tree = ast.parse((folder / name).read_text(encoding="utf-8"))
+        pending.extend(
+            node.module.rpartition(".")[2] + ".py"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            and node.module is not None
+            and node.module.startswith("unstall.check.")
+        )
+    assert needed <= set(_SUMMARIZER_FILES)

@@ -61,8 +61,7 @@ def analyze(
     graph.warm_caches()
     graph.explore(roots)
     locks = QuietLocks(graph)
-    for node, sites in graph.sites.items():
-        graph.sites[node] = locks.keep(sites)
+    locks.prune()
     reach = Reach(graph, lambda entry: catalog.kind_info(entry.kind).severity)
     lifecycle = Lifecycle(project, catalog, settings.lifecycle_roots)
     findings: list[Finding] = []

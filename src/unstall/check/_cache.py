@@ -127,27 +127,36 @@ def _sound(entry: CacheEntry) -> bool:
     return True
 
 
+# The files of the code that builds summaries (every module ``_summary`` and ``_worker`` import
+# from this package, and the cache's own format): a change to any of them invalidates the cache.
+_SUMMARIZER_FILES = (
+    "_summary.py",
+    "_summary_types.py",
+    "_scope.py",
+    "_bind.py",
+    "_walk.py",
+    "_walk_expr.py",
+    "_guards.py",
+    "_context.py",
+    "_file_context.py",
+    "_concurrency_facts.py",
+    "_concurrency_walk.py",
+    "_model.py",
+    "_modules.py",
+    "_cache.py",
+    "_codec.py",
+    "_codec_kinds.py",
+    "_worker.py",
+    "_read.py",
+    "_syntax.py",
+)
+
+
 def _summarizer_fingerprint() -> str:
     # Any change to the code that builds summaries invalidates the cache.
     hasher = hashlib.blake2b(digest_size=8)
     folder = Path(__file__).parent
-    for name in (
-        "_summary.py",
-        "_summary_types.py",
-        "_scope.py",
-        "_bind.py",
-        "_walk.py",
-        "_walk_expr.py",
-        "_file_context.py",
-        "_concurrency_facts.py",
-        "_concurrency_walk.py",
-        "_model.py",
-        "_modules.py",
-        "_cache.py",
-        "_codec.py",
-        "_codec_kinds.py",
-        "_worker.py",
-    ):
+    for name in _SUMMARIZER_FILES:
         with contextlib.suppress(OSError):
             hasher.update((folder / name).read_bytes())
     return hasher.hexdigest()

@@ -48,8 +48,10 @@ for _type in (str, bytes, int, float, bool, dict, list, tuple, set, frozenset, t
 del _type
 
 
-# What ``isinstance`` says of a new in-memory buffer: the classes it is an instance of.
-_BUFFER_TYPES: dict[str, frozenset[str]] = {
+# The in-memory buffers an argument may be made as at the call (``argument_value`` records
+# ``io.BytesIO(data)`` as ``frozenset({"io.BytesIO()"})``), each with the classes
+# ``isinstance`` says it is an instance of.
+BUFFER_TYPES: dict[str, frozenset[str]] = {
     "io.BytesIO()": frozenset(
         {"io.BytesIO", "io.BufferedIOBase", "io.IOBase", "typing.BinaryIO", "typing.IO"}
     ),
@@ -67,7 +69,7 @@ def _buffer_isinstance(value: frozenset[object], expected: tuple[object, ...]) -
     if len(value) != 1:
         return None
     [made] = value
-    types = _BUFFER_TYPES.get(str(made))
+    types = BUFFER_TYPES.get(str(made))
     if types is None:
         return None
     names = [str(name) for name in expected]

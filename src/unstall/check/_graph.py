@@ -29,7 +29,7 @@ from unstall.check._context import (
     relevant,
     visible,
 )
-from unstall.check._modules import is_test_file
+from unstall.check._modules import is_test_module
 from unstall.check._resolve import Project
 from unstall.check._summary_types import (
     ASSIGN,
@@ -351,7 +351,7 @@ class CallGraph:
             index: dict[str, set[int]] = {}
             for number, summary in enumerate(project.summaries):
                 top = project.functions[number].get(MODULE_CODE)
-                if top is None or self._is_test(number):
+                if top is None or is_test_module(summary.module, summary.is_package):
                     continue
                 for use in top.uses:
                     if use.kind != IMPORT:
@@ -375,13 +375,6 @@ class CallGraph:
         program is taken to have loaded ``importer`` through ``name``. (An optional part that
         imports the core, which imports it back on first use, is the exception this misses.)"""
         return importer in self._closure(name)
-
-    def _is_test(self, summary: int) -> bool:
-        info = self.project.summaries[summary]
-        parts = info.module.split(".")
-        if info.is_package:
-            return is_test_file(parts, "__init__")
-        return is_test_file(parts[:-1], parts[-1])
 
     def _closure(self, start: str) -> frozenset[str]:
         # ``start`` and every module its top-level code imports, transitively.

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from unstall.catalog import BoundaryKind, Catalog
-from unstall.check._modules import is_test_file
+from unstall.check._modules import is_test_module
 from unstall.check._resolve import Project, ValueKind
 from unstall.check._summary_types import CALL, IN_LOOP, REFERENCE, Param, Use
 
@@ -47,7 +47,9 @@ class Lifecycle:
         self._main: set[Function] = set()
         self._callers: dict[Function, list[tuple[Function, bool]]] = {}
         self._escaped: set[Function] = set()
-        self._starts: dict[Function, str] = {}
+        # Start/stop methods and command-line commands: they run once (per object, per
+        # invocation) unless called from code that serves. Each with the reason to give.
+        self._once_unless_served: dict[Function, str] = {}
         self._subclasses = self._subclass_index()
         self._descendants_of: dict[Function, list[Function]] = {}
         self._runners, self._runner_decorators = self._loop_runners()
@@ -72,13 +74,8 @@ class Lifecycle:
         starts = self.catalog.boundary_suffixes(BoundaryKind.START_METHOD)
         for index, functions in enumerate(project.functions):
             summary = project.summaries[index]
-            parts = summary.module.split(".")
-            in_tests = (
-                is_test_file(parts, "__init__")
-                if summary.is_package
-                else is_test_file(parts[:-1], parts[-1])
-            )
-            command_line = _is_command_line(parts)
+            in_tests = is_test_module(summary.module, summary.is_package)
+            command_line = _is_command_line(summary.module)
             for key, info in functions.items():
                 function = (index, key)
                 if info.is_async:
@@ -93,11 +90,11 @@ class Lifecycle:
                         self.why[function] = f"{method} method"
                         self._main.add(function)
                     elif method in starts:
-                        self._starts[function] = (
+                        self._once_unless_served[function] = (
                             f"{method} method: it runs once per object it starts"
                         )
                     elif command_line:
-                        self._starts[function] = (
+                        self._once_unless_served[function] = (
                             "a command of a command-line module: it runs once per invocation"
                         )
                     for ref in info.decorators:
@@ -314,10 +311,10 @@ class Lifecycle:
             for function, calls in self._callers.items()
             if function not in once and function not in self._escaped and calls
         ]
-        # A start or stop method runs once per object even when nothing in the project calls it.
+        # Such a method or command runs once even when nothing in the project calls it.
         candidates.extend(
             function
-            for function in self._starts
+            for function in self._once_unless_served
             if function not in once
             and function not in self._escaped
             and function not in self._callers
@@ -336,8 +333,8 @@ class Lifecycle:
                 ):
                     once.add(function)
                     changed = True
-                    if function in self._starts:
-                        self.why[function] = self._starts[function]
+                    if function in self._once_unless_served:
+                        self.why[function] = self._once_unless_served[function]
         return frozenset(whole), frozenset(once)
 
 
@@ -347,7 +344,7 @@ class Lifecycle:
 _COMMAND_LINE = frozenset({"cli", "__main__"})
 
 
-def _is_command_line(parts: list[str]) -> bool:
-    """Whether the module of dotted ``parts`` is a program's command line, whose ``async def``
-    commands run once per invocation (what they do in loops repeats)."""
-    return bool(parts) and parts[-1] in _COMMAND_LINE
+def _is_command_line(module: str) -> bool:
+    """Whether the module of dotted name ``module`` is a program's command line, whose ``async
+    def`` commands run once per invocation (what they do in loops repeats)."""
+    return module.rpartition(".")[2] in _COMMAND_LINE

@@ -13,7 +13,7 @@ call that made it, so the globals of one module made alike count as one lock.
 from __future__ import annotations
 
 from unstall.catalog import Entry
-from unstall.check._graph import CallGraph, Node, Site
+from unstall.check._graph import CallGraph, Node
 from unstall.check._summary_types import CALL
 
 __all__ = ("QuietLocks",)
@@ -81,11 +81,13 @@ class QuietLocks:
         found = identity(node.summary, self.graph.info(node).uses[use].ref)
         return found is not None and found in self.quiet
 
-    def keep(self, sites: list[Site]) -> list[Site]:
-        """``sites`` without those that take a quiet lock."""
+    def prune(self) -> None:
+        """Leave the explored blocking calls that take a quiet lock out of the call graph."""
         if not self.quiet:
-            return sites
-        return [site for site in sites if not self.is_quiet(site.node, site.use, site.entry)]
+            return
+        sites = self.graph.sites
+        for node, found in sites.items():
+            sites[node] = [site for site in found if not self.is_quiet(node, site.use, site.entry)]
 
     def _blocks(self, node: Node, start: int, end: int) -> bool:
         """Whether the uses ``start``-``end`` of ``node`` (a section) can block."""

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ("is_test_file", "module_name")
+__all__ = ("is_test_file", "is_test_module", "module_name")
 
 _TEST_FOLDERS = frozenset({"tests", "test", "testing"})
 # How many folders in a row without an __init__.py a package may hold as namespace portions.
@@ -39,8 +39,6 @@ def _package_prefix(folder: str) -> tuple[str, ...]:
         if parent == folder:
             break
         folder = parent
-    if not parts:
-        return ()
     return tuple(reversed(parts))
 
 
@@ -79,3 +77,12 @@ def is_test_file(folders: Iterable[str], name: str) -> bool:
         or stem.endswith("_test")
         or any(folder in _TEST_FOLDERS for folder in folders)
     )
+
+
+def is_test_module(module: str, is_package: bool) -> bool:
+    """Whether the module of dotted name ``module`` (a package's ``__init__`` when
+    ``is_package``) is test code, by :func:`is_test_file`."""
+    parts = module.split(".")
+    if is_package:
+        return is_test_file(parts, "__init__")
+    return is_test_file(parts[:-1], parts[-1])

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from sys import intern
 from typing import Any, ClassVar
 
+from unstall.check._context import BUFFER_TYPES
 from unstall.check._file_context import ClassBuilder, FileContext
 from unstall.check._guards import Atom, atoms
 from unstall.check._scope import UNKNOWN, Each, FunctionScope, Scope, expr_ref
@@ -603,10 +604,6 @@ def call_arguments(
     return tuple(found)
 
 
-# The in-memory buffers an argument may be made as, at the call (see ``argument_value``).
-_BUFFERS = frozenset({"io.BytesIO", "io.StringIO"})
-
-
 def argument_value(node: ast.expr, scope: Scope) -> object:
     """A call argument as a catalog ``nonblocking`` condition can test it (``...``: unknown).
 
@@ -619,8 +616,8 @@ def argument_value(node: ast.expr, scope: Scope) -> object:
         return value if isinstance(value, (bool, int, float, str, type(None))) else ...
     if isinstance(node, ast.Call):
         # A new in-memory buffer (``io.BytesIO(data)``): reading or writing it does no I/O.
-        ref = expr_ref(node.func, scope)
-        return frozenset({f"{ref}()"}) if ref in _BUFFERS else ...
+        made = f"{expr_ref(node.func, scope)}()"
+        return frozenset({made}) if made in BUFFER_TYPES else ...
     names: list[str] = []
     pending = [node]
     while pending and len(names) < 8:

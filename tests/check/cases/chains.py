@@ -215,23 +215,17 @@ class Counter:
             pool.submit(print)
 
 
-class Tally:
-    # Every section of this lock is in-memory work: taking it never waits long.
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.value = 0
-
-    def increment(self) -> None:
-        with self.lock:
-            self.value += 1
+# Every section of this lock is in-memory work: taking it never waits long.
+TALLY_LOCK = threading.Lock()
+TALLY = [0]
 
 
-async def thread_primitives(counter: Counter, tally: Tally) -> None:
+async def thread_primitives(counter: Counter) -> None:
     counter.increment()
     with counter.lock:  # UNS108
         pass
-    with tally.lock:
-        tally.value += 1
+    with TALLY_LOCK:
+        TALLY[0] += 1
     counter.drain()  # UNS108
 
 
