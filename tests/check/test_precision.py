@@ -1044,3 +1044,59 @@ def test_a_new_in_memory_buffer_does_no_io() -> None:
     # The same calls on a path open a file.
     on_path = source.replace("io.BytesIO(data)", "path").replace("io.StringIO()", "open(path)")
     assert [line for line, _, _ in seen({"app": on_path})] == [18, 19, 20, 20, 21]
+
+
+def test_a_queue_made_in_an_enclosing_function_keeps_its_condition() -> None:
+    source = """
+        import asyncio
+        import queue
+        import threading
+
+
+        def stream(items, size):
+            q = queue.Queue()
+
+            def producer():
+                async def runner():
+                    async for item in items:
+                        q.put(item)
+
+                asyncio.run(runner())
+
+            threading.Thread(target=producer, daemon=True).start()
+            return q
+
+
+        async def serve(items):
+            stream(items, 1)
+    """
+    # Two functions out, unbounded: put returns at once.
+    assert seen({"app": source}) == []
+    for bounded in ("queue.Queue(maxsize=1)", "queue.Queue(size)", "queue.Queue(maxsize=size)"):
+        # bounded, by a constant or by the enclosing function's own parameter (unknown here)
+        found = seen({"app": source.replace("queue.Queue()", bounded)})
+        assert [(line, code) for line, code, _ in found] == [(13, "UNS108")], bounded
+
+
+def test_a_dataclass_field_made_by_its_factory_keeps_its_condition() -> None:
+    source = """
+        import queue
+        from dataclasses import dataclass, field
+
+
+        @dataclass
+        class Process:
+            events: queue.Queue = field(default_factory=queue.Queue)
+
+            async def run_once(self, item):
+                self.events.put(item)
+    """
+    # Each instance gets queue.Queue(): unbounded, put returns at once.
+    assert findings({"app": source}) == []
+    bounded = source.replace("field(default_factory=queue.Queue)", "queue.Queue(maxsize=1)")
+    assert seen({"app": bounded}) == [(11, "UNS108", "every")]
+    untyped = source.replace("events: queue.Queue = ", "events = ")
+    assert findings({"app": untyped}) == []  # the factory types the attribute
+    assert seen({"app": untyped.replace("self.events.put(item)", "self.events.get()")}) == [
+        (11, "UNS108", "every")
+    ]

@@ -230,20 +230,16 @@ class CallGraph:
             return None
         if entry.nonblocking and use.keywords:
             bound = context or {}
-            created = _creator(use, uses)
-            made: tuple[tuple[str, object], ...] | None = None
-            if created is None and any(condition.receiver for condition in entry.nonblocking):
+            made = _creator_arguments(use, uses)
+            if made is None and any(condition.receiver for condition in entry.nonblocking):
                 # ``self._queue.put(...)``: how the attribute was made, if the class says.
                 made = self.project.made_arguments(use.ref.rpartition(".")[0])
             for condition in entry.nonblocking:
                 arguments = use.keywords
                 if condition.receiver:
-                    if created is not None:
-                        arguments = created.keywords
-                    elif made is not None:
-                        arguments = made
-                    else:
+                    if made is None:
                         continue
+                    arguments = made
                 if _meets(condition, arguments, bound):
                     return None
         return entry
@@ -593,11 +589,19 @@ class CallGraph:
         return (self.project.summaries[node.summary].path, info.line, node.key)
 
 
-def _creator(use: Use, uses: Sequence[Use]) -> Use | None:
-    """The call that created the use's receiver, when the summary links it (``("^", index)``)."""
+def _creator_arguments(use: Use, uses: Sequence[Use]) -> tuple[tuple[str, object], ...] | None:
+    """The arguments of the call that created the use's receiver, when the summary links it:
+    ``("^", index)`` names a use of the same function, ``("^=", arguments)`` carries those of
+    a call in an enclosing function (a closure's receiver)."""
     for key, value in use.keywords:
         if key == "^" and isinstance(value, int) and 0 <= value < len(uses):
-            return uses[value]
+            return uses[value].keywords
+        if key == "^=" and isinstance(value, tuple):
+            return tuple(
+                pair
+                for pair in value
+                if isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str)
+            )
     return None
 
 

@@ -410,6 +410,7 @@ class Body(ExpressionWalker):
             class_of=in_class,
             self_name=self_name,
         )
+        body.parent = self.outer if isinstance(self, ClassBody) else self
         signature = self.signature(node, bound_first=class_ref is not None and not is_static)
         # Rebinding by assignment, ``for`` or ``with`` is recorded (ASSIGN uses); a parameter
         # rebound another way (``except E as p``, ``import p``) is left out.
@@ -537,9 +538,16 @@ class ClassBody(Body):
             if isinstance(target, ast.Name) and self.class_of is not None:
                 annotation = node.annotation if isinstance(node, ast.AnnAssign) else None
                 ref = annotation_ref(annotation, self.scope) if annotation is not None else None
+                factory = _field_factory(node.value)
+                if ref is None and factory is not None:
+                    made = expr_ref(factory, self.scope)
+                    ref = f"{made}()" if made else None
                 if ref is None and node.value is not None:
                     ref = self.scope.value_ref(node.value)
                 self.class_of.attribute(target.id, ref)
+                if factory is not None:
+                    # each instance gets ``factory()``: a call with no arguments
+                    self.class_of.made_by(target.id, ())
         if node.value is not None:
             self.expr(node.value, plain=True)
 
@@ -548,6 +556,29 @@ class ClassBody(Body):
         ast.Assign: class_attribute,
         ast.AnnAssign: class_attribute,
     }
+
+
+_FIELD_FACTORIES = {"field": ("default_factory", "factory"), "Field": ("default_factory",)}
+
+
+def _field_factory(value: ast.expr | None) -> ast.expr | None:
+    """The class a dataclass / attrs / pydantic field makes each instance's value with
+    (``field(default_factory=queue.Queue)``), when it is named; else ``None``."""
+    if not isinstance(value, ast.Call):
+        return None
+    func = value.func
+    name = (
+        func.id
+        if isinstance(func, ast.Name)
+        else func.attr
+        if isinstance(func, ast.Attribute)
+        else ""
+    )
+    keys = _FIELD_FACTORIES.get(name, ())
+    for keyword in value.keywords:
+        if keyword.arg in keys and isinstance(keyword.value, (ast.Name, ast.Attribute)):
+            return keyword.value
+    return None
 
 
 def is_main_guard(test: ast.expr) -> bool:

@@ -97,6 +97,9 @@ class ExpressionWalker:
         self.class_of = class_of
         self.self_name = self_name
         self.uses: list[Use] = []
+        # The walker of the function this one is nested in (``None`` at module level and for
+        # a top-level function): a closure's receivers are looked up there.
+        self.parent: ExpressionWalker | None = None
         # Each sync ``with`` item's __enter__ use and the uses of its body (see FunctionInfo).
         self.sections: list[tuple[int, int, int]] = []
         # Queues a test where the walk is says hold an item (see ``nonempty_queue``).
@@ -172,11 +175,40 @@ class ExpressionWalker:
         as use ``index`` (``sock = socket.socket(AF_INET, SOCK_DGRAM); sock.connect(...)``)."""
         if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
             return ()
-        bound = self.scope.only_value(func.value.id)
+        name = func.value.id
+        if not self.scope.binds(name):
+            return self.closure_link(name)
+        bound = self.scope.only_value(name)
         if not isinstance(bound, ast.Call):
             return ()
         index = self.created.get(id(bound))
         return (("^", index),) if index is not None else ()
+
+    def closure_link(self, name: str) -> tuple[tuple[str, object], ...]:
+        """``("^=", arguments)`` when ``name`` is an enclosing function's local bound once to a
+        call walked there: that call's arguments, so a catalog condition on how the receiver
+        was made holds in a nested function too (``q = Queue()`` in the outer function,
+        ``q.put(item)`` in a callback or a coroutine defined inside it). The enclosing
+        function's own parameters mean nothing here, so the arguments that were one are unknown."""
+        walker = self.parent
+        while walker is not None and not walker.module_level:
+            if walker.scope.binds(name):
+                bound = walker.scope.only_value(name)
+                index = walker.created.get(id(bound)) if isinstance(bound, ast.Call) else None
+                if index is None or index >= len(walker.uses):
+                    return ()
+                made: list[tuple[str, object]] = []
+                for key, value in walker.uses[index].keywords:
+                    if key in ("^", "^=", "()"):
+                        continue
+                    if isinstance(value, Param):
+                        if key.startswith("@"):
+                            continue  # an unknown position is left out ("#" still counts it)
+                        value = ...
+                    made.append((key, value))
+                return (("^=", tuple(made)),)
+            walker = walker.parent
+        return ()
 
     def parameter_calls(self, node: ast.Call) -> tuple[tuple[str, object], ...]:
         """``("()", name)`` for each argument that calls this function's own parameter
