@@ -1070,8 +1070,14 @@ def test_a_queue_made_in_an_enclosing_function_keeps_its_condition() -> None:
         async def serve(items):
             stream(items, 1)
     """
-    # Two functions out, unbounded: put returns at once.
+    # Two functions out, unbounded: put returns at once; with an annotation too, and in the
+    # function that made it.
     assert seen({"app": source}) == []
+    annotated = source.replace("q = queue.Queue()", 'q: "queue.Queue[int]" = queue.Queue()')
+    assert seen({"app": annotated}) == []
+    local = annotated.replace("return q", "q.put(None)\n            return q")
+    assert seen({"app": local}) == []
+    assert [line for line, _, _ in seen({"app": local.replace("Queue()", "Queue(1)")})] == [13, 23]
     for bounded in ("queue.Queue(maxsize=1)", "queue.Queue(size)", "queue.Queue(maxsize=size)"):
         # bounded, by a constant or by the enclosing function's own parameter (unknown here)
         found = seen({"app": source.replace("queue.Queue()", bounded)})

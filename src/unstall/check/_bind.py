@@ -69,6 +69,8 @@ class Binder:
             if isinstance(node.target, ast.Name):
                 typed = annotation_ref(node.annotation, scope)
                 scope.bind(node.target.id, typed if typed else (node.value or UNKNOWN))
+                if typed and node.value is not None:
+                    scope.given(node.target.id, node.value)
         elif isinstance(node, ast.AugAssign):
             self.target(node.target, None, scope)
         elif isinstance(node, (ast.For, ast.AsyncFor)):

@@ -82,7 +82,7 @@ class Entered:
 class Scope:
     """A name scope. Bindings hold raw values resolved on demand; cycles resolve to unknown."""
 
-    __slots__ = ("_done", "_pending", "_raw", "parent")
+    __slots__ = ("_done", "_given", "_pending", "_raw", "parent")
 
     def __init__(self, parent: Scope | None) -> None:
         self.parent = parent
@@ -90,6 +90,8 @@ class Scope:
         self._raw: dict[str, list[str | ast.expr | Each | Entered]] = {}
         self._done: dict[str, str] = {}
         self._pending: set[str] = set()
+        # name -> the value of ``name: T = value``, bound by its annotation's type
+        self._given: dict[str, ast.expr] = {}
 
     def bind(self, name: str, value: str | ast.expr | Each | Entered) -> None:
         """Record that ``name`` is bound to a reference (or an expression, resolved in this scope)."""
@@ -118,6 +120,18 @@ class Scope:
         """What ``name`` is bound to here when it is bound exactly once, else ``None``."""
         values = self._raw.get(name)
         return values[0] if values is not None and len(values) == 1 else None
+
+    def given(self, name: str, value: ast.expr) -> None:
+        """Note the value of ``name: T = value``, whose binding is the annotation's type."""
+        self._given[name] = value
+
+    def made_by(self, name: str) -> ast.Call | None:
+        """The call ``name`` is bound to when it is bound here exactly once to a call's result
+        (``q = Queue()``, ``q: Queue[int] = Queue()``), else ``None``."""
+        value = self.only_value(name)
+        if isinstance(value, str):
+            value = self._given.get(name)
+        return value if isinstance(value, ast.Call) else None
 
     def binds(self, name: str) -> bool:
         """Whether ``name`` is bound in this very scope."""

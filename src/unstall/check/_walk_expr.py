@@ -178,10 +178,8 @@ class ExpressionWalker:
         name = func.value.id
         if not self.scope.binds(name):
             return self.closure_link(name)
-        bound = self.scope.only_value(name)
-        if not isinstance(bound, ast.Call):
-            return ()
-        index = self.created.get(id(bound))
+        bound = self.scope.made_by(name)
+        index = self.created.get(id(bound)) if bound is not None else None
         return (("^", index),) if index is not None else ()
 
     def closure_link(self, name: str) -> tuple[tuple[str, object], ...]:
@@ -193,8 +191,8 @@ class ExpressionWalker:
         walker = self.parent
         while walker is not None and not walker.module_level:
             if walker.scope.binds(name):
-                bound = walker.scope.only_value(name)
-                index = walker.created.get(id(bound)) if isinstance(bound, ast.Call) else None
+                bound = walker.scope.made_by(name)
+                index = walker.created.get(id(bound)) if bound is not None else None
                 if index is None or index >= len(walker.uses):
                     return ()
                 made: list[tuple[str, object]] = []
