@@ -129,6 +129,20 @@ def test_patterns_agree_with_git(tmp_path: Path) -> None:
         ("[[:digit:]]x.py", "ax.py", False, None),
         ("[a-c]", "b", False, True),
         ("[]]", "]", False, True),
+        # pairs Python's re reads as set operations (``--``, ``&&``, ``~~``, ``||``) are literal
+        ("[--a]", "-", False, True),
+        ("[--a]", "b", False, None),
+        ("[a-c-e]", "-", False, True),
+        ("[a-c-e]", "d", False, None),
+        ("[&&]", "&", False, True),
+        ("[~~]x", "~x", False, True),
+        ("[||]", "|", False, True),
+        (
+            "[:--:]",
+            ":",
+            False,
+            None,
+        ),  # a range from ':' down to '-' is no range: the rule is left out
         ("[", "[", False, True),
         ("*.py\r", "a.py", False, True),
         ("# comment", "# comment", False, None),

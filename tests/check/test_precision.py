@@ -1106,3 +1106,54 @@ def test_a_dataclass_field_made_by_its_factory_keeps_its_condition() -> None:
     assert seen({"app": untyped.replace("self.events.put(item)", "self.events.get()")}) == [
         (11, "UNS108", "every")
     ]
+
+
+def test_a_click_command_runs_once_per_invocation() -> None:
+    cli = """
+        import asyncio
+        import functools
+
+        import click
+
+
+        def async_command(func):
+            @functools.wraps(func)
+            def wrapper(*args, **kwargs):
+                async def run():
+                    await func(*args, **kwargs)
+
+                if args[0].obj.session:
+                    return args[0].obj.run_in_session(run())
+                return asyncio.run(run())
+
+            return wrapper
+
+
+        @click.group()
+        async def cli(config):
+            open(config).read()
+            while True:
+                open(config).read()
+
+
+        @click.command()
+        @async_command
+        async def show(path):
+            open(path).read()
+
+
+        cli.add_command(show)
+
+
+        def main():
+            cli()
+    """
+    # Registered with add_command (not handed to code that may call it any time), or invoked
+    # by the module's own main: once per invocation; what a command does in a loop repeats.
+    assert seen({"app.cli": cli}) == [
+        (23, "UNS102", "startup"),
+        (25, "UNS102", "every"),
+        (31, "UNS102", "startup"),
+    ]
+    # Called by a serving module's sync code (no command line in sight), it is ordinary code.
+    assert seen({"app.views": cli})[0] == (23, "UNS102", "every")

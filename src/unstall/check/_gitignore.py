@@ -47,6 +47,9 @@ def _bracket(pattern: str, start: int) -> tuple[str, int] | None:
         index += 1
     parts: list[str] = []
     first = True
+    # whether the last part is a single character a ``-`` may start a range from (not a range's
+    # end, a POSIX class or the ``-`` itself): every other ``-`` is a literal one
+    ranges_from = False
     while index < len(pattern):
         char = pattern[index]
         if char == "]" and not first:
@@ -58,15 +61,20 @@ def _bracket(pattern: str, start: int) -> tuple[str, int] | None:
             name = pattern[index + 2 : end] if end != -1 else ""
             if name in _POSIX_CLASSES:
                 parts.append(_POSIX_CLASSES[name])
+                ranges_from = False
                 index = end + 2
                 continue
         if char == "\\" and index + 1 < len(pattern):
             index += 1
             char = pattern[index]
-        if char == "-" and parts and index + 1 < len(pattern) and pattern[index + 1] != "]":
+        elif char == "-" and ranges_from and index + 1 < len(pattern) and pattern[index + 1] != "]":
             parts.append("-")
-        else:
-            parts.append(re.escape(char))
+            ranges_from = False
+            index += 1
+            continue
+        # every literal escaped, so no pair of them reads as a set operation (``--``, ``&&``)
+        parts.append("\\" + char if not char.isalnum() else char)
+        ranges_from = not (len(parts) > 1 and parts[-2] == "-")
         index += 1
     return None
 

@@ -108,14 +108,26 @@ class Lifecycle:
                             self._run_by_loop(function)
                 if in_tests:
                     continue  # a test drives what it calls; it says nothing of a serving program
+                # A command-line module's sync code that calls an ``async def`` directly calls
+                # a command its decorator made runnable (``def main(): cli()`` with asyncclick):
+                # once per invocation, as if nothing called it.
+                invokes = command_line and not info.is_async
                 for use in info.uses:
-                    self._use(function, info.uses, use)
+                    self._use(function, info.uses, use, invokes=invokes)
 
-    def _use(self, caller: Function, uses: tuple[Use, ...], use: Use) -> None:
+    def _use(
+        self, caller: Function, uses: tuple[Use, ...], use: Use, *, invokes: bool = False
+    ) -> None:
         if use.kind not in (CALL, REFERENCE):
             return
         target = self._async_function(use.ref)
         if target is None:
+            return
+        if (
+            invokes
+            and use.kind == CALL
+            and _is_command_line(self.project.summaries[target[0]].module)
+        ):
             return
         parent = uses[use.parent] if 0 <= use.parent < len(uses) else None
         if use.kind == REFERENCE:
