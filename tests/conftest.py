@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 from tests.loops import LOOP_KINDS, RunLoop, loop_factory
 
 import unstall.watch._process as process_module
+
+# Property tests check behaviour, not speed (benchmarks measure that): no per-example deadline,
+# which a loaded machine misses at random. Under CI the examples are the same every run, so a
+# run's result does not depend on the draw; anywhere else each run explores new ones.
+settings.register_profile("default", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
 @pytest.fixture(params=LOOP_KINDS)
