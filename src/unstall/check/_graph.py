@@ -98,6 +98,10 @@ class AnalysisSettings:
     lifecycle_roots: tuple[str, ...] = ()
 
 
+# how many importers up :meth:`CallGraph._through_importers` follows the ways into a module
+_IMPORT_DEPTH = 40
+
+
 class CallGraph:
     """The project's summaries, resolved and explored from its ``async def`` functions."""
 
@@ -131,6 +135,10 @@ class CallGraph:
         self._loaded: dict[tuple[int, bool], frozenset[str]] = {}
         self._closures: dict[str, frozenset[str]] = {}
         self._at_run: dict[int, frozenset[str]] = {}
+        self._through: dict[str, frozenset[str]] = {}
+        # The modules whose import can matter (their top-level code reaches a blocking call),
+        # when the reach is known: what the ways into a module load is kept within them.
+        self.import_universe: frozenset[str] | None = None
         self._importer_index: dict[str, set[int]] | None = None
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -318,26 +326,47 @@ class CallGraph:
     def loaded_at_run(self, summary: int) -> frozenset[str]:
         """Modules loaded by the time an ``async def`` of ``summary`` runs.
 
-        What :meth:`loaded` says, and what every module that imports ``summary``'s module at its
-        top level loads: the program reached the module through one of them (an application
-        module importing its routes and handlers). Test modules, and modules inside the package
-        (they import their package, they do not load it), are not counted; with no such
-        importer, nothing more is known.
+        What :meth:`loaded` says, and what every way into ``summary``'s module through the
+        project's modules loads (:meth:`_through_importers`): the program reached the module
+        through one of the modules that import it at their top level (an application module
+        importing its routes and handlers), and reached that one the same way, up to a module
+        nothing in the project imports. Test modules, and modules inside the package (they
+        import their package, they do not load it), are not counted; with no such importer,
+        nothing more is known.
         """
         known = self._at_run.get(summary)
         if known is not None:
             return known
+        module = self.project.summaries[summary].module
+        known = self.loaded(summary, top_level=False) | self._through_importers(module, set(), 0)
+        self._at_run[summary] = known
+        return known
+
+    def _through_importers(self, module: str, active: set[str], depth: int) -> frozenset[str]:
+        """The modules loaded on every way into ``module`` through its project importers: for
+        each importer, what its own top-level code imports and what the ways into it load; the
+        intersection over the importers. An importer already on the way (an import cycle), or
+        one too far up, counts with its own imports only, which is never more than the truth."""
+        known = self._through.get(module)
+        if known is not None:
+            return known
         project = self.project
-        module = project.summaries[summary].module
+        universe = self.import_universe
         common: frozenset[str] | None = None
+        active.add(module)
         for importer in self._importers().get(module, ()):
             name = project.summaries[importer].module
-            closure = self._closure(name)
-            common = closure if common is None else common & closure
+            reach = self._closure(name)
+            if universe is not None:
+                reach = reach & universe
+            if name not in active and depth < _IMPORT_DEPTH:
+                reach = reach | self._through_importers(name, active, depth + 1)
+            common = reach if common is None else common & reach
             if not common:
                 break
-        known = self.loaded(summary, top_level=False) | (common or frozenset())
-        self._at_run[summary] = known
+        active.discard(module)
+        known = common or frozenset()
+        self._through[module] = known  # kept even where a cycle was cut: it may be less, never more
         return known
 
     def _importers(self) -> dict[str, set[int]]:

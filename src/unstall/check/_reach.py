@@ -68,6 +68,11 @@ class Reach:
             if site.once is None:
                 self.every[site.node] = self.every.get(site.node, 0) | bit
         self._propagate(callers)
+        # only an import of a module whose top-level code reaches a site can matter
+        summaries = graph.project.summaries
+        graph.import_universe = frozenset(
+            summaries[node.summary].module for node in self.module_nodes if self.any.get(node)
+        )
 
     def _propagate(self, callers: dict[Node, list[tuple[Node, Edge]]]) -> None:
         """Carry each function's sets to its callers until nothing changes."""
