@@ -1194,3 +1194,53 @@ def test_a_click_command_runs_once_per_invocation() -> None:
     ]
     # Called by a serving module's sync code (no command line in sight), it is ordinary code.
     assert seen({"app.views": cli})[0] == (23, "UNS102", "every")
+
+
+def test_a_cache_start_up_code_fills_is_warm_when_requests_arrive() -> None:
+    services = """
+        import functools
+        import importlib
+
+
+        @functools.cache
+        def all_services():
+            return importlib.import_module("app.plugins")
+
+
+        def get_service(name):
+            return getattr(all_services(), name)
+    """
+    main = """
+        from fastapi import FastAPI
+
+        from app.services import get_service
+
+
+        async def initialize():
+            get_service("db")
+
+
+        async def lifespan(app):
+            await initialize()
+            yield
+
+
+        app = FastAPI(lifespan=lifespan)
+
+
+        @app.get("/users")
+        async def users():
+            return get_service("users")
+    """
+    plugins = 'DATA = open("plugins.json").read()\n'
+    files = {"app.services": services, "app.main": main, "app.plugins": plugins}
+    # The lifespan fills the cache before the first request: a request's call is a hit (and
+    # the start-up call that fills it is not reported either: the calls are one graph).
+    assert seen(files) == []
+    # Nothing at start-up calls it: the first request pays.
+    cold = main.replace('    get_service("db")', "    pass")
+    assert [(line, tier) for line, _, tier in seen({**files, "app.main": cold})] == [(21, "first")]
+    # A cache that forgets (time to live) is cold again later, whoever filled it first.
+    ttl = services.replace("@functools.cache", "@cachetools.func.ttl_cache(ttl=60)")
+    ttl = ttl.replace("import functools", "import cachetools.func")
+    assert (21, "first") in [(line, tier) for line, _, tier in seen({**files, "app.services": ttl})]

@@ -58,12 +58,12 @@ def analyze(
         for key, info in functions.items():
             if info.is_async and not graph.allowed(project.qualified(index, key)):
                 roots.append(Node(index, key))
-    graph.warm_caches()
+    lifecycle = Lifecycle(project, catalog, settings.lifecycle_roots)
+    graph.warm_caches(startup=[Node(index, key) for index, key in lifecycle.starting()])
     graph.explore(roots)
     locks = QuietLocks(graph)
     locks.prune()
     reach = Reach(graph, lambda entry: catalog.kind_info(entry.kind).severity)
-    lifecycle = Lifecycle(project, catalog, settings.lifecycle_roots)
     findings: list[Finding] = []
     for root in roots:
         findings.extend(_Root(graph, reach, lifecycle, root, locks).findings())

@@ -14,7 +14,7 @@ with the same constant arguments is a cache hit from the loop: that edge is left
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -534,24 +534,33 @@ class CallGraph:
             known = self._relevant[key] = relevant(info, memoized=memoized)
         return known
 
-    def warm_caches(self) -> None:
-        """Find the memoized functions module-level code calls, with the context of each call.
+    def warm_caches(self, startup: Iterable[Node] = ()) -> None:
+        """Find the memoized functions module-level code calls, with the context of each call,
+        and those start-up code (``startup``: what runs wholly while the program starts) calls.
 
         Module-level code runs when the module is imported, before any request: a memo it fills
-        with constant arguments answers every later call with the same ones from the cache.
+        with constant arguments answers every later call with the same ones from the cache. So
+        does a start-up handler's, unless the memo forgets (a time-to-live cache) or keeps one
+        value per object (``cached_property``): those start-up code does not warm.
         """
-        stack: list[Node] = []
+        modules = [
+            Node(index, MODULE_CODE)
+            for index, functions in enumerate(self.project.functions)
+            if MODULE_CODE in functions
+        ]
+        self._warm_from(modules, lambda memo: True)
+        self._warm_from(list(startup), _lasting)
+
+    def _warm_from(self, stack: list[Node], lasting: Callable[[str], bool]) -> None:
         seen: set[Node] = set()
-        for index, functions in enumerate(self.project.functions):
-            if MODULE_CODE in functions:
-                stack.append(Node(index, MODULE_CODE))
         while stack:
             node = stack.pop()
             if node in seen:
                 continue
             seen.add(node)
             info = self.info(node)
-            if node.key != MODULE_CODE and self.memoized(node) and complete(info, node.context):
+            memo = self.memoized(node) if node.key != MODULE_CODE else None
+            if memo and lasting(memo) and complete(info, node.context):
                 self.warm.add(node)
             context = dict(node.context)
             assigned = assignments(info) if context else ()
@@ -616,6 +625,13 @@ class CallGraph:
         """A stable order of functions: by path, line and key."""
         info = self.info(node)
         return (self.project.summaries[node.summary].path, info.line, node.key)
+
+
+def _lasting(memo: str) -> bool:
+    """Whether a memo filled once answers every later call: not a time-to-live cache, and not
+    one kept per object."""
+    tail = memo.rpartition(".")[2]
+    return "ttl" not in tail and tail != "cached_property"
 
 
 def _creator_arguments(use: Use, uses: Sequence[Use]) -> tuple[tuple[str, object], ...] | None:

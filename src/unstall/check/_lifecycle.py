@@ -23,6 +23,7 @@ shutdown, or runs once and the finding's call is outside its loops.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from unstall.catalog import BoundaryKind, Catalog
@@ -55,6 +56,28 @@ class Lifecycle:
         self._runners, self._runner_decorators = self._loop_runners()
         self._scan()
         self.whole, self.once = self._settle()
+
+    def starting(self) -> list[Function]:
+        """The functions that run while the program starts, before it serves, by what marks
+        them (a lifespan or start-up handler, a start method): where a cache they fill is
+        warm for every request. Shutdown code, and code marked for both, are left out."""
+        found = {
+            function
+            for function, why in self.why.items()
+            if function in self.whole
+            and _STARTING.search(why) is not None
+            and _STOPPING.search(why) is None
+        }
+        # and what only they call (a lifespan's ``await initialize()``)
+        changed = True
+        while changed:
+            changed = False
+            for function in self.whole - found:
+                calls = self._callers.get(function)
+                if calls and all(caller in found for caller, _ in calls):
+                    found.add(function)
+                    changed = True
+        return sorted(found)
 
     def reason(self, function: Function, *, in_loop: bool) -> str | None:
         """Why a call in ``function`` (``in_loop``: inside one of its loops) runs only at
@@ -354,6 +377,15 @@ class Lifecycle:
 # ``pkg/__main__.py``. Not the rest of a ``cli`` package: a server the command line starts
 # often lives there (``pkg/cli/fileserver.py``), and its handlers serve.
 _COMMAND_LINE = frozenset({"cli", "__main__"})
+
+
+# what a start-up reason names (``lifespan handler``, ``startup method``, ``@before_server_start
+# handler``) and what a shutdown one does
+_STARTING = re.compile(
+    r"\b(lifespan|on_startup|startup|start|async_start|before_serving|setup_hook|post_init"
+    r"|before_server_start|after_server_start|main_process_start|main_process_ready|initialize)\b"
+)
+_STOPPING = re.compile(r"stop|shutdown|cleanup|close|teardown|after_serving|exit|declared")
 
 
 def _is_command_line(module: str) -> bool:
