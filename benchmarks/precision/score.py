@@ -35,10 +35,10 @@ Set H (UNS1xx only, 14 projects) was judged on the tool at 344c8ba; set I (UNS1x
 projects) on the tool at fb49200; set J (UNS1xx only, 11 projects) on the tool at 1f45927, with
 nothing changed after for it but the in-memory buffer rule. Set K (UNS1xx only, 11 async projects
 never checked before, four of them with no default finding) was judged on the tool at 575d489;
-only the import-chain rule came after reading it. Set T holds five projects of the original tuning corpus (the code the
-first rules were shaped on), judged at the same commit: tuned figures, never to be read as held out.
-Under each set's
-table, the judged findings shown are counted by rule code as real/shown.
+the import-chain and start-up cache rules came after reading it. Set T holds five projects of
+the original tuning corpus (the code the first rules were shaped on), judged at the same commit:
+tuned figures, never to be read as held out. Under each set's table, the judged findings shown
+are counted by rule code as real/shown.
 """
 
 from __future__ import annotations
