@@ -745,26 +745,34 @@ def test_an_import_that_breaks_an_import_cycle_runs_nothing() -> None:
     assert seen(cycle_free) == [(3, "UNS110", "first")]
 
 
+# A view whose helper imports the database module at run time.
+LOOKUP_HELPERS = """
+    def lookup():
+        from app.db import DATA
+        return DATA
+"""
+LOOKUP_VIEWS = """
+    from app.helpers import lookup
+
+
+    async def view(request):
+        return lookup()
+"""
+
+
 def test_an_import_every_importer_of_the_module_has_done_runs_nothing() -> None:
     # app.main imports the views (registers them) and the database module; a view's helper
     # imports the database module at run time: by then app.main has loaded it.
-    helpers = """
-        def lookup():
-            from app.db import DATA
-            return DATA
-    """
-    views = """
-        from app.helpers import lookup
-
-
-        async def view(request):
-            return lookup()
-    """
     main = """
         import app.db
         import app.views
     """
-    files = {"app.db": SETTINGS, "app.helpers": helpers, "app.views": views, "app.main": main}
+    files = {
+        "app.db": SETTINGS,
+        "app.helpers": LOOKUP_HELPERS,
+        "app.views": LOOKUP_VIEWS,
+        "app.main": main,
+    }
     assert findings(files) == []
     # A second importer of the views that does not load the database module: it may be first.
     files["app.cli"] = "import app.views\n"
@@ -779,22 +787,10 @@ def test_an_import_the_application_has_done_further_up_runs_nothing() -> None:
     # app.main loads the database module and the routers; the routers load the views, whose
     # helper imports the database module at run time: every way to the views went through
     # app.main, so it is loaded.
-    helpers = """
-        def lookup():
-            from app.db import DATA
-            return DATA
-    """
-    views = """
-        from app.helpers import lookup
-
-
-        async def view(request):
-            return lookup()
-    """
     files = {
         "app.db": SETTINGS,
-        "app.helpers": helpers,
-        "app.views": views,
+        "app.helpers": LOOKUP_HELPERS,
+        "app.views": LOOKUP_VIEWS,
         "app.routers": "import app.views\n",
         "app.main": "import app.db\nimport app.routers\n",
     }
