@@ -22,6 +22,7 @@ from unstall.catalog import (
     entry_from_table,
 )
 from unstall.catalog._load import catalog_from_text
+from unstall.catalog._rows import boundary_from_table
 from unstall.errors import CatalogError
 
 CATALOG = default_catalog()
@@ -532,3 +533,14 @@ def test_nonblocking_conditions_are_parsed_once_and_evaluated(
     assert condition.accepts(given) is accepted
     keyword, _, position = text.partition("=")[0].partition("@")
     assert condition.keys == ({keyword, f"@{position}"} if position else {keyword})
+
+
+def test_a_boundary_row_says_whether_its_memo_forgets() -> None:
+    rows = {row.name: row for row in CATALOG.boundaries}
+    assert rows["cachetools.func.ttl_cache"].forgets
+    assert rows["functools.cached_property"].forgets
+    assert not rows["functools.cache"].forgets
+    table = {"name": "mylib.memo", "kind": "memoize", "why": "It caches.", "forgets": "yes"}
+    with pytest.raises(CatalogError, match=r"has forgets = 'yes'; it must be true or false"):
+        boundary_from_table(table, "x")
+    assert boundary_from_table({**table, "forgets": True}, "x").forgets

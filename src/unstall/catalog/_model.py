@@ -156,7 +156,9 @@ class Boundary:
     alone, on a receiver whose type the analysis does not know (``loop.run_in_executor`` with
     1, ``app.on_startup.append`` with 2). ``asynchronous`` marks an async twin
     (``contextlib.asynccontextmanager``). ``keywords`` restricts a lifecycle registration to
-    the functions passed as those keyword arguments (``Starlette(lifespan=...)``).
+    the functions passed as those keyword arguments (``Starlette(lifespan=...)``). ``forgets``
+    marks a memo whose value does not last for every later call of the process (a time-to-live
+    cache, one kept per instance): what start-up code fills in it is not warm later.
     """
 
     name: str
@@ -165,6 +167,7 @@ class Boundary:
     tail: int = 0
     asynchronous: bool = False
     keywords: tuple[str, ...] = ()
+    forgets: bool = False
 
     @property
     def method(self) -> bool:

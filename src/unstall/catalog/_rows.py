@@ -66,7 +66,9 @@ _NONBLOCKING = re.compile(
 )
 # A named constant in a ``nonblocking`` item: ``socket.AI_NUMERICHOST``.
 _DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
-_BOUNDARY_KEYS = frozenset({"name", "kind", "why", "method", "tail", "async", "keywords"})
+_BOUNDARY_KEYS = frozenset(
+    {"name", "kind", "why", "method", "tail", "async", "keywords", "forgets"}
+)
 _RULE_KEYS = frozenset({"title", "why", "flags", "example", "instead"})
 _RULE_CODE = re.compile(r"UNS[2-9]\d\d")
 # A name that stands for every public method of a type: "botocore.client.BaseClient.*".
@@ -415,7 +417,7 @@ def boundary_from_table(table: Any, source: str) -> Boundary:
         raise CatalogError(
             f"The [[boundary]] row {name!r} in {source} needs a non-empty string 'why'.", entry=name
         )
-    flags = {key: table.get(key, False) for key in ("method", "async")}
+    flags = {key: table.get(key, False) for key in ("method", "async", "forgets")}
     for key, flag in flags.items():
         if not isinstance(flag, bool):
             raise CatalogError(
@@ -443,6 +445,7 @@ def boundary_from_table(table: Any, source: str) -> Boundary:
         tail=tail,
         asynchronous=flags["async"],
         keywords=tuple(keywords),
+        forgets=flags["forgets"],
     )
 
 

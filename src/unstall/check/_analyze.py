@@ -125,7 +125,7 @@ class _Root:
 
     def _loaded(self) -> frozenset[str]:
         # Modules loaded by the time the root runs (asked only when an import is on the way).
-        return self.graph.loaded_at_run(self.root.summary)
+        return self.graph.loaded_at_run(self.root.summary, self.reach.import_universe)
 
     def _frequency(self, use: Use, once: str | None) -> tuple[Frequency, str | None]:
         startup = self.lifecycle.reason(

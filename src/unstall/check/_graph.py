@@ -14,7 +14,7 @@ with the same constant arguments is a cache hit from the loop: that edge is left
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -122,6 +122,12 @@ class CallGraph:
             if row.kind is BoundaryKind.CONTEXT_MANAGER and not row.asynchronous
         )
         self.memoizers = catalog.boundary_names(BoundaryKind.MEMOIZE)
+        # the memos whose value lasts (start-up code warms them for good)
+        self.lasting_memoizers = frozenset(
+            row.name
+            for row in catalog.boundaries
+            if row.kind is BoundaryKind.MEMOIZE and not row.forgets
+        )
         self._allow = frozenset(settings.allow)
         # Per explored sync function: its blocking calls and its edges.
         self.sites: dict[Node, list[Site]] = {}
@@ -136,9 +142,6 @@ class CallGraph:
         self._closures: dict[str, frozenset[str]] = {}
         self._at_run: dict[int, frozenset[str]] = {}
         self._through: dict[str, frozenset[str]] = {}
-        # The modules whose import can matter (their top-level code reaches a blocking call),
-        # when the reach is known: what the ways into a module load is kept within them.
-        self.import_universe: frozenset[str] | None = None
         self._importer_index: dict[str, set[int]] | None = None
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -323,7 +326,7 @@ class CallGraph:
             self._loaded[summary, top_level] = known
         return known
 
-    def loaded_at_run(self, summary: int) -> frozenset[str]:
+    def loaded_at_run(self, summary: int, within: frozenset[str]) -> frozenset[str]:
         """Modules loaded by the time an ``async def`` of ``summary`` runs.
 
         What :meth:`loaded` says, and what every way into ``summary``'s module through the
@@ -332,17 +335,22 @@ class CallGraph:
         importing its routes and handlers), and reached that one the same way, up to a module
         nothing in the project imports. Test modules, and modules inside the package (they
         import their package, they do not load it), are not counted; with no such importer,
-        nothing more is known.
+        nothing more is known. What the ways in load is kept ``within`` the modules whose import
+        can matter (the same set on every call of one analysis: the answers are kept).
         """
         known = self._at_run.get(summary)
         if known is not None:
             return known
         module = self.project.summaries[summary].module
-        known = self.loaded(summary, top_level=False) | self._through_importers(module, set(), 0)
+        known = self.loaded(summary, top_level=False) | self._through_importers(
+            module, within, set(), 0
+        )
         self._at_run[summary] = known
         return known
 
-    def _through_importers(self, module: str, active: set[str], depth: int) -> frozenset[str]:
+    def _through_importers(
+        self, module: str, within: frozenset[str], active: set[str], depth: int
+    ) -> frozenset[str]:
         """The modules loaded on every way into ``module`` through its project importers: for
         each importer, what its own top-level code imports and what the ways into it load; the
         intersection over the importers. An importer already on the way (an import cycle), or
@@ -351,16 +359,13 @@ class CallGraph:
         if known is not None:
             return known
         project = self.project
-        universe = self.import_universe
         common: frozenset[str] | None = None
         active.add(module)
         for importer in self._importers().get(module, ()):
             name = project.summaries[importer].module
-            reach = self._closure(name)
-            if universe is not None:
-                reach = reach & universe
+            reach = self._closure(name) & within
             if name not in active and depth < _IMPORT_DEPTH:
-                reach = reach | self._through_importers(name, active, depth + 1)
+                reach = reach | self._through_importers(name, within, active, depth + 1)
             common = reach if common is None else common & reach
             if not common:
                 break
@@ -548,10 +553,10 @@ class CallGraph:
             for index, functions in enumerate(self.project.functions)
             if MODULE_CODE in functions
         ]
-        self._warm_from(modules, lambda memo: True)
-        self._warm_from(list(startup), _lasting)
+        self._warm_from(modules, self.memoizers)
+        self._warm_from(list(startup), self.lasting_memoizers)
 
-    def _warm_from(self, stack: list[Node], lasting: Callable[[str], bool]) -> None:
+    def _warm_from(self, stack: list[Node], memoizers: frozenset[str]) -> None:
         seen: set[Node] = set()
         while stack:
             node = stack.pop()
@@ -560,7 +565,7 @@ class CallGraph:
             seen.add(node)
             info = self.info(node)
             memo = self.memoized(node) if node.key != MODULE_CODE else None
-            if memo and lasting(memo) and complete(info, node.context):
+            if memo in memoizers and complete(info, node.context):
                 self.warm.add(node)
             context = dict(node.context)
             assigned = assignments(info) if context else ()
@@ -625,13 +630,6 @@ class CallGraph:
         """A stable order of functions: by path, line and key."""
         info = self.info(node)
         return (self.project.summaries[node.summary].path, info.line, node.key)
-
-
-def _lasting(memo: str) -> bool:
-    """Whether a memo filled once answers every later call: not a time-to-live cache, and not
-    one kept per object."""
-    tail = memo.rpartition(".")[2]
-    return "ttl" not in tail and tail != "cached_property"
 
 
 def _creator_arguments(use: Use, uses: Sequence[Use]) -> tuple[tuple[str, object], ...] | None:

@@ -23,7 +23,6 @@ shutdown, or runs once and the finding's call is outside its loops.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from unstall.catalog import BoundaryKind, Catalog
@@ -45,6 +44,9 @@ class Lifecycle:
         self.catalog = catalog
         self._declared = frozenset(roots)
         self.why: dict[Function, str] = {}
+        # The ones marked by a name that says they run as the program starts (a ``startup``
+        # method, a ``lifespan`` handler, ``@before_server_start``): see :meth:`starting`.
+        self._starts_up: set[Function] = set()
         self._main: set[Function] = set()
         self._callers: dict[Function, list[tuple[Function, bool]]] = {}
         self._escaped: set[Function] = set()
@@ -61,13 +63,7 @@ class Lifecycle:
         """The functions that run while the program starts, before it serves, by what marks
         them (a lifespan or start-up handler, a start method): where a cache they fill is
         warm for every request. Shutdown code, and code marked for both, are left out."""
-        found = {
-            function
-            for function, why in self.why.items()
-            if function in self.whole
-            and _STARTING.search(why) is not None
-            and _STOPPING.search(why) is None
-        }
+        found = {function for function in self._starts_up if function in self.whole}
         # and what only they call (a lifespan's ``await initialize()``)
         changed = True
         while changed:
@@ -109,6 +105,7 @@ class Lifecycle:
                         self.why[function] = "declared start-up or shutdown code"
                     elif method in methods:
                         self.why[function] = f"{method} method"
+                        self._note_start(function, method)
                     elif method in mains:
                         self.why[function] = f"{method} method"
                         self._main.add(function)
@@ -125,6 +122,7 @@ class Lifecycle:
                         tail = ref.removesuffix("()").rpartition(".")[2]
                         if name in decorators or tail in decorator_tails:
                             self.why[function] = f"@{tail} handler"
+                            self._note_start(function, name or tail)
                         elif self._runner_decorators and self._is_project_function(
                             ref, self._runner_decorators
                         ):
@@ -160,9 +158,19 @@ class Lifecycle:
             ):
                 self._run_by_loop(target)  # ``anyio.run(main)``, ``run(partial(serve, app))``
                 return
-            why = self._registration(parent, use) if parent is not None else None
-            if why is not None:
-                self.why[target] = why
+            found = (
+                self._registered(parent, use, BoundaryKind.LIFECYCLE_REGISTRATION)
+                if parent is not None
+                else None
+            )
+            if found is not None:
+                name, keyword = found
+                self.why[target] = (
+                    f"{keyword} handler"
+                    if keyword
+                    else f"registered with {name.rpartition('.')[2]}"
+                )
+                self._note_start(target, keyword or name)
             else:
                 self._escaped.add(target)  # passed along: whoever holds it may call it any time
             return
@@ -295,13 +303,11 @@ class Lifecycle:
                 return row.name
         return None
 
-    def _registration(self, parent: Use, use: Use) -> str | None:
-        """Why a function passed to the call ``parent`` is start-up or shutdown code, if it is."""
-        found = self._registered(parent, use, BoundaryKind.LIFECYCLE_REGISTRATION)
-        if found is None:
-            return None
-        name, keyword = found
-        return f"{keyword} handler" if keyword else f"registered with {name.rpartition('.')[2]}"
+    def _note_start(self, function: Function, name: str) -> None:
+        """``function`` is start-up or shutdown code by ``name`` (a method name, a decorator's
+        or a registration's name, a keyword): note it when the name says start-up."""
+        if not _STARTING.isdisjoint(name.split(".")):
+            self._starts_up.add(function)
 
     def _main_registration(self, parent: Use, use: Use) -> bool:
         """Whether the function ``use`` passes to the call ``parent`` becomes a main coroutine
@@ -379,13 +385,25 @@ class Lifecycle:
 _COMMAND_LINE = frozenset({"cli", "__main__"})
 
 
-# what a start-up reason names (``lifespan handler``, ``startup method``, ``@before_server_start
-# handler``) and what a shutdown one does
-_STARTING = re.compile(
-    r"\b(lifespan|on_startup|startup|start|async_start|before_serving|setup_hook|post_init"
-    r"|before_server_start|after_server_start|main_process_start|main_process_ready|initialize)\b"
+# The names (or parts of a dotted name) that mark code run as the program starts: a start-up
+# method, a start-up handler's decorator or registration, a registration's keyword.
+_STARTING = frozenset(
+    {
+        "lifespan",
+        "on_startup",
+        "startup",
+        "start",
+        "async_start",
+        "before_serving",
+        "setup_hook",
+        "post_init",
+        "before_server_start",
+        "after_server_start",
+        "main_process_start",
+        "main_process_ready",
+        "initialize",
+    }
 )
-_STOPPING = re.compile(r"stop|shutdown|cleanup|close|teardown|after_serving|exit|declared")
 
 
 def _is_command_line(module: str) -> bool:

@@ -68,9 +68,9 @@ class Reach:
             if site.once is None:
                 self.every[site.node] = self.every.get(site.node, 0) | bit
         self._propagate(callers)
-        # only an import of a module whose top-level code reaches a site can matter
+        # The modules whose import can matter: their top-level code reaches a site.
         summaries = graph.project.summaries
-        graph.import_universe = frozenset(
+        self.import_universe = frozenset(
             summaries[node.summary].module for node in self.module_nodes if self.any.get(node)
         )
 
