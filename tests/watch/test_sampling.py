@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import sys
+import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from unstall.watch._loops import LoopState
-from unstall.watch._sampling import Sampler, Session
+from unstall.watch._sampling import Sampler, Session, _current_frames
 
 
 @pytest.fixture
@@ -64,3 +68,49 @@ def test_clear_forgets_every_session() -> None:
     sampler.clear()
     assert not sampler.current
     assert not sampler.recent
+
+
+def test_no_collection_starts_while_the_thread_frames_are_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # sys._current_frames holds the thread-list lock while it allocates; a collection started
+    # there can need the lock again (a deadlock on 3.11 that stops the host): none may start.
+    real = sys._current_frames
+    inside = False
+    during: list[str] = []
+
+    def reading() -> dict[int, Any]:
+        nonlocal inside
+        inside = True
+        try:
+            return real()
+        finally:
+            inside = False
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if inside:
+            during.append(phase)
+
+    def run(read: Any) -> int:
+        during.clear()
+        threshold = gc.get_threshold()
+        gc.set_threshold(1)  # every allocation may start a collection
+        gc.callbacks.append(callback)
+        try:
+            for _ in range(200):
+                assert threading.get_ident() in read()
+        finally:
+            gc.callbacks.remove(callback)
+            gc.set_threshold(*threshold)
+        return len(during)
+
+    monkeypatch.setattr(sys, "_current_frames", reading)
+    assert run(reading) > 0  # the bare call does start collections there
+    assert run(_current_frames) == 0
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        _current_frames()
+        assert not gc.isenabled()  # a host that turned collection off keeps it off
+    finally:
+        gc.enable()

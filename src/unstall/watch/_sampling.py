@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import gc
 import sys
 from types import FrameType
 
@@ -59,6 +60,24 @@ class Session:
         return other
 
 
+def _current_frames() -> dict[int, FrameType]:
+    """``sys._current_frames()`` with the garbage collector held off.
+
+    It builds its dict while holding the interpreter's thread-list lock; an allocation there can
+    start a collection whose callbacks and finalizers need that lock again, and the watchdog
+    then waits forever holding the GIL, which stops every thread of the host (seen on 3.11,
+    which lacks CPython's own fix). A collection put off for one call runs at the next
+    allocation of any thread.
+    """
+    if not gc.isenabled():
+        return sys._current_frames()
+    gc.disable()
+    try:
+        return sys._current_frames()
+    finally:
+        gc.enable()
+
+
 class Sampler:
     """The sessions of stalls running now (``current``, by loop id) and of a few that ended.
 
@@ -94,7 +113,7 @@ class Sampler:
 
     def take(self, state: LoopState, session: Session) -> int:
         """Add the loop thread's stack to ``session``; with the first, its task and context."""
-        frame: FrameType | None = sys._current_frames().get(state.thread_id)
+        frame: FrameType | None = _current_frames().get(state.thread_id)
         if frame is None:
             return 0
         try:
