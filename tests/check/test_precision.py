@@ -1240,3 +1240,109 @@ def test_a_cache_start_up_code_fills_is_warm_when_requests_arrive() -> None:
     ttl = services.replace("@functools.cache", "@cachetools.func.ttl_cache(ttl=60)")
     ttl = ttl.replace("import functools", "import cachetools.func")
     assert (21, "first") in [(line, tier) for line, _, tier in seen({**files, "app.services": ttl})]
+
+
+def test_a_method_named_for_a_start_or_stop_runs_once_unless_called_while_serving() -> None:
+    source = """
+        import os
+
+
+        class Client:
+            async def _start_session(self):
+                os.stat("tokens.json")
+
+            async def login(self):
+                os.stat("tokens.json")
+
+            async def async_stop_all(self):
+                os.remove("tokens.json")
+
+            async def launch_browser(self):
+                os.stat("profile")
+
+
+        async def start_server():
+            os.stat("profile")
+    """
+    # Named for a start, a log-in, a stop or a launch, and called by nothing that serves: once
+    # per object, at its start or its end. A module-level function has no object to go by.
+    assert seen({"app.client": source}) == [
+        (7, "UNS102", "startup"),
+        (10, "UNS102", "startup"),
+        (13, "UNS102", "startup"),
+        (16, "UNS102", "startup"),
+        (20, "UNS102", "every"),
+    ]
+    handler = """
+        from app.client import Client
+
+
+        async def handle(request):
+            client = Client()
+            await client._start_session()
+            await client.launch_browser()
+    """
+    # A request handler that starts one per request makes it ordinary code again.
+    served = seen({"app.client": source, "app.views": handler})
+    assert (7, "UNS102", "every") in served
+    assert (16, "UNS102", "every") in served
+    # A word that only begins the name is not one: ``started``, ``stopwatch``.
+    renamed = source.replace("_start_session", "_started_session").replace(
+        "async_stop_all", "stopwatch"
+    )
+    assert [row for row in seen({"app.client": renamed}) if row[0] in (7, 13)] == [
+        (7, "UNS102", "every"),
+        (13, "UNS102", "every"),
+    ]
+
+
+LAYERS = """
+    import time
+
+
+    def one():
+        two()
+
+
+    def two():
+        three()
+
+
+    def three():
+        four()
+
+
+    def four():
+        five()
+
+
+    def five():
+        time.sleep(1)
+"""
+
+
+def test_a_long_chain_is_reported_with_low_confidence() -> None:
+    handlers = """
+        from app.layers import one, two
+
+
+        async def far():
+            one()
+
+
+        async def near():
+            two()
+    """
+    found = {
+        finding.location.line: finding
+        for finding in findings({"app.layers": LAYERS, "app.views": handlers})
+    }
+    # Five functions on the way to the sleep: each may sit under a condition the analysis does
+    # not decide, so the finding is kept but marked; four are shown as usual.
+    assert found[6].confidence == "low"
+    assert found[6].doubt is not None
+    assert "5 calls" in found[6].doubt
+    assert found[10].confidence == "high"
+    assert found[10].doubt is None
+    assert len(found[6].chain) == 6
+    assert len(found[10].chain) == 5

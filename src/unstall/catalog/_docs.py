@@ -256,7 +256,10 @@ _FREQUENCY_SECTION = (
     "| `startup` | *start-up/shutdown only: lifespan handler* (the reason) | Only reached from code "
     "that runs while the process starts or stops: ASGI lifespan handlers, framework start/stop "
     "hooks and listeners (the start-up boundaries below), server `startup`/`shutdown` methods, "
-    "an object's `start`/`stop` (or an application's `initialize`) method, or a command of a "
+    "an object's start or stop method (the start-method boundaries below: `start`, `stop`, "
+    "`initialize`, `login`, `launch`, `aclose`, `disconnect`, and any method whose name starts "
+    "with one of those words, `_start_session`, `launch_browser`), or "
+    "a command of a "
     "command-line module (`cli.py`, `cli/__init__.py`, `__main__.py`), that the project never "
     "calls from code that serves (outside its loops), the coroutine given to `asyncio.run` "
     '(also under `if __name__ == "__main__":`) or tornado\'s `run_sync` outside its loops, '
@@ -280,6 +283,17 @@ _FREQUENCY_SECTION = (
     "reaches the call through a parameter. When one call reaches several blocking calls, the "
     "most severe is reported (network and sleep before a file `stat`), with *+N more*; the JSON "
     "and SARIF reports list them all.",
+    "",
+    "## How sure a finding is: confidence",
+    "",
+    "A chain through five functions or more before the blocking call is shown only with "
+    '`--confidence all` (or `confidence = "all"` in `[tool.unstall]`), labelled *low '
+    "confidence: a long chain (N calls before the blocking one)*. Each step may sit under a "
+    "condition the analysis does not decide (a mode, a flag, an error path): on real projects "
+    "judged by hand, a third of such chains blocked as shown, against two thirds of the shorter "
+    "ones. The summary line counts them (`N more the analysis is less sure of`). The JSON report "
+    "has `confidence` (`high` or `low`) and `doubt` (why, or null) on each finding, SARIF the "
+    "same as properties; in an editor (`unstall server`), when asked for, they show as information rather than warnings.",
     "",
 )
 

@@ -79,6 +79,9 @@ def _result(finding: Finding, index: Mapping[str, int], fingerprint: str) -> dic
     properties: dict[str, Any] = {"frequency": finding.frequency.value}
     if finding.reason:
         properties["frequencyReason"] = finding.reason
+    properties["confidence"] = finding.confidence
+    if finding.doubt:
+        properties["doubt"] = finding.doubt
     if finding.more:
         properties["moreBlockingCalls"] = [[step.name for step in chain] for chain in finding.more]
     result["properties"] = properties
@@ -141,7 +144,7 @@ def _result(finding: Finding, index: Mapping[str, int], fingerprint: str) -> dic
             }
         ]
     if finding.entry:
-        result["properties"] = {"entry": finding.entry, "fixSafe": finding.fix_safe}
+        properties.update(entry=finding.entry, fixSafe=finding.fix_safe)
     return result
 
 

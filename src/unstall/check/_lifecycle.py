@@ -7,8 +7,10 @@ starts or stops: decorated as such (``@app.before_server_start``), registered as
 runs once, but what it does in its loops repeats while the program serves: the coroutine handed
 to a loop entry (``asyncio.run(main())``, ``anyio.run(main)``, a project helper that runs what it
 is handed on a loop of its own, a decorator whose wrapper does that), a server's ``serve`` method,
-and an object's ``start`` or ``stop`` method (a client's, a service's) that nothing in the project
-calls from code that may run while the program serves (calls from test code do not count).
+and an object's ``start`` or ``stop`` method (a client's, a service's; also ``login``, ``launch``,
+``aclose``... and any method whose name starts with such a word, ``_start_session``)
+that nothing in the project calls from code that may run while the program serves (calls from
+test code do not count).
 The loops that repeat are ``while`` loops and ``async for`` (a stream, a subscription); a sync
 ``for`` runs once per item of what it holds when it starts.
 
@@ -112,6 +114,11 @@ class Lifecycle:
                     elif method in starts:
                         self._once_unless_served[function] = (
                             f"{method} method: it runs once per object it starts"
+                        )
+                    elif method and (word := _leading_word(method)) in starts:
+                        self._once_unless_served[function] = (
+                            f"named for a {word} (`{method}`): it runs once per object it "
+                            "starts or stops"
                         )
                     elif command_line:
                         self._once_unless_served[function] = (
@@ -404,6 +411,12 @@ _STARTING = frozenset(
         "initialize",
     }
 )
+
+
+def _leading_word(name: str) -> str:
+    """The first word of a method's name, without leading underscores or an ``async_`` prefix:
+    ``start`` for ``_start_session`` and ``async_start_server``."""
+    return name.lstrip("_").removeprefix("async_").partition("_")[0]
 
 
 def _is_command_line(module: str) -> bool:
