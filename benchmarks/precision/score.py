@@ -300,8 +300,6 @@ def labels(folder: Path) -> dict[tuple[str, int, str], str]:
             "--no-cache",
             "--frequency",
             "all",
-            "--confidence",
-            "all",
             "--format",
             "json",
             str(folder),
@@ -318,10 +316,7 @@ def labels(folder: Path) -> dict[tuple[str, int, str], str]:
             .resolve()
             .relative_to(folder.resolve())
         )
-        # a finding of low confidence is not in the default output, whatever its tier
-        found[(rel.as_posix(), f["line"], f["code"])] = (
-            "low" if f.get("confidence") == "low" else f["frequency"]
-        )
+        found[(rel.as_posix(), f["line"], f["code"])] = f["frequency"]
     return found
 
 

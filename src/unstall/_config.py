@@ -33,7 +33,6 @@ __all__ = (
     "known_codes",
     "load_config",
     "parse_codes",
-    "parse_confidence",
     "parse_frequency",
 )
 
@@ -57,8 +56,7 @@ class Config:
     holds extra catalog entries as raw tables. ``frequency`` lists the tiers reported (of
     ``every``, ``first``, ``startup``: a finding that blocks every time, on the first call only,
     or only at start-up or shutdown); ``lifecycle_roots`` names ``async def`` functions that run
-    only at start-up or shutdown. ``confidence`` is ``"high"`` (the default: leave out findings
-    the analysis is less sure of, such as long chains) or ``"all"``. ``respect_gitignore`` skips what ``.gitignore`` files ignore.
+    only at start-up or shutdown. ``respect_gitignore`` skips what ``.gitignore`` files ignore.
     ``root`` is the folder of the config file (or
     the folder searched from); ``source`` the config file read, if any.
     """
@@ -76,7 +74,6 @@ class Config:
     allow: tuple[str, ...] = ()
     threadpool_decorators: tuple[str, ...] = ()
     frequency: tuple[str, ...] = ("every", "first")
-    confidence: str = "high"
     lifecycle_roots: tuple[str, ...] = ()
     watch: WatchConfig = field(default_factory=WatchConfig)
     root: Path = field(default_factory=Path.cwd)
@@ -317,20 +314,6 @@ def parse_frequency(value: Any, key: str, source: str) -> tuple[str, ...]:
     return tuple(tier for tier in FREQUENCIES if tier in tiers)
 
 
-CONFIDENCES = ("high", "all")
-
-
-def parse_confidence(value: Any, key: str, source: str) -> str:
-    """Validate the confidence to report (``high`` or ``all``); raise :class:`ConfigError`."""
-    if value not in CONFIDENCES:
-        raise ConfigError(
-            f"{key} = {value!r} in {source} is invalid; choose high (leave out findings the analysis is less sure of, such as long chains) or all.",
-            key=key,
-            source=source,
-        )
-    return str(value)
-
-
 def _glob_list(value: Any, key: str, source: str) -> tuple[str, ...]:
     return _str_list(
         value, key, source, what="a list of glob patterns such as ['tests/fixtures/**', '*_pb2.py']"
@@ -532,12 +515,6 @@ KEYS: dict[str, ConfigKey] = {
             "uniqueItems": True,
         },
         "Frequency tiers to report: every (blocks each time), first (first call only), startup (only at start-up or shutdown), test (in test code); default every and first.",
-    ),
-    "confidence": ConfigKey(
-        "confidence",
-        parse_confidence,
-        {"enum": list(CONFIDENCES)},
-        "Which findings to report: high (default: leave out those the analysis is less sure of, such as a blocking call many calls away) or all.",
     ),
     "lifecycle-roots": ConfigKey(
         "lifecycle_roots",

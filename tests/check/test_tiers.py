@@ -103,82 +103,11 @@ def test_a_project_inside_a_tests_folder_is_not_all_test_code(tmp_path: Path) ->
     assert is_test_code(str(root / "tests" / "app.py"), root)
 
 
-DEEP = """import time
-
-
-def one():
-    two()
-
-
-def two():
-    three()
-
-
-def three():
-    four()
-
-
-def four():
-    five()
-
-
-def five():
-    time.sleep(1)
-
-
-async def handler():
-    one()
-"""
-
-
-def test_findings_of_low_confidence_are_opt_in_and_labelled(cli: Cli, tmp_path: Path) -> None:
-    (tmp_path / "deep.py").write_text(DEEP)
-    (tmp_path / "near.py").write_text(BLOCKING)
-    text = cli("--no-cache", str(tmp_path)).stdout
-    assert "near.py" in text
-    assert "deep.py" not in text
-    assert "1 more the analysis is less sure of (long chains): --confidence all shows them." in text
-    assert "more in tiers not shown" not in text
-    shown = cli("--no-cache", "--confidence", "all", str(tmp_path)).stdout
-    assert "deep.py:25:5: UNS101" in shown
-    assert "[low confidence: a long chain (5 calls before the blocking one)" in shown
-    document = json.loads(
-        cli("--no-cache", "--confidence", "all", "--format", "json", str(tmp_path)).stdout
-    )
-    by_path = {Path(f["path"]).name: f for f in document["findings"]}
-    assert by_path["deep.py"]["confidence"] == "low"
-    assert by_path["deep.py"]["doubt"].startswith("a long chain (5 calls")
-    assert by_path["near.py"]["confidence"] == "high"
-    assert by_path["near.py"]["doubt"] is None
-    sarif = json.loads(
-        cli("--no-cache", "--confidence", "all", "--format", "sarif", str(tmp_path)).stdout
-    )
-    properties = {
-        Path(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]).name: r["properties"]
-        for r in sarif["runs"][0]["results"]
-    }
-    assert properties["deep.py"]["confidence"] == "low"
-    assert "doubt" in properties["deep.py"]
-    assert properties["near.py"]["confidence"] == "high"
-    assert "doubt" not in properties["near.py"]
+def test_sarif_keeps_the_frequency_beside_the_entry(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(BLOCKING)
+    sarif = json.loads(cli("--no-cache", "--format", "sarif", str(tmp_path)).stdout)
+    (result,) = sarif["runs"][0]["results"]
     # the entry and the frequency sit side by side (the entry once replaced the rest)
-    assert properties["deep.py"]["entry"] == "time.sleep"
-    assert properties["deep.py"]["frequency"] == "every"
-    github = cli("--no-cache", "--confidence", "all", "--format", "github", str(tmp_path)).stdout
-    assert "[low confidence: a long chain" in github
-
-
-def test_the_confidence_is_chosen_in_the_configuration(cli: Cli, tmp_path: Path) -> None:
-    (tmp_path / "deep.py").write_text(DEEP)
-    (tmp_path / "pyproject.toml").write_text('[tool.unstall]\nconfidence = "all"\n')
-    assert "deep.py" in cli("--no-cache", str(tmp_path)).stdout
-    # the command line wins over the configuration
-    assert "deep.py" not in cli("--no-cache", "--confidence", "high", str(tmp_path)).stdout
-    (tmp_path / "pyproject.toml").write_text('[tool.unstall]\nconfidence = "low"\n')
-    result = cli("--no-cache", str(tmp_path))
-    assert result.returncode == 2
-    assert "choose high" in result.stderr
-    assert "or all" in result.stderr
-    result = cli("--no-cache", "--confidence", "medium", str(tmp_path))
-    assert result.returncode == 2
-    assert "--confidence" in result.stderr
+    assert result["properties"]["entry"] == "time.sleep"
+    assert result["properties"]["frequency"] == "every"
+    assert result["properties"]["fixSafe"] is True

@@ -116,32 +116,3 @@ def test_any_text_gives_diagnostics_and_actions_without_raising(
     position = types.Position(max(line, 0), max(character, 0))
     for only in (None, ["quickfix"], ["source.fixAll"]):
         code_actions(report, types.Range(position, position), only, encoding=encoding)
-
-
-DEEP = (
-    "import time\n\n\ndef a():\n    b()\n\n\ndef b():\n    c()\n\n\ndef c():\n    d()\n\n\n"
-    "def d():\n    e()\n\n\ndef e():\n    time.sleep(1)\n\n\nasync def view():\n    a()\n"
-)
-
-
-def test_a_finding_of_low_confidence_is_shown_only_when_asked_for_and_as_information(
-    tmp_path: Path,
-) -> None:
-    root = _write(tmp_path, {"pyproject.toml": "", "app.py": DEEP})
-    projects = Projects(jobs=1, use_cache=False)
-    buffer = _buffer(root / "app.py", DEEP)
-    (report,) = reports(projects.check(projects.project_of(buffer.path), [buffer]), INFOS)
-    assert report.items == []
-    (root / "pyproject.toml").write_text('[tool.unstall]\nconfidence = "all"\n')
-    projects = Projects(jobs=1, use_cache=False)
-    (report,) = reports(projects.check(projects.project_of(buffer.path), [buffer]), INFOS)
-    (item,) = report.items
-    assert item.diagnostic.severity == types.DiagnosticSeverity.Information
-    assert "[low confidence: a long chain" in item.diagnostic.message
-    data = item.diagnostic.data
-    assert isinstance(data, dict)
-    assert data["doubt"].startswith("a long chain (5 calls")
-    # the same call one step away is a warning, as before
-    buffer = _buffer(root / "app.py", SLEEPY)
-    (report,) = reports(projects.check(projects.project_of(buffer.path), [buffer]), INFOS)
-    assert [item.diagnostic.severity for item in report.items] == [types.DiagnosticSeverity.Warning]

@@ -284,17 +284,6 @@ _FREQUENCY_SECTION = (
     "most severe is reported (network and sleep before a file `stat`), with *+N more*; the JSON "
     "and SARIF reports list them all.",
     "",
-    "## How sure a finding is: confidence",
-    "",
-    "A chain through five functions or more before the blocking call is shown only with "
-    '`--confidence all` (or `confidence = "all"` in `[tool.unstall]`), labelled *low '
-    "confidence: a long chain (N calls before the blocking one)*. Each step may sit under a "
-    "condition the analysis does not decide (a mode, a flag, an error path): on real projects "
-    "judged by hand, a third of such chains blocked as shown, against two thirds of the shorter "
-    "ones. The summary line counts them (`N more the analysis is less sure of`). The JSON report "
-    "has `confidence` (`high` or `low`) and `doubt` (why, or null) on each finding, SARIF the "
-    "same as properties; in an editor (`unstall server`), when asked for, they show as information rather than warnings.",
-    "",
 )
 
 

@@ -215,7 +215,6 @@ class _Root:
             frequency=frequency,
             reason=reason,
             more=tuple(tuple(self._steps(path, site)[0]) for site, path in reached.others),
-            doubt=_doubt(reached.path),
         )
 
     def _steps(self, path: Path, site: Site) -> tuple[list[ChainStep], list[str]]:
@@ -234,23 +233,6 @@ class _Root:
         steps.append(ChainStep(_short(site.entry), _use_location(where, last)))
         names.append(_short(site.entry))
         return steps, names
-
-
-# A chain through this many functions or more is shown only when less certain findings are
-# asked for: on real projects judged by hand, a third of them blocked as shown (each step can
-# sit under a condition the analysis does not decide: a mode, a flag, an error path), against
-# two thirds of the shorter ones.
-LONG_CHAIN = 5
-
-
-def _doubt(path: Path) -> str | None:
-    """Why the analysis is less sure a chain runs as shown, or ``None``."""
-    if len(path) >= LONG_CHAIN:
-        return (
-            f"a long chain ({len(path)} calls before the blocking one): a condition on the way "
-            "may rule it out"
-        )
-    return None
 
 
 def _short(entry: Entry) -> str:

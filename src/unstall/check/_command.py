@@ -50,8 +50,6 @@ def _config(args: argparse.Namespace, paths: Sequence[Path], start: Path | None 
         changes["respect_gitignore"] = args.respect_gitignore
     if args.frequency:
         changes["frequency"] = parse_frequency(args.frequency, "--frequency", "command line")
-    if args.confidence:
-        changes["confidence"] = args.confidence
     return config.replace(**changes) if changes else config
 
 

@@ -16,7 +16,6 @@ JSON schema (``"schema": 1``; fields are only ever added)::
           "edits": [{"path": str, "start": [line, col], "end": [line, col], "text": str}],
           "related": [{"path": str, "line": int, "col": int, "end_line": ..., "end_col": ...}],
           "frequency": "every" | "first" | "startup" | "test", "reason": str | null,
-          "confidence": "high" | "low", "doubt": str | null,
           "more": [[{"name": str, "path": str, "line": int, ...}, ...], ...]
         }
       ]
@@ -33,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from unstall import __version__
-from unstall.check._format_text import confidence_label, frequency_label
+from unstall.check._format_text import frequency_label
 from unstall.check._model import Finding, Location
 from unstall.check._rules_info import RuleInfo
 
@@ -76,8 +75,6 @@ def finding_to_dict(finding: Finding, infos: Mapping[str, RuleInfo]) -> dict[str
         "related": [_location(location) for location in finding.related],
         "frequency": finding.frequency.value,
         "reason": finding.reason,
-        "confidence": finding.confidence,
-        "doubt": finding.doubt,
         "more": [
             [{"name": step.name, **_location(step.location)} for step in chain]
             for chain in finding.more
@@ -129,9 +126,9 @@ def format_github(findings: Sequence[Finding]) -> str:
         props.append(f"title={escape_github_property(finding.code)}")
         level = "warning" if finding.code.startswith("UNS9") else "error"
         message = finding.message
-        for label in (frequency_label(finding), confidence_label(finding)):
-            if label is not None:
-                message += f" [{label}]"
+        label = frequency_label(finding)
+        if label is not None:
+            message += f" [{label}]"
         if finding.chain:
             message += "\nvia " + " -> ".join(
                 f"{s.name} ({s.location.path}:{s.location.line})" for s in finding.chain

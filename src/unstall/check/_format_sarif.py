@@ -79,9 +79,6 @@ def _result(finding: Finding, index: Mapping[str, int], fingerprint: str) -> dic
     properties: dict[str, Any] = {"frequency": finding.frequency.value}
     if finding.reason:
         properties["frequencyReason"] = finding.reason
-    properties["confidence"] = finding.confidence
-    if finding.doubt:
-        properties["doubt"] = finding.doubt
     if finding.more:
         properties["moreBlockingCalls"] = [[step.name for step in chain] for chain in finding.more]
     result["properties"] = properties

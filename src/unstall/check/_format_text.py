@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
-from unstall.check._model import LOW_CONFIDENCE, Finding, Frequency
+from unstall.check._model import Finding, Frequency
 from unstall.check._rules_info import RuleInfo
 
 __all__ = (
@@ -133,9 +133,9 @@ def format_finding(
         f"{_paint(clean(loc.path), _BOLD, color)}:{loc.line}:{loc.col + 1}: "
         f"{_paint(finding.code, _RED + _BOLD, color)} {clean(finding.message)}"
     )
-    for label in (frequency_label(finding), confidence_label(finding)):
-        if label:
-            header += " " + _paint(f"[{clean(label)}]", _DIM, color)
+    label = frequency_label(finding)
+    if label:
+        header += " " + _paint(f"[{clean(label)}]", _DIM, color)
     out = [header]
     if show_source:
         out.extend(_underline(finding, lines, color))
@@ -163,25 +163,12 @@ def frequency_label(finding: Finding) -> str | None:
     return None
 
 
-def confidence_label(finding: Finding) -> str | None:
-    """``low confidence: a long chain (...)``; ``None`` for a finding the analysis is sure of."""
-    return f"low confidence: {finding.doubt}" if finding.doubt else None
-
-
 def _hidden_note(hidden: Mapping[str, int]) -> str:
-    tiers = {tier: number for tier, number in hidden.items() if tier != LOW_CONFIDENCE}
-    unsure = hidden.get(LOW_CONFIDENCE, 0)
-    parts = []
-    if tiers:
-        listed = ", ".join(f"{number} {tier}" for tier, number in sorted(tiers.items()))
-        parts.append(
-            f" {sum(tiers.values())} more in tiers not shown ({listed}): --frequency all shows them."
-        )
-    if unsure:
-        parts.append(
-            f" {unsure} more the analysis is less sure of (long chains): --confidence all shows them."
-        )
-    return "".join(parts)
+    count = sum(hidden.values())
+    if not count:
+        return ""
+    tiers = ", ".join(f"{number} {tier}" for tier, number in sorted(hidden.items()))
+    return f" {count} more in tiers not shown ({tiers}): --frequency all shows them."
 
 
 def format_summary(

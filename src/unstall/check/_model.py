@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-__all__ = ("LOW_CONFIDENCE", "ChainStep", "Edit", "Finding", "Frequency", "Location")
+__all__ = ("ChainStep", "Edit", "Finding", "Frequency", "Location")
 
 
 class Frequency(enum.Enum):
@@ -24,11 +24,6 @@ class Frequency(enum.Enum):
     FIRST = "first"
     STARTUP = "startup"
     TEST = "test"
-
-
-# The key, among the counts of findings not shown by tier, of those left out for their low
-# confidence (``--confidence high``).
-LOW_CONFIDENCE = "low confidence"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -71,9 +66,6 @@ class Finding:
     ``--fix`` applies it (unsafe ones need ``--unsafe-fixes``). ``related`` are other places
     the finding speaks for (the other files of a merged UNS906). ``frequency`` says how often
     it blocks and ``reason`` why not every time (``"functools.cache"``, ``"lifespan handler"``).
-    ``doubt`` says why the analysis is less sure the chain runs as shown (it is long: each step
-    may sit under a condition the analysis does not decide), or is ``None``; such findings are
-    shown only when asked for (``--confidence all``).
     ``more`` holds the chains to the other blocking calls the same call reaches, worst first
     (the finding itself reports the worst).
     """
@@ -91,9 +83,3 @@ class Finding:
     frequency: Frequency = Frequency.EVERY
     reason: str | None = None
     more: tuple[tuple[ChainStep, ...], ...] = ()
-    doubt: str | None = None
-
-    @property
-    def confidence(self) -> str:
-        """``"high"``, or ``"low"`` when the finding has a :attr:`doubt`."""
-        return "low" if self.doubt else "high"

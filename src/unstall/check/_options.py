@@ -61,12 +61,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "at start-up or shutdown), or all (default: every,first)",
     )
     report.add_argument(
-        "--confidence",
-        choices=("high", "all"),
-        help="high (default): leave out findings the analysis is less sure of, such as a "
-        "blocking call many calls away; all: report them too, labelled",
-    )
-    report.add_argument(
         "--statistics",
         action="store_true",
         help="print a count of findings per rule code instead of each finding",

@@ -13,7 +13,7 @@ from unstall._config import Config, load_config
 from unstall.catalog import Catalog
 from unstall.check._cache import Cache, CacheEntry, default_cache_dir
 from unstall.check._discover import discover, matches_any
-from unstall.check._model import LOW_CONFIDENCE, Finding, Frequency
+from unstall.check._model import Finding, Frequency
 from unstall.check._modules import is_test_file
 from unstall.check._pool import default_workers, run_all
 from unstall.check._read import Source, read_source, source_from_bytes, stat_file
@@ -535,9 +535,6 @@ def _report(found: Sequence[Finding], plan: _Plan, merged: _Merged) -> _Report:
         tier = finding.frequency.value
         if tier not in config.frequency:
             hidden[tier] = hidden.get(tier, 0) + 1
-            continue
-        if finding.doubt and config.confidence == "high":
-            hidden[LOW_CONFIDENCE] = hidden.get(LOW_CONFIDENCE, 0) + 1
             continue
         kept.append(finding)
     return _Report(tuple(sorted(kept, key=_sort_key)), suppressed, hidden)

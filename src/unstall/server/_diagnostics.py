@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 from lsprotocol import types
 
 from unstall.check._apply import apply_edits
-from unstall.check._format_text import clean, confidence_label, frequency_label
+from unstall.check._format_text import clean, frequency_label
 from unstall.check._model import Edit, Finding, Frequency, Location
 from unstall.check._read import Source, read_source
 from unstall.check._rules_info import RULES_DOC_URL, RuleInfo
@@ -136,7 +136,7 @@ def _range(loc: Location, lines: Sequence[str] | None, encoding: str) -> types.R
 def _severity(finding: Finding) -> types.DiagnosticSeverity:
     if finding.code.startswith("UNS9"):
         return types.DiagnosticSeverity.Error
-    if finding.frequency is Frequency.EVERY and not finding.doubt:
+    if finding.frequency is Frequency.EVERY:
         return types.DiagnosticSeverity.Warning
     return types.DiagnosticSeverity.Information
 
@@ -150,8 +150,6 @@ def _data(finding: Finding) -> dict[str, Any]:
     data: dict[str, Any] = {"frequency": finding.frequency.value}
     if finding.reason:
         data["reason"] = finding.reason
-    if finding.doubt:
-        data["doubt"] = finding.doubt
     if finding.entry:
         data["entry"] = finding.entry
     if finding.function:
@@ -166,9 +164,9 @@ def _diagnostic(
     finding: Finding, files: _Files, encoding: str, infos: Mapping[str, RuleInfo]
 ) -> types.Diagnostic:
     message = clean(finding.message)
-    for label in (frequency_label(finding), confidence_label(finding)):
-        if label:
-            message += f" [{clean(label)}]"
+    label = frequency_label(finding)
+    if label:
+        message += f" [{clean(label)}]"
     related = [
         types.DiagnosticRelatedInformation(
             types.Location(
