@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/precision/score.py [--set A|B|C|D|E|F|G|H|I|J|all] [--work DIR] [--as-judged]
+    python benchmarks/precision/score.py [--set A|B|...|M|T|all] [--work DIR] [--as-judged]
 
 Downloads the pinned releases below from PyPI (``pip download --no-deps``) into ``--work``
 (default: a folder in the system temp dir), unpacks each, runs ``unstall check --frequency all
@@ -35,7 +35,9 @@ Set H (UNS1xx only, 14 projects) was judged on the tool at 344c8ba; set I (UNS1x
 projects) on the tool at fb49200; set J (UNS1xx only, 11 projects) on the tool at 1f45927, with
 nothing changed after for it but the in-memory buffer rule. Set K (UNS1xx only, 11 async projects
 never checked before, four of them with no default finding) was judged on the tool at 575d489;
-the import-chain and start-up cache rules came after reading it. Set T holds five projects of
+the import-chain and start-up cache rules came after reading it. Sets L (judged at a678c88) and M (judged at
+1331165; that commit hid chains through five functions or more, a tier taken back after M) are
+held out the same way (UNS1xx only). Set T holds five projects of
 the original tuning corpus (the code the first rules were shaped on), judged at the same commit:
 tuned figures, never to be read as held out. Under each set's table, the judged findings shown
 are counted by rule code as real/shown.
@@ -179,6 +181,32 @@ PROJECTS: dict[str, tuple[str, str]] = {
     "aioquic": ("K", "aioquic==1.9.1"),
     "zwave_js_server_python": ("K", "zwave-js-server-python==0.56.0"),
     "solara": ("K", "solara==1.64.1"),
+    # set L: judged at a678c88 (UNS1xx)
+    "hikari": ("L", "hikari==2.7.0"),
+    "livekit_agents": ("L", "livekit-agents==1.8.9"),
+    "llama_index_core": ("L", "llama-index-core==0.14.25"),
+    "pipecat_ai": ("L", "pipecat-ai==1.14.0"),
+    "playwright": ("L", "playwright==1.65.3"),
+    "prefect": ("L", "prefect==3.9.1"),
+    "py_cord": ("L", "py-cord==2.8.1"),
+    "textual": ("L", "textual==8.2.8"),
+    "tortoise_orm": ("L", "tortoise-orm==1.1.9"),
+    # set M: judged at 1331165 (UNS1xx; that commit hid chains of five functions or more)
+    "aiopg": ("M", "aiopg==1.4.0"),
+    "amqtt": ("M", "amqtt==0.12.1"),
+    "appdaemon": ("M", "appdaemon==4.5.13"),
+    "emmett": ("M", "emmett==2.8.2"),
+    "google_genai": ("M", "google-genai==3.6.1"),
+    "gpt_researcher": ("M", "gpt-researcher==0.15.1"),
+    "hishel": ("M", "hishel==2.0.0"),
+    "magentic": ("M", "magentic==0.41.1"),
+    "marimo": ("M", "marimo==0.25.2"),
+    "maubot": ("M", "maubot==0.6.0"),
+    "mirascope": ("M", "mirascope==2.8.2"),
+    "shiny": ("M", "shiny==1.8.0"),
+    "swarms": ("M", "swarms==16.0.3"),
+    "tartiflette": ("M", "tartiflette==1.4.1"),
+    "voyageai": ("M", "voyageai==0.5.0"),
     # the original tuning projects (never scored before), judged with set K: not held out
     "python_telegram_bot": ("T", "python-telegram-bot==22.8"),
     "discord_py": ("T", "discord.py==2.7.1"),
@@ -238,9 +266,11 @@ SET_CODES = {
     "H": "UNS1",
     "I": "UNS1",
     "K": "UNS1",
+    "L": "UNS1",
+    "M": "UNS1",
     "T": "UNS1",
 }
-SETS = ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "T")
+SETS = ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "T")
 
 
 def judged(project: str) -> list[dict[str, str]]:
