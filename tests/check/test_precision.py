@@ -1294,3 +1294,72 @@ def test_a_method_named_for_a_start_or_stop_runs_once_unless_called_while_servin
         (7, "UNS102", "every"),
         (13, "UNS102", "every"),
     ]
+
+
+def test_what_the_constructor_set_up_once_is_warm_for_the_objects_methods() -> None:
+    source = """
+        import functools
+        import importlib
+        import os
+
+        _CLIENT = None
+
+
+        class Telemetry:
+            def __init__(self):
+                self.id = os.path.exists("/etc/machine-id")
+
+
+        def client():
+            global _CLIENT
+            if _CLIENT is None:
+                _CLIENT = Telemetry()
+            return _CLIENT
+
+
+        def capture(event):
+            client()
+
+
+        @functools.cache
+        def settings():
+            return open("settings.toml").read()
+
+
+        def plugin(name):
+            return importlib.import_module(name)
+
+
+        class Memory:
+            def __init__(self, provider):
+                capture("init")
+                settings()
+                self.store = plugin(provider)
+
+            async def add(self, item):
+                capture("add")
+                settings()
+                plugin(item)
+
+
+        class Other:
+            async def add(self, item):
+                capture("add")
+                settings()
+    """
+    # The constructor ran before any method: the lazy client and the memo are filled. A
+    # module imported by a name the call does not show may be another one: still reported.
+    # From ``Other``, whose constructor fills nothing, both are first calls.
+    assert seen({"app.memory": source}) == [
+        (43, "UNS110", "first"),
+        (48, "UNS102", "first"),
+        (49, "UNS102", "first"),
+    ]
+    without = source.replace(
+        '                capture("init")\n                settings()\n', "                pass\n"
+    )
+    assert [row for row in seen({"app.memory": without}) if row[0] < 46] == [
+        (40, "UNS102", "first"),
+        (41, "UNS102", "first"),
+        (42, "UNS110", "first"),
+    ]

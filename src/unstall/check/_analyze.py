@@ -60,23 +60,52 @@ def analyze(
                 roots.append(Node(index, key))
     lifecycle = Lifecycle(project, catalog, settings.lifecycle_roots)
     graph.warm_caches(startup=[Node(index, key) for index, key in lifecycle.starting()])
-    graph.explore(roots)
+    constructors = {root: _constructor(graph, root) for root in roots}
+    graph.explore(roots, [node for node in constructors.values() if node is not None])
     locks = QuietLocks(graph)
     locks.prune()
     reach = Reach(graph, lambda entry: catalog.kind_info(entry.kind).severity)
     findings: list[Finding] = []
     for root in roots:
-        findings.extend(_Root(graph, reach, lifecycle, root, locks).findings())
+        findings.extend(_Root(graph, reach, lifecycle, root, locks, constructors[root]).findings())
     return findings
+
+
+# The methods that build an object before any other method of it can run.
+_CONSTRUCTORS = ("__init__", "__post_init__")
+
+
+def _constructor(graph: CallGraph, root: Node) -> Node | None:
+    """The project constructor of the class an ``async def`` method belongs to (its own or a
+    base's ``__init__``), or ``None``: it has run, and filled what it fills once, before the
+    method can run."""
+    project = graph.project
+    owner = root.key.rpartition(".")[0]
+    if not owner or owner not in project.classes[root.summary]:
+        return None
+    for name in _CONSTRUCTORS:
+        value = project.member(root.summary, owner, name)
+        if value is not None and value.kind == "f":
+            info = project.functions[value.summary].get(value.name)
+            if info is not None and not info.is_async:
+                return Node(value.summary, value.name)
+    return None
 
 
 class _Root:
     """The findings of one ``async def``: one per place in its source that reaches a blocking call."""
 
     def __init__(
-        self, graph: CallGraph, reach: Reach, lifecycle: Lifecycle, root: Node, locks: QuietLocks
+        self,
+        graph: CallGraph,
+        reach: Reach,
+        lifecycle: Lifecycle,
+        root: Node,
+        locks: QuietLocks,
+        constructor: Node | None = None,
     ) -> None:
         self.graph = graph
+        self.constructor = constructor
         self.locks = locks
         self.reach = reach
         self.root = root
@@ -114,7 +143,7 @@ class _Root:
                 reached = (
                     self.reach.reached(starts, once=once, loaded=self._loaded) if starts else None
                 )
-                if reached is None:
+                if reached is None or self._warm(starts, reached):
                     continue
                 finding = self._chained(use, reached)
             reported.add(span)
@@ -122,6 +151,14 @@ class _Root:
                 continue
             positions.add((use.line, use.col, finding.code))
             yield finding
+
+    def _warm(self, starts: Sequence[Edge], reached: Reached) -> bool:
+        """Whether what makes a first-call-only chain run once (a memo, a lazy set-up, an
+        import) is already filled by the constructor of the method's object, which ran first."""
+        if reached.every or self.constructor is None or self.constructor not in self.graph.sites:
+            return False
+        link = self.reach.once_link(starts, reached.path, reached.site)
+        return link is not None and link in self.reach.once_links_from(self.constructor)
 
     def _loaded(self) -> frozenset[str]:
         # Modules loaded by the time the root runs (asked only when an import is on the way).

@@ -580,9 +580,11 @@ class CallGraph:
                     if edge.target.key != MODULE_CODE and edge.target not in seen
                 )
 
-    def explore(self, roots: Iterable[Node]) -> None:
-        """Compute the blocking calls and the edges of every sync function the roots can reach."""
-        stack: list[Node] = []
+    def explore(self, roots: Iterable[Node], functions: Iterable[Node] = ()) -> None:
+        """Compute the blocking calls and the edges of every sync function the roots can reach,
+        and of ``functions`` (sync ones, such as the constructors of the roots' classes) with
+        what they reach."""
+        stack: list[Node] = list(functions)
         for root in roots:
             stack.extend(edge.target for edge in self.root_edges(root))
         while stack:

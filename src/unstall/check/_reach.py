@@ -15,8 +15,9 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from unstall.catalog import Entry
-from unstall.check._graph import CallGraph, Edge, Node, Site
+from unstall.catalog import Entry, Kind
+from unstall.check._context import complete
+from unstall.check._graph import FIRST_IMPORT, LAZY_SETUP, CallGraph, Edge, Node, Site
 from unstall.check._summary_types import MODULE_CODE
 
 __all__ = ("Reach", "Reached")
@@ -24,6 +25,9 @@ __all__ = ("Reach", "Reached")
 # A chain: each function on the way (the node and the index of its use that goes on), the last
 # one holding the blocking call.
 Path = tuple[tuple[Node, int], ...]
+# What a first-call-only link fills (a memo's cache, a lazy set-up, an import): see
+# :meth:`Reach.once_link`.
+Link = tuple[object, ...]
 
 
 class Reached(NamedTuple):
@@ -57,6 +61,7 @@ class Reach:
             node for node in graph.sites.keys() | graph.edges.keys() if node.key == MODULE_CODE
         ]
         self._skips: dict[frozenset[str], frozenset[Node]] = {}
+        self._warmed_by: dict[Node, frozenset[Link]] = {}
         callers: dict[Node, list[tuple[Node, Edge]]] = {}
         for node, edges in graph.edges.items():
             for edge in edges:
@@ -144,6 +149,55 @@ class Reach:
                 found = _path(every_parents, site) if site.node in every_parents else None
                 others.append((site, found or _path(parents, site)))
         return Reached(chosen, path, every, reason, tuple(others))
+
+    def once_link(self, starts: Sequence[Edge], path: Path, site: Site) -> Link | None:
+        """What makes the chain to ``site`` run on a first call only (its first first-call-only
+        link, as :meth:`_reason` finds it), told by what stays warm after it: a memo's cache
+        (the memoized function with its complete arguments), a lazy set-up (its place in the
+        code), a module's first import (the module)."""
+        if path:
+            first_node = path[0][0]
+            for edge in starts:
+                if edge.target == first_node and edge.once is not None:
+                    return self._link(edge, None)
+        for (node, use), (following, _) in itertools.pairwise(path):
+            for edge in self.graph.edges.get(node, ()):
+                if edge.use == use and edge.target == following and edge.once is not None:
+                    return self._link(edge, node)
+        return self._site_link(site)
+
+    def once_links_from(self, node: Node) -> frozenset[Link]:
+        """Every first-call-only link that running ``node`` (explored) fills: after it, those
+        caches, set-ups and imports are warm."""
+        found = self._warmed_by.get(node)
+        if found is None:
+            links: set[Link | None] = set()
+            for reached in self._search([Edge(-1, node, None)], every_only=False):
+                for edge in self.graph.edges.get(reached, ()):
+                    if edge.once is not None:
+                        links.add(self._link(edge, reached))
+                for site in self.graph.sites.get(reached, ()):
+                    links.add(self._site_link(site))
+            found = self._warmed_by[node] = frozenset(link for link in links if link is not None)
+        return found
+
+    def _site_link(self, site: Site) -> Link | None:
+        if site.once is None:
+            return None
+        if site.entry.kind is Kind.IMPORT and not complete(
+            self.graph.info(site.node), site.node.context
+        ):
+            return None  # ``import_module(name)``: which module, the call does not say
+        return ("site", site.node, site.use)
+
+    def _link(self, edge: Edge, node: Node | None) -> Link | None:
+        if edge.once == FIRST_IMPORT:
+            return ("import", edge.target)
+        if edge.once == LAZY_SETUP:
+            return ("lazy", node, edge.use) if node is not None else None
+        # a memo: warm for the same arguments, when all of them are known
+        info = self.graph.info(edge.target)
+        return ("memo", edge.target) if complete(info, edge.target.context) else None
 
     def _bits(self, starts: Sequence[Edge], once: str | None) -> tuple[int, int]:
         """The sites the edges reach at all, and those they reach every time."""
