@@ -54,8 +54,8 @@ class Config:
     specific matching prefix decides, and ``ignore`` wins a tie. ``per_file_ignores`` pairs a
     glob (relative to ``root``) with code prefixes. ``max_file_size`` is in bytes. ``blocking``
     holds extra catalog entries as raw tables. ``frequency`` lists the tiers reported (of
-    ``every``, ``first``, ``startup``: a finding that blocks every time, on the first call only,
-    or only at start-up or shutdown); ``lifecycle_roots`` names ``async def`` functions that run
+    ``every``, ``first``, ``startup``, ``test``, ``example``: a finding that blocks every time,
+    on the first call only, or only at start-up or shutdown, or is in test or example code); ``lifecycle_roots`` names ``async def`` functions that run
     only at start-up or shutdown. ``respect_gitignore`` skips what ``.gitignore`` files ignore.
     ``root`` is the folder of the config file (or
     the folder searched from); ``source`` the config file read, if any.
@@ -292,11 +292,11 @@ def parse_codes(value: Any, key: str, source: str) -> tuple[str, ...]:
     return codes
 
 
-FREQUENCIES = ("every", "first", "startup", "test")
+FREQUENCIES = ("every", "first", "startup", "test", "example")
 
 
 def parse_frequency(value: Any, key: str, source: str) -> tuple[str, ...]:
-    """Validate the frequency tiers to report (``every``, ``first``, ``startup``, ``test``, or ``all``); raise :class:`ConfigError`."""
+    """Validate the frequency tiers to report (``every``, ``first``, ``startup``, ``test``, ``example``, or ``all``); raise :class:`ConfigError`."""
     if isinstance(value, str):
         value = [part.strip() for part in value.split(",") if part.strip()]
     tiers = _str_list(
@@ -307,7 +307,7 @@ def parse_frequency(value: Any, key: str, source: str) -> tuple[str, ...]:
     bad = [tier for tier in tiers if tier not in FREQUENCIES]
     if bad or not tiers:
         raise ConfigError(
-            f"{key} = {value!r} in {source} is invalid; choose from every, first, startup, test, or all (every: blocks each time; first: on the first call only; startup: only at start-up or shutdown; test: in test code).",
+            f"{key} = {value!r} in {source} is invalid; choose from every, first, startup, test, example, or all (every: blocks each time; first: on the first call only; startup: only at start-up or shutdown; test: in test code; example: in example or demo code).",
             key=key,
             source=source,
         )
@@ -511,10 +511,10 @@ KEYS: dict[str, ConfigKey] = {
         parse_frequency,
         {
             "type": "array",
-            "items": {"enum": ["every", "first", "startup", "test", "all"]},
+            "items": {"enum": ["every", "first", "startup", "test", "example", "all"]},
             "uniqueItems": True,
         },
-        "Frequency tiers to report: every (blocks each time), first (first call only), startup (only at start-up or shutdown), test (in test code); default every and first.",
+        "Frequency tiers to report: every (blocks each time), first (first call only), startup (only at start-up or shutdown), test (in test code), example (in example or demo code); default every and first.",
     ),
     "lifecycle-roots": ConfigKey(
         "lifecycle_roots",

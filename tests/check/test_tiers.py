@@ -71,7 +71,7 @@ def test_the_tier_is_chosen_in_the_configuration(cli: Cli, tmp_path: Path) -> No
     (tmp_path / "pyproject.toml").write_text('[tool.unstall]\nfrequency = ["tests"]\n')
     result = cli("--no-cache", str(tmp_path))
     assert result.returncode == 2
-    assert "choose from every, first, startup, test, or all" in result.stderr
+    assert "choose from every, first, startup, test, example, or all" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -111,3 +111,29 @@ def test_sarif_keeps_the_frequency_beside_the_entry(cli: Cli, tmp_path: Path) ->
     assert result["properties"]["entry"] == "time.sleep"
     assert result["properties"]["frequency"] == "every"
     assert result["properties"]["fixSafe"] is True
+
+
+def test_example_code_is_its_own_opt_in_tier(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "app.py").write_text(BLOCKING)
+    for folder in ("examples/chat", "demos", "docs/src", "cookbook"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "main.py").write_text(BLOCKING)
+    (tmp_path / "shop" / "examples.py").write_text(BLOCKING)  # a module, not a folder of them
+    assert _paths(cli, tmp_path) == {"shop/app.py": "every", "shop/examples.py": "every"}
+    assert _paths(cli, tmp_path, "--frequency", "example") == {
+        "examples/chat/main.py": "example",
+        "demos/main.py": "example",
+        "docs/src/main.py": "example",
+        "cookbook/main.py": "example",
+    }
+    text = cli("--no-cache", str(tmp_path)).stdout
+    assert "4 more in tiers not shown (4 example)" in text
+    shown = cli("--no-cache", "--frequency", "example", str(tmp_path)).stdout
+    assert "[example code: people run it by hand to learn from" in shown
+    # Checking an example itself checks it as a project: its code is not example code there.
+    assert _paths(cli, tmp_path / "examples" / "chat") == {"main.py": "every"}
+    assert _paths(cli, tmp_path / "examples") == {"chat/main.py": "every"}
+    # Test code stays test code inside an example folder.
+    (tmp_path / "examples" / "chat" / "test_main.py").write_text(BLOCKING)
+    assert _paths(cli, tmp_path, "--frequency", "all")["examples/chat/test_main.py"] == "test"

@@ -240,7 +240,7 @@ _FREQUENCY_SECTION = (
     "## How often a finding blocks: labels and tiers",
     "",
     "Every finding says how often its blocking call runs while the program serves, and is in one "
-    "of four tiers. `--frequency` (or `frequency = [...]` in `[tool.unstall]`) picks the tiers "
+    "of five tiers. `--frequency` (or `frequency = [...]` in `[tool.unstall]`) picks the tiers "
     "reported; the default is `every` and `first`. The others are counted in the summary line "
     "and in `--statistics` (`N more in tiers not shown`), and `--frequency all` shows them. The "
     "JSON report has `frequency` and `reason` on each finding, SARIF the same as properties.",
@@ -268,6 +268,10 @@ _FREQUENCY_SECTION = (
     "`test` or `testing` folder, `test_*.py`, `*_test.py`, `testing.py` or `pytest_plugin.py` (a "
     "library's helpers and fixtures for its users' tests) or `conftest.py`. A test runner runs it one test at a time, not a serving "
     "program. | no |",
+    "| `example` | *example code: people run it by hand* | The `async def` is in example or demo "
+    "code: an `examples`, `example`, `demos`, `demo`, `samples`, `sample`, `docs`, `docs_src`, "
+    "`tutorial`, `tutorials` or `cookbook` folder below the folder that holds everything checked "
+    "(so `unstall check examples/shop` checks that example as a project of its own). | no |",
     "",
     "Not reported at all, because they cannot block: a memoized function that module-level code "
     "already calls with the same constant arguments (every call from async code is a cache hit), "

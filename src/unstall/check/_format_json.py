@@ -15,7 +15,7 @@ JSON schema (``"schema": 1``; fields are only ever added)::
           "fix": str | null, "fix_safe": bool,
           "edits": [{"path": str, "start": [line, col], "end": [line, col], "text": str}],
           "related": [{"path": str, "line": int, "col": int, "end_line": ..., "end_col": ...}],
-          "frequency": "every" | "first" | "startup" | "test", "reason": str | null,
+          "frequency": "every" | "first" | "startup" | "test" | "example", "reason": str | null,
           "more": [[{"name": str, "path": str, "line": int, ...}, ...], ...]
         }
       ]

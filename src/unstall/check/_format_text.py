@@ -160,6 +160,8 @@ def frequency_label(finding: Finding) -> str | None:
         return "start-up/shutdown only" + (f": {finding.reason}" if finding.reason else "")
     if finding.frequency is Frequency.TEST:
         return "test code" + (f": {finding.reason}" if finding.reason else "")
+    if finding.frequency is Frequency.EXAMPLE:
+        return "example code" + (f": {finding.reason}" if finding.reason else "")
     return None
 
 

@@ -17,13 +17,16 @@ class Frequency(enum.Enum):
     framework start/stop listeners, a server's start-up): an opt-in tier. ``TEST``: in test
     code (a ``tests`` or ``testing`` folder, ``test_*.py``, ``*_test.py``, ``testing.py``,
     ``conftest.py``), which a test
-    runner drives one test at a time, not a serving program: an opt-in tier.
+    runner drives one test at a time, not a serving program: an opt-in tier. ``EXAMPLE``: in
+    example or demo code (an ``examples``, ``demos``, ``samples``, ``docs`` or ``tutorial``
+    folder inside what is checked), which people run by hand to learn from: an opt-in tier.
     """
 
     EVERY = "every"
     FIRST = "first"
     STARTUP = "startup"
     TEST = "test"
+    EXAMPLE = "example"
 
 
 @dataclass(frozen=True, slots=True, order=True)

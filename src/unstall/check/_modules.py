@@ -6,9 +6,25 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ("is_test_file", "is_test_module", "module_name")
+__all__ = ("is_example_folder", "is_test_file", "is_test_module", "module_name")
 
 _TEST_FOLDERS = frozenset({"tests", "test", "testing"})
+# Folders of code that shows how to use a project, run by hand, not served.
+_EXAMPLE_FOLDERS = frozenset(
+    {
+        "examples",
+        "example",
+        "demos",
+        "demo",
+        "samples",
+        "sample",
+        "docs",
+        "docs_src",
+        "tutorial",
+        "tutorials",
+        "cookbook",
+    }
+)
 # How many folders in a row without an __init__.py a package may hold as namespace portions.
 _NAMESPACE_GAP = 2
 
@@ -77,6 +93,12 @@ def is_test_file(folders: Iterable[str], name: str) -> bool:
         or stem.endswith("_test")
         or any(folder in _TEST_FOLDERS for folder in folders)
     )
+
+
+def is_example_folder(folder: str) -> bool:
+    """Whether a folder of that name holds example or demo code: ``examples``, ``demos``,
+    ``samples``, ``docs`` (``docs_src``), ``tutorial(s)``, ``cookbook``."""
+    return folder in _EXAMPLE_FOLDERS
 
 
 def is_test_module(module: str, is_package: bool) -> bool:

@@ -58,7 +58,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="TIERS",
         help="report findings of these tiers, comma-separated: every (blocks each time), first "
         "(on the first call only: a cache or lazy set-up fills, a first import), startup (only "
-        "at start-up or shutdown), or all (default: every,first)",
+        "at start-up or shutdown), test (in test code), example (in example or demo code), or all "
+        "(default: every,first)",
     )
     report.add_argument(
         "--statistics",

@@ -14,7 +14,7 @@ from unstall.catalog import Catalog
 from unstall.check._cache import Cache, CacheEntry, default_cache_dir
 from unstall.check._discover import discover, matches_any
 from unstall.check._model import Finding, Frequency
-from unstall.check._modules import is_test_file
+from unstall.check._modules import is_example_folder, is_test_file
 from unstall.check._pool import default_workers, run_all
 from unstall.check._read import Source, read_source, source_from_bytes, stat_file
 from unstall.check._run_cache import analysis_key, load_result, project_key, save_result
@@ -516,6 +516,7 @@ def _report(found: Sequence[Finding], plan: _Plan, merged: _Merged) -> _Report:
     hidden: dict[str, int] = {}
     comments: dict[str, Mapping[int, frozenset[str]]] = {}
     file_ignores: dict[str, tuple[str, ...]] = {}
+    examples = _Examples(plan)
     for finding in found:
         path = finding.location.path
         if path not in file_ignores:
@@ -532,6 +533,8 @@ def _report(found: Sequence[Finding], plan: _Plan, merged: _Merged) -> _Report:
                 continue
         if finding.frequency is not Frequency.TEST and is_test_code(path, config.root):
             finding = replace(finding, frequency=Frequency.TEST, reason=_TEST_REASON)
+        elif finding.frequency is not Frequency.EXAMPLE and examples.holds(path):
+            finding = replace(finding, frequency=Frequency.EXAMPLE, reason=_EXAMPLE_REASON)
         tier = finding.frequency.value
         if tier not in config.frequency:
             hidden[tier] = hidden.get(tier, 0) + 1
@@ -541,6 +544,33 @@ def _report(found: Sequence[Finding], plan: _Plan, merged: _Merged) -> _Report:
 
 
 _TEST_REASON = "a test runner drives it, not a serving program"
+_EXAMPLE_REASON = "people run it by hand to learn from, not a serving program"
+
+
+class _Examples:
+    """Which checked files are example or demo code: in an example folder (``examples``,
+    ``demos``, ``docs``...) below the folder that holds every checked file, so that checking
+    ``examples/shop`` itself checks it as a project."""
+
+    def __init__(self, plan: _Plan) -> None:
+        folders = {str(path.parent) for _, path in plan.files}
+        self.top = Path(os.path.commonpath(sorted(folders))) if folders else None
+        self.paths = plan.paths
+        self._known: dict[str, bool] = {}
+
+    def holds(self, path: str) -> bool:
+        known = self._known.get(path)
+        if known is None:
+            known = False
+            absolute = self.paths.get(path)
+            if absolute is not None and self.top is not None:
+                try:
+                    folders = absolute.relative_to(self.top).parts[:-1]
+                except ValueError:
+                    folders = ()
+                known = any(is_example_folder(folder) for folder in folders)
+            self._known[path] = known
+        return known
 
 
 def is_test_code(path: str, root: Path) -> bool:
