@@ -37,7 +37,7 @@ nothing changed after for it but the in-memory buffer rule. Set K (UNS1xx only, 
 never checked before, four of them with no default finding) was judged on the tool at 575d489;
 the import-chain and start-up cache rules came after reading it. Sets L (judged at a678c88) and M (judged at
 1331165; that commit hid chains through five functions or more, a tier taken back after M) are
-held out the same way (UNS1xx only). Set T holds five projects of
+held out the same way (UNS1xx only), and so is N (judged at d3ac82e). Set T holds five projects of
 the original tuning corpus (the code the first rules were shaped on), judged at the same commit:
 tuned figures, never to be read as held out. Under each set's table, the judged findings shown
 are counted by rule code as real/shown.
@@ -207,6 +207,18 @@ PROJECTS: dict[str, tuple[str, str]] = {
     "swarms": ("M", "swarms==16.0.3"),
     "tartiflette": ("M", "tartiflette==1.4.1"),
     "voyageai": ("M", "voyageai==0.5.0"),
+    # set N: judged at d3ac82e (UNS1xx)
+    "aiogram_dialog": ("N", "aiogram-dialog==2.6.0"),
+    "autogen_ext": ("N", "autogen-ext==0.7.5"),
+    "esmerald": ("N", "esmerald==3.9.4"),
+    "lilya": ("N", "lilya==0.29.0"),
+    "mautrix_telegram": ("N", "mautrix-telegram==0.15.3"),
+    "nodriver": ("N", "nodriver==0.50.99"),
+    "pydoll_python": ("N", "pydoll-python==3.0.0"),
+    "pywebio": ("N", "pywebio==1.8.4"),
+    "reolink_aio": ("N", "reolink-aio==0.22.0"),
+    "rio_ui": ("N", "rio-ui==0.12.3"),
+    "robyn": ("N", "robyn==0.88.0"),
     # the original tuning projects (never scored before), judged with set K: not held out
     "python_telegram_bot": ("T", "python-telegram-bot==22.8"),
     "discord_py": ("T", "discord.py==2.7.1"),
@@ -268,9 +280,10 @@ SET_CODES = {
     "K": "UNS1",
     "L": "UNS1",
     "M": "UNS1",
+    "N": "UNS1",
     "T": "UNS1",
 }
-SETS = ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "T")
+SETS = ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "T")
 
 
 def judged(project: str) -> list[dict[str, str]]:
