@@ -37,7 +37,7 @@ nothing changed after for it but the in-memory buffer rule. Set K (UNS1xx only, 
 never checked before, four of them with no default finding) was judged on the tool at 575d489;
 the import-chain and start-up cache rules came after reading it. Sets L (judged at a678c88) and M (judged at
 1331165; that commit hid chains through five functions or more, a tier taken back after M) are
-held out the same way (UNS1xx only), and so is N (judged at d3ac82e). Set T holds five projects of
+held out the same way (UNS1xx only), and so are N (judged at d3ac82e) and O (judged at fd2acbc). Set T holds five projects of
 the original tuning corpus (the code the first rules were shaped on), judged at the same commit:
 tuned figures, never to be read as held out. Under each set's table, the judged findings shown
 are counted by rule code as real/shown.
@@ -219,6 +219,15 @@ PROJECTS: dict[str, tuple[str, str]] = {
     "reolink_aio": ("N", "reolink-aio==0.22.0"),
     "rio_ui": ("N", "rio-ui==0.12.3"),
     "robyn": ("N", "robyn==0.88.0"),
+    # set O: judged at fd2acbc (UNS1xx)
+    "arize_phoenix": ("O", "arize-phoenix==20.26.1"),
+    "cognee": ("O", "cognee==1.6.5"),
+    "deepeval": ("O", "deepeval==4.3.1"),
+    "graphrag": ("O", "graphrag==3.3.0"),
+    "harlequin": ("O", "harlequin==2.17.0"),
+    "langfuse": ("O", "langfuse==5.2.0"),
+    "ragas": ("O", "ragas==0.4.3"),
+    "toga_core": ("O", "toga-core==0.5.7"),
     # the original tuning projects (never scored before), judged with set K: not held out
     "python_telegram_bot": ("T", "python-telegram-bot==22.8"),
     "discord_py": ("T", "discord.py==2.7.1"),
@@ -281,9 +290,10 @@ SET_CODES = {
     "L": "UNS1",
     "M": "UNS1",
     "N": "UNS1",
+    "O": "UNS1",
     "T": "UNS1",
 }
-SETS = ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "T")
+SETS = ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "T")
 
 
 def judged(project: str) -> list[dict[str, str]]:
