@@ -84,12 +84,20 @@ def test_boundary_rows_by_kind(row: Boundary) -> None:
         )
         assert _codes(source) == []
     elif row.kind is BoundaryKind.THREADPOOL_DECORATOR:
+        # A row with keywords runs the function in a thread only when its call sets them true.
+        flags = ", ".join(f"{keyword}=True" for keyword in row.keywords)
+        decorator = f"@{row.name}({flags})" if flags else f"@{row.name}"
         source = (
-            f"import time\nimport {module}\n\n\n@{row.name}\ndef work():\n    time.sleep(1)\n\n\n"
+            f"import time\nimport {module}\n\n\n{decorator}\ndef work():\n    time.sleep(1)\n\n\n"
             "async def handler():\n    await work()\n"
         )
         assert _codes(source) == []
-        assert _codes(source.replace(f"@{row.name}\n", "")) == [(10, "UNS101")]
+        assert _codes(source.replace(f"{decorator}\n", "")) == [(10, "UNS101")]
+        if flags:
+            unset = source.replace(f"{decorator}\n", f"@{row.name}()\n")
+            assert _codes(unset) == [(11, "UNS101")]
+            off = source.replace("=True", "=False")
+            assert _codes(off) == [(11, "UNS101")]
     elif row.kind is BoundaryKind.CONTEXT_MANAGER and not row.asynchronous:
         # ``with`` runs a context manager's generator up to its yield, on the loop.
         source = (

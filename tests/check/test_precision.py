@@ -1363,3 +1363,25 @@ def test_what_the_constructor_set_up_once_is_warm_for_the_objects_methods() -> N
         (41, "UNS102", "first"),
         (42, "UNS110", "first"),
     ]
+
+
+def test_a_textual_worker_in_a_thread_runs_off_the_loop() -> None:
+    source = """
+        from textual import work
+
+
+        class Browser:
+            @work(thread=True)
+            def load(self):
+                return open("big.csv").read()
+
+            @work(exclusive=True)
+            def reload(self):
+                return open("big.csv").read()
+
+            async def on_mount(self):
+                self.load()
+                self.reload()
+    """
+    # ``thread=True`` starts the worker in a thread; without it, the worker runs on the loop.
+    assert seen({"app.browser": source}) == [(16, "UNS102", "every")]

@@ -156,7 +156,8 @@ class Boundary:
     alone, on a receiver whose type the analysis does not know (``loop.run_in_executor`` with
     1, ``app.on_startup.append`` with 2). ``asynchronous`` marks an async twin
     (``contextlib.asynccontextmanager``). ``keywords`` restricts a lifecycle registration to
-    the functions passed as those keyword arguments (``Starlette(lifespan=...)``). ``forgets``
+    the functions passed as those keyword arguments (``Starlette(lifespan=...)``), and a thread-pool
+    decorator to a call that sets them true (``@work(thread=True)``). ``forgets``
     marks a memo whose value does not last for every later call of the process (a time-to-live
     cache, one kept per instance): what start-up code fills in it is not warm later.
     """

@@ -260,9 +260,19 @@ class CallGraph:
         known = self._threadpool_memo.get(node[:2])
         if known is None:
             info = self.info(node)
-            known = any(
-                self.name_of(ref.removesuffix("()")) in self.threadpool for ref in info.decorators
-            )
+            flags = info.decorator_flags
+            known = False
+            for position, ref in enumerate(info.decorators):
+                name = self.name_of(ref.removesuffix("()"))
+                if name not in self.threadpool:
+                    continue
+                # a row with ``keywords`` runs it in a thread only when the decorator's call
+                # sets those true (``@work(thread=True)``)
+                row = self.catalog.boundary(name)
+                given = flags[position] if position < len(flags) else ()
+                if row is None or set(row.keywords) <= set(given):
+                    known = True
+                    break
             self._threadpool_memo[node[:2]] = known
         return known
 

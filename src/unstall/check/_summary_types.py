@@ -162,6 +162,8 @@ class FunctionInfo(NamedTuple):
     parameters its uses run under (see :class:`Guard` and ``Use.guard``). ``sections`` are its
     sync ``with`` statements: each item's ``__enter__`` use and the range of uses its body holds
     (``(enter, start, end)``, ``end`` excluded): what runs while a lock is held.
+    ``decorator_flags`` holds, for each decorator in order, the names of the arguments its call
+    gives a true constant (``@work(thread=True)`` gives ``("thread",)``), or is empty.
     """
 
     key: str
@@ -180,6 +182,7 @@ class FunctionInfo(NamedTuple):
     variadic: bool = False
     guards: tuple[Guard, ...] = ()
     sections: tuple[tuple[int, int, int], ...] = ()
+    decorator_flags: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

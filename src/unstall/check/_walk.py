@@ -63,6 +63,7 @@ class Body(ExpressionWalker):
         *,
         is_property: bool = False,
         decorators: tuple[str, ...] = (),
+        decorator_flags: tuple[tuple[str, ...], ...] = (),
         annotated: str | None = None,
         signature: _Signature | None = None,
     ) -> FunctionInfo:
@@ -94,6 +95,7 @@ class Body(ExpressionWalker):
             is_generator=self.is_generator,
             is_property=is_property,
             decorators=decorators,
+            decorator_flags=decorator_flags if any(decorator_flags) else (),
             returns=returns,
             yields=yields,
             params=signature.params,
@@ -429,15 +431,18 @@ class Body(ExpressionWalker):
         )
         body.block(node.body)
         decorators = []
+        flags: list[tuple[str, ...]] = []
         for decorator in node.decorator_list:
             ref = expr_ref(decorator, self.scope)  # ``@retry(3)`` gives ``...retry()``
             if ref:
                 decorators.append(ref)
+                flags.append(_true_keywords(decorator))
         self.owner.functions[key] = body.info(
             node.lineno,
             node.col_offset,
             is_property=any(name in _PROPERTY_DECORATORS for name in names),
             decorators=tuple(decorators),
+            decorator_flags=tuple(flags),
             annotated=annotation_ref(node.returns, scope) if node.returns is not None else None,
             signature=signature,
         )
@@ -620,3 +625,18 @@ def _rebound_otherwise(node: ast.FunctionDef | ast.AsyncFunctionDef) -> frozense
         elif isinstance(child, ast.Delete):
             return None
     return frozenset(names)
+
+
+def _true_keywords(decorator: ast.expr) -> tuple[str, ...]:
+    """The arguments a decorator's call gives a true constant: ``("thread",)`` for
+    ``@work(thread=True, exclusive=False)``."""
+    if not isinstance(decorator, ast.Call):
+        return ()
+    return tuple(
+        keyword.arg
+        for keyword in decorator.keywords
+        if keyword.arg is not None
+        and isinstance(keyword.value, ast.Constant)
+        and keyword.value.value is not None
+        and bool(keyword.value.value)
+    )
