@@ -55,8 +55,8 @@ class Config:
     glob (relative to ``root``) with code prefixes. ``max_file_size`` is in bytes. ``blocking``
     holds extra catalog entries as raw tables. ``frequency`` lists the tiers reported (of
     ``every``, ``first``, ``startup``, ``test``, ``example``: a finding that blocks every time,
-    on the first call only, or only at start-up or shutdown, or is in test or example code); ``lifecycle_roots`` names ``async def`` functions that run
-    only at start-up or shutdown. ``respect_gitignore`` skips what ``.gitignore`` files ignore.
+    on the first call only, or only at start-up or shutdown, or is in test or example code);
+    ``lifecycle_roots`` names ``async def`` functions that run only at start-up or shutdown. ``respect_gitignore`` skips what ``.gitignore`` files ignore.
     ``root`` is the folder of the config file (or
     the folder searched from); ``source`` the config file read, if any.
     """

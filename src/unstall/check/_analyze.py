@@ -27,6 +27,7 @@ from unstall.check._lifecycle import Lifecycle
 from unstall.check._locks import QuietLocks
 from unstall.check._model import ChainStep, Finding, Frequency, Location
 from unstall.check._reach import Path, Reach, Reached
+from unstall.check._resolve import ValueKind
 from unstall.check._suggest import fix_for
 from unstall.check._summary_types import (
     AWAITED,
@@ -85,7 +86,7 @@ def _constructor(graph: CallGraph, root: Node) -> Node | None:
         return None
     for name in _CONSTRUCTORS:
         value = project.member(root.summary, owner, name)
-        if value is not None and value.kind == "f":
+        if value is not None and value.kind == ValueKind.FUNCTION:
             info = project.functions[value.summary].get(value.name)
             if info is not None and not info.is_async:
                 return Node(value.summary, value.name)
@@ -155,7 +156,7 @@ class _Root:
     def _warm(self, starts: Sequence[Edge], reached: Reached) -> bool:
         """Whether what makes a first-call-only chain run once (a memo, a lazy set-up, an
         import) is already filled by the constructor of the method's object, which ran first."""
-        if reached.every or self.constructor is None or self.constructor not in self.graph.sites:
+        if reached.every or self.constructor is None:
             return False
         link = self.reach.once_link(starts, reached.path, reached.site)
         return link is not None and link in self.reach.once_links_from(self.constructor)

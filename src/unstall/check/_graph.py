@@ -115,7 +115,12 @@ class CallGraph:
         self.offload_methods = catalog.boundary_methods(BoundaryKind.OFFLOAD)
         self.partials = catalog.boundary_names(BoundaryKind.PARTIAL)
         self.partial_methods = catalog.boundary_methods(BoundaryKind.PARTIAL)
-        self.threadpool = catalog.boundary_names(BoundaryKind.THREADPOOL_DECORATOR)
+        # each thread-pool decorator, with the arguments its call must set true (``thread``)
+        self.threadpool = {
+            row.name: frozenset(row.keywords)
+            for row in catalog.boundaries
+            if row.kind is BoundaryKind.THREADPOOL_DECORATOR
+        }
         self.context_managers = frozenset(
             row.name
             for row in catalog.boundaries
@@ -263,14 +268,9 @@ class CallGraph:
             flags = info.decorator_flags
             known = False
             for position, ref in enumerate(info.decorators):
-                name = self.name_of(ref.removesuffix("()"))
-                if name not in self.threadpool:
-                    continue
-                # a row with ``keywords`` runs it in a thread only when the decorator's call
-                # sets those true (``@work(thread=True)``)
-                row = self.catalog.boundary(name)
+                wanted = self.threadpool.get(self.name_of(ref.removesuffix("()")) or "")
                 given = flags[position] if position < len(flags) else ()
-                if row is None or set(row.keywords) <= set(given):
+                if wanted is not None and wanted.issubset(given):
                     known = True
                     break
             self._threadpool_memo[node[:2]] = known

@@ -155,30 +155,25 @@ class Reach:
         link, as :meth:`_reason` finds it), told by what stays warm after it: a memo's cache
         (the memoized function with its complete arguments), a lazy set-up (its place in the
         code), a module's first import (the module)."""
-        if path:
-            first_node = path[0][0]
-            for edge in starts:
-                if edge.target == first_node and edge.once is not None:
-                    return self._link(edge, None)
-        for (node, use), (following, _) in itertools.pairwise(path):
-            for edge in self.graph.edges.get(node, ()):
-                if edge.use == use and edge.target == following and edge.once is not None:
-                    return self._link(edge, node)
-        return self._site_link(site)
+        first = self._first_once(starts, path)
+        return self._link(*first) if first is not None else self._site_link(site)
 
     def once_links_from(self, node: Node) -> frozenset[Link]:
         """Every first-call-only link that running ``node`` (explored) fills: after it, those
         caches, set-ups and imports are warm."""
         found = self._warmed_by.get(node)
         if found is None:
-            links: set[Link | None] = set()
-            for reached in self._search([Edge(-1, node, None)], every_only=False):
-                for edge in self.graph.edges.get(reached, ()):
-                    if edge.once is not None:
-                        links.add(self._link(edge, reached))
-                for site in self.graph.sites.get(reached, ()):
-                    links.add(self._site_link(site))
-            found = self._warmed_by[node] = frozenset(link for link in links if link is not None)
+            graph = self.graph
+            links = [
+                link
+                for reached in self._search([Edge(-1, node, None)], every_only=False)
+                for link in (
+                    *(self._link(edge, reached) for edge in graph.edges.get(reached, ())),
+                    *(self._site_link(site) for site in graph.sites.get(reached, ())),
+                )
+                if link is not None
+            ]
+            found = self._warmed_by[node] = frozenset(links)
         return found
 
     def _site_link(self, site: Site) -> Link | None:
@@ -191,6 +186,8 @@ class Reach:
         return ("site", site.node, site.use)
 
     def _link(self, edge: Edge, node: Node | None) -> Link | None:
+        if edge.once is None:
+            return None
         if edge.once == FIRST_IMPORT:
             return ("import", edge.target)
         if edge.once == LAZY_SETUP:
@@ -276,16 +273,22 @@ class Reach:
 
     def _reason(self, starts: Sequence[Edge], path: Path, site: Site) -> str | None:
         """Why the chain to ``site`` runs on a first call only: its first first-call-only link."""
+        first = self._first_once(starts, path)
+        return first[0].once if first is not None else site.once
+
+    def _first_once(self, starts: Sequence[Edge], path: Path) -> tuple[Edge, Node | None] | None:
+        """The first first-call-only edge on a chain, with the function it leaves (``None``
+        for one of the call's own edges), or ``None`` when only the site may be one."""
         if path:
             first_node = path[0][0]
             for edge in starts:
                 if edge.target == first_node and edge.once is not None:
-                    return edge.once
+                    return edge, None
         for (node, use), (following, _) in itertools.pairwise(path):
             for edge in self.graph.edges.get(node, ()):
                 if edge.use == use and edge.target == following and edge.once is not None:
-                    return edge.once
-        return site.once
+                    return edge, node
+        return None
 
 
 def _numbers(bits: int) -> list[int]:

@@ -556,21 +556,12 @@ class _Examples:
         folders = {str(path.parent) for _, path in plan.files}
         self.top = Path(os.path.commonpath(sorted(folders))) if folders else None
         self.paths = plan.paths
-        self._known: dict[str, bool] = {}
 
     def holds(self, path: str) -> bool:
-        known = self._known.get(path)
-        if known is None:
-            known = False
-            absolute = self.paths.get(path)
-            if absolute is not None and self.top is not None:
-                try:
-                    folders = absolute.relative_to(self.top).parts[:-1]
-                except ValueError:
-                    folders = ()
-                known = any(is_example_folder(folder) for folder in folders)
-            self._known[path] = known
-        return known
+        absolute = self.paths.get(path)
+        if absolute is None or self.top is None or not absolute.is_relative_to(self.top):
+            return False
+        return any(is_example_folder(part) for part in absolute.relative_to(self.top).parts[:-1])
 
 
 def is_test_code(path: str, root: Path) -> bool:

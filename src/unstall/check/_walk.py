@@ -637,6 +637,5 @@ def _true_keywords(decorator: ast.expr) -> tuple[str, ...]:
         for keyword in decorator.keywords
         if keyword.arg is not None
         and isinstance(keyword.value, ast.Constant)
-        and keyword.value.value is not None
         and bool(keyword.value.value)
     )
