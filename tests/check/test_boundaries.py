@@ -122,6 +122,8 @@ def test_boundary_rows_by_kind(row: Boundary) -> None:
         _loop_entry(row)
     elif row.kind is BoundaryKind.MAIN_REGISTRATION:
         _main_registration(row)
+    elif row.kind is BoundaryKind.COMMAND_DECORATOR:
+        _command_decorator(row)
     elif row.kind in (
         BoundaryKind.LIFECYCLE_DECORATOR,
         BoundaryKind.LIFECYCLE_REGISTRATION,
@@ -187,6 +189,30 @@ def _main_registration(row: Boundary) -> None:
     if keyword:
         other = source.replace(f"{keyword}=command", "other=command")
         assert _frequencies(other) == [(6, Frequency.EVERY), (8, Frequency.EVERY)]
+
+
+def _command_decorator(row: Boundary) -> None:
+    """A command-line command runs once per invocation: its code is start-up, its loops
+    repeat, unless a handler of the serving program calls it."""
+    module, rest = _module_and_rest(row.name)
+    if len(rest) > 1:  # a method of an app object
+        setup = f"app = {module}.{rest[0]}()\n\n\n"
+        decorator = f"@app.{rest[-1]}()"
+    else:
+        setup = ""
+        decorator = f"@{row.name}()"
+    source = (
+        f"import time\nimport {module}\n\n\n{setup}{decorator}\nasync def command():\n"
+        "    time.sleep(1)\n    while True:\n        time.sleep(1)\n"
+    )
+    line = source.count("\n", 0, source.index("    time.sleep")) + 1
+    assert _frequencies(source) == [(line, Frequency.STARTUP), (line + 2, Frequency.EVERY)]
+    assert _frequencies(source.replace(f"{decorator}\n", "")) == [
+        (line - 1, Frequency.EVERY),
+        (line + 1, Frequency.EVERY),
+    ]
+    served = f"{source}\n\nasync def handle(request):\n    await command()\n"
+    assert _frequencies(served) == [(line, Frequency.EVERY), (line + 2, Frequency.EVERY)]
 
 
 def _lifecycle(row: Boundary) -> None:

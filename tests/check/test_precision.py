@@ -1296,6 +1296,52 @@ def test_a_method_named_for_a_start_or_stop_runs_once_unless_called_while_servin
     ]
 
 
+def test_a_command_line_command_runs_once_per_invocation() -> None:
+    source = """
+        import os
+
+        import click
+        import cyclopts
+        import discord.ext.commands
+
+        app = cyclopts.App()
+        bot = discord.ext.commands.Bot(command_prefix="!")
+
+
+        @click.group()
+        def tool():
+            pass
+
+
+        @tool.command()
+        async def sync():
+            os.stat("profile")
+
+
+        @app.command(name="ls")
+        async def listing():
+            os.stat("profile")
+            while True:
+                os.stat("profile")
+
+
+        @bot.command()
+        async def ping(ctx):
+            os.stat("profile")
+    """
+    # A click group's sub-command and a cyclopts command run once per invocation (their loops
+    # repeat); a chat bot's command runs for every message that names it.
+    assert seen({"app.commands": source}) == [
+        (19, "UNS102", "startup"),
+        (24, "UNS102", "startup"),
+        (26, "UNS102", "every"),
+        (31, "UNS102", "every"),
+    ]
+    # Without the group's decorator, ``tool.command`` is a project function's attribute only.
+    plain = source.replace("        @click.group()\n", "")
+    assert (18, "UNS102", "every") in seen({"app.commands": plain})  # one line up
+
+
 def test_what_the_constructor_set_up_once_is_warm_for_the_objects_methods() -> None:
     source = """
         import functools

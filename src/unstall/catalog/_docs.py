@@ -204,6 +204,7 @@ _BOUNDARY_TITLES = {
     BoundaryKind.START_METHOD: "Start and stop methods, by name: once per object unless called while serving",
     BoundaryKind.LOOP_ENTRY: "Loop entries: the coroutine they run is start-up code outside its loops",
     BoundaryKind.MAIN_REGISTRATION: "Main registrations: what is passed to them runs once, like the coroutine a loop runs",
+    BoundaryKind.COMMAND_DECORATOR: "Command-line command decorators: what they mark runs once per invocation unless called while serving",
 }
 
 

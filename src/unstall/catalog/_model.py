@@ -146,6 +146,10 @@ class BoundaryKind(enum.Enum):
     # What is passed to it is a program's main coroutine: a command-line sub-command
     # (``subparser.set_defaults(func=pair)``, run once by ``await args.func(args)``).
     MAIN_REGISTRATION = "main-registration"
+    # The decorated function is a command-line command (``@app.command()`` of typer, click,
+    # cyclopts): one invocation of the program runs it once, what it does in its loops repeats;
+    # a call from code that may run while the program serves makes it ordinary code again.
+    COMMAND_DECORATOR = "command-decorator"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,9 @@ to a loop entry (``asyncio.run(main())``, ``anyio.run(main)``, a project helper 
 is handed on a loop of its own, a decorator whose wrapper does that), a server's ``serve`` method,
 and an object's ``start`` or ``stop`` method (a client's, a service's; also ``login``, ``launch``,
 ``aclose``... and any method whose name starts with such a word, ``_start_session``)
-that nothing in the project calls from code that may run while the program serves (calls from
-test code do not count).
+and a command-line command (``@app.command()`` of typer, click or cyclopts, an ``async def`` of
+a ``cli`` module), each unless the project calls it from code that may run while the program
+serves (calls from test code do not count).
 The loops that repeat are ``while`` loops and ``async for`` (a stream, a subscription); a sync
 ``for`` runs once per item of what it holds when it starts.
 
@@ -93,6 +94,8 @@ class Lifecycle:
         methods = self.catalog.boundary_suffixes(BoundaryKind.LIFECYCLE_METHOD)
         mains = self.catalog.boundary_suffixes(BoundaryKind.MAIN_METHOD)
         starts = self.catalog.boundary_suffixes(BoundaryKind.START_METHOD)
+        commands = self.catalog.boundary_names(BoundaryKind.COMMAND_DECORATOR)
+        command_words = frozenset(name.rpartition(".")[2] for name in commands)
         for index, functions in enumerate(project.functions):
             summary = project.summaries[index]
             in_tests = is_test_module(summary.module, summary.is_package)
@@ -130,6 +133,13 @@ class Lifecycle:
                         if name in decorators or tail in decorator_tails:
                             self.why[function] = f"@{tail} handler"
                             self._note_start(function, name or tail)
+                        elif name in commands or (
+                            tail in command_words
+                            and self._marked_command(ref.removesuffix("()"), commands)
+                        ):
+                            self._once_unless_served[function] = (
+                                f"a command-line command (@{tail}): it runs once per invocation"
+                            )
                         elif self._runner_decorators and self._is_project_function(
                             ref, self._runner_decorators
                         ):
@@ -339,6 +349,17 @@ class Lifecycle:
         if self._matches(parent.ref, BoundaryKind.LOOP_ENTRY) is not None:
             return True
         return bool(self._runners) and self._is_project_function(parent.ref, self._runners)
+
+    def _marked_command(self, ref: str, commands: frozenset[str]) -> bool:
+        """Whether ``ref`` (``group.command``) is a decorator of a project function that a
+        command decorator marks: a click group's ``@group.command()``."""
+        value = self.project.resolve(ref.rpartition(".")[0])
+        if value is None or value.kind is not ValueKind.FUNCTION:
+            return False
+        info = self.project.functions[value.summary].get(value.name)
+        return info is not None and any(
+            self._name(marker.removesuffix("()")) in commands for marker in info.decorators
+        )
 
     def _is_project_function(self, ref: str, among: frozenset[Function]) -> bool:
         value = self.project.resolve(ref)
