@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/precision/score.py [--set A|B|...|M|T|all] [--work DIR] [--as-judged]
+    python benchmarks/precision/score.py [--set A|B|...|P|T|all] [--work DIR] [--as-judged]
 
 Downloads the pinned releases below from PyPI (``pip download --no-deps``) into ``--work``
 (default: a folder in the system temp dir), unpacks each, runs ``unstall check --frequency all
@@ -37,7 +37,7 @@ nothing changed after for it but the in-memory buffer rule. Set K (UNS1xx only, 
 never checked before, four of them with no default finding) was judged on the tool at 575d489;
 the import-chain and start-up cache rules came after reading it. Sets L (judged at a678c88) and M (judged at
 1331165; that commit hid chains through five functions or more, a tier taken back after M) are
-held out the same way (UNS1xx only), and so are N (judged at d3ac82e) and O (judged at fd2acbc). Set T holds five projects of
+held out the same way (UNS1xx only), and so are N (judged at d3ac82e), O (judged at fd2acbc) and P (judged at 171aa5b). Set T holds five projects of
 the original tuning corpus (the code the first rules were shaped on), judged at the same commit:
 tuned figures, never to be read as held out. Under each set's table, the judged findings shown
 are counted by rule code as real/shown.
@@ -228,6 +228,25 @@ PROJECTS: dict[str, tuple[str, str]] = {
     "langfuse": ("O", "langfuse==5.2.0"),
     "ragas": ("O", "ragas==0.4.3"),
     "toga_core": ("O", "toga-core==0.5.7"),
+    # set P: judged at 171aa5b (UNS1xx)
+    "adlfs": ("P", "adlfs==2026.8.0"),
+    "agentops": ("P", "agentops==0.4.21"),
+    "fast_agent_mcp": ("P", "fast-agent-mcp==0.2.36"),
+    "firecrawl_py": ("P", "firecrawl-py==4.55.0"),
+    "gcsfs": ("P", "gcsfs==2026.10.1"),
+    "gptme": ("P", "gptme==0.35.1"),
+    "hikari_lightbulb": ("P", "hikari-lightbulb==3.2.6"),
+    "langchain_community": ("P", "langchain-community==0.4.2"),
+    "langroid": ("P", "langroid==0.69.16"),
+    "mcp_agent": ("P", "mcp-agent==0.2.6"),
+    "openhands_ai": ("P", "openhands-ai==0.9.8"),
+    "opik": ("P", "opik==2.2.122"),
+    "python_binance": ("P", "python-binance==1.0.37"),
+    "qq_botpy": ("P", "qq-botpy==1.2.1"),
+    "reactpy": ("P", "reactpy==1.1.0"),
+    "s3fs": ("P", "s3fs==2026.9.0"),
+    "sqladmin": ("P", "sqladmin==0.32.0"),
+    "strands_agents": ("P", "strands-agents==1.65.0"),
     # the original tuning projects (never scored before), judged with set K: not held out
     "python_telegram_bot": ("T", "python-telegram-bot==22.8"),
     "discord_py": ("T", "discord.py==2.7.1"),
@@ -291,9 +310,10 @@ SET_CODES = {
     "M": "UNS1",
     "N": "UNS1",
     "O": "UNS1",
+    "P": "UNS1",
     "T": "UNS1",
 }
-SETS = ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "T")
+SETS = ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "T")
 
 
 def judged(project: str) -> list[dict[str, str]]:

@@ -657,6 +657,15 @@ def test_a_decorator_whose_wrapper_runs_the_coroutine_on_a_loop_makes_a_main_cor
         (27, "UNS101", "every"),
         (32, "UNS101", "every"),
     ]
+    # The same through a local the wrapper binds to the coroutine first.
+    through_local = source.replace(
+        "return asyncio.run(func(*args, **kwargs))",
+        "result = func(*args, **kwargs)\n                return asyncio.run(result)",
+    )
+    assert seen({"app": through_local})[0] == (26, "UNS101", "startup")
+    # A local bound to something else is no coroutine of the decorated function.
+    other = through_local.replace("result = func(*args, **kwargs)", "result = make(*args)")
+    assert seen({"app": other})[0] == (26, "UNS101", "every")
 
 
 def test_a_call_through_a_base_class_reaches_the_subclass_for_the_tier() -> None:

@@ -211,11 +211,16 @@ class ExpressionWalker:
     def parameter_calls(self, node: ast.Call) -> tuple[tuple[str, object], ...]:
         """``("()", name)`` for each argument that calls this function's own parameter
         ``name``, or one of an enclosing function's (``asyncio.run(func(*args))`` in a
-        decorator's wrapper): the call runs what it was handed."""
+        decorator's wrapper), directly or through a local bound once to that call
+        (``result = func(*args)``, then ``asyncio.run(result)``): the call runs what it was
+        handed."""
         if not self.params and not self.outer_params:
             return ()
         found: list[tuple[str, object]] = []
         for argument in (*node.args, *(keyword.value for keyword in node.keywords)):
+            if isinstance(argument, ast.Name) and self.scope.binds(argument.id):
+                bound = self.scope.made_by(argument.id)
+                argument = bound if isinstance(bound, ast.Call) else argument
             func = argument.func if isinstance(argument, ast.Call) else None
             if isinstance(func, ast.Name) and (
                 func.id in self.params or func.id in self.outer_params
