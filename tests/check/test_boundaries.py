@@ -124,6 +124,8 @@ def test_boundary_rows_by_kind(row: Boundary) -> None:
         _main_registration(row)
     elif row.kind is BoundaryKind.COMMAND_DECORATOR:
         _command_decorator(row)
+    elif row.kind is BoundaryKind.CONSTRUCTION_DECORATOR:
+        _construction_decorator(row)
     elif row.kind in (
         BoundaryKind.LIFECYCLE_DECORATOR,
         BoundaryKind.LIFECYCLE_REGISTRATION,
@@ -213,6 +215,19 @@ def _command_decorator(row: Boundary) -> None:
     ]
     served = f"{source}\n\nasync def handle(request):\n    await command()\n"
     assert _frequencies(served) == [(line, Frequency.EVERY), (line + 2, Frequency.EVERY)]
+
+
+def _construction_decorator(row: Boundary) -> None:
+    """What a validator fills once while the object is built is warm for its methods."""
+    module = _module_and_rest(row.name)[0]
+    source = (
+        f"import functools\nimport time\nimport {module}\n\n\n@functools.cache\n"
+        "def load():\n    time.sleep(1)\n\n\nclass Model:\n"
+        f"    @{row.name}\n    def check(cls, values):\n        load()\n        return values\n\n"
+        "    async def handle(self):\n        load()\n"
+    )
+    assert _frequencies(source) == []
+    assert _frequencies(source.replace(f"    @{row.name}\n", "")) == [(17, Frequency.FIRST)]
 
 
 def _lifecycle(row: Boundary) -> None:

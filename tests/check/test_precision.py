@@ -1420,6 +1420,99 @@ def test_what_the_constructor_set_up_once_is_warm_for_the_objects_methods() -> N
     ]
 
 
+def test_what_an_earlier_call_of_the_function_filled_is_warm_for_the_calls_after_it() -> None:
+    source = """
+        import functools
+        import importlib.metadata
+
+        _context = None
+
+
+        def get_context():
+            global _context
+            if _context is None:
+                _context = open("config.yaml").read()
+            return _context
+
+
+        @functools.cache
+        def is_v1():
+            return importlib.metadata.version("openai").startswith("1")
+
+
+        class Agent:
+            @property
+            def context(self):
+                return get_context()
+
+            @property
+            def executor(self):
+                return get_context()
+
+            async def run(self):
+                engine = self.context
+                if is_v1():
+                    pass
+                runner = self.executor
+                if is_v1():
+                    pass
+                return engine, runner
+    """
+    # The first call pays for the lazy context and the memo, and is reported; the calls after
+    # it find both filled.
+    assert seen({"app.agent": source}) == [(30, "UNS102", "first"), (31, "UNS110", "first")]
+    # Another method starts cold: its own first calls are reported.
+    other = source + "\n            async def plan(self):\n                return self.executor\n"
+    assert (39, "UNS102", "first") in seen({"app.agent": other})
+
+
+def test_a_validator_that_runs_while_the_object_is_built_warms_its_methods() -> None:
+    source = """
+        import functools
+        import importlib.metadata
+
+        from langchain_core.utils import pre_init
+        from pydantic import BaseModel, model_validator
+
+
+        @functools.cache
+        def is_openai_v1():
+            return importlib.metadata.version("openai").startswith("1")
+
+
+        class Base(BaseModel):
+            @pre_init
+            def validate_environment(cls, values):
+                is_openai_v1()
+                return values
+
+
+        class Chat(Base):
+            async def agenerate(self):
+                return is_openai_v1()
+
+
+        class Other(BaseModel):
+            @model_validator(mode="before")
+            @classmethod
+            def check(cls, values):
+                return values
+
+            async def agenerate(self):
+                return is_openai_v1()
+    """
+    # A base class's validator filled the memo as the object was built; the other model's
+    # validator does not call it.
+    assert seen({"app.models": source}) == [(33, "UNS110", "first")]
+    calls = source.replace(
+        "return values\n\n            async",
+        "is_openai_v1()\n                return values\n\n            async",
+    )
+    assert seen({"app.models": calls}) == []
+    undecorated = source.replace("            @pre_init\n", "")
+    assert (22, "UNS110", "first") in seen({"app.models": undecorated})
+
+
 def test_a_textual_worker_in_a_thread_runs_off_the_loop() -> None:
     source = """
         from textual import work

@@ -116,7 +116,7 @@ def test_sarif_keeps_the_frequency_beside_the_entry(cli: Cli, tmp_path: Path) ->
 def test_example_code_is_its_own_opt_in_tier(cli: Cli, tmp_path: Path) -> None:
     (tmp_path / "shop").mkdir()
     (tmp_path / "shop" / "app.py").write_text(BLOCKING)
-    for folder in ("examples/chat", "demos", "docs/src", "cookbook"):
+    for folder in ("examples/chat", "demos", "docs/src", "cookbook", "data/templates"):
         (tmp_path / folder).mkdir(parents=True)
         (tmp_path / folder / "main.py").write_text(BLOCKING)
     (tmp_path / "shop" / "examples.py").write_text(BLOCKING)  # a module, not a folder of them
@@ -126,9 +126,10 @@ def test_example_code_is_its_own_opt_in_tier(cli: Cli, tmp_path: Path) -> None:
         "demos/main.py": "example",
         "docs/src/main.py": "example",
         "cookbook/main.py": "example",
+        "data/templates/main.py": "example",
     }
     text = cli("--no-cache", str(tmp_path)).stdout
-    assert "4 more in tiers not shown (4 example)" in text
+    assert "5 more in tiers not shown (5 example)" in text
     shown = cli("--no-cache", "--frequency", "example", str(tmp_path)).stdout
     assert "[example code: people run it by hand to learn from" in shown
     # Checking an example itself checks it as a project: its code is not example code there.

@@ -204,6 +204,7 @@ _BOUNDARY_TITLES = {
     BoundaryKind.START_METHOD: "Start and stop methods, by name: once per object unless called while serving",
     BoundaryKind.LOOP_ENTRY: "Loop entries: the coroutine they run is start-up code outside its loops",
     BoundaryKind.MAIN_REGISTRATION: "Main registrations: what is passed to them runs once, like the coroutine a loop runs",
+    BoundaryKind.CONSTRUCTION_DECORATOR: "Construction decorators: what they mark runs while an object is built, like `__init__`",
     BoundaryKind.COMMAND_DECORATOR: "Command-line command decorators: what they mark runs once per invocation unless called while serving",
 }
 
@@ -271,7 +272,8 @@ _FREQUENCY_SECTION = (
     "program. | no |",
     "| `example` | *example code: people run it by hand* | The `async def` is in example or demo "
     "code: an `examples`, `example`, `demos`, `demo`, `samples`, `sample`, `docs`, `docs_src`, "
-    "`tutorial`, `tutorials` or `cookbook` folder below the folder that holds everything checked "
+    "`tutorial`, `tutorials`, `cookbook`, `template` or `templates` (project scaffolds) folder "
+    "below the folder that holds everything checked "
     "(so `unstall check examples/shop` checks that example as a project of its own). | no |",
     "",
     "Not reported at all, because they cannot block: a memoized function that module-level code "

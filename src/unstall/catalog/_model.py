@@ -150,6 +150,9 @@ class BoundaryKind(enum.Enum):
     # cyclopts): one invocation of the program runs it once, what it does in its loops repeats;
     # a call from code that may run while the program serves makes it ordinary code again.
     COMMAND_DECORATOR = "command-decorator"
+    # The decorated method runs while an object is built (a pydantic validator): like
+    # ``__init__``, what it fills once is warm for the object's ``async def`` methods.
+    CONSTRUCTION_DECORATOR = "construction-decorator"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from unstall.catalog import Catalog, Entry, Kind
+from unstall.catalog import BoundaryKind, Catalog, Entry, Kind
 from unstall.check._graph import (
     FIRST_IMPORT,
     LAZY_SETUP,
@@ -61,8 +61,9 @@ def analyze(
                 roots.append(Node(index, key))
     lifecycle = Lifecycle(project, catalog, settings.lifecycle_roots)
     graph.warm_caches(startup=[Node(index, key) for index, key in lifecycle.starting()])
-    constructors = {root: _constructor(graph, root) for root in roots}
-    graph.explore(roots, [node for node in constructors.values() if node is not None])
+    hooks = catalog.boundary_names(BoundaryKind.CONSTRUCTION_DECORATOR)
+    constructors = {root: _constructor(graph, root, hooks) for root in roots}
+    graph.explore(roots, [node for nodes in constructors.values() for node in nodes])
     locks = QuietLocks(graph)
     locks.prune()
     reach = Reach(graph, lambda entry: catalog.kind_info(entry.kind).severity)
@@ -76,21 +77,55 @@ def analyze(
 _CONSTRUCTORS = ("__init__", "__post_init__")
 
 
-def _constructor(graph: CallGraph, root: Node) -> Node | None:
-    """The project constructor of the class an ``async def`` method belongs to (its own or a
-    base's ``__init__``), or ``None``: it has run, and filled what it fills once, before the
-    method can run."""
+def _constructor(graph: CallGraph, root: Node, hooks: frozenset[str]) -> tuple[Node, ...]:
+    """What builds the object an ``async def`` method belongs to: the project constructor of
+    its class (its own or a base's ``__init__``) and the methods a construction decorator marks
+    (a pydantic validator) in the class and its project bases. They have run, and filled what
+    they fill once, before the method can run."""
     project = graph.project
     owner = root.key.rpartition(".")[0]
     if not owner or owner not in project.classes[root.summary]:
-        return None
+        return ()
+    found: list[Node] = []
     for name in _CONSTRUCTORS:
         value = project.member(root.summary, owner, name)
         if value is not None and value.kind == ValueKind.FUNCTION:
             info = project.functions[value.summary].get(value.name)
             if info is not None and not info.is_async:
-                return Node(value.summary, value.name)
-    return None
+                found.append(Node(value.summary, value.name))
+                break
+    if hooks:
+        for summary, cls in _class_and_bases(graph, root.summary, owner):
+            prefix = cls + "."
+            for key, info in project.functions[summary].items():
+                if (
+                    key.startswith(prefix)
+                    and "." not in key[len(prefix) :]
+                    and not info.is_async
+                    and any(
+                        graph.name_of(ref.removesuffix("()")) in hooks for ref in info.decorators
+                    )
+                ):
+                    found.append(Node(summary, key))
+    return tuple(found)
+
+
+def _class_and_bases(graph: CallGraph, summary: int, owner: str) -> list[tuple[int, str]]:
+    """A project class and its project base classes, nearest first (at most 20)."""
+    project = graph.project
+    found: list[tuple[int, str]] = []
+    pending = [(summary, owner)]
+    while pending and len(found) < 20:
+        current = pending.pop(0)
+        if current in found:
+            continue
+        found.append(current)
+        info = project.classes[current[0]].get(current[1])
+        for base in info.bases if info is not None else ():
+            value = project.resolve(base)
+            if value is not None and value.kind is ValueKind.CLASS:
+                pending.append((value.summary, value.name))
+    return found
 
 
 class _Root:
@@ -103,7 +138,7 @@ class _Root:
         lifecycle: Lifecycle,
         root: Node,
         locks: QuietLocks,
-        constructor: Node | None = None,
+        constructor: Sequence[Node] = (),
     ) -> None:
         self.graph = graph
         self.constructor = constructor
@@ -127,6 +162,8 @@ class _Root:
         # starting at one column (``get().engine()``) give one finding per position and code.
         reported: set[tuple[int, int, int, int]] = set()
         positions: set[tuple[int, int, str]] = set()
+        # the calls before this one that run in the function's body (what they fill is warm)
+        earlier: list[Sequence[Edge]] = []
         for index, use in enumerate(info.uses):
             span = (use.line, use.col, use.end_line, use.end_col)
             if offloaded[index] or span in reported:
@@ -144,7 +181,10 @@ class _Root:
                 reached = (
                     self.reach.reached(starts, once=once, loaded=self._loaded) if starts else None
                 )
-                if reached is None or self._warm(starts, reached):
+                warm = reached is not None and self._warm(starts, reached, earlier)
+                if starts:
+                    earlier.append(starts)
+                if reached is None or warm:
                     continue
                 finding = self._chained(use, reached)
             reported.add(span)
@@ -153,13 +193,21 @@ class _Root:
             positions.add((use.line, use.col, finding.code))
             yield finding
 
-    def _warm(self, starts: Sequence[Edge], reached: Reached) -> bool:
+    def _warm(
+        self, starts: Sequence[Edge], reached: Reached, earlier: Sequence[Sequence[Edge]]
+    ) -> bool:
         """Whether what makes a first-call-only chain run once (a memo, a lazy set-up, an
-        import) is already filled by the constructor of the method's object, which ran first."""
-        if reached.every or self.constructor is None:
+        import) is already filled by what ran before it: the constructor of the method's
+        object, or a call earlier in the function that fills it too (the first call pays,
+        and it is reported there)."""
+        if reached.every or (not self.constructor and not earlier):
             return False
         link = self.reach.once_link(starts, reached.path, reached.site)
-        return link is not None and link in self.reach.once_links_from(self.constructor)
+        if link is None:
+            return False
+        if any(link in self.reach.once_links_from(node) for node in self.constructor):
+            return True
+        return any(link in self.reach.filled_by(before) for before in earlier)
 
     def _loaded(self) -> frozenset[str]:
         # Modules loaded by the time the root runs (asked only when an import is on the way).

@@ -23,6 +23,8 @@ _EXAMPLE_FOLDERS = frozenset(
         "tutorial",
         "tutorials",
         "cookbook",
+        "templates",
+        "template",
     }
 )
 # How many folders in a row without an __init__.py a package may hold as namespace portions.
@@ -97,7 +99,8 @@ def is_test_file(folders: Iterable[str], name: str) -> bool:
 
 def is_example_folder(folder: str) -> bool:
     """Whether a folder of that name holds example or demo code: ``examples``, ``demos``,
-    ``samples``, ``docs`` (``docs_src``), ``tutorial(s)``, ``cookbook``."""
+    ``samples``, ``docs`` (``docs_src``), ``tutorial(s)``, ``cookbook``, ``template(s)`` (a
+    project scaffold copied into a user's new project)."""
     return folder in _EXAMPLE_FOLDERS
 
 
