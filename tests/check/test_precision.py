@@ -1513,6 +1513,33 @@ def test_a_validator_that_runs_while_the_object_is_built_warms_its_methods() -> 
     assert (22, "UNS110", "first") in seen({"app.models": undecorated})
 
 
+def test_a_metadata_lookup_reads_the_disk_every_time_an_import_once() -> None:
+    source = """
+        import importlib
+        import importlib.metadata
+
+
+        def version():
+            return importlib.metadata.version("requests")
+
+
+        async def handler(name):
+            importlib.import_module("plugins.extra")
+            importlib.metadata.version("requests")
+            version()
+            importlib.reload(importlib.import_module("plugins.extra"))
+    """
+    # A module imported stays in sys.modules; a metadata lookup scans the distributions and
+    # reads their files on every call, and a reload runs the module's code again.
+    assert seen({"app": source}) == [
+        (11, "UNS110", "first"),
+        (12, "UNS110", "every"),
+        (13, "UNS110", "every"),
+        (14, "UNS110", "every"),
+        (14, "UNS110", "first"),
+    ]
+
+
 def test_a_textual_worker_in_a_thread_runs_off_the_loop() -> None:
     source = """
         from textual import work

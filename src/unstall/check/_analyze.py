@@ -237,8 +237,6 @@ class _Root:
             code = entry.code
             message = f"`{self.root.key}` can block the event loop: `{_short(entry)}` ({title})."
         once = LAZY_SETUP if use.flags & LAZY else entry.once
-        if entry.kind is Kind.IMPORT:
-            once = FIRST_IMPORT
         frequency, reason = self._frequency(use, once)
         fix, edits, safe = fix_for(self.summary, use, entry, uses=self.info.uses, direct=True)
         return Finding(

@@ -680,8 +680,8 @@ def _meets(
 def _site_once(use: Use, entry: Entry) -> str | None:
     if use.flags & LAZY:
         return LAZY_SETUP
-    if entry.kind is Kind.IMPORT:
-        return FIRST_IMPORT  # importlib.import_module: the module is in sys.modules afterwards
+    # ``importlib.import_module`` says so (the module is in sys.modules afterwards); a
+    # metadata lookup or a ``reload`` does its work every time
     return entry.once
 
 
