@@ -26,7 +26,7 @@ from unstall.check._graph import (
 from unstall.check._lifecycle import Lifecycle
 from unstall.check._locks import QuietLocks
 from unstall.check._model import ChainStep, Finding, Frequency, Location
-from unstall.check._reach import Path, Reach, Reached
+from unstall.check._reach import Link, Path, Reach, Reached
 from unstall.check._resolve import ValueKind
 from unstall.check._suggest import fix_for
 from unstall.check._summary_types import (
@@ -162,8 +162,9 @@ class _Root:
         # starting at one column (``get().engine()``) give one finding per position and code.
         reported: set[tuple[int, int, int, int]] = set()
         positions: set[tuple[int, int, str]] = set()
-        # the calls before this one that run in the function's body (what they fill is warm)
-        earlier: list[Sequence[Edge]] = []
+        # what the first-call-only findings reported so far in this function fill (the first
+        # call pays, and is reported; the calls after it find it warm)
+        paid: set[Link] = set()
         for index, use in enumerate(info.uses):
             span = (use.line, use.col, use.end_line, use.end_col)
             if offloaded[index] or span in reported:
@@ -181,10 +182,7 @@ class _Root:
                 reached = (
                     self.reach.reached(starts, once=once, loaded=self._loaded) if starts else None
                 )
-                warm = reached is not None and self._warm(starts, reached, earlier)
-                if starts:
-                    earlier.append(starts)
-                if reached is None or warm:
+                if reached is None or self._warm(starts, reached, paid):
                     continue
                 finding = self._chained(use, reached)
             reported.add(span)
@@ -193,21 +191,22 @@ class _Root:
             positions.add((use.line, use.col, finding.code))
             yield finding
 
-    def _warm(
-        self, starts: Sequence[Edge], reached: Reached, earlier: Sequence[Sequence[Edge]]
-    ) -> bool:
+    def _warm(self, starts: Sequence[Edge], reached: Reached, paid: set[Link]) -> bool:
         """Whether what makes a first-call-only chain run once (a memo, a lazy set-up, an
         import) is already filled by what ran before it: the constructor of the method's
-        object, or a call earlier in the function that fills it too (the first call pays,
-        and it is reported there)."""
-        if reached.every or (not self.constructor and not earlier):
+        object, or the call of a finding earlier in the function with the same cause (noted
+        in ``paid`` as it is reported)."""
+        if reached.every:
             return False
         link = self.reach.once_link(starts, reached.path, reached.site)
         if link is None:
             return False
         if any(link in self.reach.once_links_from(node) for node in self.constructor):
             return True
-        return any(link in self.reach.filled_by(before) for before in earlier)
+        if link in paid:
+            return True
+        paid.add(link)
+        return False
 
     def _loaded(self) -> frozenset[str]:
         # Modules loaded by the time the root runs (asked only when an import is on the way).

@@ -20,7 +20,7 @@ from unstall.check._context import complete
 from unstall.check._graph import FIRST_IMPORT, LAZY_SETUP, CallGraph, Edge, Node, Site
 from unstall.check._summary_types import MODULE_CODE
 
-__all__ = ("Reach", "Reached")
+__all__ = ("Link", "Reach", "Reached")
 
 # A chain: each function on the way (the node and the index of its use that goes on), the last
 # one holding the blocking call.
@@ -62,7 +62,6 @@ class Reach:
         ]
         self._skips: dict[frozenset[str], frozenset[Node]] = {}
         self._warmed_by: dict[Node, frozenset[Link]] = {}
-        self._filled: dict[tuple[Edge, ...], frozenset[Link]] = {}
         callers: dict[Node, list[tuple[Node, Edge]]] = {}
         for node, edges in graph.edges.items():
             for edge in edges:
@@ -176,21 +175,6 @@ class Reach:
             ]
             found = self._warmed_by[node] = frozenset(links)
         return found
-
-    def filled_by(self, starts: Sequence[Edge]) -> frozenset[Link]:
-        """Every first-call-only link one call (its edges ``starts``) fills: its own edges'
-        and what running their targets fills."""
-        key = tuple(starts)
-        known = self._filled.get(key)
-        if known is None:
-            found: set[Link] = set()
-            for edge in starts:
-                link = self._link(edge, None)
-                if link is not None:
-                    found.add(link)
-                found.update(self.once_links_from(edge.target))
-            known = self._filled[key] = frozenset(found)
-        return known
 
     def _site_link(self, site: Site) -> Link | None:
         if site.once is None:
