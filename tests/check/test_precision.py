@@ -1464,6 +1464,39 @@ def test_what_an_earlier_call_of_the_function_filled_is_warm_for_the_calls_after
     # Another method starts cold: its own first calls are reported.
     other = source + "\n            async def plan(self):\n                return self.executor\n"
     assert (39, "UNS102", "first") in seen({"app.agent": other})
+    # A memo kept per object (a new one each time) is cold again for the next call; a memo
+    # of the process stays warm.
+    boxes = """
+        import functools
+
+
+        class Config:
+            @functools.cached_property
+            def data(self):
+                return open("c.json").read()
+
+
+        def load():
+            return Config().data
+
+
+        def other():
+            return Config().data
+
+
+        async def pair():
+            one = load()
+            two = other()
+            return one, two
+    """
+    assert seen({"app.boxes": boxes}) == [(20, "UNS102", "first"), (21, "UNS102", "first")]
+    lasting = boxes.replace("functools.cached_property", "property").replace(
+        "def load():", "@functools.cache\n        def load():"
+    )
+    lasting = lasting.replace(
+        "def other():\n            return Config().data", "def other():\n            return load()"
+    )
+    assert seen({"app.boxes": lasting}) == [(21, "UNS102", "first")]
 
 
 def test_a_validator_that_runs_while_the_object_is_built_warms_its_methods() -> None:
@@ -1537,6 +1570,39 @@ def test_a_metadata_lookup_reads_the_disk_every_time_an_import_once() -> None:
         (13, "UNS110", "every"),
         (14, "UNS110", "every"),
         (14, "UNS110", "first"),
+    ]
+
+
+def test_how_a_modules_global_was_made_decides_its_methods() -> None:
+    source = """
+        import queue
+
+        audio_queue = queue.Queue()
+        bounded = queue.Queue(maxsize=4)
+
+
+        async def play(chunk):
+            audio_queue.put(chunk)
+            bounded.put(chunk)
+
+
+        class Player:
+            async def play(self, chunk):
+                audio_queue.put(chunk)
+                bounded.put(chunk)
+
+
+        async def swap(chunk):
+            global audio_queue
+            audio_queue = make_queue()
+            audio_queue.put(chunk)
+    """
+    # An unbounded queue's put never waits; a bounded one's may, until a thread takes an item.
+    # A function that rebinds the global holds whatever it bound.
+    assert seen({"app.sound": source}) == [
+        (10, "UNS108", "every"),
+        (16, "UNS108", "every"),
+        (22, "UNS108", "every"),
     ]
 
 

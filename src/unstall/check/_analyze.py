@@ -205,8 +205,16 @@ class _Root:
             return True
         if link in paid:
             return True
-        paid.add(link)
+        if self._lasting(link):
+            paid.add(link)
         return False
+
+    def _lasting(self, link: Link) -> bool:
+        """Whether what ``link`` fills stays filled for the rest of the call: not a memo kept
+        per object (``cached_property``), which the next object fills again."""
+        if link[0] != "memo" or not isinstance(link[1], Node):
+            return True
+        return self.graph.memoized(link[1]) in self.graph.lasting_memoizers
 
     def _loaded(self) -> frozenset[str]:
         # Modules loaded by the time the root runs (asked only when an import is on the way).

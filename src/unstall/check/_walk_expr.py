@@ -186,10 +186,13 @@ class ExpressionWalker:
         """``("^=", arguments)`` when ``name`` is an enclosing function's local bound once to a
         call walked there: that call's arguments, so a catalog condition on how the receiver
         was made holds in a nested function too (``q = Queue()`` in the outer function,
-        ``q.put(item)`` in a callback or a coroutine defined inside it). The enclosing
+        ``q.put(item)`` in a callback or a coroutine defined inside it), or the module's
+        global bound once above the function (``jobs = queue.Queue()``). The enclosing
         function's own parameters mean nothing here, so the arguments that were one are unknown."""
         walker = self.parent
-        while walker is not None and not walker.module_level:
+        while walker is not None:
+            if walker.module_level and name in self.globals:
+                return ()  # the function rebinds the global: whatever it holds now
             if walker.scope.binds(name):
                 bound = walker.scope.made_by(name)
                 index = walker.created.get(id(bound)) if bound is not None else None
