@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/precision/score.py [--set A|B|...|P|T|all] [--work DIR] [--as-judged]
+    python benchmarks/precision/score.py [--set A|B|...|Q|T|all] [--work DIR] [--as-judged]
 
 Downloads the pinned releases below from PyPI (``pip download --no-deps``) into ``--work``
 (default: a folder in the system temp dir), unpacks each, runs ``unstall check --frequency all
@@ -37,7 +37,7 @@ nothing changed after for it but the in-memory buffer rule. Set K (UNS1xx only, 
 never checked before, four of them with no default finding) was judged on the tool at 575d489;
 the import-chain and start-up cache rules came after reading it. Sets L (judged at a678c88) and M (judged at
 1331165; that commit hid chains through five functions or more, a tier taken back after M) are
-held out the same way (UNS1xx only), and so are N (judged at d3ac82e), O (judged at fd2acbc) and P (judged at 171aa5b). Set T holds five projects of
+held out the same way (UNS1xx only), and so are N (judged at d3ac82e), O (judged at fd2acbc), P (judged at 171aa5b) and Q (judged at 306f535). Set T holds five projects of
 the original tuning corpus (the code the first rules were shaped on), judged at the same commit:
 tuned figures, never to be read as held out. Under each set's table, the judged findings shown
 are counted by rule code as real/shown.
@@ -247,6 +247,19 @@ PROJECTS: dict[str, tuple[str, str]] = {
     "s3fs": ("P", "s3fs==2026.9.0"),
     "sqladmin": ("P", "sqladmin==0.32.0"),
     "strands_agents": ("P", "strands-agents==1.65.0"),
+    # set Q: judged at 306f535 (UNS1xx)
+    "agentscope": ("Q", "agentscope==2.0.11"),
+    "azure_identity": ("Q", "azure-identity==1.27.0"),
+    "gel": ("Q", "gel==3.1.0"),
+    "langserve": ("Q", "langserve==0.3.3"),
+    "llama_stack": ("Q", "llama-stack==0.2.12"),
+    "metagpt": ("Q", "metagpt==0.8.2"),
+    "praisonai": ("Q", "praisonai==4.7.19"),
+    "pymongo": ("Q", "pymongo==4.20.1"),
+    "r2r": ("Q", "r2r==3.6.6"),
+    "scrapli": ("Q", "scrapli==2026.10.14"),
+    "starlette_admin": ("Q", "starlette-admin==1.0.3"),
+    "vocode": ("Q", "vocode==0.1.113"),
     # the original tuning projects (never scored before), judged with set K: not held out
     "python_telegram_bot": ("T", "python-telegram-bot==22.8"),
     "discord_py": ("T", "discord.py==2.7.1"),
@@ -311,9 +324,10 @@ SET_CODES = {
     "N": "UNS1",
     "O": "UNS1",
     "P": "UNS1",
+    "Q": "UNS1",
     "T": "UNS1",
 }
-SETS = ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "T")
+SETS = ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "T")
 
 
 def judged(project: str) -> list[dict[str, str]]:
