@@ -1606,6 +1606,40 @@ def test_how_a_modules_global_was_made_decides_its_methods() -> None:
     ]
 
 
+def test_a_modules_constant_flag_decides_its_branches() -> None:
+    source = """
+        import asyncio
+        import socket
+
+        _IS_SYNC = False
+        TRACE: bool = False
+
+
+        async def getaddrinfo(host, port):
+            if not _IS_SYNC:
+                return await asyncio.get_running_loop().getaddrinfo(host, port)
+            else:
+                return socket.getaddrinfo(host, port)
+
+
+        async def trace(host):
+            if TRACE:
+                socket.gethostbyname(host)
+
+
+        async def shadowed(host, _IS_SYNC=True):
+            if _IS_SYNC:
+                socket.gethostbyname(host)
+    """
+    # Code generated for an async twin keeps the sync branch behind a module flag set once.
+    assert seen({"app.helpers": source}) == [(23, "UNS104", "every")]
+    flipped = source.replace("_IS_SYNC = False", "_IS_SYNC = True")
+    assert (13, "UNS104", "every") in seen({"app.helpers": flipped})
+    # A flag bound twice (``try``/``except``, a later assignment) says nothing.
+    twice = source.replace("TRACE: bool = False\n", "TRACE: bool = False\n        TRACE = load()\n")
+    assert (19, "UNS104", "every") in seen({"app.helpers": twice})
+
+
 def test_a_textual_worker_in_a_thread_runs_off_the_loop() -> None:
     source = """
         from textual import work

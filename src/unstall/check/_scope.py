@@ -125,6 +125,10 @@ class Scope:
         """Note the value of ``name: T = value``, whose binding is the annotation's type."""
         self._given[name] = value
 
+    def given_value(self, name: str) -> ast.expr | None:
+        """The value of ``name: T = value`` here, if the annotated binding gave one."""
+        return self._given.get(name)
+
     def made_by(self, name: str) -> ast.Call | None:
         """The call ``name`` is bound to when it is bound here exactly once to a call's result
         (``q = Queue()``, ``q: Queue[int] = Queue()``), else ``None``."""

@@ -225,8 +225,9 @@ class Body(ExpressionWalker):
         type_checking = _is_type_checking(node.test)
         self.expr(node.test)
         # ``if True:`` / ``if False:`` (code generated from an async original keeps the other
-        # branch for its sync twin): the branch the constant rules out never runs.
-        constant = node.test.value if isinstance(node.test, ast.Constant) else None
+        # branch for its sync twin), or a module's flag bound once to one (``_IS_SYNC = False``
+        # then ``if not _IS_SYNC:``): the branch the constant rules out never runs.
+        constant = self.known_truth(node.test)
         for branch, holds in ((node.body, True), (node.orelse, False)):
             if not branch or (holds and type_checking):
                 continue
@@ -246,6 +247,28 @@ class Body(ExpressionWalker):
             if loaded is not None:
                 self.loaded.pop()
             self.leave(place)
+
+    def known_truth(self, test: ast.expr) -> object:
+        """The constant an ``if`` test is: a literal, ``not`` one, or a name the module binds
+        exactly once to ``True`` or ``False`` that no scope between here and there binds."""
+        if isinstance(test, ast.Constant):
+            return test.value
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            inner = self.known_truth(test.operand)
+            return not inner if isinstance(inner, bool) else None
+        if not isinstance(test, ast.Name) or test.id in self.globals:
+            return None
+        scope = self.scope
+        while scope.parent is not None:
+            if scope.binds(test.id):
+                return None  # a local or an enclosing function's name
+            scope = scope.parent
+        value = scope.only_value(test.id)
+        if isinstance(value, str):
+            value = scope.given_value(test.id)
+        if isinstance(value, ast.Constant) and isinstance(value.value, bool):
+            return value.value
+        return None
 
     def while_(self, node: ast.While) -> None:
         """A ``while`` loop: its test and body run again and again."""
