@@ -254,15 +254,18 @@ _FREQUENCY_SECTION = (
     "call: a memoized callee (`functools.cache`, `lru_cache`, `cached_property`, cachetools, toolz), "
     "lazy set-up (`if x is None: x = ...`, `if k not in d: d[k] = ...`), a first run-time import "
     "(`UNS110`), or a catalog entry that caches its own result (`tempfile.gettempdir`). The first "
-    "request still pays it. | yes |",
+    "request still pays it. What the object's constructor (its `__init__`, or a pydantic "
+    "validator a construction decorator below marks) or a finding earlier in the same `async def` "
+    "already filled is warm: not reported again. | yes |",
     "| `startup` | *start-up/shutdown only: lifespan handler* (the reason) | Only reached from code "
     "that runs while the process starts or stops: ASGI lifespan handlers, framework start/stop "
     "hooks and listeners (the start-up boundaries below), server `startup`/`shutdown` methods, "
     "an object's start or stop method (the start-method boundaries below: `start`, `stop`, "
     "`initialize`, `login`, `launch`, `aclose`, `disconnect`, and any method whose name starts "
     "with one of those words, `_start_session`, `launch_browser`), or "
-    "a command of a "
-    "command-line module (`cli.py`, `cli/__init__.py`, `__main__.py`), that the project never "
+    "a command-line command (one a command decorator below marks, `@app.command()` of typer, "
+    "click or cyclopts, a click group's `@group.command()`, or an `async def` of a "
+    "command-line module: `cli.py`, `cli/__init__.py`, `__main__.py`), that the project never "
     "calls from code that serves (outside its loops), the coroutine given to `asyncio.run` "
     '(also under `if __name__ == "__main__":`) or tornado\'s `run_sync` outside its loops, '
     "and the `lifecycle-roots` your project declares. | no |",
@@ -284,10 +287,11 @@ _FREQUENCY_SECTION = (
     "the importer (an import deferred to break a cycle), taking a `threading.Lock` / `RLock` "
     "whose every `with` section in the project runs only in-memory work (no blocking call, and "
     "no bare `acquire()` anywhere), a branch "
-    "that a constant argument (a literal or a default) rules out, and a call whose catalog "
+    "that a constant argument (a literal or a default) or a module flag bound once to `True` or "
+    "`False` (`_IS_SYNC = False`) rules out, and a call whose catalog "
     "condition says it returns at once (`shutdown(wait=False)`, `put` on a `Queue()` made without "
     "`maxsize`, `getaddrinfo` of a numeric host, `connect` of a UDP socket), also when the value "
-    "reaches the call through a parameter. When one call reaches several blocking calls, the "
+    "reaches the call through a parameter or a module global bound once above the function. When one call reaches several blocking calls, the "
     "most severe is reported (network and sleep before a file `stat`), with *+N more*; the JSON "
     "and SARIF reports list them all.",
     "",
