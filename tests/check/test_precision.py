@@ -1499,6 +1499,62 @@ def test_what_an_earlier_call_of_the_function_filled_is_warm_for_the_calls_after
     assert seen({"app.boxes": lasting}) == [(21, "UNS102", "first")]
 
 
+def test_a_set_up_per_key_is_warm_only_for_the_key_filled() -> None:
+    source = """
+        _services = {}
+        _client = None
+
+
+        def service(name):
+            if name not in _services:
+                _services[name] = open(name).read()
+            return _services[name]
+
+
+        def client():
+            global _client
+            if _client is None:
+                _client = open("client.json").read()
+            return _client
+
+
+        class Gateway:
+            def __init__(self, name):
+                service(name)
+                client()
+
+            async def handle(self, other):
+                service(other)
+                client()
+                service(other)
+    """
+    # The constructor filled one key of the mapping and the one client: another key is a first
+    # call still, at each call whose key the analysis cannot tell; the client is warm.
+    assert seen({"app.gateway": source}) == [(25, "UNS102", "first"), (27, "UNS102", "first")]
+    # The same when the set-up calls a helper that reads the file.
+    helper = source.replace("_services[name] = open(name).read()", "_services[name] = load(name)")
+    helper += "\n\n        def load(name):\n            return open(name).read()\n"
+    assert seen({"app.gateway": helper}) == [(25, "UNS102", "first"), (27, "UNS102", "first")]
+    handler = """
+        def lookup(store, key):
+            try:
+                return store[key]
+            except KeyError:
+                value = store[key] = open(key).read()
+                return value
+
+
+        class Cache:
+            def __init__(self, key):
+                self.store = {}
+                lookup(self.store, key)
+
+            async def get(self, key):
+                return lookup(self.store, key)
+    """
+    assert seen({"app.cache": handler}) == [(16, "UNS102", "first")]
+
+
 def test_a_validator_that_runs_while_the_object_is_built_warms_its_methods() -> None:
     source = """
         import functools

@@ -24,6 +24,8 @@ __all__ = (
     "exits",
     "first_use",
     "first_use_handler",
+    "keyed",
+    "keyed_handler",
     "loaded_module",
     "nonempty_queue",
 )
@@ -180,6 +182,22 @@ def first_use(
     if subject is None:
         return False
     return _fills(subject, body, globals_)
+
+
+def keyed(test: ast.expr, holds: bool) -> bool:
+    """Whether what ``test`` finds missing where it is ``holds`` is one item of a mapping
+    (``key not in cache``): a set-up that fills it runs once per key."""
+    return isinstance(_missing(test, holds), ast.Subscript)
+
+
+def keyed_handler(handler: ast.ExceptHandler) -> bool:
+    """Whether a first-use ``except`` handler fills an item of a mapping (``KeyError``)."""
+    caught = handler.type
+    names = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+    return any(
+        isinstance(name, ast.Name) and _MISSING_ERRORS.get(name.id) is ast.Subscript
+        for name in names
+    )
 
 
 # What a ``try`` body's lookup raises when the thing looked up is missing.

@@ -18,7 +18,7 @@ from typing import NamedTuple
 from unstall.catalog import Entry, Kind
 from unstall.check._context import complete
 from unstall.check._graph import FIRST_IMPORT, LAZY_SETUP, CallGraph, Edge, Node, Site
-from unstall.check._summary_types import MODULE_CODE
+from unstall.check._summary_types import KEYED, MODULE_CODE
 
 __all__ = ("Link", "Reach", "Reached")
 
@@ -179,6 +179,8 @@ class Reach:
     def _site_link(self, site: Site) -> Link | None:
         if site.once is None:
             return None
+        if site.once == LAZY_SETUP and self.graph.info(site.node).uses[site.use].flags & KEYED:
+            return None  # a set-up per key
         if site.entry.kind is Kind.IMPORT and not complete(
             self.graph.info(site.node), site.node.context
         ):
@@ -191,7 +193,10 @@ class Reach:
         if edge.once == FIRST_IMPORT:
             return ("import", edge.target)
         if edge.once == LAZY_SETUP:
-            return ("lazy", node, edge.use) if node is not None else None
+            # a set-up per key: filling one key warms no other
+            if node is None or self.graph.info(node).uses[edge.use].flags & KEYED:
+                return None
+            return ("lazy", node, edge.use)
         # a memo: warm for the same arguments, when all of them are known
         info = self.graph.info(edge.target)
         return ("memo", edge.target) if complete(info, edge.target.context) else None

@@ -36,6 +36,7 @@ __all__ = (
     "ISINSTANCE",
     "IS_NONE",
     "ITERATES",
+    "KEYED",
     "LAZY",
     "MODULE_CODE",
     "PLAIN",
@@ -79,6 +80,9 @@ IN_LOOP = 64
 # Inside a first-use guard that fills what it tests (``if self._x is None: self._x = ...``,
 # ``if key not in cache: cache[key] = ...``): runs on the first call only.
 LAZY = 128
+# With LAZY, where what the guard fills is one item of a mapping (``if key not in cache:``, an
+# ``except KeyError:`` set-up): it runs once per key, so filling one key warms no other.
+KEYED = 256
 
 # Guard tests (see ``Guard``).
 TRUTHY = 0  # ``if param:``

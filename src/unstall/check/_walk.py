@@ -18,11 +18,22 @@ from unstall.check._guards import (
     exits,
     first_use,
     first_use_handler,
+    keyed,
+    keyed_handler,
     loaded_module,
     nonempty_queue,
 )
 from unstall.check._scope import UNKNOWN, FunctionScope, annotation_ref, expr_ref
-from unstall.check._summary_types import ASSIGN, CALL, IMPORT, IN_LOOP, LAZY, FunctionInfo, Use
+from unstall.check._summary_types import (
+    ASSIGN,
+    CALL,
+    IMPORT,
+    IN_LOOP,
+    KEYED,
+    LAZY,
+    FunctionInfo,
+    Use,
+)
 from unstall.check._walk_expr import ExpressionWalker, argument_value, call_arguments
 
 __all__ = ("Body", "ClassBuilder", "FileContext", "is_main_guard")
@@ -127,6 +138,8 @@ class Body(ExpressionWalker):
                 # ``if not ready: return``: the rest of the block runs only where the test failed.
                 rest = body[position + 1 :]
                 lazy = LAZY if rest and first_use(node.test, False, rest, self.globals) else 0
+                if lazy and keyed(node.test, False):
+                    lazy |= KEYED
                 places.append(self.enter(self.conditions(node.test, False), lazy))
                 loaded = loaded_module(node.test, False)
                 if loaded is not None:
@@ -234,6 +247,8 @@ class Body(ExpressionWalker):
             if isinstance(constant, bool) and constant is not holds:
                 continue
             lazy = LAZY if first_use(node.test, holds, branch, self.globals) else 0
+            if lazy and keyed(node.test, holds):
+                lazy |= KEYED
             place = self.enter(self.conditions(node.test, holds), lazy)
             loaded = loaded_module(node.test, holds)
             if loaded is not None:
@@ -299,6 +314,8 @@ class Body(ExpressionWalker):
             if handler.type is not None:
                 self.expr(handler.type)
             lazy = LAZY if first_use_handler(node.body, handler, self.globals) else 0
+            if lazy and keyed_handler(handler):
+                lazy |= KEYED
             place = self.enter([], lazy)
             self.block(handler.body)
             self.leave(place)
