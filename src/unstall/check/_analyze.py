@@ -61,8 +61,8 @@ def analyze(
                 roots.append(Node(index, key))
     lifecycle = Lifecycle(project, catalog, settings.lifecycle_roots)
     graph.warm_caches(startup=[Node(index, key) for index, key in lifecycle.starting()])
-    hooks = catalog.boundary_names(BoundaryKind.CONSTRUCTION_DECORATOR)
-    constructors = {root: _constructor(graph, root, hooks) for root in roots}
+    builders = _Builders(graph, catalog.boundary_names(BoundaryKind.CONSTRUCTION_DECORATOR))
+    constructors = {root: builders.of(root) for root in roots}
     graph.explore(roots, [node for nodes in constructors.values() for node in nodes])
     locks = QuietLocks(graph)
     locks.prune()
@@ -77,55 +77,52 @@ def analyze(
 _CONSTRUCTORS = ("__init__", "__post_init__")
 
 
-def _constructor(graph: CallGraph, root: Node, hooks: frozenset[str]) -> tuple[Node, ...]:
-    """What builds the object an ``async def`` method belongs to: the project constructor of
-    its class (its own or a base's ``__init__``) and the methods a construction decorator marks
-    (a pydantic validator) in the class and its project bases. They have run, and filled what
-    they fill once, before the method can run."""
-    project = graph.project
-    owner = root.key.rpartition(".")[0]
-    if not owner or owner not in project.classes[root.summary]:
-        return ()
-    found: list[Node] = []
-    for name in _CONSTRUCTORS:
-        value = project.member(root.summary, owner, name)
-        if value is not None and value.kind == ValueKind.FUNCTION:
-            info = project.functions[value.summary].get(value.name)
-            if info is not None and not info.is_async:
-                found.append(Node(value.summary, value.name))
-                break
-    if hooks:
-        for summary, cls in _class_and_bases(graph, root.summary, owner):
+class _Builders:
+    """What builds the object an ``async def`` method belongs to, found once per class: the
+    project constructor of its class (its own or a base's ``__init__``) and the methods a
+    construction decorator marks (a pydantic validator) in the class and its project bases.
+    They have run, and filled what they fill once, before the method can run."""
+
+    def __init__(self, graph: CallGraph, hooks: frozenset[str]) -> None:
+        self.graph = graph
+        self.hooks = hooks
+        self._known: dict[tuple[int, str], tuple[Node, ...]] = {}
+
+    def of(self, root: Node) -> tuple[Node, ...]:
+        """The builders of ``root``'s object, or ``()`` when it is no method of a project class."""
+        owner = root.key.rpartition(".")[0]
+        if not owner or owner not in self.graph.project.classes[root.summary]:
+            return ()
+        known = self._known.get((root.summary, owner))
+        if known is None:
+            known = self._known[(root.summary, owner)] = self._find(root.summary, owner)
+        return known
+
+    def _find(self, summary: int, owner: str) -> tuple[Node, ...]:
+        graph, project = self.graph, self.graph.project
+        found: list[Node] = []
+        for name in _CONSTRUCTORS:
+            value = project.member(summary, owner, name)
+            if value is not None and value.kind == ValueKind.FUNCTION:
+                info = project.functions[value.summary].get(value.name)
+                if info is not None and not info.is_async:
+                    found.append(Node(value.summary, value.name))
+                    break
+        if not self.hooks:
+            return tuple(found)
+        for index, cls, _ in project.lineage(summary, owner):
             prefix = cls + "."
-            for key, info in project.functions[summary].items():
-                if (
-                    key.startswith(prefix)
-                    and "." not in key[len(prefix) :]
-                    and not info.is_async
-                    and any(
-                        graph.name_of(ref.removesuffix("()")) in hooks for ref in info.decorators
-                    )
-                ):
-                    found.append(Node(summary, key))
-    return tuple(found)
-
-
-def _class_and_bases(graph: CallGraph, summary: int, owner: str) -> list[tuple[int, str]]:
-    """A project class and its project base classes, nearest first (at most 20)."""
-    project = graph.project
-    found: list[tuple[int, str]] = []
-    pending = [(summary, owner)]
-    while pending and len(found) < 20:
-        current = pending.pop(0)
-        if current in found:
-            continue
-        found.append(current)
-        info = project.classes[current[0]].get(current[1])
-        for base in info.bases if info is not None else ():
-            value = project.resolve(base)
-            if value is not None and value.kind is ValueKind.CLASS:
-                pending.append((value.summary, value.name))
-    return found
+            found.extend(
+                Node(index, key)
+                for key, info in project.functions[index].items()
+                if key.startswith(prefix)
+                and "." not in key[len(prefix) :]
+                and not info.is_async
+                and any(
+                    graph.name_of(ref.removesuffix("()")) in self.hooks for ref in info.decorators
+                )
+            )
+        return tuple(found)
 
 
 class _Root:

@@ -16,7 +16,15 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Collection, Sequence
 
-from unstall.check._summary_types import EQUALS, HASATTR, IS_NONE, ISINSTANCE, TRUTHY
+from unstall.check._summary_types import (
+    EQUALS,
+    HASATTR,
+    IS_NONE,
+    ISINSTANCE,
+    KEYED,
+    LAZY,
+    TRUTHY,
+)
 
 __all__ = (
     "Atom",
@@ -24,8 +32,6 @@ __all__ = (
     "exits",
     "first_use",
     "first_use_handler",
-    "keyed",
-    "keyed_handler",
     "loaded_module",
     "nonempty_queue",
 )
@@ -169,8 +175,9 @@ def exits(body: Sequence[ast.stmt]) -> bool:
 
 def first_use(
     test: ast.expr, holds: bool, body: Sequence[ast.stmt], globals_: Collection[str] = ()
-) -> bool:
-    """Whether ``body``, run where ``test`` is ``holds``, is a first-use set-up that fills what the test checks.
+) -> int:
+    """``LAZY`` when ``body``, run where ``test`` is ``holds``, is a first-use set-up that fills
+    what the test checks (with ``KEYED`` when that is one item of a mapping), else 0.
 
     The test asks whether something is still missing (``x is None``, ``not x``, ``key not in
     cache``, ``not hasattr(obj, "name")``) and the body stores into it, somewhere that outlives
@@ -179,25 +186,14 @@ def first_use(
     the body runs once per thing filled.
     """
     subject = _missing(test, holds)
-    if subject is None:
-        return False
-    return _fills(subject, body, globals_)
+    if subject is None or not _fills(subject, body, globals_):
+        return 0
+    return _lazy(subject)
 
 
-def keyed(test: ast.expr, holds: bool) -> bool:
-    """Whether what ``test`` finds missing where it is ``holds`` is one item of a mapping
-    (``key not in cache``): a set-up that fills it runs once per key."""
-    return isinstance(_missing(test, holds), ast.Subscript)
-
-
-def keyed_handler(handler: ast.ExceptHandler) -> bool:
-    """Whether a first-use ``except`` handler fills an item of a mapping (``KeyError``)."""
-    caught = handler.type
-    names = caught.elts if isinstance(caught, ast.Tuple) else [caught]
-    return any(
-        isinstance(name, ast.Name) and _MISSING_ERRORS.get(name.id) is ast.Subscript
-        for name in names
-    )
+def _lazy(subject: ast.expr) -> int:
+    """The flags of a set-up that fills ``subject``: once per key for an item of a mapping."""
+    return LAZY | KEYED if isinstance(subject, ast.Subscript) else LAZY
 
 
 # What a ``try`` body's lookup raises when the thing looked up is missing.
@@ -210,10 +206,11 @@ _MISSING_ERRORS = {
 
 def first_use_handler(
     body: Sequence[ast.stmt], handler: ast.ExceptHandler, globals_: Collection[str] = ()
-) -> bool:
-    """Whether ``handler`` is a first-use set-up of what the ``try`` ``body`` looks up:
-    ``try: return self._dbs[name]`` / ``except KeyError: db = self._dbs[name] = open(...)``
-    (``AttributeError`` for an attribute). Then the handler runs once per thing filled."""
+) -> int:
+    """``LAZY`` (and ``KEYED`` for a mapping's item) when ``handler`` is a first-use set-up of
+    what the ``try`` ``body`` looks up, else 0: ``try: return self._dbs[name]`` / ``except
+    KeyError: db = self._dbs[name] = open(...)`` (``AttributeError`` for an attribute). Then the
+    handler runs once per thing filled."""
     caught = handler.type
     names = caught.elts if isinstance(caught, ast.Tuple) else [caught]
     kinds = {
@@ -222,7 +219,7 @@ def first_use_handler(
         if isinstance(name, ast.Name) and name.id in _MISSING_ERRORS
     }
     if not kinds or len(body) > 3:
-        return False
+        return 0
     looked_up = [
         node
         for statement in body
@@ -231,7 +228,10 @@ def first_use_handler(
         and type(node) in kinds
         and isinstance(node.ctx, ast.Load)
     ]
-    return any(_fills(subject, handler.body, globals_) for subject in looked_up[:8])
+    for subject in looked_up[:8]:
+        if _fills(subject, handler.body, globals_):
+            return _lazy(subject)
+    return 0
 
 
 def _fills(subject: ast.expr, body: Sequence[ast.stmt], globals_: Collection[str]) -> bool:

@@ -285,7 +285,7 @@ class Project:
         value = self.resolve(owner)
         if value is None or value.kind is not ValueKind.INSTANCE:
             return None
-        for _, _, info in self._lineage(value.summary, value.name):
+        for _, _, info in self.lineage(value.summary, value.name):
             if info is None:
                 continue
             for attribute, arguments in info.made:
@@ -295,7 +295,7 @@ class Project:
                 return None  # given something else here
         return None
 
-    def _lineage(self, summary: int, key: str) -> Iterator[tuple[int, str, ClassInfo | None]]:
+    def lineage(self, summary: int, key: str) -> Iterator[tuple[int, str, ClassInfo | None]]:
         """A project class and its project bases, nearest first, each once (at most
         ``_MAX_DEPTH`` + 1 of them): ``(summary, key, info)``."""
         seen: set[tuple[int, str]] = set()
@@ -319,7 +319,7 @@ class Project:
         ``skip_self`` starts at the bases, as ``super()`` does.
         """
         outside: Value | None = None
-        for index, class_key, info in self._lineage(summary, key):
+        for index, class_key, info in self.lineage(summary, key):
             if skip_self:
                 skip_self = False
             else:

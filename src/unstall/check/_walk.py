@@ -18,8 +18,6 @@ from unstall.check._guards import (
     exits,
     first_use,
     first_use_handler,
-    keyed,
-    keyed_handler,
     loaded_module,
     nonempty_queue,
 )
@@ -29,8 +27,6 @@ from unstall.check._summary_types import (
     CALL,
     IMPORT,
     IN_LOOP,
-    KEYED,
-    LAZY,
     FunctionInfo,
     Use,
 )
@@ -137,9 +133,7 @@ class Body(ExpressionWalker):
             if type(node) is ast.If and not node.orelse and exits(node.body):
                 # ``if not ready: return``: the rest of the block runs only where the test failed.
                 rest = body[position + 1 :]
-                lazy = LAZY if rest and first_use(node.test, False, rest, self.globals) else 0
-                if lazy and keyed(node.test, False):
-                    lazy |= KEYED
+                lazy = first_use(node.test, False, rest, self.globals) if rest else 0
                 places.append(self.enter(self.conditions(node.test, False), lazy))
                 loaded = loaded_module(node.test, False)
                 if loaded is not None:
@@ -246,9 +240,7 @@ class Body(ExpressionWalker):
                 continue
             if isinstance(constant, bool) and constant is not holds:
                 continue
-            lazy = LAZY if first_use(node.test, holds, branch, self.globals) else 0
-            if lazy and keyed(node.test, holds):
-                lazy |= KEYED
+            lazy = first_use(node.test, holds, branch, self.globals)
             place = self.enter(self.conditions(node.test, holds), lazy)
             loaded = loaded_module(node.test, holds)
             if loaded is not None:
@@ -313,9 +305,7 @@ class Body(ExpressionWalker):
         for handler in node.handlers:
             if handler.type is not None:
                 self.expr(handler.type)
-            lazy = LAZY if first_use_handler(node.body, handler, self.globals) else 0
-            if lazy and keyed_handler(handler):
-                lazy |= KEYED
+            lazy = first_use_handler(node.body, handler, self.globals)
             place = self.enter([], lazy)
             self.block(handler.body)
             self.leave(place)
