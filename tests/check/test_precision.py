@@ -1716,3 +1716,161 @@ def test_a_textual_worker_in_a_thread_runs_off_the_loop() -> None:
     """
     # ``thread=True`` starts the worker in a thread; without it, the worker runs on the loop.
     assert seen({"app.browser": source}) == [(16, "UNS102", "every")]
+
+
+def test_a_branch_that_runs_only_without_a_running_loop_never_blocks_it() -> None:
+    source = """
+        import asyncio
+        import time
+        from asyncio import get_running_loop
+
+        import requests
+
+
+        def run_sync(coro):
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                time.sleep(1)
+                return asyncio.run(coro)
+            return loop.create_task(coro)
+
+
+        def fetch(url):
+            loop = asyncio.get_event_loop()
+            if loop.is_running():
+                return None
+            return requests.get(url)
+
+
+        def fetch_or_wait(url):
+            try:
+                loop = get_running_loop()
+            except RuntimeError:
+                loop = None
+            if loop is None or not loop.is_running():
+                return requests.get(url)
+            if asyncio._get_running_loop() is None:
+                time.sleep(1)
+            return url
+
+
+        def in_loop(url):
+            if asyncio.get_event_loop().is_running():
+                return requests.get(url)
+
+
+        def other_error(url):
+            try:
+                requests.get(url)
+            except RuntimeError:
+                time.sleep(1)
+
+
+        async def handler(url):
+            run_sync(asyncio.sleep(1))
+            fetch(url)
+            fetch_or_wait(url)
+            in_loop(url)
+            other_error(url)
+    """
+    # What runs with the loop running (or before a RuntimeError of something else) is kept.
+    assert seen({"app": source}) == [(53, "UNS103", "every"), (54, "UNS103", "every")]
+    # The same calls without the tests for a running loop block the loop.
+    unguarded = (
+        source.replace("asyncio.get_running_loop()", "object()")
+        .replace("get_running_loop()", "object()")
+        .replace("loop.is_running()", "loop.is_closed()")
+        .replace("asyncio._get_running_loop() is None", "url")
+    )
+    assert seen({"app": unguarded}) == [
+        (50, "UNS101", "every"),
+        (51, "UNS103", "every"),
+        (52, "UNS103", "every"),
+        (53, "UNS103", "every"),
+        (54, "UNS103", "every"),
+    ]
+
+
+def test_an_executor_whose_work_the_block_awaited_has_nothing_to_wait_for_on_exit() -> None:
+    source = """
+        import asyncio
+        from concurrent.futures import ThreadPoolExecutor
+
+
+        def work():
+            return 1
+
+
+        async def awaited():
+            loop = asyncio.get_running_loop()
+            with ThreadPoolExecutor() as pool:
+                return await loop.run_in_executor(pool, work)
+
+
+        async def wrapped():
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                await asyncio.gather(*(asyncio.wrap_future(pool.submit(work)) for _ in range(3)))
+
+
+        async def submitted():
+            with ThreadPoolExecutor() as pool:
+                pool.submit(work)
+                await asyncio.sleep(0)
+    """
+    # Work submitted and not awaited is still running when the block ends: the exit waits.
+    assert seen({"app": source}) == [(22, "UNS108", "every")]
+    not_awaited = source.replace("return await loop", "return loop").replace(
+        "await asyncio.gather", "asyncio.gather"
+    )
+    assert seen({"app": not_awaited}) == [
+        (12, "UNS108", "every"),
+        (17, "UNS108", "every"),
+        (22, "UNS108", "every"),
+    ]
+
+
+def test_the_operands_an_and_or_an_or_skips_are_decided_by_the_ones_before_them() -> None:
+    source = """
+        import os
+
+
+        class Media:
+            def __init__(self, *, data=None, content_type=None, file_path=None):
+                if data is not None:
+                    self.data = data
+                elif file_path is not None and content_type is not None and os.path.exists(file_path):
+                    self.data = file_path
+
+
+        def pick(fast=True):
+            return fast or os.path.isfile("/etc/hosts")
+
+
+        async def from_uri(uri):
+            return Media(data=uri)
+
+
+        async def from_file(path):
+            return Media(file_path=path, content_type="text/plain")
+
+
+        async def quick():
+            return pick()
+
+
+        async def slow():
+            return pick(fast=False)
+    """
+    assert seen({"app": source}) == [(22, "UNS102", "every"), (30, "UNS102", "every")]
+    # Without the tests before it, the call runs whatever the arguments.
+    unguarded = source.replace(
+        "file_path is not None and content_type is not None and os.path.exists(file_path)",
+        "os.path.exists(file_path)",
+    ).replace("fast or os.path", "os.path")
+    assert seen({"app": unguarded}) == [
+        (18, "UNS102", "every"),
+        (22, "UNS102", "every"),
+        (26, "UNS102", "every"),
+        (30, "UNS102", "every"),
+    ]

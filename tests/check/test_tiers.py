@@ -113,6 +113,33 @@ def test_sarif_keeps_the_frequency_beside_the_entry(cli: Cli, tmp_path: Path) ->
     assert result["properties"]["fixSafe"] is True
 
 
+def test_code_a_package_ships_in_a_folder_no_import_can_name_is_example_code(
+    cli: Cli, tmp_path: Path
+) -> None:
+    package = tmp_path / "kit"
+    (package / "snippets" / "snippet-files" / "project-template-Chat").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "snippets" / "__init__.py").write_text("")
+    (package / "app.py").write_text(BLOCKING)
+    template = package / "snippets" / "snippet-files" / "project-template-Chat" / "main.py"
+    template.write_text(BLOCKING)
+    # A service folder of a monorepo is named freely: it is not inside a package.
+    (tmp_path / "user-service").mkdir()
+    (tmp_path / "user-service" / "main.py").write_text(BLOCKING)
+    assert _paths(cli, tmp_path, "--frequency", "all") == {
+        "kit/app.py": "every",
+        "kit/snippets/snippet-files/project-template-Chat/main.py": "example",
+        "user-service/main.py": "every",
+    }
+    # Where the package ships it as importable code, it is the package's code.
+    renamed = package / "snippets" / "snippet_files"
+    (package / "snippets" / "snippet-files").rename(renamed)
+    (renamed / "project-template-Chat").rename(renamed / "chat")
+    assert _paths(cli, tmp_path, "--frequency", "all")[
+        "kit/snippets/snippet_files/chat/main.py"
+    ] == ("every")
+
+
 def test_example_code_is_its_own_opt_in_tier(cli: Cli, tmp_path: Path) -> None:
     (tmp_path / "shop").mkdir()
     (tmp_path / "shop" / "app.py").write_text(BLOCKING)

@@ -137,6 +137,7 @@ _SUMMARIZER_FILES = (
     "_walk.py",
     "_walk_expr.py",
     "_guards.py",
+    "_loop_guard.py",
     "_context.py",
     "_file_context.py",
     "_concurrency_facts.py",

@@ -41,6 +41,7 @@ from unstall.check._summary_types import (
     ITERATES,
     LAZY,
     MODULE_CODE,
+    NO_LOOP,
     READ,
     REFERENCE,
     FunctionInfo,
@@ -193,13 +194,17 @@ class CallGraph:
         return self.name_of(use.ref) in self.partials
 
     def offloaded(self, node: Node) -> list[bool]:
-        """For each use of a function, whether it runs off the loop (inside a lambda given to an offload call)."""
+        """For each use of a function, whether it runs off the loop: inside a lambda given to
+        an offload call, or in a branch that runs only when no loop is running (NO_LOOP)."""
         known = self._offloaded.get(node[:2])
         if known is not None:
             return known
         uses = self.info(node).uses
         result = [False] * len(uses)
         for index, use in enumerate(uses):
+            if use.flags & NO_LOOP:
+                result[index] = True
+                continue
             parent = use.parent
             if not 0 <= parent < index:
                 continue

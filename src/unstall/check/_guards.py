@@ -34,6 +34,7 @@ __all__ = (
     "first_use_handler",
     "loaded_module",
     "nonempty_queue",
+    "work_awaited",
 )
 
 # (subject parameter, test, value, negated): one condition of a Guard, before it is numbered.
@@ -153,6 +154,43 @@ def nonempty_queue(test: ast.expr) -> ast.expr | None:
     ):
         return _method_receiver(test.left, "qsize")
     return _method_receiver(test, "qsize")
+
+
+def work_awaited(body: Sequence[ast.stmt], name: str) -> bool:
+    """Whether a ``with`` block awaits all the work it gives the executor bound to ``name``:
+    the block awaits, and ``name`` is read only as the executor of ``run_in_executor(name,
+    ...)`` or in ``asyncio.wrap_future(name.submit(...))``. When the block ends, that work is
+    done (or was cancelled), and the executor's exit has nothing to wait for."""
+    given: set[int] = set()
+    reads: list[ast.Name] = []
+    awaits = False
+    for statement in body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Await):
+                awaits = True
+            elif isinstance(node, ast.Name):
+                if node.id == name and isinstance(node.ctx, ast.Load):
+                    reads.append(node)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+                first = node.args[0]
+                if node.func.attr == "run_in_executor" and isinstance(first, ast.Name):
+                    given.add(id(first))
+                elif node.func.attr == "wrap_future" and isinstance(first, ast.Call):
+                    receiver = _submit_receiver(first)
+                    if receiver is not None:
+                        given.add(id(receiver))
+    return awaits and bool(reads) and all(id(read) in given for read in reads)
+
+
+def _submit_receiver(call: ast.Call) -> ast.Name | None:
+    function = call.func
+    if (
+        isinstance(function, ast.Attribute)
+        and function.attr == "submit"
+        and isinstance(function.value, ast.Name)
+    ):
+        return function.value
+    return None
 
 
 def _method_receiver(node: ast.expr, method: str) -> ast.expr | None:

@@ -550,18 +550,35 @@ _EXAMPLE_REASON = "people run it by hand to learn from, not a serving program"
 class _Examples:
     """Which checked files are example or demo code: in an example folder (``examples``,
     ``demos``, ``docs``...) below the folder that holds every checked file, so that checking
-    ``examples/shop`` itself checks it as a project."""
+    ``examples/shop`` itself checks it as a project; or in a folder no import can name (not
+    an identifier: ``snippet-files``) inside a package, which ships it as data (templates a
+    command copies into users' projects)."""
 
     def __init__(self, plan: _Plan) -> None:
         folders = {str(path.parent) for _, path in plan.files}
         self.top = Path(os.path.commonpath(sorted(folders))) if folders else None
         self.paths = plan.paths
+        self.packages: dict[Path, bool] = {}
 
     def holds(self, path: str) -> bool:
         absolute = self.paths.get(path)
         if absolute is None or self.top is None or not absolute.is_relative_to(self.top):
             return False
-        return any(is_example_folder(part) for part in absolute.relative_to(self.top).parts[:-1])
+        parts = absolute.relative_to(self.top).parts[:-1]
+        if any(is_example_folder(part) for part in parts):
+            return True
+        folder = self.top
+        for part in parts:
+            if not part.isidentifier() and self._is_package(folder):
+                return True
+            folder = folder / part
+        return False
+
+    def _is_package(self, folder: Path) -> bool:
+        known = self.packages.get(folder)
+        if known is None:
+            known = self.packages[folder] = (folder / "__init__.py").is_file()
+        return known
 
 
 def is_test_code(path: str, root: Path) -> bool:

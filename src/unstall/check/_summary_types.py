@@ -39,6 +39,7 @@ __all__ = (
     "KEYED",
     "LAZY",
     "MODULE_CODE",
+    "NO_LOOP",
     "PLAIN",
     "READ",
     "REFERENCE",
@@ -83,6 +84,10 @@ LAZY = 128
 # With LAZY, where what the guard fills is one item of a mapping (``if key not in cache:``, an
 # ``except KeyError:`` set-up): it runs once per key, so filling one key warms no other.
 KEYED = 256
+# In a branch that runs only when no event loop is running in the thread (``except
+# RuntimeError:`` of ``asyncio.get_running_loop()``, ``if not loop.is_running():``): never on
+# the loop's thread, so never blocking it (:mod:`unstall.check._loop_guard`).
+NO_LOOP = 512
 
 # Guard tests (see ``Guard``).
 TRUTHY = 0  # ``if param:``

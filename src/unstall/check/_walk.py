@@ -20,13 +20,16 @@ from unstall.check._guards import (
     first_use_handler,
     loaded_module,
     nonempty_queue,
+    work_awaited,
 )
+from unstall.check._loop_guard import handler_without_loop, without_loop
 from unstall.check._scope import UNKNOWN, FunctionScope, annotation_ref, expr_ref
 from unstall.check._summary_types import (
     ASSIGN,
     CALL,
     IMPORT,
     IN_LOOP,
+    NO_LOOP,
     FunctionInfo,
     Use,
 )
@@ -134,6 +137,8 @@ class Body(ExpressionWalker):
                 # ``if not ready: return``: the rest of the block runs only where the test failed.
                 rest = body[position + 1 :]
                 lazy = first_use(node.test, False, rest, self.globals) if rest else 0
+                if without_loop(node.test, False, self.scope):
+                    lazy |= NO_LOOP
                 places.append(self.enter(self.conditions(node.test, False), lazy))
                 loaded = loaded_module(node.test, False)
                 if loaded is not None:
@@ -213,7 +218,12 @@ class Body(ExpressionWalker):
             self.expr(item.context_expr)
             if isinstance(node, ast.With):
                 before = len(self.uses)
-                self.context_manager(item.context_expr)
+                # ``with Executor() as pool: await loop.run_in_executor(pool, ...)``: the work
+                # is over when the body ends, so the exit's wait for it returns at once.
+                idle = isinstance(item.optional_vars, ast.Name) and work_awaited(
+                    node.body, item.optional_vars.id
+                )
+                self.context_manager(item.context_expr, exits=not idle)
                 if len(self.uses) > before:
                     entered.append(before)  # the item's __enter__ use
             if item.optional_vars is not None:
@@ -241,6 +251,8 @@ class Body(ExpressionWalker):
             if isinstance(constant, bool) and constant is not holds:
                 continue
             lazy = first_use(node.test, holds, branch, self.globals)
+            if without_loop(node.test, holds, self.scope):
+                lazy |= NO_LOOP  # (``if not loop.is_running():``) never on the loop's thread
             place = self.enter(self.conditions(node.test, holds), lazy)
             loaded = loaded_module(node.test, holds)
             if loaded is not None:
@@ -306,6 +318,8 @@ class Body(ExpressionWalker):
             if handler.type is not None:
                 self.expr(handler.type)
             lazy = first_use_handler(node.body, handler, self.globals)
+            if handler_without_loop(node.body, handler, self.scope):
+                lazy |= NO_LOOP  # ``except RuntimeError:`` of ``get_running_loop()``
             place = self.enter([], lazy)
             self.block(handler.body)
             self.leave(place)

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from unstall.check._context import BUFFER_TYPES
 from unstall.check._file_context import ClassBuilder, FileContext
 from unstall.check._guards import Atom, atoms
+from unstall.check._loop_guard import without_loop
 from unstall.check._scope import UNKNOWN, Each, FunctionScope, Scope, expr_ref
 from unstall.check._summary_types import (
     AWAITED,
@@ -21,6 +22,7 @@ from unstall.check._summary_types import (
     IN_LOOP,
     ITERATES,
     MODULE_CODE,
+    NO_LOOP,
     PLAIN,
     READ,
     REFERENCE,
@@ -54,7 +56,6 @@ _LEAVES = frozenset({ast.Name, ast.Constant})
 # Child expression fields of the compound expressions seen most.
 _FIELDS: dict[type[ast.expr], tuple[str, ...]] = {
     ast.BinOp: ("left", "right"),
-    ast.BoolOp: ("values",),
     ast.Compare: ("left", "comparators"),
     ast.UnaryOp: ("operand",),
     ast.Subscript: ("value", "slice"),
@@ -238,8 +239,8 @@ class ExpressionWalker:
             return Param(node.id)
         return argument_value(node, self.scope)
 
-    def context_manager(self, node: ast.expr) -> None:
-        """Record a ``with`` item's ``__enter__`` and ``__exit__`` calls.
+    def context_manager(self, node: ast.expr, *, exits: bool = True) -> None:
+        """Record a ``with`` item's ``__enter__`` and (unless not ``exits``) ``__exit__`` calls.
 
         ``with lock:`` takes a lock, an executor's ``with`` waits for its work on exit, and a
         project class's own methods run.
@@ -248,7 +249,8 @@ class ExpressionWalker:
         if ref is None:
             return
         end_line, end_col = node.end_lineno or node.lineno, node.end_col_offset or 0
-        for method, flags in (("__enter__", ENTER), ("__exit__", 0)):
+        methods = (("__enter__", ENTER), ("__exit__", 0)) if exits else (("__enter__", ENTER),)
+        for method, flags in methods:
             self.uses.append(
                 Use(
                     CALL,
@@ -377,6 +379,22 @@ class ExpressionWalker:
             self.expr(branch, parent=parent, lambda_arg=lambda_arg)
             self.leave(saved)
 
+    def bool_operation(
+        self, node: ast.BoolOp, plain: bool, consumed: bool, parent: int, lambda_arg: bool
+    ) -> None:
+        """``a and b`` (``a or b``): ``b`` runs only where ``a`` held (failed)."""
+        holds = isinstance(node.op, ast.And)
+        places: list[tuple[int, int]] = []
+        last = len(node.values) - 1
+        for position, value in enumerate(node.values):
+            if type(value) not in _LEAVES:
+                self.expr(value, parent=parent, lambda_arg=lambda_arg)
+            if position < last:
+                flags = NO_LOOP if without_loop(value, holds, self.scope) else 0
+                places.append(self.enter(self.conditions(value, holds), flags))
+        for place in reversed(places):
+            self.leave(place)
+
     def lambda_(
         self, node: ast.Lambda, plain: bool, consumed: bool, parent: int, lambda_arg: bool
     ) -> None:
@@ -472,6 +490,7 @@ class ExpressionWalker:
         ast.Attribute: attribute,
         **dict.fromkeys(_FIELDS, compound),
         ast.IfExp: if_expression,
+        ast.BoolOp: bool_operation,
         ast.Lambda: lambda_,
         ast.ListComp: comprehension,
         ast.SetComp: comprehension,
