@@ -1795,7 +1795,7 @@ def test_a_branch_that_runs_only_without_a_running_loop_never_blocks_it() -> Non
 def test_an_executor_whose_work_the_block_awaited_has_nothing_to_wait_for_on_exit() -> None:
     source = """
         import asyncio
-        from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 
         def work():
@@ -1817,9 +1817,16 @@ def test_an_executor_whose_work_the_block_awaited_has_nothing_to_wait_for_on_exi
             with ThreadPoolExecutor() as pool:
                 pool.submit(work)
                 await asyncio.sleep(0)
+
+
+        async def in_processes():
+            loop = asyncio.get_running_loop()
+            with ProcessPoolExecutor(max_workers=1) as pool:
+                return await loop.run_in_executor(pool, work)
     """
-    # Work submitted and not awaited is still running when the block ends: the exit waits.
-    assert seen({"app": source}) == [(22, "UNS108", "every")]
+    # Work submitted and not awaited is still running when the block ends: the exit waits;
+    # a process pool's exit waits for its processes to end.
+    assert seen({"app": source}) == [(22, "UNS108", "every"), (29, "UNS108", "every")]
     not_awaited = source.replace("return await loop", "return loop").replace(
         "await asyncio.gather", "asyncio.gather"
     )
@@ -1827,6 +1834,7 @@ def test_an_executor_whose_work_the_block_awaited_has_nothing_to_wait_for_on_exi
         (12, "UNS108", "every"),
         (17, "UNS108", "every"),
         (22, "UNS108", "every"),
+        (29, "UNS108", "every"),
     ]
 
 

@@ -63,6 +63,15 @@ class _Signature(NamedTuple):
 _NO_SIGNATURE = _Signature((), (), (), False)
 
 
+def _makes_processes(node: ast.expr) -> bool:
+    """Whether an executor made by ``node`` runs its work in processes or interpreters, by
+    the name of what is called (``ProcessPoolExecutor(...)``)."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
+    return "Process" in name or "Interpreter" in name
+
+
 class Body(ExpressionWalker):
     """Walks one function body (or the module's top-level code), recording its uses."""
 
@@ -218,10 +227,13 @@ class Body(ExpressionWalker):
             self.expr(item.context_expr)
             if isinstance(node, ast.With):
                 before = len(self.uses)
-                # ``with Executor() as pool: await loop.run_in_executor(pool, ...)``: the work
-                # is over when the body ends, so the exit's wait for it returns at once.
-                idle = isinstance(item.optional_vars, ast.Name) and work_awaited(
-                    node.body, item.optional_vars.id
+                # ``with ThreadPoolExecutor() as pool: await loop.run_in_executor(pool, ...)``:
+                # the work is over when the body ends, so the exit joins idle threads at once
+                # (a process pool's exit still waits for its processes to end).
+                idle = (
+                    isinstance(item.optional_vars, ast.Name)
+                    and not _makes_processes(item.context_expr)
+                    and work_awaited(node.body, item.optional_vars.id)
                 )
                 self.context_manager(item.context_expr, exits=not idle)
                 if len(self.uses) > before:
