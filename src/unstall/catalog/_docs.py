@@ -277,7 +277,9 @@ _FREQUENCY_SECTION = (
     "code: an `examples`, `example`, `demos`, `demo`, `samples`, `sample`, `docs`, `docs_src`, "
     "`tutorial`, `tutorials`, `cookbook`, `template` or `templates` (project scaffolds) folder "
     "below the folder that holds everything checked "
-    "(so `unstall check examples/shop` checks that example as a project of its own). | no |",
+    "(so `unstall check examples/shop` checks that example as a project of its own), or a "
+    "folder inside a package whose name no import can spell (`snippet-files`: data the package "
+    "ships, such as templates a command copies into users' projects). | no |",
     "",
     "Not reported at all, because they cannot block: a memoized function that module-level code "
     "already calls with the same constant arguments (every call from async code is a cache hit), "
@@ -288,7 +290,13 @@ _FREQUENCY_SECTION = (
     "whose every `with` section in the project runs only in-memory work (no blocking call, and "
     "no bare `acquire()` anywhere), a branch "
     "that a constant argument (a literal or a default) or a module flag bound once to `True` or "
-    "`False` (`_IS_SYNC = False`) rules out, and a call whose catalog "
+    "`False` (`_IS_SYNC = False`) rules out (the right operand of an `and` / `or` included, "
+    "which runs only as its left operands decide), a branch that runs only when no event loop "
+    "is running in the thread (the `except RuntimeError:` of `asyncio.get_running_loop()`, `if "
+    "not loop.is_running():`, `if asyncio._get_running_loop() is None:`: code that serves both "
+    "sync and async callers), the exit of a `with ThreadPoolExecutor() as pool:` block that "
+    "awaited the work it gave the pool (`await loop.run_in_executor(pool, ...)`; a process "
+    "pool's exit still waits for its processes), and a call whose catalog "
     "condition says it returns at once (`shutdown(wait=False)`, `put` on a `Queue()` made without "
     "`maxsize`, `getaddrinfo` of a numeric host, `connect` of a UDP socket), also when the value "
     "reaches the call through a parameter or a module global bound once above the function. When one call reaches several blocking calls, the "
