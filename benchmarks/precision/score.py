@@ -37,7 +37,7 @@ nothing changed after for it but the in-memory buffer rule. Set K (UNS1xx only, 
 never checked before, four of them with no default finding) was judged on the tool at 575d489;
 the import-chain and start-up cache rules came after reading it. Sets L (judged at a678c88) and M (judged at
 1331165; that commit hid chains through five functions or more, a tier taken back after M) are
-held out the same way (UNS1xx only), and so are N (judged at d3ac82e), O (judged at fd2acbc), P (judged at 171aa5b) and Q (judged at 306f535). Set T holds five projects of
+held out the same way (UNS1xx only), and so are N (judged at d3ac82e), O (judged at fd2acbc), P (judged at 171aa5b), Q (judged at 306f535) and R (judged at 12d896c). Set T holds five projects of
 the original tuning corpus (the code the first rules were shaped on), judged at the same commit:
 tuned figures, never to be read as held out. Under each set's table, the judged findings shown
 are counted by rule code as real/shown.
@@ -260,6 +260,17 @@ PROJECTS: dict[str, tuple[str, str]] = {
     "scrapli": ("Q", "scrapli==2026.10.14"),
     "starlette_admin": ("Q", "starlette-admin==1.0.3"),
     "vocode": ("Q", "vocode==0.1.113"),
+    "aiomonitor": ("R", "aiomonitor==0.7.1"),
+    "aiosonic": ("R", "aiosonic==1.3.3"),
+    "apify": ("R", "apify==4.1.0"),
+    "azure_servicebus": ("R", "azure-servicebus==7.15.0"),
+    "hatchet_sdk": ("R", "hatchet-sdk==1.43.1"),
+    "ib_async": ("R", "ib_async==2.1.0"),
+    "khl_py": ("R", "khl.py==0.3.17"),
+    "miniopy_async": ("R", "miniopy-async==1.23.6"),
+    "niquests": ("R", "niquests==3.21.2"),
+    "redis_om": ("R", "redis-om==1.2.0"),
+    "storage3": ("R", "storage3==2.34.1"),
     # the original tuning projects (never scored before), judged with set K: not held out
     "python_telegram_bot": ("T", "python-telegram-bot==22.8"),
     "discord_py": ("T", "discord.py==2.7.1"),
@@ -325,9 +336,30 @@ SET_CODES = {
     "O": "UNS1",
     "P": "UNS1",
     "Q": "UNS1",
+    "R": "UNS1",
     "T": "UNS1",
 }
-SETS = ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "T")
+SETS = (
+    "A",
+    "B",
+    "C",
+    "D",
+    "E",
+    "F",
+    "G",
+    "H",
+    "I",
+    "J",
+    "K",
+    "L",
+    "M",
+    "N",
+    "O",
+    "P",
+    "Q",
+    "R",
+    "T",
+)
 
 
 def judged(project: str) -> list[dict[str, str]]:

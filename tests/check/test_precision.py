@@ -1882,3 +1882,30 @@ def test_the_operands_an_and_or_an_or_skips_are_decided_by_the_ones_before_them(
         (26, "UNS102", "every"),
         (30, "UNS102", "every"),
     ]
+
+
+def test_a_helper_that_runs_its_coroutine_with_asyncio_run_in_a_thread_makes_a_main_coroutine() -> (
+    None
+):
+    source = """
+        import asyncio
+        import concurrent.futures
+        import time
+
+
+        def run_async(coro):
+            with concurrent.futures.ThreadPoolExecutor() as executor:
+                return executor.submit(asyncio.run, coro).result()
+
+
+        def create():
+            async def _create():
+                time.sleep(1)
+
+            run_async(_create())
+    """
+    # Once per command: the coroutine a private loop runs to its end.
+    assert seen({"app.tasks": source}) == [(14, "UNS101", "startup")]
+    # Handed to something else, the coroutine may be awaited on a serving loop.
+    elsewhere = source.replace("executor.submit(asyncio.run, coro)", "executor.submit(print, coro)")
+    assert seen({"app.tasks": elsewhere}) == [(14, "UNS101", "every")]

@@ -225,17 +225,30 @@ class Lifecycle:
                 if info.is_async:
                     continue
                 for use in info.uses:
-                    handed = [
-                        value.name if isinstance(value, Param) else value
-                        for name, value in use.keywords
-                        if name == "()" or isinstance(value, Param)
-                    ]
-                    if (
-                        use.kind != CALL
-                        or not handed
-                        or self._matches(use.ref, BoundaryKind.LOOP_ENTRY) is None
-                    ):
-                        continue
+                    handed: list[object]
+                    if use.kind == REFERENCE and 0 <= use.parent < len(info.uses):
+                        # ``pool.submit(asyncio.run, coro)``: the entry runs, in a thread, the
+                        # coroutine handed with it.
+                        if self._matches(use.ref, BoundaryKind.LOOP_ENTRY) is None:
+                            continue
+                        use = info.uses[use.parent]
+                        handed = [
+                            value.name for _, value in use.keywords if isinstance(value, Param)
+                        ]
+                        if not handed:
+                            continue
+                    else:
+                        handed = [
+                            value.name if isinstance(value, Param) else value
+                            for name, value in use.keywords
+                            if name == "()" or isinstance(value, Param)
+                        ]
+                        if (
+                            use.kind != CALL
+                            or not handed
+                            or self._matches(use.ref, BoundaryKind.LOOP_ENTRY) is None
+                        ):
+                            continue
                     for name in handed:
                         if name in info.params or name in info.keyword_only:
                             runners.add((index, key))
