@@ -1909,3 +1909,37 @@ def test_a_helper_that_runs_its_coroutine_with_asyncio_run_in_a_thread_makes_a_m
     # Handed to something else, the coroutine may be awaited on a serving loop.
     elsewhere = source.replace("executor.submit(asyncio.run, coro)", "executor.submit(print, coro)")
     assert seen({"app.tasks": elsewhere}) == [(14, "UNS101", "every")]
+
+
+def test_a_queue_handed_in_is_unbounded_when_every_queue_the_project_makes_is() -> None:
+    source = """
+        import multiprocessing
+        import queue
+        from multiprocessing import Queue
+
+
+        class Listener:
+            def __init__(self, events: "Queue[int]", jobs: "queue.Queue[int]"):
+                self.events = events
+                self.jobs = jobs
+
+            async def run(self):
+                self.events.put(1)
+                self.jobs.put(2)
+
+
+        class Worker:
+            def __init__(self):
+                self._ctx = multiprocessing.get_context("spawn")
+                self.events = self._ctx.Queue()
+                self.listener = Listener(self.events, queue.Queue())
+    """
+    assert seen({"app.worker": source}) == []
+    # One bounded queue of the kind made anywhere: a handed-in one may be it.
+    bounded = source.replace("queue.Queue())", "queue.Queue(maxsize=5))").replace(
+        "self._ctx.Queue()", "self._ctx.Queue(8)"
+    )
+    assert seen({"app.worker": bounded}) == [(13, "UNS108", "every"), (14, "UNS108", "every")]
+    # None made in the project: what is handed in is the caller's, of any size.
+    handed = source.replace("self._ctx.Queue()", "None").replace("queue.Queue())", "None)")
+    assert seen({"app.worker": handed}) == [(13, "UNS108", "every"), (14, "UNS108", "every")]

@@ -139,6 +139,8 @@ class CallGraph:
         self.sites: dict[Node, list[Site]] = {}
         self.edges: dict[Node, list[Edge]] = {}
         self._offloaded: dict[tuple[int, str], list[bool]] = {}
+        # Per catalog entry: whether every receiver of it the project makes meets a condition.
+        self._makings: dict[str, bool] = {}
         self._threadpool_memo: dict[tuple[int, str], bool] = {}
         self._memo: dict[tuple[int, str], str | None] = {}
         self._relevant: dict[tuple[int, str], frozenset[str]] = {}
@@ -252,9 +254,12 @@ class CallGraph:
         if entry.nonblocking and use.keywords:
             bound = context or {}
             made = _creator_arguments(use, uses)
-            if made is None and any(condition.receiver for condition in entry.nonblocking):
+            receiver = any(condition.receiver for condition in entry.nonblocking)
+            if made is None and receiver:
                 # ``self._queue.put(...)``: how the attribute was made, if the class says.
                 made = self.project.made_arguments(use.ref.rpartition(".")[0])
+            if made is None and receiver and self._every_making_meets(entry):
+                return None  # a queue handed in: every one the project makes is unbounded
             for condition in entry.nonblocking:
                 arguments = use.keywords
                 if condition.receiver:
@@ -264,6 +269,43 @@ class CallGraph:
                 if _meets(condition, arguments, bound):
                     return None
         return entry
+
+    def _every_making_meets(self, entry: Entry) -> bool:
+        """Whether the project makes receivers of ``entry`` (``queue.Queue()`` for
+        ``queue.Queue.put``) and every call that makes one meets a receiver condition of the
+        entry (no ``maxsize``): then a receiver whose making the call cannot see (a queue
+        handed to a constructor or a function) is one of those."""
+        known = self._makings.get(entry.name)
+        if known is not None:
+            return known
+        classes = {name.rpartition(".")[0] for name in entry.names}
+        tails = {name.rpartition(".")[2] for name in classes}
+        conditions = [condition for condition in entry.nonblocking if condition.receiver]
+        found = False
+        meets = True
+        for functions in self.project.functions:
+            for info in functions.values():
+                for use in info.uses:
+                    if use.kind != CALL or use.ref.rpartition(".")[2] not in tails:
+                        continue
+                    value = self.project.resolve(use.ref)
+                    if value is not None and not (
+                        value.kind == "x"
+                        and (value.name in classes or value.name.startswith("multiprocessing."))
+                    ):
+                        continue  # another library's queue (asyncio's): not this entry's
+                    # (one made by what the analysis cannot resolve, ``ctx.Queue()`` of a
+                    # ``multiprocessing`` context, counts: its arguments are checked too)
+                    found = True
+                    if not any(_meets(condition, use.keywords, {}) for condition in conditions):
+                        meets = False
+                        break
+                if not meets:
+                    break
+            if not meets:
+                break
+        result = self._makings[entry.name] = found and meets
+        return result
 
     def runs_in_threadpool(self, node: Node) -> bool:
         """Whether a thread-pool decorator wraps the function (calling it runs nothing here)."""
