@@ -16,6 +16,16 @@ async def numeric_host_parse_only(address: str) -> None:
     socket.getaddrinfo(address, 0, flags=socket.AI_PASSIVE | socket.AI_NUMERICHOST)
 
 
+async def numeric_name_formatting_only(address: tuple[str, int]) -> None:
+    socket.getnameinfo(address, socket.NI_NUMERICHOST | socket.NI_NUMERICSERV)
+    socket.getnameinfo(address, socket.NI_NUMERICHOST)
+
+
+async def reverse_lookup_still_asked(address: tuple[str, int]) -> None:
+    socket.getnameinfo(address, 0)  # UNS104
+    socket.getnameinfo(address, socket.NI_NUMERICSERV)  # UNS104
+
+
 async def resolver_still_asked(host: str, flags: int) -> None:
     socket.getaddrinfo(host, 443)  # UNS104
     socket.getaddrinfo(host, 443, flags=socket.AI_PASSIVE)  # UNS104
