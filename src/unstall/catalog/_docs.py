@@ -298,7 +298,9 @@ _FREQUENCY_SECTION = (
     "awaited the work it gave the pool (`await loop.run_in_executor(pool, ...)`; a process "
     "pool's exit still waits for its processes), and a call whose catalog "
     "condition says it returns at once (`shutdown(wait=False)`, `put` on a `Queue()` made without "
-    "`maxsize`, `getaddrinfo` of a numeric host, `connect` of a UDP socket), also when the value "
+    "`maxsize` (one handed in, to a constructor or a function, too, when every queue of its "
+    "kind the project makes is made without one), `getaddrinfo` of a numeric host, "
+    "`getnameinfo` with `NI_NUMERICHOST`, `connect` of a UDP socket), also when the value "
     "reaches the call through a parameter or a module global bound once above the function. When one call reaches several blocking calls, the "
     "most severe is reported (network and sleep before a file `stat`), with *+N more*; the JSON "
     "and SARIF reports list them all.",
