@@ -278,17 +278,33 @@ class _Body:
         return self._parents
 
     def _index(self) -> None:
-        """One walk of the function: every node's parent, and its names by identifier."""
+        """One walk of the function: every node's parent, and its names by identifier.
+
+        Breadth first, as ``ast.walk``, so each name's list is in its order; the fields are
+        read directly (``ast.iter_child_nodes`` is a generator per node), and a name's
+        ``ctx`` marker, which no fact asks the parent of, is skipped.
+        """
         parents: dict[int, ast.AST] = {}
         names: dict[str, list[ast.Name]] = {}
-        queue = collections.deque([self.node])  # breadth first, as ast.walk: names in its order
+        queue = collections.deque([self.node])
+        pop, push = queue.popleft, queue.append
+        node_type, name_type, list_type = ast.AST, ast.Name, list
         while queue:
-            parent = queue.popleft()
-            for child in ast.iter_child_nodes(parent):
-                parents[id(child)] = parent
-                queue.append(child)
-                if type(child) is ast.Name:
-                    names.setdefault(child.id, []).append(child)
+            parent = pop()
+            for field in parent._fields:
+                value = getattr(parent, field, None)
+                if type(value) is list_type:
+                    for child in value:
+                        if isinstance(child, node_type):
+                            parents[id(child)] = parent
+                            push(child)
+                            if type(child) is name_type:
+                                names.setdefault(child.id, []).append(child)
+                elif isinstance(value, node_type) and field != "ctx":
+                    parents[id(value)] = parent
+                    push(value)
+                    if type(value) is name_type:
+                        names.setdefault(value.id, []).append(value)
         self._parents = parents
         self._names = names
 
