@@ -86,6 +86,8 @@ def test_the_tier_is_chosen_in_the_configuration(cli: Cli, tmp_path: Path) -> No
         ("/p/testing/x.py", True),
         ("/p/pkg/testing.py", True),
         ("/p/pkg/pytest_plugin.py", True),
+        ("/p/pkg/pytest.py", True),  # a package's pytest plugin (aiomisc.pytest)
+        ("/p/pkg/pytester_utils.py", False),
         ("/p/pkg/testings/x.py", False),
         ("/p/testinglib.py", False),
         ("/p/contest.py", False),

@@ -270,7 +270,7 @@ _FREQUENCY_SECTION = (
     '(also under `if __name__ == "__main__":`) or tornado\'s `run_sync` outside its loops, '
     "and the `lifecycle-roots` your project declares. | no |",
     "| `test` | *test code: a test runner drives it* | The `async def` is in test code: a `tests`, "
-    "`test` or `testing` folder, `test_*.py`, `*_test.py`, `testing.py` or `pytest_plugin.py` (a "
+    "`test` or `testing` folder, `test_*.py`, `*_test.py`, `testing.py`, `pytest_plugin.py` or a package's `pytest.py` (a "
     "library's helpers and fixtures for its users' tests) or `conftest.py`. A test runner runs it one test at a time, not a serving "
     "program. | no |",
     "| `example` | *example code: people run it by hand* | The `async def` is in example or demo "

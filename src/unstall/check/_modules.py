@@ -85,12 +85,13 @@ def module_name(path: Path) -> tuple[str, bool]:
 def is_test_file(folders: Iterable[str], name: str) -> bool:
     """Whether the file or module ``name`` (with ``.py`` or without) in ``folders`` (folder or
     package names) is test code: in a ``tests``, ``test`` or ``testing`` folder, or a ``test_*``,
-    ``*_test``, ``testing``, ``pytest_plugin`` or ``conftest`` module (a library's ``testing``
-    module and pytest plugin hold the helpers and fixtures its users' tests run:
-    ``litestar.testing``, ``daphne.testing``)."""
+    ``*_test``, ``testing``, ``pytest_plugin``, ``pytest`` (a package's plugin:
+    ``aiomisc.pytest``) or ``conftest`` module (a library's ``testing`` module and pytest plugin
+    hold the helpers and fixtures its users' tests run: ``litestar.testing``,
+    ``daphne.testing``)."""
     stem = name.removesuffix(".py")
     return (
-        stem in ("conftest", "testing", "pytest_plugin")
+        stem in ("conftest", "testing", "pytest_plugin", "pytest")
         or stem.startswith("test_")
         or stem.endswith("_test")
         or any(folder in _TEST_FOLDERS for folder in folders)

@@ -3,6 +3,7 @@ named flags (``socket.AI_NUMERICHOST``); and the same calls without them, still 
 
 from __future__ import annotations
 
+import os
 import queue
 import socket
 import threading
@@ -24,6 +25,19 @@ async def numeric_name_formatting_only(address: tuple[str, int]) -> None:
 async def reverse_lookup_still_asked(address: tuple[str, int]) -> None:
     socket.getnameinfo(address, 0)  # UNS104
     socket.getnameinfo(address, socket.NI_NUMERICSERV)  # UNS104
+
+
+async def child_polled_without_waiting(pid: int) -> None:
+    os.waitpid(pid, os.WNOHANG)
+    os.wait4(pid, os.WNOHANG)
+    os.wait3(os.WNOHANG)
+    os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG)
+
+
+async def child_waited_for(pid: int) -> None:
+    os.waitpid(pid, 0)  # UNS106
+    os.wait4(pid, os.WUNTRACED)  # UNS106
+    os.waitid(os.P_PID, pid, os.WEXITED)  # UNS106
 
 
 async def resolver_still_asked(host: str, flags: int) -> None:
