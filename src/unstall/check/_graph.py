@@ -14,7 +14,7 @@ with the same constant arguments is a cache hit from the loop: that edge is left
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -276,36 +276,28 @@ class CallGraph:
         entry (no ``maxsize``): then a receiver whose making the call cannot see (a queue
         handed to a constructor or a function) is one of those."""
         known = self._makings.get(entry.name)
-        if known is not None:
-            return known
-        classes = {name.rpartition(".")[0] for name in entry.names}
+        if known is None:
+            conditions = [condition for condition in entry.nonblocking if condition.receiver]
+            makings = list(self._makings_of({name.rpartition(".")[0] for name in entry.names}))
+            known = self._makings[entry.name] = bool(makings) and all(
+                any(_meets(condition, use.keywords, {}) for condition in conditions)
+                for use in makings
+            )
+        return known
+
+    def _makings_of(self, classes: set[str]) -> Iterator[Use]:
+        """The project's calls that make an instance of one of ``classes``, or may: a call of
+        that class name the analysis cannot resolve (``ctx.Queue()`` of a ``multiprocessing``
+        context) counts, one that resolves to another class (``asyncio.Queue``) does not."""
         tails = {name.rpartition(".")[2] for name in classes}
-        conditions = [condition for condition in entry.nonblocking if condition.receiver]
-        found = False
-        meets = True
         for functions in self.project.functions:
             for info in functions.values():
                 for use in info.uses:
                     if use.kind != CALL or use.ref.rpartition(".")[2] not in tails:
                         continue
                     value = self.project.resolve(use.ref)
-                    if value is not None and not (
-                        value.kind == "x"
-                        and (value.name in classes or value.name.startswith("multiprocessing."))
-                    ):
-                        continue  # another library's queue (asyncio's): not this entry's
-                    # (one made by what the analysis cannot resolve, ``ctx.Queue()`` of a
-                    # ``multiprocessing`` context, counts: its arguments are checked too)
-                    found = True
-                    if not any(_meets(condition, use.keywords, {}) for condition in conditions):
-                        meets = False
-                        break
-                if not meets:
-                    break
-            if not meets:
-                break
-        result = self._makings[entry.name] = found and meets
-        return result
+                    if value is None or (value.kind == "x" and value.name in classes):
+                        yield use
 
     def runs_in_threadpool(self, node: Node) -> bool:
         """Whether a thread-pool decorator wraps the function (calling it runs nothing here)."""

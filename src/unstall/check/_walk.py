@@ -145,10 +145,11 @@ class Body(ExpressionWalker):
             if type(node) is ast.If and not node.orelse and exits(node.body):
                 # ``if not ready: return``: the rest of the block runs only where the test failed.
                 rest = body[position + 1 :]
-                lazy = first_use(node.test, False, rest, self.globals) if rest else 0
-                if without_loop(node.test, False, self.scope):
-                    lazy |= NO_LOOP
-                places.append(self.enter(self.conditions(node.test, False), lazy))
+                places.append(
+                    self.enter(
+                        self.conditions(node.test, False), self.branch_flags(node.test, False, rest)
+                    )
+                )
                 loaded = loaded_module(node.test, False)
                 if loaded is not None:
                     self.loaded.append(loaded)
@@ -262,10 +263,9 @@ class Body(ExpressionWalker):
                 continue
             if isinstance(constant, bool) and constant is not holds:
                 continue
-            lazy = first_use(node.test, holds, branch, self.globals)
-            if without_loop(node.test, holds, self.scope):
-                lazy |= NO_LOOP  # (``if not loop.is_running():``) never on the loop's thread
-            place = self.enter(self.conditions(node.test, holds), lazy)
+            place = self.enter(
+                self.conditions(node.test, holds), self.branch_flags(node.test, holds, branch)
+            )
             loaded = loaded_module(node.test, holds)
             if loaded is not None:
                 self.loaded.append(loaded)
@@ -278,6 +278,14 @@ class Body(ExpressionWalker):
             if loaded is not None:
                 self.loaded.pop()
             self.leave(place)
+
+    def branch_flags(self, test: ast.expr, holds: bool, branch: list[ast.stmt]) -> int:
+        """The flags of the code that runs where ``test`` is ``holds``: LAZY (and KEYED) for a
+        first-use set-up, NO_LOOP where no event loop runs (``if not loop.is_running():``)."""
+        flags = first_use(test, holds, branch, self.globals) if branch else 0
+        if without_loop(test, holds, self.scope):
+            flags |= NO_LOOP
+        return flags
 
     def known_truth(self, test: ast.expr) -> object:
         """The constant an ``if`` test is: a literal, ``not`` one, or a name the module binds
