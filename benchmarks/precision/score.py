@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/precision/score.py [--set A|B|...|Q|T|all] [--work DIR] [--as-judged]
+    python benchmarks/precision/score.py [--set A|B|...|V|all] [--work DIR] [--as-judged]
 
 Downloads the pinned releases below from PyPI (``pip download --no-deps``) into ``--work``
 (default: a folder in the system temp dir), unpacks each, runs ``unstall check --frequency all
@@ -37,7 +37,7 @@ nothing changed after for it but the in-memory buffer rule. Set K (UNS1xx only, 
 never checked before, four of them with no default finding) was judged on the tool at 575d489;
 the import-chain and start-up cache rules came after reading it. Sets L (judged at a678c88) and M (judged at
 1331165; that commit hid chains through five functions or more, a tier taken back after M) are
-held out the same way (UNS1xx only), and so are N (judged at d3ac82e), O (judged at fd2acbc), P (judged at 171aa5b), Q (judged at 306f535), R (judged at 12d896c), S (judged at 4ab521b) and U (judged at 4ab521b). Set T holds five projects of
+held out the same way (UNS1xx only), and so are N (judged at d3ac82e), O (judged at fd2acbc), P (judged at 171aa5b), Q (judged at 306f535), R (judged at 12d896c), S (judged at 4ab521b), U (judged at 4ab521b) and V (judged at 3d9d256). Set T holds five projects of
 the original tuning corpus (the code the first rules were shaped on), judged at the same commit:
 tuned figures, never to be read as held out. Under each set's table, the judged findings shown
 are counted by rule code as real/shown.
@@ -293,6 +293,18 @@ PROJECTS: dict[str, tuple[str, str]] = {
     "langchain_google_genai": ("U", "langchain-google-genai==4.4.3"),
     "prisma": ("U", "prisma==0.15.0"),
     "wyoming": ("U", "wyoming==1.11.0"),
+    "interactions_py": ("V", "interactions.py==5.16.0"),
+    "wechaty": ("V", "wechaty==0.10.7"),
+    "lark_oapi": ("V", "lark-oapi==1.7.5"),
+    "lancedb": ("V", "lancedb==0.41.0"),
+    "pinecone": ("V", "pinecone==10.2.0"),
+    "aiologger": ("V", "aiologger==0.7.0"),
+    "pyhiveapi": ("V", "pyhiveapi==0.5.16"),
+    "tweety_ns": ("V", "tweety-ns==2.4.1"),
+    "aiotieba": ("V", "aiotieba==4.8.2"),
+    "bilibili_api_python": ("V", "bilibili-api-python==17.4.2"),
+    "nio_bot": ("V", "nio-bot==1.2.1"),
+    "aiovk": ("V", "aiovk==4.1.0"),
     # the original tuning projects (never scored before), judged with set K: not held out
     "python_telegram_bot": ("T", "python-telegram-bot==22.8"),
     "discord_py": ("T", "discord.py==2.7.1"),
@@ -362,6 +374,7 @@ SET_CODES = {
     "S": "UNS1",
     "T": "UNS1",
     "U": "UNS1",
+    "V": "UNS1",
 }
 SETS = (
     "A",
@@ -385,6 +398,7 @@ SETS = (
     "S",
     "T",
     "U",
+    "V",
 )
 
 
