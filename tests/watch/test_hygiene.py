@@ -139,6 +139,72 @@ def test_many_tasks_made_at_one_line_are_all_reported_with_it(run_loop: RunLoop)
     assert set(kinds) == {("task destroyed while pending", "UNS302", line_of("MANY"))}
 
 
+async def _quick() -> None:
+    return None
+
+
+def test_the_task_factory_steps_aside_while_tasks_come_from_known_functions(
+    run_loop: RunLoop,
+) -> None:
+    # A task factory is a Python call per task: once tasks only come from coroutine functions
+    # already looked at, it steps aside, and the heartbeat puts it back a second later, in time
+    # to note the line of a task made from a new function.
+    loop = run_loop.new_loop()
+    loop.set_exception_handler(lambda loop, ctx: None)
+    factories: list[object] = []
+
+    async def main() -> None:
+        factories.append(loop.get_task_factory())
+        for _ in range(400):
+            await loop.create_task(_quick())
+        factories.append(loop.get_task_factory())
+        await asyncio.sleep(1.3)
+        factories.append(loop.get_task_factory())
+        loop.create_task(_sleeps())  # AFTER REST
+
+    with Watcher(log=False) as watcher:
+        loop.run_until_complete(main())
+        loop.close()
+        gc.collect()
+    ours, resting, back = factories
+    assert ours is not None
+    assert resting is None  # the loop's own way of making tasks, untouched
+    assert back is ours
+    assert ("task destroyed while pending", "UNS302", line_of("AFTER REST")) in _kinds(watcher)
+
+
+def test_a_host_factory_set_while_the_watcher_rests_keeps_making_the_tasks(
+    run_loop: RunLoop,
+) -> None:
+    made: list[str] = []  # names only: a task kept here would never be destroyed
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        made.append(coro.__qualname__)
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    loop = run_loop.new_loop()
+    loop.set_exception_handler(lambda loop, ctx: None)
+
+    async def main() -> None:
+        for _ in range(400):
+            await loop.create_task(_quick())
+        loop.set_task_factory(factory)  # while the watcher's factory rests
+        await asyncio.sleep(1.3)
+        assert loop.get_task_factory() is not factory  # in front of it again
+        await loop.create_task(_quick())
+        loop.create_task(_sleeps())  # IN FRONT OF THE HOST'S
+
+    with Watcher(log=False) as watcher:
+        loop.run_until_complete(main())
+        loop.close()
+        gc.collect()
+    assert loop.get_task_factory() is factory  # put back at stop
+    assert made == ["_quick", "_sleeps"]  # the host's factory made both tasks
+    assert ("task destroyed while pending", "UNS302", line_of("IN FRONT OF THE HOST'S")) in (
+        _kinds(watcher)
+    )
+
+
 def test_hygiene_counts_in_the_report_and_goes_to_sinks(run_loop: RunLoop) -> None:
     sunk: list[object] = []
 

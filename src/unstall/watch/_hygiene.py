@@ -8,7 +8,9 @@ without asyncio's debug mode and with nothing run per callback:
   stock asyncio loops, and through the exception handler of other loops (uvloop), wrapped when
   the watcher attaches (a handler the host sets later replaces it there). The line that
   created the task is noted on the task by a task factory chained in front of the loop's own:
-  a frame walk per task created (tasks are few next to callbacks and coroutines);
+  a frame walk for the first tasks of each coroutine function, then now and then; the factory
+  steps aside while every task comes from functions already seen, and the loop's heartbeat
+  puts it back a second later;
 - a coroutine never awaited: CPython hands it to ``warnings._warn_unawaited_coroutine``, which
   is wrapped (and still called). A coroutine thrown away is finalized at once, on the line
   that dropped it (the line Python's own warning names): that is the line reported, unless a
@@ -17,8 +19,9 @@ without asyncio's debug mode and with nothing run per callback:
 - a transport or an aiohttp client session collected while open: their finalizers are wrapped,
   and their constructors note the user's line that opened them.
 
-Nothing is added per callback or per coroutine. Every hook swallows its own errors: the host's
-behaviour (its handler, its task factory, its warnings) is unchanged.
+Nothing is added per callback or per coroutine, and per task only while the factory is in
+front. Every hook swallows its own errors: the host's behaviour (its handler, its task factory,
+its warnings) is unchanged.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import contextlib
 import gc
 import sys
 import threading
+import time
 import warnings
 import weakref
 from collections.abc import Callable
@@ -140,8 +144,8 @@ class Hygiene:
         # Per hooked loop, by id: the loop (weakly), our hook and what it replaced. A loop
         # stays hooked until stop(): a task left pending is reported when the loop closes.
         self._handlers: dict[int, tuple[weakref.ref[asyncio.AbstractEventLoop], Any, Any]] = {}
-        self._factories: dict[int, tuple[weakref.ref[asyncio.AbstractEventLoop], Any, Any]] = {}
-        # Where tasks of each coroutine function were seen made (see ``_factory``).
+        self._factories: dict[int, _Factory] = {}
+        # Where tasks of each coroutine function were seen made (see ``_Factory``).
         self._sites = _Sites()
 
     # -- process-wide wrappers -----------------------------------------------------------------
@@ -248,14 +252,18 @@ class Hygiene:
 
     # -- loops -----------------------------------------------------------------------------------
 
-    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Hook ``loop``: its task factory, and (uvloop) its exception handler."""
+    def attach(self, loop: asyncio.AbstractEventLoop) -> Callable[[float], None] | None:
+        """Hook ``loop``: its task factory, and (uvloop) its exception handler.
+
+        Returns what the loop's heartbeat calls with the time (``perf_counter``) on each tick:
+        it puts the task factory back in front after it stepped aside (see :class:`_Factory`).
+        """
         try:
-            if id(loop) not in self._factories:
-                previous_factory = loop.get_task_factory()
-                factory = _factory(previous_factory, self._sites)
-                loop.set_task_factory(factory)
-                self._factories[id(loop)] = (weakref.ref(loop), factory, previous_factory)
+            factory = self._factories.get(id(loop))
+            if factory is None or factory.loop() is not loop:  # new, or a dead loop's id
+                factory = _Factory(loop, self._sites)
+                factory.install()
+                self._factories[id(loop)] = factory
             # Other loops (uvloop) by their handler: one the host sets later replaces it.
             stock = isinstance(loop, asyncio.base_events.BaseEventLoop)
             if not stock and id(loop) not in self._handlers:
@@ -266,15 +274,13 @@ class Hygiene:
             with self._lock:
                 if self._started:
                     self.wrap_aiohttp()
+            return factory.tick
         except Exception:
-            return
+            return None
 
     def _unhook(self) -> None:
-        for reference, factory, previous in self._factories.values():
-            loop = reference()
-            with contextlib.suppress(Exception):
-                if loop is not None and loop.get_task_factory() is factory:
-                    loop.set_task_factory(previous)
+        for factory in self._factories.values():
+            factory.uninstall()
         self._factories.clear()
         for reference, handler, previous in self._handlers.values():
             loop = reference()
@@ -350,6 +356,10 @@ def _task_origin(task: object, sites: _Sites) -> Frame | None:
 _FIRST_LOOKS = 8
 _LOOK_EVERY = 64
 _MAX_CODES = 10_000
+# Tasks in a row made by functions already looked at before the factory steps aside, and the
+# seconds it then rests (see ``_Factory``).
+_QUIET = 256
+_REST = 1.0
 
 
 class _Sites:
@@ -368,42 +378,109 @@ class _Sites:
         return next(iter(lines)) if lines is not None and len(lines) == 1 else None
 
 
-def _factory(previous: Any, sites: _Sites) -> Callable[..., Any]:
-    """A task factory that notes on a task the user's line that created it (on the first tasks
-    of each coroutine function, then one in ``_LOOK_EVERY``: a frame walk costs more than the
-    rest of making a task), then hands over to ``previous`` (or makes the task as the loop would)."""
-    task_class = asyncio.Task
-    get_frame = sys._getframe
-    counts, lines = sites.counts, sites.lines
+class _Factory:
+    """The task factory of one loop: it notes on a task the user's line that created it (on the
+    first tasks of each coroutine function, then one in ``_LOOK_EVERY``: a frame walk costs more
+    than the rest of making a task), then hands over to the factory it was put in front of (or
+    makes the task as the loop would).
 
-    def task_factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
-        if previous is not None:
-            task = previous(loop, coro, **kwargs)
-        else:
-            task = task_class(coro, loop=loop, **kwargs)
-        try:  # not contextlib.suppress: this runs for every task
-            code = getattr(coro, "cr_code", None)
-            count = counts.get(code, 0)
-            if count >= _FIRST_LOOKS and count % _LOOK_EVERY:
-                counts[code] = count + 1
-                return task
-            if len(counts) > _MAX_CODES:
-                counts.clear()
-                lines.clear()
-            counts[code] = count + 1
-            # A task library code makes in a callback has no user line, and gets no
-            # attribute (nor the dict that would hold it).
-            where = _user_frame(get_frame(1))
-            if where is not None:
-                setattr(task, _CREATED, where)
-                seen = lines.setdefault(code, set())
-                if len(seen) < 4:
-                    seen.add(where)
+    A task factory is a Python call for every task, which on a loop that makes a task or two per
+    request is a few percent of its time. Once ``_QUIET`` tasks in a row were made by coroutine
+    functions already looked at, the factory steps aside (the loop's factory is what it was);
+    the heartbeat puts it back ``_REST`` seconds later (:meth:`tick`). A task made while it
+    rests has no line of its own: it is reported with the one line its function's tasks were
+    seen made at, when there is one.
+    """
+
+    __slots__ = ("factory", "loop", "on", "previous", "quiet", "rested")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, sites: _Sites) -> None:
+        self.loop = weakref.ref(loop)
+        self.previous: Any = None
+        self.on = False
+        self.quiet = 0  # tasks in a row whose coroutine function needed no look
+        self.rested = 0.0  # perf_counter time it stepped aside
+        self.factory = self._make(sites)
+
+    def install(self) -> None:
+        """Go in front of the loop's factory (loop thread)."""
+        loop = self.loop()
+        if loop is None:
+            return
+        current = loop.get_task_factory()
+        if current is not self.factory:
+            self.previous = current
+            loop.set_task_factory(self.factory)
+        self.on = True
+        self.quiet = 0
+
+    def rest(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Step aside: the loop's factory is the one it was put in front of (loop thread)."""
+        self.on = False
+        self.rested = time.perf_counter()
+        if loop.get_task_factory() is self.factory:
+            loop.set_task_factory(self.previous)
+
+    def tick(self, now: float) -> None:
+        """The heartbeat (loop thread): back in front once it has rested ``_REST`` seconds, in
+        front of the factory the loop has then (the host may have set one meanwhile)."""
+        if self.on or now - self.rested < _REST:
+            return
+        try:
+            self.install()
         except Exception:
-            pass
-        return task
+            self.on = True  # not again: the loop refused it
+            return
 
-    return task_factory
+    def uninstall(self) -> None:
+        """Put back the factory it was put in front of, if its own is still the loop's."""
+        loop = self.loop()
+        self.on = True  # the heartbeat never puts it back
+        with contextlib.suppress(Exception):
+            if loop is not None and loop.get_task_factory() is self.factory:
+                loop.set_task_factory(self.previous)
+
+    def _make(self, sites: _Sites) -> Callable[..., Any]:
+        state = self
+        task_class = asyncio.Task
+        get_frame = sys._getframe
+        counts, lines = sites.counts, sites.lines
+
+        def task_factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+            previous = state.previous
+            if previous is not None:
+                task = previous(loop, coro, **kwargs)
+            else:
+                task = task_class(coro, loop=loop, **kwargs)
+            try:  # not contextlib.suppress: this runs for every task
+                code = getattr(coro, "cr_code", None)
+                count = counts.get(code, 0)
+                counts[code] = count + 1
+                if count >= _FIRST_LOOKS:
+                    if count % _LOOK_EVERY:
+                        state.quiet += 1
+                        if state.quiet >= _QUIET:
+                            state.rest(loop)
+                        return task
+                else:
+                    state.quiet = 0
+                if len(counts) > _MAX_CODES:
+                    counts.clear()
+                    lines.clear()
+                    counts[code] = count + 1
+                # A task library code makes in a callback has no user line, and gets no
+                # attribute (nor the dict that would hold it).
+                where = _user_frame(get_frame(1))
+                if where is not None:
+                    setattr(task, _CREATED, where)
+                    seen = lines.setdefault(code, set())
+                    if len(seen) < 4:
+                        seen.add(where)
+            except Exception:
+                pass
+            return task
+
+        return task_factory
 
 
 def render_hygiene(events: tuple[HygieneEvent, ...]) -> list[str]:

@@ -155,6 +155,7 @@ class LoopState:
         "mode",
         "native_id",
         "notify",
+        "on_tick",
         "pending",
         "period",
         "sched_fd",
@@ -205,6 +206,8 @@ class LoopState:
         # finished iterations longer than the threshold
         self.pending: collections.deque[Pending] = collections.deque(maxlen=256)
         self.notify = notify  # tells the watchdog a stall is pending (loop thread)
+        # called with the time on every heartbeat (loop thread; it must not raise)
+        self.on_tick: Callable[[float], object] | None = None
         self.lag: list[int] = []  # heartbeat lateness, microseconds
         self.busy: list[float] = []  # timed iteration busy parts, seconds
         self.busy_us = 0  # sum of drained busy parts
@@ -378,6 +381,9 @@ class LoopState:
         if now - self.cpu_mark.time >= self.threshold / 2:  # a stall's baseline: at most this old
             self.cpu_mark = run_times(self)
         self.update_window(now)
+        on_tick = self.on_tick
+        if on_tick is not None:
+            on_tick(now)
         if count:
             return
         try:

@@ -371,7 +371,7 @@ class Watcher:
                 )
                 state.install()
                 if self._hygiene is not None:
-                    self._hygiene.attach(loop)
+                    state.on_tick = self._hygiene.attach(loop)
                 self._loops[id(loop)] = state
                 self._states = tuple(self._loops.values())
                 self._to_sentinel(state)
