@@ -3,11 +3,14 @@ named flags (``socket.AI_NUMERICHOST``); and the same calls without them, still 
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import socket
+import sys
 import threading
 from socket import AI_NUMERICHOST, AI_PASSIVE
+from typing import IO
 
 
 async def numeric_host_parse_only(address: str) -> None:
@@ -73,3 +76,13 @@ async def positional_switches(lock: threading.Lock, jobs: queue.Queue[int]) -> N
     lock.acquire(True)  # UNS108
     jobs.get(True)  # UNS108
     jobs.put(False)  # UNS108
+
+
+async def document_to_the_console(data: object) -> None:
+    # the process's standard streams, as ``print(..., file=sys.stderr)`` is
+    json.dump(data, sys.stderr)
+    json.dump(data, fp=sys.stdout)
+
+
+async def document_to_a_file(data: object, out: IO[str]) -> None:
+    json.dump(data, out)  # UNS102
