@@ -1,42 +1,38 @@
-"""The watcher's overhead counted in instructions: deterministic, so it holds on a noisy machine.
+"""The watcher's overhead per unit of work counted in instructions (deterministic), plus its
+clock-driven cost measured natively: an upper bound that holds on a noisy machine.
 
 Usage: python benchmarks/watch_overhead_instr.py [--loops asyncio,uvloop]
                                                  [--workloads steps,echo,http]
 
 Wall and CPU time on a small shared virtual machine move by 3-5% between identical runs
-(``watch_overhead_ab.py`` shows it), which hides a 1-2% cost. Here every figure is a count of
-the instructions the process ran, under valgrind (``cachegrind`` without its cache model),
-which is the same from run to run whatever the machine does meanwhile.
+(``watch_overhead_ab.py`` shows it), which hides a 1-2% cost. The watcher's cost has two
+parts, and each is measured the way that holds here:
 
-Each workload of ``watch_overhead_ab.py`` (``steps``, ``echo``, ``http``) runs in a fresh
-process at two sizes, N and 2N units of work; the difference is the cost of N units, with the
-interpreter's start, the imports and the set-up cancelled out. Two parts of the watcher's cost
-are told apart, because under valgrind the program runs some 50 times slower while the
-heartbeat keeps its wall-clock pace:
+- *per unit of work* (its hooks, the run-time checks' task factory, the iteration-timing
+  windows), counted in instructions under valgrind (``cachegrind`` without its cache model),
+  which are the same from run to run whatever the machine does meanwhile. Each workload of
+  ``watch_overhead_ab.py`` runs in a fresh process at N and 2N units (100,000 steps, 5,000
+  echo round trips, 1,000 HTTP requests); the difference is the cost of N units, with the
+  interpreter's start, the imports and the set-up cancelled out. Three watched runs split
+  it: the watcher with iteration timing and the run-time checks off (``+watcher``), with the
+  checks on (``+checks``), and with every iteration timed; the default times the iterations
+  of 20 ms in every second, so 2% of that last difference is its share (``+windows``; none on
+  uvloop, whose selector is out of reach). Under valgrind the program runs some 50 times
+  slower while the watcher's clock keeps its pace, so these runs use a 5 s threshold and a
+  heartbeat a second, and what the watcher does by the clock meanwhile (priced by an idle loop
+  watched so for 10 and for 20 seconds) is subtracted. The instructions are turned into time
+  at the rate this machine runs the interpreter (the bare ``steps`` workload's instructions
+  per CPU second, natively: nearly all user-space), and set against a unit's native CPU time.
+- *per second* (the heartbeat, 80 a second at the default threshold, and the watchdog's
+  housekeeping), measured natively as CPU time: an idle loop watched for 5 seconds, less an
+  idle bare loop woken as often by a timer of its own (a wake-up costs a virtual machine far
+  more than the heartbeat's own work, and a busy loop does not pay it: its heartbeat comes in
+  with the wake-ups it has anyway). Median of 3. This overstates the busy case a little (an
+  idle heartbeat runs with cold caches).
 
-- *per unit*: what the watcher adds to each unit of work, from the N-unit difference of a
-  watched run minus a bare one, less what the watcher does by the clock meanwhile (these runs
-  beat once a second, not 80 times; a second of that is priced by an idle loop watched so for
-  10 and for 20 seconds). Three watched runs split it: the watcher with iteration timing and
-  the run-time checks off (``+watcher``: its hooks), with the checks on (``+checks``: the task
-  factory and the rest of the asyncio-mistake hooks), and with every iteration timed; the
-  default times the iterations of 20 ms in every second, so 2% of that last difference is its
-  share (``+timing windows``; none on uvloop, whose selector is out of reach);
-- *per second*: a heartbeat's cost (an idle loop watched for 2 and for 4 seconds, less the same
-  for a bare idle loop, per heartbeat counted) times the heartbeats a second at the default
-  threshold (80); the watchdog's once-a-second housekeeping rides along in it, so this part is
-  a little overstated.
-
-N is large (200,000 steps, 10,000 round trips, 2,000 requests): a run's fixed part (the
-watcher's start, its sentinel's hand-shake) varies by a few million instructions from run to
-run, which the difference does not cancel. The runs go two at a time (the counts do not depend
-on what else the machine does).
-
-The overhead at full speed is then ``per unit / bare instructions per unit`` plus ``per
-second / bare instructions per second``, the latter at the rate the bare workload runs here
-natively (measured in this run, median of 5). Linux's cost for a second thread in the process
-(a file reference taken per system call on a descriptor) is in neither: valgrind counts user
-instructions only; ``watch_overhead_ab.py --modes bare,thread`` measures it.
+The bound is ``1 + per unit + per second``. The kernel's cost for a second thread (a file
+reference taken per system call on a descriptor) is in neither; ``watch_overhead_ab.py
+--modes bare,thread`` measures it.
 """
 
 from __future__ import annotations
@@ -58,10 +54,12 @@ sys.path.insert(0, str(HERE))
 
 import watch_overhead_ab as ab  # noqa: E402  (the workloads, shared with the A/B)
 
+from unstall.watch._alarm import create_alarm  # noqa: E402
+
 # units of work at size N, per workload (2N is run too)
-UNITS = {"steps": 200_000, "echo": 10_000, "http": 2_000}
-IDLE = 2.0  # seconds an idle loop is watched at size N (2N: twice that)
-SLOW = 10.0  # the same with a heartbeat a second
+UNITS = {"steps": 100_000, "echo": 5_000, "http": 1_000}
+SLOW = 10.0  # seconds an idle loop is watched with a heartbeat a second (and twice that)
+NATIVE_IDLE = 5.0  # seconds an idle loop is timed natively
 # Under valgrind everything runs some 50 times slower: at the default threshold the watcher
 # would see the loop stall all the time and sample it. The counted runs use this threshold
 # (the heartbeat then ticks every 50 ms, not 12.5); the per-second part is scaled to the
@@ -101,6 +99,8 @@ def _child(loop: str, workload: str, mode: str, size: float) -> None:
         factory = uvloop.new_event_loop
     ab.THRESHOLD_MS = COUNTED_THRESHOLD_MS
     settings = COUNTED.get(mode, {})
+    if workload == "http":
+        import aiohttp.web  # noqa: F401  (before the watcher: not a stall it samples)
 
     class Counting(ab.Watcher):  # says how many heartbeats it saw, for the per-tick split
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -146,6 +146,57 @@ def _child(loop: str, workload: str, mode: str, size: float) -> None:
         if echo is not None:
             echo.kill()
             echo.wait()
+
+
+def _idle_child(loop: str, mode: str) -> None:
+    """CPU milliseconds a second of an idle loop, natively: watched, or bare and woken by a
+    periodic timer at the heartbeat's default pace."""
+    factory = asyncio.new_event_loop
+    if loop == "uvloop":
+        import uvloop
+
+        factory = uvloop.new_event_loop
+
+    async def idle() -> float:
+        watcher = None
+        beat = None
+        if mode == "watched":
+            watcher = ab.Watcher(log=False).start()
+        else:  # a periodic timerfd read like the heartbeat's (the watcher's own wrapper of it)
+            beat = create_alarm()
+            if beat is None:
+                raise SystemExit("no timerfd here")
+            every = 1.0 / _ticks_per_second(ab.THRESHOLD_MS)
+            beat.arm(every, every)
+            asyncio.get_running_loop().add_reader(beat.fd, beat.expirations)
+        await asyncio.sleep(1.0)
+        start = time.process_time()
+        await asyncio.sleep(NATIVE_IDLE)
+        spent = time.process_time() - start
+        if watcher is not None:
+            watcher.stop()
+        if beat is not None:
+            asyncio.get_running_loop().remove_reader(beat.fd)
+            beat.close()
+        return spent * 1000 / NATIVE_IDLE
+
+    with asyncio.Runner(loop_factory=factory) as runner:
+        print(f"IDLE {runner.run(idle())}")
+
+
+def _per_second(loop: str) -> float:
+    """The watcher's own CPU milliseconds a second (see the module's docstring)."""
+    found: dict[str, list[float]] = {"watched": [], "woken": []}
+    for _ in range(3):
+        for mode in found:
+            done = subprocess.run(
+                [sys.executable, __file__, "--idle", loop, mode],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            found[mode].append(float(done.stdout.split()[-1]))
+    return statistics.median(found["watched"]) - statistics.median(found["woken"])
 
 
 def _count(loop: str, workload: str, mode: str, size: float) -> tuple[int, int, float]:
@@ -216,6 +267,9 @@ def main() -> int:
     if len(sys.argv) == 6 and sys.argv[1] == "--child":
         _child(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]))
         return 0
+    if len(sys.argv) == 4 and sys.argv[1] == "--idle":
+        _idle_child(sys.argv[2], sys.argv[3])
+        return 0
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -234,25 +288,19 @@ def main() -> int:
             import uvloop  # noqa: F401
         except ImportError:
             parser.error("--loops uvloop needs uvloop installed.")
+    print("per unit: instructions (bare) and what the watcher adds; then shares of CPU time")
     print(
-        "instructions a unit of work (bare), what the watcher adds to it, and the default's "
-        "overhead at this machine's native pace"
+        "loop     workload  bare/unit  +watcher  +checks  +windows  unit CPU µs  "
+        "per unit  per second  overhead"
     )
-    print(
-        "loop     workload  bare/unit  +watcher  +checks  +timing windows  "
-        "+per second   units/s native  overhead  (no checks)"
-    )
-    pace = _ticks_per_second(ab.THRESHOLD_MS)  # heartbeats a second at the default threshold
     for loop in loops:
-        idle_bare, _, _ = _slope(loop, "idle", "bare", IDLE)
-        extra, ticks, _ = _slope(loop, "idle", "hooks", IDLE)
-        tick = (extra - idle_bare) / max(1, ticks)  # instructions a heartbeat
-        per_second = tick * pace
         # a second of the counted runs' watcher (a heartbeat, the watchdog's housekeeping)
         slow_bare, _, _ = _slope(loop, "slow", "bare", SLOW)
         slow, _, slow_wall = _slope(loop, "slow", "hooks", SLOW)
         slow_second = (slow - slow_bare) / slow_wall
-        for workload in workloads:
+        per_second = _per_second(loop) / 1000  # share of one CPU
+        rate = 0.0  # the interpreter's instructions per CPU second (from steps)
+        for workload in sorted(workloads, key=lambda name: name != "steps"):
             units = UNITS[workload]
             added: dict[str, float] = {}
             bare, _, _ = _slope(loop, workload, "bare", units)
@@ -262,16 +310,17 @@ def main() -> int:
                 added[mode] = (watched - slow_second * wall - bare) / units
             per_unit_bare = bare / units
             native = _native_rate(loop, workload)
+            if workload == "steps":
+                rate = per_unit_bare * native
             checks = added["hooks"] - added["plain"]
             # uvloop's selector is out of reach: no iteration timing there
             timing = 0.0 if loop == "uvloop" else WINDOW * (added["timed"] - added["hooks"])
-            second = per_second / (per_unit_bare * native)
-            total = 1 + (added["hooks"] + timing) / per_unit_bare + second
-            unchecked = 1 + (added["plain"] + timing) / per_unit_bare + second
+            extra = added["hooks"] + timing
+            per_unit = extra / rate * native if rate else float("nan")
             print(
                 f"{loop:<8} {workload:<9} {per_unit_bare:9,.0f}  {added['plain']:+8,.0f}  "
-                f"{checks:+7,.0f}  {timing:+15,.1f}  {per_second:11,.0f}   "
-                f"{native:14,.0f}  x{total:.4f}   x{unchecked:.4f}"
+                f"{checks:+7,.0f}  {timing:+8,.1f}  {1e6 / native:11,.1f}  "
+                f"{per_unit:8.2%}  {per_second:10.2%}  x{1 + per_unit + per_second:.4f}"
             )
             sys.stdout.flush()
     return 0
