@@ -45,6 +45,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -90,13 +91,28 @@ _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 _TICKS = re.compile(r"TICKS (\d+)")
 
 
-def _child(loop: str, workload: str, mode: str, size: float) -> None:
-    """One run (under valgrind): ``size`` units of ``workload``, or ``size`` idle seconds."""
-    factory = asyncio.new_event_loop
+def _loop_factory(loop: str) -> Callable[[], asyncio.AbstractEventLoop]:
     if loop == "uvloop":
         import uvloop
 
-        factory = uvloop.new_event_loop
+        return uvloop.new_event_loop  # type: ignore[no-any-return]
+    return asyncio.new_event_loop
+
+
+def _echo_server(workload: str) -> tuple[subprocess.Popen[str] | None, int]:
+    """The blocking echo server of the ``echo`` workload (another process, never counted)."""
+    if workload != "echo":
+        return None, 0
+    echo = subprocess.Popen(
+        [sys.executable, "-c", ab.ECHO_SERVER], stdout=subprocess.PIPE, text=True
+    )
+    assert echo.stdout is not None
+    return echo, int(echo.stdout.readline())
+
+
+def _child(loop: str, workload: str, mode: str, size: float) -> None:
+    """One run (under valgrind): ``size`` units of ``workload``, or ``size`` idle seconds."""
+    factory = _loop_factory(loop)
     ab.THRESHOLD_MS = COUNTED_THRESHOLD_MS
     settings = COUNTED.get(mode, {})
     if workload == "http":
@@ -124,14 +140,7 @@ def _child(loop: str, workload: str, mode: str, size: float) -> None:
             self.interval = COUNTED_INTERVAL
 
         _loops.LoopState.__init__ = slow_beat  # type: ignore[method-assign]
-    echo = None
-    port = 0
-    if workload == "echo":
-        echo = subprocess.Popen(
-            [sys.executable, "-c", ab.ECHO_SERVER], stdout=subprocess.PIPE, text=True
-        )
-        assert echo.stdout is not None
-        port = int(echo.stdout.readline())
+    echo, port = _echo_server(workload)
     try:
         if workload in ("idle", "slow"):
             ab.SIZES["steps"] = 4
@@ -151,11 +160,7 @@ def _child(loop: str, workload: str, mode: str, size: float) -> None:
 def _idle_child(loop: str, mode: str) -> None:
     """CPU milliseconds a second of an idle loop, natively: watched, or bare and woken by a
     periodic timer at the heartbeat's default pace."""
-    factory = asyncio.new_event_loop
-    if loop == "uvloop":
-        import uvloop
-
-        factory = uvloop.new_event_loop
+    factory = _loop_factory(loop)
 
     async def idle() -> float:
         watcher = None
@@ -236,19 +241,8 @@ def _slope(loop: str, workload: str, mode: str, small: float) -> tuple[float, in
 
 def _native_rate(loop: str, workload: str) -> float:
     """Units of ``workload`` the bare loop runs per CPU second here, natively (median of 5)."""
-    factory = asyncio.new_event_loop
-    if loop == "uvloop":
-        import uvloop
-
-        factory = uvloop.new_event_loop
-    echo = None
-    port = 0
-    if workload == "echo":
-        echo = subprocess.Popen(
-            [sys.executable, "-c", ab.ECHO_SERVER], stdout=subprocess.PIPE, text=True
-        )
-        assert echo.stdout is not None
-        port = int(echo.stdout.readline())
+    factory = _loop_factory(loop)
+    echo, port = _echo_server(workload)
     ab.SIZES[workload] = UNITS[workload] * 5
     rates = []
     try:
