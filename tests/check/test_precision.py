@@ -210,6 +210,33 @@ def test_a_condition_on_how_the_receiver_was_made() -> None:
     assert seen({"app": source}) == [(13, "UNS103", "every"), (23, "UNS108", "every")]
 
 
+def test_a_datagram_sent_on_a_udp_socket_never_waits() -> None:
+    # sendto on a UDP socket hands one datagram to the kernel (made in the function, or as an
+    # instance attribute in the class); on any other socket it may wait for the peer
+    source = """
+        import socket
+
+
+        async def probe(packet, ip):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.sendto(packet, (ip, 50000))
+
+
+        async def stream(packet, ip):
+            sock = socket.socket()
+            sock.sendto(packet, (ip, 50000))
+
+
+        class Voice:
+            def __init__(self):
+                self.udp = socket.socket(socket.AF_INET, type=socket.SOCK_DGRAM)
+
+            async def keep_alive(self, packet, ip):
+                self.udp.sendto(packet, (ip, 50000))
+    """
+    assert seen({"app": source}) == [(12, "UNS103", "every")]
+
+
 def test_a_condition_on_how_an_instance_attribute_was_made() -> None:
     source = """
         import queue
