@@ -311,6 +311,61 @@ def test_a_memoized_helper_blocks_on_the_first_call_and_a_warmed_one_not_at_all(
     )
 
 
+def test_a_cache_aside_lookup_makes_the_rest_first_call_only() -> None:
+    # a value looked up under a key, returned when it passes a test, else made and stored
+    # under the same key: what makes it runs once per key
+    source = """
+        import requests
+
+
+        def is_set(value):
+            return bool(value)
+
+
+        class Tokens:
+            def __init__(self, cache):
+                self.cache = cache
+                self.seen = {}
+
+            async def token(self, app):
+                key = f"token:{app}"
+                token = self.cache.get(key)
+                if is_set(token):
+                    return token
+                token = requests.post("https://auth.example/token").text
+                self.cache.set(key, token, 3600)
+                return token
+
+            async def by_item(self, app):
+                token = self.seen.get(app)
+                if token is not None:
+                    return token
+                token = self.seen[app] = requests.post("https://auth.example/token").text
+                return token
+
+            async def never_stored(self, app):
+                token = self.cache.get(app)
+                if token:
+                    return token
+                return requests.post("https://auth.example/token").text
+
+            async def another_key(self, app):
+                token = self.cache.get(app)
+                if token:
+                    return token
+                token = requests.post("https://auth.example/token").text
+                self.cache.set("other", token)
+                return token
+    """
+    assert seen({"app": source}) == [
+        (19, "UNS103", "first"),
+        (27, "UNS103", "first"),
+        # nothing stored, or stored under another key: made on every call
+        (34, "UNS103", "every"),
+        (40, "UNS103", "every"),
+    ]
+
+
 def test_lazy_set_up_is_first_call_only() -> None:
     source = """
         import ssl

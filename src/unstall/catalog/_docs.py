@@ -252,7 +252,8 @@ _FREQUENCY_SECTION = (
     "| `every` | (none) | Each time the `async def` runs: per request, message, connection or call. | yes |",
     "| `first` | *first call only: `functools.cache`* (the reason) | Once per process, on a first "
     "call: a memoized callee (`functools.cache`, `lru_cache`, `cached_property`, cachetools, toolz), "
-    "lazy set-up (`if x is None: x = ...`, `if k not in d: d[k] = ...`), a first run-time import "
+    "lazy set-up (`if x is None: x = ...`, `if k not in d: d[k] = ...`, a cache-aside "
+    "`v = cache.get(k)` / `if v: return v` / `cache.set(k, new)`), a first run-time import "
     "(`UNS110`), or a catalog entry that caches its own result (`tempfile.gettempdir`). The first "
     "request still pays it. What the object's constructor (its `__init__`, or a pydantic "
     "validator a construction decorator below marks) or a finding earlier in the same `async def` "

@@ -4,7 +4,8 @@ Part of the summarizer. :func:`atoms` turns an ``if`` test into the conditions o
 function's parameters that hold in one branch (``if verify_ssl and port is None:`` gives
 "verify_ssl is truthy" and "port is None" for the body), so the analysis can prune a branch that
 a constant argument decides. :func:`first_use` recognises lazy set-up that fills what it tests
-(``if self._ctx is None: self._ctx = make()``), whose body runs on the first call only.
+(``if self._ctx is None: self._ctx = make()``), whose body runs on the first call only, and
+:func:`cache_aside` the rest of a block after a cache hit returned early.
 :func:`exits` tells a block that always leaves (``return``, ``raise``), after which the rest of
 the enclosing block runs only when the test failed. :func:`loaded_module` reads a
 ``sys.modules`` test (``if "pkg.mod" in sys.modules:``), under which importing the module runs
@@ -29,6 +30,7 @@ from unstall.check._summary_types import (
 __all__ = (
     "Atom",
     "atoms",
+    "cache_aside",
     "exits",
     "first_use",
     "first_use_handler",
@@ -227,6 +229,78 @@ def first_use(
     if subject is None or not _fills(subject, body, globals_):
         return 0
     return _lazy(subject)
+
+
+# Methods that store a value under a key in a cache object (``cache.set(key, value)``).
+_STORES = frozenset({"set", "put", "setex", "set_item"})
+
+
+def cache_aside(before: Sequence[ast.stmt], check: ast.If, rest: Sequence[ast.stmt]) -> int:
+    """``LAZY | KEYED`` when ``rest`` runs only on a cache miss, else 0.
+
+    The cache-aside idiom: a value looked up under a key (``token = cache.get(key)``, in
+    ``before``), returned at once when it passes a test (``if token: return token``, whatever
+    the test: ``is_not_empty(token)``), and otherwise made and stored under the same key in the
+    same cache (``cache.set(key, token, expire)``, ``cache[key] = token``) in ``rest``. Then
+    ``rest`` runs once per key (again when the cache lets an entry expire).
+    """
+    if len(check.body) != 1:
+        return 0
+    returned = check.body[0]
+    if not (isinstance(returned, ast.Return) and isinstance(returned.value, ast.Name)):
+        return 0
+    name = returned.value.id
+    if not any(isinstance(node, ast.Name) and node.id == name for node in ast.walk(check.test)):
+        return 0
+    looked_up = _lookup(before, name)
+    if looked_up is None:
+        return 0
+    cache, key = looked_up
+    for node in _statements(rest):
+        if _stores_into(node, cache, key):
+            return LAZY | KEYED
+    return 0
+
+
+def _lookup(before: Sequence[ast.stmt], name: str) -> tuple[str, str] | None:
+    """The cache and key (dumped) of the last ``name = cache.get(key, ...)`` in ``before``."""
+    for statement in reversed(before):
+        if not isinstance(statement, ast.Assign):
+            continue
+        if not any(isinstance(t, ast.Name) and t.id == name for t in statement.targets):
+            continue
+        value = statement.value
+        if (
+            len(statement.targets) == 1
+            and isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and value.func.attr == "get"
+            and value.args
+        ):
+            return ast.dump(_stored(value.func.value)), ast.dump(_stored(value.args[0]))
+        return None  # bound otherwise last
+    return None
+
+
+def _stores_into(node: ast.stmt, cache: str, key: str) -> bool:
+    """Whether the statement stores under ``key`` in ``cache`` (both dumped)."""
+    if isinstance(node, ast.Assign):
+        return any(
+            isinstance(target, ast.Subscript)
+            and ast.dump(_stored(target.value)) == cache
+            and ast.dump(_stored(target.slice)) == key
+            for target in node.targets
+        )
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        call = node.value
+        return (
+            isinstance(call.func, ast.Attribute)
+            and call.func.attr in _STORES
+            and bool(call.args)
+            and ast.dump(_stored(call.func.value)) == cache
+            and ast.dump(_stored(call.args[0])) == key
+        )
+    return False
 
 
 def _lazy(subject: ast.expr) -> int:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, NamedTuple
 
 from unstall.check._file_context import ClassBuilder, FileContext
 from unstall.check._guards import (
+    cache_aside,
     exits,
     first_use,
     first_use_handler,
@@ -145,11 +146,9 @@ class Body(ExpressionWalker):
             if type(node) is ast.If and not node.orelse and exits(node.body):
                 # ``if not ready: return``: the rest of the block runs only where the test failed.
                 rest = body[position + 1 :]
-                places.append(
-                    self.enter(
-                        self.conditions(node.test, False), self.branch_flags(node.test, False, rest)
-                    )
-                )
+                flags = self.branch_flags(node.test, False, rest)
+                flags |= cache_aside(body[:position], node, rest)
+                places.append(self.enter(self.conditions(node.test, False), flags))
                 loaded = loaded_module(node.test, False)
                 if loaded is not None:
                     self.loaded.append(loaded)
