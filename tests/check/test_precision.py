@@ -356,6 +356,12 @@ def test_a_cache_aside_lookup_makes_the_rest_first_call_only() -> None:
                 token = requests.post("https://auth.example/token").text
                 self.cache.set("other", token)
                 return token
+
+            async def create(self, url, body):
+                found = requests.get(url)
+                if found.ok:
+                    return found
+                requests.put(url, data=body)
     """
     assert seen({"app": source}) == [
         (19, "UNS103", "first"),
@@ -363,6 +369,9 @@ def test_a_cache_aside_lookup_makes_the_rest_first_call_only() -> None:
         # nothing stored, or stored under another key: made on every call
         (34, "UNS103", "every"),
         (40, "UNS103", "every"),
+        # an HTTP GET, then a PUT to the same URL: no cache
+        (45, "UNS103", "every"),
+        (48, "UNS103", "every"),
     ]
 
 

@@ -231,8 +231,9 @@ def first_use(
     return _lazy(subject)
 
 
-# Methods that store a value under a key in a cache object (``cache.set(key, value)``).
-_STORES = frozenset({"set", "put", "setex", "set_item"})
+# Methods that store a value under a key in a cache object (``cache.set(key, value)``); not
+# ``put``, an HTTP client's verb (a GET, then a PUT to the same URL, is no cache).
+_STORES = frozenset({"set", "setex", "set_item"})
 
 
 def cache_aside(before: Sequence[ast.stmt], check: ast.If, rest: Sequence[ast.stmt]) -> int:
