@@ -39,13 +39,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import shutil
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -62,14 +63,11 @@ UNITS = {"steps": 100_000, "echo": 5_000, "http": 1_000}
 SLOW = 10.0  # seconds an idle loop is watched with a heartbeat a second (and twice that)
 NATIVE_IDLE = 5.0  # seconds an idle loop is timed natively
 # Under valgrind everything runs some 50 times slower: at the default threshold the watcher
-# would see the loop stall all the time and sample it. The counted runs use this threshold
-# (the heartbeat then ticks every 50 ms, not 12.5); the per-second part is scaled to the
-# default's pace.
+# would see the loop stall all the time and sample it, so the counted runs use this threshold.
 COUNTED_THRESHOLD_MS = 5000.0
-# ... and while work is counted, a heartbeat a second: under valgrind the loop runs some 50
-# times slower but the heartbeat keeps its pace, so at 50 ms its share of the counted work
-# would be 50 times what it is at full speed, and a small error in a heartbeat's cost (taken
-# from the idle runs) would swamp the per-unit figure
+# ... and a heartbeat a second: the heartbeat keeps its wall-clock pace while the loop runs 50
+# times slower, so at its usual pace its share of the counted work would be 50 times what it
+# is at full speed, and the small error in pricing it would swamp the per-unit figure.
 COUNTED_INTERVAL = 1.0
 # The watcher's settings in each counted mode. Iteration timing is counted apart (``timed``:
 # every iteration; the default times 20 ms of every second, a share of ``WINDOW``), as the
@@ -88,7 +86,6 @@ def _ticks_per_second(threshold_ms: float) -> float:
 
 
 _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
-_TICKS = re.compile(r"TICKS (\d+)")
 
 
 def _loop_factory(loop: str) -> Callable[[], asyncio.AbstractEventLoop]:
@@ -99,62 +96,55 @@ def _loop_factory(loop: str) -> Callable[[], asyncio.AbstractEventLoop]:
     return asyncio.new_event_loop
 
 
-def _echo_server(workload: str) -> tuple[subprocess.Popen[str] | None, int]:
-    """The blocking echo server of the ``echo`` workload (another process, never counted)."""
+@contextlib.contextmanager
+def _echo_server(workload: str) -> Iterator[int]:
+    """The port of the ``echo`` workload's blocking echo server (another process, never
+    counted) while the block runs; 0 for other workloads."""
     if workload != "echo":
-        return None, 0
+        yield 0
+        return
     echo = subprocess.Popen(
         [sys.executable, "-c", ab.ECHO_SERVER], stdout=subprocess.PIPE, text=True
     )
-    assert echo.stdout is not None
-    return echo, int(echo.stdout.readline())
+    try:
+        assert echo.stdout is not None
+        yield int(echo.stdout.readline())
+    finally:
+        echo.kill()
+        echo.wait()
 
 
 def _child(loop: str, workload: str, mode: str, size: float) -> None:
-    """One run (under valgrind): ``size`` units of ``workload``, or ``size`` idle seconds."""
+    """One run (under valgrind): ``size`` units of ``workload``, or ``size`` idle seconds
+    (``slow``); the watcher, if any, set as ``COUNTED[mode]`` says, beating once a second."""
     factory = _loop_factory(loop)
     ab.THRESHOLD_MS = COUNTED_THRESHOLD_MS
     settings = COUNTED.get(mode, {})
     if workload == "http":
         import aiohttp.web  # noqa: F401  (before the watcher: not a stall it samples)
 
-    class Counting(ab.Watcher):  # says how many heartbeats it saw, for the per-tick split
+    class Counted(ab.Watcher):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **{**kwargs, **settings})
 
-        def stop(self) -> ab.Watcher:
-            ticks = sum(loop.lag.count for loop in self.report().loops if loop.lag is not None)
-            print(f"TICKS {ticks}", file=sys.stderr)
-            return super().stop()
+    ab.Watcher = Counted  # type: ignore[misc]
+    from unstall.watch import _loops
 
-    ab.Watcher = Counting  # type: ignore[misc]
-    if workload != "idle":
-        # a heartbeat a second while the work is counted (and in "slow", the idle run that
-        # prices a second of it): what is left to subtract is small
-        from unstall.watch import _loops
+    made = _loops.LoopState.__init__
 
-        made = _loops.LoopState.__init__
+    def slow_beat(self: _loops.LoopState, *args: object, **kwargs: object) -> None:
+        made(self, *args, **kwargs)  # type: ignore[arg-type]
+        self.interval = COUNTED_INTERVAL
 
-        def slow_beat(self: _loops.LoopState, *args: object, **kwargs: object) -> None:
-            made(self, *args, **kwargs)  # type: ignore[arg-type]
-            self.interval = COUNTED_INTERVAL
-
-        _loops.LoopState.__init__ = slow_beat  # type: ignore[method-assign]
-    echo, port = _echo_server(workload)
-    try:
-        if workload in ("idle", "slow"):
-            ab.SIZES["steps"] = 4
-            ab.SETTLE = size
-            run_workload = "steps"
-        else:
-            ab.SIZES[workload] = int(size)
-            run_workload = workload
-        with asyncio.Runner(loop_factory=factory) as runner:
-            runner.run(ab._run("bare" if mode == "bare" else "off", run_workload, port))
-    finally:
-        if echo is not None:
-            echo.kill()
-            echo.wait()
+    _loops.LoopState.__init__ = slow_beat  # type: ignore[method-assign]
+    if workload == "slow":
+        ab.SIZES["steps"] = 4
+        ab.SETTLE = size
+        workload = "steps"
+    else:
+        ab.SIZES[workload] = int(size)
+    with _echo_server(workload) as port, asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(ab._run("bare" if mode == "bare" else "off", workload, port))
 
 
 def _idle_child(loop: str, mode: str) -> None:
@@ -204,8 +194,8 @@ def _per_second(loop: str) -> float:
     return statistics.median(found["watched"]) - statistics.median(found["woken"])
 
 
-def _count(loop: str, workload: str, mode: str, size: float) -> tuple[int, int, float]:
-    """Instructions, heartbeat ticks and wall seconds of one child run under valgrind."""
+def _count(loop: str, workload: str, mode: str, size: float) -> tuple[int, float]:
+    """Instructions and wall seconds of one child run under valgrind."""
     command = [
         "valgrind",
         "--tool=cachegrind",
@@ -225,35 +215,28 @@ def _count(loop: str, workload: str, mode: str, size: float) -> tuple[int, int, 
     found = _REFS.findall(done.stderr)
     if done.returncode or not found:
         raise SystemExit(f"valgrind run failed: {' '.join(command)}\n{done.stderr[-2000:]}")
-    ticks = _TICKS.findall(done.stderr)
-    return int(found[-1].replace(",", "")), int(ticks[-1]) if ticks else 0, wall
+    return int(found[-1].replace(",", "")), wall
 
 
-def _slope(loop: str, workload: str, mode: str, small: float) -> tuple[float, int, float]:
-    """Instructions, heartbeat ticks and wall seconds of ``small`` more units (2x minus 1x),
-    both runs at once."""
+def _slope(loop: str, workload: str, mode: str, small: float) -> tuple[float, float]:
+    """Instructions and wall seconds of ``small`` more units (2x minus 1x), both runs at once."""
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(_count, loop, workload, mode, small)
         second = pool.submit(_count, loop, workload, mode, 2 * small)
-        (one, ticks_one, wall_one), (two, ticks_two, wall_two) = first.result(), second.result()
-    return float(two - one), ticks_two - ticks_one, wall_two - wall_one
+        (one, wall_one), (two, wall_two) = first.result(), second.result()
+    return float(two - one), wall_two - wall_one
 
 
 def _native_rate(loop: str, workload: str) -> float:
     """Units of ``workload`` the bare loop runs per CPU second here, natively (median of 5)."""
     factory = _loop_factory(loop)
-    echo, port = _echo_server(workload)
     ab.SIZES[workload] = UNITS[workload] * 5
     rates = []
-    try:
+    with _echo_server(workload) as port:
         for _ in range(5):
             with asyncio.Runner(loop_factory=factory) as runner:
                 spent = runner.run(ab._run("bare", workload, port))
             rates.append(ab.SIZES[workload] / spent)
-    finally:
-        if echo is not None:
-            echo.kill()
-            echo.wait()
     return statistics.median(rates)
 
 
@@ -289,17 +272,17 @@ def main() -> int:
     )
     for loop in loops:
         # a second of the counted runs' watcher (a heartbeat, the watchdog's housekeeping)
-        slow_bare, _, _ = _slope(loop, "slow", "bare", SLOW)
-        slow, _, slow_wall = _slope(loop, "slow", "hooks", SLOW)
+        slow_bare, _ = _slope(loop, "slow", "bare", SLOW)
+        slow, slow_wall = _slope(loop, "slow", "hooks", SLOW)
         slow_second = (slow - slow_bare) / slow_wall
         per_second = _per_second(loop) / 1000  # share of one CPU
         rate = 0.0  # the interpreter's instructions per CPU second (from steps)
         for workload in sorted(workloads, key=lambda name: name != "steps"):
             units = UNITS[workload]
             added: dict[str, float] = {}
-            bare, _, _ = _slope(loop, workload, "bare", units)
+            bare, _ = _slope(loop, workload, "bare", units)
             for mode in ("plain", "hooks", "timed"):
-                watched, _, wall = _slope(loop, workload, mode, units)
+                watched, wall = _slope(loop, workload, mode, units)
                 # less what the watcher did by the clock meanwhile (at valgrind's pace)
                 added[mode] = (watched - slow_second * wall - bare) / units
             per_unit_bare = bare / units

@@ -257,14 +257,24 @@ def cache_aside(before: Sequence[ast.stmt], check: ast.If, rest: Sequence[ast.st
     if looked_up is None:
         return 0
     cache, key = looked_up
+    if _fills(ast.Subscript(value=cache, slice=key, ctx=ast.Load()), rest, ()):
+        return LAZY | KEYED  # ``cache[key] = token``
+    wanted = (ast.dump(_stored(cache)), ast.dump(_stored(key)))
     for node in _statements(rest):
-        if _stores_into(node, cache, key):
-            return LAZY | KEYED
+        call = node.value if isinstance(node, ast.Expr) else None
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr in _STORES
+            and call.args
+            and (ast.dump(_stored(call.func.value)), ast.dump(_stored(call.args[0]))) == wanted
+        ):
+            return LAZY | KEYED  # ``cache.set(key, token, expire)``
     return 0
 
 
-def _lookup(before: Sequence[ast.stmt], name: str) -> tuple[str, str] | None:
-    """The cache and key (dumped) of the last ``name = cache.get(key, ...)`` in ``before``."""
+def _lookup(before: Sequence[ast.stmt], name: str) -> tuple[ast.expr, ast.expr] | None:
+    """The cache and key of the last ``name = cache.get(key, ...)`` in ``before``."""
     for statement in reversed(before):
         if not isinstance(statement, ast.Assign):
             continue
@@ -278,30 +288,9 @@ def _lookup(before: Sequence[ast.stmt], name: str) -> tuple[str, str] | None:
             and value.func.attr == "get"
             and value.args
         ):
-            return ast.dump(_stored(value.func.value)), ast.dump(_stored(value.args[0]))
+            return value.func.value, value.args[0]
         return None  # bound otherwise last
     return None
-
-
-def _stores_into(node: ast.stmt, cache: str, key: str) -> bool:
-    """Whether the statement stores under ``key`` in ``cache`` (both dumped)."""
-    if isinstance(node, ast.Assign):
-        return any(
-            isinstance(target, ast.Subscript)
-            and ast.dump(_stored(target.value)) == cache
-            and ast.dump(_stored(target.slice)) == key
-            for target in node.targets
-        )
-    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
-        call = node.value
-        return (
-            isinstance(call.func, ast.Attribute)
-            and call.func.attr in _STORES
-            and bool(call.args)
-            and ast.dump(_stored(call.func.value)) == cache
-            and ast.dump(_stored(call.args[0])) == key
-        )
-    return False
 
 
 def _lazy(subject: ast.expr) -> int:

@@ -430,7 +430,6 @@ class _Factory:
             self.install()
         except Exception:
             self.on = True  # not again: the loop refused it
-            return
 
     def uninstall(self) -> None:
         """Put back the factory it was put in front of, if its own is still the loop's."""
@@ -455,19 +454,18 @@ class _Factory:
             try:  # not contextlib.suppress: this runs for every task
                 code = getattr(coro, "cr_code", None)
                 count = counts.get(code, 0)
-                counts[code] = count + 1
-                if count >= _FIRST_LOOKS:
-                    if count % _LOOK_EVERY:
-                        state.quiet += 1
-                        if state.quiet >= _QUIET:
-                            state.rest(loop)
-                        return task
-                else:
-                    state.quiet = 0
+                if count >= _FIRST_LOOKS and count % _LOOK_EVERY:
+                    counts[code] = count + 1
+                    state.quiet += 1
+                    if state.quiet >= _QUIET:
+                        state.rest(loop)
+                    return task
+                if count < _FIRST_LOOKS:
+                    state.quiet = 0  # a function still being looked at: not quiet
                 if len(counts) > _MAX_CODES:
                     counts.clear()
                     lines.clear()
-                    counts[code] = count + 1
+                counts[code] = count + 1
                 # A task library code makes in a callback has no user line, and gets no
                 # attribute (nor the dict that would hold it).
                 where = _user_frame(get_frame(1))
